@@ -1,0 +1,85 @@
+package api
+
+import (
+	"context"
+
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// State is the read-only view of the local replica the API serves reads from.
+// *fsm.FSM satisfies it.
+type State interface {
+	Index() uint64
+	ClusterID() string
+	Flavors() []fsm.Flavor
+	Flavor(ref string) (fsm.Flavor, error)
+	Hosts() []fsm.Host
+	Host(name string) (fsm.Host, error)
+	WaitForIndex(ctx context.Context, idx uint64) error
+}
+
+// Member is one node as gossip and Raft see it (the wire shape of /v1/cluster/members).
+type Member struct {
+	Name      string    `json:"name"`
+	Address   string    `json:"address"` // gossip host:port
+	Status    string    `json:"status"`  // alive|suspect|dead|left
+	Role      string    `json:"role"`    // leader|follower|nonvoter|none
+	Inventory Inventory `json:"inventory"`
+}
+
+// Inventory is what a node publishes about its capacity over gossip.
+type Inventory struct {
+	VCPUs             int    `json:"vcpus"`
+	VCPUsFree         int    `json:"vcpus_free"`
+	MemoryMiB         int64  `json:"memory_mib"`
+	MemoryFreeMiB     int64  `json:"memory_free_mib"`
+	DiskGiB           int64  `json:"disk_gib"`
+	DiskFreeGiB       int64  `json:"disk_free_gib"`
+	Arch              string `json:"arch"`
+	HypervisorType    string `json:"hypervisor_type"`
+	HypervisorVersion string `json:"hypervisor_version"`
+	Zone              string `json:"zone"`
+	Instances         int    `json:"instances"`
+	AgentVersion      string `json:"agent_version"`
+}
+
+// Leader names the current Raft leader as this node sees it.
+type Leader struct {
+	Name        string `json:"name"`
+	RaftAddress string `json:"raft_address"`
+	HTTPAddress string `json:"http_address"`
+}
+
+// Health is this node's own view of itself (GET /v1/health).
+type Health struct {
+	Name      string `json:"name"`
+	Status    string `json:"status"` // ok|waiting|no-leader
+	ClusterID string `json:"cluster_id"`
+	Role      string `json:"role"`
+	Leader    string `json:"leader"`
+	Index     uint64 `json:"index"`
+	Version   string `json:"version"`
+}
+
+// Cluster is what the API needs from the node it runs on. cmd wires a
+// cluster.Node to it.
+type Cluster interface {
+	// Apply commits a command through Raft (forwarding to the leader when this
+	// node is a follower) and returns the index it was applied at. Business
+	// errors wrap fsm.ErrConflict/ErrNotFound/ErrInvalid; no leader within the
+	// hold time wraps ErrNoLeader.
+	Apply(ctx context.Context, c fsm.Command) (uint64, error)
+	// Members lists every node gossip knows, including dead and left ones.
+	Members() []Member
+	// Leader returns the leader, or ok=false while there is none.
+	Leader() (l Leader, ok bool)
+	// IsLeader reports whether this node is the leader.
+	IsLeader() bool
+	// Barrier waits until this node (the leader) has applied everything committed.
+	Barrier(ctx context.Context) error
+	// Join joins this node to the cluster that peers (gossip host:port) belong
+	// to and returns once it is a Raft member.
+	Join(ctx context.Context, peers []string) error
+	// Health reports this node's state.
+	Health() Health
+}

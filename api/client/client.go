@@ -1,0 +1,232 @@
+// Package client is the Go client of shoal's native HTTP API (package api).
+// It speaks the wire types api and fsm define, so client and server cannot
+// drift apart. Any node's address will do: followers forward writes.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// Timeout bounds every request; it sits above the server's 60 s join limit.
+const Timeout = 70 * time.Second
+
+// maxResponseBytes bounds what the client reads from one response.
+const maxResponseBytes = 64 << 20
+
+// Client talks to one node's API.
+type Client struct {
+	base string
+	http *http.Client
+}
+
+// New returns a client for addr, a URL such as http://127.0.0.1:8774 or a bare
+// host:port (http is assumed).
+func New(addr string) *Client {
+	if !strings.Contains(addr, "://") {
+		addr = "http://" + addr
+	}
+	return &Client{base: strings.TrimRight(addr, "/"), http: &http.Client{Timeout: Timeout}}
+}
+
+// Error is a non-2xx answer from the API.
+type Error struct {
+	Status    int
+	Message   string
+	RequestID string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Status, e.Message) }
+
+// Unwrap lets callers test API errors against the sentinels the server
+// mapped them from: errors.Is(err, fsm.ErrNotFound) and so on.
+func (e *Error) Unwrap() error {
+	switch e.Status {
+	case http.StatusBadRequest:
+		return fsm.ErrInvalid
+	case http.StatusNotFound:
+		return fsm.ErrNotFound
+	case http.StatusConflict:
+		return fsm.ErrConflict
+	case http.StatusServiceUnavailable:
+		if strings.Contains(e.Message, api.ErrNoLeader.Error()) {
+			return api.ErrNoLeader
+		}
+		return api.ErrUnavailable
+	}
+	return nil
+}
+
+// Health returns the node's health. A 503 carrying a health body (the node is
+// up but not ready) is not an error: look at Health.Status.
+func (c *Client) Health(ctx context.Context) (api.Health, error) {
+	resp, data, err := c.send(ctx, http.MethodGet, "/v1/health", nil)
+	if err != nil {
+		return api.Health{}, err
+	}
+	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusServiceUnavailable {
+		var h api.Health
+		if json.Unmarshal(data, &h) == nil && h.Status != "" {
+			return h, nil
+		}
+	}
+	return api.Health{}, responseError(resp, data)
+}
+
+// Members lists the nodes gossip knows, sorted by name.
+func (c *Client) Members(ctx context.Context) ([]api.Member, error) {
+	var out api.MemberList
+	err := c.do(ctx, http.MethodGet, "/v1/cluster/members", nil, &out)
+	return out.Members, err
+}
+
+// Leader returns the current leader; without one the error wraps api.ErrNoLeader.
+func (c *Client) Leader(ctx context.Context) (api.Leader, error) {
+	var out api.LeaderResponse
+	err := c.do(ctx, http.MethodGet, "/v1/cluster/leader", nil, &out)
+	return out.Leader, err
+}
+
+// Join asks the node to join the cluster its peers (gossip host:port) are in,
+// and returns its health once it is a member.
+func (c *Client) Join(ctx context.Context, peers []string) (api.Health, error) {
+	var out api.JoinResponse
+	err := c.do(ctx, http.MethodPost, "/v1/cluster/join", api.JoinRequest{Peers: peers}, &out)
+	return out.Health, err
+}
+
+// Flavors lists flavors ordered by ID.
+func (c *Client) Flavors(ctx context.Context) ([]fsm.Flavor, error) {
+	var out api.FlavorList
+	err := c.do(ctx, http.MethodGet, "/v1/flavors", nil, &out)
+	return out.Flavors, err
+}
+
+// Flavor finds a flavor by ID or name.
+func (c *Client) Flavor(ctx context.Context, ref string) (fsm.Flavor, error) {
+	path, err := flavorPath(ref)
+	if err != nil {
+		return fsm.Flavor{}, err
+	}
+	var out api.FlavorResponse
+	err = c.do(ctx, http.MethodGet, path, nil, &out)
+	return out.Flavor, err
+}
+
+// CreateFlavor creates a flavor (ram in MiB, disk in GiB); an empty id lets
+// the server choose one.
+func (c *Client) CreateFlavor(ctx context.Context, name string, vcpus, ram, disk int, id string) (fsm.Flavor, error) {
+	req := struct {
+		ID    string `json:"id,omitempty"`
+		Name  string `json:"name"`
+		VCPUs int    `json:"vcpus"`
+		RAM   int    `json:"ram"`
+		Disk  int    `json:"disk"`
+	}{id, name, vcpus, ram, disk}
+	var out api.FlavorResponse
+	err := c.do(ctx, http.MethodPost, "/v1/flavors", map[string]any{"flavor": req}, &out)
+	return out.Flavor, err
+}
+
+// DeleteFlavor deletes a flavor by ID or name.
+func (c *Client) DeleteFlavor(ctx context.Context, ref string) error {
+	path, err := flavorPath(ref)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodDelete, path, nil, nil)
+}
+
+// Hosts lists the registered hosts with their up/down state.
+func (c *Client) Hosts(ctx context.Context) ([]api.Host, error) {
+	var out api.HostList
+	err := c.do(ctx, http.MethodGet, "/v1/hosts", nil, &out)
+	return out.Hosts, err
+}
+
+// flavorPath escapes ref as one path segment. An empty ref would address the
+// list instead, so it is refused here.
+func flavorPath(ref string) (string, error) {
+	if ref == "" {
+		return "", fmt.Errorf("%w: empty flavor ID or name", fsm.ErrInvalid)
+	}
+	return "/v1/flavors/" + url.PathEscape(ref), nil
+}
+
+// do sends one request with an optional JSON body and decodes a 2xx answer
+// into out (when out is not nil). Anything else becomes an *Error.
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	resp, data, err := c.send(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return responseError(resp, data)
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s %s: decoding response: %w", method, path, err)
+	}
+	return nil
+}
+
+// send makes the round trip and reads the whole (bounded) response body.
+func (c *Client) send(ctx context.Context, method, path string, body any) (*http.Response, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encoding %s %s: %w", method, path, err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: reading response: %w", method, path, err)
+	}
+	return resp, data, nil
+}
+
+// responseError builds an *Error from the API's error body, or from whatever
+// else answered (a proxy, another service).
+func responseError(resp *http.Response, data []byte) *Error {
+	e := &Error{Status: resp.StatusCode, RequestID: resp.Header.Get(api.HeaderRequestID)}
+	var body api.ErrorBody
+	if json.Unmarshal(data, &body) == nil && body.Error.Message != "" {
+		e.Message = body.Error.Message
+		return e
+	}
+	e.Message = strings.TrimSpace(string(data))
+	if len(e.Message) > 200 {
+		e.Message = strings.ToValidUTF8(e.Message[:200], "") + "…"
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(resp.StatusCode)
+	}
+	return e
+}

@@ -1,0 +1,210 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// cluster is a one-node stand-in that applies commands to a real FSM.
+type cluster struct {
+	fsm *fsm.FSM
+
+	mu      sync.Mutex
+	index   uint64
+	health  api.Health
+	leader  bool
+	joinErr error
+	members []api.Member
+}
+
+func (c *cluster) Apply(_ context.Context, cmd fsm.Command) (uint64, error) {
+	b, err := fsm.Encode(cmd)
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	c.index++
+	idx := c.index
+	c.mu.Unlock()
+	if err, ok := c.fsm.Apply(&raft.Log{Index: idx, Data: b}).(error); ok {
+		return idx, err
+	}
+	return idx, nil
+}
+
+func (c *cluster) Members() []api.Member {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.members
+}
+
+func (c *cluster) Leader() (api.Leader, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return api.Leader{Name: "node1", HTTPAddress: "127.0.0.1:1"}, c.leader
+}
+
+func (c *cluster) IsLeader() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.leader
+}
+
+func (c *cluster) Barrier(context.Context) error { return nil }
+
+func (c *cluster) Join(context.Context, []string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.joinErr
+}
+
+func (c *cluster) Health() api.Health {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.health
+}
+
+func newTestClient(t *testing.T) (*cluster, *Client) {
+	t.Helper()
+	c := &cluster{
+		fsm:    fsm.New(),
+		leader: true,
+		health: api.Health{Name: "node1", Status: "ok", ClusterID: "c1", Role: "leader"},
+		members: []api.Member{
+			{Name: "node2", Status: "alive", Role: "follower", Inventory: api.Inventory{VCPUs: 4}},
+			{Name: "node1", Status: "alive", Role: "leader"},
+		},
+	}
+	if _, err := c.Apply(context.Background(), &fsm.Bootstrap{ClusterID: "c1", Time: time.Unix(0, 0), Flavors: fsm.DefaultFlavors()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Apply(context.Background(), &fsm.RegisterHost{Name: "node1", HTTPAddress: "127.0.0.1:8774"}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(api.New(api.Config{State: c.fsm, Cluster: c}).Handler())
+	t.Cleanup(ts.Close)
+	return c, New(strings.TrimPrefix(ts.URL, "http://")) // bare host:port
+}
+
+func TestFlavors(t *testing.T) {
+	_, cl := newTestClient(t)
+	ctx := context.Background()
+
+	f, err := cl.CreateFlavor(ctx, "tiny2", 1, 256, 0, "")
+	if err != nil || f.ID == "" || f.Name != "tiny2" || f.RAM != 256 {
+		t.Fatalf("CreateFlavor = %+v, %v", f, err)
+	}
+	if _, err := cl.CreateFlavor(ctx, "with/id", 2, 512, 1, "custom-id"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cl.Flavor(ctx, "with/id")
+	if err != nil || got.ID != "custom-id" {
+		t.Fatalf("Flavor = %+v, %v", got, err)
+	}
+	list, err := cl.Flavors(ctx)
+	if err != nil || len(list) != 7 {
+		t.Fatalf("Flavors = %d, %v", len(list), err)
+	}
+	if err := cl.DeleteFlavor(ctx, "tiny2"); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name   string
+		call   func() error
+		status int
+		is     error
+		msg    string
+	}{
+		{"show deleted", func() error { _, err := cl.Flavor(ctx, "tiny2"); return err }, 404, fsm.ErrNotFound, "tiny2"},
+		{"delete deleted", func() error { return cl.DeleteFlavor(ctx, f.ID) }, 404, fsm.ErrNotFound, f.ID},
+		{"duplicate", func() error { _, err := cl.CreateFlavor(ctx, "m1.tiny", 1, 1, 0, ""); return err }, 409, fsm.ErrConflict, "m1.tiny"},
+		{"invalid", func() error { _, err := cl.CreateFlavor(ctx, "x", 0, 1, 0, ""); return err }, 400, fsm.ErrInvalid, "vcpus"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			var e *Error
+			if !errors.As(err, &e) || e.Status != tt.status || !errors.Is(err, tt.is) || !strings.Contains(e.Message, tt.msg) || e.RequestID == "" {
+				t.Fatalf("err = %#v", err)
+			}
+			if !strings.HasPrefix(err.Error(), "HTTP ") {
+				t.Errorf("Error() = %q", err.Error())
+			}
+		})
+	}
+	if _, err := cl.Flavor(ctx, ""); !errors.Is(err, fsm.ErrInvalid) {
+		t.Errorf("empty ref: %v", err)
+	}
+}
+
+func TestClusterCalls(t *testing.T) {
+	c, cl := newTestClient(t)
+	ctx := context.Background()
+
+	h, err := cl.Health(ctx)
+	if err != nil || h.Status != "ok" || h.Name != "node1" {
+		t.Fatalf("Health = %+v, %v", h, err)
+	}
+	c.mu.Lock()
+	c.health.Status = "waiting"
+	c.mu.Unlock()
+	if h, err := cl.Health(ctx); err != nil || h.Status != "waiting" {
+		t.Errorf("Health on 503 = %+v, %v", h, err)
+	}
+
+	members, err := cl.Members(ctx)
+	if err != nil || len(members) != 2 || members[0].Name != "node1" || members[1].Inventory.VCPUs != 4 {
+		t.Errorf("Members = %+v, %v", members, err)
+	}
+	if l, err := cl.Leader(ctx); err != nil || l.Name != "node1" {
+		t.Errorf("Leader = %+v, %v", l, err)
+	}
+	hosts, err := cl.Hosts(ctx)
+	if err != nil || len(hosts) != 1 || hosts[0].Name != "node1" || hosts[0].State != "up" || hosts[0].Status != "enabled" {
+		t.Errorf("Hosts = %+v, %v", hosts, err)
+	}
+
+	if _, err := cl.Join(ctx, []string{"127.0.0.1:7946"}); err != nil {
+		t.Errorf("Join: %v", err)
+	}
+	if _, err := cl.Join(ctx, []string{"nope"}); !errors.Is(err, fsm.ErrInvalid) {
+		t.Errorf("Join bad peer: %v", err)
+	}
+	c.mu.Lock()
+	c.joinErr = errors.Join(fsm.ErrConflict, errors.New("node1 already belongs to cluster c9"))
+	c.leader = false
+	c.mu.Unlock()
+	if _, err := cl.Join(ctx, []string{"127.0.0.1:7946"}); !errors.Is(err, fsm.ErrConflict) || !strings.Contains(err.Error(), "c9") {
+		t.Errorf("Join conflict: %v", err)
+	}
+	if _, err := cl.Leader(ctx); !errors.Is(err, api.ErrNoLeader) {
+		t.Errorf("Leader without one: %v", err)
+	}
+}
+
+func TestNonAPIError(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "bad gateway from a proxy", http.StatusBadGateway)
+	}))
+	t.Cleanup(ts.Close)
+	_, err := New(ts.URL + "/").Flavors(context.Background())
+	var e *Error
+	if !errors.As(err, &e) || e.Status != 502 || e.Message != "bad gateway from a proxy" {
+		t.Fatalf("err = %#v", err)
+	}
+	if _, err := New(ts.URL).Health(context.Background()); err == nil {
+		t.Error("Health from a proxy error succeeded")
+	}
+}

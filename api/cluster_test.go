@@ -1,0 +1,152 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"reflect"
+	"testing"
+
+	"github.com/shoal-project/shoal/fsm"
+)
+
+func TestHealth(t *testing.T) {
+	tests := []struct {
+		status     string
+		code       int
+		retryAfter string
+	}{
+		{"ok", 200, ""},
+		{"waiting", 503, "1"},
+		{"no-leader", 503, "1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.status, func(t *testing.T) {
+			c, ts := newTestServer(t)
+			c.set(func(c *fakeCluster) { c.health.Status = tt.status })
+			resp, body := call(t, ts, "GET", "/v1/health", "")
+			if resp.StatusCode != tt.code || resp.Header.Get("Retry-After") != tt.retryAfter {
+				t.Fatalf("status %d, Retry-After %q; want %d, %q", resp.StatusCode, resp.Header.Get("Retry-After"), tt.code, tt.retryAfter)
+			}
+			if h := decode[Health](t, body); h.Status != tt.status || h.Name != "node1" || h.Index != c.fsm.Index() {
+				t.Errorf("health = %+v", h)
+			}
+		})
+	}
+}
+
+func TestMembersSorted(t *testing.T) {
+	c, ts := newTestServer(t)
+	c.set(func(c *fakeCluster) {
+		c.members = []Member{{Name: "node3", Status: "dead"}, {Name: "node1", Status: "alive", Role: "leader"}, {Name: "node2", Status: "alive"}}
+	})
+	resp, body := call(t, ts, "GET", "/v1/cluster/members", "")
+	var names []string
+	for _, m := range decode[MemberList](t, body).Members {
+		names = append(names, m.Name)
+	}
+	if resp.StatusCode != 200 || !reflect.DeepEqual(names, []string{"node1", "node2", "node3"}) {
+		t.Errorf("members = %d %v", resp.StatusCode, names)
+	}
+
+	c.set(func(c *fakeCluster) { c.members = nil })
+	_, body = call(t, ts, "GET", "/v1/cluster/members", "")
+	if string(body) != "{\"members\":[]}\n" {
+		t.Errorf("no members = %s", body)
+	}
+}
+
+func TestLeader(t *testing.T) {
+	c, ts := newTestServer(t)
+	resp, body := call(t, ts, "GET", "/v1/cluster/leader", "")
+	if got := decode[LeaderResponse](t, body).Leader; resp.StatusCode != 200 || got != c.leaderOf {
+		t.Errorf("leader = %d %+v", resp.StatusCode, got)
+	}
+	c.set(func(c *fakeCluster) { c.hasLeader, c.leader = false, false })
+	resp, body = call(t, ts, "GET", "/v1/cluster/leader", "")
+	wantError(t, resp, body, http.StatusServiceUnavailable, "no cluster leader")
+	if resp.Header.Get("Retry-After") != "1" {
+		t.Error("no Retry-After")
+	}
+}
+
+func TestJoin(t *testing.T) {
+	tests := []struct {
+		name      string
+		body      string
+		joinErr   error
+		status    int
+		contains  string
+		wantPeers []string
+	}{
+		{"peers", `{"peers":["10.0.0.1:7946","node2.lab:7946"]}`, nil, 200, "", []string{"10.0.0.1:7946", "node2.lab:7946"}},
+		{"peer shorthand", `{"peer":"[fe80::1]:7946"}`, nil, 200, "", []string{"[fe80::1]:7946"}},
+		{"already elsewhere", `{"peer":"10.0.0.1:7946"}`, fmt.Errorf("%w: node1 already belongs to cluster c1", fsm.ErrConflict), 409, "already belongs to cluster c1", []string{"10.0.0.1:7946"}},
+		{"unreachable", `{"peer":"10.0.0.1:7946"}`, fmt.Errorf("no peer answered"), 500, "no peer answered", []string{"10.0.0.1:7946"}},
+		{"no peers", `{"peers":[]}`, nil, 400, "at least one peer", nil},
+		{"empty object", `{}`, nil, 400, "at least one peer", nil},
+		{"no port", `{"peer":"10.0.0.1"}`, nil, 400, "host:port", nil},
+		{"no host", `{"peer":":7946"}`, nil, 400, "host:port", nil},
+		{"port zero", `{"peer":"10.0.0.1:0"}`, nil, 400, "port", nil},
+		{"port too big", `{"peer":"10.0.0.1:65536"}`, nil, 400, "port", nil},
+		{"port not numeric", `{"peer":"10.0.0.1:gossip"}`, nil, 400, "port", nil},
+		{"signed port", `{"peer":"10.0.0.1:+80"}`, nil, 400, "port", nil},
+		{"one bad among good", `{"peers":["10.0.0.1:7946","bad"]}`, nil, 400, `"bad"`, nil},
+		{"wrong type", `{"peers":"10.0.0.1:7946"}`, nil, 400, "array", nil},
+		{"unknown field", `{"peers":["10.0.0.1:7946"],"force":true}`, nil, 400, `"force"`, nil},
+		{"malformed", `{"peers":[`, nil, 400, "JSON", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, ts := newTestServer(t)
+			c.set(func(c *fakeCluster) { c.joinErr = tt.joinErr })
+			resp, body := call(t, ts, "POST", "/v1/cluster/join", tt.body)
+			if tt.status == 200 {
+				if resp.StatusCode != 200 {
+					t.Fatalf("join = %d %s", resp.StatusCode, body)
+				}
+				if h := decode[JoinResponse](t, body).Health; h.Name != "node1" || h.ClusterID != "c1" {
+					t.Errorf("health = %+v", h)
+				}
+			} else {
+				wantError(t, resp, body, tt.status, tt.contains)
+			}
+			_, _, joined := c.counts()
+			var got []string
+			if len(joined) > 0 {
+				got = joined[0]
+			}
+			if len(joined) > 1 || !reflect.DeepEqual(got, tt.wantPeers) {
+				t.Errorf("Join calls = %q, want one with %q", joined, tt.wantPeers)
+			}
+		})
+	}
+}
+
+func TestHosts(t *testing.T) {
+	c, ts := newTestServer(t)
+	for _, name := range []string{"node2", "node1", "node3", "node4"} {
+		c.mustApply(t, &fsm.RegisterHost{Name: name, HTTPAddress: name + ":8774"})
+	}
+	c.mustApply(t, &fsm.SetHostEnabled{Name: "node2", Enabled: false, Reason: "maintenance"})
+	c.set(func(c *fakeCluster) {
+		c.members = []Member{{Name: "node1", Status: "alive"}, {Name: "node2", Status: "suspect"}, {Name: "node3", Status: "dead"}}
+	})
+	resp, body := call(t, ts, "GET", "/v1/hosts", "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("hosts = %d %s", resp.StatusCode, body)
+	}
+	type row struct{ name, state, status, reason, http string }
+	var got []row
+	for _, h := range decode[HostList](t, body).Hosts {
+		got = append(got, row{h.Name, h.State, h.Status, h.DisabledReason, h.HTTPAddress})
+	}
+	want := []row{
+		{"node1", "up", "enabled", "", "node1:8774"},
+		{"node2", "up", "disabled", "maintenance", "node2:8774"},
+		{"node3", "down", "enabled", "", "node3:8774"},
+		{"node4", "down", "enabled", "", "node4:8774"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("hosts = %+v\nwant %+v", got, want)
+	}
+}

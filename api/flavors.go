@@ -1,0 +1,211 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// Flavor limits. They are generous; the point is to refuse nonsense early.
+const (
+	maxFlavorNameLen = 255
+	maxFlavorIDLen   = 64
+	maxFlavorVCPUs   = 1024
+	maxFlavorRAM     = 16 << 20 // MiB (16 TiB)
+	maxFlavorDisk    = 1 << 20  // GiB (1 PiB)
+)
+
+// FlavorList is the body of GET /v1/flavors.
+type FlavorList struct {
+	Flavors []fsm.Flavor `json:"flavors"`
+}
+
+// FlavorResponse is the body of GET /v1/flavors/{id} and of a create.
+type FlavorResponse struct {
+	Flavor fsm.Flavor `json:"flavor"`
+}
+
+// flavorRequest is what POST /v1/flavors takes, bare or as {"flavor":{...}}.
+// Pointers tell a missing field from a zero one; ID is optional.
+type flavorRequest struct {
+	ID    *string `json:"id,omitempty"`
+	Name  *string `json:"name"`
+	VCPUs *int    `json:"vcpus"`
+	RAM   *int    `json:"ram"`
+	Disk  *int    `json:"disk"`
+}
+
+func (s *Server) listFlavors(w http.ResponseWriter, r *http.Request) {
+	setIndex(w, s.state.Index())
+	flavors := s.state.Flavors()
+	if flavors == nil {
+		flavors = []fsm.Flavor{}
+	}
+	writeJSON(w, http.StatusOK, FlavorList{Flavors: flavors})
+}
+
+func (s *Server) showFlavor(w http.ResponseWriter, r *http.Request) {
+	idx := s.state.Index()
+	f, err := s.state.Flavor(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	setIndex(w, idx)
+	writeJSON(w, http.StatusOK, FlavorResponse{Flavor: f})
+}
+
+func (s *Server) createFlavor(w http.ResponseWriter, r *http.Request) {
+	f, err := decodeFlavor(w, r)
+	if err == nil {
+		err = s.uniqueFlavor(f)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f.Created = time.Now().UTC()
+	idx, err := s.apply(r.Context(), &fsm.CreateFlavor{Flavor: f})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	created, err := s.state.Flavor(f.ID)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("reading back flavor %q applied at index %d: %w", f.ID, idx, err))
+		return
+	}
+	setIndex(w, idx)
+	w.Header().Set("Location", "/v1/flavors/"+url.PathEscape(f.ID))
+	writeJSON(w, http.StatusCreated, FlavorResponse{Flavor: created})
+}
+
+func (s *Server) deleteFlavor(w http.ResponseWriter, r *http.Request) {
+	f, err := s.state.Flavor(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	idx, err := s.apply(r.Context(), &fsm.DeleteFlavor{ID: f.ID})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	setIndex(w, idx)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// apply commits c and waits until the local replica has applied it, so the
+// caller can read its own write from this node.
+func (s *Server) apply(ctx context.Context, c fsm.Command) (uint64, error) {
+	idx, err := s.cluster.Apply(ctx, c)
+	if err != nil {
+		return idx, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
+	defer cancel()
+	if err := s.state.WaitForIndex(ctx, idx); err != nil {
+		return idx, fmt.Errorf("committed at index %d, not yet applied on this node: %w", idx, err)
+	}
+	return idx, nil
+}
+
+// decodeFlavor reads a create request in either form and validates it. The
+// wrapped form is chosen when the top-level object has a "flavor" key.
+func decodeFlavor(w http.ResponseWriter, r *http.Request) (fsm.Flavor, error) {
+	b, err := readBody(w, r)
+	if err != nil {
+		return fsm.Flavor{}, err
+	}
+	keys, err := topLevelKeys(b)
+	if err != nil {
+		return fsm.Flavor{}, err
+	}
+	var req flavorRequest
+	if _, wrapped := keys["flavor"]; wrapped {
+		var env struct {
+			Flavor *flavorRequest `json:"flavor"`
+		}
+		if err := decodeStrict(b, &env); err != nil {
+			return fsm.Flavor{}, err
+		}
+		if env.Flavor == nil {
+			return fsm.Flavor{}, fmt.Errorf("%w: \"flavor\" must be an object", fsm.ErrInvalid)
+		}
+		req = *env.Flavor
+	} else if err := decodeStrict(b, &req); err != nil {
+		return fsm.Flavor{}, err
+	}
+	return req.flavor()
+}
+
+// flavor validates the request and builds the flavor to propose, with its ID.
+func (req flavorRequest) flavor() (fsm.Flavor, error) {
+	required := []struct {
+		field   string
+		present bool
+	}{{"name", req.Name != nil}, {"vcpus", req.VCPUs != nil}, {"ram", req.RAM != nil}, {"disk", req.Disk != nil}}
+	for _, r := range required {
+		if !r.present {
+			return fsm.Flavor{}, fmt.Errorf("%w: flavor %s is required", fsm.ErrInvalid, r.field)
+		}
+	}
+	f := fsm.Flavor{Name: *req.Name, VCPUs: *req.VCPUs, RAM: *req.RAM, Disk: *req.Disk}
+	if err := validFlavorName(f.Name); err != nil {
+		return fsm.Flavor{}, err
+	}
+	switch {
+	case f.VCPUs < 1 || f.VCPUs > maxFlavorVCPUs:
+		return fsm.Flavor{}, fmt.Errorf("%w: flavor vcpus must be from 1 to %d, got %d", fsm.ErrInvalid, maxFlavorVCPUs, f.VCPUs)
+	case f.RAM < 1 || f.RAM > maxFlavorRAM:
+		return fsm.Flavor{}, fmt.Errorf("%w: flavor ram must be from 1 to %d MiB, got %d", fsm.ErrInvalid, maxFlavorRAM, f.RAM)
+	case f.Disk < 0 || f.Disk > maxFlavorDisk:
+		return fsm.Flavor{}, fmt.Errorf("%w: flavor disk must be from 0 to %d GiB, got %d", fsm.ErrInvalid, maxFlavorDisk, f.Disk)
+	}
+	if req.ID == nil {
+		f.ID = uuid.NewString()
+	} else if f.ID = *req.ID; !isToken(f.ID, maxFlavorIDLen) {
+		return fsm.Flavor{}, fmt.Errorf("%w: flavor id must be 1 to %d characters of A-Z a-z 0-9 - _ .", fsm.ErrInvalid, maxFlavorIDLen)
+	}
+	return f, nil
+}
+
+func validFlavorName(name string) error {
+	n := utf8.RuneCountInString(name)
+	switch {
+	case n == 0:
+		return fmt.Errorf("%w: flavor name must not be empty", fsm.ErrInvalid)
+	case n > maxFlavorNameLen:
+		return fmt.Errorf("%w: flavor name must be at most %d characters, got %d", fsm.ErrInvalid, maxFlavorNameLen, n)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%w: flavor name is not valid UTF-8", fsm.ErrInvalid)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return fmt.Errorf("%w: flavor name must not contain control characters", fsm.ErrInvalid)
+	case strings.TrimSpace(name) != name:
+		return fmt.Errorf("%w: flavor name must not start or end with whitespace", fsm.ErrInvalid)
+	}
+	return nil
+}
+
+// uniqueFlavor refuses a duplicate ID or name with a clear message before
+// anything is proposed; Apply checks again, so a race still ends in a conflict.
+func (s *Server) uniqueFlavor(f fsm.Flavor) error {
+	for _, existing := range s.state.Flavors() {
+		if existing.ID == f.ID {
+			return fmt.Errorf("%w: a flavor with ID %q already exists", fsm.ErrConflict, f.ID)
+		}
+		if existing.Name == f.Name {
+			return fmt.Errorf("%w: a flavor named %q already exists (ID %s)", fsm.ErrConflict, f.Name, existing.ID)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,234 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// Headers of the native API.
+const (
+	// HeaderRequestID names a request in both directions and in the logs.
+	HeaderRequestID = "X-Request-Id"
+	// HeaderIndex is the Raft index a read reflects or a write was applied at.
+	HeaderIndex = "X-Shoal-Index"
+	// HeaderForwarded marks a consistent read forwarded to the leader, so a
+	// request that lands on a follower again fails instead of looping.
+	HeaderForwarded = "X-Shoal-Forwarded"
+)
+
+const (
+	maxBodyBytes    = 1 << 20
+	maxRequestIDLen = 64
+	// joinTimeout bounds a join; the client's timeout is set above it.
+	joinTimeout = 60 * time.Second
+	// settleTimeout bounds a barrier and the wait for a write to be applied locally.
+	settleTimeout = 10 * time.Second
+)
+
+// Config is what a Server needs. State and Cluster are required.
+type Config struct {
+	State    State
+	Cluster  Cluster
+	Logger   *slog.Logger // nil discards
+	NodeName string       // for logs
+}
+
+// Server is the HTTP API of one node.
+type Server struct {
+	state     State
+	cluster   Cluster
+	node      string
+	log       *slog.Logger
+	mux       *http.ServeMux
+	transport http.RoundTripper // to the leader, for consistent reads
+	handler   http.Handler
+}
+
+// New builds a Server. It panics when State or Cluster is missing: that is a
+// wiring mistake, not a runtime condition.
+func New(cfg Config) *Server {
+	if cfg.State == nil || cfg.Cluster == nil {
+		panic("api: New needs a State and a Cluster")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.NodeName != "" {
+		log = log.With("node", cfg.NodeName)
+	}
+	s := &Server{
+		state:     cfg.State,
+		cluster:   cfg.Cluster,
+		node:      cfg.NodeName,
+		log:       log,
+		mux:       http.NewServeMux(),
+		transport: http.DefaultTransport.(*http.Transport).Clone(),
+	}
+	s.routes()
+	s.handler = s.observe(http.HandlerFunc(s.dispatch))
+	return s
+}
+
+// Handler is the root handler to mount on an http.Server.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /v1/health", s.health)
+	s.read("GET /v1/cluster/members", s.members)
+	s.read("GET /v1/cluster/leader", s.leader)
+	s.mux.HandleFunc("POST /v1/cluster/join", s.join)
+
+	s.read("GET /v1/flavors", s.listFlavors)
+	s.read("GET /v1/flavors/{id}", s.showFlavor)
+	s.mux.HandleFunc("POST /v1/flavors", s.createFlavor)
+	s.mux.HandleFunc("DELETE /v1/flavors/{id}", s.deleteFlavor)
+
+	s.read("GET /v1/hosts", s.listHosts)
+}
+
+// dispatch serves routed requests through the mux and answers the rest (the
+// mux's own 404 and 405) with the JSON error shape.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	rec := &recorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	if rec.status == http.StatusMethodNotAllowed {
+		allow := rec.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		s.writeError(w, r, fmt.Errorf("%w: %s %s (allowed: %s)", errMethodNotAllowed, r.Method, r.URL.Path, allow))
+		return
+	}
+	s.writeError(w, r, fmt.Errorf("%w: no route for %s %s", fsm.ErrNotFound, r.Method, r.URL.Path))
+}
+
+type requestIDKey struct{}
+
+// requestID is the ID observe gave the request, or "".
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// observe names the request (X-Request-Id), logs it, and turns a panic into a 500.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get(HeaderRequestID)
+		if !isToken(id, maxRequestIDLen) {
+			id = "req-" + uuid.NewString()
+		}
+		w.Header().Set(HeaderRequestID, id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("api: handler panicked", "panic", v, "request_id", id, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					s.writeError(sw, r, fmt.Errorf("internal error: %v", v))
+				}
+			}
+			s.log.LogAttrs(r.Context(), slog.LevelDebug, "api: request",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", sw.code()), slog.Duration("duration", time.Since(start)),
+				slog.String("request_id", id))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// isToken reports whether s is 1..max characters of [A-Za-z0-9-_.].
+func isToken(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for _, c := range []byte(s) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func setIndex(w http.ResponseWriter, idx uint64) {
+	w.Header().Set(HeaderIndex, strconv.FormatUint(idx, 10))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only a programming error (an unencodable type) gets here.
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(ErrorBody{Error: ErrorDetail{Code: status, Message: "encoding response: " + err.Error()}})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// statusWriter remembers the status for the log line.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController (used by the reverse proxy) reach the
+// underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// recorder captures what the mux's fallback handlers would have written.
+type recorder struct {
+	header http.Header
+	status int
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+func (r *recorder) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return len(b), nil
+}

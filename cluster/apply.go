@@ -1,0 +1,78 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// Apply commits a command and returns the Raft index it was applied at. On the
+// leader it goes into the batcher; on a follower it is forwarded to the leader.
+// Through an election it is retried with jitter until HoldTimeout, but only
+// while it certainly has not entered the log: once it may have, the caller gets
+// ErrUnknownOutcome instead of a blind re-send.
+func (n *Node) Apply(ctx context.Context, c fsm.Command) (uint64, error) {
+	if c.Type() == fsm.TypeBatch {
+		return 0, fmt.Errorf("%w: batches are formed by the leader, not proposed", fsm.ErrInvalid)
+	}
+	data, err := fsm.Encode(c)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", fsm.ErrInvalid, err)
+	}
+	return n.applyEncoded(ctx, data)
+}
+
+func (n *Node) applyEncoded(ctx context.Context, data []byte) (uint64, error) {
+	deadline := holdDeadline(ctx, n.cfg.HoldTimeout)
+	wait := 20 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		idx, err := n.applyOnce(ctx, data)
+		if err == nil || !errors.Is(err, ErrNotLeader) {
+			return idx, err
+		}
+		// Never entered the log: safe to try again once a leader is known.
+		sleep := wait/2 + rand.N(wait)
+		if time.Now().Add(sleep).After(deadline) {
+			return 0, fmt.Errorf("%w after %d attempts: %v", ErrNoLeader, attempt, err)
+		}
+		if !sleepCtx(ctx, sleep) {
+			return 0, ctx.Err()
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
+}
+
+func (n *Node) applyOnce(ctx context.Context, data []byte) (uint64, error) {
+	if n.raft.State() == raft.Leader {
+		return n.batch.propose(ctx, data)
+	}
+	_, id := n.raft.LeaderWithID()
+	if id == "" {
+		return 0, fmt.Errorf("%w: no leader known", ErrNotLeader)
+	}
+	addr := n.httpAddrOf(string(id))
+	if addr == "" {
+		return 0, fmt.Errorf("%w: no HTTP address known for leader %s", ErrNotLeader, id)
+	}
+	return n.fwd.forward(ctx, addr, data)
+}
+
+// httpAddrOf finds a member's HTTP address from gossip, then from the registry.
+func (n *Node) httpAddrOf(name string) string {
+	n.mu.Lock()
+	m := n.members[name]
+	n.mu.Unlock()
+	if m != nil && m.meta.HTTP != "" {
+		return m.meta.HTTP
+	}
+	if h, err := n.fsm.Host(name); err == nil {
+		return h.HTTPAddress
+	}
+	return ""
+}

@@ -1,0 +1,258 @@
+package cluster_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/cluster/clustertest"
+	"github.com/shoal-project/shoal/fsm"
+)
+
+const settle = 15 * time.Second
+
+// formed reports whether node i sees want alive members, one leader and the
+// given numbers of voters (leader included) and non-voters.
+func formed(nd *clustertest.Node, want, voters, nonvoters int) bool {
+	alive, leaders, v, nv := 0, 0, 0, 0
+	for _, m := range nd.Members() {
+		if m.Status == "alive" {
+			alive++
+		}
+		switch m.Role {
+		case "leader":
+			leaders++
+			v++
+		case "follower":
+			v++
+		case "nonvoter":
+			nv++
+		}
+	}
+	return alive == want && leaders == 1 && v == voters && nv == nonvoters
+}
+
+func waitFormed(t *testing.T, c *clustertest.Cluster, voters, nonvoters int) {
+	t.Helper()
+	for i, nd := range c.Nodes {
+		if !c.Up(i) {
+			continue
+		}
+		clustertest.WaitFor(t, settle, fmt.Sprintf("%s to see %d voters, %d non-voters", nd.Name(), voters, nonvoters),
+			func() bool { return formed(nd, voters+nonvoters, voters, nonvoters) })
+	}
+}
+
+func createFlavor(t *testing.T, nd *clustertest.Node, name string) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), settle)
+	defer cancel()
+	idx, err := nd.Apply(ctx, &fsm.CreateFlavor{Flavor: fsm.Flavor{ID: name, Name: name, VCPUs: 1, RAM: 64, Disk: 1}})
+	if err != nil {
+		t.Fatalf("create flavor %s through %s: %v", name, nd.Name(), err)
+	}
+	return idx
+}
+
+func waitFlavor(t *testing.T, nd *clustertest.Node, name string) {
+	t.Helper()
+	clustertest.WaitFor(t, settle, name+" on "+nd.Name(), func() bool {
+		_, err := nd.FSM().Flavor(name)
+		return err == nil
+	})
+}
+
+func TestClusterForms(t *testing.T) {
+	for _, tc := range []struct {
+		nodes, maxVoters, voters, nonvoters int
+	}{
+		{3, 5, 3, 0},
+		{5, 5, 5, 0},
+		{4, 3, 3, 1},
+	} {
+		t.Run(fmt.Sprintf("%d-nodes-max-%d-voters", tc.nodes, tc.maxVoters), func(t *testing.T) {
+			c := clustertest.New(t, tc.nodes, func(cfg *cluster.Config) { cfg.MaxVoters = tc.maxVoters })
+			waitFormed(t, c, tc.voters, tc.nonvoters)
+			for _, nd := range c.Nodes {
+				clustertest.WaitFor(t, settle, "hosts and default flavors on "+nd.Name(), func() bool {
+					return len(nd.FSM().Hosts()) == tc.nodes && len(nd.FSM().Flavors()) == 5
+				})
+				if _, err := nd.FSM().Flavor("m1.tiny"); err != nil {
+					t.Fatalf("%s: default flavor m1.tiny: %v", nd.Name(), err)
+				}
+				if got := nd.Health().Status; got != "ok" {
+					t.Fatalf("%s health = %q, want ok", nd.Name(), got)
+				}
+			}
+		})
+	}
+}
+
+func TestWriteThroughFollower(t *testing.T) {
+	c := clustertest.New(t, 3, nil)
+	waitFormed(t, c, 3, 0)
+	follower := (c.WaitForLeader(settle) + 1) % 3
+	idx := createFlavor(t, c.Nodes[follower], "via-follower")
+	if idx == 0 {
+		t.Fatal("write returned index 0")
+	}
+	for _, nd := range c.Nodes {
+		waitFlavor(t, nd, "via-follower")
+	}
+	// Business errors come back from the leader as the same sentinel.
+	_, err := c.Nodes[follower].Apply(context.Background(), &fsm.CreateFlavor{Flavor: fsm.Flavor{ID: "x", Name: "via-follower", VCPUs: 1, RAM: 1}})
+	if !errors.Is(err, fsm.ErrConflict) {
+		t.Fatalf("duplicate through follower: got %v, want ErrConflict", err)
+	}
+}
+
+func TestLeaderKilledWritesContinue(t *testing.T) {
+	c := clustertest.New(t, 3, nil)
+	waitFormed(t, c, 3, 0)
+	old := c.WaitForLeader(settle)
+	createFlavor(t, c.Nodes[old], "before")
+	c.Stop(old)
+	start := time.Now()
+	leader := c.WaitForNewLeader(old, settle)
+	t.Logf("new leader %s after %v", c.Nodes[leader].Name(), time.Since(start))
+	survivor := 3 - old - leader
+	createFlavor(t, c.Nodes[survivor], "after")
+	c.Start(old)
+	waitFormed(t, c, 3, 0)
+	for _, nd := range c.Nodes {
+		waitFlavor(t, nd, "before")
+		waitFlavor(t, nd, "after")
+	}
+}
+
+func TestRestartedNodeRejoinsAndCatchesUp(t *testing.T) {
+	c := clustertest.New(t, 3, nil)
+	waitFormed(t, c, 3, 0)
+	leader := c.WaitForLeader(settle)
+	f := (leader + 1) % 3
+	c.Stop(f)
+	createFlavor(t, c.Nodes[leader], "while-down")
+	// Restart with no join addresses and no bootstrap: state on disk is enough.
+	c.Nodes[f].Config.Join, c.Nodes[f].Config.Bootstrap = nil, false
+	c.Start(f)
+	waitFlavor(t, c.Nodes[f], "while-down")
+	waitFormed(t, c, 3, 0)
+}
+
+func TestRestartWithNewAddressIsReadded(t *testing.T) {
+	c := clustertest.New(t, 3, nil)
+	waitFormed(t, c, 3, 0)
+	leader := c.WaitForLeader(settle)
+	f := (leader + 1) % 3
+	c.Stop(f)
+	old := c.Nodes[f].Config.RaftPort
+	c.Nodes[f].Config.HTTPPort, c.Nodes[f].Config.GossipPort, c.Nodes[f].Config.RaftPort = 0, 0, 0
+	c.Start(f)
+	if c.Nodes[f].Config.RaftPort == old {
+		t.Skip("the kernel handed back the same port")
+	}
+	createFlavor(t, c.Nodes[leader], "after-move")
+	waitFlavor(t, c.Nodes[f], "after-move")
+	waitFormed(t, c, 3, 0)
+	clustertest.WaitFor(t, settle, "host record with the new address", func() bool {
+		h, err := c.Nodes[leader].FSM().Host(c.Nodes[f].Name())
+		return err == nil && h.RaftAddress == c.Nodes[f].RaftAddr()
+	})
+}
+
+func TestLateJoinerInstallsSnapshot(t *testing.T) {
+	c := clustertest.New(t, 3, func(cfg *cluster.Config) {
+		cfg.SnapshotThreshold, cfg.TrailingLogs = 16, 8
+	})
+	waitFormed(t, c, 3, 0)
+	leader := c.WaitForLeader(settle)
+	for i := 0; i < 50; i++ {
+		createFlavor(t, c.Nodes[leader], fmt.Sprintf("f%02d", i))
+	}
+	if err := c.Nodes[leader].Snapshot(); err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	late := c.Add(false, []string{c.Nodes[leader].GossipAddr()})
+	waitFormed(t, c, 4, 0)
+	waitFlavor(t, late, "f49")
+	if got := late.RaftStats()["last_snapshot_index"]; got == "0" || got == "" {
+		t.Fatalf("late joiner last_snapshot_index = %q: it replayed the log instead of installing a snapshot", got)
+	}
+	if got, want := len(late.FSM().Flavors()), 55; got != want {
+		t.Fatalf("late joiner has %d flavors, want %d", got, want)
+	}
+}
+
+func TestGracefulLeaveRemovesFromRaft(t *testing.T) {
+	c := clustertest.New(t, 3, nil)
+	waitFormed(t, c, 3, 0)
+	leaving := c.WaitForLeader(settle) // the hardest case: the leader leaves
+	ctx, cancel := context.WithTimeout(context.Background(), settle)
+	defer cancel()
+	if err := c.Nodes[leaving].Leave(ctx); err != nil {
+		t.Fatalf("leave: %v", err)
+	}
+	other := (leaving + 1) % 3
+	clustertest.WaitFor(t, settle, "the leaver to be left and out of raft", func() bool {
+		for _, m := range c.Nodes[other].Members() {
+			if m.Name == c.Nodes[leaving].Name() {
+				return m.Status == "left" && m.Role == "none"
+			}
+		}
+		return false
+	})
+	createFlavor(t, c.Nodes[other], "after-leave")
+}
+
+func TestJoinRefusesAnotherCluster(t *testing.T) {
+	a := clustertest.New(t, 1, nil)
+	b := clustertest.New(t, 1, nil)
+	for _, c := range []*clustertest.Cluster{a, b} {
+		clustertest.WaitFor(t, settle, "cluster identity", func() bool { return c.Nodes[0].FSM().ClusterID() != "" })
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := b.Nodes[0].Join(ctx, []string{a.Nodes[0].GossipAddr()})
+	if !errors.Is(err, fsm.ErrConflict) {
+		t.Fatalf("join across clusters: got %v, want ErrConflict", err)
+	}
+	if len(a.Nodes[0].Members()) != 1 || len(b.Nodes[0].Members()) != 1 {
+		t.Fatalf("gossip merged anyway: a sees %d, b sees %d", len(a.Nodes[0].Members()), len(b.Nodes[0].Members()))
+	}
+}
+
+func TestJoinCommandAddsWaitingNode(t *testing.T) {
+	c := clustertest.New(t, 2, nil)
+	waiting := c.Add(false, nil)
+	if got := waiting.Health().Status; got != "waiting" {
+		t.Fatalf("unjoined node health = %q, want waiting", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), settle)
+	defer cancel()
+	if err := waiting.Join(ctx, []string{c.Nodes[0].GossipAddr()}); err != nil {
+		t.Fatalf("join: %v", err)
+	}
+	waitFormed(t, c, 3, 0)
+}
+
+func TestInventoryChangeReachesOthers(t *testing.T) {
+	c := clustertest.New(t, 3, nil)
+	waitFormed(t, c, 3, 0)
+	inv := cluster.Inventory{VCPUs: 32, VCPUsFree: 30, MemoryMiB: 65536, MemoryFreeMiB: 60000,
+		DiskGiB: 500, DiskFreeGiB: 400, Arch: "x86_64", HypervisorType: "fake", HypervisorVersion: "2", Instances: 3}
+	c.Nodes[2].Inv.Set(inv)
+	inv.Zone, inv.AgentVersion = "nova", "dev"
+	for _, nd := range c.Nodes[:2] {
+		clustertest.WaitFor(t, 5*time.Second, "new inventory on "+nd.Name(), func() bool {
+			for _, m := range nd.Members() {
+				if m.Name == c.Nodes[2].Name() {
+					return m.Inventory == inv
+				}
+			}
+			return false
+		})
+	}
+}

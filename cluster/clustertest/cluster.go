@@ -1,0 +1,188 @@
+// Package clustertest runs several shoal nodes in one process on loopback with
+// :0 ports and temporary data directories, for tests of anything that needs a
+// real cluster.
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shoal-project/shoal/cluster"
+)
+
+// Node is one in-process node and what it takes to restart it.
+type Node struct {
+	*cluster.Node
+	Config cluster.Config
+	Inv    *Inventory
+	up     bool
+}
+
+// Cluster is a set of in-process nodes.
+type Cluster struct {
+	t     testing.TB
+	Nodes []*Node
+	// Tune changes every node's configuration before it is created.
+	Tune func(*cluster.Config)
+}
+
+// Inventory is a settable fake fingerprint.
+type Inventory struct {
+	mu  sync.Mutex
+	inv cluster.Inventory
+}
+
+// Set replaces the inventory the node will publish.
+func (i *Inventory) Set(inv cluster.Inventory) {
+	i.mu.Lock()
+	i.inv = inv
+	i.mu.Unlock()
+}
+
+// Source is the node's InventorySource.
+func (i *Inventory) Source(context.Context) (cluster.Inventory, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.inv, nil
+}
+
+// New starts n nodes: the first bootstraps, the others join it over gossip.
+func New(t testing.TB, n int, tune func(*cluster.Config)) *Cluster {
+	t.Helper()
+	c := &Cluster{t: t, Tune: tune}
+	t.Cleanup(c.Close)
+	for i := 0; i < n; i++ {
+		var join []string
+		if i > 0 {
+			join = []string{c.Nodes[0].GossipAddr()}
+		}
+		c.Add(i == 0, join)
+	}
+	return c
+}
+
+// Add creates and starts one more node.
+func (c *Cluster) Add(bootstrap bool, join []string) *Node {
+	c.t.Helper()
+	cfg := cluster.Config{
+		Name:              fmt.Sprintf("node%d", len(c.Nodes)+1),
+		DataDir:           c.t.TempDir(),
+		BindAddr:          "127.0.0.1",
+		Bootstrap:         bootstrap,
+		Join:              join,
+		GossipProfile:     "local",
+		InventoryInterval: 200 * time.Millisecond,
+		ReconcileInterval: 300 * time.Millisecond,
+		Logger:            testLogger(),
+	}
+	if c.Tune != nil {
+		c.Tune(&cfg)
+	}
+	nd := &Node{Config: cfg, Inv: &Inventory{}}
+	nd.Inv.Set(cluster.Inventory{VCPUs: 8, VCPUsFree: 8, MemoryMiB: 16384, MemoryFreeMiB: 16384,
+		DiskGiB: 100, DiskFreeGiB: 100, Arch: "x86_64", HypervisorType: "fake", HypervisorVersion: "1"})
+	c.Nodes = append(c.Nodes, nd)
+	c.Start(len(c.Nodes) - 1)
+	return nd
+}
+
+// Start (re)starts node i from its data directory with its configuration.
+// After the first start its ports are pinned, so a restart keeps its addresses.
+func (c *Cluster) Start(i int) {
+	c.t.Helper()
+	nd := c.Nodes[i]
+	node, err := cluster.New(nd.Config, nd.Inv.Source)
+	if err != nil {
+		c.t.Fatalf("starting %s: %v", nd.Config.Name, err)
+	}
+	node.Start(context.Background(), nil)
+	nd.Node, nd.up = node, true
+	pin(&nd.Config, node)
+}
+
+func pin(cfg *cluster.Config, n *cluster.Node) {
+	var port int
+	for _, p := range []struct {
+		addr string
+		dst  *int
+	}{{n.HTTPAddr(), &cfg.HTTPPort}, {n.GossipAddr(), &cfg.GossipPort}, {n.RaftAddr(), &cfg.RaftPort}} {
+		fmt.Sscanf(p.addr[len("127.0.0.1:"):], "%d", &port)
+		*p.dst = port
+	}
+}
+
+// Stop shuts node i down without leaving (as a crash or kill would look to
+// the others).
+func (c *Cluster) Stop(i int) {
+	c.t.Helper()
+	nd := c.Nodes[i]
+	if !nd.up {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := nd.Shutdown(ctx); err != nil {
+		c.t.Logf("stopping %s: %v", nd.Config.Name, err)
+	}
+	nd.up = false
+}
+
+// Up reports whether node i is running.
+func (c *Cluster) Up(i int) bool { return c.Nodes[i].up }
+
+// Close stops every node.
+func (c *Cluster) Close() {
+	for i := range c.Nodes {
+		c.Stop(i)
+	}
+}
+
+// Leader returns the index of the running node that is leader, or -1.
+func (c *Cluster) Leader() int {
+	for i, nd := range c.Nodes {
+		if nd.up && nd.IsLeader() {
+			return i
+		}
+	}
+	return -1
+}
+
+// WaitForLeader waits until some running node leads and returns its index.
+func (c *Cluster) WaitForLeader(timeout time.Duration) int {
+	c.t.Helper()
+	WaitFor(c.t, timeout, "a leader", func() bool { return c.Leader() >= 0 })
+	return c.Leader()
+}
+
+// WaitForNewLeader waits for a leader other than old.
+func (c *Cluster) WaitForNewLeader(old int, timeout time.Duration) int {
+	c.t.Helper()
+	WaitFor(c.t, timeout, "a new leader", func() bool { l := c.Leader(); return l >= 0 && l != old })
+	return c.Leader()
+}
+
+// WaitFor polls cond until it holds or fails the test after timeout.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// testLogger is quiet unless SHOAL_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("SHOAL_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}

@@ -1,0 +1,122 @@
+package cluster
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Config configures a Node. Zero values take the defaults in withDefaults.
+type Config struct {
+	Name          string
+	DataDir       string
+	BindAddr      string // IP to listen on
+	AdvertiseAddr string // IP others reach this node at; defaults to BindAddr
+	HTTPPort      int    // 0 picks a free port
+	GossipPort    int
+	RaftPort      int
+	Bootstrap     bool     // start a new cluster if there is no state
+	Join          []string // gossip host:port of members, retried until one answers
+	MaxVoters     int      // voters beyond this join as non-voters
+	Zone          string   // availability zone published in the inventory
+	Version       string   // agent version published in the inventory
+
+	// Raft timing. Heartbeat and election default to 500 ms: fast failover on a LAN.
+	HeartbeatTimeout  time.Duration
+	ElectionTimeout   time.Duration
+	SnapshotThreshold uint64
+	TrailingLogs      uint64
+	SnapshotInterval  time.Duration
+
+	// GossipProfile is "lan" (default) or "local" (faster failure detection,
+	// for loopback tests).
+	GossipProfile string
+
+	InventoryInterval time.Duration // how often the driver is fingerprinted
+	ReconcileInterval time.Duration // how often the leader reconciles gossip into Raft
+	HoldTimeout       time.Duration // how long a write waits for a leader
+	MaxBatch          int           // commands per log entry when batching
+
+	Logger *slog.Logger
+}
+
+const (
+	maxZoneLen    = 64
+	maxVersionLen = 32
+)
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	if c.AdvertiseAddr == "" {
+		c.AdvertiseAddr = c.BindAddr
+	}
+	if c.MaxVoters == 0 {
+		c.MaxVoters = 5
+	}
+	if c.Zone == "" {
+		c.Zone = "nova"
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	def(&c.HeartbeatTimeout, 500*time.Millisecond)
+	def(&c.ElectionTimeout, 500*time.Millisecond)
+	def(&c.SnapshotInterval, 60*time.Second)
+	def(&c.InventoryInterval, 2*time.Second)
+	def(&c.ReconcileInterval, 5*time.Second)
+	def(&c.HoldTimeout, 10*time.Second)
+	if c.SnapshotThreshold == 0 {
+		c.SnapshotThreshold = 8192
+	}
+	if c.TrailingLogs == 0 {
+		c.TrailingLogs = 10240
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = 256
+	}
+	if c.GossipProfile == "" {
+		c.GossipProfile = "lan"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate reports the first problem with the configuration.
+func (c Config) Validate() error {
+	switch {
+	case c.Name == "" || len(c.Name) > 63:
+		return fmt.Errorf("node name must be 1 to 63 characters")
+	case c.DataDir == "":
+		return fmt.Errorf("a data directory is required")
+	case net.ParseIP(c.BindAddr) == nil:
+		return fmt.Errorf("bind address %q is not an IP address", c.BindAddr)
+	case net.ParseIP(c.AdvertiseAddr) == nil:
+		return fmt.Errorf("advertise address %q is not an IP address", c.AdvertiseAddr)
+	case net.ParseIP(c.AdvertiseAddr).IsUnspecified():
+		return fmt.Errorf("cannot advertise %s: set an advertise address others can reach", c.AdvertiseAddr)
+	case c.MaxVoters < 1:
+		return fmt.Errorf("max voters must be at least 1")
+	case len(c.Zone) > maxZoneLen:
+		return fmt.Errorf("zone must be at most %d characters", maxZoneLen)
+	case c.GossipProfile != "lan" && c.GossipProfile != "local":
+		return fmt.Errorf("gossip profile must be lan or local")
+	}
+	for _, p := range []int{c.HTTPPort, c.GossipPort, c.RaftPort} {
+		if p < 0 || p > 65535 {
+			return fmt.Errorf("port %d out of range", p)
+		}
+	}
+	for _, j := range c.Join {
+		if _, _, err := net.SplitHostPort(j); err != nil {
+			return fmt.Errorf("join address %q: %w", j, err)
+		}
+	}
+	return nil
+}

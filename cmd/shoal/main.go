@@ -1,0 +1,41 @@
+// Command shoal is the one binary of a shoal cluster: `shoal agent` runs a node,
+// every other command is a client of a node's HTTP API.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func main() {
+	app := newApp()
+	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
+		fmt.Fprintln(os.Stderr, "shoal:", err)
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:                 "shoal",
+		Usage:                "a compute service in one binary: gossip, Raft, scheduler and libvirt on every host",
+		Version:              version,
+		EnableBashCompletion: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "addr", Value: "http://127.0.0.1:8774", EnvVars: []string{"SHOAL_ADDR"}, Usage: "HTTP address of any shoal node"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output format: table|json"},
+		},
+		Commands: []*cli.Command{
+			agentCommand(),
+			joinCommand(),
+			membersCommand(),
+			flavorCommand(),
+			hostCommand(),
+		},
+	}
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/fsm"
+)
+
+var testMembers = []api.Member{
+	{Name: "node1", Address: "10.0.0.1:7946", Status: "alive", Role: "leader", Inventory: api.Inventory{
+		VCPUs: 8, VCPUsFree: 6, MemoryMiB: 16384, MemoryFreeMiB: 8192, DiskGiB: 100, DiskFreeGiB: 80,
+		HypervisorType: "qemu", HypervisorVersion: "8.2.2", Zone: "nova", Instances: 2, AgentVersion: "0.1.0"}},
+	{Name: "node2", Address: "10.0.0.2:7946", Status: "dead", Role: "none"},
+}
+
+func TestPrintTables(t *testing.T) {
+	created := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	flavor := fsm.Flavor{ID: "1", Name: "m1.tiny", VCPUs: 1, RAM: 512, Disk: 1, Created: created, Indexes: fsm.Indexes{CreateIndex: 3, ModifyIndex: 3}}
+	hosts := []api.Host{
+		{Host: fsm.Host{Name: "node1", HTTPAddress: "10.0.0.1:8774", Enabled: true}, State: "up", Status: "enabled"},
+		{Host: fsm.Host{Name: "node2", HTTPAddress: "10.0.0.2:8774", DisabledReason: "disk\tswap"}, State: "down", Status: "disabled"},
+	}
+	tests := []struct {
+		name  string
+		print func(o *output) error
+		want  string
+	}{
+		{"members", func(o *output) error { return printMembers(o, testMembers) }, `
+NAME   ADDRESS        STATUS  ROLE    VCPUS(free/total)  MEMORY(free/total MiB)  DISK(free/total GiB)  ZONE  HYPERVISOR  INSTANCES  VERSION
+node1  10.0.0.1:7946  alive   leader  6/8                8192/16384              80/100                nova  qemu 8.2.2  2          0.1.0
+node2  10.0.0.2:7946  dead    none    0/0                0/0                     0/0                   -     -           0          -
+`},
+		{"flavors", func(o *output) error { return printFlavors(o, []fsm.Flavor{flavor}) }, `
+ID  NAME     VCPUS  RAM  DISK
+1   m1.tiny  1      512  1
+`},
+		{"flavor", func(o *output) error { return printFlavor(o, flavor) }, `
+FIELD         VALUE
+id            1
+name          m1.tiny
+vcpus         1
+ram           512 MiB
+disk          1 GiB
+created       2025-01-02T03:04:05Z
+create_index  3
+modify_index  3
+`},
+		{"hosts", func(o *output) error { return printHosts(o, hosts) }, `
+NAME   STATE  STATUS    HTTP ADDRESS   REASON
+node1  up     enabled   10.0.0.1:8774  -
+node2  down   disabled  10.0.0.2:8774  disk swap
+`},
+		{"no hosts", func(o *output) error { return printHosts(o, nil) }, `
+NAME  STATE  STATUS  HTTP ADDRESS  REASON
+`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := tt.print(&output{w: &buf}); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := buf.String(), strings.TrimPrefix(tt.want, "\n"); got != want {
+				t.Errorf("got\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestCommandsAgainstAPI runs commands in-process against a canned API and
+// checks what they send and print.
+func TestCommandsAgainstAPI(t *testing.T) {
+	var gotBody string
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/cluster/members", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(api.MemberList{Members: testMembers})
+	})
+	mux.HandleFunc("POST /v1/flavors", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		gotBody = string(b)
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(api.FlavorResponse{Flavor: fsm.Flavor{ID: "t-2", Name: "tiny2", VCPUs: 2, RAM: 256}})
+	})
+	mux.HandleFunc("POST /v1/cluster/join", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusConflict)
+		json.NewEncoder(w).Encode(api.ErrorBody{Error: api.ErrorDetail{Code: 409, Message: "conflict: node1 already belongs to cluster c9"}})
+	})
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+
+	run := func(args string) (string, error) {
+		app := newApp()
+		var out bytes.Buffer
+		app.Writer = &out
+		err := app.Run(reorderArgs(app, strings.Fields("shoal --addr "+ts.URL+" "+args)))
+		return out.String(), err
+	}
+
+	out, err := run("members -o json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var members api.MemberList
+	if err := json.Unmarshal([]byte(out), &members); err != nil || !reflect.DeepEqual(members.Members, testMembers) {
+		t.Errorf("members -o json = %s (%v)", out, err)
+	}
+
+	out, err = run("flavor create tiny2 --vcpus 2 --id t-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"flavor":{"id":"t-2","name":"tiny2","vcpus":2,"ram":256,"disk":0}}`; gotBody != want {
+		t.Errorf("sent %s, want %s", gotBody, want)
+	}
+	if !strings.Contains(out, "name          tiny2\n") {
+		t.Errorf("flavor create printed\n%s", out)
+	}
+
+	if _, err := run("join 10.0.0.9:7946"); err == nil || err.Error() != "HTTP 409: conflict: node1 already belongs to cluster c9" {
+		t.Errorf("join error = %v", err)
+	}
+	if _, err := run("-o yaml members"); err == nil || !strings.Contains(err.Error(), "yaml") {
+		t.Errorf("bad -o: %v", err)
+	}
+	if _, err := run("flavor show"); err == nil || !strings.Contains(err.Error(), "usage: shoal flavor show REF") {
+		t.Errorf("missing REF: %v", err)
+	}
+}

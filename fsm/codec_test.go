@@ -1,0 +1,165 @@
+package fsm_test
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// everyCommand has one command of each type, with every field set.
+func everyCommand(t testing.TB) []fsm.Command {
+	t.Helper()
+	return []fsm.Command{
+		&fsm.Bootstrap{ClusterID: "c1", Time: t0, Flavors: fsm.DefaultFlavors()},
+		registerHost("h1", t0),
+		&fsm.DeregisterHost{Name: "h1"},
+		&fsm.SetHostEnabled{Name: "h1", Enabled: false, Reason: "maintenance", Time: t1},
+		&fsm.CreateFlavor{Flavor: withIndexes(bigFlavor(), 3, 4)},
+		&fsm.DeleteFlavor{ID: "f-big"},
+		batchOf(t, registerHost("h2", t2), &fsm.DeleteFlavor{ID: "1"}),
+	}
+}
+
+// The type list is append-only: these values are in old logs and must not move.
+func TestTypeValues(t *testing.T) {
+	for _, tc := range []struct {
+		typ  fsm.Type
+		want uint8
+		name string
+	}{
+		{fsm.TypeBatch, 1, "batch"},
+		{fsm.TypeBootstrap, 2, "bootstrap"},
+		{fsm.TypeRegisterHost, 3, "register-host"},
+		{fsm.TypeDeregisterHost, 4, "deregister-host"},
+		{fsm.TypeSetHostEnabled, 5, "set-host-enabled"},
+		{fsm.TypeCreateFlavor, 6, "create-flavor"},
+		{fsm.TypeDeleteFlavor, 7, "delete-flavor"},
+		{fsm.Type(200), 200, "type(200)"},
+	} {
+		if uint8(tc.typ) != tc.want {
+			t.Errorf("%s = %d, want %d", tc.name, tc.typ, tc.want)
+		}
+		if got := tc.typ.String(); got != tc.name {
+			t.Errorf("Type(%d).String() = %q, want %q", tc.want, got, tc.name)
+		}
+	}
+}
+
+// The wire format is one type byte and JSON; a change here breaks old logs.
+func TestEncodeWireFormat(t *testing.T) {
+	got := encode(t, &fsm.DeleteFlavor{ID: "7"})
+	if want := "\x07{\"id\":\"7\"}"; string(got) != want {
+		t.Errorf("Encode = %q, want %q", got, want)
+	}
+	got = encode(t, &fsm.Batch{Entries: [][]byte{{7, '{', '}'}}})
+	if want := "\x01{\"entries\":[\"B3t9\"]}"; string(got) != want {
+		t.Errorf("Encode(batch) = %q, want %q", got, want)
+	}
+}
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	for _, c := range everyCommand(t) {
+		t.Run(c.Type().String(), func(t *testing.T) {
+			b := encode(t, c)
+			if typ := fsm.Type(b[0]); typ != c.Type() {
+				t.Errorf("type byte = %d, want %d", typ, c.Type())
+			}
+			got, err := fsm.Decode(b)
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if !reflect.DeepEqual(got, c) {
+				t.Errorf("Decode(Encode(c)) =\n%#v\nwant\n%#v", got, c)
+			}
+			if again := encode(t, got); !bytes.Equal(again, b) {
+				t.Errorf("re-encoding differs:\n%q\n%q", b, again)
+			}
+		})
+	}
+}
+
+type bogus struct{}
+
+func (bogus) Type() fsm.Type { return 200 }
+
+func TestEncodeUnknownType(t *testing.T) {
+	if b, err := fsm.Encode(bogus{}); err == nil {
+		t.Errorf("Encode(unknown type) = %q, want error", b)
+	}
+}
+
+// undecodable are entries no replica can apply.
+var undecodable = []struct {
+	name string
+	data []byte
+}{
+	{"nil", nil},
+	{"empty", []byte{}},
+	{"zero type", []byte("\x00{}")},
+	{"unknown type", []byte("\xc8{}")},
+	{"type byte only", []byte{byte(fsm.TypeCreateFlavor)}},
+	{"not json", []byte("\x06not json")},
+	{"truncated json", []byte("\x03{\"name\":\"h1\"")},
+	{"trailing data", []byte("\x07{\"id\":\"1\"}{}")},
+	{"wrong field type", []byte("\x06{\"flavor\":{\"vcpus\":\"two\"}}")},
+	{"bad time", []byte("\x03{\"name\":\"h1\",\"time\":\"yesterday\"}")},
+	{"array payload", []byte("\x04[]")},
+	{"batch not json", []byte("\x01{")},
+	{"batch entry not base64", []byte("\x01{\"entries\":[\"!!\"]}")},
+	{"batch with empty entry", []byte("\x01{\"entries\":[\"\"]}")},
+	{"batch with null entry", []byte("\x01{\"entries\":[null]}")},
+	{"nested batch", []byte("\x01{\"entries\":[\"AXt9\"]}")},                // "\x01{}"
+	{"batch entry of unknown type", []byte("\x01{\"entries\":[\"yHt9\"]}")}, // "\xc8{}"
+	{"batch entry not json", []byte("\x01{\"entries\":[\"B3s=\"]}")},        // "\x07{"
+}
+
+func TestDecodeRejects(t *testing.T) {
+	for _, tc := range undecodable {
+		t.Run(tc.name, func(t *testing.T) {
+			if c, err := fsm.Decode(tc.data); err == nil {
+				t.Errorf("Decode(%q) = %#v, want error", tc.data, c)
+			}
+		})
+	}
+}
+
+func TestApplyPanicsOnUndecodable(t *testing.T) {
+	for _, tc := range undecodable {
+		t.Run(tc.name, func(t *testing.T) {
+			f := fsm.New()
+			mustApply(t, f, 1, registerHost("h1", t0))
+			before := snapshotBytes(t, f)
+			ch := f.WatchCh()
+
+			msg := applyPanic(t, f, 2, tc.data)
+
+			if !strings.Contains(msg, "undecodable") || !strings.Contains(msg, "index 2") {
+				t.Errorf("panic %q does not say the entry at index 2 is undecodable", msg)
+			}
+			// The replica stops before touching state or waking anyone.
+			if after := snapshotBytes(t, f); !bytes.Equal(after, before) {
+				t.Errorf("state changed:\nbefore %s\nafter  %s", before, after)
+			}
+			if closed(ch) {
+				t.Error("WatchCh closed by an undecodable entry")
+			}
+			// The lock was not left held.
+			mustApply(t, f, 3, registerHost("h2", t0))
+		})
+	}
+}
+
+// Unknown JSON fields are ignored, so a newer proposer's extra field does not
+// stop an older replica.
+func TestDecodeIgnoresUnknownFields(t *testing.T) {
+	c, err := fsm.Decode([]byte("\x07{\"id\":\"1\",\"added_later\":true}"))
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if want := (&fsm.DeleteFlavor{ID: "1"}); !reflect.DeepEqual(c, want) {
+		t.Errorf("Decode = %#v, want %#v", c, want)
+	}
+}

@@ -1,0 +1,44 @@
+package fsm
+
+import "time"
+
+// Indexes are the Raft indexes of the entries that created and last changed an object.
+type Indexes struct {
+	CreateIndex uint64 `json:"create_index"`
+	ModifyIndex uint64 `json:"modify_index"`
+}
+
+// Host is a compute host / service registered in the cluster (Nova's os-services).
+type Host struct {
+	Name           string    `json:"name"`
+	GossipAddress  string    `json:"gossip_address"`
+	RaftAddress    string    `json:"raft_address"`
+	HTTPAddress    string    `json:"http_address"`
+	Enabled        bool      `json:"enabled"`
+	DisabledReason string    `json:"disabled_reason,omitempty"`
+	Created        time.Time `json:"created"`
+	Updated        time.Time `json:"updated"`
+	Indexes
+}
+
+// Flavor is a hardware template for servers (Nova's flavors).
+type Flavor struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	VCPUs   int       `json:"vcpus"`
+	RAM     int       `json:"ram"`  // MiB
+	Disk    int       `json:"disk"` // GiB
+	Created time.Time `json:"created"`
+	Indexes
+}
+
+// DefaultFlavors are Nova's classic flavors; they exist from bootstrap on.
+func DefaultFlavors() []Flavor {
+	return []Flavor{
+		{ID: "1", Name: "m1.tiny", VCPUs: 1, RAM: 512, Disk: 1},
+		{ID: "2", Name: "m1.small", VCPUs: 1, RAM: 2048, Disk: 20},
+		{ID: "3", Name: "m1.medium", VCPUs: 2, RAM: 4096, Disk: 40},
+		{ID: "4", Name: "m1.large", VCPUs: 4, RAM: 8192, Disk: 80},
+		{ID: "5", Name: "m1.xlarge", VCPUs: 8, RAM: 16384, Disk: 160},
+	}
+}
