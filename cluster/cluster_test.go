@@ -83,6 +83,9 @@ func TestClusterForms(t *testing.T) {
 				if _, err := nd.FSM().Flavor("m1.tiny"); err != nil {
 					t.Fatalf("%s: default flavor m1.tiny: %v", nd.Name(), err)
 				}
+				if size := nd.MetaSize(); size == 0 || size > 512 {
+					t.Fatalf("%s publishes %d bytes of gossip metadata; want 1..512", nd.Name(), size)
+				}
 				if got := nd.Health().Status; got != "ok" {
 					t.Fatalf("%s health = %q, want ok", nd.Name(), got)
 				}

@@ -41,6 +41,8 @@ func (n *Node) setupGossip() error {
 		return fmt.Errorf("gossip: %w", err)
 	}
 	n.ml = ml
+	ln := ml.LocalNode()
+	n.gossipAddr = net.JoinHostPort(ln.Addr.String(), strconv.Itoa(int(ln.Port)))
 	return nil
 }
 
@@ -140,6 +142,7 @@ func (d *gossipDelegate) MergeRemoteState(buf []byte, join bool)     {}
 
 func (d *gossipDelegate) NotifyJoin(node *memberlist.Node)   { d.n.observe(node, "alive") }
 func (d *gossipDelegate) NotifyUpdate(node *memberlist.Node) { d.n.observe(node, "alive") }
+
 // NotifyLeave fires for failed and departed nodes alike (memberlist does not
 // tell them apart in the event), so a leaving node flags itself in its
 // metadata first.

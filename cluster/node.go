@@ -34,6 +34,9 @@ type Node struct {
 	transport *raft.NetworkTransport
 	leaderCh  chan bool
 	ml        *memberlist.Memberlist
+	// gossipAddr is read from memberlist once, before anything runs:
+	// LocalNode() is not safe to read while memberlist updates it.
+	gossipAddr string
 
 	httpLn  net.Listener
 	httpSrv *http.Server
@@ -205,9 +208,6 @@ func (n *Node) HTTPAddr() string {
 	return net.JoinHostPort(n.cfg.AdvertiseAddr, strconv.Itoa(n.httpLn.Addr().(*net.TCPAddr).Port))
 }
 
-func (n *Node) GossipAddr() string {
-	ln := n.ml.LocalNode()
-	return net.JoinHostPort(ln.Addr.String(), strconv.Itoa(int(ln.Port)))
-}
+func (n *Node) GossipAddr() string { return n.gossipAddr }
 
 func (n *Node) RaftAddr() string { return string(n.transport.LocalAddr()) }

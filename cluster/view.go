@@ -147,3 +147,9 @@ func (n *Node) Snapshot() error { return n.raft.Snapshot().Error() }
 
 // RaftStats exposes hashicorp/raft's counters (last_snapshot_index, ...).
 func (n *Node) RaftStats() map[string]string { return n.raft.Stats() }
+
+// MetaSize is the size of the gossip metadata this node publishes now.
+func (n *Node) MetaSize() int {
+	b, _ := n.localMeta().encode(metaLimit)
+	return len(b)
+}
