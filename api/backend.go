@@ -80,6 +80,9 @@ type Cluster interface {
 	// Join joins this node to the cluster that peers (gossip host:port) belong
 	// to and returns once it is a Raft member.
 	Join(ctx context.Context, peers []string) error
+	// Leave leaves the cluster gracefully: this node is removed from Raft and
+	// announces its departure over gossip; the agent then stops.
+	Leave(ctx context.Context) error
 	// Health reports this node's state.
 	Health() Health
 }

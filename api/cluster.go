@@ -92,6 +92,26 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, JoinResponse{Health: s.cluster.Health()})
 }
 
+// LeaveResponse is the body of a successful leave.
+type LeaveResponse struct {
+	Left string `json:"left"`
+}
+
+func (s *Server) leave(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > 0 {
+		s.writeError(w, r, fmt.Errorf("%w: leave takes no body", fsm.ErrInvalid))
+		return
+	}
+	name := s.cluster.Health().Name
+	ctx, cancel := context.WithTimeout(r.Context(), joinTimeout)
+	defer cancel()
+	if err := s.cluster.Leave(ctx); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, LeaveResponse{Left: name})
+}
+
 // validPeers checks that each peer is host:port with a port in 1..65535.
 func validPeers(peers []string) error {
 	if len(peers) == 0 {

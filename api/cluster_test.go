@@ -150,3 +150,19 @@ func TestHosts(t *testing.T) {
 		t.Errorf("hosts = %+v\nwant %+v", got, want)
 	}
 }
+
+func TestLeave(t *testing.T) {
+	fc, ts := newTestServer(t)
+	resp, body := call(t, ts, http.MethodPost, "/v1/cluster/leave", "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("leave: status %d, body %s", resp.StatusCode, body)
+	}
+	fc.mu.Lock()
+	left := fc.left
+	fc.mu.Unlock()
+	if !left {
+		t.Fatal("leave did not reach the cluster")
+	}
+	resp, body = call(t, ts, http.MethodPost, "/v1/cluster/leave", `{"x":1}`)
+	wantError(t, resp, body, http.StatusBadRequest, "no body")
+}

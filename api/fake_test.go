@@ -29,6 +29,7 @@ type fakeCluster struct {
 	members   []Member
 	health    Health
 	joinErr   error
+	left      bool
 	joined    [][]string
 }
 
@@ -111,6 +112,13 @@ func (c *fakeCluster) Join(_ context.Context, peers []string) error {
 	defer c.mu.Unlock()
 	c.joined = append(c.joined, peers)
 	return c.joinErr
+}
+
+func (c *fakeCluster) Leave(context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.left = true
+	return nil
 }
 
 func (c *fakeCluster) Health() Health {

@@ -88,6 +88,7 @@ func (s *Server) routes() {
 	s.read("GET /v1/cluster/members", s.members)
 	s.read("GET /v1/cluster/leader", s.leader)
 	s.mux.HandleFunc("POST /v1/cluster/join", s.join)
+	s.mux.HandleFunc("POST /v1/cluster/leave", s.leave)
 
 	s.read("GET /v1/flavors", s.listFlavors)
 	s.read("GET /v1/flavors/{id}", s.showFlavor)

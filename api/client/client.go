@@ -105,6 +105,13 @@ func (c *Client) Join(ctx context.Context, peers []string) (api.Health, error) {
 	return out.Health, err
 }
 
+// Leave makes the node leave its cluster gracefully; its agent then stops.
+func (c *Client) Leave(ctx context.Context) (string, error) {
+	var out api.LeaveResponse
+	err := c.do(ctx, http.MethodPost, "/v1/cluster/leave", nil, &out)
+	return out.Left, err
+}
+
 // Flavors lists flavors ordered by ID.
 func (c *Client) Flavors(ctx context.Context) ([]fsm.Flavor, error) {
 	var out api.FlavorList

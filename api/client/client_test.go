@@ -63,6 +63,8 @@ func (c *cluster) IsLeader() bool {
 
 func (c *cluster) Barrier(context.Context) error { return nil }
 
+func (c *cluster) Leave(context.Context) error { return nil }
+
 func (c *cluster) Join(context.Context, []string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -33,6 +33,7 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			agentCommand(),
 			joinCommand(),
+			leaveCommand(),
 			membersCommand(),
 			flavorCommand(),
 			hostCommand(),

@@ -35,6 +35,24 @@ func joinCommand() *cli.Command {
 	}
 }
 
+func leaveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "leave",
+		Usage: "make the node at --addr leave its cluster gracefully (it is removed from Raft) and stop",
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageError(c, "leave takes no arguments")
+			}
+			name, err := apiClient(c).Leave(c.Context)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(c.App.Writer, "left: %s has left the cluster and is stopping\n", name)
+			return err
+		},
+	}
+}
+
 func printJoined(w io.Writer, h api.Health) error {
 	_, err := fmt.Fprintf(w, "joined: %s is a member of cluster %s (role %s)\n", h.Name, h.ClusterID, h.Role)
 	return err

@@ -1,0 +1,285 @@
+//go:build e2e
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shoal-project/shoal/api"
+)
+
+// These tests drive the real binary: three agents on loopback, the CLI against
+// them, kill -9 of the leader. They are the issue's acceptance checks.
+
+var shoalBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "shoal-e2e-bin")
+	if err != nil {
+		panic(err)
+	}
+	shoalBin = filepath.Join(dir, "shoal")
+	out, err := exec.Command("go", "build", "-o", shoalBin, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building shoal: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type agent struct {
+	name                   string
+	dir                    string
+	http, gossip, raftPort int
+	cmd                    *exec.Cmd
+	log                    *bytes.Buffer
+}
+
+func (a *agent) addr() string       { return fmt.Sprintf("http://127.0.0.1:%d", a.http) }
+func (a *agent) gossipAddr() string { return fmt.Sprintf("127.0.0.1:%d", a.gossip) }
+
+func newAgent(t *testing.T, name string) *agent {
+	return &agent{name: name, dir: t.TempDir(), http: freePort(t), gossip: freePort(t), raftPort: freePort(t)}
+}
+
+// start runs the agent with only its name, data dir and ports plus extra flags.
+func (a *agent) start(t *testing.T, extra ...string) {
+	t.Helper()
+	args := append([]string{"agent", "--name", a.name, "--data-dir", a.dir, "--driver", "fake",
+		"--http-port", fmt.Sprint(a.http), "--gossip-port", fmt.Sprint(a.gossip), "--raft-port", fmt.Sprint(a.raftPort)}, extra...)
+	a.log = &bytes.Buffer{}
+	a.cmd = exec.Command(shoalBin, args...)
+	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
+	if err := a.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", a.name, err)
+	}
+	t.Cleanup(func() { a.kill() })
+	waitFor(t, 15*time.Second, a.name+" to serve HTTP", func() bool {
+		resp, err := http.Get(a.addr() + "/v1/health")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
+}
+
+func (a *agent) kill() {
+	if a.cmd != nil && a.cmd.Process != nil {
+		_ = a.cmd.Process.Signal(syscall.SIGKILL)
+		_, _ = a.cmd.Process.Wait()
+		a.cmd = nil
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// run runs the shoal CLI against an agent and returns its output.
+func run(t *testing.T, a *agent, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, shoalBin, append([]string{"--addr", a.addr()}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+func members(t *testing.T, a *agent) []api.Member {
+	t.Helper()
+	out, err := run(t, a, "members", "-o", "json")
+	if err != nil {
+		return nil
+	}
+	var list struct {
+		Members []api.Member `json:"members"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatalf("members -o json is not JSON: %v\n%s", err, out)
+	}
+	return list.Members
+}
+
+// healthy: 3 alive members, exactly one leader, three voters.
+func healthy(ms []api.Member) bool {
+	alive, leaders, voters := 0, 0, 0
+	for _, m := range ms {
+		if m.Status == "alive" {
+			alive++
+		}
+		if m.Role == "leader" {
+			leaders++
+		}
+		if m.Role == "leader" || m.Role == "follower" {
+			voters++
+		}
+	}
+	return len(ms) == 3 && alive == 3 && leaders == 1 && voters == 3
+}
+
+func leaderOf(ms []api.Member) string {
+	for _, m := range ms {
+		if m.Role == "leader" {
+			return m.Name
+		}
+	}
+	return ""
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > timeout {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+func TestAcceptance(t *testing.T) {
+	n1, n2, n3 := newAgent(t, "n1"), newAgent(t, "n2"), newAgent(t, "n3")
+	all := []*agent{n1, n2, n3}
+	n1.start(t, "--bootstrap")
+	n2.start(t, "--join", n1.gossipAddr())
+	n3.start(t)
+	if out, err := run(t, n3, "join", n1.gossipAddr()); err != nil {
+		t.Fatalf("shoal join: %v\n%s\nagent log:\n%s", err, out, n3.log)
+	}
+	for _, a := range all {
+		took := waitFor(t, 30*time.Second, "a healthy 3-node view on "+a.name, func() bool { return healthy(members(t, a)) })
+		t.Logf("%s sees 3 alive members, one leader, three voters after %v", a.name, took)
+	}
+
+	leader := leaderOf(members(t, n1))
+	var follower *agent
+	for _, a := range all {
+		if a.name != leader {
+			follower = a
+			break
+		}
+	}
+	if out, err := run(t, follower, "flavor", "create", "e2e.small", "--vcpus", "2", "--ram", "1024", "--disk", "10"); err != nil {
+		t.Fatalf("flavor create through follower %s: %v\n%s", follower.name, err, out)
+	}
+	for _, a := range all {
+		waitFor(t, 10*time.Second, "e2e.small listed on "+a.name, func() bool {
+			out, err := run(t, a, "flavor", "list")
+			return err == nil && strings.Contains(out, "e2e.small") && strings.Contains(out, "m1.tiny")
+		})
+	}
+
+	t.Run("bad input changes nothing", func(t *testing.T) { badInput(t, follower) })
+
+	// kill -9 the leader; a survivor must lead and take writes.
+	var dead *agent
+	var survivors []*agent
+	for _, a := range all {
+		if a.name == leader {
+			dead = a
+		} else {
+			survivors = append(survivors, a)
+		}
+	}
+	dead.kill()
+	took := waitFor(t, 30*time.Second, "a new leader that accepts writes", func() bool {
+		_, err := run(t, survivors[0], "flavor", "create", "after-kill", "--vcpus", "1", "--ram", "256")
+		return err == nil
+	})
+	t.Logf("after kill -9 of leader %s: a survivor led and accepted a write within %v", dead.name, took)
+
+	// Restart with only its name, data dir and ports: it rejoins and catches up.
+	dead.start(t)
+	waitFor(t, 30*time.Second, dead.name+" to rejoin and list every flavor", func() bool {
+		out, err := run(t, dead, "flavor", "list")
+		return err == nil && strings.Contains(out, "e2e.small") && strings.Contains(out, "after-kill")
+	})
+	for _, a := range all {
+		waitFor(t, 30*time.Second, "a healthy 3-node view on "+a.name+" after restart", func() bool { return healthy(members(t, a)) })
+	}
+
+	// A graceful leave takes the node out of Raft and stops its agent.
+	if out, err := run(t, dead, "leave"); err != nil {
+		t.Fatalf("shoal leave: %v\n%s", err, out)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- dead.cmd.Wait() }()
+	select {
+	case <-exited:
+		dead.cmd = nil
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s still running 20 s after leave", dead.name)
+	}
+	waitFor(t, 15*time.Second, dead.name+" shown as left and out of Raft", func() bool {
+		for _, m := range members(t, survivors[0]) {
+			if m.Name == dead.name {
+				return m.Status == "left" && m.Role == "none"
+			}
+		}
+		return false
+	})
+}
+
+func TestJoinRefusesNodeOfAnotherCluster(t *testing.T) {
+	a, b := newAgent(t, "a1"), newAgent(t, "b1")
+	a.start(t, "--bootstrap")
+	b.start(t, "--bootstrap")
+	for _, x := range []*agent{a, b} {
+		waitFor(t, 15*time.Second, x.name+" to lead its cluster", func() bool { return leaderOf(members(t, x)) == x.name })
+	}
+	out, err := run(t, b, "join", a.gossipAddr())
+	if err == nil || !strings.Contains(out, "belongs to cluster") || !strings.Contains(out, "409") {
+		t.Fatalf("join across clusters: err=%v, output:\n%s", err, out)
+	}
+}
+
+func badInput(t *testing.T, a *agent) {
+	before, _ := run(t, a, "flavor", "list", "-o", "json")
+	for _, tc := range []struct{ name, body string }{
+		{"malformed JSON", `{"flavor":{"name":"x",`},
+		{"unknown field", `{"flavor":{"name":"x","vcpus":1,"ram":64,"disk":1,"color":"red"}}`},
+		{"negative ram", `{"flavor":{"name":"x","vcpus":1,"ram":-64,"disk":1}}`},
+		{"negative disk", `{"flavor":{"name":"x","vcpus":1,"ram":64,"disk":-1}}`},
+		{"duplicate name", `{"flavor":{"name":"e2e.small","vcpus":1,"ram":64,"disk":1}}`},
+	} {
+		resp, err := http.Post(a.addr()+"/v1/flavors", "application/json", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var body struct {
+			Error struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode < 400 || resp.StatusCode > 499 || err != nil || body.Error.Code != resp.StatusCode || body.Error.Message == "" {
+			t.Errorf("%s: status %d, body %+v, decode err %v; want a 4xx JSON error", tc.name, resp.StatusCode, body, err)
+		}
+	}
+	after, _ := run(t, a, "flavor", "list", "-o", "json")
+	if before != after {
+		t.Errorf("bad input changed the flavors:\nbefore %s\nafter  %s", before, after)
+	}
+}

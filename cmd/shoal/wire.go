@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/compute"
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// apiCluster shows a cluster.Node to the API in the API's own terms.
+type apiCluster struct {
+	n       *cluster.Node
+	onLeave func() // stops the agent after a graceful leave
+}
+
+func (a apiCluster) Apply(ctx context.Context, c fsm.Command) (uint64, error) {
+	idx, err := a.n.Apply(ctx, c)
+	return idx, apiError(err)
+}
+
+func (a apiCluster) Members() []api.Member {
+	ms := a.n.Members()
+	out := make([]api.Member, len(ms))
+	for i, m := range ms {
+		out[i] = api.Member{Name: m.Name, Address: m.Address, Status: m.Status, Role: m.Role, Inventory: api.Inventory(m.Inventory)}
+	}
+	return out
+}
+
+func (a apiCluster) Leader() (api.Leader, bool) {
+	l, ok := a.n.Leader()
+	return api.Leader(l), ok
+}
+
+func (a apiCluster) IsLeader() bool                    { return a.n.IsLeader() }
+func (a apiCluster) Barrier(ctx context.Context) error { return apiError(a.n.Barrier(ctx)) }
+func (a apiCluster) Join(ctx context.Context, peers []string) error {
+	return apiError(a.n.Join(ctx, peers))
+}
+func (a apiCluster) Leave(ctx context.Context) error {
+	if err := a.n.Leave(ctx); err != nil {
+		return apiError(err)
+	}
+	// Stop after the reply has had time to go out.
+	time.AfterFunc(500*time.Millisecond, a.onLeave)
+	return nil
+}
+
+func (a apiCluster) Health() api.Health { return api.Health(a.n.Health()) }
+
+// apiError maps cluster errors onto the API's sentinels; fsm errors pass as they are.
+func apiError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, cluster.ErrNoLeader):
+		return fmt.Errorf("%w: %v", api.ErrNoLeader, err)
+	case errors.Is(err, cluster.ErrNotLeader), errors.Is(err, cluster.ErrUnknownOutcome), errors.Is(err, cluster.ErrJoinTimeout):
+		return fmt.Errorf("%w: %v", api.ErrUnavailable, err)
+	}
+	return err
+}
+
+// inventorySource turns the driver's fingerprint into gossip inventory.
+func inventorySource(d compute.Driver) cluster.InventorySource {
+	return func(ctx context.Context) (cluster.Inventory, error) {
+		f, err := d.Fingerprint(ctx)
+		if err != nil {
+			return cluster.Inventory{}, err
+		}
+		return cluster.Inventory{
+			VCPUs: f.VCPUs, VCPUsFree: f.VCPUsFree, MemoryMiB: f.MemoryMiB, MemoryFreeMiB: f.MemoryFreeMiB,
+			DiskGiB: f.DiskGiB, DiskFreeGiB: f.DiskFreeGiB, Arch: f.Arch, HypervisorType: f.HypervisorType,
+			HypervisorVersion: f.HypervisorVersion, Instances: f.Instances,
+		}, nil
+	}
+}

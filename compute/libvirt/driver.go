@@ -1,0 +1,227 @@
+package libvirt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	golibvirt "github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
+
+	"github.com/shoal-project/shoal/compute"
+)
+
+// DefaultURI is the system QEMU driver on this host.
+const DefaultURI = string(golibvirt.QEMUSystem)
+
+// MetadataNamespace marks a libvirt domain as a shoal instance.
+const MetadataNamespace = "https://shoal.dev/xmlns/instance/1"
+
+// systemSocket is where the system libvirtd listens (/var/run links to /run).
+const systemSocket = "/var/run/libvirt/libvirt-sock"
+
+// ErrNotConnected means libvirtd cannot be reached right now.
+var ErrNotConnected = errors.New("libvirt: not connected to libvirtd")
+
+const (
+	dialTimeout = 5 * time.Second
+	minBackoff  = 250 * time.Millisecond
+	maxBackoff  = 10 * time.Second
+)
+
+// Config configures the libvirt driver.
+type Config struct {
+	URI     string       // qemu:///system (default) or qemu:///session
+	DataDir string       // instance disks live here; its filesystem is the host's disk
+	Logger  *slog.Logger // default slog.Default()
+}
+
+// WithDefaults returns c with its empty fields set to the defaults.
+func (c Config) WithDefaults() Config {
+	if c.URI == "" {
+		c.URI = DefaultURI
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate reports a missing data dir or a URI this driver cannot use yet.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := endpoint(c.URI); err != nil {
+		errs = append(errs, err)
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("libvirt: data dir is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// endpoint maps a libvirt URI to the unix socket to dial and the URI to open
+// on the daemon. Remote transports (qemu+tcp, qemu+ssh) come later.
+func endpoint(uri string) (socket string, remote golibvirt.ConnectURI, err error) {
+	switch uri {
+	case string(golibvirt.QEMUSystem):
+		return systemSocket, golibvirt.QEMUSystem, nil
+	case string(golibvirt.QEMUSession):
+		// Where libvirt puts an unprivileged user's daemon socket.
+		dir := os.Getenv("XDG_RUNTIME_DIR")
+		if dir == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", "", fmt.Errorf("libvirt: socket for %s: %w", uri, err)
+			}
+			dir = filepath.Join(home, ".cache")
+		}
+		return filepath.Join(dir, "libvirt", "libvirt-sock"), golibvirt.QEMUSession, nil
+	}
+	return "", "", fmt.Errorf("libvirt: unsupported URI %q: only %s and %s (local unix socket) are supported for now",
+		uri, golibvirt.QEMUSystem, golibvirt.QEMUSession)
+}
+
+// Driver is a compute.Driver backed by the local libvirtd.
+type Driver struct {
+	cfg    Config
+	socket string
+	remote golibvirt.ConnectURI
+	log    *slog.Logger
+
+	ctx    context.Context // canceled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu         sync.RWMutex
+	conn       *golibvirt.Libvirt // nil while reconnecting
+	closed     bool
+	domainType string // decided once, on first success
+}
+
+var _ compute.Driver = (*Driver)(nil)
+
+// New connects to libvirtd and keeps the connection up until Close. It fails
+// at once, with a hint on how to fix it, when libvirtd is not reachable.
+func New(ctx context.Context, cfg Config) (*Driver, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	socket, remote, _ := endpoint(cfg.URI)
+	d := &Driver{cfg: cfg, socket: socket, remote: remote, log: cfg.Logger}
+	conn, err := d.dial(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s at unix socket %s: %v (run scripts/setup-libvirt.sh as root to install and start libvirtd, or use --driver fake)",
+			ErrNotConnected, cfg.URI, socket, err)
+	}
+	d.conn = conn
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.wg.Add(1)
+	go d.watch(conn)
+	return d, nil
+}
+
+// dial opens a new connection; a fresh client each time, so no state of a
+// dropped connection carries over.
+func (d *Driver) dial(ctx context.Context) (*golibvirt.Libvirt, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	timeout := dialTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
+	}
+	l := golibvirt.NewWithDialer(dialers.NewLocal(dialers.WithSocket(d.socket), dialers.WithLocalTimeout(timeout)))
+	if err := l.ConnectToURI(d.remote); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// watch waits for conn to drop, then reconnects, until Close.
+func (d *Driver) watch(conn *golibvirt.Libvirt) {
+	defer d.wg.Done()
+	for {
+		select {
+		case <-d.ctx.Done():
+			return
+		case <-conn.Disconnected():
+		}
+		d.setConn(nil)
+		d.log.Warn("libvirt connection lost, reconnecting", "uri", d.cfg.URI, "socket", d.socket)
+		if conn = d.reconnect(); conn == nil {
+			return
+		}
+		d.setConn(conn)
+	}
+}
+
+// reconnect dials with exponential backoff and jitter; nil means Close.
+func (d *Driver) reconnect() *golibvirt.Libvirt {
+	wait := minBackoff
+	for attempt := 1; ; attempt++ {
+		jittered := wait/2 + rand.N(wait/2+1)
+		select {
+		case <-d.ctx.Done():
+			return nil
+		case <-time.After(jittered):
+		}
+		conn, err := d.dial(d.ctx)
+		if err == nil {
+			d.log.Info("libvirt connection restored", "uri", d.cfg.URI, "attempts", attempt)
+			return conn
+		}
+		d.log.Debug("libvirt reconnect failed", "uri", d.cfg.URI, "attempt", attempt, "err", err)
+		wait = min(2*wait, maxBackoff)
+	}
+}
+
+func (d *Driver) setConn(conn *golibvirt.Libvirt) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.conn = conn
+}
+
+// client returns the live connection, or why there is none.
+func (d *Driver) client() (*golibvirt.Libvirt, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	switch {
+	case d.closed:
+		return nil, compute.ErrClosed
+	case d.conn == nil:
+		return nil, fmt.Errorf("%w: %s: reconnecting to %s", ErrNotConnected, d.cfg.URI, d.socket)
+	}
+	return d.conn, nil
+}
+
+// Close stops reconnecting and closes the connection. It is safe to call twice.
+func (d *Driver) Close() error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	d.mu.Unlock()
+
+	d.cancel()
+	d.wg.Wait() // after this, nothing replaces d.conn
+	d.mu.Lock()
+	conn := d.conn
+	d.conn = nil
+	d.mu.Unlock()
+	if conn == nil || !conn.IsConnected() {
+		return nil
+	}
+	if err := conn.Disconnect(); err != nil {
+		return fmt.Errorf("libvirt: disconnect: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every shoal test: vet, unit and race tests, the libvirt driver tests
+# against a real libvirtd (installed and started by setup-libvirt.sh), the
+# end-to-end tests of the binary, one pass of each benchmark and a short fuzz.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+step() { echo; echo "== $* =="; }
+
+step "gofmt and go vet"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+[ -z "$unformatted" ] || { echo "gofmt would change: $unformatted"; exit 1; }
+go vet ./...
+go vet -tags 'libvirt e2e' ./...
+
+step "libvirt set-up"
+"$ROOT/scripts/setup-libvirt.sh"
+
+step "unit, cluster and API tests (race detector on)"
+go test -race -count=1 ./...
+
+step "libvirt driver tests against the real libvirtd"
+go test -race -count=1 -tags libvirt ./compute/...
+
+step "end-to-end tests of the binary"
+go test -count=1 -tags e2e -run . ./cmd/shoal/
+
+step "benchmarks, one short pass each"
+go test -run '^$' -bench . -benchtime 5000x ./cluster/
+
+step "fuzzing the log codec briefly"
+go test -run '^$' -fuzz FuzzDecode -fuzztime 10s ./fsm/
