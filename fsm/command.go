@@ -17,6 +17,16 @@ const (
 	TypeSetHostEnabled Type = 5
 	TypeCreateFlavor   Type = 6
 	TypeDeleteFlavor   Type = 7
+
+	TypeUpdateHostInventory Type = 8
+	TypeCreateImage         Type = 9
+	TypeDeleteImage         Type = 10
+	TypeCreateServerGroup   Type = 11
+	TypeDeleteServerGroup   Type = 12
+	TypeCreateInstances     Type = 13
+	TypeInstanceAction      Type = 14
+	TypePlan                Type = 15
+	TypeReportInstances     Type = 16
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -41,6 +51,16 @@ var registry = map[Type]handler{
 	TypeSetHostEnabled: {"set-host-enabled", func() Command { return &SetHostEnabled{} }, applySetHostEnabled},
 	TypeCreateFlavor:   {"create-flavor", func() Command { return &CreateFlavor{} }, applyCreateFlavor},
 	TypeDeleteFlavor:   {"delete-flavor", func() Command { return &DeleteFlavor{} }, applyDeleteFlavor},
+
+	TypeUpdateHostInventory: {"update-host-inventory", func() Command { return &UpdateHostInventory{} }, applyUpdateHostInventory},
+	TypeCreateImage:         {"create-image", func() Command { return &CreateImage{} }, applyCreateImage},
+	TypeDeleteImage:         {"delete-image", func() Command { return &DeleteImage{} }, applyDeleteImage},
+	TypeCreateServerGroup:   {"create-server-group", func() Command { return &CreateServerGroup{} }, applyCreateServerGroup},
+	TypeDeleteServerGroup:   {"delete-server-group", func() Command { return &DeleteServerGroup{} }, applyDeleteServerGroup},
+	TypeCreateInstances:     {"create-instances", func() Command { return &CreateInstances{} }, applyCreateInstances},
+	TypeInstanceAction:      {"instance-action", func() Command { return &InstanceAction{} }, applyInstanceAction},
+	TypePlan:                {"plan", func() Command { return &Plan{} }, applyPlan},
+	TypeReportInstances:     {"report-instances", func() Command { return &ReportInstances{} }, applyReportInstances},
 }
 
 // Encode turns a command into a log entry: one type byte, then JSON.

@@ -7,9 +7,10 @@ import (
 
 // Bootstrap stamps a new cluster's identity and seeds its default objects.
 type Bootstrap struct {
-	ClusterID string    `json:"cluster_id"`
-	Time      time.Time `json:"time"`
-	Flavors   []Flavor  `json:"flavors"`
+	ClusterID   string    `json:"cluster_id"`
+	Time        time.Time `json:"time"`
+	Flavors     []Flavor  `json:"flavors"`
+	NetworkCIDR string    `json:"network_cidr,omitempty"`
 }
 
 // RegisterHost adds a host or updates its addresses; it keeps enabled/disabled.
@@ -63,6 +64,13 @@ func applyBootstrap(s *State, index uint64, c Command) error {
 		if err := validFlavor(f); err != nil {
 			return err
 		}
+	}
+	if cmd.NetworkCIDR != "" {
+		n, err := NewNetwork("default", cmd.NetworkCIDR)
+		if err != nil {
+			return err
+		}
+		s.Network = n
 	}
 	s.ClusterID = cmd.ClusterID
 	for _, f := range cmd.Flavors {

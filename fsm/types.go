@@ -10,14 +10,24 @@ type Indexes struct {
 
 // Host is a compute host / service registered in the cluster (Nova's os-services).
 type Host struct {
-	Name           string    `json:"name"`
-	GossipAddress  string    `json:"gossip_address"`
-	RaftAddress    string    `json:"raft_address"`
-	HTTPAddress    string    `json:"http_address"`
-	Enabled        bool      `json:"enabled"`
-	DisabledReason string    `json:"disabled_reason,omitempty"`
-	Created        time.Time `json:"created"`
-	Updated        time.Time `json:"updated"`
+	Name           string `json:"name"`
+	GossipAddress  string `json:"gossip_address"`
+	RaftAddress    string `json:"raft_address"`
+	HTTPAddress    string `json:"http_address"`
+	Enabled        bool   `json:"enabled"`
+	DisabledReason string `json:"disabled_reason,omitempty"`
+	// What the host offers, as its driver last reported it through gossip
+	// (the leader copies it here when it changes). Claims are checked
+	// against these totals at commit time.
+	VCPUs             int       `json:"vcpus"`
+	MemoryMiB         int       `json:"memory_mib"`
+	DiskGiB           int       `json:"disk_gib"`
+	Arch              string    `json:"arch,omitempty"`
+	HypervisorType    string    `json:"hypervisor_type,omitempty"`
+	HypervisorVersion string    `json:"hypervisor_version,omitempty"`
+	Zone              string    `json:"zone,omitempty"`
+	Created           time.Time `json:"created"`
+	Updated           time.Time `json:"updated"`
 	Indexes
 }
 

@@ -1,0 +1,86 @@
+package fsm
+
+import (
+	"fmt"
+	"time"
+)
+
+// InstanceReport is what a host's reconciler observed about one instance:
+// its power state, and, when it finished a task, which one and whether it
+// failed.
+type InstanceReport struct {
+	ID         string     `json:"id"`
+	PowerState PowerState `json:"power_state"`
+	Done       string     `json:"done,omitempty"`  // the task_state it completed
+	Error      string     `json:"error,omitempty"` // why the task failed
+}
+
+// ReportInstances carries a host's observations in one batch. Reports about
+// instances that are not (or no longer) on that host are ignored.
+type ReportInstances struct {
+	Host    string           `json:"host"`
+	Time    time.Time        `json:"time"`
+	Reports []InstanceReport `json:"reports"`
+}
+
+func (*ReportInstances) Type() Type { return TypeReportInstances }
+
+// taskResult is the vm_state a task leaves behind when it succeeds.
+var taskResult = map[string]string{
+	TaskSpawning:      VMActive,
+	TaskPoweringOff:   VMStopped,
+	TaskPoweringOn:    VMActive,
+	TaskRebooting:     VMActive,
+	TaskRebootingHard: VMActive,
+	TaskPausing:       VMPaused,
+	TaskUnpausing:     VMActive,
+	TaskSuspending:    VMSuspended,
+	TaskResuming:      VMActive,
+}
+
+func applyReportInstances(s *State, index uint64, c Command) error {
+	cmd := c.(*ReportInstances)
+	if cmd.Host == "" {
+		return fmt.Errorf("%w: a report needs its host", ErrInvalid)
+	}
+	for _, r := range cmd.Reports {
+		inst, ok := s.Instances[r.ID]
+		if !ok || inst.Host != cmd.Host {
+			continue
+		}
+		if r.Done == TaskDeleting && inst.TaskState == TaskDeleting && r.Error == "" {
+			s.removeInstance(inst)
+			continue
+		}
+		s.untrack(inst)
+		inst.PowerState = r.PowerState
+		switch {
+		case r.Done != "" && r.Done == inst.TaskState && r.Error != "":
+			s.taskFailed(inst, r, cmd.Time)
+		case r.Done != "" && r.Done == inst.TaskState:
+			inst.VMState, inst.TaskState = taskResult[r.Done], TaskNone
+			inst.Fault = nil
+			inst.finishAction("success", "", cmd.Time)
+		case r.Done == "" && inst.TaskState == TaskNone && inst.VMState == VMActive &&
+			(r.PowerState == PowerShutdown || r.PowerState == PowerCrashed):
+			// The guest went down on its own: the server is SHUTOFF, as
+			// Nova's power-state sync decides.
+			inst.VMState = VMStopped
+			inst.startAction("", "stop (guest shut down)", cmd.Time)
+			inst.finishAction("success", "", cmd.Time)
+		}
+		inst.Updated, inst.ModifyIndex = cmd.Time, index
+		s.track(inst)
+	}
+	return nil
+}
+
+func (s *State) taskFailed(inst *Instance, r InstanceReport, t time.Time) {
+	inst.Fault = &Fault{Code: 500, Message: r.Error, Created: t}
+	if inst.TaskState == TaskSpawning {
+		inst.VMState = VMError
+		inst.Fault.Message = "Build of instance " + inst.ID + " aborted: " + r.Error
+	}
+	inst.TaskState = TaskNone
+	inst.finishAction("error", r.Error, t)
+}

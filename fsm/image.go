@@ -1,0 +1,47 @@
+package fsm
+
+import "time"
+
+// Image is a disk image record (Glance's job, built in).
+type Image struct {
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	DiskFormat      string            `json:"disk_format"`
+	ContainerFormat string            `json:"container_format"`
+	Size            int64             `json:"size"`
+	Checksum        string            `json:"checksum,omitempty"`
+	Status          string            `json:"status"` // queued|active
+	MinRAM          int               `json:"min_ram"`
+	MinDisk         int               `json:"min_disk"`
+	Properties      map[string]string `json:"properties,omitempty"`
+	Created         time.Time         `json:"created"`
+	Updated         time.Time         `json:"updated"`
+	Indexes
+}
+
+// ServerGroup policies, as in Nova.
+const (
+	PolicyAffinity         = "affinity"
+	PolicyAntiAffinity     = "anti-affinity"
+	PolicySoftAffinity     = "soft-affinity"
+	PolicySoftAntiAffinity = "soft-anti-affinity"
+)
+
+// ServerGroup groups servers for (anti-)affinity placement.
+type ServerGroup struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Policy  string    `json:"policy"`
+	Members []string  `json:"members"`
+	Created time.Time `json:"created"`
+	Indexes
+}
+
+// ValidPolicy reports whether p is one of Nova's server group policies.
+func ValidPolicy(p string) bool {
+	switch p {
+	case PolicyAffinity, PolicyAntiAffinity, PolicySoftAffinity, PolicySoftAntiAffinity:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,170 @@
+package fsm
+
+import "time"
+
+// VM states, task states and power states follow Nova's names and meaning.
+const (
+	VMBuilding  = "building"
+	VMActive    = "active"
+	VMStopped   = "stopped"
+	VMPaused    = "paused"
+	VMSuspended = "suspended"
+	VMError     = "error"
+	VMDeleted   = "deleted"
+
+	TaskNone          = ""
+	TaskScheduling    = "scheduling"
+	TaskSpawning      = "spawning"
+	TaskPoweringOff   = "powering-off"
+	TaskPoweringOn    = "powering-on"
+	TaskRebooting     = "rebooting"
+	TaskRebootingHard = "rebooting_hard"
+	TaskPausing       = "pausing"
+	TaskUnpausing     = "unpausing"
+	TaskSuspending    = "suspending"
+	TaskResuming      = "resuming"
+	TaskDeleting      = "deleting"
+)
+
+// PowerState is what the hypervisor reports (Nova's numbering).
+type PowerState int
+
+const (
+	PowerNoState   PowerState = 0
+	PowerRunning   PowerState = 1
+	PowerPaused    PowerState = 3
+	PowerShutdown  PowerState = 4
+	PowerCrashed   PowerState = 6
+	PowerSuspended PowerState = 7
+)
+
+// FlavorSpec is the flavor as it was when the instance was created; the
+// instance keeps it even if the flavor is later deleted (as Nova does).
+type FlavorSpec struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	VCPUs int    `json:"vcpus"`
+	RAM   int    `json:"ram"`
+	Disk  int    `json:"disk"`
+}
+
+// Fault is why an instance is in ERROR or why its last action failed.
+type Fault struct {
+	Code    int       `json:"code"`
+	Message string    `json:"message"`
+	Details string    `json:"details,omitempty"`
+	Created time.Time `json:"created"`
+}
+
+// Address is a fixed IP on a network, with the MAC of the port that holds it.
+type Address struct {
+	Network string `json:"network"`
+	IP      string `json:"ip"`
+	MAC     string `json:"mac"`
+}
+
+// Action is one entry of an instance's action log (Nova's instance actions).
+type Action struct {
+	RequestID string    `json:"request_id"`
+	Action    string    `json:"action"`
+	Start     time.Time `json:"start_time"`
+	Finish    time.Time `json:"finish_time,omitzero"`
+	Result    string    `json:"result,omitempty"` // "" while running, then success|error
+	Message   string    `json:"message,omitempty"`
+}
+
+// maxActions bounds an instance's action log; the oldest entries go first.
+const maxActions = 50
+
+// Instance is a server.
+type Instance struct {
+	ID               string            `json:"id"`
+	Name             string            `json:"name"`
+	Flavor           FlavorSpec        `json:"flavor"`
+	ImageID          string            `json:"image_id"`
+	Host             string            `json:"host,omitempty"`
+	VMState          string            `json:"vm_state"`
+	TaskState        string            `json:"task_state,omitempty"`
+	PowerState       PowerState        `json:"power_state"`
+	Fault            *Fault            `json:"fault,omitempty"`
+	Addresses        []Address         `json:"addresses"`
+	Metadata         map[string]string `json:"metadata,omitempty"`
+	AvailabilityZone string            `json:"availability_zone,omitempty"`
+	ServerGroupID    string            `json:"server_group_id,omitempty"`
+	ForceHost        string            `json:"force_host,omitempty"`
+	Attempts         int               `json:"attempts,omitempty"` // placements rejected at commit
+	Created          time.Time         `json:"created"`
+	Updated          time.Time         `json:"updated"`
+	Actions          []Action          `json:"actions,omitempty"`
+	Indexes
+}
+
+// Status is Nova's user-facing status, derived from vm_state and task_state.
+func (i *Instance) Status() string {
+	switch i.VMState {
+	case VMBuilding:
+		return "BUILD"
+	case VMActive:
+		switch i.TaskState {
+		case TaskRebooting:
+			return "REBOOT"
+		case TaskRebootingHard:
+			return "HARD_REBOOT"
+		}
+		return "ACTIVE"
+	case VMStopped:
+		return "SHUTOFF"
+	case VMPaused:
+		return "PAUSED"
+	case VMSuspended:
+		return "SUSPENDED"
+	case VMError:
+		return "ERROR"
+	case VMDeleted:
+		return "DELETED"
+	}
+	return "UNKNOWN"
+}
+
+// Pending reports whether the instance waits for the scheduler.
+func (i *Instance) Pending() bool {
+	return i.VMState == VMBuilding && i.TaskState == TaskScheduling && i.Host == ""
+}
+
+// claims reports whether the instance holds resources on its host. Stopped,
+// paused and suspended servers keep their claim, as in Nova.
+func (i *Instance) claims() bool {
+	return i.Host != "" && i.VMState != VMDeleted
+}
+
+func (i *Instance) startAction(requestID, action string, t time.Time) {
+	i.Actions = append(i.Actions, Action{RequestID: requestID, Action: action, Start: t})
+	if len(i.Actions) > maxActions {
+		i.Actions = append([]Action(nil), i.Actions[len(i.Actions)-maxActions:]...)
+	}
+}
+
+// finishAction closes the newest open action (if any) with a result.
+func (i *Instance) finishAction(result, message string, t time.Time) {
+	for k := len(i.Actions) - 1; k >= 0; k-- {
+		if i.Actions[k].Result == "" {
+			i.Actions[k].Result, i.Actions[k].Message, i.Actions[k].Finish = result, message, t
+			return
+		}
+	}
+}
+
+// Usage is what is claimed on a host by the instances placed there.
+type Usage struct {
+	VCPUs     int `json:"vcpus"`
+	RAM       int `json:"ram"`
+	Disk      int `json:"disk"`
+	Instances int `json:"instances"`
+}
+
+func (u *Usage) add(f FlavorSpec, sign int) {
+	u.VCPUs += sign * f.VCPUs
+	u.RAM += sign * f.RAM
+	u.Disk += sign * f.Disk
+	u.Instances += sign
+}

@@ -1,0 +1,233 @@
+package fsm
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+)
+
+// clone copies an instance so readers never share maps or slices with the state.
+func (i *Instance) clone() Instance {
+	c := *i
+	c.Addresses = slices.Clone(i.Addresses)
+	c.Metadata = maps.Clone(i.Metadata)
+	c.Actions = slices.Clone(i.Actions)
+	if i.Fault != nil {
+		f := *i.Fault
+		c.Fault = &f
+	}
+	return c
+}
+
+func sortInstances(out []Instance) {
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].CreateIndex != out[b].CreateIndex {
+			return out[a].CreateIndex < out[b].CreateIndex
+		}
+		return out[a].ID < out[b].ID
+	})
+}
+
+// Instance finds a server by ID.
+func (f *FSM) Instance(id string) (Instance, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if i, ok := f.state.Instances[id]; ok {
+		return i.clone(), nil
+	}
+	return Instance{}, fmt.Errorf("%w: server %q", ErrNotFound, id)
+}
+
+// Instances lists servers, oldest first; keep (if not nil) filters them.
+func (f *FSM) Instances(keep func(*Instance) bool) []Instance {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make([]Instance, 0, len(f.state.Instances))
+	for _, i := range f.state.Instances {
+		if keep == nil || keep(i) {
+			out = append(out, i.clone())
+		}
+	}
+	sortInstances(out)
+	return out
+}
+
+// InstancesOnHost lists the servers the FSM gives to host.
+func (f *FSM) InstancesOnHost(host string) []Instance {
+	return f.Instances(func(i *Instance) bool { return i.Host == host })
+}
+
+// Images lists images ordered by name, then ID.
+func (f *FSM) Images() []Image {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make([]Image, 0, len(f.state.Images))
+	for _, img := range f.state.Images {
+		c := *img
+		c.Properties = maps.Clone(img.Properties)
+		out = append(out, c)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].Name != out[b].Name {
+			return out[a].Name < out[b].Name
+		}
+		return out[a].ID < out[b].ID
+	})
+	return out
+}
+
+// Image finds an image by ID, then by name; a name several images share is
+// ambiguous (ErrConflict), as in Glance.
+func (f *FSM) Image(ref string) (Image, error) {
+	var match []Image
+	for _, img := range f.Images() {
+		if img.ID == ref {
+			return img, nil
+		}
+		if img.Name == ref {
+			match = append(match, img)
+		}
+	}
+	switch len(match) {
+	case 0:
+		return Image{}, fmt.Errorf("%w: image %q", ErrNotFound, ref)
+	case 1:
+		return match[0], nil
+	}
+	return Image{}, fmt.Errorf("%w: %d images are named %q; use the ID", ErrConflict, len(match), ref)
+}
+
+// ServerGroups lists server groups ordered by name, then ID.
+func (f *FSM) ServerGroups() []ServerGroup {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make([]ServerGroup, 0, len(f.state.Groups))
+	for _, g := range f.state.Groups {
+		c := *g
+		c.Members = slices.Clone(g.Members)
+		out = append(out, c)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].Name != out[b].Name {
+			return out[a].Name < out[b].Name
+		}
+		return out[a].ID < out[b].ID
+	})
+	return out
+}
+
+// ServerGroup finds a server group by ID, then by (unique) name.
+func (f *FSM) ServerGroup(ref string) (ServerGroup, error) {
+	var match []ServerGroup
+	for _, g := range f.ServerGroups() {
+		if g.ID == ref {
+			return g, nil
+		}
+		if g.Name == ref {
+			match = append(match, g)
+		}
+	}
+	switch len(match) {
+	case 0:
+		return ServerGroup{}, fmt.Errorf("%w: server group %q", ErrNotFound, ref)
+	case 1:
+		return match[0], nil
+	}
+	return ServerGroup{}, fmt.Errorf("%w: %d server groups are named %q; use the ID", ErrConflict, len(match), ref)
+}
+
+// Usage returns the claims on every host that has any.
+func (f *FSM) Usage() map[string]Usage {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make(map[string]Usage, len(f.state.usage))
+	for h, u := range f.state.usage {
+		if u.Instances > 0 {
+			out[h] = *u
+		}
+	}
+	return out
+}
+
+// NetworkInfo describes the default network (no allocation table).
+type NetworkInfo struct {
+	Name      string `json:"name"`
+	CIDR      string `json:"cidr"`
+	Gateway   string `json:"gateway"`
+	Allocated int    `json:"allocated"`
+}
+
+// Network describes the default network, if the cluster has one.
+func (f *FSM) Network() (NetworkInfo, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	n := f.state.Network
+	if n == nil {
+		return NetworkInfo{}, false
+	}
+	return NetworkInfo{Name: n.Name, CIDR: n.CIDR, Gateway: n.Gateway, Allocated: len(n.Allocated)}, true
+}
+
+// SchedulingView is everything the scheduler reads, taken under one lock so
+// it is consistent: pending instances (oldest first, at most limit), hosts,
+// claims, where each server group's members already are, and the images the
+// pending instances use.
+type SchedulingView struct {
+	Index   uint64
+	Pending []Instance
+	Hosts   []Host
+	Usage   map[string]Usage
+	Groups  map[string]GroupPlacement
+	Images  map[string]Image // the images pending instances use
+}
+
+// GroupPlacement is a server group's policy and its members per host.
+type GroupPlacement struct {
+	Policy string
+	Hosts  map[string]int
+}
+
+// SchedulingView builds the scheduler's consistent read.
+func (f *FSM) SchedulingView(limit int) SchedulingView {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	s := f.state
+	v := SchedulingView{Index: s.Index, Usage: make(map[string]Usage, len(s.usage)),
+		Groups: map[string]GroupPlacement{}, Images: map[string]Image{}}
+	for id := range s.pending {
+		v.Pending = append(v.Pending, s.Instances[id].clone())
+	}
+	sortInstances(v.Pending)
+	if limit > 0 && len(v.Pending) > limit {
+		v.Pending = v.Pending[:limit]
+	}
+	v.Hosts = make([]Host, 0, len(s.Hosts))
+	for _, h := range s.Hosts {
+		v.Hosts = append(v.Hosts, *h)
+	}
+	sort.Slice(v.Hosts, func(a, b int) bool { return v.Hosts[a].Name < v.Hosts[b].Name })
+	for h, u := range s.usage {
+		v.Usage[h] = *u
+	}
+	for _, p := range v.Pending {
+		if img, ok := s.Images[p.ImageID]; ok {
+			v.Images[img.ID] = *img
+		}
+		g, ok := s.Groups[p.ServerGroupID]
+		if !ok {
+			continue
+		}
+		if _, done := v.Groups[g.ID]; done {
+			continue
+		}
+		gp := GroupPlacement{Policy: g.Policy, Hosts: map[string]int{}}
+		for _, m := range g.Members {
+			if i, ok := s.Instances[m]; ok && i.Host != "" {
+				gp.Hosts[i.Host]++
+			}
+		}
+		v.Groups[g.ID] = gp
+	}
+	return v
+}
