@@ -1,10 +1,13 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
 	"time"
+
+	"github.com/shoal-project/shoal/fsm"
 )
 
 // Config configures a Node. Zero values take the defaults in withDefaults.
@@ -37,6 +40,12 @@ type Config struct {
 	ReconcileInterval time.Duration // how often the leader reconciles gossip into Raft
 	HoldTimeout       time.Duration // how long a write waits for a leader
 	MaxBatch          int           // commands per log entry when batching
+
+	// NetworkCIDR is the default network's range, stamped at bootstrap.
+	NetworkCIDR string
+	// OnLeader runs while this node leads, after the leader's barrier; its
+	// context ends when leadership is lost. The scheduler runs here.
+	OnLeader func(ctx context.Context)
 
 	Logger *slog.Logger
 }
@@ -79,6 +88,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxBatch == 0 {
 		c.MaxBatch = 256
 	}
+	if c.NetworkCIDR == "" {
+		c.NetworkCIDR = fsm.DefaultNetworkCIDR
+	}
 	if c.GossipProfile == "" {
 		c.GossipProfile = "lan"
 	}
@@ -107,6 +119,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("zone must be at most %d characters", maxZoneLen)
 	case c.GossipProfile != "lan" && c.GossipProfile != "local":
 		return fmt.Errorf("gossip profile must be lan or local")
+	}
+	if _, err := fsm.NewNetwork("default", c.NetworkCIDR); err != nil {
+		return err
 	}
 	for _, p := range []int{c.HTTPPort, c.GossipPort, c.RaftPort} {
 		if p < 0 || p > 65535 {

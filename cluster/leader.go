@@ -73,10 +73,19 @@ func (n *Node) leaderLoop(ctx context.Context) {
 		}
 	}
 	if n.fsm.ClusterID() == "" {
-		cmd := &fsm.Bootstrap{ClusterID: uuid.NewString(), Time: time.Now().UTC(), Flavors: fsm.DefaultFlavors()}
+		cmd := &fsm.Bootstrap{ClusterID: uuid.NewString(), Time: time.Now().UTC(), Flavors: fsm.DefaultFlavors(),
+			NetworkCIDR: n.cfg.NetworkCIDR}
 		if _, err := n.Apply(ctx, cmd); err != nil && !errors.Is(err, fsm.ErrConflict) {
 			n.log.Error("stamping cluster identity failed", "err", err)
 		}
+	}
+	if n.cfg.OnLeader != nil {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			n.cfg.OnLeader(ctx)
+		}()
+		defer func() { <-done }()
 	}
 	t := time.NewTicker(n.cfg.ReconcileInterval)
 	defer t.Stop()
@@ -145,6 +154,7 @@ func (n *Node) reconcile(ctx context.Context) {
 			voters++
 		}
 		n.registerHost(ctx, m)
+		n.updateHostInventory(ctx, m)
 	}
 }
 
@@ -166,6 +176,27 @@ func (n *Node) registerHost(ctx context.Context, m member) {
 		HTTPAddress: m.meta.HTTP, Time: time.Now().UTC()}
 	if _, err := n.Apply(ctx, cmd); err != nil {
 		n.log.Warn("registering host failed", "host", m.name, "err", err)
+	}
+}
+
+// updateHostInventory copies a member's gossiped capacity into its host
+// record when it changed: the commit-time re-check of placements needs it in
+// Raft, and it changes rarely.
+func (n *Node) updateHostInventory(ctx context.Context, m member) {
+	h, err := n.fsm.Host(m.name)
+	if err != nil {
+		return
+	}
+	inv := m.meta.inventory()
+	cmd := &fsm.UpdateHostInventory{Name: m.name, VCPUs: inv.VCPUs, MemoryMiB: int(inv.MemoryMiB), DiskGiB: int(inv.DiskGiB),
+		Arch: inv.Arch, HypervisorType: inv.HypervisorType, HypervisorVersion: inv.HypervisorVersion, Zone: inv.Zone}
+	if h.VCPUs == cmd.VCPUs && h.MemoryMiB == cmd.MemoryMiB && h.DiskGiB == cmd.DiskGiB && h.Arch == cmd.Arch &&
+		h.HypervisorType == cmd.HypervisorType && h.HypervisorVersion == cmd.HypervisorVersion && h.Zone == cmd.Zone {
+		return
+	}
+	cmd.Time = time.Now().UTC()
+	if _, err := n.Apply(ctx, cmd); err != nil {
+		n.log.Warn("updating host inventory failed", "host", m.name, "err", err)
 	}
 }
 

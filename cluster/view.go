@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -140,6 +141,28 @@ func (n *Node) voterCount() int {
 		}
 	}
 	return count
+}
+
+// AliveHosts names the members gossip sees as alive or suspect.
+func (n *Node) AliveHosts() map[string]bool {
+	out := map[string]bool{}
+	for _, m := range n.memberSnapshot() {
+		if m.status == "alive" || m.status == "suspect" {
+			out[m.name] = true
+		}
+	}
+	return out
+}
+
+// CaughtUp reports whether this node knows a leader and its replica has
+// applied everything the leader had committed when it last heard from it.
+// Nothing that acts on the local replica (the reconciler) should run before.
+func (n *Node) CaughtUp() bool {
+	if _, id := n.raft.LeaderWithID(); id == "" {
+		return false
+	}
+	commit, err := strconv.ParseUint(n.raft.Stats()["commit_index"], 10, 64)
+	return err == nil && commit > 0 && n.raft.AppliedIndex() >= commit
 }
 
 // Snapshot takes a Raft snapshot now (admin and tests).
