@@ -15,8 +15,18 @@ type State interface {
 	Flavor(ref string) (fsm.Flavor, error)
 	Hosts() []fsm.Host
 	Host(name string) (fsm.Host, error)
+	Instance(id string) (fsm.Instance, error)
+	Instances(keep func(*fsm.Instance) bool) []fsm.Instance
+	Images() []fsm.Image
+	Image(ref string) (fsm.Image, error)
+	ServerGroups() []fsm.ServerGroup
+	ServerGroup(ref string) (fsm.ServerGroup, error)
+	Usage() map[string]fsm.Usage
+	Network() (fsm.NetworkInfo, bool)
 	WaitForIndex(ctx context.Context, idx uint64) error
 }
+
+var _ State = (*fsm.FSM)(nil)
 
 // Member is one node as gossip and Raft see it (the wire shape of /v1/cluster/members).
 type Member struct {

@@ -102,3 +102,47 @@ func jsonKind(k reflect.Kind) string {
 	}
 	return "a " + k.String()
 }
+
+// decodeWrapped reads a create request either bare ({"name":...}) or wrapped
+// as {key: {...}}, Nova's form. The wrapped form is chosen when the
+// top-level object has key; it may then have no other key.
+func decodeWrapped(w http.ResponseWriter, r *http.Request, key string, v any) error {
+	b, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	keys, err := topLevelKeys(b)
+	if err != nil {
+		return err
+	}
+	inner, wrapped := keys[key]
+	if !wrapped {
+		return decodeStrict(b, v)
+	}
+	for k := range keys {
+		if k != key {
+			return fmt.Errorf("%w: request body: unknown field %q", fsm.ErrInvalid, k)
+		}
+	}
+	if bytes.Equal(bytes.TrimSpace(inner), []byte("null")) {
+		return fmt.Errorf("%w: %q must be an object", fsm.ErrInvalid, key)
+	}
+	return decodeStrict(inner, v)
+}
+
+// decodeOptional strictly decodes a request body into v when there is one;
+// an empty body leaves v as it is.
+func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return fmt.Errorf("%w: the limit is %d bytes", errTooLarge, tooLarge.Limit)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: reading request body: %v", fsm.ErrInvalid, err)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	return decodeStrict(b, v)
+}

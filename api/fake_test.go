@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -42,7 +43,7 @@ func newFakeCluster(t *testing.T) *fakeCluster {
 		leaderOf:  Leader{Name: "node1", RaftAddress: "127.0.0.1:7947", HTTPAddress: "127.0.0.1:8774"},
 		health:    Health{Name: "node1", Status: "ok", ClusterID: "c1", Role: "leader", Leader: "node1", Version: "test"},
 	}
-	c.mustApply(t, &fsm.Bootstrap{ClusterID: "c1", Time: time.Unix(0, 0).UTC(), Flavors: fsm.DefaultFlavors()})
+	c.mustApply(t, &fsm.Bootstrap{ClusterID: "c1", Time: time.Unix(0, 0).UTC(), Flavors: fsm.DefaultFlavors(), NetworkCIDR: fsm.DefaultNetworkCIDR})
 	return c
 }
 
@@ -149,4 +150,88 @@ func (c *fakeCluster) counts() (applied, barriers int, joined [][]string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.applied, c.barriers, append([][]string(nil), c.joined...)
+}
+
+// compute seeds what servers need: two hosts with capacity (node1 up, node2
+// down as gossip sees them), an active image "cirros" and a server group.
+type compute struct {
+	image fsm.Image
+	group fsm.ServerGroup
+}
+
+func (c *fakeCluster) seedCompute(t *testing.T) compute {
+	t.Helper()
+	now := time.Unix(100, 0).UTC()
+	for _, h := range []string{"node1", "node2"} {
+		c.mustApply(t, &fsm.RegisterHost{Name: h, HTTPAddress: h + ":8774", Time: now})
+		c.mustApply(t, &fsm.UpdateHostInventory{Name: h, VCPUs: 8, MemoryMiB: 16384, DiskGiB: 100,
+			Arch: "x86_64", HypervisorType: "QEMU", HypervisorVersion: "8.2.2", Zone: "nova", Time: now})
+	}
+	c.set(func(c *fakeCluster) {
+		c.members = []Member{{Name: "node1", Status: "alive"}, {Name: "node2", Status: "dead"}}
+	})
+	img := fsm.Image{ID: "0f0e0d0c-0000-4000-8000-000000000001", Name: "cirros", DiskFormat: "qcow2",
+		ContainerFormat: "bare", Size: 20 << 20, Status: "active", MinRAM: 64, Created: now, Updated: now}
+	c.mustApply(t, &fsm.CreateImage{Image: img})
+	g := fsm.ServerGroup{ID: "9a9a9a9a-0000-4000-8000-000000000001", Name: "spread", Policy: fsm.PolicyAntiAffinity, Created: now}
+	c.mustApply(t, &fsm.CreateServerGroup{Group: g})
+	image, err := c.fsm.Image(img.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	group, err := c.fsm.ServerGroup(g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return compute{image: image, group: group}
+}
+
+// place does what the scheduler and the host's reconciler would: put the
+// server on host and report it running (or failed, when buildErr is set).
+func (c *fakeCluster) place(t *testing.T, id, host, buildErr string) {
+	t.Helper()
+	now := time.Unix(200, 0).UTC()
+	c.mustApply(t, &fsm.Plan{Time: now, Ratios: fsm.DefaultRatios, MaxAttempts: 3,
+		Placements: []fsm.Placement{{InstanceID: id, Host: host}}})
+	power := fsm.PowerRunning
+	if buildErr != "" {
+		power = fsm.PowerNoState
+	}
+	c.mustApply(t, &fsm.ReportInstances{Host: host, Time: now, Reports: []fsm.InstanceReport{
+		{ID: id, PowerState: power, Done: fsm.TaskSpawning, Error: buildErr}}})
+}
+
+// snapshot is what a refused request must leave untouched.
+type stateSnapshot struct {
+	index     uint64
+	applied   int
+	instances []fsm.Instance
+	images    []fsm.Image
+	groups    []fsm.ServerGroup
+	hosts     []fsm.Host
+	flavors   []fsm.Flavor
+}
+
+func (c *fakeCluster) snapshot() stateSnapshot {
+	applied, _, _ := c.counts()
+	return stateSnapshot{index: c.fsm.Index(), applied: applied, instances: c.fsm.Instances(nil),
+		images: c.fsm.Images(), groups: c.fsm.ServerGroups(), hosts: c.fsm.Hosts(), flavors: c.fsm.Flavors()}
+}
+
+// seedOddImages adds images a server cannot be built from with m1.tiny
+// (512 MiB, 1 GiB), and two images sharing a name.
+func (c *fakeCluster) seedOddImages(t *testing.T) {
+	t.Helper()
+	for k, img := range []fsm.Image{
+		{Name: "twin", Status: "active"},
+		{Name: "twin", Status: "active"},
+		{Name: "queued", Status: "queued"},
+		{Name: "hungry", Status: "active", MinRAM: 1024},
+		{Name: "fat", Status: "active", Size: 2 << 30},
+		{Name: "picky", Status: "active", MinDisk: 5},
+	} {
+		img.ID = fmt.Sprintf("00000000-0000-4000-8000-%012d", k+1)
+		img.DiskFormat, img.ContainerFormat = "qcow2", "bare"
+		c.mustApply(t, &fsm.CreateImage{Image: img})
+	}
 }

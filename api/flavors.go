@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -179,22 +176,7 @@ func (req flavorRequest) flavor() (fsm.Flavor, error) {
 	return f, nil
 }
 
-func validFlavorName(name string) error {
-	n := utf8.RuneCountInString(name)
-	switch {
-	case n == 0:
-		return fmt.Errorf("%w: flavor name must not be empty", fsm.ErrInvalid)
-	case n > maxFlavorNameLen:
-		return fmt.Errorf("%w: flavor name must be at most %d characters, got %d", fsm.ErrInvalid, maxFlavorNameLen, n)
-	case !utf8.ValidString(name):
-		return fmt.Errorf("%w: flavor name is not valid UTF-8", fsm.ErrInvalid)
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return fmt.Errorf("%w: flavor name must not contain control characters", fsm.ErrInvalid)
-	case strings.TrimSpace(name) != name:
-		return fmt.Errorf("%w: flavor name must not start or end with whitespace", fsm.ErrInvalid)
-	}
-	return nil
-}
+func validFlavorName(name string) error { return validName("flavor name", name) }
 
 // uniqueFlavor refuses a duplicate ID or name with a clear message before
 // anything is proposed; Apply checks again, so a race still ends in a conflict.

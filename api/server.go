@@ -96,6 +96,29 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("DELETE /v1/flavors/{id}", s.deleteFlavor)
 
 	s.read("GET /v1/hosts", s.listHosts)
+	s.mux.HandleFunc("POST /v1/hosts/{name}/disable", s.disableHost)
+	s.mux.HandleFunc("POST /v1/hosts/{name}/enable", s.enableHost)
+
+	s.read("GET /v1/servers", s.listServers)
+	s.read("GET /v1/servers/{id}", s.showServer)
+	s.mux.HandleFunc("POST /v1/servers", s.createServers)
+	s.mux.HandleFunc("DELETE /v1/servers/{id}", s.deleteServer)
+	s.mux.HandleFunc("POST /v1/servers/{id}/action", s.serverAction)
+	s.read("GET /v1/servers/{id}/actions", s.listServerActions)
+
+	s.read("GET /v1/images", s.listImages)
+	s.read("GET /v1/images/{id}", s.showImage)
+	s.mux.HandleFunc("POST /v1/images", s.createImage)
+	s.mux.HandleFunc("DELETE /v1/images/{id}", s.deleteImage)
+
+	s.read("GET /v1/server-groups", s.listServerGroups)
+	s.read("GET /v1/server-groups/{id}", s.showServerGroup)
+	s.mux.HandleFunc("POST /v1/server-groups", s.createServerGroup)
+	s.mux.HandleFunc("DELETE /v1/server-groups/{id}", s.deleteServerGroup)
+
+	s.read("GET /v1/hypervisors", s.listHypervisors)
+	s.read("GET /v1/hypervisors/statistics", s.hypervisorStatistics)
+	s.read("GET /v1/hypervisors/{name}", s.showHypervisor)
 }
 
 // dispatch serves routed requests through the mux and answers the rest (the

@@ -163,11 +163,15 @@ func (c *Client) Hosts(ctx context.Context) ([]api.Host, error) {
 
 // flavorPath escapes ref as one path segment. An empty ref would address the
 // list instead, so it is refused here.
-func flavorPath(ref string) (string, error) {
+func flavorPath(ref string) (string, error) { return refPath("/v1/flavors/", "flavor ID or name", ref) }
+
+// refPath appends ref to prefix as one escaped path segment, refusing an
+// empty ref (it would address the list instead).
+func refPath(prefix, what, ref string) (string, error) {
 	if ref == "" {
-		return "", fmt.Errorf("%w: empty flavor ID or name", fsm.ErrInvalid)
+		return "", fmt.Errorf("%w: empty %s", fsm.ErrInvalid, what)
 	}
-	return "/v1/flavors/" + url.PathEscape(ref), nil
+	return prefix + url.PathEscape(ref), nil
 }
 
 // do sends one request with an optional JSON body and decodes a 2xx answer

@@ -88,7 +88,7 @@ func newTestClient(t *testing.T) (*cluster, *Client) {
 			{Name: "node1", Status: "alive", Role: "leader"},
 		},
 	}
-	if _, err := c.Apply(context.Background(), &fsm.Bootstrap{ClusterID: "c1", Time: time.Unix(0, 0), Flavors: fsm.DefaultFlavors()}); err != nil {
+	if _, err := c.Apply(context.Background(), &fsm.Bootstrap{ClusterID: "c1", Time: time.Unix(0, 0), Flavors: fsm.DefaultFlavors(), NetworkCIDR: fsm.DefaultNetworkCIDR}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Apply(context.Background(), &fsm.RegisterHost{Name: "node1", HTTPAddress: "127.0.0.1:8774"}); err != nil {

@@ -4,12 +4,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/client"
 )
 
 func hostCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "host",
-		Usage: "inspect compute hosts (Nova's services)",
+		Usage: "inspect, enable and disable compute hosts (Nova's services)",
 		Subcommands: []*cli.Command{
 			{
 				Name:  "list",
@@ -29,8 +30,48 @@ func hostCommand() *cli.Command {
 					return printHosts(o, hosts)
 				},
 			},
+			{
+				Name:      "disable",
+				Usage:     "stop placing new servers on a host (its servers keep running)",
+				ArgsUsage: "NAME",
+				Flags:     []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why, shown in host list"}},
+				Action: func(c *cli.Context) error {
+					return setHost(c, func(cl *client.Client, name string) (api.Host, error) {
+						return cl.DisableHost(c.Context, name, c.String("reason"))
+					})
+				},
+			},
+			{
+				Name:      "enable",
+				Usage:     "place new servers on a host again",
+				ArgsUsage: "NAME",
+				Action: func(c *cli.Context) error {
+					return setHost(c, func(cl *client.Client, name string) (api.Host, error) {
+						return cl.EnableHost(c.Context, name)
+					})
+				},
+			},
 		},
 	}
+}
+
+// setHost runs enable or disable on the one host named and prints it.
+func setHost(c *cli.Context, do func(cl *client.Client, name string) (api.Host, error)) error {
+	if c.NArg() != 1 {
+		return usageError(c, "host "+c.Command.Name+" needs one host NAME")
+	}
+	o, err := outputFor(c)
+	if err != nil {
+		return err
+	}
+	h, err := do(apiClient(c), c.Args().First())
+	if err != nil {
+		return err
+	}
+	if o.json {
+		return o.printJSON(api.HostResponse{Host: h})
+	}
+	return printHosts(o, []api.Host{h})
 }
 
 func printHosts(o *output, hosts []api.Host) error {

@@ -26,6 +26,8 @@ func newApp() *cli.App {
 		Usage:                "a compute service in one binary: gossip, Raft, scheduler and libvirt on every host",
 		Version:              version,
 		EnableBashCompletion: true,
+		// --property k=v may carry commas in its value.
+		DisableSliceFlagSeparator: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "http://127.0.0.1:8774", EnvVars: []string{"SHOAL_ADDR"}, Usage: "HTTP address of any shoal node"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output format: table|json"},
@@ -37,6 +39,10 @@ func newApp() *cli.App {
 			membersCommand(),
 			flavorCommand(),
 			hostCommand(),
+			hypervisorCommand(),
+			serverCommand(),
+			imageCommand(),
+			serverGroupCommand(),
 		},
 	}
 }

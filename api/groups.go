@@ -1,0 +1,102 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// ServerGroupCreate is what POST /v1/server-groups takes, wrapped as
+// {"server_group":{...}}. Policy is affinity, anti-affinity, soft-affinity
+// or soft-anti-affinity.
+type ServerGroupCreate struct {
+	Name   string `json:"name"`
+	Policy string `json:"policy"`
+}
+
+// ServerGroupResponse is the body of GET /v1/server-groups/{id} and of a create.
+type ServerGroupResponse struct {
+	ServerGroup fsm.ServerGroup `json:"server_group"`
+}
+
+// ServerGroupList is the body of GET /v1/server-groups.
+type ServerGroupList struct {
+	ServerGroups []fsm.ServerGroup `json:"server_groups"`
+}
+
+func (s *Server) listServerGroups(w http.ResponseWriter, r *http.Request) {
+	setIndex(w, s.state.Index())
+	groups := s.state.ServerGroups()
+	for k := range groups {
+		groups[k] = withMembers(groups[k])
+	}
+	writeJSON(w, http.StatusOK, ServerGroupList{ServerGroups: groups})
+}
+
+func (s *Server) showServerGroup(w http.ResponseWriter, r *http.Request) {
+	idx := s.state.Index()
+	g, err := s.state.ServerGroup(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	setIndex(w, idx)
+	writeJSON(w, http.StatusOK, ServerGroupResponse{ServerGroup: withMembers(g)})
+}
+
+func (s *Server) createServerGroup(w http.ResponseWriter, r *http.Request) {
+	var req ServerGroupCreate
+	err := decodeWrapped(w, r, "server_group", &req)
+	if err == nil {
+		err = validName("server group name", req.Name)
+	}
+	if err == nil && !fsm.ValidPolicy(req.Policy) {
+		err = fmt.Errorf("%w: policy %q: use affinity, anti-affinity, soft-affinity or soft-anti-affinity", fsm.ErrInvalid, truncate(req.Policy))
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	g := fsm.ServerGroup{ID: uuid.NewString(), Name: req.Name, Policy: req.Policy, Created: time.Now().UTC()}
+	idx, err := s.apply(r.Context(), &fsm.CreateServerGroup{Group: g})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	created, err := s.state.ServerGroup(g.ID)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("reading back server group %q applied at index %d: %w", g.ID, idx, err))
+		return
+	}
+	setIndex(w, idx)
+	w.Header().Set("Location", "/v1/server-groups/"+url.PathEscape(g.ID))
+	writeJSON(w, http.StatusCreated, ServerGroupResponse{ServerGroup: withMembers(created)})
+}
+
+func (s *Server) deleteServerGroup(w http.ResponseWriter, r *http.Request) {
+	g, err := s.state.ServerGroup(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	idx, err := s.apply(r.Context(), &fsm.DeleteServerGroup{ID: g.ID})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	setIndex(w, idx)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// withMembers makes an empty member list [] rather than null on the wire.
+func withMembers(g fsm.ServerGroup) fsm.ServerGroup {
+	if g.Members == nil {
+		g.Members = []string{}
+	}
+	return g
+}

@@ -1,0 +1,421 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// Server limits, as Nova's.
+const (
+	maxServerCount = 100
+	maxListLimit   = 1000
+)
+
+// ServerDetail is the wire shape of a server. (api.Server is the HTTP server.)
+type ServerDetail struct {
+	ID               string            `json:"id"`
+	Name             string            `json:"name"`
+	Status           string            `json:"status"` // Nova's: BUILD, ACTIVE, SHUTOFF, ERROR, …
+	Host             string            `json:"host"`
+	Flavor           fsm.FlavorSpec    `json:"flavor"` // as it was at create
+	Image            ImageRef          `json:"image"`
+	Addresses        []fsm.Address     `json:"addresses"`
+	VMState          string            `json:"vm_state"`
+	TaskState        string            `json:"task_state"` // "" when no task runs
+	PowerState       fsm.PowerState    `json:"power_state"`
+	Fault            *Fault            `json:"fault,omitempty"`
+	Created          time.Time         `json:"created"`
+	Updated          time.Time         `json:"updated"`
+	Metadata         map[string]string `json:"metadata"`
+	AvailabilityZone string            `json:"availability_zone"`
+	ServerGroup      string            `json:"server_group"` // the group's ID, or ""
+}
+
+// ImageRef names the image a server was built from.
+type ImageRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Fault is why a server is in ERROR or why its last action failed.
+type Fault struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// ServerResponse is the body of GET /v1/servers/{id}, of an action and of a
+// create of one server.
+type ServerResponse struct {
+	Server ServerDetail `json:"server"`
+}
+
+// ServerList is the body of GET /v1/servers and of a create of several.
+type ServerList struct {
+	Servers []ServerDetail `json:"servers"`
+}
+
+// ServerCreate is what POST /v1/servers takes, wrapped as {"server":{...}}.
+// Flavor, Image and ServerGroup are IDs or names. AvailabilityZone is "zone",
+// "zone:host" or ":host" (Nova's forced-host syntax). Count 0 means 1.
+type ServerCreate struct {
+	Name             string            `json:"name"`
+	Flavor           string            `json:"flavor"`
+	Image            string            `json:"image"`
+	AvailabilityZone string            `json:"availability_zone,omitempty"`
+	ServerGroup      string            `json:"server_group,omitempty"`
+	Metadata         map[string]string `json:"metadata,omitempty"`
+	Count            int               `json:"count,omitempty"`
+}
+
+// serverCreateRequest tells a missing count from a zero one.
+type serverCreateRequest struct {
+	Name             string            `json:"name"`
+	Flavor           string            `json:"flavor"`
+	Image            string            `json:"image"`
+	AvailabilityZone string            `json:"availability_zone"`
+	ServerGroup      string            `json:"server_group"`
+	Metadata         map[string]string `json:"metadata"`
+	Count            *int              `json:"count"`
+}
+
+// ServerFilter selects servers in GET /v1/servers. Name is a regular
+// expression matched anywhere in the name (Nova's semantics); Status is
+// matched case-insensitively; Limit 0 means all; Marker is the ID of the last
+// server of the previous page.
+type ServerFilter struct {
+	Status string
+	Host   string
+	Name   string
+	Limit  int
+	Marker string
+}
+
+// Query encodes the filter as GET /v1/servers's query parameters.
+func (f ServerFilter) Query() url.Values {
+	q := url.Values{}
+	for k, v := range map[string]string{"status": f.Status, "host": f.Host, "name": f.Name, "marker": f.Marker} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.Limit != 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	return q
+}
+
+// serverStatuses are the values Instance.Status yields.
+var serverStatuses = []string{"BUILD", "ACTIVE", "REBOOT", "HARD_REBOOT", "SHUTOFF", "PAUSED", "SUSPENDED", "ERROR", "DELETED", "UNKNOWN"}
+
+func (s *Server) createServers(w http.ResponseWriter, r *http.Request) {
+	var req serverCreateRequest
+	err := decodeWrapped(w, r, "server", &req)
+	var cmd *fsm.CreateInstances
+	if err == nil {
+		cmd, err = s.newInstances(r.Context(), req)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	idx, err := s.apply(r.Context(), cmd)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	images := s.imageNames()
+	out := make([]ServerDetail, 0, len(cmd.Instances))
+	for _, n := range cmd.Instances {
+		inst, err := s.state.Instance(n.ID)
+		if err != nil {
+			s.writeError(w, r, fmt.Errorf("reading back server %q applied at index %d: %w", n.ID, idx, err))
+			return
+		}
+		out = append(out, serverDetail(inst, images))
+	}
+	setIndex(w, idx)
+	if len(out) == 1 {
+		w.Header().Set("Location", "/v1/servers/"+url.PathEscape(out[0].ID))
+		writeJSON(w, http.StatusAccepted, ServerResponse{Server: out[0]})
+		return
+	}
+	writeJSON(w, http.StatusAccepted, ServerList{Servers: out})
+}
+
+// newInstances validates a create request against the local replica and
+// builds the command, with IDs, request ID and time stamped.
+func (s *Server) newInstances(ctx context.Context, req serverCreateRequest) (*fsm.CreateInstances, error) {
+	count := 1
+	if req.Count != nil {
+		count = *req.Count
+	}
+	if count < 1 || count > maxServerCount {
+		return nil, fmt.Errorf("%w: count must be from 1 to %d, got %d", fsm.ErrInvalid, maxServerCount, count)
+	}
+	names := []string{req.Name}
+	if count > 1 {
+		names = names[:0]
+		for k := 1; k <= count; k++ {
+			names = append(names, fmt.Sprintf("%s-%d", req.Name, k))
+		}
+	}
+	if err := validName("server name", req.Name); err != nil {
+		return nil, err
+	}
+	if err := validName("server name", names[len(names)-1]); err != nil {
+		return nil, err
+	}
+	if err := validMetadata("metadata", req.Metadata); err != nil {
+		return nil, err
+	}
+	zone, host, err := s.parseZone(req.AvailabilityZone)
+	if err != nil {
+		return nil, err
+	}
+	f, img, err := s.flavorAndImage(req.Flavor, req.Image)
+	if err != nil {
+		return nil, err
+	}
+	var groupID string
+	if req.ServerGroup != "" {
+		g, err := s.state.ServerGroup(req.ServerGroup)
+		if err != nil {
+			return nil, badRef("server group", req.ServerGroup, err)
+		}
+		groupID = g.ID
+	}
+	if _, ok := s.state.Network(); !ok {
+		return nil, fmt.Errorf("%w: the cluster has no network for fixed IPs", fsm.ErrConflict)
+	}
+	cmd := &fsm.CreateInstances{RequestID: requestID(ctx), Time: time.Now().UTC()}
+	for _, name := range names {
+		cmd.Instances = append(cmd.Instances, fsm.NewInstance{
+			ID: uuid.NewString(), Name: name, FlavorID: f.ID, ImageID: img.ID,
+			AvailabilityZone: zone, ForceHost: host, ServerGroupID: groupID, Metadata: req.Metadata,
+		})
+	}
+	return cmd, nil
+}
+
+// flavorAndImage resolves both references and checks the image fits the
+// flavor, with Nova's messages. A bad reference is a bad request (400), as
+// Nova answers for a bad flavorRef or imageRef.
+func (s *Server) flavorAndImage(flavorRef, imageRef string) (fsm.Flavor, fsm.Image, error) {
+	if err := validRef("flavor", flavorRef); err != nil {
+		return fsm.Flavor{}, fsm.Image{}, err
+	}
+	if err := validRef("image", imageRef); err != nil {
+		return fsm.Flavor{}, fsm.Image{}, err
+	}
+	f, err := s.state.Flavor(flavorRef)
+	if err != nil {
+		return fsm.Flavor{}, fsm.Image{}, badRef("flavor", flavorRef, err)
+	}
+	img, err := s.state.Image(imageRef)
+	if err != nil {
+		return fsm.Flavor{}, fsm.Image{}, badRef("image", imageRef, err)
+	}
+	const gib = int64(1) << 30
+	switch {
+	case img.Status != "active":
+		return f, img, fmt.Errorf("%w: image %s is not active (status %s)", fsm.ErrInvalid, img.ID, img.Status)
+	case img.MinRAM > f.RAM:
+		return f, img, fmt.Errorf("%w: flavor's memory is too small for requested image: flavor %s has %d MiB, image %s needs %d MiB",
+			fsm.ErrInvalid, f.Name, f.RAM, img.Name, img.MinRAM)
+	case f.Disk == 0:
+		// A zero-disk flavor takes the image's size, as in Nova.
+	case img.Size > int64(f.Disk)*gib:
+		return f, img, fmt.Errorf("%w: flavor's disk is too small for requested image: flavor disk is %d bytes, image is %d bytes",
+			fsm.ErrInvalid, int64(f.Disk)*gib, img.Size)
+	case img.MinDisk > f.Disk:
+		return f, img, fmt.Errorf("%w: flavor's disk is smaller than the minimum size specified in image metadata: flavor disk is %d GiB, minimum size is %d GiB",
+			fsm.ErrInvalid, f.Disk, img.MinDisk)
+	}
+	return f, img, nil
+}
+
+// badRef turns a failed lookup of something a request refers to into a bad request.
+func badRef(what, ref string, err error) error {
+	switch {
+	case errors.Is(err, fsm.ErrNotFound):
+		return fmt.Errorf("%w: %s %q could not be found", fsm.ErrInvalid, what, ref)
+	case errors.Is(err, fsm.ErrConflict):
+		return fmt.Errorf("%w: %s %q is ambiguous: %v", fsm.ErrInvalid, what, ref, err)
+	}
+	return err
+}
+
+// parseZone splits Nova's "zone", "zone:host" and ":host"; a forced host
+// must be registered.
+func (s *Server) parseZone(az string) (zone, host string, err error) {
+	if az == "" {
+		return "", "", nil
+	}
+	if err := validText("availability_zone", az, maxNameLen); err != nil {
+		return "", "", err
+	}
+	zone, host, forced := strings.Cut(az, ":")
+	if !forced {
+		return zone, "", nil
+	}
+	if host == "" || strings.Contains(host, ":") {
+		return "", "", fmt.Errorf("%w: availability_zone %q must be ZONE, ZONE:HOST or :HOST", fsm.ErrInvalid, az)
+	}
+	if _, err := s.state.Host(host); err != nil {
+		return "", "", badRef("host", host, err)
+	}
+	return zone, host, nil
+}
+
+func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
+	idx := s.state.Index()
+	q, err := parseServerQuery(r.URL.Query())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	all := s.state.Instances(nil)
+	start := 0
+	if q.Marker != "" {
+		k := slices.IndexFunc(all, func(i fsm.Instance) bool { return i.ID == q.Marker })
+		if k < 0 {
+			s.writeError(w, r, fmt.Errorf("%w: marker %q is not a server", fsm.ErrInvalid, q.Marker))
+			return
+		}
+		start = k + 1
+	}
+	images := s.imageNames()
+	out := []ServerDetail{}
+	for _, inst := range all[start:] {
+		if q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
+		if q.matches(&inst) {
+			out = append(out, serverDetail(inst, images))
+		}
+	}
+	setIndex(w, idx)
+	writeJSON(w, http.StatusOK, ServerList{Servers: out})
+}
+
+// serverQuery is a parsed ServerFilter.
+type serverQuery struct {
+	ServerFilter
+	name *regexp.Regexp
+}
+
+func (q serverQuery) matches(i *fsm.Instance) bool {
+	return (q.Status == "" || i.Status() == q.Status) &&
+		(q.Host == "" || i.Host == q.Host) &&
+		(q.name == nil || q.name.MatchString(i.Name))
+}
+
+// parseServerQuery refuses unknown, repeated and malformed parameters, so a
+// typo is an error rather than an unfiltered list.
+func parseServerQuery(v url.Values) (serverQuery, error) {
+	var q serverQuery
+	for k, vals := range v {
+		switch k {
+		case "status", "host", "name", "limit", "marker", "consistent":
+		default:
+			return q, fmt.Errorf("%w: unknown query parameter %q (use status, host, name, limit, marker)", fsm.ErrInvalid, k)
+		}
+		if len(vals) > 1 {
+			return q, fmt.Errorf("%w: query parameter %q is given %d times", fsm.ErrInvalid, k, len(vals))
+		}
+		if err := validText(k, vals[0], maxFilterLen); err != nil {
+			return q, err
+		}
+	}
+	q.Host, q.Marker = v.Get("host"), v.Get("marker")
+	if st := v.Get("status"); st != "" {
+		q.Status = strings.ToUpper(st)
+		if !slices.Contains(serverStatuses, q.Status) {
+			return q, fmt.Errorf("%w: status %q is not one of %s", fsm.ErrInvalid, st, strings.Join(serverStatuses, ", "))
+		}
+	}
+	if name := v.Get("name"); name != "" {
+		re, err := regexp.Compile(name)
+		if err != nil {
+			return q, fmt.Errorf("%w: name filter is not a valid regular expression: %v", fsm.ErrInvalid, err)
+		}
+		q.Name, q.name = name, re
+	}
+	if v.Has("limit") {
+		n, err := strconv.Atoi(v.Get("limit"))
+		if err != nil || n < 1 || n > maxListLimit {
+			return q, fmt.Errorf("%w: limit must be an integer from 1 to %d, not %q", fsm.ErrInvalid, maxListLimit, v.Get("limit"))
+		}
+		q.Limit = n
+	}
+	return q, nil
+}
+
+func (s *Server) showServer(w http.ResponseWriter, r *http.Request) {
+	idx := s.state.Index()
+	inst, err := s.state.Instance(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	setIndex(w, idx)
+	writeJSON(w, http.StatusOK, ServerResponse{Server: serverDetail(inst, s.imageNames())})
+}
+
+func (s *Server) deleteServer(w http.ResponseWriter, r *http.Request) {
+	inst, err := s.state.Instance(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	idx, err := s.apply(r.Context(), &fsm.InstanceAction{ID: inst.ID, Action: fsm.ActionDelete,
+		RequestID: requestID(r.Context()), Time: time.Now().UTC()})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	setIndex(w, idx)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// imageNames maps image IDs to names, to show them with servers.
+func (s *Server) imageNames() map[string]string {
+	out := map[string]string{}
+	for _, img := range s.state.Images() {
+		out[img.ID] = img.Name
+	}
+	return out
+}
+
+// serverDetail renders an instance in the wire shape.
+func serverDetail(i fsm.Instance, images map[string]string) ServerDetail {
+	d := ServerDetail{
+		ID: i.ID, Name: i.Name, Status: i.Status(), Host: i.Host, Flavor: i.Flavor,
+		Image:     ImageRef{ID: i.ImageID, Name: images[i.ImageID]},
+		Addresses: i.Addresses, VMState: i.VMState, TaskState: i.TaskState, PowerState: i.PowerState,
+		Created: i.Created, Updated: i.Updated, Metadata: i.Metadata,
+		AvailabilityZone: i.AvailabilityZone, ServerGroup: i.ServerGroupID,
+	}
+	if d.Addresses == nil {
+		d.Addresses = []fsm.Address{}
+	}
+	if d.Metadata == nil {
+		d.Metadata = map[string]string{}
+	}
+	if i.Fault != nil {
+		d.Fault = &Fault{Code: i.Fault.Code, Message: i.Fault.Message}
+	}
+	return d
+}

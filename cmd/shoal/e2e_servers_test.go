@@ -1,0 +1,269 @@
+//go:build e2e
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// server is the part of the API's server shape these tests look at.
+type server struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Status    string `json:"status"`
+	Host      string `json:"host"`
+	Addresses []struct {
+		IP  string `json:"ip"`
+		MAC string `json:"mac"`
+	} `json:"addresses"`
+	Fault *struct {
+		Message string `json:"message"`
+	} `json:"fault"`
+}
+
+func (s server) ip() string {
+	if len(s.Addresses) == 0 {
+		return ""
+	}
+	return s.Addresses[0].IP
+}
+
+var fakeCapacity = []string{"--fake-vcpus", "8", "--fake-memory-mib", "16384", "--fake-disk-gib", "200"}
+
+// startCluster brings up n1 (bootstrap), n2 and n3 (joined) with the fake driver.
+func startCluster(t *testing.T) []*agent {
+	n1, n2, n3 := newAgent(t, "n1"), newAgent(t, "n2"), newAgent(t, "n3")
+	n1.start(t, append([]string{"--bootstrap"}, fakeCapacity...)...)
+	n2.start(t, append([]string{"--join", n1.gossipAddr()}, fakeCapacity...)...)
+	n3.start(t, append([]string{"--join", n1.gossipAddr()}, fakeCapacity...)...)
+	all := []*agent{n1, n2, n3}
+	for _, a := range all {
+		waitFor(t, 30*time.Second, "a healthy 3-node view on "+a.name, func() bool { return healthy(members(t, a)) })
+	}
+	// Capacity reaches Raft through the leader's reconcile loop.
+	waitFor(t, 30*time.Second, "hypervisor capacity on every host", func() bool {
+		out, err := run(t, n1, "hypervisor", "stats", "-o", "json")
+		var stats struct {
+			Stats struct {
+				VCPUs int `json:"vcpus"`
+			} `json:"hypervisor_statistics"`
+		}
+		return err == nil && json.Unmarshal([]byte(out), &stats) == nil && stats.Stats.VCPUs == 24
+	})
+	mustRun(t, n1, "image", "create", "tiny", "--disk-format", "qcow2", "--size", "1024")
+	return all
+}
+
+func mustRun(t *testing.T, a *agent, args ...string) string {
+	t.Helper()
+	out, err := run(t, a, args...)
+	if err != nil {
+		t.Fatalf("shoal %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func servers(t *testing.T, a *agent) []server {
+	t.Helper()
+	out := mustRun(t, a, "server", "list", "-o", "json")
+	var list struct {
+		Servers []server `json:"servers"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatalf("server list -o json: %v\n%s", err, out)
+	}
+	return list.Servers
+}
+
+func create(t *testing.T, a *agent, name string, extra ...string) server {
+	t.Helper()
+	out := mustRun(t, a, append([]string{"server", "create", name, "--image", "tiny", "-o", "json"}, extra...)...)
+	var resp struct {
+		Server server `json:"server"`
+	}
+	if err := json.Unmarshal([]byte(out), &resp); err != nil || resp.Server.ID == "" {
+		t.Fatalf("server create -o json: %v\n%s", err, out)
+	}
+	return resp.Server
+}
+
+func show(t *testing.T, a *agent, id string) (server, bool) {
+	t.Helper()
+	out, err := run(t, a, "server", "show", id, "-o", "json")
+	if err != nil {
+		return server{}, false
+	}
+	var resp struct {
+		Server server `json:"server"`
+	}
+	if err := json.Unmarshal([]byte(out), &resp); err != nil {
+		t.Fatalf("server show -o json: %v\n%s", err, out)
+	}
+	return resp.Server, true
+}
+
+func waitStatus(t *testing.T, a *agent, id, status string) server {
+	t.Helper()
+	var s server
+	waitFor(t, 60*time.Second, id+" to be "+status, func() bool {
+		s, _ = show(t, a, id)
+		return s.Status == status
+	})
+	return s
+}
+
+func TestServersAcceptance(t *testing.T) {
+	nodes := startCluster(t)
+	network := netip.MustParsePrefix("10.88.0.0/16")
+
+	// 12 m1.small servers through different nodes: all ACTIVE, spread, distinct IPs.
+	start := time.Now()
+	var ids []string
+	for i := 0; i < 12; i++ {
+		ids = append(ids, create(t, nodes[i%3], fmt.Sprintf("web%02d", i), "--flavor", "m1.small").ID)
+	}
+	perHost, ips := map[string]int{}, map[string]bool{}
+	for _, id := range ids {
+		s := waitStatus(t, nodes[0], id, "ACTIVE")
+		perHost[s.Host]++
+		ip, err := netip.ParseAddr(s.ip())
+		if err != nil || !network.Contains(ip) || ips[s.ip()] {
+			t.Fatalf("%s has IP %q: want a distinct address in %s", s.Name, s.ip(), network)
+		}
+		ips[s.ip()] = true
+	}
+	t.Logf("12 servers ACTIVE %v after the first create; per host %v", time.Since(start), perHost)
+	if len(perHost) != 3 {
+		t.Fatalf("servers landed on %d hosts, want all 3: %v", len(perHost), perHost)
+	}
+
+	// Bigger than any host: ERROR, No valid host.
+	mustRun(t, nodes[1], "flavor", "create", "huge", "--vcpus", "4", "--ram", "65536", "--disk", "10")
+	huge := create(t, nodes[1], "huge1", "--flavor", "huge")
+	s := waitStatus(t, nodes[2], huge.ID, "ERROR")
+	if s.Fault == nil || !strings.HasPrefix(s.Fault.Message, "No valid host was found") {
+		t.Fatalf("oversized server fault = %+v, want it to start with No valid host was found", s.Fault)
+	}
+
+	// Anti-affinity: 3 members on 3 hosts, the 4th fails.
+	mustRun(t, nodes[0], "server-group", "create", "spread", "--policy", "anti-affinity")
+	hosts := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		m := create(t, nodes[i], fmt.Sprintf("aa%d", i), "--flavor", "m1.tiny", "--server-group", "spread")
+		hosts[waitStatus(t, nodes[0], m.ID, "ACTIVE").Host] = true
+	}
+	if len(hosts) != 3 {
+		t.Fatalf("anti-affinity members on %d hosts, want 3", len(hosts))
+	}
+	fourth := create(t, nodes[0], "aa3", "--flavor", "m1.tiny", "--server-group", "spread")
+	if s := waitStatus(t, nodes[0], fourth.ID, "ERROR"); s.Fault == nil || !strings.HasPrefix(s.Fault.Message, "No valid host was found") {
+		t.Fatalf("4th anti-affinity member fault = %+v", s.Fault)
+	}
+
+	// Clean up some room, then disable n2: nothing new lands there.
+	for _, id := range ids[:9] {
+		mustRun(t, nodes[0], "server", "delete", id, "--wait")
+	}
+	mustRun(t, nodes[0], "host", "disable", "n2", "--reason", "maintenance")
+	for i := 0; i < 6; i++ {
+		s := waitStatus(t, nodes[0], create(t, nodes[i%3], fmt.Sprintf("after-disable%d", i), "--flavor", "m1.tiny").ID, "ACTIVE")
+		if s.Host == "n2" {
+			t.Fatalf("%s landed on disabled host n2", s.Name)
+		}
+	}
+	mustRun(t, nodes[0], "host", "enable", "n2")
+
+	t.Run("lifecycle", func(t *testing.T) { lifecycle(t, nodes) })
+	t.Run("restart adopts", func(t *testing.T) { restartAdopts(t, nodes) })
+}
+
+func lifecycle(t *testing.T, nodes []*agent) {
+	a := nodes[1]
+	vm := create(t, a, "life", "--flavor", "m1.tiny")
+	waitStatus(t, a, vm.ID, "ACTIVE")
+	for _, step := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"stop"}, "SHUTOFF"},
+		{[]string{"start"}, "ACTIVE"},
+		{[]string{"pause"}, "PAUSED"},
+		{[]string{"unpause"}, "ACTIVE"},
+		{[]string{"reboot", "--hard"}, "ACTIVE"},
+		{[]string{"suspend"}, "SUSPENDED"},
+		{[]string{"resume"}, "ACTIVE"},
+		{[]string{"stop"}, "SHUTOFF"},
+	} {
+		mustRun(t, a, append(append([]string{"server"}, step.args...), vm.ID)...)
+		waitStatus(t, nodes[0], vm.ID, step.want)
+	}
+	out, err := run(t, a, "server", "pause", vm.ID)
+	if err == nil || !strings.Contains(out, "409") || !strings.Contains(out, "SHUTOFF") {
+		t.Fatalf("pause of a SHUTOFF server: err=%v, output %s; want a 409 that says why", err, out)
+	}
+	got, _ := show(t, a, vm.ID)
+	ip := got.ip()
+	mustRun(t, a, "server", "delete", vm.ID, "--wait")
+	if _, ok := show(t, a, vm.ID); ok {
+		t.Fatal("deleted server still shown")
+	}
+	// Lowest-free allocation: the freed address is handed out again.
+	again := create(t, nodes[2], "reuse", "--flavor", "m1.tiny")
+	if again.ip() != ip {
+		t.Fatalf("new server got %s; want the freed %s reused", again.ip(), ip)
+	}
+}
+
+// fakeDomain is the fake hypervisor's on-disk record of a domain.
+type fakeDomain struct {
+	ID      string `json:"id"`
+	Defines int    `json:"defines"`
+}
+
+func fakeDomains(t *testing.T, a *agent) map[string]fakeDomain {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(a.dir, "fake-hypervisor.json"))
+	if err != nil {
+		t.Fatalf("fake hypervisor state of %s: %v", a.name, err)
+	}
+	var state struct {
+		Domains map[string]fakeDomain `json:"domains"`
+	}
+	if err := json.Unmarshal(b, &state); err != nil {
+		t.Fatalf("fake hypervisor state of %s: %v\n%s", a.name, err, b)
+	}
+	return state.Domains
+}
+
+func restartAdopts(t *testing.T, nodes []*agent) {
+	a := nodes[2]
+	before := fakeDomains(t, a)
+	if len(before) == 0 {
+		t.Fatalf("%s runs no domains; the test needs some", a.name)
+	}
+	a.kill()
+	a.start(t, fakeCapacity...)
+	waitFor(t, 30*time.Second, a.name+" back", func() bool { return healthy(members(t, a)) })
+	time.Sleep(3 * time.Second) // let its reconciler run a few passes (nothing to wait for: it must do nothing)
+	after := fakeDomains(t, a)
+	if len(after) != len(before) {
+		t.Fatalf("%s had %d domains before restart and %d after", a.name, len(before), len(after))
+	}
+	for id, d := range after {
+		if d.Defines != 1 {
+			t.Fatalf("domain %s defined %d times; a restart must adopt, not recreate", id, d.Defines)
+		}
+	}
+	for _, s := range servers(t, nodes[0]) {
+		if s.Host == a.name && s.Status != "ACTIVE" && s.Status != "SHUTOFF" {
+			t.Fatalf("after restart %s is %s", s.Name, s.Status)
+		}
+	}
+}

@@ -1,0 +1,474 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/fsm"
+)
+
+func serverCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "server",
+		Usage: "manage servers (virtual machines)",
+		Subcommands: []*cli.Command{
+			serverCreateCommand(),
+			serverListCommand(),
+			{
+				Name:      "show",
+				Usage:     "show one server by ID or name",
+				ArgsUsage: "SERVER",
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return usageError(c, "server show needs one server ID or name")
+					}
+					o, err := outputFor(c)
+					if err != nil {
+						return err
+					}
+					s, err := resolveServer(c, c.Args().First())
+					if err != nil {
+						return err
+					}
+					return printServer(o, s)
+				},
+			},
+			serverDeleteCommand(),
+			serverActionCommand("start", "start a SHUTOFF server", nil),
+			serverActionCommand("stop", "stop (power off) a server", nil),
+			serverActionCommand("pause", "pause an ACTIVE server (its memory stays resident)", nil),
+			serverActionCommand("unpause", "unpause a PAUSED server", nil),
+			serverActionCommand("suspend", "suspend an ACTIVE server (its memory is saved to disk)", nil),
+			serverActionCommand("resume", "resume a SUSPENDED server", nil),
+			serverActionCommand("reboot", "reboot a server (soft: ask the guest; --hard: power cycle)",
+				[]cli.Flag{&cli.BoolFlag{Name: "hard", Usage: "power cycle instead of asking the guest"}}),
+			serverResetStateCommand(),
+			{
+				Name:      "actions",
+				Usage:     "list a server's actions, newest first",
+				ArgsUsage: "SERVER",
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return usageError(c, "server actions needs one server ID or name")
+					}
+					o, err := outputFor(c)
+					if err != nil {
+						return err
+					}
+					s, err := resolveServer(c, c.Args().First())
+					if err != nil {
+						return err
+					}
+					actions, err := apiClient(c).ServerActions(c.Context, s.ID)
+					if err != nil {
+						return err
+					}
+					return printActions(o, actions)
+				},
+			},
+		},
+	}
+}
+
+func serverCreateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "create",
+		Usage:     "create a server, or --count of them named NAME-1 … NAME-N",
+		ArgsUsage: "NAME",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "flavor", Required: true, Usage: "flavor ID or name"},
+			&cli.StringFlag{Name: "image", Required: true, Usage: "image ID or name"},
+			&cli.StringFlag{Name: "availability-zone", Usage: "ZONE, ZONE:HOST or :HOST (forces the host)"},
+			&cli.StringFlag{Name: "server-group", Usage: "server group ID or name"},
+			&cli.StringSliceFlag{Name: "property", KeepSpace: true, Usage: "metadata KEY=VALUE (repeat for more)"},
+			&cli.IntFlag{Name: "count", Value: 1, Usage: "how many servers to create (1-100)"},
+			&cli.BoolFlag{Name: "wait", Usage: "wait until every server is ACTIVE or ERROR, printing each change"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageError(c, "server create needs one NAME")
+			}
+			if c.Int("count") < 1 {
+				return usageError(c, "--count must be at least 1")
+			}
+			o, err := outputFor(c)
+			if err != nil {
+				return err
+			}
+			metadata, err := parseProperties(c.StringSlice("property"))
+			if err != nil {
+				return err
+			}
+			req := api.ServerCreate{
+				Name: c.Args().First(), Flavor: c.String("flavor"), Image: c.String("image"),
+				AvailabilityZone: c.String("availability-zone"), ServerGroup: c.String("server-group"),
+				Metadata: metadata, Count: c.Int("count"),
+			}
+			cl := apiClient(c)
+			servers, err := cl.CreateServer(c.Context, req)
+			if err != nil {
+				return err
+			}
+			if !c.Bool("wait") {
+				return printCreated(o, servers)
+			}
+			progress := o.w
+			if o.json {
+				progress = c.App.ErrWriter // stdout stays one JSON document
+			}
+			servers, err = waitForServers(c.Context, cl, progress, servers)
+			if o.json && (err == nil || errors.Is(err, errServerFailed)) {
+				if perr := printCreated(o, servers); perr != nil {
+					return perr
+				}
+			}
+			return err
+		},
+	}
+}
+
+// printCreated prints servers as the API answered a create: one server, or a list.
+func printCreated(o *output, servers []api.ServerDetail) error {
+	if len(servers) == 1 {
+		return printServer(o, servers[0])
+	}
+	return printServers(o, servers)
+}
+
+func serverListCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "list",
+		Usage: "list servers, oldest first",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "status", Usage: "only servers with this status (ACTIVE, BUILD, SHUTOFF, ERROR, …)"},
+			&cli.StringFlag{Name: "host", Usage: "only servers on this host"},
+			&cli.StringFlag{Name: "name", Usage: "only servers whose name matches this regular expression"},
+			&cli.IntFlag{Name: "limit", Usage: "at most this many servers (1-1000)"},
+			&cli.StringFlag{Name: "marker", Usage: "start after the server with this ID (the last of the previous page)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageError(c, "server list takes no arguments")
+			}
+			o, err := outputFor(c)
+			if err != nil {
+				return err
+			}
+			servers, err := apiClient(c).Servers(c.Context, api.ServerFilter{
+				Status: c.String("status"), Host: c.String("host"), Name: c.String("name"),
+				Limit: c.Int("limit"), Marker: c.String("marker"),
+			})
+			if err != nil {
+				return err
+			}
+			return printServers(o, servers)
+		},
+	}
+}
+
+func serverDeleteCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "delete",
+		Usage:     "delete servers by ID or name",
+		ArgsUsage: "SERVER [SERVER...]",
+		Flags:     []cli.Flag{&cli.BoolFlag{Name: "wait", Usage: "wait until each server is gone"}},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usageError(c, "server delete needs at least one server ID or name")
+			}
+			o, err := outputFor(c)
+			if err != nil {
+				return err
+			}
+			cl := apiClient(c)
+			return eachServer(c, func(s api.ServerDetail) error {
+				if err := cl.DeleteServer(c.Context, s.ID); err != nil {
+					return err
+				}
+				if c.Bool("wait") {
+					if err := waitGone(c.Context, cl, s.ID); err != nil {
+						return err
+					}
+				}
+				if o.json {
+					return nil // the API answers 204 with no body
+				}
+				verb := "deleting"
+				if c.Bool("wait") {
+					verb = "deleted"
+				}
+				_, err := fmt.Fprintf(o.w, "%s server %s (%s)\n", verb, s.Name, s.ID)
+				return err
+			})
+		},
+	}
+}
+
+// serverActionCommand is one of the plain actions (start, stop, …); reboot
+// adds --hard.
+func serverActionCommand(action, usage string, flags []cli.Flag) *cli.Command {
+	return &cli.Command{
+		Name:      action,
+		Usage:     usage,
+		ArgsUsage: "SERVER [SERVER...]",
+		Flags:     flags,
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usageError(c, "server "+action+" needs at least one server ID or name")
+			}
+			o, err := outputFor(c)
+			if err != nil {
+				return err
+			}
+			req := api.ServerActionRequest{Action: action}
+			if action == fsm.ActionReboot && c.Bool("hard") {
+				req.Type = "HARD"
+			}
+			return runAction(c, o, req)
+		},
+	}
+}
+
+func serverResetStateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "reset-state",
+		Usage:     "force a server's state to error (the default) or active, clearing its task",
+		ArgsUsage: "SERVER",
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "state", Value: "error", Usage: "active|error"}},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageError(c, "server reset-state needs one server ID or name")
+			}
+			o, err := outputFor(c)
+			if err != nil {
+				return err
+			}
+			return runAction(c, o, api.ServerActionRequest{Action: fsm.ActionResetState, State: c.String("state")})
+		},
+	}
+}
+
+// runAction sends req for every server named on the command line.
+func runAction(c *cli.Context, o *output, req api.ServerActionRequest) error {
+	cl := apiClient(c)
+	return eachServer(c, func(s api.ServerDetail) error {
+		got, err := cl.ServerAction(c.Context, s.ID, req)
+		if err != nil {
+			return err
+		}
+		if o.json {
+			return o.printJSON(api.ServerResponse{Server: got})
+		}
+		_, err = fmt.Fprintf(o.w, "%s: %s requested; now %s\n", got.Name, req.Action, statusWithTask(got))
+		return err
+	})
+}
+
+// eachServer resolves and handles every argument, going on after a failure
+// (as the openstack client does); with one argument its error is returned
+// as it is.
+func eachServer(c *cli.Context, do func(api.ServerDetail) error) error {
+	refs := c.Args().Slice()
+	var errs []error
+	for _, ref := range refs {
+		s, err := resolveServer(c, ref)
+		if err == nil {
+			err = do(s)
+		}
+		if err != nil && len(refs) == 1 {
+			return err
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", ref, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%d of %d servers failed: %w", len(errs), len(refs), errors.Join(errs...))
+	}
+	return nil
+}
+
+// resolveServer finds a server by ID, then by exact name (a name several
+// servers share is refused).
+func resolveServer(c *cli.Context, ref string) (api.ServerDetail, error) {
+	cl := apiClient(c)
+	s, err := cl.Server(c.Context, ref)
+	if !errors.Is(err, fsm.ErrNotFound) {
+		return s, err
+	}
+	named, lerr := cl.Servers(c.Context, api.ServerFilter{Name: "^" + regexp.QuoteMeta(ref) + "$"})
+	switch {
+	case lerr != nil || len(named) == 0:
+		return s, err
+	case len(named) > 1:
+		return api.ServerDetail{}, fmt.Errorf("%d servers are named %q; use the ID", len(named), ref)
+	}
+	return named[0], nil
+}
+
+func printServers(o *output, servers []api.ServerDetail) error {
+	if servers == nil {
+		servers = []api.ServerDetail{}
+	}
+	if o.json {
+		return o.printJSON(api.ServerList{Servers: servers})
+	}
+	rows := make([][]string, 0, len(servers))
+	for _, s := range servers {
+		rows = append(rows, []string{s.ID, s.Name, s.Status, s.Host, networks(s.Addresses), s.Flavor.Name, imageName(s.Image)})
+	}
+	return o.table([]string{"ID", "NAME", "STATUS", "HOST", "NETWORKS", "FLAVOR", "IMAGE"}, rows)
+}
+
+func printServer(o *output, s api.ServerDetail) error {
+	if o.json {
+		return o.printJSON(api.ServerResponse{Server: s})
+	}
+	fault := ""
+	if s.Fault != nil {
+		fault = fmt.Sprintf("%d: %s", s.Fault.Code, s.Fault.Message)
+	}
+	return o.table([]string{"FIELD", "VALUE"}, [][]string{
+		{"id", s.ID},
+		{"name", s.Name},
+		{"status", s.Status},
+		{"host", s.Host},
+		{"vm_state", s.VMState},
+		{"task_state", s.TaskState},
+		{"power_state", powerState(s.PowerState)},
+		{"flavor", fmt.Sprintf("%s (%s: %d vCPU, %d MiB, %d GiB)", s.Flavor.Name, s.Flavor.ID, s.Flavor.VCPUs, s.Flavor.RAM, s.Flavor.Disk)},
+		{"image", imageLabel(s.Image)},
+		{"addresses", addresses(s.Addresses)},
+		{"availability_zone", s.AvailabilityZone},
+		{"server_group", s.ServerGroup},
+		{"metadata", properties(s.Metadata)},
+		{"fault", fault},
+		{"created", timestamp(s.Created)},
+		{"updated", timestamp(s.Updated)},
+	})
+}
+
+func printActions(o *output, actions []fsm.Action) error {
+	if actions == nil {
+		actions = []fsm.Action{}
+	}
+	if o.json {
+		return o.printJSON(api.ServerActionList{Actions: actions})
+	}
+	rows := make([][]string, 0, len(actions))
+	for _, a := range actions {
+		rows = append(rows, []string{a.RequestID, a.Action, timestamp(a.Start), timestamp(a.Finish), a.Result, a.Message})
+	}
+	return o.table([]string{"REQUEST", "ACTION", "START", "FINISH", "RESULT", "MESSAGE"}, rows)
+}
+
+// networks is openstack's NETWORKS column: net=ip, ip; other=ip.
+func networks(addrs []fsm.Address) string {
+	var order []string
+	ips := map[string][]string{}
+	for _, a := range addrs {
+		if _, ok := ips[a.Network]; !ok {
+			order = append(order, a.Network)
+		}
+		ips[a.Network] = append(ips[a.Network], a.IP)
+	}
+	parts := make([]string, 0, len(order))
+	for _, n := range order {
+		parts = append(parts, n+"="+strings.Join(ips[n], ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// addresses is networks with each port's MAC.
+func addresses(addrs []fsm.Address) string {
+	parts := make([]string, 0, len(addrs))
+	for _, a := range addrs {
+		parts = append(parts, fmt.Sprintf("%s=%s (%s)", a.Network, a.IP, a.MAC))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func imageName(img api.ImageRef) string {
+	if img.Name != "" {
+		return img.Name
+	}
+	return img.ID
+}
+
+func imageLabel(img api.ImageRef) string {
+	if img.Name == "" {
+		return img.ID
+	}
+	return img.Name + " (" + img.ID + ")"
+}
+
+// properties shows a string map as openstack does: a='1', b='2', sorted.
+func properties(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s='%s'", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// powerState names Nova's power states.
+func powerState(p fsm.PowerState) string {
+	switch p {
+	case fsm.PowerNoState:
+		return "NOSTATE"
+	case fsm.PowerRunning:
+		return "Running"
+	case fsm.PowerPaused:
+		return "Paused"
+	case fsm.PowerShutdown:
+		return "Shutdown"
+	case fsm.PowerCrashed:
+		return "Crashed"
+	case fsm.PowerSuspended:
+		return "Suspended"
+	}
+	return strconv.Itoa(int(p))
+}
+
+func timestamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// parseProperties turns repeated KEY=VALUE flags into a map. The value may be
+// empty or contain '='; the key may not be empty or given twice.
+func parseProperties(kvs []string) (map[string]string, error) {
+	if len(kvs) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("property %q must be KEY=VALUE", kv)
+		case k == "":
+			return nil, fmt.Errorf("property %q has an empty key", kv)
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("property %q is given twice", k)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
