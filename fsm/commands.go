@@ -97,6 +97,7 @@ func applyRegisterHost(s *State, index uint64, c Command) error {
 	h.GossipAddress, h.RaftAddress, h.HTTPAddress = cmd.GossipAddress, cmd.RaftAddress, cmd.HTTPAddress
 	h.Updated = cmd.Time
 	h.ModifyIndex = index
+	s.hostsGen++
 	return nil
 }
 
@@ -106,6 +107,7 @@ func applyDeregisterHost(s *State, _ uint64, c Command) error {
 		return fmt.Errorf("%w: host %q", ErrNotFound, cmd.Name)
 	}
 	delete(s.Hosts, cmd.Name)
+	s.hostsGen++
 	return nil
 }
 
@@ -122,6 +124,7 @@ func applySetHostEnabled(s *State, index uint64, c Command) error {
 	}
 	h.Updated = cmd.Time
 	h.ModifyIndex = index
+	s.hostsGen++
 	return nil
 }
 

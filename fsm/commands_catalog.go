@@ -59,6 +59,7 @@ func applyUpdateHostInventory(s *State, index uint64, c Command) error {
 	h.Arch, h.HypervisorType, h.HypervisorVersion, h.Zone = cmd.Arch, cmd.HypervisorType, cmd.HypervisorVersion, cmd.Zone
 	h.Updated = cmd.Time
 	h.ModifyIndex = index
+	s.hostsGen++
 	return nil
 }
 

@@ -77,12 +77,16 @@ func applyCreateInstances(s *State, index uint64, c Command) error {
 	// Allocate every address before changing anything, so exhaustion fails
 	// the whole request cleanly.
 	var got []string
+	cursor := s.Network.Cursor
 	for _, inst := range built {
 		ip, err := s.Network.allocate(inst.ID)
 		if err != nil {
 			for k, prev := range got {
 				s.Network.release(prev, built[k].ID)
 			}
+			// release lowers the cursor only to the lowest address it frees,
+			// which can be above where it was: put it back exactly.
+			s.Network.Cursor = cursor
 			return err
 		}
 		got = append(got, ip)
@@ -97,6 +101,8 @@ func applyCreateInstances(s *State, index uint64, c Command) error {
 			g.Members = append(g.Members, inst.ID)
 			g.ModifyIndex = index
 		}
+	}
+	for _, inst := range built {
 		s.track(inst)
 	}
 	return nil
@@ -188,9 +194,12 @@ func applyInstanceAction(s *State, index uint64, c Command) error {
 	if inst.TaskState != TaskNone {
 		return fmt.Errorf("%w: cannot %s server %s while it is busy (task_state %s)", ErrConflict, cmd.Action, inst.ID, inst.TaskState)
 	}
-	if !slices.Contains(tr.from, inst.VMState) || inst.Host == "" {
+	if !slices.Contains(tr.from, inst.VMState) {
 		return fmt.Errorf("%w: cannot %s server %s while it is %s (vm_state %s); %s needs %s",
 			ErrConflict, cmd.Action, inst.ID, inst.Status(), inst.VMState, cmd.Action, tr.verb)
+	}
+	if inst.Host == "" {
+		return fmt.Errorf("%w: cannot %s server %s: it has no host (it was never placed)", ErrConflict, cmd.Action, inst.ID)
 	}
 	s.untrack(inst)
 	inst.TaskState = tr.task
@@ -251,6 +260,7 @@ func (s *State) resetState(inst *Instance, cmd *InstanceAction, index uint64) er
 // removeInstance forgets a server: claim, pending mark, IP, MAC, group.
 func (s *State) removeInstance(inst *Instance) {
 	s.untrack(inst)
+	s.unqueue(inst.ID)
 	for _, a := range inst.Addresses {
 		if s.Network != nil && a.Network == s.Network.Name {
 			s.Network.release(a.IP, inst.ID)

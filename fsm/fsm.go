@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/raft"
 )
@@ -15,6 +16,7 @@ type FSM struct {
 	mu    sync.RWMutex
 	state *State
 	watch chan struct{}
+	hosts atomic.Pointer[hostCache]
 }
 
 // New returns an empty FSM.

@@ -188,27 +188,53 @@ type GroupPlacement struct {
 	Hosts  map[string]int
 }
 
-// SchedulingView builds the scheduler's consistent read.
+// hostCache is the sorted host list of one generation of one state; hosts
+// change rarely and the scheduler reads them every batch.
+type hostCache struct {
+	state *State
+	gen   uint64
+	hosts []Host
+}
+
+// sortedHosts returns the hosts ordered by name, shared between readers
+// until a host changes: callers must not modify the slice. The read lock is held.
+func (f *FSM) sortedHosts() []Host {
+	s := f.state
+	if c := f.hosts.Load(); c != nil && c.state == s && c.gen == s.hostsGen {
+		return c.hosts
+	}
+	hosts := make([]Host, 0, len(s.Hosts))
+	for _, h := range s.Hosts {
+		hosts = append(hosts, *h)
+	}
+	sort.Slice(hosts, func(a, b int) bool { return hosts[a].Name < hosts[b].Name })
+	f.hosts.Store(&hostCache{state: s, gen: s.hostsGen, hosts: hosts})
+	return hosts
+}
+
+// SchedulingView builds the scheduler's consistent read. Pending instances
+// come in the order they became pending; Hosts is shared and read-only.
 func (f *FSM) SchedulingView(limit int) SchedulingView {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	s := f.state
 	v := SchedulingView{Index: s.Index, Usage: make(map[string]Usage, len(s.usage)),
 		Groups: map[string]GroupPlacement{}, Images: map[string]Image{}}
-	for id := range s.pending {
-		v.Pending = append(v.Pending, s.Instances[id].clone())
+	for _, q := range s.queue {
+		if limit > 0 && len(v.Pending) >= limit {
+			break
+		}
+		if s.pending[q.id] == q.ticket {
+			v.Pending = append(v.Pending, s.Instances[q.id].clone())
+		}
 	}
-	sortInstances(v.Pending)
-	if limit > 0 && len(v.Pending) > limit {
-		v.Pending = v.Pending[:limit]
-	}
-	v.Hosts = make([]Host, 0, len(s.Hosts))
-	for _, h := range s.Hosts {
-		v.Hosts = append(v.Hosts, *h)
-	}
-	sort.Slice(v.Hosts, func(a, b int) bool { return v.Hosts[a].Name < v.Hosts[b].Name })
+	v.Hosts = f.sortedHosts()
 	for h, u := range s.usage {
-		v.Usage[h] = *u
+		// As in Usage: a host whose claims all went away keeps a zero entry
+		// here but not after a restore; leave it out so replicas agree.
+		if u.Instances > 0 {
+			v.Usage[h] = *u
+		}
 	}
 	for _, p := range v.Pending {
 		if img, ok := s.Images[p.ImageID]; ok {

@@ -1,5 +1,12 @@
 package fsm
 
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"strings"
+)
+
 // State is the whole replicated state. It is only changed by Apply and Restore;
 // readers get copies through FSM's read methods.
 type State struct {
@@ -14,9 +21,26 @@ type State struct {
 
 	// Derived indexes, rebuilt on restore and never serialized.
 	flavorNames map[string]string
-	usage       map[string]*Usage   // host → claims
-	pending     map[string]struct{} // instances waiting for the scheduler
+	usage       map[string]*Usage // host → claims
+	pending     map[string]uint64 // instances waiting for the scheduler → queue ticket
+	queue       []queued          // pending instances by (CreateIndex, ID), with stale entries
+	ticket      uint64
 	macs        map[string]bool
+	hostsGen    uint64 // bumped by every change to Hosts (for FSM's host cache)
+}
+
+// queued is a queue entry; it is stale once pending[id] holds another ticket.
+type queued struct {
+	created uint64
+	id      string
+	ticket  uint64
+}
+
+func (q queued) compare(o queued) int {
+	if c := cmp.Compare(q.created, o.created); c != 0 {
+		return c
+	}
+	return strings.Compare(q.id, o.id)
 }
 
 func newState() *State {
@@ -50,25 +74,46 @@ func (s *State) reindex() {
 		s.flavorNames[f.Name] = id
 	}
 	s.usage = map[string]*Usage{}
-	s.pending = map[string]struct{}{}
+	s.pending = map[string]uint64{}
+	s.queue = nil
 	s.macs = map[string]bool{}
-	for _, i := range s.Instances {
+	ids := slices.Sorted(maps.Keys(s.Instances))
+	slices.SortStableFunc(ids, func(a, b string) int {
+		return cmp.Compare(s.Instances[a].CreateIndex, s.Instances[b].CreateIndex)
+	})
+	for _, id := range ids {
+		i := s.Instances[id]
 		s.track(i)
 		for _, a := range i.Addresses {
 			s.macs[a.MAC] = true
 		}
 	}
+	s.hostsGen++
 }
 
-// track adds an instance's claim and pending mark to the derived indexes;
-// untrack removes them. Every change to Host, VMState or TaskState of an
-// instance happens between an untrack and a track.
+// track adds an instance's claim to the derived indexes and queues or
+// unqueues it for the scheduler; untrack removes its claim. Every change to
+// Host, VMState or TaskState of an instance happens between an untrack and a
+// track. The queue is ordered by (CreateIndex, ID), the order a restored
+// replica rebuilds, and an instance that stays pending keeps its place.
 func (s *State) track(i *Instance) {
 	if i.claims() {
 		s.usageOf(i.Host).add(i.Flavor, 1)
 	}
-	if i.Pending() {
-		s.pending[i.ID] = struct{}{}
+	_, queuedNow := s.pending[i.ID]
+	switch {
+	case i.Pending() && !queuedNow:
+		s.ticket++
+		s.pending[i.ID] = s.ticket
+		q := queued{created: i.CreateIndex, id: i.ID, ticket: s.ticket}
+		if n := len(s.queue); n == 0 || s.queue[n-1].compare(q) < 0 {
+			s.queue = append(s.queue, q)
+		} else {
+			at, _ := slices.BinarySearchFunc(s.queue, q, queued.compare)
+			s.queue = slices.Insert(s.queue, at, q)
+		}
+	case !i.Pending() && queuedNow:
+		s.unqueue(i.ID)
 	}
 }
 
@@ -76,7 +121,15 @@ func (s *State) untrack(i *Instance) {
 	if i.claims() {
 		s.usageOf(i.Host).add(i.Flavor, -1)
 	}
-	delete(s.pending, i.ID)
+}
+
+// unqueue takes an instance off the scheduler's queue (lazily: its entry goes
+// stale and is compacted away once stale entries dominate).
+func (s *State) unqueue(id string) {
+	delete(s.pending, id)
+	if len(s.queue) > 2*len(s.pending)+64 {
+		s.queue = slices.DeleteFunc(s.queue, func(q queued) bool { return s.pending[q.id] != q.ticket })
+	}
 }
 
 func (s *State) usageOf(host string) *Usage {
