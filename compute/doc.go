@@ -1,7 +1,12 @@
-// Package compute runs VMs on this host. It declares the Driver interface the
-// cluster core consumes; compute/libvirt and compute/fake implement it.
+// Package compute runs VMs on this host. It declares the interfaces the rest
+// of shoal consumes: Driver (what the host offers, its Fingerprint, which the
+// node gossips as inventory) and Hypervisor (a Driver that also defines,
+// starts, stops and removes domains). compute/fake implements both;
+// compute/libvirt implements Driver and grows into a Hypervisor.
 //
-// For now a Driver only reports what the host offers (its Fingerprint), which
-// the node gossips as inventory. Defining, starting and stopping instances come
-// later.
+// The Reconciler, one per node, makes the hypervisor match the FSM: it
+// carries out the tasks of the instances placed on this host, reports what it
+// observes through Raft in batches, and removes domains no instance here
+// owns. It reads the FSM through the small State interface and commits
+// through a Reporter, so it is tested without Raft.
 package compute

@@ -1,3 +1,7 @@
-// Package fake is a compute driver that runs nothing: it reports a configured
-// capacity, so clusters, schedulers and APIs can be exercised without libvirt.
+// Package fake is a compute hypervisor that runs nothing: its domains are
+// records that follow libvirt's state rules, and its host reports a
+// configured capacity, so clusters, schedulers, reconcilers and APIs can be
+// exercised without libvirt. With a state file its domains outlive the
+// agent, as a real hypervisor's do. Tests inject failures (FailNext), latency
+// (SetLatency) and guests changing state on their own (SetPowerState).
 package fake

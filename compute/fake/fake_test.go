@@ -17,12 +17,13 @@ func TestConfig(t *testing.T) {
 		want    Config // after WithDefaults
 		invalid bool   // Validate of cfg as given
 	}{
-		{"zero takes defaults", Config{}, Config{8, 16384, 200}, true},
-		{"partial", Config{VCPUs: 2}, Config{2, 16384, 200}, true},
-		{"full", Config{4, 2048, 10}, Config{4, 2048, 10}, false},
-		{"negative vcpus", Config{-1, 2048, 10}, Config{-1, 2048, 10}, true},
-		{"negative memory", Config{4, -2048, 10}, Config{4, -2048, 10}, true},
-		{"negative disk", Config{4, 2048, -1}, Config{4, 2048, -1}, true},
+		{"zero takes defaults", Config{}, capacity(8, 16384, 200), true},
+		{"partial", Config{VCPUs: 2}, capacity(2, 16384, 200), true},
+		{"full", capacity(4, 2048, 10), capacity(4, 2048, 10), false},
+		{"negative vcpus", capacity(-1, 2048, 10), capacity(-1, 2048, 10), true},
+		{"negative memory", capacity(4, -2048, 10), capacity(4, -2048, 10), true},
+		{"negative disk", capacity(4, 2048, -1), capacity(4, 2048, -1), true},
+		{"state file kept", Config{StateFile: "/d/s.json"}, Config{8, 16384, 200, "/d/s.json"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.cfg.WithDefaults(); got != tc.want {
@@ -33,6 +34,10 @@ func TestConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+func capacity(vcpus int, memoryMiB, diskGiB int64) Config {
+	return Config{VCPUs: vcpus, MemoryMiB: memoryMiB, DiskGiB: diskGiB}
 }
 
 func TestFingerprint(t *testing.T) {
