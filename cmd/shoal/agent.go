@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -17,6 +18,8 @@ import (
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/compute/fake"
 	"github.com/shoal-project/shoal/compute/libvirt"
+	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/scheduler"
 )
 
 func agentCommand() *cli.Command {
@@ -42,6 +45,10 @@ func agentCommand() *cli.Command {
 			&cli.IntFlag{Name: "fake-vcpus", Value: 8, EnvVars: env("FAKE_VCPUS"), Usage: "fake driver: vCPUs"},
 			&cli.Int64Flag{Name: "fake-memory-mib", Value: 16384, EnvVars: env("FAKE_MEMORY_MIB"), Usage: "fake driver: memory (MiB)"},
 			&cli.Int64Flag{Name: "fake-disk-gib", Value: 200, EnvVars: env("FAKE_DISK_GIB"), Usage: "fake driver: disk (GiB)"},
+			&cli.StringFlag{Name: "network-cidr", Value: fsm.DefaultNetworkCIDR, EnvVars: env("NETWORK_CIDR"), Usage: "fixed-IP range of the default network (used when bootstrapping)"},
+			&cli.Float64Flag{Name: "cpu-allocation-ratio", Value: fsm.DefaultRatios.CPU, EnvVars: env("CPU_ALLOCATION_RATIO"), Usage: "vCPU overcommit the scheduler allows"},
+			&cli.Float64Flag{Name: "ram-allocation-ratio", Value: fsm.DefaultRatios.RAM, EnvVars: env("RAM_ALLOCATION_RATIO"), Usage: "RAM overcommit the scheduler allows"},
+			&cli.Float64Flag{Name: "disk-allocation-ratio", Value: fsm.DefaultRatios.Disk, EnvVars: env("DISK_ALLOCATION_RATIO"), Usage: "disk overcommit the scheduler allows"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug|info|warn|error"},
 		},
 		Action: runAgent,
@@ -79,18 +86,30 @@ func runAgent(c *cli.Context) error {
 		MaxVoters:     c.Int("max-voters"),
 		Zone:          c.String("zone"),
 		Version:       version,
+		NetworkCIDR:   c.String("network-cidr"),
 		Logger:        logger,
 	}
-	node, err := cluster.New(cfg, inventorySource(driver))
+	schedCfg := scheduler.Config{Logger: logger, Ratios: fsm.Ratios{
+		CPU: c.Float64("cpu-allocation-ratio"), RAM: c.Float64("ram-allocation-ratio"), Disk: c.Float64("disk-allocation-ratio")}}
+	if err := schedCfg.Validate(); err != nil {
+		return err
+	}
+	var node *cluster.Node
+	cfg.OnLeader = func(ctx context.Context) {
+		scheduler.New(schedCfg, node.FSM(), node, planner{node}).Run(ctx)
+	}
+	node, err = cluster.New(cfg, inventorySource(driver))
 	if err != nil {
 		return err
 	}
 	server := api.New(api.Config{State: node.FSM(), Cluster: apiCluster{n: node, onLeave: stop}, Logger: logger, NodeName: cfg.Name})
 	node.Start(ctx, server.Handler())
+	stopReconciler := startReconciler(ctx, node, driver, logger)
 	logger.Info("shoal agent running", "name", cfg.Name, "http", node.HTTPAddr(), "gossip", node.GossipAddr(),
 		"raft", node.RaftAddr(), "driver", c.String("driver"), "version", version)
 	<-ctx.Done()
 	logger.Info("shutting down")
+	stopReconciler()
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return node.Shutdown(sctx)
@@ -99,11 +118,12 @@ func runAgent(c *cli.Context) error {
 func newDriver(ctx context.Context, c *cli.Context, logger *slog.Logger) (compute.Driver, error) {
 	switch c.String("driver") {
 	case "fake":
-		cfg := fake.Config{VCPUs: c.Int("fake-vcpus"), MemoryMiB: c.Int64("fake-memory-mib"), DiskGiB: c.Int64("fake-disk-gib")}
+		cfg := fake.Config{VCPUs: c.Int("fake-vcpus"), MemoryMiB: c.Int64("fake-memory-mib"), DiskGiB: c.Int64("fake-disk-gib"),
+			StateFile: filepath.Join(c.String("data-dir"), "fake-hypervisor.json")}
 		if err := cfg.Validate(); err != nil {
 			return nil, err
 		}
-		return fake.New(cfg), nil
+		return fake.Open(cfg)
 	case "libvirt":
 		return libvirt.New(ctx, libvirt.Config{URI: c.String("libvirt-uri"), DataDir: c.String("data-dir"), Logger: logger})
 	default:

@@ -234,12 +234,16 @@ func fakeDomains(t *testing.T, a *agent) map[string]fakeDomain {
 		t.Fatalf("fake hypervisor state of %s: %v", a.name, err)
 	}
 	var state struct {
-		Domains map[string]fakeDomain `json:"domains"`
+		Domains []fakeDomain `json:"domains"`
 	}
 	if err := json.Unmarshal(b, &state); err != nil {
 		t.Fatalf("fake hypervisor state of %s: %v\n%s", a.name, err, b)
 	}
-	return state.Domains
+	out := map[string]fakeDomain{}
+	for _, d := range state.Domains {
+		out[d.ID] = d
+	}
+	return out
 }
 
 func restartAdopts(t *testing.T, nodes []*agent) {

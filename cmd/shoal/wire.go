@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/shoal-project/shoal/api"
@@ -64,6 +65,39 @@ func apiError(err error) error {
 		return fmt.Errorf("%w: %v", api.ErrUnavailable, err)
 	}
 	return err
+}
+
+// planner commits the scheduler's plans through the node.
+type planner struct{ n *cluster.Node }
+
+func (p planner) SubmitPlan(ctx context.Context, plan *fsm.Plan) (uint64, error) {
+	return p.n.Apply(ctx, plan)
+}
+
+// reporter commits a host's observations through the node.
+type reporter struct{ n *cluster.Node }
+
+func (r reporter) Report(ctx context.Context, rep *fsm.ReportInstances) error {
+	_, err := r.n.Apply(ctx, rep)
+	return err
+}
+
+// startReconciler runs this node's reconciler when its driver can run
+// instances; the returned function stops it and waits.
+func startReconciler(ctx context.Context, n *cluster.Node, d compute.Driver, logger *slog.Logger) func() {
+	hv, ok := d.(compute.Hypervisor)
+	if !ok {
+		logger.Warn("this driver cannot run instances yet; servers placed on this host will stay in BUILD")
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	r := compute.NewReconciler(compute.ReconcilerConfig{Host: n.Name(), Logger: logger}, n.FSM(), hv, reporter{n}, n.CaughtUp)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Run(ctx)
+	}()
+	return func() { cancel(); <-done }
 }
 
 // inventorySource turns the driver's fingerprint into gossip inventory.
