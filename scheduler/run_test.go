@@ -252,3 +252,21 @@ func TestConfig(t *testing.T) {
 		t.Errorf("defaults: %+v", d)
 	}
 }
+
+func TestStartupGraceHoldsFailures(t *testing.T) {
+	w := newWorld(t)
+	w.equalHosts(2, 4, 8192, 100)
+	const grace = 300 * time.Millisecond
+	s, _, _ := newScheduler(t, w, Config{Interval: 20 * time.Millisecond, StartupGrace: grace})
+	huge := w.servers(1, fsm.NewInstance{FlavorID: "5"})
+	small := w.servers(2, fsm.NewInstance{})
+	began := time.Now()
+	start(t, s)
+	waitFor(t, 5*time.Second, "the small servers placed", func() bool {
+		return w.instance(small[0]).Host != "" && w.instance(small[1]).Host != ""
+	})
+	waitFor(t, 5*time.Second, "the xlarge server to fail", func() bool { return w.instance(huge[0]).VMState == fsm.VMError })
+	if held := time.Since(began); held < grace {
+		t.Fatalf("the failure was committed %v after start, inside the %v grace", held, grace)
+	}
+}

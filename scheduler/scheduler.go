@@ -63,6 +63,10 @@ type Config struct {
 
 	// Interval is how often Run looks for work when no Apply wakes it (default 1 s).
 	Interval time.Duration
+	// StartupGrace holds back "No valid host" failures for this long after
+	// Run starts (default 0): a leader that has just taken over may not have
+	// heard from every host yet, and an election must not fail servers.
+	StartupGrace time.Duration
 	Logger   *slog.Logger
 	// Rand drives sampling and tie-breaking; nil seeds one from the clock.
 	// Only the Run goroutine uses it.
@@ -136,6 +140,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("scheduler: %s weight must be finite, not %v", w.name, w.v))
 		}
 	}
+	if c.StartupGrace < 0 {
+		errs = append(errs, fmt.Errorf("scheduler: startup grace must not be negative, not %v", c.StartupGrace))
+	}
 	if c.Interval < 0 {
 		errs = append(errs, fmt.Errorf("scheduler: interval must not be negative, not %v", c.Interval))
 	}
@@ -183,6 +190,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 	defer s.log.Info("scheduler stopped")
 	var applied uint64 // index our last plan applied at
 	backoff := time.Duration(0)
+	graceEnds := time.Now().Add(s.cfg.StartupGrace)
 	for ctx.Err() == nil {
 		// Taken before the view: any Apply after this point closes it.
 		watch := s.state.WatchCh()
@@ -192,6 +200,14 @@ func (s *Scheduler) Run(ctx context.Context) {
 			continue
 		}
 		p := s.plan(v, s.live.AliveHosts())
+		if len(p.Failures) > 0 && time.Now().Before(graceEnds) {
+			s.log.Debug("holding unplaceable servers during the startup grace", "servers", len(p.Failures))
+			p.Failures = nil
+			if len(p.Placements) == 0 {
+				sleep(ctx, min(s.cfg.Interval, time.Until(graceEnds)))
+				continue
+			}
+		}
 		p.Time = time.Now().UTC()
 		p.RequestID = "req-" + uuid.NewString()
 		idx, err := s.planner.SubmitPlan(ctx, p)

@@ -89,7 +89,7 @@ func runAgent(c *cli.Context) error {
 		NetworkCIDR:   c.String("network-cidr"),
 		Logger:        logger,
 	}
-	schedCfg := scheduler.Config{Logger: logger, Ratios: fsm.Ratios{
+	schedCfg := scheduler.Config{Logger: logger, StartupGrace: 5 * time.Second, Ratios: fsm.Ratios{
 		CPU: c.Float64("cpu-allocation-ratio"), RAM: c.Float64("ram-allocation-ratio"), Disk: c.Float64("disk-allocation-ratio")}}
 	if err := schedCfg.Validate(); err != nil {
 		return err
