@@ -20,7 +20,31 @@ func everyCommand(t testing.TB) []fsm.Command {
 		&fsm.CreateFlavor{Flavor: withIndexes(bigFlavor(), 3, 4)},
 		&fsm.DeleteFlavor{ID: "f-big"},
 		batchOf(t, registerHost("h2", t2), &fsm.DeleteFlavor{ID: "1"}),
+		inventory("h1", 8, 16384, 100),
+		&fsm.CreateImage{Image: withImageIndexes(activeImage("img-1"), 5, 6)},
+		&fsm.DeleteImage{ID: "img-1"},
+		&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "g1", Name: "web", Policy: fsm.PolicyAntiAffinity,
+			Members: []string{"i-1"}, Created: t1, Indexes: fsm.Indexes{CreateIndex: 7, ModifyIndex: 8}}},
+		&fsm.DeleteServerGroup{ID: "g1"},
+		&fsm.CreateInstances{RequestID: "req-1", Time: t1, Instances: []fsm.NewInstance{
+			{ID: "i-1", Name: "web-1", FlavorID: "1", ImageID: "img-1", AvailabilityZone: "nova",
+				ForceHost: "h1", ServerGroupID: "g1", Metadata: map[string]string{"role": "web", "tier": "1"}},
+			server("i-2"),
+		}},
+		&fsm.InstanceAction{ID: "i-1", Action: fsm.ActionReboot, Hard: true, State: "error", RequestID: "req-2", Time: t2},
+		&fsm.Plan{Time: t2, RequestID: "plan-1", Ratios: fsm.Ratios{CPU: 16, RAM: 1.5, Disk: 0.9}, MaxAttempts: 3,
+			Placements: []fsm.Placement{{InstanceID: "i-1", Host: "h1"}, {InstanceID: "i-2", Host: "h2"}},
+			Failures:   []fsm.PlanFailure{{InstanceID: "i-3", Reason: fsm.NoValidHost}}},
+		&fsm.ReportInstances{Host: "h1", Time: t2, Reports: []fsm.InstanceReport{
+			{ID: "i-1", PowerState: fsm.PowerRunning, Done: fsm.TaskSpawning},
+			{ID: "i-2", PowerState: fsm.PowerCrashed, Done: fsm.TaskRebootingHard, Error: "boom"},
+		}},
 	}
+}
+
+func withImageIndexes(img fsm.Image, create, modify uint64) fsm.Image {
+	img.CreateIndex, img.ModifyIndex = create, modify
+	return img
 }
 
 // The type list is append-only: these values are in old logs and must not move.
@@ -37,6 +61,15 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeSetHostEnabled, 5, "set-host-enabled"},
 		{fsm.TypeCreateFlavor, 6, "create-flavor"},
 		{fsm.TypeDeleteFlavor, 7, "delete-flavor"},
+		{fsm.TypeUpdateHostInventory, 8, "update-host-inventory"},
+		{fsm.TypeCreateImage, 9, "create-image"},
+		{fsm.TypeDeleteImage, 10, "delete-image"},
+		{fsm.TypeCreateServerGroup, 11, "create-server-group"},
+		{fsm.TypeDeleteServerGroup, 12, "delete-server-group"},
+		{fsm.TypeCreateInstances, 13, "create-instances"},
+		{fsm.TypeInstanceAction, 14, "instance-action"},
+		{fsm.TypePlan, 15, "plan"},
+		{fsm.TypeReportInstances, 16, "report-instances"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {
@@ -114,6 +147,15 @@ var undecodable = []struct {
 	{"nested batch", []byte("\x01{\"entries\":[\"AXt9\"]}")},                // "\x01{}"
 	{"batch entry of unknown type", []byte("\x01{\"entries\":[\"yHt9\"]}")}, // "\xc8{}"
 	{"batch entry not json", []byte("\x01{\"entries\":[\"B3s=\"]}")},        // "\x07{"
+	{"instances not a list", []byte("\x0d{\"instances\":{}}")},
+	{"fractional power state", []byte("\x10{\"host\":\"h1\",\"reports\":[{\"id\":\"a\",\"power_state\":1.5}]}")},
+	{"attempts as exponent", []byte("\x0f{\"max_attempts\":1e3}")},
+	{"ratio overflow", []byte("\x0f{\"ratios\":{\"cpu\":1e400}}")},
+	{"ratio as string", []byte("\x0f{\"ratios\":{\"cpu\":\"16\"}}")},
+	{"image size as string", []byte("\x09{\"image\":{\"size\":\"1\"}}")},
+	{"hard not bool", []byte("\x0e{\"id\":\"a\",\"hard\":1}")},
+	{"batch entry create-instances not json", []byte("\x01{\"entries\":[\"DXs=\"]}")}, // "\x0d{"
+	{"type after the last", []byte("\x11{}")},
 }
 
 func TestDecodeRejects(t *testing.T) {

@@ -14,39 +14,52 @@ import (
 )
 
 // logGen builds a random but reproducible log. Names come from small pools so
-// that conflicts, unknown objects and re-registrations happen often.
+// that conflicts, unknown objects and re-registrations happen often. The
+// generator applies what it emits to its own model FSM, so that plans and
+// host reports can name servers that really are pending or on that host;
+// the model is itself deterministic, so the log stays reproducible.
 type logGen struct {
-	rng  *rand.Rand
-	seed uint64
+	rng   *rand.Rand
+	seed  uint64
+	model *fsm.FSM
+	seen  map[string]int // statuses the model's servers went through, counted per entry
+}
+
+func newLogGen(seed uint64) *logGen {
+	return &logGen{rng: rand.New(rand.NewPCG(seed, seed^0x5ca1ab1e)), seed: seed, model: fsm.New(), seen: map[string]int{}}
 }
 
 func (g *logGen) pick(prefix string, n int) string {
 	return fmt.Sprintf("%s%d", prefix, g.rng.IntN(n))
 }
 
-// command returns one non-batch command; about one in ten is invalid by construction.
+func (g *logGen) chance(n int) bool { return g.rng.IntN(n) == 0 }
+
+// command returns one non-batch command; a good share is invalid or stale by
+// construction.
 func (g *logGen) command(index uint64) fsm.Command {
 	// Whole seconds plus a fixed fraction, in UTC: what a proposer would stamp.
 	at := t0.Add(time.Duration(index)*time.Second + 250*time.Millisecond)
 	switch n := g.rng.IntN(100); {
 	case n < 3:
-		c := &fsm.Bootstrap{ClusterID: fmt.Sprintf("c-%d-%d", g.seed, index), Time: at, Flavors: fsm.DefaultFlavors()}
-		if g.rng.IntN(3) == 0 {
+		c := &fsm.Bootstrap{ClusterID: fmt.Sprintf("c-%d-%d", g.seed, index), Time: at, Flavors: fsm.DefaultFlavors(),
+			NetworkCIDR: []string{"10.0.0.0/26", "10.1.0.0/27", "10.2.0.0/28", "10.3.0.0/29", "bad"}[g.rng.IntN(5)]}
+		if g.chance(3) {
 			c.ClusterID = ""
 		}
 		return c
-	case n < 30:
+	case n < 14:
 		c := registerHost(g.pick("h", 8), at)
 		c.HTTPAddress = fmt.Sprintf("10.0.0.%d:8774", g.rng.IntN(4))
-		if g.rng.IntN(12) == 0 {
+		if g.chance(12) {
 			c.Name = ""
 		}
 		return c
-	case n < 42:
+	case n < 17:
 		return &fsm.DeregisterHost{Name: g.pick("h", 8)}
-	case n < 60:
-		return &fsm.SetHostEnabled{Name: g.pick("h", 8), Enabled: g.rng.IntN(2) == 0, Reason: g.pick("reason-", 3), Time: at}
-	case n < 85:
+	case n < 23:
+		return &fsm.SetHostEnabled{Name: g.pick("h", 8), Enabled: !g.chance(3), Reason: g.pick("reason-", 3), Time: at}
+	case n < 31:
 		return &fsm.CreateFlavor{Flavor: fsm.Flavor{
 			ID:      g.pick("f", 10),
 			Name:    g.pick("n", 10),
@@ -55,34 +68,232 @@ func (g *logGen) command(index uint64) fsm.Command {
 			Disk:    g.rng.IntN(42) - 1,   // -1 is invalid
 			Created: at,
 		}}
-	default:
+	case n < 34:
 		return &fsm.DeleteFlavor{ID: g.pick("f", 10)}
+	case n < 39:
+		c := &fsm.UpdateHostInventory{Name: g.pick("h", 8), VCPUs: 4 + g.rng.IntN(13), MemoryMiB: (1 + g.rng.IntN(16)) * 2048,
+			DiskGiB: (1 + g.rng.IntN(8)) * 50, Arch: "x86_64", Zone: g.pick("az", 2), Time: at}
+		switch g.rng.IntN(10) {
+		case 0:
+			c.VCPUs = -1 // invalid
+		case 1:
+			c.MemoryMiB, c.DiskGiB = 1024, 10 // small: claims get rejected
+		}
+		return c
+	case n < 43:
+		img := activeImage(g.pick("img", 4))
+		img.Created, img.Updated = at, at
+		switch g.rng.IntN(8) {
+		case 0:
+			img.Status = "queued"
+		case 1:
+			img.Status = "killed" // invalid
+		case 2:
+			img.Size = -1 // invalid
+		}
+		return &fsm.CreateImage{Image: img}
+	case n < 45:
+		c := &fsm.DeleteImage{ID: g.pick("img", 4)}
+		if imgs := g.model.Images(); len(imgs) > 0 && g.chance(2) {
+			c.ID = imgs[g.rng.IntN(len(imgs))].ID
+		}
+		return c
+	case n < 47:
+		policies := []string{fsm.PolicyAffinity, fsm.PolicyAntiAffinity, fsm.PolicySoftAffinity, fsm.PolicySoftAntiAffinity, "any"}
+		return &fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: g.pick("g", 4), Name: g.pick("group-", 4),
+			Policy: policies[g.rng.IntN(len(policies))], Created: at}}
+	case n < 49:
+		c := &fsm.DeleteServerGroup{ID: g.pick("g", 4)}
+		if gs := g.model.ServerGroups(); len(gs) > 0 && g.chance(2) {
+			c.ID = gs[g.rng.IntN(len(gs))].ID
+		}
+		return c
+	case n < 62:
+		return g.createInstances(index, at)
+	case n < 74:
+		return g.instanceAction(index, at)
+	case n < 86:
+		return g.plan(index, at)
+	default:
+		return g.report(at)
 	}
 }
 
-// entries returns n encoded log entries, about one in eight a batch.
+func (g *logGen) createInstances(index uint64, at time.Time) fsm.Command {
+	c := &fsm.CreateInstances{RequestID: fmt.Sprintf("req-%d", index), Time: at}
+	images := g.model.Images()
+	for range 1 + g.rng.IntN(3) {
+		id := g.pick("i", 40)
+		n := fsm.NewInstance{ID: id, Name: "vm-" + id, FlavorID: fmt.Sprint(1 + g.rng.IntN(5)), ImageID: g.pick("img", 4)}
+		if len(images) > 0 && !g.chance(4) {
+			n.ImageID = images[g.rng.IntN(len(images))].ID
+		}
+		if g.chance(4) {
+			n.FlavorID = g.pick("f", 10)
+		}
+		if g.chance(3) {
+			n.ServerGroupID = g.pick("g", 4)
+		}
+		if g.chance(3) {
+			n.Metadata = map[string]string{"k": g.pick("v", 3)}
+		}
+		if g.chance(20) {
+			n.Name = ""
+		}
+		c.Instances = append(c.Instances, n)
+	}
+	return c
+}
+
+// someInstance is a server of the model, or now and then an unknown one.
+func (g *logGen) someInstance() (fsm.Instance, bool) {
+	insts := g.model.Instances(nil)
+	if len(insts) == 0 || g.chance(10) {
+		return fsm.Instance{ID: g.pick("i", 40)}, false
+	}
+	return insts[g.rng.IntN(len(insts))], true
+}
+
+// fitting lists the actions Nova allows from each vm_state when idle.
+var fitting = map[string][]string{
+	fsm.VMActive:    {fsm.ActionStop, fsm.ActionReboot, fsm.ActionReboot, fsm.ActionPause, fsm.ActionSuspend},
+	fsm.VMStopped:   {fsm.ActionStart, fsm.ActionReboot},
+	fsm.VMPaused:    {fsm.ActionUnpause, fsm.ActionStop},
+	fsm.VMSuspended: {fsm.ActionResume, fsm.ActionStop},
+	fsm.VMError:     {fsm.ActionDelete, fsm.ActionStop, fsm.ActionResetState},
+}
+
+func (g *logGen) instanceAction(index uint64, at time.Time) fsm.Command {
+	inst, _ := g.someInstance()
+	var idle []fsm.Instance // on a host, no task, not in error
+	for _, i := range g.model.Instances(nil) {
+		if i.Host != "" && i.TaskState == fsm.TaskNone && i.VMState != fsm.VMError {
+			idle = append(idle, i)
+		}
+	}
+	if len(idle) > 0 && !g.chance(3) {
+		inst = idle[g.rng.IntN(len(idle))]
+	}
+	c := &fsm.InstanceAction{ID: inst.ID, RequestID: fmt.Sprintf("req-%d", index), Time: at}
+	actions := []string{fsm.ActionStart, fsm.ActionStop, fsm.ActionReboot, fsm.ActionPause, fsm.ActionUnpause,
+		fsm.ActionSuspend, fsm.ActionResume, fsm.ActionDelete, fsm.ActionDelete, fsm.ActionResetState, "rebuild"}
+	if fit := fitting[inst.VMState]; len(fit) > 0 && inst.TaskState == fsm.TaskNone && !g.chance(3) {
+		actions = fit
+	}
+	c.Action = actions[g.rng.IntN(len(actions))]
+	c.Hard = g.chance(3)
+	if c.Action == fsm.ActionResetState {
+		c.State = []string{"active", "error", "error", "stopped"}[g.rng.IntN(4)]
+	}
+	return c
+}
+
+// host is, most of the time, a registered and enabled host of the model.
+func (g *logGen) host() string {
+	var ok []string
+	for _, h := range g.model.Hosts() {
+		if h.Enabled {
+			ok = append(ok, h.Name)
+		}
+	}
+	if len(ok) == 0 || g.chance(5) {
+		return g.pick("h", 8)
+	}
+	return ok[g.rng.IntN(len(ok))]
+}
+
+func (g *logGen) plan(index uint64, at time.Time) fsm.Command {
+	p := &fsm.Plan{Time: at, RequestID: fmt.Sprintf("plan-%d", index), Ratios: fsm.DefaultRatios, MaxAttempts: 3}
+	if g.chance(5) {
+		p.Ratios = fsm.Ratios{CPU: 1, RAM: 1, Disk: 1}
+	}
+	if g.chance(25) {
+		p.Ratios.RAM = 0 // invalid
+	}
+	p.MaxAttempts = 1 + g.rng.IntN(4)
+	for _, i := range g.model.SchedulingView(0).Pending {
+		switch r := g.rng.IntN(10); {
+		case r < 7:
+			p.Placements = append(p.Placements, fsm.Placement{InstanceID: i.ID, Host: g.host()})
+		case r < 8:
+			p.Failures = append(p.Failures, fsm.PlanFailure{InstanceID: i.ID, Reason: fsm.NoValidHost})
+		}
+	}
+	if g.chance(4) { // stale: a server that may have been placed already
+		if i, ok := g.someInstance(); ok {
+			p.Placements = append(p.Placements, fsm.Placement{InstanceID: i.ID, Host: g.pick("h", 8)})
+		}
+	}
+	return p
+}
+
+func (g *logGen) report(at time.Time) fsm.Command {
+	var host string
+	var busy []fsm.Instance
+	for _, i := range g.model.Instances(nil) {
+		if i.Host != "" && i.TaskState != fsm.TaskNone {
+			busy = append(busy, i)
+		}
+	}
+	switch {
+	case len(busy) > 0 && !g.chance(4):
+		host = busy[g.rng.IntN(len(busy))].Host
+	default:
+		host = g.pick("h", 8)
+	}
+	c := &fsm.ReportInstances{Host: host, Time: at}
+	if g.chance(15) {
+		c.Host = "" // invalid
+	}
+	for _, i := range g.model.InstancesOnHost(host) {
+		r := fsm.InstanceReport{ID: i.ID, PowerState: fsm.PowerRunning}
+		switch k := g.rng.IntN(20); {
+		case k < 14:
+			r.Done = i.TaskState
+		case k < 15:
+			r.Done, r.Error = i.TaskState, "boom"
+		case k < 16:
+			r.Done = fsm.TaskPausing // mostly stale
+		case k < 18:
+			r.PowerState = []fsm.PowerState{0, 3, 4, 6, 7}[g.rng.IntN(5)]
+		}
+		if r.Done != "" {
+			r.PowerState = powerAfter[r.Done]
+		}
+		c.Reports = append(c.Reports, r)
+	}
+	return c
+}
+
+// entries returns n encoded log entries, about one in eight a batch, and
+// applies each to the model.
 func (g *logGen) entries(t testing.TB, n int) [][]byte {
 	t.Helper()
 	var log [][]byte
 	for i := range n {
 		index := uint64(i + 1)
+		var entry []byte
 		if g.rng.IntN(8) != 0 {
-			log = append(log, encode(t, g.command(index)))
-			continue
+			entry = encode(t, g.command(index))
+		} else {
+			b := &fsm.Batch{}
+			for range g.rng.IntN(6) { // zero to five entries
+				b.Entries = append(b.Entries, encode(t, g.command(index)))
+			}
+			entry = encode(t, b)
 		}
-		b := &fsm.Batch{}
-		for range g.rng.IntN(6) { // zero to five entries
-			b.Entries = append(b.Entries, encode(t, g.command(index)))
+		log = append(log, entry)
+		g.model.Apply(&raft.Log{Index: index, Data: entry})
+		for _, i := range g.model.Instances(nil) {
+			g.seen[i.Status()]++
 		}
-		log = append(log, encode(t, b))
 	}
 	return log
 }
 
 func generateLog(t testing.TB, seed uint64, n int) [][]byte {
 	t.Helper()
-	g := &logGen{rng: rand.New(rand.NewPCG(seed, seed^0x5ca1ab1e)), seed: seed}
-	return g.entries(t, n)
+	return newLogGen(seed).entries(t, n)
 }
 
 // replay applies log entries from index first on and describes each result,
@@ -97,9 +308,13 @@ func replay(f *fsm.FSM, log [][]byte, first uint64) []string {
 }
 
 func TestDeterministicReplicas(t *testing.T) {
+	// What the logs of all seeds exercised together; checked at the end.
+	ok, total, seen := map[fsm.Type]int{}, map[fsm.Type]int{}, map[string]int{}
+	defer func() { assertLogExercisesCompute(t, ok, total, seen) }()
 	for _, seed := range []uint64{1, 2, 42} {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			log := generateLog(t, seed, 400)
+			g := newLogGen(seed)
+			log := g.entries(t, 400)
 			if again := generateLog(t, seed, 400); !equalLogs(log, again) {
 				t.Fatal("the generator is not reproducible")
 			}
@@ -130,8 +345,16 @@ func TestDeterministicReplicas(t *testing.T) {
 			if snapD := snapshotBytes(t, d); !bytes.Equal(snapA, snapD) {
 				t.Fatalf("restored replica differs:\na %s\nd %s", snapA, snapD)
 			}
+			// Its derived indexes too: every read agrees.
+			assertSameReads(t, a, d)
+			assertSameReads(t, a, g.model)
+			checkDerived(t, a)
 
 			assertLogExercisesFSM(t, a, resA)
+			countResults(t, log, ok, total)
+			for st, n := range g.seen {
+				seen[st] += n
+			}
 		})
 	}
 }
@@ -169,4 +392,51 @@ func equalLogs(a, b [][]byte) bool {
 		}
 	}
 	return true
+}
+
+// countResults replays log on a fresh FSM and counts, per command type
+// (batch entries included), how many were applied and how many succeeded.
+func countResults(t *testing.T, log [][]byte, ok, total map[fsm.Type]int) {
+	t.Helper()
+	f := fsm.New()
+	for i, data := range log {
+		c, err := fsm.Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := f.Apply(&raft.Log{Index: uint64(i + 1), Data: data})
+		if b, isBatch := c.(*fsm.Batch); isBatch {
+			for k, e := range b.Entries {
+				total[fsm.Type(e[0])]++
+				if res.(fsm.BatchResult).Errors[k] == nil {
+					ok[fsm.Type(e[0])]++
+				}
+			}
+			continue
+		}
+		total[c.Type()]++
+		if res == nil {
+			ok[c.Type()]++
+		}
+	}
+}
+
+// assertLogExercisesCompute guards against a generator whose compute commands
+// all fail or all succeed: across the seeds, each command type must succeed
+// now and then (and each compute one fail now and then), and servers must go
+// through the main statuses.
+func assertLogExercisesCompute(t *testing.T, ok, total map[fsm.Type]int, seen map[string]int) {
+	t.Helper()
+	for typ := fsm.TypeBootstrap; typ <= fsm.TypeReportInstances; typ++ {
+		t.Logf("%-22s %3d of %3d ok", typ, ok[typ], total[typ])
+		if ok[typ] == 0 || (typ >= fsm.TypeUpdateHostInventory && ok[typ] == total[typ]) {
+			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])
+		}
+	}
+	t.Logf("statuses seen: %v", seen)
+	for _, s := range []string{"BUILD", "ACTIVE", "SHUTOFF", "ERROR", "PAUSED", "SUSPENDED", "REBOOT", "HARD_REBOOT"} {
+		if seen[s] == 0 {
+			t.Errorf("no server was ever %s", s)
+		}
+	}
 }

@@ -30,6 +30,22 @@ func FuzzDecode(f *testing.F) {
 		"\x01{\"entries\":[]}",
 		"\x04{\"NAME\":\"h1\",\"name\":\"h2\"}",
 		"\x04{\"name\":\"\xff\"}",
+		// The compute commands: zones, empty collections, nulls, odd numbers.
+		"\x08{\"name\":\"h1\",\"vcpus\":-1,\"time\":\"2026-03-01T12:00:00-07:00\"}",
+		"\x09{\"image\":{\"id\":\"i\",\"properties\":{},\"created\":\"2026-03-01T12:00:00+02:00\"}}",
+		"\x09{\"image\":{\"id\":\"i\",\"properties\":null,\"size\":9007199254740993}}",
+		"\x0a{\"id\":\"img\"}",
+		"\x0b{\"group\":{\"id\":\"g\",\"members\":[],\"created\":\"2026-03-01T12:00:00+01:00\"}}",
+		"\x0b{\"group\":{\"id\":\"g\",\"members\":null}}",
+		"\x0c{\"id\":\"g\"}",
+		"\x0d{\"instances\":[{\"id\":\"a\",\"metadata\":{}}],\"time\":\"2026-03-01T12:00:00+05:30\"}",
+		"\x0d{\"instances\":[],\"request_id\":\"r\"}",
+		"\x0d{\"instances\":null}",
+		"\x0e{\"id\":\"a\",\"action\":\"reboot\",\"hard\":true,\"time\":\"2026-03-01T12:00:00.000000001Z\"}",
+		"\x0f{\"ratios\":{\"cpu\":1e-320,\"ram\":-0,\"disk\":1.0000000000000002},\"max_attempts\":3,\"failures\":[]}",
+		"\x0f{\"ratios\":{\"cpu\":16},\"placements\":null,\"failures\":null}",
+		"\x10{\"host\":\"h1\",\"reports\":[{\"id\":\"a\",\"power_state\":7,\"done\":\"spawning\"}],\"time\":\"2026-03-01T12:00:00+00:00\"}",
+		"\x10{\"host\":\"h1\",\"reports\":[{\"power_state\":-4}]}",
 	} {
 		f.Add([]byte(s))
 	}
@@ -65,7 +81,10 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// timesInUTC returns a copy of c with every time.Time in UTC.
+// timesInUTC returns a copy of c with every time.Time in UTC, and every
+// collection that the encoding omits when empty (omitempty) nil: JSON keeps
+// neither the *time.Location nor the difference between an empty and a
+// missing map, and Apply treats both alike.
 func timesInUTC(c fsm.Command) fsm.Command {
 	switch c := c.(type) {
 	case *fsm.Bootstrap:
@@ -87,6 +106,46 @@ func timesInUTC(c fsm.Command) fsm.Command {
 	case *fsm.CreateFlavor:
 		n := *c
 		n.Flavor.Created = n.Flavor.Created.UTC()
+		return &n
+	case *fsm.UpdateHostInventory:
+		n := *c
+		n.Time = n.Time.UTC()
+		return &n
+	case *fsm.CreateImage:
+		n := *c
+		n.Image.Created, n.Image.Updated = n.Image.Created.UTC(), n.Image.Updated.UTC()
+		if len(n.Image.Properties) == 0 {
+			n.Image.Properties = nil
+		}
+		return &n
+	case *fsm.CreateServerGroup:
+		n := *c
+		n.Group.Created = n.Group.Created.UTC()
+		return &n
+	case *fsm.CreateInstances:
+		n := *c
+		n.Time = n.Time.UTC()
+		n.Instances = slices.Clone(c.Instances)
+		for i := range n.Instances {
+			if len(n.Instances[i].Metadata) == 0 {
+				n.Instances[i].Metadata = nil
+			}
+		}
+		return &n
+	case *fsm.InstanceAction:
+		n := *c
+		n.Time = n.Time.UTC()
+		return &n
+	case *fsm.Plan:
+		n := *c
+		n.Time = n.Time.UTC()
+		if len(n.Failures) == 0 {
+			n.Failures = nil
+		}
+		return &n
+	case *fsm.ReportInstances:
+		n := *c
+		n.Time = n.Time.UTC()
 		return &n
 	}
 	return c

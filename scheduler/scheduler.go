@@ -67,7 +67,7 @@ type Config struct {
 	// Run starts (default 0): a leader that has just taken over may not have
 	// heard from every host yet, and an election must not fail servers.
 	StartupGrace time.Duration
-	Logger   *slog.Logger
+	Logger       *slog.Logger
 	// Rand drives sampling and tie-breaking; nil seeds one from the clock.
 	// Only the Run goroutine uses it.
 	Rand *rand.Rand
