@@ -48,6 +48,11 @@ up() {
   echo
   "$SHOAL" --addr "http://127.0.0.1:$(http_port 1)" members
   echo
+  "$SHOAL" image create tiny --disk-format qcow2 --size 1048576 >/dev/null
+  "$SHOAL" --addr "http://127.0.0.1:$(http_port 2)" server create demo --flavor m1.tiny --image tiny --wait
+  echo
+  "$SHOAL" server list
+  echo
   echo "API: http://127.0.0.1:8774 (n1), :8775 (n2), :8776 (n3). Try: bin/shoal flavor list"
   echo "Stop with: scripts/local-cluster.sh down"
 }

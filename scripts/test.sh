@@ -26,6 +26,7 @@ go test -count=1 -tags e2e -run . ./cmd/shoal/
 
 step "benchmarks, one short pass each"
 go test -run '^$' -bench . -benchtime 5000x ./cluster/
+go test -run '^$' -bench BenchmarkSelect -benchtime 3x ./scheduler/
 
 step "fuzzing the log codec briefly"
 go test -run '^$' -fuzz FuzzDecode -fuzztime 10s ./fsm/
