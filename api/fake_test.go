@@ -197,8 +197,9 @@ func (c *fakeCluster) place(t *testing.T, id, host, buildErr string) {
 	if buildErr != "" {
 		power = fsm.PowerNoState
 	}
+	inst, _ := c.fsm.Instance(id)
 	c.mustApply(t, &fsm.ReportInstances{Host: host, Time: now, Reports: []fsm.InstanceReport{
-		{ID: id, PowerState: power, Done: fsm.TaskSpawning, Error: buildErr}}})
+		{ID: id, PowerState: power, Done: fsm.TaskSpawning, TaskIndex: inst.TaskIndex, Error: buildErr}}})
 }
 
 // snapshot is what a refused request must leave untouched.

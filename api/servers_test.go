@@ -128,7 +128,8 @@ func TestServerLifecycle(t *testing.T) {
 	}
 	resp, raw = call(t, ts, "DELETE", "/v1/servers/"+vm.ID, "")
 	wantError(t, resp, raw, 409, "already being deleted")
-	c.mustApply(t, &fsm.ReportInstances{Host: "node1", Reports: []fsm.InstanceReport{{ID: vm.ID, Done: fsm.TaskDeleting}}})
+	deleting, _ := c.fsm.Instance(vm.ID)
+	c.mustApply(t, &fsm.ReportInstances{Host: "node1", Reports: []fsm.InstanceReport{{ID: vm.ID, Done: fsm.TaskDeleting, TaskIndex: deleting.TaskIndex}}})
 	for _, path := range []string{"/v1/servers/" + vm.ID, "/v1/servers/" + vm.ID + "/actions"} {
 		resp, raw = call(t, ts, "GET", path, "")
 		wantError(t, resp, raw, 404, vm.ID)

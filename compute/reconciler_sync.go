@@ -136,7 +136,7 @@ func (r *Reconciler) reconcile(ctx context.Context, inst fsm.Instance, dom Domai
 	if !ok || !r.dueLocked(inst.ID, inst.TaskState) {
 		return
 	}
-	j := job{id: inst.ID, task: inst.TaskState, index: inst.ModifyIndex, power: t.power,
+	j := job{id: inst.ID, task: inst.TaskState, index: inst.ModifyIndex, taskIndex: inst.TaskIndex, power: t.power,
 		run: func(ctx context.Context) error { return t.run(ctx, r.hv, inst, r.cfg.StopTimeout) }}
 	r.dispatchLocked(ctx, j)
 }

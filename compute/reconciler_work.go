@@ -15,11 +15,12 @@ const orphanTask = "remove-orphan"
 
 // job is one hypervisor operation for one instance (or orphan domain).
 type job struct {
-	id    string
-	task  string         // task_state carried out, or orphanTask
-	index uint64         // the instance's ModifyIndex when the job started
-	power fsm.PowerState // the domain's power state when run succeeds
-	run   func(ctx context.Context) error
+	id        string
+	task      string         // task_state carried out, or orphanTask
+	index     uint64         // the instance's ModifyIndex when the job started
+	taskIndex uint64         // the instance's TaskIndex: which task this answers
+	power     fsm.PowerState // the domain's power state when run succeeds
+	run       func(ctx context.Context) error
 }
 
 // pendingReport is an observation not yet committed, with the ModifyIndex of
@@ -69,7 +70,7 @@ func (r *Reconciler) finish(ctx context.Context, j job, err error) {
 		delete(r.retries, j.id)
 		if j.task != orphanTask {
 			r.log.Info("task done", "instance", j.id, "task", j.task)
-			r.pending[j.id] = pendingReport{fsm.InstanceReport{ID: j.id, PowerState: power, Done: j.task}, j.index}
+			r.pending[j.id] = pendingReport{fsm.InstanceReport{ID: j.id, PowerState: power, Done: j.task, TaskIndex: j.taskIndex}, j.index}
 		}
 		return
 	case ctx.Err() != nil || errors.Is(err, ErrClosed):
@@ -83,7 +84,8 @@ func (r *Reconciler) finish(ctx context.Context, j job, err error) {
 	}
 	r.log.Warn("task failed", "instance", j.id, "task", j.task, "failures", rt.failures, "err", err)
 	delete(r.retries, j.id)
-	r.pending[j.id] = pendingReport{fsm.InstanceReport{ID: j.id, PowerState: power, Done: j.task, Error: err.Error()}, j.index}
+	r.pending[j.id] = pendingReport{fsm.InstanceReport{ID: j.id, PowerState: power, Done: j.task, TaskIndex: j.taskIndex,
+		Error: err.Error()}, j.index}
 }
 
 // powerOf is the domain's power state now, for reporting a failure; no

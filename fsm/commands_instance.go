@@ -95,7 +95,7 @@ func applyCreateInstances(s *State, index uint64, c Command) error {
 		mac := deriveMAC(inst.ID, s.macs)
 		s.macs[mac] = true
 		inst.Addresses = []Address{{Network: s.Network.Name, IP: got[k], MAC: mac}}
-		inst.CreateIndex, inst.ModifyIndex = index, index
+		inst.CreateIndex, inst.ModifyIndex, inst.TaskIndex = index, index, index
 		s.Instances[inst.ID] = inst
 		if g, ok := s.Groups[inst.ServerGroupID]; ok {
 			g.Members = append(g.Members, inst.ID)
@@ -202,7 +202,7 @@ func applyInstanceAction(s *State, index uint64, c Command) error {
 		return fmt.Errorf("%w: cannot %s server %s: it has no host (it was never placed)", ErrConflict, cmd.Action, inst.ID)
 	}
 	s.untrack(inst)
-	inst.TaskState = tr.task
+	inst.TaskState, inst.TaskIndex = tr.task, index
 	inst.Updated, inst.ModifyIndex = cmd.Time, index
 	inst.startAction(cmd.RequestID, actionName(cmd), cmd.Time)
 	s.track(inst)
@@ -227,7 +227,7 @@ func (s *State) deleteInstance(inst *Instance, cmd *InstanceAction, index uint64
 		return nil
 	}
 	s.untrack(inst)
-	inst.TaskState = TaskDeleting
+	inst.TaskState, inst.TaskIndex = TaskDeleting, index
 	inst.Updated, inst.ModifyIndex = cmd.Time, index
 	inst.startAction(cmd.RequestID, ActionDelete, cmd.Time)
 	s.track(inst)
@@ -248,7 +248,7 @@ func (s *State) resetState(inst *Instance, cmd *InstanceAction, index uint64) er
 		return fmt.Errorf("%w: server %s has no host; it cannot be reset to active", ErrConflict, inst.ID)
 	}
 	s.untrack(inst)
-	inst.VMState, inst.TaskState = vm, TaskNone
+	inst.VMState, inst.TaskState, inst.TaskIndex = vm, TaskNone, 0
 	inst.Updated, inst.ModifyIndex = cmd.Time, index
 	inst.finishAction("error", "interrupted by reset-state", cmd.Time)
 	inst.startAction(cmd.RequestID, ActionResetState+" "+cmd.State, cmd.Time)

@@ -64,7 +64,7 @@ func applyPlan(s *State, index uint64, c Command) error {
 					NoValidHost, inst.Attempts, why), p.Time)
 			}
 		} else {
-			inst.Host, inst.TaskState = pl.Host, TaskSpawning
+			inst.Host, inst.TaskState, inst.TaskIndex = pl.Host, TaskSpawning, index
 		}
 		inst.Updated, inst.ModifyIndex = p.Time, index
 		s.track(inst)
@@ -83,7 +83,7 @@ func applyPlan(s *State, index uint64, c Command) error {
 }
 
 func (s *State) failScheduling(inst *Instance, reason string, t time.Time) {
-	inst.VMState, inst.TaskState = VMError, TaskNone
+	inst.VMState, inst.TaskState, inst.TaskIndex = VMError, TaskNone, 0
 	inst.Fault = &Fault{Code: 500, Message: reason, Created: t}
 	inst.finishAction("error", reason, t)
 }

@@ -11,8 +11,9 @@ import (
 type InstanceReport struct {
 	ID         string     `json:"id"`
 	PowerState PowerState `json:"power_state"`
-	Done       string     `json:"done,omitempty"`  // the task_state it completed
-	Error      string     `json:"error,omitempty"` // why the task failed
+	Done       string     `json:"done,omitempty"`       // the task_state it completed
+	TaskIndex  uint64     `json:"task_index,omitempty"` // the instance's TaskIndex when it started
+	Error      string     `json:"error,omitempty"`      // why the task failed
 }
 
 // ReportInstances carries a host's observations in one batch. Reports about
@@ -48,21 +49,31 @@ func applyReportInstances(s *State, index uint64, c Command) error {
 		if !ok || inst.Host != cmd.Host {
 			continue
 		}
-		if r.Done == TaskDeleting && inst.TaskState == TaskDeleting && r.Error == "" {
+		// A Done answers the task that was running when the host started it;
+		// a late or repeated one must not complete a newer task of the same name.
+		done := r.Done != "" && r.Done == inst.TaskState && r.TaskIndex == inst.TaskIndex
+		if done && r.Done == TaskDeleting && r.Error == "" {
 			s.removeInstance(inst)
 			continue
+		}
+		if _, known := taskResult[r.Done]; done && !known && r.Done != TaskDeleting {
+			continue
+		}
+		downOnItsOwn := r.Done == "" && inst.TaskState == TaskNone && (r.PowerState == PowerShutdown || r.PowerState == PowerCrashed) &&
+			(inst.VMState == VMActive || inst.VMState == VMPaused || inst.VMState == VMSuspended)
+		if !done && !downOnItsOwn && r.PowerState == inst.PowerState {
+			continue // nothing changes: leave the instance (and its indexes) alone
 		}
 		s.untrack(inst)
 		inst.PowerState = r.PowerState
 		switch {
-		case r.Done != "" && r.Done == inst.TaskState && r.Error != "":
+		case done && r.Error != "":
 			s.taskFailed(inst, r, cmd.Time)
-		case r.Done != "" && r.Done == inst.TaskState:
-			inst.VMState, inst.TaskState = taskResult[r.Done], TaskNone
+		case done:
+			inst.VMState, inst.TaskState, inst.TaskIndex = taskResult[r.Done], TaskNone, 0
 			inst.Fault = nil
 			inst.finishAction("success", "", cmd.Time)
-		case r.Done == "" && inst.TaskState == TaskNone && inst.VMState == VMActive &&
-			(r.PowerState == PowerShutdown || r.PowerState == PowerCrashed):
+		case downOnItsOwn:
 			// The guest went down on its own: the server is SHUTOFF, as
 			// Nova's power-state sync decides.
 			inst.VMState = VMStopped
@@ -81,6 +92,6 @@ func (s *State) taskFailed(inst *Instance, r InstanceReport, t time.Time) {
 		inst.VMState = VMError
 		inst.Fault.Message = "Build of instance " + inst.ID + " aborted: " + r.Error
 	}
-	inst.TaskState = TaskNone
+	inst.TaskState, inst.TaskIndex = TaskNone, 0
 	inst.finishAction("error", r.Error, t)
 }

@@ -55,6 +55,7 @@ func newWorld(t testing.TB, cidr string) *world {
 // apply applies c at the next index and returns its business error.
 func (w *world) apply(c fsm.Command) error {
 	w.t.Helper()
+	w.answerCurrentTasks(c)
 	err := applyErr(w.t, w.f, w.next, c)
 	w.next++
 	return err
@@ -63,7 +64,28 @@ func (w *world) apply(c fsm.Command) error {
 // must applies cmds, each of which must succeed.
 func (w *world) must(cmds ...fsm.Command) {
 	w.t.Helper()
-	w.next = mustApply(w.t, w.f, w.next, cmds...)
+	for _, c := range cmds {
+		w.answerCurrentTasks(c)
+		w.next = mustApply(w.t, w.f, w.next, c)
+	}
+}
+
+// answerCurrentTasks fills in the TaskIndex of reports that carry a Done but
+// no TaskIndex, as a host would: the report answers the task running now.
+// Tests of stale reports set TaskIndex themselves.
+func (w *world) answerCurrentTasks(c fsm.Command) {
+	rep, ok := c.(*fsm.ReportInstances)
+	if !ok {
+		return
+	}
+	for k, r := range rep.Reports {
+		if r.Done == "" || r.TaskIndex != 0 {
+			continue
+		}
+		if i, err := w.f.Instance(r.ID); err == nil {
+			rep.Reports[k].TaskIndex = i.TaskIndex
+		}
+	}
 }
 
 // refuse applies c, checks that it fails with want (and no other sentinel)

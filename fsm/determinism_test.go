@@ -246,7 +246,10 @@ func (g *logGen) report(at time.Time) fsm.Command {
 		c.Host = "" // invalid
 	}
 	for _, i := range g.model.InstancesOnHost(host) {
-		r := fsm.InstanceReport{ID: i.ID, PowerState: fsm.PowerRunning}
+		r := fsm.InstanceReport{ID: i.ID, PowerState: fsm.PowerRunning, TaskIndex: i.TaskIndex}
+		if g.chance(5) {
+			r.TaskIndex++ // a late report of an older task
+		}
 		switch k := g.rng.IntN(20); {
 		case k < 14:
 			r.Done = i.TaskState

@@ -85,6 +85,7 @@ type Instance struct {
 	Host             string            `json:"host,omitempty"`
 	VMState          string            `json:"vm_state"`
 	TaskState        string            `json:"task_state,omitempty"`
+	TaskIndex        uint64            `json:"task_index,omitempty"` // index of the entry that started the task
 	PowerState       PowerState        `json:"power_state"`
 	Fault            *Fault            `json:"fault,omitempty"`
 	Addresses        []Address         `json:"addresses"`

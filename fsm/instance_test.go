@@ -32,8 +32,9 @@ func TestCreateInstances(t *testing.T) {
 		Metadata:         map[string]string{"role": "web"},
 		AvailabilityZone: "nova", ServerGroupID: "g1", ForceHost: "h2",
 		Created: t1, Updated: t1,
-		Actions: []fsm.Action{{RequestID: "req-1", Action: "create", Start: t1}},
-		Indexes: fsm.Indexes{CreateIndex: index, ModifyIndex: index},
+		Actions:   []fsm.Action{{RequestID: "req-1", Action: "create", Start: t1}},
+		Indexes:   fsm.Indexes{CreateIndex: index, ModifyIndex: index},
+		TaskIndex: index,
 	}
 	if got := w.inst("a"); !reflect.DeepEqual(got, want) {
 		t.Errorf("Instance(a) =\n%+v\nwant\n%+v", got, want)

@@ -341,7 +341,7 @@ func TestAllocationProperty(t *testing.T) {
 						rep := reportCmd(h)
 						for _, i := range w.f.InstancesOnHost(h) {
 							if i.TaskState == fsm.TaskDeleting {
-								rep.Reports = append(rep.Reports, fsm.InstanceReport{ID: i.ID, Done: fsm.TaskDeleting})
+								rep.Reports = append(rep.Reports, fsm.InstanceReport{ID: i.ID, Done: fsm.TaskDeleting, TaskIndex: i.TaskIndex})
 								delete(taken, offset(t, cidr, i.Addresses[0].IP))
 								deletes++
 							}

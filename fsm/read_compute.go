@@ -213,7 +213,7 @@ func (f *FSM) sortedHosts() []Host {
 }
 
 // SchedulingView builds the scheduler's consistent read. Pending instances
-// come in the order they became pending; Hosts is shared and read-only.
+// come oldest first (create index, then ID); Hosts is shared and read-only.
 func (f *FSM) SchedulingView(limit int) SchedulingView {
 	f.mu.RLock()
 	defer f.mu.RUnlock()

@@ -322,3 +322,25 @@ func TestReportMany(t *testing.T) {
 	}
 	checkDerived(t, w.f)
 }
+
+// A Done answers the task that was running when the host took it on: a late
+// or repeated report must not complete a newer task of the same name.
+func TestReportOfAnOlderTaskIgnored(t *testing.T) {
+	w := newWorld(t, testCIDR)
+	w.reach("x", fsm.VMActive, fsm.TaskRebooting)
+	first := w.inst("x").TaskIndex
+	w.finish("x")
+	w.must(&fsm.InstanceAction{ID: "x", Action: fsm.ActionReboot, RequestID: "req-2", Time: t2})
+	second := w.inst("x").TaskIndex
+	if second == first {
+		t.Fatalf("a new task kept the old task index %d", first)
+	}
+	w.must(reportCmd("h1", fsm.InstanceReport{ID: "x", PowerState: fsm.PowerRunning, Done: fsm.TaskRebooting, TaskIndex: first}))
+	if x := w.inst("x"); x.TaskState != fsm.TaskRebooting || x.TaskIndex != second {
+		t.Fatalf("the first reboot's report completed the second: %s", describe(x))
+	}
+	w.must(reportCmd("h1", fsm.InstanceReport{ID: "x", PowerState: fsm.PowerRunning, Done: fsm.TaskRebooting, TaskIndex: second}))
+	if x := w.inst("x"); x.TaskState != fsm.TaskNone || x.VMState != fsm.VMActive || x.TaskIndex != 0 {
+		t.Fatalf("the second reboot's report: %s", describe(x))
+	}
+}

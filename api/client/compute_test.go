@@ -90,7 +90,8 @@ func TestServers(t *testing.T) {
 
 	now := time.Now().UTC()
 	c.mustApply(t, &fsm.Plan{Time: now, Ratios: fsm.DefaultRatios, MaxAttempts: 1, Placements: []fsm.Placement{{InstanceID: one[0].ID, Host: "node1"}}})
-	c.mustApply(t, &fsm.ReportInstances{Host: "node1", Time: now, Reports: []fsm.InstanceReport{{ID: one[0].ID, PowerState: fsm.PowerRunning, Done: fsm.TaskSpawning}}})
+	placed, _ := c.fsm.Instance(one[0].ID)
+	c.mustApply(t, &fsm.ReportInstances{Host: "node1", Time: now, Reports: []fsm.InstanceReport{{ID: one[0].ID, PowerState: fsm.PowerRunning, Done: fsm.TaskSpawning, TaskIndex: placed.TaskIndex}}})
 
 	list, err := cl.Servers(ctx, api.ServerFilter{})
 	if err != nil || len(list) != 4 {

@@ -101,7 +101,8 @@ func TestComputeCommands(t *testing.T) {
 	// Place web-1 as the scheduler and host would; then act on it by name.
 	id := created.Servers[0].ID
 	n.mustApply(t, &fsm.Plan{Time: time.Now(), Ratios: fsm.DefaultRatios, MaxAttempts: 1, Placements: []fsm.Placement{{InstanceID: id, Host: "n1"}}})
-	n.mustApply(t, &fsm.ReportInstances{Host: "n1", Reports: []fsm.InstanceReport{{ID: id, PowerState: fsm.PowerRunning, Done: fsm.TaskSpawning}}})
+	placed, _ := n.fsm.Instance(id)
+	n.mustApply(t, &fsm.ReportInstances{Host: "n1", Reports: []fsm.InstanceReport{{ID: id, PowerState: fsm.PowerRunning, Done: fsm.TaskSpawning, TaskIndex: placed.TaskIndex}}})
 	if out := run("server show web-1"); !strings.Contains(out, "status             ACTIVE\n") {
 		t.Errorf("server show printed\n%s", out)
 	}
