@@ -141,7 +141,12 @@ func TestRestartedNodeRejoinsAndCatchesUp(t *testing.T) {
 	// Restart with no join addresses and no bootstrap: state on disk is enough.
 	c.Nodes[f].Config.Join, c.Nodes[f].Config.Bootstrap = nil, false
 	c.Start(f)
-	waitFlavor(t, c.Nodes[f], "while-down")
+	// Caught up means the replica holds every write committed before the
+	// restart: the reconciler trusts absence in it only then.
+	clustertest.WaitFor(t, settle, c.Nodes[f].Name()+" caught up", c.Nodes[f].CaughtUp)
+	if _, err := c.Nodes[f].FSM().Flavor("while-down"); err != nil {
+		t.Fatalf("caught up but the write made while down is missing: %v", err)
+	}
 	waitFormed(t, c, 3, 0)
 }
 

@@ -88,6 +88,7 @@ func (e *remoteError) Unwrap() error { return e.kind }
 func (f *forwarder) register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+applyPath, f.serveApply)
 	mux.HandleFunc("POST "+removePath, f.serveRemove)
+	mux.HandleFunc("GET "+readIndexPath, f.serveReadIndex)
 }
 
 // serveApply is the leader's side of a forwarded write. It decodes the entry

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -50,6 +51,7 @@ type Node struct {
 	mergeErr  error              // last merge this node refused
 	leaving   bool               // published in metadata before a graceful leave
 
+	caughtUp    atomic.Bool
 	reconcileCh chan struct{}
 	peersCh     chan struct{}
 	cancel      context.CancelFunc
@@ -122,6 +124,7 @@ func (n *Node) Start(ctx context.Context, public http.Handler) {
 	n.goRun(func() { n.inventoryLoop(ctx) })
 	n.goRun(func() { n.peersLoop(ctx) })
 	n.goRun(func() { n.gossipRepairLoop(ctx) })
+	n.goRun(func() { n.catchUpLoop(ctx) })
 	if len(n.cfg.Join) == 0 && !n.hasState() && !n.cfg.Bootstrap {
 		n.log.Info("waiting to be joined: this node has no cluster state; run `shoal join PEER` against it, or start it with --join or --bootstrap")
 	}

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -154,16 +153,12 @@ func (n *Node) AliveHosts() map[string]bool {
 	return out
 }
 
-// CaughtUp reports whether this node knows a leader and its replica has
-// applied everything the leader had committed when it last heard from it.
-// Nothing that acts on the local replica (the reconciler) should run before.
-func (n *Node) CaughtUp() bool {
-	if _, id := n.raft.LeaderWithID(); id == "" {
-		return false
-	}
-	commit, err := strconv.ParseUint(n.raft.Stats()["commit_index"], 10, 64)
-	return err == nil && commit > 0 && n.raft.AppliedIndex() >= commit
-}
+// CaughtUp reports whether this node's replica has, since the node started,
+// applied everything the leader had applied at some moment after the start
+// (a read index). Nothing that judges by absence in the local replica (the
+// reconciler removing orphans) may act before. raft's AppliedIndex is not
+// enough: it counts entries handed to the FSM, not applied by it.
+func (n *Node) CaughtUp() bool { return n.caughtUp.Load() }
 
 // Snapshot takes a Raft snapshot now (admin and tests).
 func (n *Node) Snapshot() error { return n.raft.Snapshot().Error() }

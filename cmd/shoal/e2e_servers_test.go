@@ -258,7 +258,7 @@ func restartAdopts(t *testing.T, nodes []*agent) {
 	time.Sleep(3 * time.Second) // let its reconciler run a few passes (nothing to wait for: it must do nothing)
 	after := fakeDomains(t, a)
 	if len(after) != len(before) {
-		t.Fatalf("%s had %d domains before restart and %d after", a.name, len(before), len(after))
+		t.Fatalf("%s had %d domains before restart and %d after; its log:\n%s", a.name, len(before), len(after), a.log)
 	}
 	for id, d := range after {
 		if d.Defines != 1 {
