@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func BenchmarkPlaceCommitted(b *testing.B) {
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			sched := scheduler.New(scheduler.Config{}, l.FSM(), alive, nodePlanner{l.Node})
+			sched := scheduler.New(scheduler.Config{Logger: slog.New(slog.DiscardHandler)}, l.FSM(), alive, nodePlanner{l.Node})
 			b.ResetTimer()
 			start := time.Now()
 			done := make(chan struct{})
