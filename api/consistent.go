@@ -70,7 +70,8 @@ func wantsConsistent(r *http.Request) (bool, error) {
 	return b, nil
 }
 
-// forward proxies r to the leader's API, marked so it cannot bounce again.
+// forward proxies r to another node's API (the leader, or a server's host),
+// marked so it cannot bounce again.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, l Leader) {
 	target := &url.URL{Scheme: "http", Host: l.HTTPAddress}
 	id := requestID(r.Context())
@@ -88,7 +89,7 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, l Leader) {
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			s.writeError(w, r, fmt.Errorf("%w: forwarding to leader %q at %s: %v", ErrUnavailable, l.Name, l.HTTPAddress, err))
+			s.writeError(w, r, fmt.Errorf("%w: forwarding to %q at %s: %v", ErrUnavailable, l.Name, l.HTTPAddress, err))
 		},
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}

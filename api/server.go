@@ -40,7 +40,8 @@ type Config struct {
 	State    State
 	Cluster  Cluster
 	Logger   *slog.Logger // nil discards
-	NodeName string       // for logs
+	NodeName string       // for logs, and to know which servers run here
+	Consoles Consoles     // optional: console logs of servers on this node
 }
 
 // Server is the HTTP API of one node.
@@ -52,6 +53,7 @@ type Server struct {
 	mux       *http.ServeMux
 	transport http.RoundTripper // to the leader, for consistent reads
 	handler   http.Handler
+	consoles  Consoles
 }
 
 // New builds a Server. It panics when State or Cluster is missing: that is a
@@ -74,6 +76,7 @@ func New(cfg Config) *Server {
 		log:       log,
 		mux:       http.NewServeMux(),
 		transport: http.DefaultTransport.(*http.Transport).Clone(),
+		consoles:  cfg.Consoles,
 	}
 	s.routes()
 	s.handler = s.observe(http.HandlerFunc(s.dispatch))
@@ -105,6 +108,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("DELETE /v1/servers/{id}", s.deleteServer)
 	s.mux.HandleFunc("POST /v1/servers/{id}/action", s.serverAction)
 	s.read("GET /v1/servers/{id}/actions", s.listServerActions)
+	s.mux.HandleFunc("GET /v1/servers/{id}/console-log", s.consoleLog)
 
 	s.read("GET /v1/images", s.listImages)
 	s.read("GET /v1/images/{id}", s.showImage)

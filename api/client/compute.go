@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strconv"
 
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/fsm"
@@ -192,4 +194,16 @@ func (c *Client) HypervisorStats(ctx context.Context) (api.HypervisorStatistics,
 	var out api.HypervisorStatisticsResponse
 	err := c.do(ctx, http.MethodGet, "/v1/hypervisors/statistics", nil, &out)
 	return out.Statistics, err
+}
+
+// ConsoleLog returns the tail of a server's serial console (all of it, up to
+// the server's limit, when lines is 0).
+func (c *Client) ConsoleLog(ctx context.Context, id string, lines int) (string, error) {
+	path := "/v1/servers/" + url.PathEscape(id) + "/console-log"
+	if lines > 0 {
+		path += "?lines=" + strconv.Itoa(lines)
+	}
+	var out api.ConsoleOutput
+	err := c.do(ctx, http.MethodGet, path, nil, &out)
+	return out.Output, err
 }

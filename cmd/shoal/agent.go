@@ -102,7 +102,8 @@ func runAgent(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	server := api.New(api.Config{State: node.FSM(), Cluster: apiCluster{n: node, onLeave: stop}, Logger: logger, NodeName: cfg.Name})
+	server := api.New(api.Config{State: node.FSM(), Cluster: apiCluster{n: node, onLeave: stop}, Logger: logger, NodeName: cfg.Name,
+		Consoles: consolesOf(driver)})
 	node.Start(ctx, server.Handler())
 	stopReconciler := startReconciler(ctx, node, driver, logger)
 	logger.Info("shoal agent running", "name", cfg.Name, "http", node.HTTPAddr(), "gossip", node.GossipAddr(),

@@ -51,6 +51,7 @@ func serverCommand() *cli.Command {
 			serverActionCommand("reboot", "reboot a server (soft: ask the guest; --hard: power cycle)",
 				[]cli.Flag{&cli.BoolFlag{Name: "hard", Usage: "power cycle instead of asking the guest"}}),
 			serverResetStateCommand(),
+			serverConsoleLogCommand(),
 			{
 				Name:      "actions",
 				Usage:     "list a server's actions, newest first",

@@ -100,6 +100,14 @@ func startReconciler(ctx context.Context, n *cluster.Node, d compute.Driver, log
 	return func() { cancel(); <-done }
 }
 
+// consolesOf serves console logs from the driver when it runs instances.
+func consolesOf(d compute.Driver) api.Consoles {
+	if hv, ok := d.(compute.Hypervisor); ok {
+		return hv
+	}
+	return nil
+}
+
 // inventorySource turns the driver's fingerprint into gossip inventory.
 func inventorySource(d compute.Driver) cluster.InventorySource {
 	return func(ctx context.Context) (cluster.Inventory, error) {
