@@ -39,6 +39,7 @@ func newApp() *cli.App {
 			membersCommand(),
 			flavorCommand(),
 			hostCommand(),
+			benchCommand(),
 			hypervisorCommand(),
 			serverCommand(),
 			imageCommand(),
