@@ -1,0 +1,148 @@
+//go:build e2e && libvirt
+
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The libvirt acceptance test: one node on the real libvirtd (started by
+// scripts/setup-libvirt.sh), the tiny guest image built by
+// scripts/build-tiny-image.sh, a network of its own (10.77.0.0/24) so it never
+// collides with a demo cluster on 10.88.0.0/16. No traffic is sent to the
+// guest: its DHCP lease is read from its console log.
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		wd, _ := os.Getwd()
+		return filepath.Join(wd, "..", "..")
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func tinyImage(t *testing.T) string {
+	t.Helper()
+	root := repoRoot(t)
+	path := filepath.Join(root, ".lab", "images", "shoal-tiny.qcow2")
+	out, err := exec.Command(filepath.Join(root, "scripts", "build-tiny-image.sh"), path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("building the tiny image: %v\n%s", err, out)
+	}
+	return path
+}
+
+func virsh(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	out, err := exec.Command("virsh", append([]string{"-c", "qemu:///system"}, args...)...).CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+func domstate(t *testing.T, id string) string {
+	out, err := virsh(t, "domstate", id)
+	if err != nil {
+		return "missing"
+	}
+	return out
+}
+
+func TestLibvirtAcceptance(t *testing.T) {
+	image := tinyImage(t)
+	a := newAgent(t, "lv1")
+	a.start(t, "--bootstrap", "--driver", "libvirt", "--network-cidr", "10.77.0.0/24")
+	waitFor(t, 30*time.Second, "the node to lead", func() bool { return leaderOf(members(t, a)) == "lv1" })
+	waitFor(t, 30*time.Second, "host capacity in Raft", func() bool {
+		out, err := run(t, a, "hypervisor", "stats", "-o", "json")
+		var stats struct {
+			Stats struct {
+				VCPUs int `json:"vcpus"`
+			} `json:"hypervisor_statistics"`
+		}
+		return err == nil && json.Unmarshal([]byte(out), &stats) == nil && stats.Stats.VCPUs > 0
+	})
+	mustRun(t, a, "image", "create", "tiny", "--file", image, "--disk-format", "qcow2")
+
+	// A server whose name needs escaping everywhere boots.
+	name := `<x>&'"`
+	start := time.Now()
+	vm := create(t, a, name, "--flavor", "m1.tiny")
+	s := waitStatus(t, a, vm.ID, "ACTIVE")
+	t.Logf("ACTIVE %v after POST", time.Since(start).Round(time.Millisecond))
+	if s.Name != name {
+		t.Fatalf("server name came back as %q", s.Name)
+	}
+	if got := domstate(t, vm.ID); got != "running" {
+		t.Fatalf("virsh domstate %s = %q, want running", vm.ID, got)
+	}
+	list, _ := virsh(t, "list", "--uuid")
+	if !strings.Contains(list, vm.ID) {
+		t.Fatalf("virsh list --uuid lacks %s:\n%s", vm.ID, list)
+	}
+
+	// The guest boots and gets exactly its fixed IP over DHCP.
+	ip := s.ip()
+	dhcp := regexp.MustCompile(`shoal-tiny: dhcp address (\S+)`)
+	took := waitFor(t, 120*time.Second, "boot done and a DHCP lease in the console log", func() bool {
+		out, err := run(t, a, "server", "console-log", vm.ID, "--lines", "200")
+		m := dhcp.FindStringSubmatch(out)
+		return err == nil && strings.Contains(out, "shoal-tiny: boot done") && m != nil
+	})
+	out := mustRun(t, a, "server", "console-log", vm.ID)
+	if m := dhcp.FindStringSubmatch(out); m == nil || m[1] != ip {
+		t.Fatalf("guest DHCP address %v, want the fixed IP %s; console:\n%s", m, ip, out)
+	}
+	t.Logf("guest booted and leased %s within %v", ip, took.Round(time.Second))
+
+	for _, step := range []struct {
+		args        []string
+		status, dom string
+	}{
+		{[]string{"stop"}, "SHUTOFF", "shut off"},
+		{[]string{"start"}, "ACTIVE", "running"},
+		{[]string{"pause"}, "PAUSED", "paused"},
+		{[]string{"unpause"}, "ACTIVE", "running"},
+		{[]string{"suspend"}, "SUSPENDED", "shut off"},
+		{[]string{"resume"}, "ACTIVE", "running"},
+		{[]string{"reboot", "--hard"}, "ACTIVE", "running"},
+	} {
+		mustRun(t, a, append(append([]string{"server"}, step.args...), vm.ID)...)
+		waitStatus(t, a, vm.ID, step.status)
+		if got := domstate(t, vm.ID); got != step.dom {
+			t.Fatalf("after %v: virsh domstate = %q, want %q", step.args, got, step.dom)
+		}
+	}
+
+	disk := filepath.Join(a.dir, "instances", vm.ID+".qcow2")
+	if _, err := os.Stat(disk); err != nil {
+		t.Fatalf("instance disk: %v", err)
+	}
+	mustRun(t, a, "server", "delete", vm.ID, "--wait")
+	if got := domstate(t, vm.ID); got != "missing" {
+		t.Fatalf("after delete virsh domstate = %q", got)
+	}
+	if _, err := os.Stat(disk); !os.IsNotExist(err) {
+		t.Fatalf("instance disk still there after delete: %v", err)
+	}
+
+	// A qcow2 naming a backing file could expose host files: refused.
+	evil := filepath.Join(t.TempDir(), "evil.qcow2")
+	if out, err := exec.Command("qemu-img", "create", "-f", "qcow2", "-F", "raw", "-b", "/etc/hostname", evil).CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img: %v\n%s", err, out)
+	}
+	out, err := run(t, a, "image", "create", "evil", "--file", evil, "--disk-format", "qcow2")
+	if err == nil || !strings.Contains(out, "400") {
+		t.Fatalf("backing-file qcow2 upload: err=%v, output:\n%s", err, out)
+	}
+
+	// The benchmark: POST → domain running, image already cached.
+	bench := mustRun(t, a, "bench", "boot", "--count", "20", "--image", "tiny", "--flavor", "m1.tiny")
+	t.Log(strings.TrimSpace(bench))
+}
