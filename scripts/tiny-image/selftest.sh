@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# selftest.sh [IMAGE] boots shoal's tiny guest image under libvirt (TCG) and
+# checks its serial console markers and its DHCP lease. Needs root and a running
+# libvirtd (scripts/setup-libvirt.sh). Builds the image first if IMAGE is not
+# given (scripts/build-tiny-image.sh, cached).
+#
+# It creates, and always removes again:
+#   - a transient isolated libvirt network (no <forward>) on 10.253.7.0/24
+#     (override the /24 with SHOAL_TINY_NET=10.x.y), DHCP with one static host
+#     entry (fixed MAC -> .10) and no range;
+#   - a transient TCG domain (type qemu, 256 MiB) with a copy of the image as
+#     its virtio disk, a virtio NIC with that MAC and its serial console logged
+#     to a file.
+# It waits (<= SHOAL_TINY_TIMEOUT, 120 s) for "shoal-tiny: boot done" and
+# "shoal-tiny: dhcp address <expected IP>" (the lease is read from the
+# console: no traffic is sent to the guest from outside), then presses the
+# ACPI power button and waits for the guest to power off
+# (SHOAL_TINY_SHUTDOWN=0 skips that).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+URI=${LIBVIRT_DEFAULT_URI:-qemu:///system}
+NET=${SHOAL_TINY_NET:-10.253.7}
+TIMEOUT=${SHOAL_TINY_TIMEOUT:-120}
+SHUTDOWN=${SHOAL_TINY_SHUTDOWN:-1}
+MAC=52:54:00:fd:07:0a
+GUEST_IP=$NET.10
+tag=shoal-tiny-st-$$
+bridge=shtiny$$ # <= 15 chars
+bridge=${bridge:0:15}
+
+log() { printf 'selftest: %s\n' "$*" >&2; }
+fail() { log "FAIL: $*"; exit 1; }
+v() { virsh -q -c "$URI" "$@"; }
+
+case $NET in
+10.88.* | 10.88) fail "SHOAL_TINY_NET must not be inside 10.88.0.0/16" ;;
+10.[0-9]*.[0-9]*) ;;
+*) fail "SHOAL_TINY_NET must be the first three octets of a /24 in 10.0.0.0/8" ;;
+esac
+if ip -4 route show | grep -q "^$NET\.0/24 "; then
+	fail "$NET.0/24 is already routed on this host; pick another with SHOAL_TINY_NET"
+fi
+
+image=${1:-}
+if [[ -z $image ]]; then
+	"$ROOT/scripts/build-tiny-image.sh" >&2
+	image=$ROOT/.lab/images/shoal-tiny.qcow2
+fi
+[[ -f $image ]] || fail "no image $image"
+v version >/dev/null 2>&1 || fail "libvirtd does not answer on $URI (run scripts/setup-libvirt.sh)"
+
+tmp=$(mktemp -d /tmp/shoal-tiny-selftest.XXXXXX)
+chmod 755 "$tmp" # qemu runs as libvirt-qemu and must reach the disk
+net_up=0 dom_up=0
+cleanup() {
+	local rc=$?
+	if ((dom_up)); then v destroy "$tag" >/dev/null 2>&1 || true; fi
+	if ((net_up)); then v net-destroy "$tag" >/dev/null 2>&1 || true; fi
+	if ((rc != 0)) && [[ -s $tmp/console.log ]]; then
+		log "console log:"
+		sed 's/^/  | /' "$tmp/console.log" | tail -60 >&2
+	fi
+	rm -rf "$tmp"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cp --sparse=always "$image" "$tmp/disk.qcow2"
+fmt=$(qemu-img info --output=json "$tmp/disk.qcow2" | sed -n 's/.*"format": "\([a-z0-9]*\)".*/\1/p' | head -1)
+
+cat >"$tmp/net.xml" <<XML
+<network>
+  <name>$tag</name>
+  <bridge name='$bridge' stp='off' delay='0'/>
+  <ip address='$NET.1' netmask='255.255.255.0'>
+    <dhcp>
+      <host mac='$MAC' name='shoal-tiny' ip='$GUEST_IP'/>
+    </dhcp>
+  </ip>
+</network>
+XML
+cat >"$tmp/dom.xml" <<XML
+<domain type='qemu'>
+  <name>$tag</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <boot dev='hd'/>
+  </os>
+  <features><acpi/><apic/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='${fmt:-qcow2}'/>
+      <source file='$tmp/disk.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <interface type='network'>
+      <source network='$tag'/>
+      <mac address='$MAC'/>
+      <model type='virtio'/>
+    </interface>
+    <serial type='pty'>
+      <log file='$tmp/console.log' append='off'/>
+      <target port='0'/>
+    </serial>
+    <console type='pty'>
+      <target type='serial' port='0'/>
+    </console>
+  </devices>
+</domain>
+XML
+
+v net-create "$tmp/net.xml" >/dev/null || fail "net-create failed"
+net_up=1
+log "network $tag: $NET.0/24 on $bridge, isolated, DHCP $MAC -> $GUEST_IP"
+t0=$(date +%s.%N)
+v create "$tmp/dom.xml" >/dev/null || fail "domain create failed"
+dom_up=1
+log "domain $tag started (TCG, 256 MiB), console log $tmp/console.log"
+
+elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+t_done='' t_dhcp=''
+while [[ -z $t_done || -z $t_dhcp ]]; do
+	if [[ -f $tmp/console.log ]]; then
+		[[ -z $t_dhcp ]] && grep -q "^shoal-tiny: dhcp address ${GUEST_IP//./\\.}[[:space:]]*\$" "$tmp/console.log" && t_dhcp=$(elapsed)
+		[[ -z $t_done ]] && grep -q '^shoal-tiny: boot done' "$tmp/console.log" && t_done=$(elapsed)
+		if grep -q '^shoal-tiny: dhcp failed' "$tmp/console.log"; then fail "guest reports: dhcp failed"; fi
+		if grep -q '^shoal-tiny: dhcp address ' "$tmp/console.log" && [[ -z $t_dhcp ]]; then
+			fail "guest leased $(grep -o 'dhcp address [0-9.]*' "$tmp/console.log" | head -1), want $GUEST_IP"
+		fi
+	fi
+	[[ $(v domstate "$tag" 2>/dev/null) == running ]] || fail "domain is no longer running"
+	awk -v e="$(elapsed)" -v t="$TIMEOUT" 'BEGIN { exit !(e > t) }' &&
+		fail "timed out after ${TIMEOUT}s (boot done: ${t_done:-no}, dhcp $GUEST_IP: ${t_dhcp:-no})"
+	sleep 0.1
+done
+log "boot done after ${t_done}s, dhcp address $GUEST_IP after ${t_dhcp}s"
+grep '^shoal-tiny:' "$tmp/console.log" | tr -d '\r' | sed 's/^/  | /' >&2
+
+
+if ((SHUTDOWN)); then
+	t1=$(date +%s.%N)
+	v shutdown "$tag" >/dev/null || fail "virsh shutdown failed"
+	for ((i = 0; i < 300; i++)); do
+		v domstate "$tag" >/dev/null 2>&1 || break # transient: gone when off
+		sleep 0.1
+	done
+	v domstate "$tag" >/dev/null 2>&1 && fail "guest did not power off within 30s of the ACPI power button"
+	dom_up=0
+	log "guest powered off $(awk -v a="$t1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s after the ACPI power button"
+fi
+echo "selftest: 1 passed, 0 failed"
