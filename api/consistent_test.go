@@ -104,7 +104,7 @@ func TestConsistentReadOnFollower(t *testing.T) {
 	// Leader unreachable.
 	leaderTS.Close()
 	resp, body = call(t, ts, "GET", "/v1/flavors?consistent=true", "")
-	wantError(t, resp, body, 503, "forwarding to leader")
+	wantError(t, resp, body, 503, "forwarding to \"leader\"")
 
 	// No leader at all.
 	follower.set(func(c *fakeCluster) { c.hasLeader = false })

@@ -18,6 +18,8 @@ var (
 
 	errMethodNotAllowed = errors.New("method not allowed")
 	errTooLarge         = errors.New("request body too large")
+	errNotImplemented   = errors.New("not implemented")
+	errMediaType        = errors.New("unsupported media type")
 )
 
 // ErrorBody is the wire shape of every error response.
@@ -43,6 +45,8 @@ var errorStatuses = []struct {
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, false},
 	{fsm.ErrConflict, http.StatusConflict, false},
 	{errTooLarge, http.StatusRequestEntityTooLarge, false},
+	{errMediaType, http.StatusUnsupportedMediaType, false},
+	{errNotImplemented, http.StatusNotImplemented, false},
 	{ErrNoLeader, http.StatusServiceUnavailable, true},
 	{ErrUnavailable, http.StatusServiceUnavailable, true},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, false},

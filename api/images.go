@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,9 +13,6 @@ import (
 	"github.com/shoal-project/shoal/fsm"
 )
 
-// maxImageSize bounds an image's declared size (1 PiB).
-const maxImageSize = int64(1) << 50
-
 // Glance's disk and container formats.
 var (
 	diskFormats      = []string{"ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"}
@@ -24,8 +20,9 @@ var (
 )
 
 // ImageCreate is what POST /v1/images takes (bare, as Glance, or wrapped as
-// {"image":{...}}). ID is optional and must be a UUID; Checksum is the hex
-// sha256 of the bytes; MinRAM is in MiB, MinDisk in GiB.
+// {"image":{...}}). ID is optional and must be a UUID; MinRAM is in MiB,
+// MinDisk in GiB. Size and Checksum are read-only, as in Glance: the upload
+// (PUT /v1/images/{id}/file) sets them; a request carrying them is refused.
 type ImageCreate struct {
 	ID              string            `json:"id,omitempty"`
 	Name            string            `json:"name"`
@@ -97,8 +94,8 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, ImageResponse{Image: created})
 }
 
-// image validates the request and builds the record to propose. Until
-// uploads exist, an image is active as soon as it is registered.
+// image validates the request and builds the record to propose: queued
+// until its data is uploaded.
 func (req ImageCreate) image() (fsm.Image, error) {
 	if err := validName("image name", req.Name); err != nil {
 		return fsm.Image{}, err
@@ -110,16 +107,12 @@ func (req ImageCreate) image() (fsm.Image, error) {
 		return fsm.Image{}, fmt.Errorf("%w: container_format %q: use one of %s", fsm.ErrInvalid, truncate(req.ContainerFormat), strings.Join(containerFormats, ", "))
 	}
 	switch {
-	case req.Size < 0 || req.Size > maxImageSize:
-		return fsm.Image{}, fmt.Errorf("%w: image size must be from 0 to %d bytes, got %d", fsm.ErrInvalid, maxImageSize, req.Size)
+	case req.Size != 0 || req.Checksum != "":
+		return fsm.Image{}, fmt.Errorf("%w: size and checksum are read-only: uploading the data (PUT /v1/images/{id}/file) sets them", fsm.ErrInvalid)
 	case req.MinRAM < 0 || req.MinRAM > maxFlavorRAM:
 		return fsm.Image{}, fmt.Errorf("%w: min_ram must be from 0 to %d MiB, got %d", fsm.ErrInvalid, maxFlavorRAM, req.MinRAM)
 	case req.MinDisk < 0 || req.MinDisk > maxFlavorDisk:
 		return fsm.Image{}, fmt.Errorf("%w: min_disk must be from 0 to %d GiB, got %d", fsm.ErrInvalid, maxFlavorDisk, req.MinDisk)
-	}
-	checksum := strings.ToLower(req.Checksum)
-	if b, err := hex.DecodeString(checksum); checksum != "" && (err != nil || len(b) != 32) {
-		return fsm.Image{}, fmt.Errorf("%w: checksum must be a hex sha256 (64 hex digits)", fsm.ErrInvalid)
 	}
 	if err := validMetadata("image property", req.Properties); err != nil {
 		return fsm.Image{}, err
@@ -134,7 +127,7 @@ func (req ImageCreate) image() (fsm.Image, error) {
 	}
 	return fsm.Image{
 		ID: id, Name: req.Name, DiskFormat: req.DiskFormat, ContainerFormat: req.ContainerFormat,
-		Size: req.Size, Checksum: checksum, Status: "active", MinRAM: req.MinRAM, MinDisk: req.MinDisk,
+		Status: fsm.ImageQueued, MinRAM: req.MinRAM, MinDisk: req.MinDisk,
 		Properties: req.Properties,
 	}, nil
 }

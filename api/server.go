@@ -42,6 +42,11 @@ type Config struct {
 	Logger   *slog.Logger // nil discards
 	NodeName string       // for logs, and to know which servers run here
 	Consoles Consoles     // optional: console logs of servers on this node
+	// Images stores image data on this node (optional): without it uploads
+	// answer 501 and downloads 404. Uploads need NodeName too.
+	Images Images
+	// MaxImageBytes bounds one upload; 0 means DefaultMaxImageBytes.
+	MaxImageBytes int64
 }
 
 // Server is the HTTP API of one node.
@@ -54,6 +59,8 @@ type Server struct {
 	transport http.RoundTripper // to the leader, for consistent reads
 	handler   http.Handler
 	consoles  Consoles
+	images    Images
+	maxImage  int64
 }
 
 // New builds a Server. It panics when State or Cluster is missing: that is a
@@ -61,6 +68,9 @@ type Server struct {
 func New(cfg Config) *Server {
 	if cfg.State == nil || cfg.Cluster == nil {
 		panic("api: New needs a State and a Cluster")
+	}
+	if cfg.Images != nil && cfg.NodeName == "" {
+		panic("api: New needs the NodeName to record where uploaded images are")
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -77,6 +87,11 @@ func New(cfg Config) *Server {
 		mux:       http.NewServeMux(),
 		transport: http.DefaultTransport.(*http.Transport).Clone(),
 		consoles:  cfg.Consoles,
+		images:    cfg.Images,
+		maxImage:  cfg.MaxImageBytes,
+	}
+	if s.maxImage <= 0 {
+		s.maxImage = DefaultMaxImageBytes
 	}
 	s.routes()
 	s.handler = s.observe(http.HandlerFunc(s.dispatch))
@@ -114,6 +129,9 @@ func (s *Server) routes() {
 	s.read("GET /v1/images/{id}", s.showImage)
 	s.mux.HandleFunc("POST /v1/images", s.createImage)
 	s.mux.HandleFunc("DELETE /v1/images/{id}", s.deleteImage)
+	// Not s.read: the data is this node's copy, never the leader's.
+	s.mux.HandleFunc("GET /v1/images/{id}/file", s.downloadImage)
+	s.mux.HandleFunc("PUT /v1/images/{id}/file", s.uploadImage)
 
 	s.read("GET /v1/server-groups", s.listServerGroups)
 	s.read("GET /v1/server-groups/{id}", s.showServerGroup)

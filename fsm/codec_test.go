@@ -39,6 +39,8 @@ func everyCommand(t testing.TB) []fsm.Command {
 			{ID: "i-1", PowerState: fsm.PowerRunning, Done: fsm.TaskSpawning},
 			{ID: "i-2", PowerState: fsm.PowerCrashed, Done: fsm.TaskRebootingHard, Error: "boom"},
 		}},
+		&fsm.ImageUploaded{ID: "img-1", Node: "h1", Size: 1 << 20, Checksum: sumA, DiskFormat: "qcow2", Time: t2},
+		&fsm.RemoveImageLocation{ID: "img-1", Node: "h1", Time: t2},
 	}
 }
 
@@ -70,6 +72,8 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeInstanceAction, 14, "instance-action"},
 		{fsm.TypePlan, 15, "plan"},
 		{fsm.TypeReportInstances, 16, "report-instances"},
+		{fsm.TypeImageUploaded, 17, "image-uploaded"},
+		{fsm.TypeRemoveImageLocation, 18, "remove-image-location"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {
@@ -154,8 +158,11 @@ var undecodable = []struct {
 	{"ratio as string", []byte("\x0f{\"ratios\":{\"cpu\":\"16\"}}")},
 	{"image size as string", []byte("\x09{\"image\":{\"size\":\"1\"}}")},
 	{"hard not bool", []byte("\x0e{\"id\":\"a\",\"hard\":1}")},
+	{"upload size as string", []byte("\x11{\"id\":\"i\",\"size\":\"1\"}")},
+	{"upload size fractional", []byte("\x11{\"id\":\"i\",\"size\":1.5}")},
+	{"location node not a string", []byte("\x12{\"id\":\"i\",\"node\":7}")},
 	{"batch entry create-instances not json", []byte("\x01{\"entries\":[\"DXs=\"]}")}, // "\x0d{"
-	{"type after the last", []byte("\x11{}")},
+	{"type after the last", []byte("\x13{}")},
 }
 
 func TestDecodeRejects(t *testing.T) {

@@ -27,6 +27,8 @@ const (
 	TypeInstanceAction      Type = 14
 	TypePlan                Type = 15
 	TypeReportInstances     Type = 16
+	TypeImageUploaded       Type = 17
+	TypeRemoveImageLocation Type = 18
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -61,6 +63,8 @@ var registry = map[Type]handler{
 	TypeInstanceAction:      {"instance-action", func() Command { return &InstanceAction{} }, applyInstanceAction},
 	TypePlan:                {"plan", func() Command { return &Plan{} }, applyPlan},
 	TypeReportInstances:     {"report-instances", func() Command { return &ReportInstances{} }, applyReportInstances},
+	TypeImageUploaded:       {"image-uploaded", func() Command { return &ImageUploaded{} }, applyImageUploaded},
+	TypeRemoveImageLocation: {"remove-image-location", func() Command { return &RemoveImageLocation{} }, applyRemoveImageLocation},
 }
 
 // Encode turns a command into a log entry: one type byte, then JSON.

@@ -2,7 +2,6 @@ package fsm
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 )
@@ -20,16 +19,6 @@ type UpdateHostInventory struct {
 	Time              time.Time `json:"time"`
 }
 
-// CreateImage registers image metadata; the proposing node stamps ID and times.
-type CreateImage struct {
-	Image Image `json:"image"`
-}
-
-// DeleteImage removes an image record; refused while servers use it.
-type DeleteImage struct {
-	ID string `json:"id"`
-}
-
 // CreateServerGroup adds a server group.
 type CreateServerGroup struct {
 	Group ServerGroup `json:"group"`
@@ -41,8 +30,6 @@ type DeleteServerGroup struct {
 }
 
 func (*UpdateHostInventory) Type() Type { return TypeUpdateHostInventory }
-func (*CreateImage) Type() Type         { return TypeCreateImage }
-func (*DeleteImage) Type() Type         { return TypeDeleteImage }
 func (*CreateServerGroup) Type() Type   { return TypeCreateServerGroup }
 func (*DeleteServerGroup) Type() Type   { return TypeDeleteServerGroup }
 
@@ -60,43 +47,6 @@ func applyUpdateHostInventory(s *State, index uint64, c Command) error {
 	h.Updated = cmd.Time
 	h.ModifyIndex = index
 	s.hostsGen++
-	return nil
-}
-
-func applyCreateImage(s *State, index uint64, c Command) error {
-	img := c.(*CreateImage).Image
-	switch {
-	case img.ID == "" || img.Name == "":
-		return fmt.Errorf("%w: an image needs an ID and a name", ErrInvalid)
-	case img.Size < 0 || img.MinRAM < 0 || img.MinDisk < 0:
-		return fmt.Errorf("%w: image sizes must not be negative", ErrInvalid)
-	case img.Status != "queued" && img.Status != "active":
-		return fmt.Errorf("%w: image status must be queued or active", ErrInvalid)
-	}
-	if _, ok := s.Images[img.ID]; ok {
-		return fmt.Errorf("%w: image ID %q already exists", ErrConflict, img.ID)
-	}
-	img.Properties = maps.Clone(img.Properties)
-	img.CreateIndex, img.ModifyIndex = index, index
-	s.Images[img.ID] = &img
-	return nil
-}
-
-func applyDeleteImage(s *State, _ uint64, c Command) error {
-	id := c.(*DeleteImage).ID
-	if _, ok := s.Images[id]; !ok {
-		return fmt.Errorf("%w: image %q", ErrNotFound, id)
-	}
-	users := 0
-	for _, i := range s.Instances {
-		if i.ImageID == id {
-			users++
-		}
-	}
-	if users > 0 {
-		return fmt.Errorf("%w: image %s is in use by %d server(s); delete them first", ErrConflict, id, users)
-	}
-	delete(s.Images, id)
 	return nil
 }
 

@@ -21,7 +21,7 @@ const (
 
 func activeImage(id string) fsm.Image {
 	return fsm.Image{ID: id, Name: "cirros-" + id, DiskFormat: "qcow2", ContainerFormat: "bare",
-		Size: 1 << 20, Checksum: "abc", Status: "active", MinRAM: 0, MinDisk: 1,
+		Size: 1 << 20, Checksum: sumA, Status: "active", MinRAM: 0, MinDisk: 1,
 		Properties: map[string]string{"os_distro": "cirros"}, Created: t0, Updated: t0}
 }
 

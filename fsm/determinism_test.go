@@ -80,18 +80,20 @@ func (g *logGen) command(index uint64) fsm.Command {
 			c.MemoryMiB, c.DiskGiB = 1024, 10 // small: claims get rejected
 		}
 		return c
-	case n < 43:
+	case n < 41:
 		img := activeImage(g.pick("img", 4))
 		img.Created, img.Updated = at, at
 		switch g.rng.IntN(8) {
 		case 0:
-			img.Status = "queued"
+			img.Status, img.Size, img.Checksum = fsm.ImageQueued, 0, ""
 		case 1:
 			img.Status = "killed" // invalid
 		case 2:
 			img.Size = -1 // invalid
 		}
 		return &fsm.CreateImage{Image: img}
+	case n < 43:
+		return g.imageData(at)
 	case n < 45:
 		c := &fsm.DeleteImage{ID: g.pick("img", 4)}
 		if imgs := g.model.Images(); len(imgs) > 0 && g.chance(2) {
@@ -117,6 +119,31 @@ func (g *logGen) command(index uint64) fsm.Command {
 	default:
 		return g.report(at)
 	}
+}
+
+// imageData records or removes a node's copy of an image's data; a good
+// share conflicts with the data the image already has.
+func (g *logGen) imageData(at time.Time) fsm.Command {
+	id := g.pick("img", 4)
+	if imgs := g.model.Images(); len(imgs) > 0 && !g.chance(4) {
+		id = imgs[g.rng.IntN(len(imgs))].ID
+	}
+	node := g.pick("h", 8)
+	if g.chance(3) {
+		return &fsm.RemoveImageLocation{ID: id, Node: node, Time: at}
+	}
+	c := &fsm.ImageUploaded{ID: id, Node: node, Size: 1 << 20, Checksum: sumA, Time: at}
+	switch g.rng.IntN(8) {
+	case 0:
+		c.Checksum = sumB // other data: taken by a queued image, refused by one with data
+	case 1:
+		c.Checksum = "abc" // invalid
+	case 2:
+		c.Size = 2 << 20
+	case 3:
+		c.DiskFormat = "raw" // the generated images are qcow2
+	}
+	return c
 }
 
 func (g *logGen) createInstances(index uint64, at time.Time) fsm.Command {
@@ -314,7 +341,7 @@ func TestDeterministicReplicas(t *testing.T) {
 	// What the logs of all seeds exercised together; checked at the end.
 	ok, total, seen := map[fsm.Type]int{}, map[fsm.Type]int{}, map[string]int{}
 	defer func() { assertLogExercisesCompute(t, ok, total, seen) }()
-	for _, seed := range []uint64{1, 2, 42} {
+	for _, seed := range []uint64{1, 2, 3, 42} {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			g := newLogGen(seed)
 			log := g.entries(t, 400)
@@ -430,7 +457,7 @@ func countResults(t *testing.T, log [][]byte, ok, total map[fsm.Type]int) {
 // through the main statuses.
 func assertLogExercisesCompute(t *testing.T, ok, total map[fsm.Type]int, seen map[string]int) {
 	t.Helper()
-	for typ := fsm.TypeBootstrap; typ <= fsm.TypeReportInstances; typ++ {
+	for typ := fsm.TypeBootstrap; typ <= fsm.TypeRemoveImageLocation; typ++ {
 		t.Logf("%-22s %3d of %3d ok", typ, ok[typ], total[typ])
 		if ok[typ] == 0 || (typ >= fsm.TypeUpdateHostInventory && ok[typ] == total[typ]) {
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])

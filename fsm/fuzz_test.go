@@ -46,6 +46,11 @@ func FuzzDecode(f *testing.F) {
 		"\x0f{\"ratios\":{\"cpu\":16},\"placements\":null,\"failures\":null}",
 		"\x10{\"host\":\"h1\",\"reports\":[{\"id\":\"a\",\"power_state\":7,\"done\":\"spawning\"}],\"time\":\"2026-03-01T12:00:00+00:00\"}",
 		"\x10{\"host\":\"h1\",\"reports\":[{\"power_state\":-4}]}",
+		"\x09{\"image\":{\"id\":\"i\",\"locations\":[\"h2\",\"h1\",\"h1\"]}}",
+		"\x09{\"image\":{\"id\":\"i\",\"locations\":[]}}",
+		"\x11{\"id\":\"i\",\"node\":\"h1\",\"size\":0,\"checksum\":\"\",\"time\":\"2026-03-01T12:00:00+01:00\"}",
+		"\x11{\"id\":\"i\",\"node\":\"h1\",\"size\":9007199254740993,\"disk_format\":\"\"}",
+		"\x12{\"id\":\"i\",\"node\":\"\",\"time\":\"2026-03-01T12:00:00-00:30\"}",
 	} {
 		f.Add([]byte(s))
 	}
@@ -144,6 +149,14 @@ func timesInUTC(c fsm.Command) fsm.Command {
 		}
 		return &n
 	case *fsm.ReportInstances:
+		n := *c
+		n.Time = n.Time.UTC()
+		return &n
+	case *fsm.ImageUploaded:
+		n := *c
+		n.Time = n.Time.UTC()
+		return &n
+	case *fsm.RemoveImageLocation:
 		n := *c
 		n.Time = n.Time.UTC()
 		return &n

@@ -66,6 +66,8 @@ func (f *FSM) Images() []Image {
 	for _, img := range f.state.Images {
 		c := *img
 		c.Properties = maps.Clone(img.Properties)
+		// Never nil, so the wire shows "locations":[] for an image without data.
+		c.Locations = append(make([]string, 0, len(img.Locations)), img.Locations...)
 		out = append(out, c)
 	}
 	sort.Slice(out, func(a, b int) bool {

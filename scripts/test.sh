@@ -21,8 +21,12 @@ go test -race -count=1 ./...
 step "libvirt driver tests against the real libvirtd"
 go test -race -count=1 -tags libvirt ./compute/...
 
-step "end-to-end tests of the binary"
+step "the tiny guest image builds and boots (DHCP lease read from its console)"
+"$ROOT/scripts/tiny-image/selftest.sh"
+
+step "end-to-end tests of the binary (fake driver, then libvirt)"
 go test -count=1 -tags e2e -run . ./cmd/shoal/
+go test -count=1 -v -tags 'e2e libvirt' -run TestLibvirtAcceptance ./cmd/shoal/ | grep -E '^(=== RUN|--- |PASS|FAIL|ok)|e2e_libvirt_test' 
 
 step "benchmarks, one short pass each"
 go test -run '^$' -bench . -benchtime 5000x ./cluster/

@@ -24,8 +24,8 @@ func TestImagesAndGroups(t *testing.T) {
 	ctx := context.Background()
 
 	img, err := cl.CreateImage(ctx, api.ImageCreate{Name: "cirros", DiskFormat: "qcow2", ContainerFormat: "bare",
-		Size: 1 << 20, MinRAM: 64, Properties: map[string]string{"os_distro": "cirros"}})
-	if err != nil || img.ID == "" || img.Status != "active" || img.Properties["os_distro"] != "cirros" {
+		MinRAM: 64, Properties: map[string]string{"os_distro": "cirros"}})
+	if err != nil || img.ID == "" || img.Status != "queued" || img.Properties["os_distro"] != "cirros" {
 		t.Fatalf("CreateImage = %+v, %v", img, err)
 	}
 	if got, err := cl.Image(ctx, "cirros"); err != nil || !reflect.DeepEqual(got, img) {
@@ -74,6 +74,8 @@ func TestServers(t *testing.T) {
 	if _, err := cl.CreateImage(ctx, api.ImageCreate{Name: "cirros", DiskFormat: "qcow2", ContainerFormat: "bare"}); err != nil {
 		t.Fatal(err)
 	}
+	img, _ := c.fsm.Image("cirros")
+	c.mustApply(t, &fsm.ImageUploaded{ID: img.ID, Node: "node1", Size: 1 << 20, Checksum: strings.Repeat("ab", 32), Time: time.Now().UTC()})
 
 	one, err := cl.CreateServer(ctx, api.ServerCreate{Name: "vm", Flavor: "m1.tiny", Image: "cirros", Metadata: map[string]string{"a": "b"}})
 	if err != nil || len(one) != 1 || one[0].Name != "vm" || one[0].Status != "BUILD" || one[0].Metadata["a"] != "b" {

@@ -17,6 +17,7 @@ import (
 	"github.com/shoal-project/shoal/cluster"
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/compute/fake"
+	"github.com/shoal-project/shoal/compute/imagecache"
 	"github.com/shoal-project/shoal/compute/libvirt"
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/scheduler"
@@ -68,7 +69,17 @@ func runAgent(c *cli.Context) error {
 	if err := os.MkdirAll(c.String("data-dir"), 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	driver, err := newDriver(ctx, c, logger)
+	// The image cache and the driver exist before the node (the node needs
+	// the driver's fingerprint); they reach the node through a late-bound
+	// pointer once it exists.
+	var node *cluster.Node
+	later := laterNode{&node}
+	images, err := imagecache.New(imagecache.Config{Dir: filepath.Join(c.String("data-dir"), "images"),
+		NodeName: c.String("name"), Logger: logger, Images: later, Peers: later, Recorder: later})
+	if err != nil {
+		return err
+	}
+	driver, err := newDriver(ctx, c, logger, later, images)
 	if err != nil {
 		return err
 	}
@@ -94,7 +105,6 @@ func runAgent(c *cli.Context) error {
 	if err := schedCfg.Validate(); err != nil {
 		return err
 	}
-	var node *cluster.Node
 	cfg.OnLeader = func(ctx context.Context) {
 		scheduler.New(schedCfg, node.FSM(), node, planner{node}).Run(ctx)
 	}
@@ -103,7 +113,7 @@ func runAgent(c *cli.Context) error {
 		return err
 	}
 	server := api.New(api.Config{State: node.FSM(), Cluster: apiCluster{n: node, onLeave: stop}, Logger: logger, NodeName: cfg.Name,
-		Consoles: consolesOf(driver)})
+		Consoles: consolesOf(driver), Images: apiImages{images}})
 	node.Start(ctx, server.Handler())
 	stopReconciler := startReconciler(ctx, node, driver, logger)
 	logger.Info("shoal agent running", "name", cfg.Name, "http", node.HTTPAddr(), "gossip", node.GossipAddr(),
@@ -116,7 +126,7 @@ func runAgent(c *cli.Context) error {
 	return node.Shutdown(sctx)
 }
 
-func newDriver(ctx context.Context, c *cli.Context, logger *slog.Logger) (compute.Driver, error) {
+func newDriver(ctx context.Context, c *cli.Context, logger *slog.Logger, later laterNode, images compute.ImageCache) (compute.Driver, error) {
 	switch c.String("driver") {
 	case "fake":
 		cfg := fake.Config{VCPUs: c.Int("fake-vcpus"), MemoryMiB: c.Int64("fake-memory-mib"), DiskGiB: c.Int64("fake-disk-gib"),
@@ -126,7 +136,8 @@ func newDriver(ctx context.Context, c *cli.Context, logger *slog.Logger) (comput
 		}
 		return fake.Open(cfg)
 	case "libvirt":
-		return libvirt.New(ctx, libvirt.Config{URI: c.String("libvirt-uri"), DataDir: c.String("data-dir"), Logger: logger})
+		return libvirt.New(ctx, libvirt.Config{URI: c.String("libvirt-uri"), DataDir: c.String("data-dir"), Logger: logger,
+			Node: c.String("name"), ClusterID: later.clusterID, Images: images, Network: later.network})
 	default:
 		return nil, fmt.Errorf("unknown driver %q: use libvirt or fake", c.String("driver"))
 	}

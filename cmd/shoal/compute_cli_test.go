@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/compute/imagecache"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -60,8 +63,22 @@ func newOneNode(t *testing.T) (*oneNode, http.Handler) {
 	n.mustApply(t, &fsm.Bootstrap{ClusterID: "c1", Flavors: fsm.DefaultFlavors(), NetworkCIDR: fsm.DefaultNetworkCIDR})
 	n.mustApply(t, &fsm.RegisterHost{Name: "n1", HTTPAddress: "127.0.0.1:8774"})
 	n.mustApply(t, &fsm.UpdateHostInventory{Name: "n1", VCPUs: 4, MemoryMiB: 8192, DiskGiB: 40, HypervisorType: "QEMU"})
-	return n, api.New(api.Config{State: n.fsm, Cluster: n}).Handler()
+	cache, err := imagecache.New(imagecache.Config{Dir: filepath.Join(t.TempDir(), "images"), NodeName: "n1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, api.New(api.Config{State: n.fsm, Cluster: n, NodeName: "n1", Images: cacheImages{cache}}).Handler()
 }
+
+// cacheImages shows an imagecache.Cache to the API.
+type cacheImages struct{ c *imagecache.Cache }
+
+func (a cacheImages) Put(ctx context.Context, r io.Reader, format string, max int64) (api.StoredImage, error) {
+	st, err := a.c.Put(ctx, r, format, max)
+	return api.StoredImage(st), err
+}
+func (a cacheImages) Has(sum string) bool                           { return a.c.Has(sum) }
+func (a cacheImages) Open(sum string) (io.ReadCloser, int64, error) { return a.c.Open(sum) }
 
 // TestComputeCommands drives the commands against the real API.
 func TestComputeCommands(t *testing.T) {
@@ -76,8 +93,9 @@ func TestComputeCommands(t *testing.T) {
 		return out
 	}
 
-	out := run("image create cirros --size 1024 --min-ram 64 --property os_distro=cirros")
-	if !strings.Contains(out, "disk_format       qcow2\n") || !strings.Contains(out, "os_distro='cirros'") {
+	out := run("image create cirros --file " + writeFile(t, "cirros.raw", make([]byte, 1024)) + " --disk-format raw --min-ram 64 --property os_distro=cirros")
+	if !strings.Contains(out, "status            active\n") || !strings.Contains(out, "disk_format       raw\n") ||
+		!strings.Contains(out, "locations         n1\n") || !strings.Contains(out, "os_distro='cirros'") {
 		t.Errorf("image create printed\n%s", out)
 	}
 	run("server-group create spread --policy anti-affinity")

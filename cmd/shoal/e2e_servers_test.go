@@ -57,7 +57,8 @@ func startCluster(t *testing.T) []*agent {
 		}
 		return err == nil && json.Unmarshal([]byte(out), &stats) == nil && stats.Stats.VCPUs == 24
 	})
-	mustRun(t, n1, "image", "create", "tiny", "--disk-format", "qcow2", "--size", "1024")
+	// The fake driver boots nothing, but a server needs an active image: upload a blank qcow2.
+	mustRun(t, n1, "image", "create", "tiny", "--disk-format", "qcow2", "--file", writeFile(t, "tiny.qcow2", qcow2Image(64<<10, false)))
 	return all
 }
 

@@ -64,7 +64,7 @@ func TestPrintComputeTables(t *testing.T) {
 		Addresses: []fsm.Address{{Network: "default", IP: "10.88.0.6"}, {Network: "default", IP: "10.88.0.7"}, {Network: "ext", IP: "192.0.2.9"}},
 		Fault:     &api.Fault{Code: 500, Message: "No valid host was found"}}
 	image := fsm.Image{ID: "img-1", Name: "cirros", DiskFormat: "qcow2", ContainerFormat: "bare", Size: 1024, Status: "active",
-		MinRAM: 64, Properties: map[string]string{"os": "cirros"}, Created: testCreated, Updated: testCreated}
+		Locations: []string{"n1", "n2"}, MinRAM: 64, Properties: map[string]string{"os": "cirros"}, Created: testCreated, Updated: testCreated}
 	group := fsm.ServerGroup{ID: "g1", Name: "spread", Policy: "anti-affinity", Members: []string{"6f1c", "7a2d"}, Created: testCreated}
 	hv := api.Hypervisor{Name: "n1", State: "up", Status: "enabled", HypervisorType: "QEMU", HypervisorVersion: "8.2.2",
 		VCPUs: 8, VCPUsUsed: 2, MemoryMiB: 16384, MemoryMiBUsed: 1024, FreeRAMMiB: 15360, DiskGiB: 100, DiskGiBUsed: 2, FreeDiskGiB: 98, RunningVMs: 2}
@@ -120,6 +120,7 @@ disk_format       qcow2
 container_format  bare
 size              1024
 checksum          -
+locations         n1, n2
 min_ram           64 MiB
 min_disk          0 GiB
 properties        os='cirros'

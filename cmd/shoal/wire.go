@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/cluster"
 	"github.com/shoal-project/shoal/compute"
+	"github.com/shoal-project/shoal/compute/imagecache"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -98,6 +100,58 @@ func startReconciler(ctx context.Context, n *cluster.Node, d compute.Driver, log
 		r.Run(ctx)
 	}()
 	return func() { cancel(); <-done }
+}
+
+// apiImages shows the image cache to the API in the API's terms.
+type apiImages struct{ c *imagecache.Cache }
+
+func (a apiImages) Put(ctx context.Context, r io.Reader, format string, max int64) (api.StoredImage, error) {
+	st, err := a.c.Put(ctx, r, format, max)
+	return api.StoredImage(st), err
+}
+func (a apiImages) Has(sum string) bool                           { return a.c.Has(sum) }
+func (a apiImages) Open(sum string) (io.ReadCloser, int64, error) { return a.c.Open(sum) }
+
+// laterNode lets what must exist before the node (the image cache, the
+// driver) reach it once it does.
+type laterNode struct{ n **cluster.Node }
+
+var errNodeNotReady = errors.New("the node is not running yet")
+
+func (l laterNode) Image(ref string) (fsm.Image, error) {
+	if *l.n == nil {
+		return fsm.Image{}, errNodeNotReady
+	}
+	return (*l.n).FSM().Image(ref)
+}
+
+func (l laterNode) HostHTTPAddress(name string) (string, bool) {
+	if *l.n == nil {
+		return "", false
+	}
+	h, err := (*l.n).FSM().Host(name)
+	return h.HTTPAddress, err == nil && h.HTTPAddress != ""
+}
+
+func (l laterNode) Apply(ctx context.Context, c fsm.Command) (uint64, error) {
+	if *l.n == nil {
+		return 0, errNodeNotReady
+	}
+	return (*l.n).Apply(ctx, c)
+}
+
+func (l laterNode) clusterID() string {
+	if *l.n == nil {
+		return ""
+	}
+	return (*l.n).FSM().ClusterID()
+}
+
+func (l laterNode) network() (fsm.NetworkInfo, bool) {
+	if *l.n == nil {
+		return fsm.NetworkInfo{}, false
+	}
+	return (*l.n).FSM().Network()
 }
 
 // consolesOf serves console logs from the driver when it runs instances.

@@ -1,0 +1,176 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// HeaderImageChecksum carries the hex sha256 of the image data a download
+// streams (Glance sends an md5 in Content-MD5; shoal's checksums are sha256).
+const HeaderImageChecksum = "X-Image-Checksum"
+
+// DefaultMaxImageBytes bounds one upload unless Config.MaxImageBytes says otherwise.
+const DefaultMaxImageBytes = int64(64) << 30
+
+// uploadFormats are the disk formats whose data this node checks and stores.
+var uploadFormats = []string{"qcow2", "raw"}
+
+// Images is this node's store of image data, content-addressed by sha256.
+// cmd adapts compute/imagecache's Cache to it.
+type Images interface {
+	// Put stores at most maxSize bytes of data of diskFormat (qcow2 or raw).
+	// Data that is not what its format says, or that would be unsafe to give a
+	// guest, is refused with an error wrapping fsm.ErrInvalid, and nothing is
+	// stored. An error reading r comes back wrapped.
+	Put(ctx context.Context, r io.Reader, diskFormat string, maxSize int64) (StoredImage, error)
+	// Has reports whether this node holds the data with checksum.
+	Has(checksum string) bool
+	// Open opens the data with checksum; the error wraps fs.ErrNotExist when
+	// this node holds none.
+	Open(checksum string) (io.ReadCloser, int64, error)
+}
+
+// StoredImage is what Images.Put stored.
+type StoredImage struct {
+	Checksum string // hex sha256
+	Size     int64
+	Format   string
+}
+
+// uploadImage is Glance's second step: PUT /v1/images/{id}/file with the
+// bytes. The data is checked and stored here, then this node is recorded
+// as holding it, which makes a queued image active.
+func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) {
+	if s.images == nil {
+		s.writeError(w, r, fmt.Errorf("%w: this node stores no images", errNotImplemented))
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/octet-stream" {
+		s.writeError(w, r, fmt.Errorf("%w: send image data as application/octet-stream, not %q", errMediaType, truncate(r.Header.Get("Content-Type"))))
+		return
+	}
+	img, err := s.state.Image(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if img.Status == fsm.ImageActive && img.Checksum != "" {
+		s.writeError(w, r, fmt.Errorf("%w: image %s is already active; its data cannot be replaced (create a new image)", fsm.ErrConflict, img.ID))
+		return
+	}
+	if !slices.Contains(uploadFormats, img.DiskFormat) {
+		s.writeError(w, r, fmt.Errorf("%w: disk_format %q is not supported for upload; use %s", fsm.ErrInvalid, img.DiskFormat, strings.Join(uploadFormats, " or ")))
+		return
+	}
+	if r.ContentLength > s.maxImage {
+		s.writeError(w, r, fmt.Errorf("%w: the image is %d bytes; the limit is %d", errTooLarge, r.ContentLength, s.maxImage))
+		return
+	}
+	body := &bodyReader{r: http.MaxBytesReader(w, r.Body, s.maxImage)}
+	stored, err := s.images.Put(r.Context(), body, img.DiskFormat, s.maxImage)
+	if err != nil {
+		s.writeError(w, r, uploadError(err, body.err))
+		return
+	}
+	idx, err := s.apply(r.Context(), &fsm.ImageUploaded{ID: img.ID, Node: s.node, Size: stored.Size,
+		Checksum: stored.Checksum, DiskFormat: stored.Format, Time: time.Now().UTC()})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.log.Info("api: image uploaded", "image", img.ID, "checksum", stored.Checksum, "size", stored.Size)
+	setIndex(w, idx)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// uploadError says whose fault a failed upload is: data the store refused
+// (400), a body over the limit (413), a body that stopped arriving (400),
+// or this node (500).
+func uploadError(err, readErr error) error {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return fmt.Errorf("%w: the limit is %d bytes", errTooLarge, tooLarge.Limit)
+	case errors.Is(err, fsm.ErrInvalid):
+		return err
+	case readErr != nil && errors.Is(err, readErr):
+		return fmt.Errorf("%w: reading image data: %v", fsm.ErrInvalid, readErr)
+	}
+	return fmt.Errorf("storing image data: %w", err)
+}
+
+// bodyReader remembers the error reading the request body, so a failed
+// upload can be told apart from a failed disk.
+type bodyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
+}
+
+// downloadImage streams this node's copy of an image's data; a node without
+// one answers 404 (peers fetch only from the nodes in the image's locations).
+// Range requests are served, so a broken download can resume.
+func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) {
+	img, err := s.state.Image(r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if img.Checksum == "" {
+		s.writeError(w, r, fmt.Errorf("%w: image %s has no data yet (status %s)", fsm.ErrNotFound, img.ID, img.Status))
+		return
+	}
+	notHere := fmt.Errorf("%w: node %s holds no copy of image %s (held by: %s)", fsm.ErrNotFound, s.node, img.ID, holders(img))
+	if s.images == nil {
+		s.writeError(w, r, notHere)
+		return
+	}
+	rc, size, err := s.images.Open(img.Checksum)
+	if errors.Is(err, fs.ErrNotExist) {
+		s.writeError(w, r, notHere)
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("opening image data: %w", err))
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set(HeaderImageChecksum, img.Checksum)
+	w.Header().Set("Etag", `"`+img.Checksum+`"`)
+	setIndex(w, s.state.Index())
+	if rs, ok := rc.(io.ReadSeeker); ok {
+		http.ServeContent(w, r, "", time.Time{}, rs)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = io.Copy(w, rc)
+	}
+}
+
+func holders(img fsm.Image) string {
+	if len(img.Locations) == 0 {
+		return "no node"
+	}
+	return strings.Join(img.Locations, ", ")
+}
