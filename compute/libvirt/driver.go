@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/digitalocean/go-libvirt/socket/dialers"
 
 	"github.com/shoal-project/shoal/compute"
+	"github.com/shoal-project/shoal/fsm"
 )
 
 // DefaultURI is the system QEMU driver on this host.
@@ -30,16 +32,50 @@ const systemSocket = "/var/run/libvirt/libvirt-sock"
 var ErrNotConnected = errors.New("libvirt: not connected to libvirtd")
 
 const (
-	dialTimeout = 5 * time.Second
-	minBackoff  = 250 * time.Millisecond
-	maxBackoff  = 10 * time.Second
+	maxBridgeName = 15 // IFNAMSIZ - 1
+	dialTimeout   = 5 * time.Second
+	minBackoff    = 250 * time.Millisecond
+	maxBackoff    = 10 * time.Second
 )
 
-// Config configures the libvirt driver.
+// DefaultBridge is the Linux bridge of the cluster network on every host.
+const DefaultBridge = "shoalbr0"
+
+// Defaults of the timeouts of Config left zero.
+const (
+	DefaultSoftRebootTimeout = 30 * time.Second
+)
+
+// Config configures the libvirt driver. URI and DataDir are enough for
+// Fingerprint; the Hypervisor methods also need Node, and Define needs
+// Images and Network: a method missing what it needs fails saying so.
 type Config struct {
 	URI     string       // qemu:///system (default) or qemu:///session
 	DataDir string       // instance disks live here; its filesystem is the host's disk
 	Logger  *slog.Logger // default slog.Default()
+
+	// Node is this node's name: it is written into every domain shoal
+	// defines here, and only domains carrying it are this node's.
+	Node string
+	// ClusterID returns the cluster's ID (empty while unknown). A domain
+	// stamped with another cluster's ID is not this node's. Nil: no check.
+	ClusterID func() string
+	// Images gives the cached base image of an instance's disk.
+	Images compute.ImageCache
+	// Network returns the cluster's default network (*fsm.FSM's Network);
+	// false while the cluster has none.
+	Network func() (fsm.NetworkInfo, bool)
+	// InstancesDir holds the instances' qcow2 overlays, as the dir storage
+	// pool shoal-<Node>; default DataDir/instances.
+	InstancesDir string
+	// ConsoleDir holds each instance's serial console log, <uuid>.log;
+	// default DataDir/console.
+	ConsoleDir string
+	// Bridge is the Linux bridge of the cluster network; default shoalbr0.
+	Bridge string
+	// SoftRebootTimeout is how long a guest may take to honor an ACPI
+	// reboot before it is reset instead; default 30s.
+	SoftRebootTimeout time.Duration
 }
 
 // WithDefaults returns c with its empty fields set to the defaults.
@@ -49,6 +85,29 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.DataDir != "" {
+		if abs, err := filepath.Abs(c.DataDir); err == nil {
+			c.DataDir = abs
+		}
+		if c.InstancesDir == "" {
+			c.InstancesDir = filepath.Join(c.DataDir, "instances")
+		}
+		if c.ConsoleDir == "" {
+			c.ConsoleDir = filepath.Join(c.DataDir, "console")
+		}
+	}
+	// libvirt needs absolute paths in pool and domain XML.
+	for _, dir := range []*string{&c.InstancesDir, &c.ConsoleDir} {
+		if abs, err := filepath.Abs(*dir); *dir != "" && err == nil {
+			*dir = abs
+		}
+	}
+	if c.Bridge == "" {
+		c.Bridge = DefaultBridge
+	}
+	if c.SoftRebootTimeout <= 0 {
+		c.SoftRebootTimeout = DefaultSoftRebootTimeout
 	}
 	return c
 }
@@ -61,6 +120,12 @@ func (c Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("libvirt: data dir is required"))
+	}
+	if len(c.Bridge) > maxBridgeName {
+		errs = append(errs, fmt.Errorf("libvirt: bridge name %q is longer than %d bytes", c.Bridge, maxBridgeName))
+	}
+	if strings.ContainsAny(c.Node, "/\x00") {
+		errs = append(errs, fmt.Errorf("libvirt: node name %q cannot name a storage pool", c.Node))
 	}
 	return errors.Join(errs...)
 }
@@ -102,9 +167,15 @@ type Driver struct {
 	conn       *golibvirt.Libvirt // nil while reconnecting
 	closed     bool
 	domainType string // decided once, on first success
-}
 
-var _ compute.Driver = (*Driver)(nil)
+	setupMu sync.Mutex // one pool or network set-up at a time
+	dhcpMu  sync.Mutex // one read-modify-write of DHCP reservations at a time
+
+	events  chan string
+	evMu    sync.Mutex
+	owned   map[string]bool            // instance IDs known to be this node's
+	reboots map[string][]chan struct{} // instance ID → soft reboots waiting for its reset
+}
 
 // New connects to libvirtd and keeps the connection up until Close. It fails
 // at once, with a hint on how to fix it, when libvirtd is not reachable.
@@ -114,7 +185,8 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 		return nil, err
 	}
 	socket, remote, _ := endpoint(cfg.URI)
-	d := &Driver{cfg: cfg, socket: socket, remote: remote, log: cfg.Logger}
+	d := &Driver{cfg: cfg, socket: socket, remote: remote, log: cfg.Logger,
+		events: make(chan string, eventBuffer), owned: map[string]bool{}, reboots: map[string][]chan struct{}{}}
 	conn, err := d.dial(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s at unix socket %s: %v (run scripts/setup-libvirt.sh as root to install and start libvirtd, or use --driver fake)",
@@ -122,6 +194,7 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	}
 	d.conn = conn
 	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.subscribe(conn)
 	d.wg.Add(1)
 	go d.watch(conn)
 	return d, nil
@@ -159,6 +232,7 @@ func (d *Driver) watch(conn *golibvirt.Libvirt) {
 			return
 		}
 		d.setConn(conn)
+		d.subscribe(conn)
 	}
 }
 

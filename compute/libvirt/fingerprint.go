@@ -54,7 +54,7 @@ func (d *Driver) Fingerprint(ctx context.Context) (compute.Fingerprint, error) {
 	if err != nil {
 		return f, err
 	}
-	instances, vcpusUsed, err := countInstances(ctx, l)
+	instances, vcpusUsed, err := d.countInstances(ctx, l)
 	if err != nil {
 		return f, err
 	}
@@ -74,9 +74,10 @@ func (d *Driver) Fingerprint(ctx context.Context) (compute.Fingerprint, error) {
 	}, nil
 }
 
-// countInstances returns how many domains are shoal's and the vCPUs held by
-// those of them that are active (running or paused: their vCPU threads exist).
-func countInstances(ctx context.Context, l *golibvirt.Libvirt) (instances, vcpus int, err error) {
+// countInstances returns how many domains are this node's and the vCPUs
+// held by those of them that are active (running or paused: their vCPU
+// threads exist). A driver without a node counts every shoal domain.
+func (d *Driver) countInstances(ctx context.Context, l *golibvirt.Libvirt) (instances, vcpus int, err error) {
 	doms, _, err := l.ConnectListAllDomains(1, 0)
 	if err != nil {
 		return 0, 0, fmt.Errorf("libvirt: list domains: %w", err)
@@ -85,15 +86,17 @@ func countInstances(ctx context.Context, l *golibvirt.Libvirt) (instances, vcpus
 		if err := ctx.Err(); err != nil {
 			return 0, 0, err
 		}
-		_, err := l.DomainGetMetadata(dom, int32(golibvirt.DomainMetadataElement),
-			golibvirt.OptString{MetadataNamespace}, golibvirt.DomainAffectCurrent)
+		m, ok, err := metadata(l, dom)
 		switch {
-		case hasCode(err, golibvirt.ErrNoDomainMetadata):
-			continue // not ours
 		case hasCode(err, golibvirt.ErrNoDomain):
 			continue // undefined since the listing
 		case err != nil:
 			return 0, 0, fmt.Errorf("libvirt: metadata of domain %s: %w", dom.Name, err)
+		case !ok:
+			continue // not shoal's
+		}
+		if d.cfg.Node != "" && !d.owns(m) {
+			continue // another node's, on a shared libvirtd
 		}
 		instances++
 		if dom.ID == -1 { // inactive

@@ -1,0 +1,217 @@
+package libvirt
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/shoal-project/shoal/compute"
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// domainPrefix starts the libvirt name of every shoal domain: shoal-<uuid>
+// is unique per libvirtd even when several nodes share one.
+const domainPrefix = "shoal-"
+
+// instanceMetadata is shoal's element in a domain's <metadata>: what makes a
+// domain shoal's, and which node owns it.
+type instanceMetadata struct {
+	XMLName xml.Name `xml:"https://shoal.dev/xmlns/instance/1 instance"`
+	UUID    string   `xml:"uuid"`
+	Node    string   `xml:"node"`
+	Cluster string   `xml:"cluster,omitempty"`
+	Name    string   `xml:"name"`
+}
+
+// parseMetadata reads the element libvirt returns for MetadataNamespace:
+// libvirt drops the namespace from it (the query named it), so any will do.
+func parseMetadata(doc string) (instanceMetadata, error) {
+	var m struct {
+		XMLName xml.Name `xml:"instance"`
+		instanceMetadata
+	}
+	if err := xml.Unmarshal([]byte(doc), &m); err != nil {
+		return instanceMetadata{}, fmt.Errorf("libvirt: shoal metadata %q: %w", doc, err)
+	}
+	return m.instanceMetadata, nil
+}
+
+// domainOpts is what a domain needs besides its spec: where things are on
+// this host and who owns it.
+type domainOpts struct {
+	DomainType string // kvm or qemu, from the fingerprint
+	Node       string
+	ClusterID  string
+	DiskPath   string // the instance's qcow2 overlay
+	Network    string // libvirt network of the instance's NICs
+	ConsoleLog string // file the serial console is logged to
+}
+
+// domainFor is the one place a shoal domain's XML is decided. spec.Name is
+// user input: it only ever goes into XML through encoding/xml.
+func domainFor(spec compute.InstanceSpec, o domainOpts) *libvirtxml.Domain {
+	meta, err := xml.Marshal(instanceMetadata{UUID: spec.ID, Node: o.Node, Cluster: o.ClusterID, Name: spec.Name})
+	if err != nil {
+		panic(fmt.Sprintf("libvirt: marshal metadata: %v", err)) // plain strings always marshal
+	}
+	port := uint(0)
+	d := &libvirtxml.Domain{
+		Type:     o.DomainType,
+		Name:     domainPrefix + spec.ID,
+		UUID:     spec.ID,
+		Title:    title(spec.Name),
+		Metadata: &libvirtxml.DomainMetadata{XML: string(meta)},
+		Memory:   &libvirtxml.DomainMemory{Value: uint(spec.MemoryMiB), Unit: "MiB"},
+		VCPU:     &libvirtxml.DomainVCPU{Placement: "static", Value: uint(spec.VCPUs)},
+		OS: &libvirtxml.DomainOS{
+			Type:        &libvirtxml.DomainOSType{Type: "hvm"},
+			BootDevices: []libvirtxml.DomainBootDevice{{Dev: "hd"}},
+		},
+		// ACPI, or the guest never sees the power button Stop presses.
+		Features:   &libvirtxml.DomainFeatureList{ACPI: &libvirtxml.DomainFeature{}, APIC: &libvirtxml.DomainFeatureAPIC{}},
+		Clock:      &libvirtxml.DomainClock{Offset: "utc"},
+		OnPoweroff: "destroy",
+		OnReboot:   "restart",
+		OnCrash:    "destroy",
+		Devices: &libvirtxml.DomainDeviceList{
+			Disks: []libvirtxml.DomainDisk{{
+				Device: "disk",
+				Driver: &libvirtxml.DomainDiskDriver{Name: "qemu", Type: "qcow2"},
+				Source: &libvirtxml.DomainDiskSource{File: &libvirtxml.DomainDiskSourceFile{File: o.DiskPath}},
+				Target: &libvirtxml.DomainDiskTarget{Dev: "vda", Bus: "virtio"},
+			}},
+			Serials: []libvirtxml.DomainSerial{{
+				Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
+				Target: &libvirtxml.DomainSerialTarget{Port: &port},
+				Log:    &libvirtxml.DomainChardevLog{File: o.ConsoleLog, Append: "on"},
+			}},
+			Consoles: []libvirtxml.DomainConsole{{
+				Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
+				Target: &libvirtxml.DomainConsoleTarget{Type: "serial", Port: &port},
+			}},
+		},
+	}
+	// shoal has one network today: every address is a port on it.
+	for _, a := range spec.Addresses {
+		d.Devices.Interfaces = append(d.Devices.Interfaces, libvirtxml.DomainInterface{
+			MAC:    &libvirtxml.DomainInterfaceMAC{Address: a.MAC},
+			Source: &libvirtxml.DomainInterfaceSource{Network: &libvirtxml.DomainInterfaceSourceNetwork{Network: o.Network}},
+			Model:  &libvirtxml.DomainInterfaceModel{Type: "virtio"},
+		})
+	}
+	return d
+}
+
+// title is the server's name as libvirt accepts a title: one line.
+func title(name string) string {
+	return strings.Join(strings.Fields(name), " ")
+}
+
+// networkName is the libvirt network of shoal network name.
+func networkName(name string) string { return domainPrefix + name }
+
+// networkFor is the libvirt network of the cluster network: isolated (no
+// <forward>, so guest traffic never leaves the host), DHCP with static
+// reservations only, added per instance by each node.
+func networkFor(n fsm.NetworkInfo, bridge string) (*libvirtxml.Network, error) {
+	prefix, err := netip.ParsePrefix(n.CIDR)
+	if err != nil || !prefix.Addr().Is4() {
+		return nil, fmt.Errorf("libvirt: network %s: CIDR %q is not IPv4", n.Name, n.CIDR)
+	}
+	gw, err := netip.ParseAddr(n.Gateway)
+	if err != nil || !prefix.Contains(gw) {
+		return nil, fmt.Errorf("libvirt: network %s: gateway %q is not in %s", n.Name, n.Gateway, n.CIDR)
+	}
+	return &libvirtxml.Network{
+		Name:   networkName(n.Name),
+		Bridge: &libvirtxml.NetworkBridge{Name: bridge, STP: "on", Delay: "0"},
+		IPs: []libvirtxml.NetworkIP{{
+			Address: gw.String(),
+			Netmask: netmask(prefix.Bits()),
+			DHCP:    &libvirtxml.NetworkDHCP{},
+		}},
+	}, nil
+}
+
+// netmask spells an IPv4 prefix length as a dotted mask.
+func netmask(bits int) string {
+	m := ^uint32(0) << (32 - bits)
+	if bits == 0 {
+		m = 0
+	}
+	return fmt.Sprintf("%d.%d.%d.%d", byte(m>>24), byte(m>>16), byte(m>>8), byte(m))
+}
+
+// dhcpHost is one static reservation; hostname is already sanitized.
+func dhcpHost(a fsm.Address, hostname string) libvirtxml.NetworkDHCPHost {
+	return libvirtxml.NetworkDHCPHost{MAC: a.MAC, IP: a.IP, Name: hostname}
+}
+
+// hostname makes a DNS label of a server name, as Nova does for the
+// hostname of a display name; fallback when nothing is left.
+func hostname(name, fallback string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	h := strings.Trim(b.String(), "-")
+	if len(h) > 63 {
+		h = strings.TrimRight(h[:63], "-")
+	}
+	if h == "" {
+		return fallback
+	}
+	return h
+}
+
+// poolFor is this node's dir pool of instance disks.
+func poolFor(name, dir string) *libvirtxml.StoragePool {
+	return &libvirtxml.StoragePool{
+		Type:   "dir",
+		Name:   name,
+		Target: &libvirtxml.StoragePoolTarget{Path: dir, Permissions: &libvirtxml.StoragePoolTargetPermissions{Mode: "0711"}},
+	}
+}
+
+// volumeFor is an instance disk: a qcow2 overlay on the cached base image.
+func volumeFor(name string, capacity uint64, basePath, baseFormat string) *libvirtxml.StorageVolume {
+	return &libvirtxml.StorageVolume{
+		Name:     name,
+		Capacity: &libvirtxml.StorageVolumeSize{Unit: "bytes", Value: capacity},
+		Target:   &libvirtxml.StorageVolumeTarget{Format: &libvirtxml.StorageVolumeTargetFormat{Type: "qcow2"}},
+		BackingStore: &libvirtxml.StorageVolumeBackingStore{
+			Path:   basePath,
+			Format: &libvirtxml.StorageVolumeTargetFormat{Type: baseFormat},
+		},
+	}
+}
+
+// interfaces lists the MACs of a domain's NICs by libvirt network.
+func interfaces(domainXML string) (map[string][]string, error) {
+	var def libvirtxml.Domain
+	if err := def.Unmarshal(domainXML); err != nil {
+		return nil, fmt.Errorf("libvirt: domain XML: %w", err)
+	}
+	out := map[string][]string{}
+	if def.Devices == nil {
+		return out, nil
+	}
+	for _, nic := range def.Devices.Interfaces {
+		if nic.Source == nil || nic.Source.Network == nil || nic.MAC == nil {
+			continue
+		}
+		out[nic.Source.Network.Network] = append(out[nic.Source.Network.Network], nic.MAC.Address)
+	}
+	return out, nil
+}

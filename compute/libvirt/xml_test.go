@@ -1,0 +1,179 @@
+package libvirt
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/shoal-project/shoal/compute"
+	"github.com/shoal-project/shoal/fsm"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+var testOpts = domainOpts{
+	DomainType: "qemu",
+	Node:       "node1",
+	ClusterID:  "c0ffee00-0000-4000-8000-000000000001",
+	DiskPath:   "/var/lib/shoal/instances/6a0f3c1e-1111-4000-8000-000000000001.qcow2",
+	Network:    "shoal-default",
+	ConsoleLog: "/var/lib/shoal/console/6a0f3c1e-1111-4000-8000-000000000001.log",
+}
+
+func testSpec(name string) compute.InstanceSpec {
+	return compute.InstanceSpec{
+		ID: "6a0f3c1e-1111-4000-8000-000000000001", Name: name,
+		VCPUs: 2, MemoryMiB: 512, DiskGiB: 1, ImageID: "img-cirros",
+		Addresses: []fsm.Address{{Network: "default", IP: "10.88.0.5", MAC: "fa:16:3e:01:02:03"}},
+	}
+}
+
+func TestDomainXMLGolden(t *testing.T) {
+	for _, tc := range []struct{ file, name string }{
+		{"domain.xml", "web-1"},
+		{"domain-escaped-name.xml", `<x>&'"`},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			doc, err := domainFor(testSpec(tc.name), testOpts).Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.file, doc+"\n")
+
+			var back libvirtxml.Domain
+			if err := back.Unmarshal(doc); err != nil {
+				t.Fatal(err)
+			}
+			if back.Title != tc.name {
+				t.Errorf("title round-trips as %q, want %q", back.Title, tc.name)
+			}
+			m, err := parseMetadata(back.Metadata.XML)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := instanceMetadata{UUID: testSpec("").ID, Node: "node1", Cluster: testOpts.ClusterID, Name: tc.name}
+			m.XMLName = want.XMLName
+			if m != want {
+				t.Errorf("metadata round-trips as %+v, want %+v", m, want)
+			}
+		})
+	}
+}
+
+// User input is escaped, never interpreted: no element or attribute comes
+// from the name.
+func TestDomainXMLEscapesName(t *testing.T) {
+	doc, err := domainFor(testSpec(`<x>&'"`), testOpts).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<title>&lt;x&gt;&amp;&#39;&#34;</title>", "<name>&lt;x&gt;&amp;&#39;&#34;</name>"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("domain XML lacks %s:\n%s", want, doc)
+		}
+	}
+	if strings.Contains(doc, "<x>") {
+		t.Errorf("the name leaked unescaped:\n%s", doc)
+	}
+}
+
+func TestTitleIsOneLine(t *testing.T) {
+	if got := title("  web\n1\tfront  "); got != "web 1 front" {
+		t.Errorf("title = %q", got)
+	}
+}
+
+func TestNetworkXMLGolden(t *testing.T) {
+	n, err := networkFor(fsm.NetworkInfo{Name: "default", CIDR: "10.88.0.0/16", Gateway: "10.88.0.1"}, "shoalbr0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := n.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "network.xml", doc+"\n")
+	if strings.Contains(doc, "<forward") || strings.Contains(doc, "<range") {
+		t.Errorf("network must be isolated with no dynamic range:\n%s", doc)
+	}
+	for _, bad := range []fsm.NetworkInfo{
+		{Name: "x", CIDR: "fd00::/64", Gateway: "fd00::1"},
+		{Name: "x", CIDR: "10.0.0.0/24", Gateway: "10.0.1.1"},
+		{Name: "x", CIDR: "nonsense", Gateway: "10.0.0.1"},
+	} {
+		if _, err := networkFor(bad, "br"); err == nil {
+			t.Errorf("networkFor(%+v) accepted", bad)
+		}
+	}
+}
+
+func TestVolumeXMLGolden(t *testing.T) {
+	doc, err := volumeFor("6a0f3c1e-1111-4000-8000-000000000001.qcow2", 2*gib,
+		"/var/lib/shoal/images/sha256-ab.qcow2", "qcow2").Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "volume.xml", doc+"\n")
+}
+
+func TestNetmask(t *testing.T) {
+	for bits, want := range map[int]string{0: "0.0.0.0", 8: "255.0.0.0", 16: "255.255.0.0", 23: "255.255.254.0", 32: "255.255.255.255"} {
+		if got := netmask(bits); got != want {
+			t.Errorf("netmask(%d) = %s, want %s", bits, got, want)
+		}
+	}
+}
+
+func TestHostname(t *testing.T) {
+	for in, want := range map[string]string{
+		"web-1":                 "web-1",
+		"Web Server #2":         "web-server-2",
+		`<x>&'"`:                "x",
+		"--":                    "fallback",
+		"":                      "fallback",
+		strings.Repeat("a", 70): strings.Repeat("a", 63),
+	} {
+		if got := hostname(in, "fallback"); got != want {
+			t.Errorf("hostname(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestInterfaces(t *testing.T) {
+	doc, err := domainFor(testSpec("web-1"), testOpts).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nics, err := interfaces(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := nics["shoal-default"]; len(nics) != 1 || len(got) != 1 || got[0] != "fa:16:3e:01:02:03" {
+		t.Errorf("interfaces = %v", nics)
+	}
+}
