@@ -2,64 +2,101 @@
 # Brings up a local 3-node shoal cluster on loopback, or takes it down.
 #   scripts/local-cluster.sh [up|down|status]
 # n1 bootstraps, n2 starts with --join, n3 starts plain and is added with
-# `shoal join`. Data and logs live in .lab/local/. Nodes use the fake driver.
+# `shoal join`. Data and logs live in .lab/local/. The nodes use the libvirt
+# driver (all three on this machine's libvirtd, each seeing only its own
+# domains); SHOAL_DRIVER=fake runs them without libvirt. `up` then uploads the
+# tiny guest image, boots a server through a follower, and prints the server
+# list and the guest's console tail.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 LAB="$ROOT/.lab/local"
 SHOAL="$ROOT/bin/shoal"
+DRIVER=${SHOAL_DRIVER:-libvirt}
+IMAGE="$ROOT/.lab/images/shoal-tiny.qcow2"
 
 http_port() { echo $((8773 + $1)); }
 gossip_port() { echo $((7936 + 10 * $1)); }
 raft_port() { echo $((7937 + 10 * $1)); }
+api() { "$SHOAL" --addr "http://127.0.0.1:$(http_port "$1")" "${@:2}"; }
 
 start_node() { # i [flags...]
   local i=$1; shift
   mkdir -p "$LAB/n$i"
-  "$SHOAL" agent --name "n$i" --data-dir "$LAB/n$i/data" --driver fake \
+  "$SHOAL" agent --name "n$i" --data-dir "$LAB/n$i/data" --driver "$DRIVER" \
     --http-port "$(http_port "$i")" --gossip-port "$(gossip_port "$i")" --raft-port "$(raft_port "$i")" \
     "$@" >"$LAB/n$i/agent.log" 2>&1 &
   echo $! >"$LAB/n$i/pid"
   for _ in $(seq 100); do
-    "$SHOAL" --addr "http://127.0.0.1:$(http_port "$i")" members >/dev/null 2>&1 && return 0
+    api "$i" members >/dev/null 2>&1 && return 0
+    kill -0 "$(cat "$LAB/n$i/pid")" 2>/dev/null || break
     sleep 0.1
   done
-  echo "n$i did not start; see $LAB/n$i/agent.log" >&2; exit 1
+  echo "n$i did not start; see $LAB/n$i/agent.log:" >&2
+  tail -5 "$LAB/n$i/agent.log" >&2
+  exit 1
 }
 
 down() {
+  # Delete the servers through the API first, so no domain or disk outlives
+  # the cluster, then stop the agents.
+  if [ -x "$SHOAL" ] && api 1 server list >/dev/null 2>&1; then
+    for id in $(api 1 server list -o json | grep -o '"id": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/'); do
+      api 1 server delete "$id" --wait >/dev/null 2>&1 || true
+    done
+  fi
   for p in "$LAB"/n*/pid; do
     [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
   done
-  sleep 0.5
+  sleep 1
+  if command -v virsh >/dev/null; then
+    for i in 1 2 3; do # each node's storage pool points into .lab/local
+      virsh -q -c qemu:///system pool-destroy "shoal-n$i" >/dev/null 2>&1 || true
+      virsh -q -c qemu:///system pool-undefine "shoal-n$i" >/dev/null 2>&1 || true
+    done
+  fi
   rm -rf "$LAB"
 }
 
 up() {
   down
+  if [ "$DRIVER" = libvirt ]; then
+    "$ROOT/scripts/setup-libvirt.sh"
+  fi
+  "$ROOT/scripts/build-tiny-image.sh" "$IMAGE"
   build_shoal
   start_node 1 --bootstrap
   start_node 2 --join "127.0.0.1:$(gossip_port 1)"
   start_node 3
-  "$SHOAL" --addr "http://127.0.0.1:$(http_port 3)" join "127.0.0.1:$(gossip_port 1)"
+  api 3 join "127.0.0.1:$(gossip_port 1)"
   for _ in $(seq 100); do
-    alive=$("$SHOAL" --addr "http://127.0.0.1:$(http_port 1)" members -o json 2>/dev/null | grep -o "\"status\":\"alive\"" | wc -l || true)
+    alive=$(api 1 members -o json 2>/dev/null | grep -o '"status": *"alive"' | wc -l || true)
     [ "$alive" = 3 ] && break
     sleep 0.2
   done
   echo
-  "$SHOAL" --addr "http://127.0.0.1:$(http_port 1)" members
+  api 1 members
   echo
-  "$SHOAL" image create tiny --disk-format qcow2 --size 1048576 >/dev/null
-  "$SHOAL" --addr "http://127.0.0.1:$(http_port 2)" server create demo --flavor m1.tiny --image tiny --wait
+  api 1 image create tiny --file "$IMAGE" --disk-format qcow2 >/dev/null
+  api 2 server create demo --flavor m1.tiny --image tiny --wait
   echo
-  "$SHOAL" server list
+  api 1 server list
+  if [ "$DRIVER" = libvirt ]; then
+    echo
+    echo "waiting for the guest to boot (under TCG this takes a few seconds) ..."
+    for _ in $(seq 120); do
+      api 1 server console-log demo 2>/dev/null | grep -q 'shoal-tiny: boot done' && break
+      sleep 1
+    done
+    echo "console tail of demo:"
+    api 1 server console-log demo --lines 8 | tr -d '\r' | sed 's/^/  | /'
+  fi
   echo
-  echo "API: http://127.0.0.1:8774 (n1), :8775 (n2), :8776 (n3). Try: bin/shoal flavor list"
+  echo "API: http://127.0.0.1:8774 (n1), :8775 (n2), :8776 (n3). Try: bin/shoal server list"
   echo "Stop with: scripts/local-cluster.sh down"
 }
 
 case "${1:-up}" in
   up) up ;;
   down) down ;;
-  status) "$SHOAL" --addr "http://127.0.0.1:$(http_port 1)" members ;;
+  status) api 1 members && api 1 server list ;;
   *) echo "usage: $0 [up|down|status]" >&2; exit 2 ;;
 esac
