@@ -87,6 +87,20 @@ func benchBoot(c *cli.Context) error {
 			return fmt.Errorf("delete %s: %w", id, err)
 		}
 	}
+	// Leave nothing behind: wait until every host has destroyed its domains.
+	deadline := time.Now().Add(c.Duration("timeout"))
+	for _, id := range created {
+		for {
+			_, err := cl.Server(c.Context, id)
+			if errors.Is(err, fsm.ErrNotFound) {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("server %s still not deleted after %v", id, c.Duration("timeout"))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	created = nil
 	return nil
 }

@@ -54,9 +54,50 @@ func domstate(t *testing.T, id string) string {
 	return out
 }
 
+// cleanupLibvirt removes what the node left on the shared libvirtd once it is
+// gone (a failing test leaves servers behind): its domains, its storage pool
+// and the test network (10.77.0.0/24).
+func cleanupLibvirt(t *testing.T, node string) {
+	t.Cleanup(func() {
+		doms, _ := virsh(t, "list", "--all", "--name")
+		for _, d := range strings.Fields(doms) {
+			if xml, _ := virsh(t, "dumpxml", d); strings.HasPrefix(d, "shoal-") && strings.Contains(xml, "<node>"+node+"</node>") {
+				virsh(t, "destroy", d)
+				virsh(t, "undefine", d, "--managed-save")
+			}
+		}
+		pools, _ := virsh(t, "pool-list", "--all", "--name")
+		for _, p := range strings.Fields(pools) {
+			if strings.HasPrefix(p, "shoal-"+node+"-") {
+				virsh(t, "pool-destroy", p)
+				virsh(t, "pool-undefine", p)
+			}
+		}
+		nets, _ := virsh(t, "net-list", "--all", "--name")
+		for _, n := range strings.Fields(nets) {
+			if xml, _ := virsh(t, "net-dumpxml", n); strings.HasPrefix(n, "shoal-") && strings.Contains(xml, "'10.77.0.1'") {
+				virsh(t, "net-destroy", n)
+				virsh(t, "net-undefine", n)
+			}
+		}
+	})
+}
+
 func TestLibvirtAcceptance(t *testing.T) {
 	image := tinyImage(t)
 	a := newAgent(t, "lv1")
+	// QEMU runs as libvirt-qemu and must traverse every directory above the
+	// instance disks; t.TempDir's parents are 0700.
+	dir, err := os.MkdirTemp("", "shoal-e2e-libvirt-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	a.dir = filepath.Join(dir, "data")
+	cleanupLibvirt(t, "lv1")
 	a.start(t, "--bootstrap", "--driver", "libvirt", "--network-cidr", "10.77.0.0/24")
 	waitFor(t, 30*time.Second, "the node to lead", func() bool { return leaderOf(members(t, a)) == "lv1" })
 	waitFor(t, 30*time.Second, "host capacity in Raft", func() bool {
@@ -90,8 +131,15 @@ func TestLibvirtAcceptance(t *testing.T) {
 	// The guest boots and gets exactly its fixed IP over DHCP.
 	ip := s.ip()
 	dhcp := regexp.MustCompile(`shoal-tiny: dhcp address (\S+)`)
+	var last string
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last console output:\n%s\nagent log:\n%s", last, a.log)
+		}
+	})
 	took := waitFor(t, 120*time.Second, "boot done and a DHCP lease in the console log", func() bool {
 		out, err := run(t, a, "server", "console-log", vm.ID, "--lines", "200")
+		last = out
 		m := dhcp.FindStringSubmatch(out)
 		return err == nil && strings.Contains(out, "shoal-tiny: boot done") && m != nil
 	})
@@ -137,7 +185,7 @@ func TestLibvirtAcceptance(t *testing.T) {
 	if out, err := exec.Command("qemu-img", "create", "-f", "qcow2", "-F", "raw", "-b", "/etc/hostname", evil).CombinedOutput(); err != nil {
 		t.Fatalf("qemu-img: %v\n%s", err, out)
 	}
-	out, err := run(t, a, "image", "create", "evil", "--file", evil, "--disk-format", "qcow2")
+	out, err = run(t, a, "image", "create", "evil", "--file", evil, "--disk-format", "qcow2")
 	if err == nil || !strings.Contains(out, "400") {
 		t.Fatalf("backing-file qcow2 upload: err=%v, output:\n%s", err, out)
 	}

@@ -18,7 +18,11 @@ const gib = 1 << 30
 
 // poolName is this node's storage pool of instance disks: per node, so
 // nodes sharing one libvirtd keep their disks apart.
-func (d *Driver) poolName() string { return domainPrefix + d.cfg.Node }
+// poolName names the node's pool after its instances directory too, so two
+// data directories of one node name (a test, a demo) never share a pool.
+func (d *Driver) poolName() string {
+	return domainPrefix + d.cfg.Node + "-" + shortHash(d.cfg.InstancesDir)
+}
 
 // volumeName is the disk volume of instance id in the pool.
 func volumeName(id string) string { return id + ".qcow2" }

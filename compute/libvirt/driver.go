@@ -38,9 +38,6 @@ const (
 	maxBackoff    = 10 * time.Second
 )
 
-// DefaultBridge is the Linux bridge of the cluster network on every host.
-const DefaultBridge = "shoalbr0"
-
 // Defaults of the timeouts of Config left zero.
 const (
 	DefaultSoftRebootTimeout = 30 * time.Second
@@ -71,7 +68,8 @@ type Config struct {
 	// ConsoleDir holds each instance's serial console log, <uuid>.log;
 	// default DataDir/console.
 	ConsoleDir string
-	// Bridge is the Linux bridge of the cluster network; default shoalbr0.
+	// Bridge is the Linux bridge of the cluster network; default shbr<hash
+	// of the CIDR>, so clusters with different networks share a libvirtd.
 	Bridge string
 	// SoftRebootTimeout is how long a guest may take to honor an ACPI
 	// reboot before it is reset instead; default 30s.
@@ -102,9 +100,6 @@ func (c Config) WithDefaults() Config {
 		if abs, err := filepath.Abs(*dir); *dir != "" && err == nil {
 			*dir = abs
 		}
-	}
-	if c.Bridge == "" {
-		c.Bridge = DefaultBridge
 	}
 	if c.SoftRebootTimeout <= 0 {
 		c.SoftRebootTimeout = DefaultSoftRebootTimeout
@@ -161,7 +156,14 @@ type Driver struct {
 
 	ctx    context.Context // canceled by Close
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg     sync.WaitGroup // the reconnecting goroutine
+
+	// Event subscriptions end when their connection drops, or after Close
+	// disconnected: cancelling them first would put their deregistration
+	// calls in flight while the connection closes.
+	evCtx    context.Context
+	evCancel context.CancelFunc
+	evWG     sync.WaitGroup
 
 	mu         sync.RWMutex
 	conn       *golibvirt.Libvirt // nil while reconnecting
@@ -194,6 +196,7 @@ func New(ctx context.Context, cfg Config) (*Driver, error) {
 	}
 	d.conn = conn
 	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.evCtx, d.evCancel = context.WithCancel(context.Background())
 	d.subscribe(conn)
 	d.wg.Add(1)
 	go d.watch(conn)
@@ -291,10 +294,15 @@ func (d *Driver) Close() error {
 	conn := d.conn
 	d.conn = nil
 	d.mu.Unlock()
-	if conn == nil || !conn.IsConnected() {
-		return nil
+	var err error
+	if conn != nil && conn.IsConnected() {
+		err = conn.Disconnect()
 	}
-	if err := conn.Disconnect(); err != nil {
+	d.evCancel()
+	d.evWG.Wait()
+	// Interrupted: libvirtd closed the connection before answering the
+	// close; it is closed all the same.
+	if err != nil && !errors.Is(err, golibvirt.ErrInterrupted) {
 		return fmt.Errorf("libvirt: disconnect: %w", err)
 	}
 	return nil

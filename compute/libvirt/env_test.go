@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,8 +29,8 @@ import (
 const testImage = "img-blank"
 
 // env is one test's corner of the real libvirtd: its own node name, data
-// dir, storage pools, network (a random /24 in 10.200.0.0/13, far from the
-// demo's 10.88.0.0/16) and bridge, all with a unique suffix and all removed
+// dir, storage pools, network (a random unused /24 in 10.128.0.0/9, far
+// from the demo's 10.88.0.0/16) and bridge, all with a unique suffix and all removed
 // at cleanup, with every domain stamped with its node.
 type env struct {
 	t       *testing.T
@@ -53,7 +55,7 @@ func newEnv(t *testing.T) *env {
 	if err := os.Chmod(dataDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	second, third := 200+rand.IntN(8), rand.IntN(256)
+	second, third := freeSubnet(t)
 	e := &env{
 		t: t, l: connect(t), suffix: suffix, dataDir: dataDir, bridge: "shoalt" + suffix,
 		network: fsm.NetworkInfo{Name: "t" + suffix, CIDR: fmt.Sprintf("10.%d.%d.0/24", second, third),
@@ -62,6 +64,48 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(e.removeNetwork)
 	e.images = e.blankImage()
 	return e
+}
+
+// freeSubnet picks 10.second.third.0/24 in 10.128.0.0/9 that no route of
+// this host overlaps (libvirt refuses to start a network on a subnet in
+// use), so parallel test runs and a running demo do not collide.
+func freeSubnet(t *testing.T) (second, third int) {
+	t.Helper()
+	routes, err := os.ReadFile("/proc/net/route")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		second, third = 128+rand.IntN(128), rand.IntN(256)
+		candidate := uint32(10)<<24 | uint32(second)<<16 | uint32(third)<<8
+		if !routed(string(routes), candidate, 0xffffff00) {
+			return second, third
+		}
+	}
+	t.Fatal("no free /24 in 10.128.0.0/9")
+	return 0, 0
+}
+
+// routed reports whether any route of /proc/net/route (little-endian hex
+// destination and mask) overlaps the network addr/mask.
+func routed(table string, addr, mask uint32) bool {
+	for line := range strings.Lines(table) {
+		f := strings.Fields(line)
+		if len(f) < 8 || f[0] == "Iface" {
+			continue
+		}
+		dst, err1 := strconv.ParseUint(f[1], 16, 32)
+		msk, err2 := strconv.ParseUint(f[7], 16, 32)
+		if err1 != nil || err2 != nil || msk == 0 {
+			continue // the default route overlaps everything: not a conflict
+		}
+		d, m := bits.ReverseBytes32(uint32(dst)), bits.ReverseBytes32(uint32(msk))
+		common := m & mask
+		if d&common == addr&common {
+			return true
+		}
+	}
+	return false
 }
 
 // connect opens a plain go-libvirt connection, closed at cleanup.
@@ -207,7 +251,7 @@ func (e *env) removeNode(node string) {
 }
 
 func (e *env) removeNetwork() {
-	net, err := e.l.NetworkLookupByName(networkName(e.network.Name))
+	net, err := e.l.NetworkLookupByName(networkName(e.network))
 	if err != nil {
 		return
 	}
@@ -236,7 +280,7 @@ func domstate(t *testing.T, id string) string {
 func (e *env) dhcpHostsOf() string {
 	e.t.Helper()
 	var hosts []string
-	for line := range strings.Lines(virsh(e.t, "net-dumpxml", networkName(e.network.Name))) {
+	for line := range strings.Lines(virsh(e.t, "net-dumpxml", networkName(e.network))) {
 		if strings.Contains(line, "<host ") {
 			hosts = append(hosts, strings.TrimSpace(line))
 		}

@@ -19,21 +19,21 @@ func (d *Driver) Events() <-chan string {
 }
 
 // subscribe streams l's domain lifecycle and reboot events to Events until
-// l drops or the driver closes. libvirt allows one subscription per event
+// l drops or the driver has closed it. libvirt allows one subscription per event
 // type per connection: called once for each new connection.
 func (d *Driver) subscribe(l *golibvirt.Libvirt) {
-	lifecycle, err := l.LifecycleEvents(d.ctx)
+	lifecycle, err := l.LifecycleEvents(d.evCtx)
 	if err != nil {
 		d.log.Warn("cannot subscribe to libvirt lifecycle events; relying on periodic syncs", "err", err)
 		return
 	}
 	var reboots <-chan any
-	if ch, err := l.SubscribeEvents(d.ctx, golibvirt.DomainEventIDReboot, golibvirt.OptDomain{}); err != nil {
+	if ch, err := l.SubscribeEvents(d.evCtx, golibvirt.DomainEventIDReboot, golibvirt.OptDomain{}); err != nil {
 		d.log.Warn("cannot subscribe to libvirt reboot events", "err", err)
 	} else {
 		reboots = ch
 	}
-	d.wg.Go(func() {
+	d.evWG.Go(func() {
 		for lifecycle != nil || reboots != nil {
 			select {
 			case ev, ok := <-lifecycle:

@@ -73,7 +73,7 @@ func TestHypervisorLifecycle(t *testing.T) {
 		t.Errorf("no DHCP host for %+v in the network:\n%s", spec.Addresses[0], hosts)
 	}
 	// Live, not only in the definition: dnsmasq's hosts file has it.
-	hostsfile := "/var/lib/libvirt/dnsmasq/" + networkName(e.network.Name) + ".hostsfile"
+	hostsfile := "/var/lib/libvirt/dnsmasq/" + networkName(e.network) + ".hostsfile"
 	if b, err := os.ReadFile(hostsfile); err != nil || !strings.Contains(string(b), spec.Addresses[0].MAC+","+spec.Addresses[0].IP) {
 		t.Errorf("dnsmasq hosts file %s = %q, %v; want the reservation", hostsfile, b, err)
 	}
@@ -314,35 +314,51 @@ func TestHypervisorEvents(t *testing.T) {
 	if err := other.Define(bg, foreign); err != nil {
 		t.Fatal(err)
 	}
-	drain(d.Events())
-	for name, op := range map[string]func() error{
-		"start":         func() error { return d.Start(bg, spec.ID) },
-		"stop":          func() error { return d.Stop(bg, spec.ID, 500*time.Millisecond) },
-		"foreign start": func() error { return other.Start(bg, foreign.ID) },
+	for _, step := range []struct {
+		name string
+		op   func() error
+	}{
+		{"start", func() error { return d.Start(bg, spec.ID) }},
+		{"stop", func() error { return d.Stop(bg, spec.ID, 500*time.Millisecond) }},
+		{"destroy after a start", func() error {
+			if err := d.Start(bg, spec.ID); err != nil {
+				return err
+			}
+			quiet(d.Events())
+			return d.Destroy(bg, spec.ID)
+		}},
 	} {
-		if err := op(); err != nil {
-			t.Fatalf("%s: %v", name, err)
+		quiet(d.Events())
+		if err := step.op(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
 		}
-	}
-	deadline := time.After(5 * time.Second) // about a millisecond when idle
-	for seen := 0; seen < 2; {
 		select {
 		case id := <-d.Events():
 			if id != spec.ID {
-				t.Errorf("event for %s, not this node's", id)
+				t.Errorf("%s: event for %s, want %s", step.name, id, spec.ID)
 			}
-			seen++
-		case <-deadline:
-			t.Fatalf("%d events within 5s for start and stop, want at least 2", seen)
+		case <-time.After(5 * time.Second): // about a millisecond when idle
+			t.Fatalf("no event within 5s of %s", step.name)
 		}
+	}
+
+	quiet(d.Events()) // late events of the steps above
+	if err := other.Start(bg, foreign.ID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-d.Events():
+		t.Errorf("event for %s after another node started %s (ours: %s)", id, foreign.ID, spec.ID)
+	case <-time.After(500 * time.Millisecond):
 	}
 }
 
-func drain(ch <-chan string) {
+// quiet reads ch until nothing came for 300ms.
+func quiet(ch <-chan string) {
 	for {
 		select {
 		case <-ch:
-		default:
+		case <-time.After(300 * time.Millisecond):
 			return
 		}
 	}

@@ -27,7 +27,7 @@ func (d *Driver) ensureNetwork(l *golibvirt.Libvirt) (golibvirt.Network, error) 
 	}
 	d.setupMu.Lock()
 	defer d.setupMu.Unlock()
-	name := networkName(info.Name)
+	name := networkName(info)
 	net, err := l.NetworkLookupByName(name)
 	if hasCode(err, golibvirt.ErrNoNetwork) {
 		def, derr := networkFor(info, d.cfg.Bridge)
@@ -43,7 +43,7 @@ func (d *Driver) ensureNetwork(l *golibvirt.Libvirt) (golibvirt.Network, error) 
 			net, err = l.NetworkLookupByName(name)
 		}
 		if err == nil {
-			d.log.Info("network defined", "network", name, "cidr", info.CIDR, "bridge", d.cfg.Bridge)
+			d.log.Info("network defined", "network", name, "cidr", info.CIDR, "bridge", bridgeFor(d.cfg.Bridge, info.CIDR))
 		}
 	}
 	if err != nil {

@@ -3,6 +3,7 @@ package libvirt
 import (
 	"encoding/xml"
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"strings"
 
@@ -111,7 +112,25 @@ func title(name string) string {
 }
 
 // networkName is the libvirt network of shoal network name.
-func networkName(name string) string { return domainPrefix + name }
+func networkName(n fsm.NetworkInfo) string { return domainPrefix + n.Name + "-" + shortHash(n.CIDR) }
+
+// bridgeFor is the Linux bridge of a cluster network: the configured one, or
+// one named after the CIDR, so clusters with different networks can share a
+// libvirtd (their bridges would otherwise clash).
+func bridgeFor(configured, cidr string) string {
+	if configured != "" {
+		return configured
+	}
+	return "shbr" + shortHash(cidr)
+}
+
+// shortHash is 8 hex digits of FNV-1a: enough to tell networks and data
+// directories apart in libvirt object names.
+func shortHash(s string) string {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return fmt.Sprintf("%08x", h.Sum32())
+}
 
 // networkFor is the libvirt network of the cluster network: isolated (no
 // <forward>, so guest traffic never leaves the host), DHCP with static
@@ -126,8 +145,8 @@ func networkFor(n fsm.NetworkInfo, bridge string) (*libvirtxml.Network, error) {
 		return nil, fmt.Errorf("libvirt: network %s: gateway %q is not in %s", n.Name, n.Gateway, n.CIDR)
 	}
 	return &libvirtxml.Network{
-		Name:   networkName(n.Name),
-		Bridge: &libvirtxml.NetworkBridge{Name: bridge, STP: "on", Delay: "0"},
+		Name:   networkName(n),
+		Bridge: &libvirtxml.NetworkBridge{Name: bridgeFor(bridge, n.CIDR), STP: "on", Delay: "0"},
 		IPs: []libvirtxml.NetworkIP{{
 			Address: gw.String(),
 			Netmask: netmask(prefix.Bits()),
