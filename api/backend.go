@@ -87,6 +87,10 @@ type Cluster interface {
 	IsLeader() bool
 	// Barrier waits until this node (the leader) has applied everything committed.
 	Barrier(ctx context.Context) error
+	// Sync waits until this node's replica has applied every write the
+	// cluster had committed when it was called (a read index from the
+	// leader), so a write validated here sees what other nodes acknowledged.
+	Sync(ctx context.Context) error
 	// Join joins this node to the cluster that peers (gossip host:port) belong
 	// to and returns once it is a Raft member.
 	Join(ctx context.Context, peers []string) error

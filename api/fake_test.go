@@ -101,6 +101,8 @@ func (c *fakeCluster) IsLeader() bool {
 	return c.leader
 }
 
+func (c *fakeCluster) Sync(context.Context) error { return nil }
+
 func (c *fakeCluster) Barrier(context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -148,6 +149,18 @@ func (s *Server) routes() {
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !strings.HasPrefix(pattern, "POST /v1/cluster/") {
+			// A write is validated against the local replica: bring it up to
+			// date first, so a client that wrote through another node (an
+			// image upload, a flavor) is never told that it does not exist.
+			ctx, cancel := context.WithTimeout(r.Context(), settleTimeout)
+			err := s.cluster.Sync(ctx)
+			cancel()
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
 		s.mux.ServeHTTP(w, r)
 		return
 	}

@@ -105,6 +105,15 @@ func TestWriteThroughFollower(t *testing.T) {
 	for _, nd := range c.Nodes {
 		waitFlavor(t, nd, "via-follower")
 	}
+	// A write through the leader is visible on a follower right after a sync.
+	leader := c.Leader()
+	createFlavor(t, c.Nodes[leader], "via-leader")
+	if err := c.Nodes[follower].SyncReplica(context.Background()); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if _, err := c.Nodes[follower].FSM().Flavor("via-leader"); err != nil {
+		t.Fatalf("after a sync the follower lacks the leader's write: %v", err)
+	}
 	// Business errors come back from the leader as the same sentinel.
 	_, err := c.Nodes[follower].Apply(context.Background(), &fsm.CreateFlavor{Flavor: fsm.Flavor{ID: "x", Name: "via-follower", VCPUs: 1, RAM: 1}})
 	if !errors.Is(err, fsm.ErrConflict) {

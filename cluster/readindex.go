@@ -33,7 +33,7 @@ func (n *Node) readIndex(ctx context.Context) (uint64, error) {
 	}
 	resp, err := n.fwd.client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%w: read index from leader %s: %v", ErrNoLeader, addr, err)
 	}
 	defer resp.Body.Close()
 	var reply applyReply
@@ -57,6 +57,16 @@ func (f *forwarder) serveReadIndex(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(reply)
+}
+
+// SyncReplica waits until the local replica has applied every write the
+// leader had applied when it was called.
+func (n *Node) SyncReplica(ctx context.Context) error {
+	idx, err := n.readIndex(ctx)
+	if err != nil {
+		return err
+	}
+	return n.fsm.WaitForIndex(ctx, idx)
 }
 
 // catchUpLoop marks the node caught up once its replica has applied what the

@@ -48,9 +48,10 @@ down() {
   done
   sleep 1
   if command -v virsh >/dev/null; then
-    for i in 1 2 3; do # each node's storage pool points into .lab/local
-      virsh -q -c qemu:///system pool-destroy "shoal-n$i" >/dev/null 2>&1 || true
-      virsh -q -c qemu:///system pool-undefine "shoal-n$i" >/dev/null 2>&1 || true
+    # Each node's storage pool (shoal-nI-<hash of its dir>) points into .lab/local.
+    for pool in $(virsh -q -c qemu:///system pool-list --all --name 2>/dev/null | grep -E '^shoal-n[123]-[0-9a-f]{8}$' || true); do
+      virsh -q -c qemu:///system pool-destroy "$pool" >/dev/null 2>&1 || true
+      virsh -q -c qemu:///system pool-undefine "$pool" >/dev/null 2>&1 || true
     done
   fi
   rm -rf "$LAB"
@@ -76,7 +77,8 @@ up() {
   api 1 members
   echo
   api 1 image create tiny --file "$IMAGE" --disk-format qcow2 >/dev/null
-  api 2 server create demo --flavor m1.tiny --image tiny --wait
+  # Forced onto n3: the image was uploaded to n1, so n3 fetches it from its peer.
+  api 2 server create demo --flavor m1.tiny --image tiny --availability-zone nova:n3 --wait
   echo
   api 1 server list
   if [ "$DRIVER" = libvirt ]; then
@@ -86,8 +88,8 @@ up() {
       api 1 server console-log demo 2>/dev/null | grep -q 'shoal-tiny: boot done' && break
       sleep 1
     done
-    echo "console tail of demo:"
-    api 1 server console-log demo --lines 8 | tr -d '\r' | sed 's/^/  | /'
+    echo "console of demo (shoal-tiny lines):"
+    api 1 server console-log demo | tr -d '\r' | grep 'shoal-tiny:' | sed 's/^/  | /'
   fi
   echo
   echo "API: http://127.0.0.1:8774 (n1), :8775 (n2), :8776 (n3). Try: bin/shoal server list"

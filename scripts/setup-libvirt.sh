@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86
-	qemu-utils libvirt-clients dnsmasq-base)
+	qemu-utils libvirt-clients dnsmasq-base dnsmasq-utils)
 wait_seconds=30
 
 log() { printf 'setup-libvirt: %s\n' "$*"; }

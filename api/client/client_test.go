@@ -62,6 +62,7 @@ func (c *cluster) IsLeader() bool {
 }
 
 func (c *cluster) Barrier(context.Context) error { return nil }
+func (c *cluster) Sync(context.Context) error    { return nil }
 
 func (c *cluster) Leave(context.Context) error { return nil }
 

@@ -46,6 +46,7 @@ func (n *oneNode) Members() []api.Member {
 func (n *oneNode) Leader() (api.Leader, bool)           { return api.Leader{Name: "n1"}, true }
 func (n *oneNode) IsLeader() bool                       { return true }
 func (n *oneNode) Barrier(context.Context) error        { return nil }
+func (n *oneNode) Sync(context.Context) error           { return nil }
 func (n *oneNode) Join(context.Context, []string) error { return nil }
 func (n *oneNode) Leave(context.Context) error          { return nil }
 func (n *oneNode) Health() api.Health                   { return api.Health{Name: "n1", Status: "ok"} }

@@ -42,6 +42,7 @@ func (a apiCluster) Leader() (api.Leader, bool) {
 
 func (a apiCluster) IsLeader() bool                    { return a.n.IsLeader() }
 func (a apiCluster) Barrier(ctx context.Context) error { return apiError(a.n.Barrier(ctx)) }
+func (a apiCluster) Sync(ctx context.Context) error    { return apiError(a.n.SyncReplica(ctx)) }
 func (a apiCluster) Join(ctx context.Context, peers []string) error {
 	return apiError(a.n.Join(ctx, peers))
 }

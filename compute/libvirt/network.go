@@ -8,6 +8,7 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/shoal-project/shoal/compute"
+	"github.com/shoal-project/shoal/fsm"
 )
 
 // dhcpFlags change both the running network and its persistent definition.
@@ -49,6 +50,9 @@ func (d *Driver) ensureNetwork(l *golibvirt.Libvirt) (golibvirt.Network, error) 
 	if err != nil {
 		return net, fmt.Errorf("libvirt: network %s: %w", name, err)
 	}
+	if err := d.ensurePlaceholder(l, net, info); err != nil {
+		return net, err
+	}
 	active, err := l.NetworkIsActive(net)
 	if err != nil {
 		return net, fmt.Errorf("libvirt: network %s: %w", name, err)
@@ -62,6 +66,36 @@ func (d *Driver) ensureNetwork(l *golibvirt.Libvirt) (golibvirt.Network, error) 
 		return net, fmt.Errorf("libvirt: autostart network %s: %w", name, err)
 	}
 	return net, nil
+}
+
+// ensurePlaceholder repairs a network defined without the placeholder
+// reservation (by an older shoal): it is added, and a running network that
+// has no reservation at all, so no guest depends on it, is restarted so its
+// dnsmasq serves DHCP.
+func (d *Driver) ensurePlaceholder(l *golibvirt.Libvirt, net golibvirt.Network, info fsm.NetworkInfo) error {
+	d.dhcpMu.Lock()
+	defer d.dhcpMu.Unlock()
+	hosts, err := dhcpHosts(l, net)
+	if err != nil {
+		return err
+	}
+	for _, h := range hosts {
+		if equalMAC(h.MAC, placeholderMAC) {
+			return nil
+		}
+	}
+	if err := updateHost(l, net, golibvirt.NetworkUpdateCommandAddFirst, placeholderHost(info.Gateway)); err != nil {
+		return err
+	}
+	active, err := l.NetworkIsActive(net)
+	if err != nil || active == 0 || len(hosts) > 0 {
+		return err
+	}
+	d.log.Info("restarting an unused network so its DHCP serves reservations", "network", net.Name)
+	if err := l.NetworkDestroy(net); err != nil {
+		return fmt.Errorf("libvirt: restart network %s: %w", net.Name, err)
+	}
+	return nil // ensureNetwork starts it again
 }
 
 // dhcpHosts is the network's static reservations as it runs now.
@@ -89,6 +123,7 @@ func dhcpHosts(l *golibvirt.Libvirt, net golibvirt.Network) ([]libvirtxml.Networ
 func (d *Driver) addDHCPHosts(l *golibvirt.Libvirt, net golibvirt.Network, spec compute.InstanceSpec) error {
 	d.dhcpMu.Lock()
 	defer d.dhcpMu.Unlock()
+	d.releaseStaleLeases(l, net, spec)
 	for _, a := range spec.Addresses {
 		hosts, err := dhcpHosts(l, net)
 		if err != nil {

@@ -114,6 +114,17 @@ func title(name string) string {
 // networkName is the libvirt network of shoal network name.
 func networkName(n fsm.NetworkInfo) string { return domainPrefix + n.Name + "-" + shortHash(n.CIDR) }
 
+// placeholderMAC reserves the gateway's own address for a MAC no guest has.
+// libvirt gives dnsmasq a static DHCP range only when the network starts with
+// at least one reservation, and reservations added later only reload the
+// hosts file; with this entry a network started before any instance still
+// answers DHCP once instances are added.
+const placeholderMAC = "52:54:00:00:00:01"
+
+func placeholderHost(gateway string) libvirtxml.NetworkDHCPHost {
+	return libvirtxml.NetworkDHCPHost{MAC: placeholderMAC, IP: gateway, Name: "shoal-gateway"}
+}
+
 // bridgeFor is the Linux bridge of a cluster network: the configured one, or
 // one named after the CIDR, so clusters with different networks can share a
 // libvirtd (their bridges would otherwise clash).
@@ -150,7 +161,7 @@ func networkFor(n fsm.NetworkInfo, bridge string) (*libvirtxml.Network, error) {
 		IPs: []libvirtxml.NetworkIP{{
 			Address: gw.String(),
 			Netmask: netmask(prefix.Bits()),
-			DHCP:    &libvirtxml.NetworkDHCP{},
+			DHCP:    &libvirtxml.NetworkDHCP{Hosts: []libvirtxml.NetworkDHCPHost{placeholderHost(gw.String())}},
 		}},
 	}, nil
 }
