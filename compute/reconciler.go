@@ -58,9 +58,9 @@ const (
 )
 
 const (
-	// minPassGap keeps a storm of triggers to about ten passes a second;
+	// minPassGap keeps a storm of triggers to about forty passes a second;
 	// triggers arriving within the gap join the next pass.
-	minPassGap = 100 * time.Millisecond
+	minPassGap = 25 * time.Millisecond
 	// reportTimeout bounds one Report so a partitioned node keeps syncing.
 	reportTimeout = 10 * time.Second
 	// lastReportTimeout bounds the flush after Run's context ended.
