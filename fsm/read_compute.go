@@ -82,22 +82,8 @@ func (f *FSM) Images() []Image {
 // Image finds an image by ID, then by name; a name several images share is
 // ambiguous (ErrConflict), as in Glance.
 func (f *FSM) Image(ref string) (Image, error) {
-	var match []Image
-	for _, img := range f.Images() {
-		if img.ID == ref {
-			return img, nil
-		}
-		if img.Name == ref {
-			match = append(match, img)
-		}
-	}
-	switch len(match) {
-	case 0:
-		return Image{}, fmt.Errorf("%w: image %q", ErrNotFound, ref)
-	case 1:
-		return match[0], nil
-	}
-	return Image{}, fmt.Errorf("%w: %d images are named %q; use the ID", ErrConflict, len(match), ref)
+	return findByRef(f.Images(), ref, "image", "images",
+		func(i Image) string { return i.ID }, func(i Image) string { return i.Name })
 }
 
 // ServerGroups lists server groups ordered by name, then ID.
@@ -121,22 +107,29 @@ func (f *FSM) ServerGroups() []ServerGroup {
 
 // ServerGroup finds a server group by ID, then by (unique) name.
 func (f *FSM) ServerGroup(ref string) (ServerGroup, error) {
-	var match []ServerGroup
-	for _, g := range f.ServerGroups() {
-		if g.ID == ref {
-			return g, nil
+	return findByRef(f.ServerGroups(), ref, "server group", "server groups",
+		func(g ServerGroup) string { return g.ID }, func(g ServerGroup) string { return g.Name })
+}
+
+// findByRef picks the item whose ID is ref, else the only one named ref.
+func findByRef[T any](items []T, ref, kind, kinds string, id, name func(T) string) (T, error) {
+	var match []T
+	for _, it := range items {
+		if id(it) == ref {
+			return it, nil
 		}
-		if g.Name == ref {
-			match = append(match, g)
+		if name(it) == ref {
+			match = append(match, it)
 		}
 	}
+	var zero T
 	switch len(match) {
 	case 0:
-		return ServerGroup{}, fmt.Errorf("%w: server group %q", ErrNotFound, ref)
+		return zero, fmt.Errorf("%w: %s %q", ErrNotFound, kind, ref)
 	case 1:
 		return match[0], nil
 	}
-	return ServerGroup{}, fmt.Errorf("%w: %d server groups are named %q; use the ID", ErrConflict, len(match), ref)
+	return zero, fmt.Errorf("%w: %d %s are named %q; use the ID", ErrConflict, len(match), kinds, ref)
 }
 
 // Usage returns the claims on every host that has any.

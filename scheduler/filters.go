@@ -68,7 +68,7 @@ func diskFits(h *hostState, host *fsm.Host, r *request) bool {
 // report: architecture (canonical names, so amd64 matches x86_64) and
 // hypervisor type (case-insensitive, so qemu matches QEMU).
 func imageFits(_ *hostState, host *fsm.Host, r *request) bool {
-	if r.arch != "" && canonicalArch(host.Arch) != r.arch {
+	if r.arch != "" && fsm.CanonicalArch(host.Arch) != r.arch {
 		return false
 	}
 	return r.hypervisorType == "" || strings.EqualFold(host.HypervisorType, r.hypervisorType)
@@ -133,21 +133,4 @@ func imageProperty(img fsm.Image, keys []string) string {
 		}
 	}
 	return ""
-}
-
-// canonicalArch spells an architecture the way Nova (and compute's
-// fingerprint) does; unknown names are lower-cased.
-func canonicalArch(arch string) string {
-	a := strings.ToLower(strings.TrimSpace(arch))
-	switch a {
-	case "amd64", "x86-64", "x64":
-		return "x86_64"
-	case "arm64":
-		return "aarch64"
-	case "386", "i386", "i486", "i586", "x86":
-		return "i686"
-	case "arm":
-		return "armv7l"
-	}
-	return a
 }

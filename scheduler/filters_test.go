@@ -215,8 +215,8 @@ func TestFilters(t *testing.T) {
 func TestCanonicalArch(t *testing.T) {
 	for in, want := range map[string]string{"amd64": "x86_64", "X86_64": "x86_64", " arm64 ": "aarch64",
 		"i386": "i686", "ppc64le": "ppc64le", "": ""} {
-		if got := canonicalArch(in); got != want {
-			t.Errorf("canonicalArch(%q) = %q, want %q", in, got, want)
+		if got := fsm.CanonicalArch(in); got != want {
+			t.Errorf("fsm.CanonicalArch(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -190,7 +190,7 @@ func (b *batch) request(inst *fsm.Instance, images map[string]fsm.Image) request
 	r := request{inst: inst, flavor: inst.Flavor, zone: inst.AvailabilityZone}
 	if img, ok := images[inst.ImageID]; ok {
 		if a := imageProperty(img, archKeys); a != "" {
-			r.arch = canonicalArch(a)
+			r.arch = fsm.CanonicalArch(a)
 		}
 		r.hypervisorType = imageProperty(img, hypervisorTypeKeys)
 	}

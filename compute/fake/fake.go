@@ -176,7 +176,7 @@ func (d *Driver) Fingerprint(ctx context.Context) (compute.Fingerprint, error) {
 		MemoryFreeMiB:     d.cfg.MemoryMiB,
 		DiskGiB:           d.cfg.DiskGiB,
 		DiskFreeGiB:       d.cfg.DiskGiB,
-		Arch:              compute.CanonicalArch(runtime.GOARCH),
+		Arch:              fsm.CanonicalArch(runtime.GOARCH),
 		HypervisorType:    "fake",
 		HypervisorVersion: "1.0",
 		DomainType:        "fake",

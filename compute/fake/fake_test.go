@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/shoal-project/shoal/compute"
+	"github.com/shoal-project/shoal/fsm"
 )
 
 func TestConfig(t *testing.T) {
@@ -45,7 +46,7 @@ func TestFingerprint(t *testing.T) {
 	d := New(Config{VCPUs: 4, MemoryMiB: 8192})
 	want := compute.Fingerprint{
 		VCPUs: 4, VCPUsFree: 4, MemoryMiB: 8192, MemoryFreeMiB: 8192, DiskGiB: 200, DiskFreeGiB: 200,
-		Arch: compute.CanonicalArch(runtime.GOARCH), HypervisorType: "fake", HypervisorVersion: "1.0",
+		Arch: fsm.CanonicalArch(runtime.GOARCH), HypervisorType: "fake", HypervisorVersion: "1.0",
 		DomainType: "fake",
 	}
 	if got, err := d.Fingerprint(ctx); err != nil || got != want {

@@ -11,6 +11,7 @@ import (
 	golibvirt "github.com/digitalocean/go-libvirt"
 
 	"github.com/shoal-project/shoal/compute"
+	"github.com/shoal-project/shoal/fsm"
 )
 
 // Where the host tells whether KVM can really run guests.
@@ -66,7 +67,7 @@ func (d *Driver) Fingerprint(ctx context.Context) (compute.Fingerprint, error) {
 		MemoryFreeMiB:     int64(freeBytes >> 20),
 		DiskGiB:           diskGiB,
 		DiskFreeGiB:       diskFreeGiB,
-		Arch:              compute.CanonicalArch(cString(model[:])),
+		Arch:              fsm.CanonicalArch(cString(model[:])),
 		HypervisorType:    hvType,
 		HypervisorVersion: formatVersion(hvVersion),
 		DomainType:        domainType,
