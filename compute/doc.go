@@ -1,8 +1,9 @@
 // Package compute runs VMs on this host. It declares the interfaces the rest
 // of shoal consumes: Driver (what the host offers, its Fingerprint, which the
 // node gossips as inventory) and Hypervisor (a Driver that also defines,
-// starts, stops and removes domains). compute/fake implements both;
-// compute/libvirt implements Driver and grows into a Hypervisor.
+// starts, stops and removes domains), and ImageCache (an image's bits on this
+// host). compute/fake and compute/libvirt implement Hypervisor;
+// compute/imagecache implements ImageCache.
 //
 // The Reconciler, one per node, makes the hypervisor match the FSM: it
 // carries out the tasks of the instances placed on this host, reports what it
