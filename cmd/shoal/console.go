@@ -18,17 +18,10 @@ func serverConsoleLogCommand() *cli.Command {
 		ArgsUsage: "SERVER",
 		Flags:     []cli.Flag{&cli.IntFlag{Name: "lines", Usage: "how many lines from the end (0: all the host keeps)"}},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usageError(c, "server console-log needs one server ID or name")
-			}
 			if c.Int("lines") < 0 {
 				return usageError(c, "--lines must not be negative")
 			}
-			o, err := outputFor(c)
-			if err != nil {
-				return err
-			}
-			s, err := resolveServer(c, c.Args().First())
+			o, s, err := oneServer(c, "server console-log")
 			if err != nil {
 				return err
 			}

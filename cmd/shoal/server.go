@@ -27,14 +27,7 @@ func serverCommand() *cli.Command {
 				Usage:     "show one server by ID or name",
 				ArgsUsage: "SERVER",
 				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usageError(c, "server show needs one server ID or name")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					s, err := resolveServer(c, c.Args().First())
+					o, s, err := oneServer(c, "server show")
 					if err != nil {
 						return err
 					}
@@ -57,14 +50,7 @@ func serverCommand() *cli.Command {
 				Usage:     "list a server's actions, newest first",
 				ArgsUsage: "SERVER",
 				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usageError(c, "server actions needs one server ID or name")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					s, err := resolveServer(c, c.Args().First())
+					o, s, err := oneServer(c, "server actions")
 					if err != nil {
 						return err
 					}
@@ -299,6 +285,20 @@ func eachServer(c *cli.Context, do func(api.ServerDetail) error) error {
 
 // resolveServer finds a server by ID, then by exact name (a name several
 // servers share is refused).
+// oneServer is the common start of commands that take exactly one server:
+// the output settings and the server, resolved by ID or exact name.
+func oneServer(c *cli.Context, command string) (*output, api.ServerDetail, error) {
+	if c.NArg() != 1 {
+		return nil, api.ServerDetail{}, usageError(c, command+" needs one server ID or name")
+	}
+	o, err := outputFor(c)
+	if err != nil {
+		return nil, api.ServerDetail{}, err
+	}
+	s, err := resolveServer(c, c.Args().First())
+	return o, s, err
+}
+
 func resolveServer(c *cli.Context, ref string) (api.ServerDetail, error) {
 	cl := apiClient(c)
 	s, err := cl.Server(c.Context, ref)
