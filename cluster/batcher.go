@@ -19,6 +19,7 @@ type batcher struct {
 	max      int
 	in       chan proposal
 	inflight chan pending
+	stopped  chan struct{} // closed when run has returned
 }
 
 type proposal struct {
@@ -37,7 +38,8 @@ type pending struct {
 }
 
 func newBatcher(r *raft.Raft, max int) *batcher {
-	return &batcher{raft: r, max: max, in: make(chan proposal, 4*max), inflight: make(chan pending, 64)}
+	return &batcher{raft: r, max: max, in: make(chan proposal, 4*max), inflight: make(chan pending, 64),
+		stopped: make(chan struct{})}
 }
 
 // propose submits one encoded command and waits for its result. An error
@@ -48,11 +50,23 @@ func (b *batcher) propose(ctx context.Context, data []byte) (uint64, error) {
 	case b.in <- p:
 	case <-ctx.Done():
 		return 0, ctx.Err()
+	case <-b.stopped:
+		return 0, fmt.Errorf("%w: node shutting down", ErrNotLeader)
 	}
 	// Once handed over, wait for the outcome even if ctx ends: the command may
-	// commit, and the caller must not be told it failed when it did not.
-	r := <-p.done
-	return r.index, r.err
+	// commit, and the caller must not be told it failed when it did not. Only
+	// a batcher that stopped (shutdown) cannot answer any more.
+	select {
+	case r := <-p.done:
+		return r.index, r.err
+	case <-b.stopped:
+		select {
+		case r := <-p.done:
+			return r.index, r.err
+		default:
+			return 0, fmt.Errorf("%w: node shut down with the write queued", ErrUnknownOutcome)
+		}
+	}
 }
 
 func (b *batcher) run(ctx context.Context) {
@@ -67,6 +81,8 @@ func (b *batcher) run(ctx context.Context) {
 		close(b.inflight)
 		<-waiterDone
 		b.failQueued()
+		close(b.stopped)
+		b.failQueued() // what slipped in while the first pass drained
 	}()
 	for {
 		var first proposal
