@@ -49,7 +49,7 @@ down() {
   sleep 1
   if command -v virsh >/dev/null; then
     # Each node's storage pool (shoal-nI-<hash of its dir>) points into .lab/local.
-    for pool in $(virsh -q -c qemu:///system pool-list --all --name 2>/dev/null | grep -E '^shoal-n[123]-[0-9a-f]{8}$' || true); do
+    for pool in $(virsh -q -c qemu:///system pool-list --all --name 2>/dev/null | awk '{print $1}' | grep -E '^shoal-n[123]-[0-9a-f]{8}$' || true); do
       virsh -q -c qemu:///system pool-destroy "$pool" >/dev/null 2>&1 || true
       virsh -q -c qemu:///system pool-undefine "$pool" >/dev/null 2>&1 || true
     done

@@ -236,17 +236,23 @@ func (e *env) removeNode(node string) {
 			e.t.Errorf("cleanup: undefine %s: %v", dom.Name, err)
 		}
 	}
-	pool, err := e.l.StoragePoolLookupByName(domainPrefix + node)
+	// The node's pool is shoal-<node>-<hash of its instances dir>.
+	pools, _, err := e.l.ConnectListAllStoragePools(1, 0)
 	if err != nil {
-		return
+		e.t.Errorf("cleanup: list pools: %v", err)
 	}
-	vols, _, _ := e.l.StoragePoolListAllVolumes(pool, 1, 0)
-	for _, v := range vols {
-		e.l.StorageVolDelete(v, 0)
-	}
-	e.l.StoragePoolDestroy(pool)
-	if err := e.l.StoragePoolUndefine(pool); err != nil {
-		e.t.Errorf("cleanup: undefine pool of %s: %v", node, err)
+	for _, pool := range pools {
+		if !strings.HasPrefix(pool.Name, domainPrefix+node+"-") {
+			continue
+		}
+		vols, _, _ := e.l.StoragePoolListAllVolumes(pool, 1, 0)
+		for _, v := range vols {
+			e.l.StorageVolDelete(v, 0)
+		}
+		e.l.StoragePoolDestroy(pool)
+		if err := e.l.StoragePoolUndefine(pool); err != nil {
+			e.t.Errorf("cleanup: undefine pool %s: %v", pool.Name, err)
+		}
 	}
 }
 
