@@ -1,0 +1,66 @@
+package cluster
+
+import (
+	"testing"
+	"time"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time          { return c.t }
+func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func TestLeaseRenewalAndExpiry(t *testing.T) {
+	c := &clock{t: time.Unix(1000, 0)}
+	l := NewLease(5*time.Second, c.now)
+	if l.Valid() {
+		t.Fatal("a new lease must start expired: a node runs nothing before its first grant")
+	}
+	sent := c.t
+	c.advance(2 * time.Second) // the grant arrives late
+	l.Renewed(sent)
+	if got := l.Remaining(); got != 3*time.Second {
+		t.Fatalf("remaining = %v, want 3s (measured from when the node asked)", got)
+	}
+	l.Renewed(sent.Add(-time.Second)) // an even older answer
+	if got := l.Remaining(); got != 3*time.Second {
+		t.Fatalf("an old answer shortened the lease to %v", got)
+	}
+	c.advance(3 * time.Second)
+	if l.Valid() {
+		t.Fatal("lease still valid at its end")
+	}
+	l.Renewed(c.t)
+	if !l.Valid() {
+		t.Fatal("a fresh grant must make the lease valid again")
+	}
+}
+
+func TestGrantsFencedOnlyAfterLeasePlusMargin(t *testing.T) {
+	c := &clock{t: time.Unix(1000, 0)}
+	g := NewGrants(5*time.Second, 2*time.Second, c.now)
+	for _, tc := range []struct {
+		after  time.Duration
+		fenced bool
+	}{{0, false}, {6 * time.Second, false}, {7 * time.Second, false}, {7*time.Second + 1, true}} {
+		cc := &clock{t: c.t.Add(tc.after)}
+		g.now = cc.now
+		if got := g.Fenced("n1"); got != tc.fenced {
+			t.Fatalf("%v after a leader change with no grant: fenced = %v, want %v (grace after election)", tc.after, got, tc.fenced)
+		}
+	}
+	g.now = c.now
+	c.advance(10 * time.Second)
+	g.Grant("n1")
+	c.advance(7 * time.Second)
+	if g.Fenced("n1") {
+		t.Fatal("fenced exactly at lease + margin after the last grant")
+	}
+	c.advance(time.Millisecond)
+	if !g.Fenced("n1") {
+		t.Fatal("not fenced past lease + margin after the last grant")
+	}
+	if !g.Fenced("never-granted") {
+		t.Fatal("a node this leader never granted is fenced once the grace after election is over")
+	}
+}
