@@ -116,11 +116,13 @@ func runAgent(c *cli.Context) error {
 		Consoles: consolesOf(driver), Images: apiImages{images}})
 	node.Start(ctx, server.Handler())
 	stopReconciler := startReconciler(ctx, node, driver, logger)
+	stopPruner := startImagePruner(ctx, node, images, logger)
 	logger.Info("shoal agent running", "name", cfg.Name, "http", node.HTTPAddr(), "gossip", node.GossipAddr(),
 		"raft", node.RaftAddr(), "driver", c.String("driver"), "version", version)
 	<-ctx.Done()
 	logger.Info("shutting down")
 	stopReconciler()
+	stopPruner()
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return node.Shutdown(sctx)

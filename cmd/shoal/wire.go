@@ -155,6 +155,37 @@ func (l laterNode) network() (fsm.NetworkInfo, bool) {
 	return (*l.n).FSM().Network()
 }
 
+// startImagePruner removes cached images no image record names any more,
+// every few minutes once the replica has caught up; the returned function
+// stops it and waits.
+func startImagePruner(ctx context.Context, n *cluster.Node, c *imagecache.Cache, logger *slog.Logger) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(5 * time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if !n.CaughtUp() {
+				continue
+			}
+			removed, err := c.Prune(imagecache.InUse(n.FSM().Images()), time.Hour)
+			if err != nil {
+				logger.Warn("pruning the image cache", "err", err)
+			}
+			if len(removed) > 0 {
+				logger.Info("removed cached images of deleted images", "checksums", removed)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
 // consolesOf serves console logs from the driver when it runs instances.
 func consolesOf(d compute.Driver) api.Consoles {
 	if hv, ok := d.(compute.Hypervisor); ok {
