@@ -88,11 +88,17 @@ func (s *Server) createFlavor(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteFlavor(w http.ResponseWriter, r *http.Request) {
 	f, err := s.state.Flavor(r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
+	s.commitDelete(w, r, err, &fsm.DeleteFlavor{ID: f.ID})
+}
+
+// commitDelete finishes a DELETE whose target was looked up (lookupErr):
+// it commits cmd and answers 204, or answers the error.
+func (s *Server) commitDelete(w http.ResponseWriter, r *http.Request, lookupErr error, cmd fsm.Command) {
+	if lookupErr != nil {
+		s.writeError(w, r, lookupErr)
 		return
 	}
-	idx, err := s.apply(r.Context(), &fsm.DeleteFlavor{ID: f.ID})
+	idx, err := s.apply(r.Context(), cmd)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -80,17 +80,7 @@ func (s *Server) createServerGroup(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteServerGroup(w http.ResponseWriter, r *http.Request) {
 	g, err := s.state.ServerGroup(r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	idx, err := s.apply(r.Context(), &fsm.DeleteServerGroup{ID: g.ID})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	setIndex(w, idx)
-	w.WriteHeader(http.StatusNoContent)
+	s.commitDelete(w, r, err, &fsm.DeleteServerGroup{ID: g.ID})
 }
 
 // withMembers makes an empty member list [] rather than null on the wire.

@@ -143,11 +143,5 @@ func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("%w: image %s is in use by %d server(s); delete them first", fsm.ErrConflict, img.ID, len(users)))
 		return
 	}
-	idx, err := s.apply(r.Context(), &fsm.DeleteImage{ID: img.ID})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	setIndex(w, idx)
-	w.WriteHeader(http.StatusNoContent)
+	s.commitDelete(w, r, nil, &fsm.DeleteImage{ID: img.ID})
 }

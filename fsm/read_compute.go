@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // clone copies an instance so readers never share maps or slices with the state.
@@ -70,12 +71,7 @@ func (f *FSM) Images() []Image {
 		c.Locations = append(make([]string, 0, len(img.Locations)), img.Locations...)
 		out = append(out, c)
 	}
-	sort.Slice(out, func(a, b int) bool {
-		if out[a].Name != out[b].Name {
-			return out[a].Name < out[b].Name
-		}
-		return out[a].ID < out[b].ID
-	})
+	sortByNameThenID(out, func(i Image) (string, string) { return i.Name, i.ID })
 	return out
 }
 
@@ -96,13 +92,20 @@ func (f *FSM) ServerGroups() []ServerGroup {
 		c.Members = slices.Clone(g.Members)
 		out = append(out, c)
 	}
-	sort.Slice(out, func(a, b int) bool {
-		if out[a].Name != out[b].Name {
-			return out[a].Name < out[b].Name
-		}
-		return out[a].ID < out[b].ID
-	})
+	sortByNameThenID(out, func(g ServerGroup) (string, string) { return g.Name, g.ID })
 	return out
+}
+
+// sortByNameThenID orders a listing the way users scan it.
+func sortByNameThenID[T any](items []T, key func(T) (name, id string)) {
+	slices.SortFunc(items, func(a, b T) int {
+		an, ai := key(a)
+		bn, bi := key(b)
+		if c := strings.Compare(an, bn); c != 0 {
+			return c
+		}
+		return strings.Compare(ai, bi)
+	})
 }
 
 // ServerGroup finds a server group by ID, then by (unique) name.
