@@ -74,6 +74,10 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeReportInstances, 16, "report-instances"},
 		{fsm.TypeImageUploaded, 17, "image-uploaded"},
 		{fsm.TypeRemoveImageLocation, 18, "remove-image-location"},
+		{fsm.TypeMarkHostDown, 19, "mark-host-down"},
+		{fsm.TypeMarkHostUp, 20, "mark-host-up"},
+		{fsm.TypeEvacuateInstances, 21, "evacuate-instances"},
+		{fsm.TypeForceHostDown, 22, "force-host-down"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {
@@ -162,7 +166,7 @@ var undecodable = []struct {
 	{"upload size fractional", []byte("\x11{\"id\":\"i\",\"size\":1.5}")},
 	{"location node not a string", []byte("\x12{\"id\":\"i\",\"node\":7}")},
 	{"batch entry create-instances not json", []byte("\x01{\"entries\":[\"DXs=\"]}")}, // "\x0d{"
-	{"type after the last", []byte("\x13{}")},
+	{"type after the last", []byte("\x17{}")},
 }
 
 func TestDecodeRejects(t *testing.T) {

@@ -29,6 +29,10 @@ const (
 	TypeReportInstances     Type = 16
 	TypeImageUploaded       Type = 17
 	TypeRemoveImageLocation Type = 18
+	TypeMarkHostDown        Type = 19
+	TypeMarkHostUp          Type = 20
+	TypeEvacuateInstances   Type = 21
+	TypeForceHostDown       Type = 22
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -65,6 +69,10 @@ var registry = map[Type]handler{
 	TypeReportInstances:     {"report-instances", func() Command { return &ReportInstances{} }, applyReportInstances},
 	TypeImageUploaded:       {"image-uploaded", func() Command { return &ImageUploaded{} }, applyImageUploaded},
 	TypeRemoveImageLocation: {"remove-image-location", func() Command { return &RemoveImageLocation{} }, applyRemoveImageLocation},
+	TypeMarkHostDown:        {"mark-host-down", func() Command { return &MarkHostDown{} }, applyMarkHostDown},
+	TypeMarkHostUp:          {"mark-host-up", func() Command { return &MarkHostUp{} }, applyMarkHostUp},
+	TypeEvacuateInstances:   {"evacuate-instances", func() Command { return &EvacuateInstances{} }, applyEvacuateInstances},
+	TypeForceHostDown:       {"force-host-down", func() Command { return &ForceHostDown{} }, applyForceHostDown},
 }
 
 // Encode turns a command into a log entry: one type byte, then JSON.

@@ -17,6 +17,7 @@ type NewInstance struct {
 	ForceHost        string            `json:"force_host,omitempty"`
 	ServerGroupID    string            `json:"server_group_id,omitempty"`
 	Metadata         map[string]string `json:"metadata,omitempty"`
+	HA               string            `json:"ha,omitempty"` // restart (default) or none
 }
 
 // CreateInstances creates servers, all or none: each gets a fixed IP and a
@@ -130,6 +131,9 @@ func (s *State) newInstance(n NewInstance, cmd *CreateInstances) (*Instance, err
 	if img.Status != "active" {
 		return nil, fmt.Errorf("%w: image %s is %s, not active", ErrConflict, img.ID, img.Status)
 	}
+	if n.HA != "" && n.HA != HARestart && n.HA != HANone {
+		return nil, fmt.Errorf("%w: ha must be %s or %s, not %q", ErrInvalid, HARestart, HANone, n.HA)
+	}
 	if n.ServerGroupID != "" {
 		if _, ok := s.Groups[n.ServerGroupID]; !ok {
 			return nil, fmt.Errorf("%w: server group %q", ErrNotFound, n.ServerGroupID)
@@ -140,7 +144,7 @@ func (s *State) newInstance(n NewInstance, cmd *CreateInstances) (*Instance, err
 		Flavor:  FlavorSpec{ID: f.ID, Name: f.Name, VCPUs: f.VCPUs, RAM: f.RAM, Disk: f.Disk},
 		VMState: VMBuilding, TaskState: TaskScheduling, PowerState: PowerNoState,
 		Metadata: maps.Clone(n.Metadata), AvailabilityZone: n.AvailabilityZone,
-		ServerGroupID: n.ServerGroupID, ForceHost: n.ForceHost,
+		ServerGroupID: n.ServerGroupID, ForceHost: n.ForceHost, HA: n.HA,
 		Created: cmd.Time, Updated: cmd.Time,
 	}
 	inst.startAction(cmd.RequestID, "create", cmd.Time)

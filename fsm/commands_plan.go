@@ -64,7 +64,11 @@ func applyPlan(s *State, index uint64, c Command) error {
 					NoValidHost, inst.Attempts, why), p.Time)
 			}
 		} else {
-			inst.Host, inst.TaskState, inst.TaskIndex = pl.Host, TaskSpawning, index
+			task := TaskSpawning
+			if inst.TaskState == TaskRebuilding {
+				task = TaskRebuildSpawning
+			}
+			inst.Host, inst.TaskState, inst.TaskIndex = pl.Host, task, index
 		}
 		inst.Updated, inst.ModifyIndex = p.Time, index
 		s.track(inst)
@@ -96,6 +100,8 @@ func (s *State) placementProblem(inst *Instance, host string, r Ratios) string {
 		return "host " + host + " is not registered"
 	case !h.Enabled:
 		return "host " + host + " is disabled"
+	case h.Down || h.ForcedDown:
+		return "host " + host + " is down"
 	}
 	u := s.usageOf(host)
 	f := inst.Flavor

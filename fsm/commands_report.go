@@ -56,7 +56,7 @@ func applyReportInstances(s *State, index uint64, c Command) error {
 			s.removeInstance(inst)
 			continue
 		}
-		if _, known := taskResult[r.Done]; done && !known && r.Done != TaskDeleting {
+		if _, known := taskResult[r.Done]; done && !known && r.Done != TaskDeleting && r.Done != TaskRebuildSpawning {
 			continue
 		}
 		downOnItsOwn := r.Done == "" && inst.TaskState == TaskNone && (r.PowerState == PowerShutdown || r.PowerState == PowerCrashed) &&
@@ -69,6 +69,12 @@ func applyReportInstances(s *State, index uint64, c Command) error {
 		switch {
 		case done && r.Error != "":
 			s.taskFailed(inst, r, cmd.Time)
+		case done && r.Done == TaskRebuildSpawning:
+			// An evacuated server keeps its vm_state (active or stopped).
+			inst.TaskState, inst.TaskIndex, inst.Fault = TaskNone, 0, nil
+			if n := len(inst.Actions); n > 0 && inst.Actions[n-1].Result == "" {
+				inst.finishAction("success", failoverMessage(inst.Actions[n-1], cmd.Time, cmd.Host), cmd.Time)
+			}
 		case done:
 			inst.VMState, inst.TaskState, inst.TaskIndex = taskResult[r.Done], TaskNone, 0
 			inst.Fault = nil
@@ -88,9 +94,13 @@ func applyReportInstances(s *State, index uint64, c Command) error {
 
 func (s *State) taskFailed(inst *Instance, r InstanceReport, t time.Time) {
 	inst.Fault = &Fault{Code: 500, Message: r.Error, Created: t}
-	if inst.TaskState == TaskSpawning {
+	switch inst.TaskState {
+	case TaskSpawning:
 		inst.VMState = VMError
 		inst.Fault.Message = "Build of instance " + inst.ID + " aborted: " + r.Error
+	case TaskRebuildSpawning:
+		inst.VMState = VMError
+		inst.Fault.Message = "Rebuild of instance " + inst.ID + " on " + inst.Host + " failed: " + r.Error
 	}
 	inst.TaskState, inst.TaskIndex = TaskNone, 0
 	inst.finishAction("error", r.Error, t)

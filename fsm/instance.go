@@ -24,6 +24,16 @@ const (
 	TaskSuspending    = "suspending"
 	TaskResuming      = "resuming"
 	TaskDeleting      = "deleting"
+	// An evacuated server waits for a new host (rebuilding), then is rebuilt
+	// there from its image (rebuild_spawning), as Nova's evacuate.
+	TaskRebuilding      = "rebuilding"
+	TaskRebuildSpawning = "rebuild_spawning"
+)
+
+// HA policies: what happens to a server when its host goes down.
+const (
+	HARestart = "restart" // evacuated automatically (the default)
+	HANone    = "none"    // stays on the dead host in ERROR until an operator acts
 )
 
 // PowerState is what the hypervisor reports (Nova's numbering).
@@ -93,6 +103,7 @@ type Instance struct {
 	AvailabilityZone string            `json:"availability_zone,omitempty"`
 	ServerGroupID    string            `json:"server_group_id,omitempty"`
 	ForceHost        string            `json:"force_host,omitempty"`
+	HA               string            `json:"ha,omitempty"` // "" means HARestart
 	Attempts         int               `json:"attempts,omitempty"` // placements rejected at commit
 	Created          time.Time         `json:"created"`
 	Updated          time.Time         `json:"updated"`
@@ -102,6 +113,9 @@ type Instance struct {
 
 // Status is Nova's user-facing status, derived from vm_state and task_state.
 func (i *Instance) Status() string {
+	if i.TaskState == TaskRebuilding || i.TaskState == TaskRebuildSpawning {
+		return "REBUILD"
+	}
 	switch i.VMState {
 	case VMBuilding:
 		return "BUILD"
@@ -127,9 +141,18 @@ func (i *Instance) Status() string {
 	return "UNKNOWN"
 }
 
-// Pending reports whether the instance waits for the scheduler.
+// Pending reports whether the instance waits for the scheduler: a new
+// server, or an evacuated one.
 func (i *Instance) Pending() bool {
-	return i.VMState == VMBuilding && i.TaskState == TaskScheduling && i.Host == ""
+	return i.Host == "" && (i.VMState == VMBuilding && i.TaskState == TaskScheduling || i.TaskState == TaskRebuilding)
+}
+
+// Policy is the server's HA policy, with the default filled in.
+func (i *Instance) Policy() string {
+	if i.HA == "" {
+		return HARestart
+	}
+	return i.HA
 }
 
 // claims reports whether the instance holds resources on its host. Stopped,

@@ -16,6 +16,15 @@ type Host struct {
 	HTTPAddress    string `json:"http_address"`
 	Enabled        bool   `json:"enabled"`
 	DisabledReason string `json:"disabled_reason,omitempty"`
+	// Down is the leader's verdict that the host is gone and has certainly
+	// fenced itself (gossip dead, no lease for longer than lease + margin);
+	// its servers have been evacuated. DownSince is when it was last seen.
+	Down      bool      `json:"down,omitempty"`
+	DownSince time.Time `json:"down_since,omitzero"`
+	// ForcedDown is an operator's word that the host must be treated as down
+	// (Nova's forced_down): no new servers, no lease; once its lease has run
+	// out it is marked Down and evacuated.
+	ForcedDown bool `json:"forced_down,omitempty"`
 	// What the host offers, as its driver last reported it through gossip
 	// (the leader copies it here when it changes). Claims are checked
 	// against these totals at commit time.
