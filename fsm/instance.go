@@ -103,7 +103,7 @@ type Instance struct {
 	AvailabilityZone string            `json:"availability_zone,omitempty"`
 	ServerGroupID    string            `json:"server_group_id,omitempty"`
 	ForceHost        string            `json:"force_host,omitempty"`
-	HA               string            `json:"ha,omitempty"` // "" means HARestart
+	HA               string            `json:"ha,omitempty"`       // "" means HARestart
 	Attempts         int               `json:"attempts,omitempty"` // placements rejected at commit
 	Created          time.Time         `json:"created"`
 	Updated          time.Time         `json:"updated"`

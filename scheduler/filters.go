@@ -29,7 +29,9 @@ var filters = [numFilters]struct {
 	name string
 	pass func(h *hostState, host *fsm.Host, r *request) bool
 }{
-	computeFilter:                 {"ComputeFilter", func(h *hostState, host *fsm.Host, _ *request) bool { return h.alive && host.Enabled && !host.Down && !host.ForcedDown }},
+	computeFilter: {"ComputeFilter", func(h *hostState, host *fsm.Host, _ *request) bool {
+		return h.alive && host.Enabled && !host.Down && !host.ForcedDown
+	}},
 	availabilityZoneFilter:        {"AvailabilityZoneFilter", func(_ *hostState, host *fsm.Host, r *request) bool { return host.Zone == r.zone }},
 	ramFilter:                     {"RamFilter", ramFits},
 	coreFilter:                    {"CoreFilter", coreFits},
