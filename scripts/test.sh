@@ -28,6 +28,9 @@ step "end-to-end tests of the binary (fake driver, then libvirt)"
 go test -count=1 -tags e2e -run . ./cmd/shoal/
 go test -count=1 -v -tags 'e2e libvirt' -run TestLibvirtAcceptance ./cmd/shoal/ | grep -E '^(=== RUN|--- |PASS|FAIL|ok)|e2e_libvirt_test' 
 
+step "the Vagrant lab file validates"
+"$ROOT/scripts/vagrant-validate.sh"
+
 step "benchmarks, one short pass each"
 go test -run '^$' -bench . -benchtime 5000x ./cluster/
 go test -run '^$' -bench BenchmarkSelect -benchtime 3x ./scheduler/
