@@ -43,8 +43,13 @@ type ReconcilerConfig struct {
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
 	Attempts   int
-	Logger     *slog.Logger     // default slog.Default()
-	Now        func() time.Time // stamps reports and times backoffs; default time.Now
+	// Epoch, when set, counts the times this host came back from being
+	// fenced (see Fence.Epoch). After each change the reconciler starts
+	// again every server the FSM wants running here that is not: the fence
+	// or a power failure stopped it, not its user.
+	Epoch  func() uint64
+	Logger *slog.Logger     // default slog.Default()
+	Now    func() time.Time // stamps reports and times backoffs; default time.Now
 }
 
 // Defaults for the fields of ReconcilerConfig left zero.
@@ -117,6 +122,8 @@ type Reconciler struct {
 	pending  map[string]pendingReport // instance ID → not yet committed
 	settled  map[string]uint64        // instance ID → ModifyIndex a committed report answered
 	retries  map[string]retry         // ID → failures of its current task
+	restart  map[string]bool          // instance ID → start it again (after fencing)
+	epoch    uint64                   // the fence epoch restarts were planned for
 }
 
 // NewReconciler returns a reconciler for cfg.Host. It panics without a host
@@ -135,6 +142,7 @@ func NewReconciler(cfg ReconcilerConfig, st State, hv Hypervisor, rep Reporter, 
 		pending:  map[string]pendingReport{},
 		settled:  map[string]uint64{},
 		retries:  map[string]retry{},
+		restart:  map[string]bool{},
 	}
 }
 

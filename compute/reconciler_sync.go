@@ -28,6 +28,19 @@ var tasks = map[string]struct {
 	fsm.TaskSuspending:    {byID(Hypervisor.Suspend), fsm.PowerSuspended},
 	fsm.TaskResuming:      {byID(Hypervisor.Resume), fsm.PowerRunning},
 	fsm.TaskDeleting:      {remove, fsm.PowerNoState},
+	// Evacuated here: built afresh from the image (the old disk stayed on
+	// the dead host), started unless the server was stopped.
+	fsm.TaskRebuildSpawning: {rebuild, fsm.PowerRunning},
+}
+
+func rebuild(ctx context.Context, hv Hypervisor, inst fsm.Instance, _ time.Duration) error {
+	if err := hv.Define(ctx, SpecOf(inst)); err != nil {
+		return fmtOp("define", err)
+	}
+	if inst.VMState == fsm.VMStopped {
+		return nil
+	}
+	return fmtOp("start", hv.Start(ctx, inst.ID))
 }
 
 // spawn defines and boots the instance. A domain that exists already (the
@@ -106,6 +119,7 @@ func (r *Reconciler) sync(ctx context.Context) {
 	for _, d := range domains {
 		actual[d.ID] = d
 	}
+	r.planRestarts(desired, actual)
 	wanted := make(map[string]bool, len(desired))
 	for _, inst := range desired {
 		wanted[inst.ID] = true
@@ -128,6 +142,11 @@ func (r *Reconciler) reconcile(ctx context.Context, inst fsm.Instance, dom Domai
 	if r.busyLocked(inst) {
 		return
 	}
+	if inst.TaskState == fsm.TaskNone && r.restart[inst.ID] {
+		r.restartLocked(ctx, inst, dom, exists)
+		return
+	}
+	delete(r.restart, inst.ID) // a task the user asked for wins
 	if inst.TaskState == fsm.TaskNone {
 		r.observeLocked(inst, dom, exists)
 		return
@@ -136,7 +155,11 @@ func (r *Reconciler) reconcile(ctx context.Context, inst fsm.Instance, dom Domai
 	if !ok || !r.dueLocked(inst.ID, inst.TaskState) {
 		return
 	}
-	j := job{id: inst.ID, task: inst.TaskState, index: inst.ModifyIndex, taskIndex: inst.TaskIndex, power: t.power,
+	power := t.power
+	if inst.TaskState == fsm.TaskRebuildSpawning && inst.VMState == fsm.VMStopped {
+		power = fsm.PowerShutdown
+	}
+	j := job{id: inst.ID, task: inst.TaskState, index: inst.ModifyIndex, taskIndex: inst.TaskIndex, power: power,
 		run: func(ctx context.Context) error { return t.run(ctx, r.hv, inst, r.cfg.StopTimeout) }}
 	r.dispatchLocked(ctx, j)
 }
@@ -212,4 +235,44 @@ func (r *Reconciler) forget(wanted map[string]bool, actual map[string]Domain) {
 // permanent reports whether retrying err cannot help.
 func permanent(err error) bool {
 	return errors.Is(err, ErrInvalidState) || errors.Is(err, ErrNotFound)
+}
+
+// planRestarts, once per fence epoch, marks the servers the FSM wants
+// running here whose domain does not run: the fence, or a power failure,
+// stopped them behind shoal's back.
+func (r *Reconciler) planRestarts(desired []fsm.Instance, actual map[string]Domain) {
+	if r.cfg.Epoch == nil {
+		return
+	}
+	e := r.cfg.Epoch()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e == r.epoch {
+		return
+	}
+	r.epoch = e
+	for _, inst := range desired {
+		if d, ok := actual[inst.ID]; inst.VMState == fsm.VMActive && inst.TaskState == fsm.TaskNone &&
+			(!ok || d.PowerState != fsm.PowerRunning) {
+			r.restart[inst.ID] = true
+		}
+	}
+	if len(r.restart) > 0 {
+		r.log.Info("starting again the servers stopped while this host was fenced or down", "servers", len(r.restart))
+	}
+}
+
+// restartLocked starts a server stopped by fencing again, if the FSM still
+// wants it running here.
+func (r *Reconciler) restartLocked(ctx context.Context, inst fsm.Instance, dom Domain, exists bool) {
+	if inst.VMState != fsm.VMActive || exists && dom.PowerState == fsm.PowerRunning {
+		delete(r.restart, inst.ID)
+		r.observeLocked(inst, dom, exists)
+		return
+	}
+	if !r.dueLocked(inst.ID, restartTask) {
+		return
+	}
+	r.dispatchLocked(ctx, job{id: inst.ID, task: restartTask, index: inst.ModifyIndex, power: fsm.PowerRunning, known: inst.PowerState,
+		run: func(ctx context.Context) error { return spawn(ctx, r.hv, inst, 0) }})
 }

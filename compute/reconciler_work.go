@@ -10,8 +10,12 @@ import (
 	"github.com/shoal-project/shoal/fsm"
 )
 
-// orphanTask is the retry key of removing an orphan domain.
-const orphanTask = "remove-orphan"
+// orphanTask is the retry key of removing an orphan domain; restartTask of
+// starting a server again after the host was fenced.
+const (
+	orphanTask  = "remove-orphan"
+	restartTask = "restart-after-fence"
+)
 
 // job is one hypervisor operation for one instance (or orphan domain).
 type job struct {
@@ -20,6 +24,7 @@ type job struct {
 	index     uint64         // the instance's ModifyIndex when the job started
 	taskIndex uint64         // the instance's TaskIndex: which task this answers
 	power     fsm.PowerState // the domain's power state when run succeeds
+	known     fsm.PowerState // the power state the FSM shows (restartTask)
 	run       func(ctx context.Context) error
 }
 
@@ -68,15 +73,29 @@ func (r *Reconciler) finish(ctx context.Context, j job, err error) {
 	case err == nil:
 		// Recorded even when stopping: Run's last flush still sends it.
 		delete(r.retries, j.id)
+		if j.task == restartTask {
+			delete(r.restart, j.id)
+			r.log.Info("started again after fencing", "instance", j.id)
+			if power != j.known { // a report that changes nothing would never settle
+				r.pending[j.id] = pendingReport{fsm.InstanceReport{ID: j.id, PowerState: power}, j.index}
+			}
+			return
+		}
 		if j.task != orphanTask {
 			r.log.Info("task done", "instance", j.id, "task", j.task)
 			r.pending[j.id] = pendingReport{fsm.InstanceReport{ID: j.id, PowerState: power, Done: j.task, TaskIndex: j.taskIndex}, j.index}
 		}
 		return
-	case ctx.Err() != nil || errors.Is(err, ErrClosed):
-		return // aborted by shutdown, not failed: the next reconciler redoes it
+	case ctx.Err() != nil || errors.Is(err, ErrClosed) || errors.Is(err, ErrFenced):
+		return // aborted by shutdown or fencing, not failed: it is redone later
 	}
 	rt := r.failedLocked(j.id, j.task)
+	if j.task == restartTask && (permanent(err) || rt.failures >= r.cfg.Attempts) {
+		r.log.Warn("cannot start again after fencing; reporting what it is", "instance", j.id, "err", err)
+		delete(r.restart, j.id)
+		delete(r.retries, j.id)
+		return
+	}
 	if j.task == orphanTask || !permanent(err) && rt.failures < r.cfg.Attempts {
 		r.log.Warn("operation failed; will retry", "id", j.id, "task", j.task, "failures", rt.failures,
 			"retry_in", rt.next.Sub(r.cfg.Now()).Round(time.Millisecond), "err", err)

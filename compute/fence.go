@@ -1,0 +1,207 @@
+package compute
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// ErrFenced is returned by a fenced host's hypervisor for anything that
+// would make a domain run.
+var ErrFenced = errors.New("compute: this host is fenced (no lease): it starts no domain")
+
+// FenceConfig configures a Fence.
+type FenceConfig struct {
+	// Valid reports whether the host holds a lease now.
+	Valid func() bool
+	// Resync brings the local replica up to date through the leader (a read
+	// index); the host acts again only after it succeeded.
+	Resync func(ctx context.Context) error
+	// Check is how often the lease is looked at (default 100ms); Sweep how
+	// often a fenced host looks for running domains again (default 1s).
+	Check, Sweep time.Duration
+	Logger       *slog.Logger
+}
+
+// Fence keeps a host that lost its lease from running anything: it hard-stops
+// every shoal domain (disks kept), refuses starts, and lets the host act
+// again only after the lease is back and the replica has been re-read, so
+// servers that moved away meanwhile are never started here. A host starts
+// fenced: it has proven nothing yet.
+type Fence struct {
+	cfg FenceConfig
+	hv  Hypervisor
+	log *slog.Logger
+
+	mu     sync.Mutex
+	fenced bool
+	epoch  uint64 // times the host came back from being fenced
+}
+
+// NewFence returns a fenced Fence over hv.
+func NewFence(cfg FenceConfig, hv Hypervisor) *Fence {
+	if cfg.Valid == nil || cfg.Resync == nil || hv == nil {
+		panic("compute: NewFence needs Valid, Resync and a hypervisor")
+	}
+	if cfg.Check <= 0 {
+		cfg.Check = 100 * time.Millisecond
+	}
+	if cfg.Sweep <= 0 {
+		cfg.Sweep = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Fence{cfg: cfg, hv: hv, log: cfg.Logger.With("component", "fence"), fenced: true}
+}
+
+// Fenced reports whether the host is fenced now.
+func (f *Fence) Fenced() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fenced
+}
+
+// Ready reports whether the host may act: not fenced and the lease valid.
+func (f *Fence) Ready() bool { return !f.Fenced() && f.cfg.Valid() }
+
+// Epoch counts the times the host left the fenced state (1 after the first
+// time at start-up). A change tells the reconciler that domains may have
+// been stopped behind its back and the ones still wanted must start again.
+func (f *Fence) Epoch() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.epoch
+}
+
+// Run watches the lease until ctx ends.
+func (f *Fence) Run(ctx context.Context) {
+	tick := time.NewTicker(f.cfg.Check)
+	defer tick.Stop()
+	var lastSweep time.Time
+	for {
+		if !f.cfg.Valid() {
+			if !f.Fenced() {
+				f.log.Warn("lease expired: fencing this host (stopping every shoal domain, starting none)")
+				f.setFenced(true)
+				lastSweep = time.Time{}
+			}
+			if time.Since(lastSweep) >= f.cfg.Sweep {
+				lastSweep = time.Now()
+				Sweep(ctx, f.hv, f.log)
+			}
+		} else if f.Fenced() {
+			f.unfence(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// unfence re-reads the replica through the leader and, if the lease still
+// holds, lets the host act again.
+func (f *Fence) unfence(ctx context.Context) {
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	err := f.cfg.Resync(rctx)
+	cancel()
+	if err != nil {
+		f.log.Debug("lease held but the replica cannot be re-read yet", "err", err)
+		return
+	}
+	if !f.cfg.Valid() {
+		return
+	}
+	f.mu.Lock()
+	f.fenced = false
+	f.epoch++
+	f.mu.Unlock()
+	f.log.Info("lease held and replica re-read: this host acts again")
+}
+
+func (f *Fence) setFenced(v bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fenced = v
+}
+
+// Sweep hard-stops every running or paused shoal domain on hv (disks and
+// definitions kept) and returns how many it stopped. It is also what the
+// fence guard process runs when the agent is gone.
+func Sweep(ctx context.Context, hv Hypervisor, log *slog.Logger) int {
+	doms, err := hv.List(ctx)
+	if err != nil {
+		log.Warn("fenced but cannot list domains; will retry", "err", err)
+		return 0
+	}
+	n := 0
+	for _, d := range doms {
+		if d.PowerState != fsm.PowerRunning && d.PowerState != fsm.PowerPaused {
+			continue
+		}
+		if err := hv.Destroy(ctx, d.ID); err != nil {
+			log.Warn("fenced but cannot stop domain; will retry", "domain", d.ID, "err", err)
+			continue
+		}
+		n++
+		log.Warn("fenced: domain stopped", "domain", d.ID, "name", d.Name)
+	}
+	return n
+}
+
+// Guard wraps hv so that nothing starts a domain while the host is fenced.
+func (f *Fence) Guard(hv Hypervisor) Hypervisor { return &guarded{Hypervisor: hv, f: f} }
+
+type guarded struct {
+	Hypervisor
+	f *Fence
+}
+
+func (g *guarded) allowed() error {
+	if !g.f.Ready() {
+		return ErrFenced
+	}
+	return nil
+}
+
+func (g *guarded) Start(ctx context.Context, id string) error {
+	if err := g.allowed(); err != nil {
+		return err
+	}
+	return g.Hypervisor.Start(ctx, id)
+}
+
+func (g *guarded) Reboot(ctx context.Context, id string, hard bool) error {
+	if err := g.allowed(); err != nil {
+		return err
+	}
+	return g.Hypervisor.Reboot(ctx, id, hard)
+}
+
+func (g *guarded) Unpause(ctx context.Context, id string) error {
+	if err := g.allowed(); err != nil {
+		return err
+	}
+	return g.Hypervisor.Unpause(ctx, id)
+}
+
+func (g *guarded) Resume(ctx context.Context, id string) error {
+	if err := g.allowed(); err != nil {
+		return err
+	}
+	return g.Hypervisor.Resume(ctx, id)
+}
+
+// Events passes on the wrapped hypervisor's events, if it has any.
+func (g *guarded) Events() <-chan string {
+	if n, ok := g.Hypervisor.(Notifier); ok {
+		return n.Events()
+	}
+	return nil
+}
