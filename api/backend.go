@@ -34,6 +34,7 @@ type Member struct {
 	Address   string    `json:"address"` // gossip host:port
 	Status    string    `json:"status"`  // alive|suspect|dead|left
 	Role      string    `json:"role"`    // leader|follower|nonvoter|none
+	Fenced    bool      `json:"fenced"`
 	Inventory Inventory `json:"inventory"`
 }
 
@@ -69,6 +70,12 @@ type Health struct {
 	Leader    string `json:"leader"`
 	Index     uint64 `json:"index"`
 	Version   string `json:"version"`
+	// Fenced: the node's lease ran out; it stopped its servers and starts
+	// none until it is back in contact with a leader.
+	Fenced           bool  `json:"fenced"`
+	LeaseRemainingMS int64 `json:"lease_remaining_ms"`
+	// Scheduler: this node leads and its scheduler runs.
+	Scheduler bool `json:"scheduler"`
 }
 
 // Cluster is what the API needs from the node it runs on. cmd wires a

@@ -41,6 +41,17 @@ type Config struct {
 	HoldTimeout       time.Duration // how long a write waits for a leader
 	MaxBatch          int           // commands per log entry when batching
 
+	// Leases and failover. A node holds a lease of LeaseDuration while it
+	// reaches a leader with quorum, and fences itself when it runs out. The
+	// leader declares a host down (and evacuates it) once gossip says dead
+	// and no lease was granted for LeaseDuration + LeaseMargin. A voter dead
+	// for DeadVoterTimeout is removed from Raft. Defaults 5s, 3s, 30s; the
+	// leader checks every FailoverInterval (250ms).
+	LeaseDuration    time.Duration
+	LeaseMargin      time.Duration
+	DeadVoterTimeout time.Duration
+	FailoverInterval time.Duration
+
 	// NetworkCIDR is the default network's range, stamped at bootstrap.
 	NetworkCIDR string
 	// OnLeader runs while this node leads, after the leader's barrier; its
@@ -79,6 +90,10 @@ func (c Config) withDefaults() Config {
 	def(&c.InventoryInterval, 2*time.Second)
 	def(&c.ReconcileInterval, 5*time.Second)
 	def(&c.HoldTimeout, 10*time.Second)
+	def(&c.LeaseDuration, 5*time.Second)
+	def(&c.LeaseMargin, 3*time.Second)
+	def(&c.DeadVoterTimeout, 30*time.Second)
+	def(&c.FailoverInterval, 250*time.Millisecond)
 	if c.SnapshotThreshold == 0 {
 		c.SnapshotThreshold = 8192
 	}
@@ -119,6 +134,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("zone must be at most %d characters", maxZoneLen)
 	case c.GossipProfile != "lan" && c.GossipProfile != "local":
 		return fmt.Errorf("gossip profile must be lan or local")
+	case c.LeaseDuration < 100*time.Millisecond || c.LeaseMargin < 0:
+		return fmt.Errorf("the lease must be at least 100ms and its margin not negative")
+	case c.DeadVoterTimeout < time.Second:
+		return fmt.Errorf("the dead voter timeout must be at least 1s")
 	}
 	if _, err := fsm.NewNetwork("default", c.NetworkCIDR); err != nil {
 		return err

@@ -51,7 +51,7 @@ func (n *Node) localMeta() meta {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	m := newMeta(n.clusterID, n.RaftAddr(), n.HTTPAddr(), n.inventory)
-	m.Leaving = n.leaving
+	m.Leaving, m.Fenced = n.leaving, n.fenced
 	return m
 }
 
@@ -222,4 +222,16 @@ func (n *Node) memberSnapshot() []member {
 		out = append(out, c)
 	}
 	return out
+}
+
+// SetFenced publishes whether this node is fenced, so every member's view
+// shows it.
+func (n *Node) SetFenced(v bool) {
+	n.mu.Lock()
+	changed := n.fenced != v
+	n.fenced = v
+	n.mu.Unlock()
+	if changed && n.ml != nil {
+		go func() { _ = n.ml.UpdateNode(time.Second) }()
+	}
 }

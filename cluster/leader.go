@@ -79,6 +79,12 @@ func (n *Node) leaderLoop(ctx context.Context) {
 			n.log.Error("stamping cluster identity failed", "err", err)
 		}
 	}
+	failover := make(chan struct{})
+	go func() {
+		defer close(failover)
+		n.failoverLoop(ctx)
+	}()
+	defer func() { <-failover }()
 	if n.cfg.OnLeader != nil {
 		done := make(chan struct{})
 		go func() {

@@ -12,7 +12,7 @@ import (
 // fences itself: it stops its domains and starts none.
 //
 // This is the node half of the failover design (see DESIGN.md); the leader
-// half is Grants. The failover issue wires both into the node.
+// half is Grants.
 type Lease struct {
 	mu       sync.Mutex
 	duration time.Duration
@@ -36,6 +36,23 @@ func (l *Lease) Renewed(sentAt time.Time) {
 	if e := sentAt.Add(l.duration); e.After(l.expires) {
 		l.expires = e
 	}
+}
+
+// Restore sets the expiry recorded by an earlier run of the agent (a restart
+// keeps the lease it held). It never shortens the lease.
+func (l *Lease) Restore(expires time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if expires.After(l.expires) {
+		l.expires = expires
+	}
+}
+
+// Expires is when the lease ends.
+func (l *Lease) Expires() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.expires
 }
 
 // Valid reports whether the node may run domains now.
@@ -76,6 +93,25 @@ func (g *Grants) Grant(node string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.lastSent[node] = g.now()
+}
+
+// LastSeen is when node was last granted a lease by this leader, or when
+// this leader's term began if it never was.
+func (g *Grants) LastSeen(node string) time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if t, ok := g.lastSent[node]; ok && t.After(g.since) {
+		return t
+	}
+	return g.since
+}
+
+// Holds reports whether node was granted a lease that still runs.
+func (g *Grants) Holds(node string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t, ok := g.lastSent[node]
+	return ok && g.now().Sub(t) < g.lease
 }
 
 // Fenced reports whether node has certainly stopped its domains: no grant

@@ -38,6 +38,7 @@ type meta struct {
 	Zone      string   `json:"z,omitempty"`
 	Version   string   `json:"v,omitempty"`
 	Leaving   bool     `json:"l,omitempty"` // set just before a graceful leave
+	Fenced    bool     `json:"f,omitempty"` // the node has no lease and runs nothing
 }
 
 func newMeta(clusterID, raftAddr, httpAddr string, inv Inventory) meta {

@@ -16,7 +16,7 @@ func TestMetaSize(t *testing.T) {
 		AgentVersion: strings.Repeat("v", 100),
 	}
 	m := newMeta("0f8fad5b-d9cb-469f-a165-70867728950e", v6, v6, worst)
-	m.Leaving = true
+	m.Leaving, m.Fenced = true, true
 	b, err := m.encode(metaLimit)
 	if err != nil {
 		t.Fatalf("worst-case metadata: %v", err)

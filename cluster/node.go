@@ -51,6 +51,10 @@ type Node struct {
 	mergeErr  error              // last merge this node refused
 	leaving   bool               // published in metadata before a graceful leave
 
+	lease  *Lease
+	grants atomic.Pointer[Grants] // while this node leads
+	fenced bool                   // published in metadata (under mu)
+
 	caughtUp    atomic.Bool
 	reconcileCh chan struct{}
 	peersCh     chan struct{}
@@ -73,6 +77,12 @@ func New(cfg Config, invSrc InventorySource) (*Node, error) {
 		reconcileCh: make(chan struct{}, 1),
 		peersCh:     make(chan struct{}, 1),
 		leaderCh:    make(chan bool, 8),
+		lease:       NewLease(cfg.LeaseDuration, nil),
+	}
+	if exp, err := ReadLeaseFile(cfg.DataDir); err != nil {
+		n.log.Warn("reading the recorded lease; starting without one", "err", err)
+	} else {
+		n.lease.Restore(exp)
 	}
 	ok := false
 	defer func() {
@@ -110,6 +120,7 @@ func (n *Node) Start(ctx context.Context, public http.Handler) {
 	ctx, n.cancel = context.WithCancel(ctx)
 	mux := http.NewServeMux()
 	n.fwd.register(mux)
+	mux.HandleFunc("POST "+leasePath, n.serveLease)
 	if public != nil {
 		mux.Handle("/", public)
 	}
@@ -125,6 +136,7 @@ func (n *Node) Start(ctx context.Context, public http.Handler) {
 	n.goRun(func() { n.peersLoop(ctx) })
 	n.goRun(func() { n.gossipRepairLoop(ctx) })
 	n.goRun(func() { n.catchUpLoop(ctx) })
+	n.goRun(func() { n.renewLoop(ctx) })
 	if len(n.cfg.Join) == 0 && !n.hasState() && !n.cfg.Bootstrap {
 		n.log.Info("waiting to be joined: this node has no cluster state; run `shoal join PEER` against it, or start it with --join or --bootstrap")
 	}

@@ -14,6 +14,7 @@ type Member struct {
 	Address   string // gossip host:port
 	Status    string // alive|suspect|dead|left
 	Role      string // leader|follower|nonvoter|none
+	Fenced    bool   // the node has no lease and runs nothing
 	Inventory Inventory
 }
 
@@ -33,6 +34,10 @@ type Health struct {
 	Leader    string
 	Index     uint64
 	Version   string
+	// Fenced: the node's lease ran out, it stopped its domains and starts
+	// none. LeaseRemaining is how long its lease still runs.
+	Fenced         bool
+	LeaseRemaining time.Duration
 }
 
 // Members lists every node gossip has seen, dead and left ones included.
@@ -44,7 +49,12 @@ func (n *Node) Members() []Member {
 		if role == "" {
 			role = "none"
 		}
-		out = append(out, Member{Name: m.name, Address: m.addr, Status: m.status, Role: role, Inventory: m.meta.inventory()})
+		fenced := m.meta.Fenced
+		if m.name == n.cfg.Name {
+			fenced = n.isFenced()
+		}
+		out = append(out, Member{Name: m.name, Address: m.addr, Status: m.status, Role: role, Fenced: fenced,
+			Inventory: m.meta.inventory()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -97,7 +107,8 @@ func (n *Node) Barrier(ctx context.Context) error {
 
 // Health reports whether this node is part of a cluster with a leader.
 func (n *Node) Health() Health {
-	h := Health{Name: n.cfg.Name, ClusterID: n.fsm.ClusterID(), Index: n.fsm.Index(), Version: n.cfg.Version}
+	h := Health{Name: n.cfg.Name, ClusterID: n.fsm.ClusterID(), Index: n.fsm.Index(), Version: n.cfg.Version,
+		Fenced: n.isFenced(), LeaseRemaining: n.lease.Remaining()}
 	h.Role = n.roles()[n.cfg.Name]
 	if h.Role == "" {
 		h.Role = "none"
@@ -170,4 +181,10 @@ func (n *Node) RaftStats() map[string]string { return n.raft.Stats() }
 func (n *Node) MetaSize() int {
 	b, _ := n.localMeta().encode(metaLimit)
 	return len(b)
+}
+
+func (n *Node) isFenced() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.fenced
 }

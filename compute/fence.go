@@ -24,7 +24,10 @@ type FenceConfig struct {
 	// Check is how often the lease is looked at (default 100ms); Sweep how
 	// often a fenced host looks for running domains again (default 1s).
 	Check, Sweep time.Duration
-	Logger       *slog.Logger
+	// OnChange, when set, is told each time the host becomes fenced or
+	// leaves that state (to publish it).
+	OnChange func(fenced bool)
+	Logger   *slog.Logger
 }
 
 // Fence keeps a host that lost its lease from running anything: it hard-stops
@@ -92,7 +95,7 @@ func (f *Fence) Run(ctx context.Context) {
 			}
 			if time.Since(lastSweep) >= f.cfg.Sweep {
 				lastSweep = time.Now()
-				Sweep(ctx, f.hv, f.log)
+				_, _ = Sweep(ctx, f.hv, f.log)
 			}
 		} else if f.Fenced() {
 			f.unfence(ctx)
@@ -119,40 +122,46 @@ func (f *Fence) unfence(ctx context.Context) {
 		return
 	}
 	f.mu.Lock()
-	f.fenced = false
 	f.epoch++
 	f.mu.Unlock()
+	f.setFenced(false)
 	f.log.Info("lease held and replica re-read: this host acts again")
 }
 
 func (f *Fence) setFenced(v bool) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.fenced = v
+	f.mu.Unlock()
+	if f.cfg.OnChange != nil {
+		f.cfg.OnChange(v)
+	}
 }
 
 // Sweep hard-stops every running or paused shoal domain on hv (disks and
-// definitions kept) and returns how many it stopped. It is also what the
-// fence guard process runs when the agent is gone.
-func Sweep(ctx context.Context, hv Hypervisor, log *slog.Logger) int {
+// definitions kept) and returns how many it stopped; an error when it could
+// not list them. It is also what the fence guard process runs when the
+// agent is gone.
+func Sweep(ctx context.Context, hv Hypervisor, log *slog.Logger) (int, error) {
 	doms, err := hv.List(ctx)
 	if err != nil {
 		log.Warn("fenced but cannot list domains; will retry", "err", err)
-		return 0
+		return 0, err
 	}
 	n := 0
+	var errs []error
 	for _, d := range doms {
 		if d.PowerState != fsm.PowerRunning && d.PowerState != fsm.PowerPaused {
 			continue
 		}
 		if err := hv.Destroy(ctx, d.ID); err != nil {
 			log.Warn("fenced but cannot stop domain; will retry", "domain", d.ID, "err", err)
+			errs = append(errs, err)
 			continue
 		}
 		n++
 		log.Warn("fenced: domain stopped", "domain", d.ID, "name", d.Name)
 	}
-	return n
+	return n, errors.Join(errs...)
 }
 
 // Guard wraps hv so that nothing starts a domain while the host is fenced.

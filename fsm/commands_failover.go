@@ -76,7 +76,7 @@ func applyMarkHostDown(s *State, index uint64, c Command) error {
 				" is down and this server's HA policy is none: evacuate it (shoal server evacuate) or wait for the host"}
 			inst.finishAction("error", "host "+cmd.Name+" went down", cmd.Time)
 		default:
-			inst.evacuate(cmd.RequestID, "", cmd.LastSeen, "host "+cmd.Name+" is down ("+cmd.Reason+")")
+			inst.evacuate(cmd.RequestID, "", cmd.LastSeen, cmd.Time, "host "+cmd.Name+" is down ("+cmd.Reason+")")
 		}
 		inst.Updated, inst.ModifyIndex = cmd.Time, index
 		s.track(inst)
@@ -133,7 +133,7 @@ func applyEvacuateInstances(s *State, index uint64, c Command) error {
 		if from == "" {
 			from = "nowhere"
 		}
-		inst.evacuate(cmd.RequestID, cmd.TargetHost, cmd.Time, "evacuate from "+from+" asked by an operator")
+		inst.evacuate(cmd.RequestID, cmd.TargetHost, cmd.Time, cmd.Time, "evacuate from "+from+" asked by an operator")
 		inst.Updated, inst.ModifyIndex = cmd.Time, index
 		s.track(inst)
 	}
@@ -176,7 +176,7 @@ func (h *Host) isDown() bool { return h != nil && h.Down }
 // keeping its identity and addresses. A server that was stopped stays
 // stopped where it lands; any other ends ACTIVE (memory state is lost with
 // the host). The action starts at since, so its duration is the failover time.
-func (i *Instance) evacuate(requestID, target string, since time.Time, why string) {
+func (i *Instance) evacuate(requestID, target string, since, now time.Time, why string) {
 	switch {
 	case i.VMState == VMBuilding:
 		i.TaskState = TaskScheduling // a build that never finished starts over
@@ -186,7 +186,7 @@ func (i *Instance) evacuate(requestID, target string, since time.Time, why strin
 	default:
 		i.VMState, i.TaskState = VMActive, TaskRebuilding
 	}
-	i.finishAction("error", "interrupted: "+why, since)
+	i.finishAction("error", "interrupted: "+why, now)
 	i.Host, i.ForceHost, i.TaskIndex, i.Attempts = "", target, 0, 0
 	i.PowerState = PowerNoState
 	i.Fault = nil

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -50,6 +51,9 @@ func agentCommand() *cli.Command {
 			&cli.Float64Flag{Name: "cpu-allocation-ratio", Value: fsm.DefaultRatios.CPU, EnvVars: env("CPU_ALLOCATION_RATIO"), Usage: "vCPU overcommit the scheduler allows"},
 			&cli.Float64Flag{Name: "ram-allocation-ratio", Value: fsm.DefaultRatios.RAM, EnvVars: env("RAM_ALLOCATION_RATIO"), Usage: "RAM overcommit the scheduler allows"},
 			&cli.Float64Flag{Name: "disk-allocation-ratio", Value: fsm.DefaultRatios.Disk, EnvVars: env("DISK_ALLOCATION_RATIO"), Usage: "disk overcommit the scheduler allows"},
+			&cli.DurationFlag{Name: "lease", Value: 5 * time.Second, EnvVars: env("LEASE"), Usage: "how long a host may run its servers without reaching a leader with quorum; then it fences itself"},
+			&cli.DurationFlag{Name: "lease-margin", Value: 3 * time.Second, EnvVars: env("LEASE_MARGIN"), Usage: "extra wait, after a dead host's lease, before its servers are evacuated"},
+			&cli.DurationFlag{Name: "dead-voter-timeout", Value: 30 * time.Second, EnvVars: env("DEAD_VOTER_TIMEOUT"), Usage: "a Raft voter dead this long is removed (a live non-voter takes its place)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug|info|warn|error"},
 		},
 		Action: runAgent,
@@ -99,21 +103,35 @@ func runAgent(c *cli.Context) error {
 		Version:       version,
 		NetworkCIDR:   c.String("network-cidr"),
 		Logger:        logger,
+
+		LeaseDuration:    c.Duration("lease"),
+		LeaseMargin:      c.Duration("lease-margin"),
+		DeadVoterTimeout: c.Duration("dead-voter-timeout"),
 	}
 	schedCfg := scheduler.Config{Logger: logger, StartupGrace: 5 * time.Second, Ratios: fsm.Ratios{
 		CPU: c.Float64("cpu-allocation-ratio"), RAM: c.Float64("ram-allocation-ratio"), Disk: c.Float64("disk-allocation-ratio")}}
 	if err := schedCfg.Validate(); err != nil {
 		return err
 	}
+	var scheduling atomic.Bool
 	cfg.OnLeader = func(ctx context.Context) {
+		scheduling.Store(true)
+		defer scheduling.Store(false)
 		scheduler.New(schedCfg, node.FSM(), node, planner{node}).Run(ctx)
 	}
 	node, err = cluster.New(cfg, inventorySource(driver))
 	if err != nil {
 		return err
 	}
-	server := api.New(api.Config{State: node.FSM(), Cluster: apiCluster{n: node, onLeave: stop}, Logger: logger, NodeName: cfg.Name,
+	server := api.New(api.Config{State: node.FSM(), Cluster: apiCluster{n: node, onLeave: stop, scheduler: &scheduling}, Logger: logger, NodeName: cfg.Name,
 		Consoles: consolesOf(driver), Images: apiImages{images}})
+	if c.String("driver") == "libvirt" {
+		stopGuard, err := startFenceGuard(c, logger)
+		if err != nil {
+			return err
+		}
+		defer stopGuard()
+	}
 	node.Start(ctx, server.Handler())
 	stopReconciler := startReconciler(ctx, node, driver, logger)
 	stopPruner := startImagePruner(ctx, node, images, logger)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shoal-project/shoal/api"
@@ -17,8 +19,9 @@ import (
 
 // apiCluster shows a cluster.Node to the API in the API's own terms.
 type apiCluster struct {
-	n       *cluster.Node
-	onLeave func() // stops the agent after a graceful leave
+	n         *cluster.Node
+	onLeave   func()       // stops the agent after a graceful leave
+	scheduler *atomic.Bool // the scheduler runs on this node
 }
 
 func (a apiCluster) Apply(ctx context.Context, c fsm.Command) (uint64, error) {
@@ -30,7 +33,8 @@ func (a apiCluster) Members() []api.Member {
 	ms := a.n.Members()
 	out := make([]api.Member, len(ms))
 	for i, m := range ms {
-		out[i] = api.Member{Name: m.Name, Address: m.Address, Status: m.Status, Role: m.Role, Inventory: api.Inventory(m.Inventory)}
+		out[i] = api.Member{Name: m.Name, Address: m.Address, Status: m.Status, Role: m.Role, Fenced: m.Fenced,
+			Inventory: api.Inventory(m.Inventory)}
 	}
 	return out
 }
@@ -55,7 +59,12 @@ func (a apiCluster) Leave(ctx context.Context) error {
 	return nil
 }
 
-func (a apiCluster) Health() api.Health { return api.Health(a.n.Health()) }
+func (a apiCluster) Health() api.Health {
+	h := a.n.Health()
+	return api.Health{Name: h.Name, Status: h.Status, ClusterID: h.ClusterID, Role: h.Role, Leader: h.Leader,
+		Index: h.Index, Version: h.Version, Fenced: h.Fenced, LeaseRemainingMS: h.LeaseRemaining.Milliseconds(),
+		Scheduler: a.scheduler != nil && a.scheduler.Load() && h.Role == "leader"}
+}
 
 // apiError maps cluster errors onto the API's sentinels; fsm errors pass as they are.
 func apiError(err error) error {
@@ -94,13 +103,16 @@ func startReconciler(ctx context.Context, n *cluster.Node, d compute.Driver, log
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	r := compute.NewReconciler(compute.ReconcilerConfig{Host: n.Name(), Logger: logger}, n.FSM(), hv, reporter{n}, n.CaughtUp)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.Run(ctx)
-	}()
-	return func() { cancel(); <-done }
+	n.SetFenced(true) // until the first lease and re-read replica
+	fence := compute.NewFence(compute.FenceConfig{Valid: n.Lease().Valid, Resync: n.SyncReplica,
+		OnChange: n.SetFenced, Logger: logger}, hv)
+	ready := func() bool { return fence.Ready() && n.CaughtUp() }
+	r := compute.NewReconciler(compute.ReconcilerConfig{Host: n.Name(), Logger: logger, Epoch: fence.Epoch},
+		n.FSM(), fence.Guard(hv), reporter{n}, ready)
+	var wg sync.WaitGroup
+	wg.Go(func() { fence.Run(ctx) })
+	wg.Go(func() { r.Run(ctx) })
+	return func() { cancel(); wg.Wait() }
 }
 
 // apiImages shows the image cache to the API in the API's terms.

@@ -1,0 +1,174 @@
+package cluster_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/cluster/clustertest"
+	"github.com/shoal-project/shoal/fsm"
+)
+
+const (
+	testLease  = 600 * time.Millisecond
+	testMargin = 400 * time.Millisecond
+)
+
+func fastLeases(cfg *cluster.Config) {
+	cfg.LeaseDuration, cfg.LeaseMargin, cfg.FailoverInterval = testLease, testMargin, 50*time.Millisecond
+	cfg.DeadVoterTimeout = time.Second
+}
+
+func applyCmd(t *testing.T, nd *clustertest.Node, c fsm.Command) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), settle)
+	defer cancel()
+	if _, err := nd.Apply(ctx, c); err != nil {
+		t.Fatalf("apply %s: %v", c.Type(), err)
+	}
+}
+
+// putServer creates a server and places it on host (no scheduler runs here).
+func putServer(t *testing.T, nd *clustertest.Node, id, host string) {
+	t.Helper()
+	now := time.Now().UTC()
+	applyCmd(t, nd, &fsm.CreateImage{Image: fsm.Image{ID: "img-" + id, Name: "img-" + id, DiskFormat: "qcow2",
+		ContainerFormat: "bare", Size: 1, Status: "active", Created: now, Updated: now}})
+	applyCmd(t, nd, &fsm.CreateInstances{RequestID: "r", Time: now, Instances: []fsm.NewInstance{
+		{ID: id, Name: id, FlavorID: "1", ImageID: "img-" + id}}})
+	applyCmd(t, nd, &fsm.Plan{Time: now, Ratios: fsm.DefaultRatios, MaxAttempts: 3,
+		Placements: []fsm.Placement{{InstanceID: id, Host: host}}})
+	inst, err := nd.FSM().Instance(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applyCmd(t, nd, &fsm.ReportInstances{Host: host, Time: now, Reports: []fsm.InstanceReport{
+		{ID: id, PowerState: fsm.PowerRunning, Done: fsm.TaskSpawning, TaskIndex: inst.TaskIndex}}})
+}
+
+func waitLease(t *testing.T, c *clustertest.Cluster) {
+	t.Helper()
+	for i, nd := range c.Nodes {
+		if c.Up(i) {
+			clustertest.WaitFor(t, settle, nd.Name()+" to hold a lease", func() bool { return nd.Lease().Valid() })
+		}
+	}
+}
+
+func host(t *testing.T, nd *clustertest.Node, name string) fsm.Host {
+	t.Helper()
+	h, err := nd.FSM().Host(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// Every node holds a lease while it reaches a leader; a node cut off (here:
+// stopped) is marked down only after lease + margin, and its servers are
+// queued for evacuation; it is marked up once it holds a lease again.
+func TestDeadHostMarkedDownAfterLeaseAndMargin(t *testing.T) {
+	c := clustertest.New(t, 3, fastLeases)
+	waitFormed(t, c, 3, 0)
+	waitLease(t, c)
+	leader := c.WaitForLeader(settle)
+	victim := (leader + 1) % 3
+	name := c.Nodes[victim].Name()
+	putServer(t, c.Nodes[leader], "vm-1", name)
+	// The victim's lease is recorded for a restart and the fence guard.
+	if exp, err := cluster.ReadLeaseFile(c.Nodes[victim].Config.DataDir); err != nil || !exp.After(time.Now()) {
+		t.Fatalf("recorded lease %v, %v; want one still running", exp, err)
+	}
+	c.Stop(victim)
+	stopped := time.Now()
+	clustertest.WaitFor(t, settle, name+" marked down", func() bool { return host(t, c.Nodes[leader], name).Down })
+	took := time.Since(stopped)
+	if took < testLease+testMargin {
+		t.Fatalf("marked down %v after it stopped, before lease + margin (%v): it may not have fenced yet", took, testLease+testMargin)
+	}
+	t.Logf("marked down %v after it stopped", took)
+	inst, err := c.Nodes[leader].FSM().Instance("vm-1")
+	if err != nil || inst.Host != "" || inst.TaskState != fsm.TaskRebuilding {
+		t.Fatalf("server after its host went down: %+v, %v", inst, err)
+	}
+	for i, nd := range c.Nodes {
+		if i != victim && host(t, c.Nodes[leader], nd.Name()).Down {
+			t.Fatalf("live host %s marked down", nd.Name())
+		}
+	}
+	c.Start(victim)
+	clustertest.WaitFor(t, settle, name+" up again", func() bool { return !host(t, c.Nodes[leader], name).Down })
+	if !c.Nodes[victim].Lease().Valid() {
+		t.Fatal("marked up without a lease")
+	}
+}
+
+// An election alone makes no host look dead: the new leader waits lease +
+// margin before any verdict, and the live hosts renew meanwhile. The old
+// leader's host is marked down only after that grace.
+func TestLeaderChangeGrace(t *testing.T) {
+	c := clustertest.New(t, 3, fastLeases)
+	waitFormed(t, c, 3, 0)
+	waitLease(t, c)
+	old := c.WaitForLeader(settle)
+	oldName := c.Nodes[old].Name()
+	c.Stop(old)
+	stopped := time.Now()
+	leader := c.WaitForNewLeader(old, settle)
+	clustertest.WaitFor(t, settle, oldName+" marked down", func() bool { return host(t, c.Nodes[leader], oldName).Down })
+	if took := time.Since(stopped); took < testLease+testMargin {
+		t.Fatalf("old leader marked down after %v, before lease + margin", took)
+	}
+	for i, nd := range c.Nodes {
+		if i != old && host(t, c.Nodes[leader], nd.Name()).Down {
+			t.Fatalf("live host %s marked down after an election", nd.Name())
+		}
+	}
+}
+
+// A forced-down host gets no lease, so it fences itself, and is then marked
+// down although gossip still sees it; clearing the flag brings it back.
+func TestForcedDownHostLosesItsLease(t *testing.T) {
+	c := clustertest.New(t, 3, fastLeases)
+	waitFormed(t, c, 3, 0)
+	waitLease(t, c)
+	leader := c.WaitForLeader(settle)
+	victim := (leader + 2) % 3
+	name := c.Nodes[victim].Name()
+	applyCmd(t, c.Nodes[leader], &fsm.ForceHostDown{Name: name, ForcedDown: true, Time: time.Now().UTC()})
+	clustertest.WaitFor(t, settle, name+" lease expired", func() bool { return !c.Nodes[victim].Lease().Valid() })
+	clustertest.WaitFor(t, settle, name+" marked down", func() bool { return host(t, c.Nodes[leader], name).Down })
+	applyCmd(t, c.Nodes[leader], &fsm.ForceHostDown{Name: name, ForcedDown: false, Time: time.Now().UTC()})
+	clustertest.WaitFor(t, settle, name+" up again", func() bool {
+		return !host(t, c.Nodes[leader], name).Down && c.Nodes[victim].Lease().Valid()
+	})
+}
+
+// A voter that stays dead is removed from Raft and a live non-voter takes
+// its place, so the cluster keeps a full set of voters.
+func TestDeadVoterReplaced(t *testing.T) {
+	c := clustertest.New(t, 4, func(cfg *cluster.Config) { fastLeases(cfg); cfg.MaxVoters = 3 })
+	waitFormed(t, c, 3, 1)
+	leader := c.WaitForLeader(settle)
+	var victim int
+	for i, m := range c.Nodes[leader].Members() {
+		if m.Role == "follower" {
+			victim = i
+			break
+		}
+	}
+	c.Stop(victim)
+	clustertest.WaitFor(t, settle, "a non-voter promoted", func() bool {
+		voters := 0
+		for _, m := range c.Nodes[leader].Members() {
+			if m.Role == "leader" || m.Role == "follower" {
+				voters++
+				if m.Name == c.Nodes[victim].Name() {
+					return false
+				}
+			}
+		}
+		return voters == 3
+	})
+}
