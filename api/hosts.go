@@ -9,12 +9,23 @@ import (
 )
 
 // Host is the wire shape of a host in GET /v1/hosts: the replicated record
-// plus what Nova's service list shows, state (gossip's liveness) and status
-// (enabled or disabled for new servers).
+// plus what Nova's service list shows, state (down when gossip does not see
+// it, when the leader declared it down, or when it is forced down) and
+// status (enabled or disabled for new servers).
 type Host struct {
 	fsm.Host
 	State  string `json:"state"`  // up|down
 	Status string `json:"status"` // enabled|disabled
+}
+
+// HostForceDown is the body of POST /v1/hosts/{name}/force-down.
+type HostForceDown struct {
+	ForcedDown bool `json:"forced_down"`
+}
+
+// HostEvacuate is the optional body of POST /v1/hosts/{name}/evacuate.
+type HostEvacuate struct {
+	Host string `json:"host,omitempty"` // target; the scheduler picks when empty
 }
 
 // HostList is the body of GET /v1/hosts.
@@ -55,7 +66,7 @@ func (s *Server) upHosts() map[string]bool {
 
 func hostView(h fsm.Host, up map[string]bool) Host {
 	v := Host{Host: h, State: "down", Status: "disabled"}
-	if up[h.Name] {
+	if up[h.Name] && !h.Down && !h.ForcedDown {
 		v.State = "up"
 	}
 	if h.Enabled {
@@ -92,15 +103,75 @@ func (s *Server) setHostEnabled(w http.ResponseWriter, r *http.Request, enabled 
 		s.writeError(w, r, err)
 		return
 	}
-	idx, err := s.apply(r.Context(), &fsm.SetHostEnabled{Name: h.Name, Enabled: enabled, Reason: reason, Time: time.Now().UTC()})
+	s.applyHostChange(w, r, h.Name, &fsm.SetHostEnabled{Name: h.Name, Enabled: enabled, Reason: reason, Time: time.Now().UTC()})
+}
+
+// applyHostChange commits a change to one host and answers with the host.
+func (s *Server) applyHostChange(w http.ResponseWriter, r *http.Request, name string, c fsm.Command) {
+	idx, err := s.apply(r.Context(), c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if h, err = s.state.Host(h.Name); err != nil {
-		s.writeError(w, r, fmt.Errorf("reading back host %q applied at index %d: %w", h.Name, idx, err))
+	h, err := s.state.Host(name)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("reading back host %q applied at index %d: %w", name, idx, err))
 		return
 	}
 	setIndex(w, idx)
 	writeJSON(w, http.StatusOK, HostResponse{Host: hostView(h, s.upHosts())})
+}
+
+// forceHostDown sets or clears Nova's forced_down. A forced-down host gets
+// no lease, so it fences itself; once its lease has run out it is marked
+// down and its servers are evacuated.
+func (s *Server) forceHostDown(w http.ResponseWriter, r *http.Request) {
+	var req HostForceDown
+	if err := decodeBody(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h, err := s.state.Host(r.PathValue("name"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.applyHostChange(w, r, h.Name, &fsm.ForceHostDown{Name: h.Name, ForcedDown: req.ForcedDown, Time: time.Now().UTC()})
+}
+
+// evacuateHost evacuates every server of a host that is down (Nova's host
+// evacuate); refused while the host is up.
+func (s *Server) evacuateHost(w http.ResponseWriter, r *http.Request) {
+	var req HostEvacuate
+	err := decodeOptional(w, r, &req)
+	var h fsm.Host
+	if err == nil {
+		h, err = s.state.Host(r.PathValue("name"))
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cmd := &fsm.EvacuateInstances{TargetHost: req.Host, RequestID: requestID(r.Context()), Time: time.Now().UTC()}
+	for _, inst := range s.state.Instances(func(i *fsm.Instance) bool { return i.Host == h.Name && i.TaskState != fsm.TaskDeleting }) {
+		cmd.IDs = append(cmd.IDs, inst.ID)
+	}
+	if len(cmd.IDs) == 0 {
+		s.writeError(w, r, fmt.Errorf("%w: host %s has no servers to evacuate", fsm.ErrConflict, h.Name))
+		return
+	}
+	idx, err := s.apply(r.Context(), cmd)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	images := s.imageNames()
+	out := ServerList{Servers: []ServerDetail{}}
+	for _, id := range cmd.IDs {
+		if inst, err := s.state.Instance(id); err == nil {
+			out.Servers = append(out.Servers, serverDetail(inst, images))
+		}
+	}
+	setIndex(w, idx)
+	writeJSON(w, http.StatusAccepted, out)
 }

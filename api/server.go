@@ -117,6 +117,8 @@ func (s *Server) routes() {
 	s.read("GET /v1/hosts", s.listHosts)
 	s.mux.HandleFunc("POST /v1/hosts/{name}/disable", s.disableHost)
 	s.mux.HandleFunc("POST /v1/hosts/{name}/enable", s.enableHost)
+	s.mux.HandleFunc("POST /v1/hosts/{name}/force-down", s.forceHostDown)
+	s.mux.HandleFunc("POST /v1/hosts/{name}/evacuate", s.evacuateHost)
 
 	s.read("GET /v1/servers", s.listServers)
 	s.read("GET /v1/servers/{id}", s.showServer)

@@ -17,6 +17,7 @@ type ServerActionRequest struct {
 	Action string `json:"action"`
 	Type   string `json:"type,omitempty"`
 	State  string `json:"state,omitempty"`
+	Host   string `json:"host,omitempty"` // evacuate: the target (the scheduler picks when empty)
 }
 
 // ServerActionList is the body of GET /v1/servers/{id}/actions, newest first
@@ -28,7 +29,7 @@ type ServerActionList struct {
 // serverActions are the actions the endpoint takes; delete has its own verb.
 var serverActions = []string{
 	fsm.ActionStart, fsm.ActionStop, fsm.ActionReboot, fsm.ActionPause, fsm.ActionUnpause,
-	fsm.ActionSuspend, fsm.ActionResume, fsm.ActionResetState,
+	fsm.ActionSuspend, fsm.ActionResume, fsm.ActionResetState, fsm.ActionEvacuate,
 }
 
 func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
@@ -46,9 +47,14 @@ func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	var c fsm.Command = cmd
+	if req.Action == fsm.ActionEvacuate {
+		c = &fsm.EvacuateInstances{IDs: []string{inst.ID}, TargetHost: req.Host, RequestID: requestID(r.Context()),
+			Time: time.Now().UTC()}
+	}
 	cmd.ID, cmd.RequestID, cmd.Time = inst.ID, requestID(r.Context()), time.Now().UTC()
 	// Illegal transitions are the FSM's call: it answers ErrConflict (409).
-	idx, err := s.apply(r.Context(), cmd)
+	idx, err := s.apply(r.Context(), c)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -74,6 +80,9 @@ func (req ServerActionRequest) command() (*fsm.InstanceAction, error) {
 	}
 	if req.State != "" && req.Action != fsm.ActionResetState {
 		return nil, fmt.Errorf("%w: state goes only with reset-state, not %s", fsm.ErrInvalid, req.Action)
+	}
+	if req.Host != "" && req.Action != fsm.ActionEvacuate {
+		return nil, fmt.Errorf("%w: host goes only with evacuate, not %s", fsm.ErrInvalid, req.Action)
 	}
 	switch req.Action {
 	case fsm.ActionReboot:

@@ -41,6 +41,7 @@ type ServerDetail struct {
 	Metadata         map[string]string `json:"metadata"`
 	AvailabilityZone string            `json:"availability_zone"`
 	ServerGroup      string            `json:"server_group"` // the group's ID, or ""
+	HA               string            `json:"ha"`           // restart|none: what happens when its host dies
 }
 
 // ImageRef names the image a server was built from.
@@ -77,6 +78,7 @@ type ServerCreate struct {
 	ServerGroup      string            `json:"server_group,omitempty"`
 	Metadata         map[string]string `json:"metadata,omitempty"`
 	Count            int               `json:"count,omitempty"`
+	HA               string            `json:"ha,omitempty"` // restart (default) or none
 }
 
 // serverCreateRequest tells a missing count from a zero one.
@@ -88,6 +90,7 @@ type serverCreateRequest struct {
 	ServerGroup      string            `json:"server_group"`
 	Metadata         map[string]string `json:"metadata"`
 	Count            *int              `json:"count"`
+	HA               string            `json:"ha"`
 }
 
 // ServerFilter selects servers in GET /v1/servers. Name is a regular
@@ -180,6 +183,9 @@ func (s *Server) newInstances(ctx context.Context, req serverCreateRequest) (*fs
 	if err := validMetadata("metadata", req.Metadata); err != nil {
 		return nil, err
 	}
+	if req.HA != "" && req.HA != fsm.HARestart && req.HA != fsm.HANone {
+		return nil, fmt.Errorf("%w: ha must be %s or %s, not %q", fsm.ErrInvalid, fsm.HARestart, fsm.HANone, req.HA)
+	}
 	zone, host, err := s.parseZone(req.AvailabilityZone)
 	if err != nil {
 		return nil, err
@@ -203,7 +209,7 @@ func (s *Server) newInstances(ctx context.Context, req serverCreateRequest) (*fs
 	for _, name := range names {
 		cmd.Instances = append(cmd.Instances, fsm.NewInstance{
 			ID: uuid.NewString(), Name: name, FlavorID: f.ID, ImageID: img.ID,
-			AvailabilityZone: zone, ForceHost: host, ServerGroupID: groupID, Metadata: req.Metadata,
+			AvailabilityZone: zone, ForceHost: host, ServerGroupID: groupID, Metadata: req.Metadata, HA: req.HA,
 		})
 	}
 	return cmd, nil
@@ -406,7 +412,7 @@ func serverDetail(i fsm.Instance, images map[string]string) ServerDetail {
 		Image:     ImageRef{ID: i.ImageID, Name: images[i.ImageID]},
 		Addresses: i.Addresses, VMState: i.VMState, TaskState: i.TaskState, PowerState: i.PowerState,
 		Created: i.Created, Updated: i.Updated, Metadata: i.Metadata,
-		AvailabilityZone: i.AvailabilityZone, ServerGroup: i.ServerGroupID,
+		AvailabilityZone: i.AvailabilityZone, ServerGroup: i.ServerGroupID, HA: i.Policy(),
 	}
 	if d.Addresses == nil {
 		d.Addresses = []fsm.Address{}

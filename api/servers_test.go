@@ -33,7 +33,7 @@ func TestServerLifecycle(t *testing.T) {
 		ID: vm.ID, Name: "vm1", Status: "BUILD", Flavor: fsm.FlavorSpec{ID: "1", Name: "m1.tiny", VCPUs: 1, RAM: 512, Disk: 1},
 		Image: ImageRef{ID: seed.image.ID, Name: "cirros"}, Addresses: vm.Addresses,
 		VMState: fsm.VMBuilding, TaskState: fsm.TaskScheduling, Created: vm.Created, Updated: vm.Created,
-		Metadata: map[string]string{"role": "web"}, AvailabilityZone: "nova", ServerGroup: seed.group.ID,
+		Metadata: map[string]string{"role": "web"}, AvailabilityZone: "nova", ServerGroup: seed.group.ID, HA: fsm.HARestart,
 	}
 	if !reflect.DeepEqual(vm, want) {
 		t.Errorf("created\n %+v\nwant\n %+v", vm, want)

@@ -161,6 +161,23 @@ func (c *Client) EnableHost(ctx context.Context, name string) (api.Host, error) 
 	return c.setHost(ctx, name, "/enable", nil)
 }
 
+// ForceHostDown sets or clears a host's forced_down flag.
+func (c *Client) ForceHostDown(ctx context.Context, name string, down bool) (api.Host, error) {
+	return c.setHost(ctx, name, "/force-down", api.HostForceDown{ForcedDown: down})
+}
+
+// EvacuateHost rebuilds every server of a down host elsewhere (on target
+// when it is not empty).
+func (c *Client) EvacuateHost(ctx context.Context, name, target string) ([]api.ServerDetail, error) {
+	path, err := refPath("/v1/hosts/", "host name", name)
+	if err != nil {
+		return nil, err
+	}
+	var out api.ServerList
+	err = c.do(ctx, http.MethodPost, path+"/evacuate", api.HostEvacuate{Host: target}, &out)
+	return out.Servers, err
+}
+
 func (c *Client) setHost(ctx context.Context, name, verb string, body any) (api.Host, error) {
 	path, err := refPath("/v1/hosts/", "host name", name)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 func hostCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "host",
-		Usage: "inspect, enable and disable compute hosts (Nova's services)",
+		Usage: "inspect, enable, disable, force down and evacuate compute hosts (Nova's services)",
 		Subcommands: []*cli.Command{
 			{
 				Name:  "list",
@@ -51,6 +51,18 @@ func hostCommand() *cli.Command {
 					})
 				},
 			},
+			{
+				Name:      "force-down",
+				Usage:     "treat a host as down (Nova's forced_down): it gets no lease, fences itself, and its servers are evacuated",
+				ArgsUsage: "NAME",
+				Flags:     []cli.Flag{&cli.BoolFlag{Name: "unset", Usage: "clear forced_down: the host gets leases again"}},
+				Action: func(c *cli.Context) error {
+					return setHost(c, func(cl *client.Client, name string) (api.Host, error) {
+						return cl.ForceHostDown(c.Context, name, !c.Bool("unset"))
+					})
+				},
+			},
+			hostEvacuateCommand(),
 		},
 	}
 }
@@ -83,7 +95,30 @@ func printHosts(o *output, hosts []api.Host) error {
 	}
 	rows := make([][]string, 0, len(hosts))
 	for _, h := range hosts {
-		rows = append(rows, []string{h.Name, h.State, h.Status, h.HTTPAddress, h.DisabledReason})
+		rows = append(rows, []string{h.Name, h.State, h.Status, yesNo(h.ForcedDown), h.HTTPAddress, h.DisabledReason})
 	}
-	return o.table([]string{"NAME", "STATE", "STATUS", "HTTP ADDRESS", "REASON"}, rows)
+	return o.table([]string{"NAME", "STATE", "STATUS", "FORCED DOWN", "HTTP ADDRESS", "REASON"}, rows)
+}
+
+func hostEvacuateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "evacuate",
+		Usage:     "rebuild every server of a down host elsewhere (refused while the host is up)",
+		ArgsUsage: "NAME",
+		Flags:     []cli.Flag{&cli.StringFlag{Name: "target", Usage: "the host to rebuild on (default: the scheduler picks)"}},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageError(c, "host evacuate needs one host NAME")
+			}
+			o, err := outputFor(c)
+			if err != nil {
+				return err
+			}
+			servers, err := apiClient(c).EvacuateHost(c.Context, c.Args().First(), c.String("target"))
+			if err != nil {
+				return err
+			}
+			return printServers(o, servers)
+		},
+	}
 }

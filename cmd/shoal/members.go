@@ -86,13 +86,13 @@ func printMembers(o *output, members []api.Member) error {
 	if o.json {
 		return o.printJSON(api.MemberList{Members: members})
 	}
-	header := []string{"NAME", "ADDRESS", "STATUS", "ROLE", "VCPUS(free/total)", "MEMORY(free/total MiB)",
+	header := []string{"NAME", "ADDRESS", "STATUS", "ROLE", "FENCED", "VCPUS(free/total)", "MEMORY(free/total MiB)",
 		"DISK(free/total GiB)", "ZONE", "HYPERVISOR", "INSTANCES", "VERSION"}
 	rows := make([][]string, 0, len(members))
 	for _, m := range members {
 		inv := m.Inventory
 		rows = append(rows, []string{
-			m.Name, m.Address, m.Status, m.Role,
+			m.Name, m.Address, m.Status, m.Role, yesNo(m.Fenced),
 			fmt.Sprintf("%d/%d", inv.VCPUsFree, inv.VCPUs),
 			fmt.Sprintf("%d/%d", inv.MemoryFreeMiB, inv.MemoryMiB),
 			fmt.Sprintf("%d/%d", inv.DiskFreeGiB, inv.DiskGiB),
@@ -107,4 +107,11 @@ func hypervisor(inv api.Inventory) string {
 		return inv.HypervisorType
 	}
 	return inv.HypervisorType + " " + inv.HypervisorVersion
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

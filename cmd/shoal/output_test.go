@@ -35,9 +35,9 @@ func TestPrintTables(t *testing.T) {
 		want  string
 	}{
 		{"members", func(o *output) error { return printMembers(o, testMembers) }, `
-NAME   ADDRESS        STATUS  ROLE    VCPUS(free/total)  MEMORY(free/total MiB)  DISK(free/total GiB)  ZONE  HYPERVISOR  INSTANCES  VERSION
-node1  10.0.0.1:7946  alive   leader  6/8                8192/16384              80/100                nova  qemu 8.2.2  2          0.1.0
-node2  10.0.0.2:7946  dead    none    0/0                0/0                     0/0                   -     -           0          -
+NAME   ADDRESS        STATUS  ROLE    FENCED  VCPUS(free/total)  MEMORY(free/total MiB)  DISK(free/total GiB)  ZONE  HYPERVISOR  INSTANCES  VERSION
+node1  10.0.0.1:7946  alive   leader  no      6/8                8192/16384              80/100                nova  qemu 8.2.2  2          0.1.0
+node2  10.0.0.2:7946  dead    none    no      0/0                0/0                     0/0                   -     -           0          -
 `},
 		{"flavors", func(o *output) error { return printFlavors(o, []fsm.Flavor{flavor}) }, `
 ID  NAME     VCPUS  RAM  DISK
@@ -55,12 +55,12 @@ create_index  3
 modify_index  3
 `},
 		{"hosts", func(o *output) error { return printHosts(o, hosts) }, `
-NAME   STATE  STATUS    HTTP ADDRESS   REASON
-node1  up     enabled   10.0.0.1:8774  -
-node2  down   disabled  10.0.0.2:8774  disk swap
+NAME   STATE  STATUS    FORCED DOWN  HTTP ADDRESS   REASON
+node1  up     enabled   no           10.0.0.1:8774  -
+node2  down   disabled  no           10.0.0.2:8774  disk swap
 `},
 		{"no hosts", func(o *output) error { return printHosts(o, nil) }, `
-NAME  STATE  STATUS  HTTP ADDRESS  REASON
+NAME  STATE  STATUS  FORCED DOWN  HTTP ADDRESS  REASON
 `},
 	}
 	for _, tt := range tests {

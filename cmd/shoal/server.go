@@ -44,6 +44,8 @@ func serverCommand() *cli.Command {
 			serverActionCommand("reboot", "reboot a server (soft: ask the guest; --hard: power cycle)",
 				[]cli.Flag{&cli.BoolFlag{Name: "hard", Usage: "power cycle instead of asking the guest"}}),
 			serverResetStateCommand(),
+			serverActionCommand("evacuate", "rebuild a server of a down host on another host (same UUID, IP and MAC)",
+				[]cli.Flag{&cli.StringFlag{Name: "target", Usage: "the host to rebuild on (default: the scheduler picks)"}}),
 			serverConsoleLogCommand(),
 			{
 				Name:      "actions",
@@ -78,6 +80,7 @@ func serverCreateCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "property", KeepSpace: true, Usage: "metadata KEY=VALUE (repeat for more)"},
 			&cli.IntFlag{Name: "count", Value: 1, Usage: "how many servers to create (1-100)"},
 			&cli.BoolFlag{Name: "wait", Usage: "wait until every server is ACTIVE or ERROR, printing each change"},
+			&cli.StringFlag{Name: "ha", Value: "restart", Usage: "when its host dies: restart (evacuate it automatically) or none (ERROR until an operator acts)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -97,7 +100,7 @@ func serverCreateCommand() *cli.Command {
 			req := api.ServerCreate{
 				Name: c.Args().First(), Flavor: c.String("flavor"), Image: c.String("image"),
 				AvailabilityZone: c.String("availability-zone"), ServerGroup: c.String("server-group"),
-				Metadata: metadata, Count: c.Int("count"),
+				Metadata: metadata, Count: c.Int("count"), HA: c.String("ha"),
 			}
 			cl := apiClient(c)
 			servers, err := cl.CreateServer(c.Context, req)
@@ -218,6 +221,9 @@ func serverActionCommand(action, usage string, flags []cli.Flag) *cli.Command {
 			req := api.ServerActionRequest{Action: action}
 			if action == fsm.ActionReboot && c.Bool("hard") {
 				req.Type = "HARD"
+			}
+			if action == fsm.ActionEvacuate {
+				req.Host = c.String("target")
 			}
 			return runAction(c, o, req)
 		},
@@ -350,6 +356,7 @@ func printServer(o *output, s api.ServerDetail) error {
 		{"addresses", addresses(s.Addresses)},
 		{"availability_zone", s.AvailabilityZone},
 		{"server_group", s.ServerGroup},
+		{"ha", s.HA},
 		{"metadata", properties(s.Metadata)},
 		{"fault", fault},
 		{"created", timestamp(s.Created)},

@@ -92,6 +92,7 @@ image              cirros (img-1)
 addresses          default=10.88.0.5 (fa:16:3e:00:00:01)
 availability_zone  nova
 server_group       -
+ha                 -
 metadata           env='prod', role='web'
 fault              -
 created            2025-01-02T03:04:05Z
