@@ -80,7 +80,7 @@ func serverCreateCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "property", KeepSpace: true, Usage: "metadata KEY=VALUE (repeat for more)"},
 			&cli.IntFlag{Name: "count", Value: 1, Usage: "how many servers to create (1-100)"},
 			&cli.BoolFlag{Name: "wait", Usage: "wait until every server is ACTIVE or ERROR, printing each change"},
-			&cli.StringFlag{Name: "ha", Value: "restart", Usage: "when its host dies: restart (evacuate it automatically) or none (ERROR until an operator acts)"},
+			&cli.StringFlag{Name: "ha", Usage: "when its host dies: restart (the default: evacuated automatically) or none (ERROR until an operator acts)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
