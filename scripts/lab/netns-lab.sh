@@ -4,7 +4,8 @@
 #
 #   netns-lab.sh up [N]            create bridge shlab0 (10.99.0.1/24) and hosts h1..hN (default 3)
 #   netns-lab.sh exec hI CMD...    run CMD inside host I (its net + mount namespaces)
-#   netns-lab.sh power-off hI      SIGKILL everything in host I (libvirtd, virtlogd, QEMU, exec'd processes)
+#   netns-lab.sh power-off hI      SIGKILL everything in host I (libvirtd, virtlogd, QEMU, exec'd processes);
+#                                  drop the bridges and firewall rules it made, as a reboot would
 #   netns-lab.sh power-on hI       start host I's virtlogd/libvirtd again (same state dirs)
 #   netns-lab.sh partition hI      cut host I's link (root-side veth down)
 #   netns-lab.sh heal hI           restore host I's link
@@ -166,8 +167,28 @@ power_off() { # h: SIGKILL every process whose netns is the host's
   for p in $killed; do
     for n in $(seq 100); do [ -e "/proc/$p" ] || break; sleep 0.05; done
   done
+  reset_net "$ns"
   rm -f "$(hostdir "$h")/init.pid" "$(hostdir "$h")/host.env"
   echo "$h: powered off"
+}
+
+reset_net() { # ns: clear what a real reboot clears in the kernel and a
+  # netns keeps: links libvirtd made (bridges; taps go with QEMU), firewall
+  # rules and forwarding. A bridge left behind makes libvirtd's network fail
+  # to start after power-on ("Network is already in use by interface").
+  local ns=$1 l t ipt
+  for l in $(ip -n "$ns" -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//'); do
+    case "$l" in lo | eth0) ;; *) ip -n "$ns" link del "$l" 2>/dev/null || true ;; esac
+  done
+  for ipt in iptables ip6tables; do
+    command -v "$ipt" >/dev/null || continue
+    for t in filter nat mangle raw; do
+      ip netns exec "$ns" "$ipt" -t "$t" -F 2>/dev/null || true
+      ip netns exec "$ns" "$ipt" -t "$t" -X 2>/dev/null || true
+    done
+  done
+  if command -v nft >/dev/null; then ip netns exec "$ns" nft flush ruleset 2>/dev/null || true; fi
+  ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=0 2>/dev/null || true
 }
 
 create_host() { # h
@@ -259,5 +280,5 @@ case "$cmd" in
   partition) [ $# = 1 ] || die "usage: partition hI"; need_host "$1"; ip link set "shlab-$1" down; echo "$1: partitioned" ;;
   heal) [ $# = 1 ] || die "usage: heal hI"; need_host "$1"; ip link set "shlab-$1" up; echo "$1: healed" ;;
   env) [ $# = 1 ] || die "usage: env hI"; need_host "$1"; cat "$(hostdir "$1")/host.env" ;;
-  *) sed -n '2,14s/^# \{0,1\}//p' "$0"; [ -z "$cmd" ] || [ "$cmd" = help ] || exit 2 ;;
+  *) sed -n '2,15s/^# \{0,1\}//p' "$0"; [ -z "$cmd" ] || [ "$cmd" = help ] || exit 2 ;;
 esac
