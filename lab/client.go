@@ -1,0 +1,219 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// The wire shapes the lab reads: its own small structs, so the lab keeps
+// compiling while api's types change.
+
+// Health is GET /v1/health. Scheduler is nil when the node does not say.
+type Health struct {
+	Name             string `json:"name"`
+	Status           string `json:"status"`
+	ClusterID        string `json:"cluster_id"`
+	Role             string `json:"role"`
+	Leader           string `json:"leader"`
+	Index            uint64 `json:"index"`
+	Fenced           *bool  `json:"fenced"`
+	LeaseRemainingMS int64  `json:"lease_remaining_ms"`
+	Scheduler        *bool  `json:"scheduler"`
+}
+
+// IsFenced reports "fenced": true.
+func (h Health) IsFenced() bool { return h.Fenced != nil && *h.Fenced }
+
+// Member is one entry of GET /v1/cluster/members.
+type Member struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Status  string `json:"status"`
+	Role    string `json:"role"`
+	Fenced  bool   `json:"fenced"`
+}
+
+// Address is one of a server's fixed IPs.
+type Address struct {
+	Network string `json:"network"`
+	IP      string `json:"ip"`
+	MAC     string `json:"mac"`
+}
+
+// Server is one server as the API shows it.
+type Server struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Status    string    `json:"status"`
+	Host      string    `json:"host"`
+	Addresses []Address `json:"addresses"`
+	VMState   string    `json:"vm_state"`
+	TaskState string    `json:"task_state"`
+}
+
+// Action is one entry of a server's action log.
+type Action struct {
+	Action string `json:"action"`
+	Result string `json:"result"`
+}
+
+// CreateRequest is POST /v1/servers's body, inside {"server":…}.
+type CreateRequest struct {
+	Name             string `json:"name"`
+	Flavor           string `json:"flavor"`
+	Image            string `json:"image"`
+	AvailabilityZone string `json:"availability_zone,omitempty"`
+}
+
+// StatusError is an answer that is not 2xx.
+type StatusError struct {
+	Code int
+	Body string
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("HTTP %d: %.300s", e.Code, e.Body) }
+
+// HTTPCode returns the status of a StatusError, 0 for any other error (no
+// answer: the outcome of a write is then unknown).
+func HTTPCode(err error) int {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	return 0
+}
+
+// Client talks JSON to one node's API.
+type Client struct {
+	Base string
+	hc   *http.Client
+}
+
+// NewClient returns a client whose calls give up after 5 s unless their
+// context ends sooner.
+func NewClient(base string) *Client {
+	return &Client{Base: base, hc: &http.Client{Timeout: 5 * time.Second}}
+}
+
+// WithTimeout returns a client for base with another per-call timeout.
+func (c *Client) WithTimeout(d time.Duration) *Client {
+	return &Client{Base: c.Base, hc: &http.Client{Timeout: d}}
+}
+
+// Health answers GET /v1/health; a 503 (no leader, waiting) still decodes.
+func (c *Client) Health(ctx context.Context) (Health, error) {
+	var h Health
+	code, body, err := c.send(ctx, http.MethodGet, "/v1/health", nil)
+	if err != nil {
+		return h, err
+	}
+	if err := json.Unmarshal(body, &h); err != nil {
+		return h, fmt.Errorf("health (HTTP %d): %w", code, err)
+	}
+	return h, nil
+}
+
+// Members answers GET /v1/cluster/members.
+func (c *Client) Members(ctx context.Context) ([]Member, error) {
+	var out struct {
+		Members []Member `json:"members"`
+	}
+	err := c.do(ctx, http.MethodGet, "/v1/cluster/members", nil, &out)
+	return out.Members, err
+}
+
+// Servers answers GET /v1/servers.
+func (c *Client) Servers(ctx context.Context) ([]Server, error) {
+	var out struct {
+		Servers []Server `json:"servers"`
+	}
+	err := c.do(ctx, http.MethodGet, "/v1/servers", nil, &out)
+	return out.Servers, err
+}
+
+// Server answers GET /v1/servers/{id}.
+func (c *Client) Server(ctx context.Context, id string) (Server, error) {
+	var out struct {
+		Server Server `json:"server"`
+	}
+	err := c.do(ctx, http.MethodGet, "/v1/servers/"+url.PathEscape(id), nil, &out)
+	return out.Server, err
+}
+
+// CreateServer posts one server; a nil error means 202, acknowledged.
+func (c *Client) CreateServer(ctx context.Context, req CreateRequest) (Server, error) {
+	var out struct {
+		Server Server `json:"server"`
+	}
+	err := c.do(ctx, http.MethodPost, "/v1/servers", map[string]any{"server": req}, &out)
+	return out.Server, err
+}
+
+// DeleteServer asks for a server's deletion.
+func (c *Client) DeleteServer(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/servers/"+url.PathEscape(id), nil, nil)
+}
+
+// Actions answers GET /v1/servers/{id}/actions.
+func (c *Client) Actions(ctx context.Context, id string) ([]Action, error) {
+	var out struct {
+		Actions []Action `json:"actions"`
+	}
+	err := c.do(ctx, http.MethodGet, "/v1/servers/"+url.PathEscape(id)+"/actions", nil, &out)
+	return out.Actions, err
+}
+
+// CreateFlavor creates a flavor; ram in MiB, disk in GiB.
+func (c *Client) CreateFlavor(ctx context.Context, name string, vcpus, ram, disk int) error {
+	body := map[string]any{"flavor": map[string]any{"name": name, "vcpus": vcpus, "ram": ram, "disk": disk}}
+	return c.do(ctx, http.MethodPost, "/v1/flavors", body, nil)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	code, body, err := c.send(ctx, method, path, in)
+	if err != nil {
+		return err
+	}
+	if code < 200 || code > 299 {
+		return &StatusError{Code: code, Body: string(body)}
+	}
+	if out == nil || len(body) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+func (c *Client) send(ctx context.Context, method, path string, in any) (int, []byte, error) {
+	var rd io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return 0, nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, body, err
+}

@@ -1,0 +1,18 @@
+// Package lab drives real shoal agents on the network-namespace lab
+// (scripts/lab/netns-lab.sh): hosts h1..hN on one machine, each with its own
+// libvirtd, which the tests power off, partition and heal while a Checker
+// samples every host's libvirt domains and records any instance running on
+// two hosts at once or any fixed IP held twice.
+//
+// The harness itself has no build tag; the failover scenarios that use it are
+// behind the `lab` tag because they need root, libvirt and minutes:
+//
+//	go test -tags lab -timeout 3h -run TestLab ./lab/ -v
+//
+// SHOAL_LAB_TRIALS sets the trials per scenario (default 10) and SHOAL_BIN a
+// prebuilt binary (default: built once from ./cmd/shoal).
+//
+// The lab is one per machine (bridge shlab0, 10.99.0.0/24): the harness takes
+// a lock on $TMPDIR/shoal-netns-lab.lock, so two test runs never tear down each
+// other's hosts, and it runs `netns-lab.sh down` before and after.
+package lab

@@ -1,0 +1,39 @@
+package lab
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Figures collects the durations of one benchmark over the trials.
+type Figures struct {
+	Name string
+	All  []time.Duration
+}
+
+// Add records one trial.
+func (f *Figures) Add(d time.Duration) { f.All = append(f.All, d) }
+
+// P50 is the median (the lower one of an even count); 0 without trials.
+func (f *Figures) P50() time.Duration {
+	if len(f.All) == 0 {
+		return 0
+	}
+	s := slices.Clone(f.All)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
+}
+
+// Max is the slowest trial.
+func (f *Figures) Max() time.Duration {
+	if len(f.All) == 0 {
+		return 0
+	}
+	return slices.Max(f.All)
+}
+
+// String is the report line: "lab: NAME p50=…s max=…s n=…".
+func (f *Figures) String() string {
+	return fmt.Sprintf("lab: %s p50=%.2fs max=%.2fs n=%d", f.Name, f.P50().Seconds(), f.Max().Seconds(), len(f.All))
+}

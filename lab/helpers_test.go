@@ -1,0 +1,252 @@
+//go:build lab
+
+package lab_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoal-project/shoal/lab"
+)
+
+const (
+	flavor = "lab.blank" // 1 vCPU, 64 MiB, 1 GiB
+	image  = "lab-blank" // 64 MiB blank qcow2
+
+	failoverTimeout = 90 * time.Second
+	settleTimeout   = 90 * time.Second
+)
+
+// env is one lab bring-up with its checker, flavor and image.
+type env struct {
+	t   *testing.T
+	lab *lab.Lab
+	chk *lab.Checker
+}
+
+func setup(t *testing.T) *env {
+	l := lab.Start(t, lab.Config{})
+	chk := lab.StartChecker(t, l)
+	t.Cleanup(func() { chk.Check(t) }) // before the checker stops
+	e := &env{t: t, lab: l, chk: chk}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := l.Hosts[0].API.CreateFlavor(ctx, flavor, 1, 64, 1); err != nil {
+		t.Fatalf("creating flavor %s: %v", flavor, err)
+	}
+	l.UploadBlankImage(l.Hosts[1], image)
+	return e
+}
+
+// trials is $SHOAL_LAB_TRIALS, default 10.
+func trials(t *testing.T) int {
+	n := 10
+	if s := os.Getenv("SHOAL_LAB_TRIALS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 {
+			t.Fatalf("SHOAL_LAB_TRIALS=%q: want a positive number", s)
+		}
+		n = v
+	}
+	return n
+}
+
+// leader waits for the cluster's leader.
+func (e *env) leader() *lab.Host {
+	e.t.Helper()
+	var h *lab.Host
+	lab.WaitFor(e.t, 60*time.Second, "a leader", func() (bool, string) {
+		var note string
+		h, note = e.lab.Leader()
+		return h != nil, note
+	})
+	return h
+}
+
+// create creates servers named prefix-1..n through via, forced onto host
+// when it is not nil, and returns them as acknowledged.
+func (e *env) create(via *lab.Host, prefix string, n int, host *lab.Host) []lab.Server {
+	e.t.Helper()
+	var out []lab.Server
+	for k := 1; k <= n; k++ {
+		req := lab.CreateRequest{Name: fmt.Sprintf("%s-%d", prefix, k), Flavor: flavor, Image: image}
+		if host != nil {
+			req.AvailabilityZone = "nova:" + host.Name
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		s, err := via.API.WithTimeout(30*time.Second).CreateServer(ctx, req)
+		cancel()
+		if err != nil {
+			e.t.Fatalf("creating %s through %s: %v", req.Name, via.Name, err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func ids(list []lab.Server) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = s.ID
+	}
+	return out
+}
+
+// placed reports whether every server in ids is ACTIVE in the API on a host
+// other than avoid (any host when avoid is ""), and whether the checker's
+// fresh round shows its domain on that host and nowhere else. It returns
+// the servers as listed.
+func (e *env) placed(ids []string, avoid string) (map[string]lab.Server, bool, string) {
+	list, err := e.lab.Servers(context.Background())
+	if err != nil {
+		return nil, false, err.Error()
+	}
+	e.chk.Learn(list)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	round, err := e.chk.Fresh(ctx)
+	if err != nil {
+		return nil, false, err.Error()
+	}
+	byID := map[string]lab.Server{}
+	for _, s := range list {
+		byID[s.ID] = s
+	}
+	for _, id := range ids {
+		s, ok := byID[id]
+		switch {
+		case !ok:
+			return nil, false, id + " not listed"
+		case s.Status != "ACTIVE" || s.Host == "" || s.Host == avoid:
+			return nil, false, fmt.Sprintf("%s %s on %q (task %q)", id, s.Status, s.Host, s.TaskState)
+		}
+		if on := round.HostsOf(id); !slices.Equal(on, []string{s.Host}) {
+			return nil, false, fmt.Sprintf("%s: the API says %s, libvirt runs it on %v", id, s.Host, on)
+		}
+	}
+	return byID, true, ""
+}
+
+// waitPlaced waits until placed holds and returns the servers.
+func (e *env) waitPlaced(timeout time.Duration, what string, ids []string, avoid string) map[string]lab.Server {
+	e.t.Helper()
+	var got map[string]lab.Server
+	lab.WaitFor(e.t, timeout, what, func() (bool, string) {
+		var ok bool
+		var note string
+		got, ok, note = e.placed(ids, avoid)
+		return ok, note
+	})
+	return got
+}
+
+// waitUndefined waits until host's libvirtd has no domain, running or
+// not, of the servers in ids.
+func (e *env) waitUndefined(host *lab.Host, ids []string) {
+	e.t.Helper()
+	lab.WaitFor(e.t, settleTimeout, host.Name+" to remove the domains of servers that moved", func() (bool, string) {
+		defined, err := e.chk.Defined(host)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, id := range ids {
+			if slices.Contains(defined, id) {
+				return false, id + " still defined on " + host.Name
+			}
+		}
+		return true, ""
+	})
+}
+
+// remove deletes the servers and waits until the API lists none of them
+// and no libvirtd has a domain for any.
+func (e *env) remove(ids []string) {
+	e.t.Helper()
+	for _, id := range ids {
+		lab.WaitFor(e.t, 30*time.Second, "DELETE "+id+" accepted", func() (bool, string) {
+			var errs []string
+			for _, h := range e.lab.Up() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				err := h.API.DeleteServer(ctx, id)
+				cancel()
+				if err == nil || lab.HTTPCode(err) == 404 {
+					return true, ""
+				}
+				errs = append(errs, h.Name+": "+err.Error())
+			}
+			return false, strings.Join(errs, "; ")
+		})
+	}
+	lab.WaitFor(e.t, settleTimeout, "deleted servers gone from the API and libvirt", func() (bool, string) {
+		list, err := e.lab.Servers(context.Background())
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, s := range list {
+			if slices.Contains(ids, s.ID) {
+				return false, fmt.Sprintf("%s still listed (%s)", s.ID, s.Status)
+			}
+		}
+		for _, h := range e.lab.Up() {
+			defined, err := e.chk.Defined(h)
+			if err != nil {
+				return false, err.Error()
+			}
+			for _, id := range ids {
+				if slices.Contains(defined, id) {
+					return false, id + " still defined on " + h.Name
+				}
+			}
+		}
+		return true, ""
+	})
+}
+
+// noViolations stops the test at the first trial with a breach.
+func (e *env) noViolations(trial int) {
+	e.t.Helper()
+	if vs := e.chk.Violations(); len(vs) > 0 {
+		e.t.Fatalf("trial %d: checker violations so far: %v", trial, vs)
+	}
+}
+
+// hasAction reports whether the server's action log has action.
+func (e *env) hasAction(via *lab.Host, id, action string) (bool, []lab.Action) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	acts, err := via.API.Actions(ctx, id)
+	if err != nil {
+		e.t.Logf("actions of %s: %v", id, err)
+		return false, nil
+	}
+	return slices.ContainsFunc(acts, func(a lab.Action) bool { return a.Action == action }), acts
+}
+
+// pick returns the trial's target among hosts: the leader on every third
+// trial, else a follower, rotating; only hosts for which ok holds.
+func pick(trial int, hosts []*lab.Host, leader *lab.Host, ok func(*lab.Host) bool) *lab.Host {
+	wantLeader := trial%3 == 2
+	var fit, any []*lab.Host
+	for _, h := range hosts {
+		if !ok(h) {
+			continue
+		}
+		any = append(any, h)
+		if (h == leader) == wantLeader {
+			fit = append(fit, h)
+		}
+	}
+	if len(fit) == 0 {
+		fit = any
+	}
+	if len(fit) == 0 {
+		return nil
+	}
+	return fit[trial%len(fit)]
+}

@@ -1,0 +1,192 @@
+package lab
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Host is one lab host: a network namespace with its own libvirtd, and the
+// shoal agent the harness runs in it.
+type Host struct {
+	Name    string // h1, h2, …
+	Index   int
+	Addr    string  // 10.99.0.(10+Index)
+	API     *Client // from the root namespace: fails while partitioned
+	Dir     string  // .lab/netns/hI
+	lab     *Lab
+	logPath string
+
+	mu    sync.Mutex
+	agent *exec.Cmd
+	done  chan struct{} // closed when the agent has been reaped
+}
+
+func newHost(l *Lab, i int) *Host {
+	h := &Host{Name: fmt.Sprintf("h%d", i), Index: i, Addr: fmt.Sprintf("10.99.0.%d", 10+i), lab: l}
+	h.Dir = filepath.Join(l.Dir, h.Name)
+	h.logPath = filepath.Join(h.Dir, "agent.log")
+	h.API = NewClient("http://" + h.Addr + ":8774")
+	return h
+}
+
+// URL is the host's API endpoint.
+func (h *Host) URL() string { return "http://" + h.Addr + ":8774" }
+
+// EnvPath is the host's host.env (absent while powered off).
+func (h *Host) EnvPath() string { return filepath.Join(h.Dir, "host.env") }
+
+// StartAgent runs the agent in the host, in a process group of its own so
+// KillAgent can kill it alone. h1 bootstraps and the others join it on the
+// first start; later starts pass neither, since a node with Raft state finds
+// its cluster by itself. It waits until the agent answers HTTP from inside
+// the host.
+func (h *Host) StartAgent() {
+	h.lab.t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.agent != nil {
+		h.lab.t.Fatalf("lab: %s: agent already running", h.Name)
+	}
+	data := filepath.Join(h.Dir, "shoal")
+	args := []string{"exec", h.Name, h.lab.Bin, "agent", "--name", h.Name, "--data-dir", data, "--bind", h.Addr}
+	if _, err := os.Stat(filepath.Join(data, "raft")); os.IsNotExist(err) {
+		if h.Index == 1 {
+			args = append(args, "--bootstrap")
+		} else {
+			args = append(args, "--join", h.lab.Hosts[0].Addr+":7946")
+		}
+	}
+	args = append(args, h.lab.flags...)
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		h.lab.t.Fatal(err)
+	}
+	log, err := os.OpenFile(h.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		h.lab.t.Fatal(err)
+	}
+	defer log.Close()
+	fmt.Fprintf(log, "=== lab: %s starting agent: %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(args[2:], " "))
+	cmd := exec.Command(h.lab.Script, args...)
+	cmd.Dir = h.lab.Root
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		h.lab.t.Fatalf("lab: %s: starting agent: %v", h.Name, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	h.agent, h.done = cmd, done
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := h.InsideHealth(); err == nil {
+			return
+		}
+		select {
+		case <-done:
+			h.agent = nil
+			h.lab.t.Fatalf("lab: %s: agent exited at start; log:\n%s", h.Name, tail(readFile(h.logPath), 30))
+		default:
+		}
+		if time.Now().After(deadline) {
+			h.lab.t.Fatalf("lab: %s: agent does not answer HTTP after 30 s; log:\n%s", h.Name, tail(readFile(h.logPath), 30))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// KillAgent SIGKILLs the agent's process group; libvirtd and the VMs keep
+// running. A no-op when no agent runs.
+func (h *Host) KillAgent() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.agent == nil {
+		return
+	}
+	_ = syscall.Kill(-h.agent.Process.Pid, syscall.SIGKILL)
+	h.reap()
+}
+
+// reap waits for the agent to be gone; h.mu is held.
+func (h *Host) reap() {
+	select {
+	case <-h.done:
+	case <-time.After(10 * time.Second):
+		h.lab.t.Errorf("lab: %s: agent %d not reaped 10 s after SIGKILL", h.Name, h.agent.Process.Pid)
+	}
+	h.agent, h.done = nil, nil
+}
+
+// AgentRunning reports whether the harness's agent process is alive.
+func (h *Host) AgentRunning() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.agent == nil {
+		return false
+	}
+	select {
+	case <-h.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// PowerOff kills everything in the host at once: agent, libvirtd, QEMU.
+func (h *Host) PowerOff() {
+	h.lab.t.Helper()
+	h.lab.script("power-off", h.Name)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.agent != nil {
+		h.reap()
+	}
+}
+
+// PowerOn boots the host's libvirtd again and restarts its agent.
+func (h *Host) PowerOn() {
+	h.lab.t.Helper()
+	h.lab.script("power-on", h.Name)
+	h.StartAgent()
+}
+
+// Partition cuts the host's link; Heal restores it.
+func (h *Host) Partition() { h.lab.t.Helper(); h.lab.script("partition", h.Name) }
+
+// Heal restores the host's link.
+func (h *Host) Heal() { h.lab.t.Helper(); h.lab.script("heal", h.Name) }
+
+// InsideHealth asks the host's API from inside its namespace, which works
+// while it is partitioned: curl through `netns-lab.sh exec`.
+func (h *Host) InsideHealth() (Health, error) {
+	var out Health
+	err := h.insideGet("/v1/health", &out)
+	return out, err
+}
+
+func (h *Host) insideGet(path string, out any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, h.lab.Script, "exec", h.Name, "curl", "-sS", "-m", "3", h.URL()+path)
+	cmd.Dir = h.lab.Root
+	body, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("%s: curl %s inside: %w", h.Name, path, err)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("%s: %s inside: %w: %.200s", h.Name, path, err, body)
+	}
+	return nil
+}
+
+func readFile(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}

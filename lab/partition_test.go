@@ -1,0 +1,79 @@
+//go:build lab
+
+package lab_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shoal-project/shoal/lab"
+)
+
+// TestLabPartition: cut the link of a host with servers. It fences itself
+// (its libvirtd runs no shoal domain) before any of its servers runs
+// elsewhere; they come up ACTIVE elsewhere; after healing it is unfenced and
+// every server runs exactly once.
+func TestLabPartition(t *testing.T) {
+	e := setup(t)
+	fenced := &lab.Figures{Name: "partition → fenced"}
+	moved := &lab.Figures{Name: "partition → servers ACTIVE elsewhere"}
+	defer func() {
+		for _, f := range []*lab.Figures{fenced, moved} {
+			if len(f.All) > 0 {
+				t.Log(f)
+				fmt.Println(f)
+			}
+		}
+	}()
+	for trial := range trials(t) {
+		leader := e.leader()
+		target := pick(trial, e.lab.Hosts, leader, func(*lab.Host) bool { return true })
+		via := e.lab.Others(target)[0]
+		servers := e.create(via, fmt.Sprintf("pa%d", trial), 2, target)
+		e.waitPlaced(settleTimeout, "servers ACTIVE on "+target.Name, ids(servers), "")
+		for _, s := range servers {
+			if got, _, _ := e.placed([]string{s.ID}, ""); got[s.ID].Host != target.Name {
+				t.Fatalf("trial %d: %s forced onto %s is on %q", trial, s.ID, target.Name, got[s.ID].Host)
+			}
+		}
+		t.Logf("trial %d: leader %s, partitioning %s with 2 servers", trial, leader.Name, target.Name)
+
+		start := time.Now()
+		target.Partition()
+		took := lab.WaitFor(t, failoverTimeout, target.Name+` to report "fenced": true from inside`, func() (bool, string) {
+			h, err := target.InsideHealth()
+			if err != nil {
+				return false, err.Error()
+			}
+			return h.IsFenced(), fmt.Sprintf("status %s, fenced %v, lease %d ms", h.Status, h.Fenced, h.LeaseRemainingMS)
+		})
+		fenced.Add(took)
+		e.waitPlaced(failoverTimeout, "the servers ACTIVE outside "+target.Name, ids(servers), target.Name)
+		movedAt := time.Now()
+		moved.Add(movedAt.Sub(start))
+
+		last, ran := e.chk.HostLastActive(target.Name, start, movedAt)
+		for _, s := range servers {
+			first, ok := e.chk.FirstActiveElsewhere(s.ID, target.Name, start)
+			switch {
+			case !ok:
+				t.Fatalf("trial %d: the checker never saw %s running outside %s", trial, s.ID, target.Name)
+			case ran && last.Round >= first.Round:
+				t.Fatalf("trial %d: %s ran elsewhere from round %d (%s), but %s still ran shoal domains in round %d (%s)",
+					trial, s.ID, first.Round, first.At.Format("15:04:05.000"), target.Name, last.Round, last.At.Format("15:04:05.000"))
+			}
+		}
+		t.Logf("trial %d: fenced after %v, servers elsewhere after %v", trial,
+			took.Round(10*time.Millisecond), movedAt.Sub(start).Round(10*time.Millisecond))
+
+		target.Heal()
+		lab.WaitFor(t, failoverTimeout, target.Name+" unfenced after healing", func() (bool, string) {
+			return target.MemberOK(via)
+		})
+		e.waitUndefined(target, ids(servers))
+		e.waitPlaced(settleTimeout, "every server exactly once after healing", ids(servers), target.Name)
+		e.remove(ids(servers))
+		e.noViolations(trial)
+	}
+}
