@@ -64,3 +64,30 @@ func TestGrantsFencedOnlyAfterLeasePlusMargin(t *testing.T) {
 		t.Fatal("a node this leader never granted is fenced once the grace after election is over")
 	}
 }
+
+func TestLeaseRestoreAndGrantsQueries(t *testing.T) {
+	c := &clock{t: time.Unix(1000, 0)}
+	l := NewLease(5*time.Second, c.now)
+	l.Restore(c.t.Add(2 * time.Second)) // what the previous run recorded
+	if !l.Valid() || l.Expires() != c.t.Add(2*time.Second) {
+		t.Fatalf("restored lease: valid %v, expires %v", l.Valid(), l.Expires())
+	}
+	l.Restore(c.t.Add(time.Second))
+	if l.Expires() != c.t.Add(2*time.Second) {
+		t.Fatal("Restore shortened the lease")
+	}
+	g := NewGrants(5*time.Second, 3*time.Second, c.now)
+	start := c.t
+	if g.Holds("n1") || g.LastSeen("n1") != start {
+		t.Fatal("a node never granted holds nothing and was last seen when the term began")
+	}
+	c.advance(time.Second)
+	g.Grant("n1")
+	if !g.Holds("n1") || g.LastSeen("n1") != c.t {
+		t.Fatal("a fresh grant is held and is the last sighting")
+	}
+	c.advance(5 * time.Second)
+	if g.Holds("n1") {
+		t.Fatal("a grant older than the lease is not held")
+	}
+}
