@@ -57,20 +57,8 @@ func (n *Node) checkHosts(ctx context.Context, g *Grants, status map[string]stri
 		}
 		st := status[h.Name]
 		switch {
-		case !h.Down && (gone(st) || h.ForcedDown) && g.Fenced(h.Name):
-			reason := "gossip says " + orUnknown(st)
-			if h.ForcedDown {
-				reason = "forced down by an operator"
-			}
-			last := g.LastSeen(h.Name)
-			reason = fmt.Sprintf("%s; no lease for %.1f s", reason, time.Since(last).Seconds())
-			cmd := &fsm.MarkHostDown{Name: h.Name, LastSeen: last.UTC(), Reason: reason,
-				RequestID: "req-" + uuid.NewString(), Time: time.Now().UTC()}
-			if _, err := n.Apply(ctx, cmd); err != nil && !errors.Is(err, fsm.ErrConflict) {
-				n.log.Warn("marking host down failed", "host", h.Name, "err", err)
-				continue
-			}
-			n.log.Warn("host down: evacuating its servers", "host", h.Name, "reason", reason)
+		case !h.Down && (gone(st) || h.ForcedDown) && g.Condemn(h.Name):
+			n.markDown(ctx, g, h, st)
 		case h.Down && !h.ForcedDown && st == "alive" && g.Holds(h.Name):
 			if _, err := n.Apply(ctx, &fsm.MarkHostUp{Name: h.Name, Time: time.Now().UTC()}); err != nil &&
 				!errors.Is(err, fsm.ErrConflict) {
@@ -80,6 +68,25 @@ func (n *Node) checkHosts(ctx context.Context, g *Grants, status map[string]stri
 			n.log.Info("host up again", "host", h.Name)
 		}
 	}
+}
+
+// markDown commits the verdict on a condemned host; no lease is granted to
+// it until the verdict is applied here, so its next re-read includes it.
+func (n *Node) markDown(ctx context.Context, g *Grants, h fsm.Host, st string) {
+	defer g.Pardon(h.Name)
+	reason := "gossip says " + orUnknown(st)
+	if h.ForcedDown {
+		reason = "forced down by an operator"
+	}
+	last := g.LastSeen(h.Name)
+	reason = fmt.Sprintf("%s; no lease for %.1f s", reason, time.Since(last).Seconds())
+	cmd := &fsm.MarkHostDown{Name: h.Name, LastSeen: last.UTC(), Reason: reason,
+		RequestID: "req-" + uuid.NewString(), Time: time.Now().UTC()}
+	if _, err := n.Apply(ctx, cmd); err != nil && !errors.Is(err, fsm.ErrConflict) {
+		n.log.Warn("marking host down failed", "host", h.Name, "err", err)
+		return
+	}
+	n.log.Warn("host down: evacuating its servers", "host", h.Name, "reason", reason)
 }
 
 func orUnknown(s string) string {

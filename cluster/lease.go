@@ -77,7 +77,10 @@ type Grants struct {
 	margin   time.Duration
 	since    time.Time // this leader's term began
 	lastSent map[string]time.Time
-	now      func() time.Time
+	// condemned nodes are being marked down: no grant until the verdict is
+	// committed, so a node can never re-read the FSM just before it.
+	condemned map[string]bool
+	now       func() time.Time
 }
 
 // NewGrants starts the record of a leader that took over now.
@@ -85,14 +88,40 @@ func NewGrants(lease, margin time.Duration, now func() time.Time) *Grants {
 	if now == nil {
 		now = time.Now
 	}
-	return &Grants{lease: lease, margin: margin, since: now(), lastSent: map[string]time.Time{}, now: now}
+	return &Grants{lease: lease, margin: margin, since: now(), lastSent: map[string]time.Time{},
+		condemned: map[string]bool{}, now: now}
 }
 
-// Grant records that node was granted a lease at the leader's time now.
-func (g *Grants) Grant(node string) {
+// Grant records that node is granted a lease at the leader's time now. It
+// refuses (false) while node is condemned.
+func (g *Grants) Grant(node string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.condemned[node] {
+		return false
+	}
 	g.lastSent[node] = g.now()
+	return true
+}
+
+// Condemn reports whether node is certainly fenced and, if so, refuses it
+// any grant until Pardon: the leader commits the down verdict meanwhile.
+func (g *Grants) Condemn(node string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.fencedLocked(node) {
+		return false
+	}
+	g.condemned[node] = true
+	return true
+}
+
+// Pardon lets node be granted leases again (its verdict is committed, or
+// failed and will be retried).
+func (g *Grants) Pardon(node string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.condemned, node)
 }
 
 // LastSeen is when node was last granted a lease by this leader, or when
@@ -120,6 +149,10 @@ func (g *Grants) Holds(node string) bool {
 func (g *Grants) Fenced(node string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return g.fencedLocked(node)
+}
+
+func (g *Grants) fencedLocked(node string) bool {
 	last := g.since
 	if t, ok := g.lastSent[node]; ok && t.After(last) {
 		last = t

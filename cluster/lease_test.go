@@ -91,3 +91,25 @@ func TestLeaseRestoreAndGrantsQueries(t *testing.T) {
 		t.Fatal("a grant older than the lease is not held")
 	}
 }
+
+// While the leader commits a down verdict, the condemned node gets no grant:
+// it can never re-read the FSM just before the verdict lands.
+func TestCondemnedNodeGetsNoGrant(t *testing.T) {
+	c := &clock{t: time.Unix(1000, 0)}
+	g := NewGrants(5*time.Second, 3*time.Second, c.now)
+	g.Grant("n1")
+	if g.Condemn("n1") {
+		t.Fatal("a node holding a lease was condemned")
+	}
+	c.advance(8*time.Second + time.Millisecond)
+	if !g.Condemn("n1") {
+		t.Fatal("a certainly fenced node was not condemned")
+	}
+	if g.Grant("n1") {
+		t.Fatal("a condemned node was granted a lease")
+	}
+	g.Pardon("n1")
+	if !g.Grant("n1") || g.Fenced("n1") {
+		t.Fatal("after the verdict the node is granted again")
+	}
+}

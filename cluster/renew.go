@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/shoal-project/shoal/fsm"
 )
 
 const leasePath = "/internal/v1/lease"
@@ -118,7 +120,9 @@ func (n *Node) grantLease(ctx context.Context, node string) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	g.Grant(node)
+	if !g.Grant(node) {
+		return fmt.Errorf("%w: host %s is being marked down", fsm.ErrConflict, node)
+	}
 	return nil
 }
 
