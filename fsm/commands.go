@@ -113,17 +113,27 @@ func applyDeregisterHost(s *State, _ uint64, c Command) error {
 
 func applySetHostEnabled(s *State, index uint64, c Command) error {
 	cmd := c.(*SetHostEnabled)
-	h, ok := s.Hosts[cmd.Name]
+	return s.changeHost(cmd.Name, index, cmd.Time, func(h *Host) error {
+		h.Enabled = cmd.Enabled
+		h.DisabledReason = ""
+		if !cmd.Enabled {
+			h.DisabledReason = cmd.Reason
+		}
+		return nil
+	})
+}
+
+// changeHost applies change to the named host and stamps it; a change that
+// fails leaves the host as it was.
+func (s *State) changeHost(name string, index uint64, t time.Time, change func(h *Host) error) error {
+	h, ok := s.Hosts[name]
 	if !ok {
-		return fmt.Errorf("%w: host %q", ErrNotFound, cmd.Name)
+		return fmt.Errorf("%w: host %q", ErrNotFound, name)
 	}
-	h.Enabled = cmd.Enabled
-	h.DisabledReason = ""
-	if !cmd.Enabled {
-		h.DisabledReason = cmd.Reason
+	if err := change(h); err != nil {
+		return err
 	}
-	h.Updated = cmd.Time
-	h.ModifyIndex = index
+	h.Updated, h.ModifyIndex = t, index
 	s.hostsGen++
 	return nil
 }

@@ -51,16 +51,16 @@ const ActionEvacuate = "evacuate"
 
 func applyMarkHostDown(s *State, index uint64, c Command) error {
 	cmd := c.(*MarkHostDown)
-	h, ok := s.Hosts[cmd.Name]
-	if !ok {
-		return fmt.Errorf("%w: host %q", ErrNotFound, cmd.Name)
+	err := s.changeHost(cmd.Name, index, cmd.Time, func(h *Host) error {
+		if h.Down {
+			return fmt.Errorf("%w: host %s is already down", ErrConflict, cmd.Name)
+		}
+		h.Down, h.DownSince = true, cmd.LastSeen
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if h.Down {
-		return fmt.Errorf("%w: host %s is already down", ErrConflict, cmd.Name)
-	}
-	h.Down, h.DownSince = true, cmd.LastSeen
-	h.Updated, h.ModifyIndex = cmd.Time, index
-	s.hostsGen++
 	for _, inst := range s.instancesOn(cmd.Name) {
 		if inst.TaskState == TaskDeleting {
 			s.removeInstance(inst) // its disk went with the host
@@ -86,29 +86,21 @@ func applyMarkHostDown(s *State, index uint64, c Command) error {
 
 func applyMarkHostUp(s *State, index uint64, c Command) error {
 	cmd := c.(*MarkHostUp)
-	h, ok := s.Hosts[cmd.Name]
-	if !ok {
-		return fmt.Errorf("%w: host %q", ErrNotFound, cmd.Name)
-	}
-	if !h.Down {
-		return fmt.Errorf("%w: host %s is not down", ErrConflict, cmd.Name)
-	}
-	h.Down, h.DownSince = false, time.Time{}
-	h.Updated, h.ModifyIndex = cmd.Time, index
-	s.hostsGen++
-	return nil
+	return s.changeHost(cmd.Name, index, cmd.Time, func(h *Host) error {
+		if !h.Down {
+			return fmt.Errorf("%w: host %s is not down", ErrConflict, cmd.Name)
+		}
+		h.Down, h.DownSince = false, time.Time{}
+		return nil
+	})
 }
 
 func applyForceHostDown(s *State, index uint64, c Command) error {
 	cmd := c.(*ForceHostDown)
-	h, ok := s.Hosts[cmd.Name]
-	if !ok {
-		return fmt.Errorf("%w: host %q", ErrNotFound, cmd.Name)
-	}
-	h.ForcedDown = cmd.ForcedDown
-	h.Updated, h.ModifyIndex = cmd.Time, index
-	s.hostsGen++
-	return nil
+	return s.changeHost(cmd.Name, index, cmd.Time, func(h *Host) error {
+		h.ForcedDown = cmd.ForcedDown
+		return nil
+	})
 }
 
 func applyEvacuateInstances(s *State, index uint64, c Command) error {
