@@ -77,21 +77,27 @@ type Checker struct {
 	conns      map[string]*libvirtConn // only the sampler goroutine touches these
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
-	maxGap     time.Duration
+	maxGap     time.Duration // longest pause between two rounds
+	maxRound   time.Duration // longest round
 	stopped    bool
 }
 
 // StartChecker starts sampling; Stop (also at cleanup) ends it.
 func StartChecker(t testing.TB, l *Lab) *Checker {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Checker{lab: l, interval: 200 * time.Millisecond, cancel: cancel,
-		violations: map[string]*Violation{}, ips: map[string]string{}, macs: map[string]string{},
-		byMAC: map[string]string{}, conns: map[string]*libvirtConn{}}
+	c := newChecker(l)
+	c.cancel = cancel
 	c.wg.Add(2)
 	go c.sampleLoop(ctx)
 	go c.apiLoop(ctx)
 	t.Cleanup(c.Stop)
 	return c
+}
+
+func newChecker(l *Lab) *Checker {
+	return &Checker{lab: l, interval: 200 * time.Millisecond, cancel: func() {},
+		violations: map[string]*Violation{}, ips: map[string]string{}, macs: map[string]string{},
+		byMAC: map[string]string{}, conns: map[string]*libvirtConn{}}
 }
 
 // Stop ends sampling and closes the connections; idempotent.
@@ -210,6 +216,7 @@ func (c *Checker) record(r Round) {
 	if n := len(c.rounds); n > 0 {
 		c.maxGap = max(c.maxGap, r.Start.Sub(c.rounds[n-1].End))
 	}
+	c.maxRound = max(c.maxRound, r.End.Sub(r.Start))
 	c.rounds = append(c.rounds, r)
 	for id := range idsOf(r) {
 		if hosts := r.HostsOf(id); len(hosts) > 1 {

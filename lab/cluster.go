@@ -16,6 +16,12 @@ import (
 // timeout is a failure message, not a speed assertion: keep it generous.
 func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) time.Duration {
 	t.Helper()
+	return WaitEvery(t, 200*time.Millisecond, timeout, what, cond)
+}
+
+// WaitEvery is WaitFor polling every interval, for timings that need it.
+func WaitEvery(t testing.TB, interval, timeout time.Duration, what string, cond func() (bool, string)) time.Duration {
+	t.Helper()
 	start := time.Now()
 	for {
 		ok, note := cond()
@@ -25,7 +31,7 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() (bool
 		if time.Since(start) > timeout {
 			t.Fatalf("timed out after %v waiting for %s; last: %s", timeout, what, note)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 

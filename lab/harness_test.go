@@ -4,8 +4,15 @@ package lab_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/shoal-project/shoal/lab"
 )
@@ -19,6 +26,8 @@ func TestHarness(t *testing.T) {
 	h3 := e.lab.Host("h3")
 	servers := e.create(e.lab.Host("h1"), "harness", 2, h3)
 	e.waitPlaced(settleTimeout, "servers on h3", ids(servers), "")
+
+	t.Run("checker catches impostors", func(t *testing.T) { impostors(t, e, servers[0], e.lab.Host("h2")) })
 
 	h3.KillAgent()
 	round := fresh(t, e.chk)
@@ -63,4 +72,40 @@ func fresh(t *testing.T, c *lab.Checker) lab.Round {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// impostors starts, on host, a domain with a server's UUID (a double run),
+// then one with the server's MAC under another UUID (its fixed IP held
+// twice), each for a second, and expects the checker to report both.
+func impostors(t *testing.T, e *env, s lab.Server, host *lab.Host) {
+	env, err := os.ReadFile(host.EnvPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri := regexp.MustCompile(`(?m)^SHLAB_URI=(.*)$`).FindSubmatch(env)
+	if uri == nil {
+		t.Fatalf("no SHLAB_URI in %s", host.EnvPath())
+	}
+	e.chk.TakeViolations()
+	for _, tc := range []struct{ id, kind string }{{s.ID, "double-run"}, {uuid.NewString(), "duplicate-ip"}} {
+		xml := fmt.Sprintf(`<domain type='qemu'><name>shoal-%s</name><uuid>%s</uuid><memory unit='MiB'>32</memory>
+<os><type arch='x86_64'>hvm</type></os><devices><interface type='user'><mac address='%s'/></interface></devices></domain>`,
+			tc.id, tc.id, s.Addresses[0].MAC)
+		path := filepath.Join(t.TempDir(), "impostor.xml")
+		if err := os.WriteFile(path, []byte(xml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("virsh", "-c", string(uri[1]), "create", path).CombinedOutput(); err != nil {
+			t.Fatalf("virsh create: %v\n%s", err, out)
+		}
+		time.Sleep(time.Second)
+		if out, err := exec.Command("virsh", "-c", string(uri[1]), "destroy", "shoal-"+tc.id).CombinedOutput(); err != nil {
+			t.Fatalf("virsh destroy: %v\n%s", err, out)
+		}
+		vs := e.chk.TakeViolations()
+		if len(vs) == 0 || vs[0].Kind != tc.kind {
+			t.Fatalf("impostor %s on %s: checker reported %v, want %s", tc.id, host.Name, vs, tc.kind)
+		}
+		t.Logf("impostor %s on %s: %v", tc.id, host.Name, vs)
+	}
 }

@@ -41,7 +41,22 @@ func setup(t *testing.T) *env {
 		t.Fatalf("creating flavor %s: %v", flavor, err)
 	}
 	l.UploadBlankImage(l.Hosts[1], image)
+	e.warmUp()
 	return e
+}
+
+// warmUp runs one server on every host and deletes it, so that every host
+// caches the image. Otherwise the uploading host holds the only copy, and
+// when it is the one cut off, evacuation fails for want of the image, which
+// is not what these scenarios test.
+func (e *env) warmUp() {
+	e.t.Helper()
+	var all []string
+	for _, h := range e.lab.Hosts {
+		all = append(all, ids(e.create(h, "warmup-"+h.Name, 1, h))...)
+	}
+	e.waitPlaced(settleTimeout, "a warm-up server on every host", all, "")
+	e.remove(all)
 }
 
 // trials is $SHOAL_LAB_TRIALS, default 10.

@@ -14,7 +14,14 @@ import (
 	"github.com/shoal-project/shoal/lab"
 )
 
-const creates = 8 // in flight across the leader's kill
+// creates are sent spaced out from before the kill until after a new leader
+// is usually up (about 1 s), so some are acknowledged by each leader and some
+// meet the election.
+const (
+	creates       = 8
+	createSpacing = 250 * time.Millisecond
+	killAfter     = 300 * time.Millisecond
+)
 
 // createResult is the outcome of one POST /v1/servers.
 type createResult struct {
@@ -49,14 +56,14 @@ func TestLabLeaderKill(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				time.Sleep(time.Duration(k) * 60 * time.Millisecond)
+				time.Sleep(time.Duration(k) * createSpacing)
 				results[k] = createOne(via, fmt.Sprintf("%s-%d", prefix, k+1))
 			}()
 		}
-		time.Sleep(150 * time.Millisecond)
+		time.Sleep(killAfter)
 		start := time.Now()
 		leader.KillAgent()
-		lab.WaitFor(t, failoverTimeout, "a new leader running the scheduler", func() (bool, string) {
+		lab.WaitEvery(t, 50*time.Millisecond, failoverTimeout, "a new leader running the scheduler", func() (bool, string) {
 			return newLeader(t, survivors)
 		})
 		took := time.Since(start)
@@ -65,7 +72,9 @@ func TestLabLeaderKill(t *testing.T) {
 
 		acked := map[string]string{} // name → ID
 		var unknown []string
+		codes := map[int]int{}
 		for _, r := range results {
+			codes[r.code]++
 			switch {
 			case r.err == nil:
 				acked[r.name] = r.server.ID
@@ -75,8 +84,8 @@ func TestLabLeaderKill(t *testing.T) {
 				t.Errorf("trial %d: create %s: %v", trial, r.name, r.err)
 			}
 		}
-		t.Logf("trial %d: killed leader %s; new leader with scheduler after %v; %d creates acknowledged, %d unknown",
-			trial, leader.Name, took.Round(10*time.Millisecond), len(acked), len(unknown))
+		t.Logf("trial %d: killed leader %s; new leader with scheduler after %v; creates: %d acknowledged, %d unknown (HTTP status → count, 0 = no answer: %v)",
+			trial, leader.Name, took.Round(10*time.Millisecond), len(acked), len(unknown), codes)
 
 		all := e.waitCreated(trial, acked, unknown, leader.Name)
 		leader.StartAgent()
@@ -84,6 +93,8 @@ func TestLabLeaderKill(t *testing.T) {
 			return leader.MemberOK(via)
 		})
 		all = e.waitCreated(trial, acked, unknown, "")
+		t.Logf("trial %d: %s back; %d servers ACTIVE exactly once (%d of the unknown creates exist)",
+			trial, leader.Name, len(all), len(all)-len(acked))
 		e.remove(all)
 		e.noViolations(trial)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	golibvirt "github.com/digitalocean/go-libvirt"
@@ -45,7 +46,9 @@ func hostEnv(path string) (map[string]string, error) {
 type libvirtConn struct {
 	boot string // SHLAB_INIT_PID: a new one on every power-on
 	l    *golibvirt.Libvirt
-	macs map[string]string // uuid/domain id → MAC, valid for one run of a domain
+
+	mu   sync.Mutex
+	macs map[string]string // uuid/domain id → MAC ("" while being read), for one run of a domain
 }
 
 func dialHost(env map[string]string) (*libvirtConn, error) {
@@ -63,7 +66,7 @@ func (c *libvirtConn) close() {
 // Domain is one shoal domain a host's libvirtd runs.
 type Domain struct {
 	ID    string // the instance ID (the domain's UUID)
-	State string // running, paused, …
+	State string // running (any active state but paused) or paused
 	MAC   string // of its first interface
 }
 
@@ -74,6 +77,16 @@ func (c *libvirtConn) active() (map[string]Domain, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Two list calls and no call per domain: rounds stay short while
+	// libvirtd is busy starting and stopping domains.
+	paused, _, err := c.l.ConnectListAllDomains(1, golibvirt.ConnectListDomainsPaused)
+	if err != nil {
+		return nil, err
+	}
+	isPaused := map[golibvirt.UUID]bool{}
+	for _, d := range paused {
+		isPaused[d.UUID] = true
+	}
 	out := map[string]Domain{}
 	seen := map[string]bool{}
 	for _, d := range doms {
@@ -81,28 +94,43 @@ func (c *libvirtConn) active() (map[string]Domain, error) {
 			continue
 		}
 		id := uuid.UUID(d.UUID).String()
-		state := "active"
-		if s, _, err := c.l.DomainGetState(d, 0); err == nil {
-			state = stateName(golibvirt.DomainState(s))
-		}
-		if state == "shutoff" {
-			continue // stopped between the list and the state
+		state := "running"
+		if isPaused[d.UUID] {
+			state = "paused"
 		}
 		key := fmt.Sprintf("%s/%d", id, d.ID)
 		seen[key] = true
-		mac, ok := c.macs[key]
-		if !ok {
-			mac = firstMAC(c.l, d)
-			c.macs[key] = mac
-		}
-		out[id] = Domain{ID: id, State: state, MAC: mac}
+		out[id] = Domain{ID: id, State: state, MAC: c.mac(key, d)}
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for key := range c.macs {
 		if !seen[key] {
 			delete(c.macs, key)
 		}
 	}
 	return out, nil
+}
+
+// mac returns the MAC of a domain's run, "" until known. Reading the XML
+// of a domain that is starting waits for libvirtd (a second or more), so it
+// is read in the background: the round goes on and a later one has the MAC.
+func (c *libvirtConn) mac(key string, d golibvirt.Domain) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	mac, ok := c.macs[key]
+	if !ok {
+		c.macs[key] = ""
+		go func() {
+			m := firstMAC(c.l, d)
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if _, ok := c.macs[key]; ok {
+				c.macs[key] = m
+			}
+		}()
+	}
+	return mac
 }
 
 // defined lists the IDs of every shoal domain the libvirtd knows, running
@@ -136,24 +164,4 @@ func firstMAC(l *golibvirt.Libvirt, d golibvirt.Domain) string {
 		}
 	}
 	return ""
-}
-
-func stateName(s golibvirt.DomainState) string {
-	switch s {
-	case golibvirt.DomainRunning:
-		return "running"
-	case golibvirt.DomainBlocked:
-		return "blocked"
-	case golibvirt.DomainPaused:
-		return "paused"
-	case golibvirt.DomainShutdown:
-		return "shutting-down"
-	case golibvirt.DomainShutoff:
-		return "shutoff"
-	case golibvirt.DomainCrashed:
-		return "crashed"
-	case golibvirt.DomainPmsuspended:
-		return "pmsuspended"
-	}
-	return "nostate"
 }

@@ -54,8 +54,12 @@ func TestLabPartition(t *testing.T) {
 		moved.Add(movedAt.Sub(start))
 
 		last, ran := e.chk.HostLastActive(target.Name, start, movedAt)
+		var earliest lab.Mark
 		for _, s := range servers {
 			first, ok := e.chk.FirstActiveElsewhere(s.ID, target.Name, start)
+			if ok && (earliest.At.IsZero() || first.Round < earliest.Round) {
+				earliest = first
+			}
 			switch {
 			case !ok:
 				t.Fatalf("trial %d: the checker never saw %s running outside %s", trial, s.ID, target.Name)
@@ -66,6 +70,10 @@ func TestLabPartition(t *testing.T) {
 		}
 		t.Logf("trial %d: fenced after %v, servers elsewhere after %v", trial,
 			took.Round(10*time.Millisecond), movedAt.Sub(start).Round(10*time.Millisecond))
+		if ran {
+			t.Logf("trial %d: %s last ran a shoal domain in checker round %d, a server first ran elsewhere in round %d, %v later",
+				trial, target.Name, last.Round, earliest.Round, earliest.At.Sub(last.At).Round(10*time.Millisecond))
+		}
 
 		target.Heal()
 		lab.WaitFor(t, failoverTimeout, target.Name+" unfenced after healing", func() (bool, string) {

@@ -45,6 +45,7 @@ func TestLabPowerOff(t *testing.T) {
 		slices.Sort(moved)
 		t.Logf("trial %d: leader %s, powering off %s with %d of 3 servers", trial, leader.Name, target.Name, len(moved))
 
+		peer := e.lab.Others(target)[0]
 		start := time.Now()
 		target.PowerOff()
 		var after map[string]lab.Server
@@ -59,7 +60,7 @@ func TestLabPowerOff(t *testing.T) {
 			if a, b := before[id].Addresses, after[id].Addresses; !slices.Equal(a, b) {
 				t.Errorf("trial %d: %s moved %s→%s with addresses %v, had %v", trial, id, target.Name, after[id].Host, b, a)
 			}
-			if ok, acts := e.hasAction(via, id, "evacuate"); !ok {
+			if ok, acts := e.hasAction(peer, id, "evacuate"); !ok {
 				t.Errorf("trial %d: %s has no evacuate action: %v", trial, id, acts)
 			}
 		}
@@ -67,7 +68,7 @@ func TestLabPowerOff(t *testing.T) {
 
 		target.PowerOn()
 		back := lab.WaitFor(t, failoverTimeout, target.Name+" a member again, not fenced", func() (bool, string) {
-			return target.MemberOK(via)
+			return target.MemberOK(peer)
 		})
 		e.waitUndefined(target, moved)
 		e.waitPlaced(settleTimeout, "every server once, where the API says", ids(servers), "")

@@ -98,6 +98,10 @@ func (c *Checker) Defined(host *Host) ([]string, error) {
 func (c *Checker) Violations() []Violation {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.violationsLocked()
+}
+
+func (c *Checker) violationsLocked() []Violation {
 	out := make([]Violation, 0, len(c.order))
 	for _, k := range c.order {
 		out = append(out, *c.violations[k])
@@ -105,14 +109,27 @@ func (c *Checker) Violations() []Violation {
 	return out
 }
 
-// Summary is one line: rounds taken, the longest pause between two, and
-// the violations.
+// TakeViolations returns the violations seen so far and forgets them: for
+// tests that cause some on purpose.
+func (c *Checker) TakeViolations() []Violation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	vs := c.violationsLocked()
+	c.violations, c.order = map[string]*Violation{}, nil
+	return vs
+}
+
+// Summary is one line: rounds taken, the longest round and pause between
+// two (how blind the checker may have been), and the violations. libvirtd
+// answers a domain list only once a domain being started or stopped lets
+// go of its lock, so a round can take a second or two while domains move.
 func (c *Checker) Summary() string {
 	c.mu.Lock()
-	rounds, gap := len(c.rounds), c.maxGap
+	rounds, long, gap := len(c.rounds), c.maxRound, c.maxGap
 	c.mu.Unlock()
 	vs := c.Violations()
-	return fmt.Sprintf("checker: %d rounds, longest gap %v, %d violations", rounds, gap.Round(time.Millisecond), len(vs))
+	return fmt.Sprintf("checker: %d rounds, longest round %v, longest gap %v, %d violations",
+		rounds, long.Round(time.Millisecond), gap.Round(time.Millisecond), len(vs))
 }
 
 // Check fails the test for every violation seen so far.
