@@ -48,17 +48,21 @@ func (r Round) HostsOf(id string) []string {
 }
 
 // Violation is a safety breach the checker saw, from First to Last (Count
-// rounds or listings).
+// rounds or listings). Within a round the hosts are sampled at once, but a
+// host's libvirtd answers when it can: two domains seen in one round were
+// both active at some instants at most Span apart (the shortest round that
+// saw the breach), not necessarily at the same instant.
 type Violation struct {
 	Kind        string // double-run, duplicate-ip, api-duplicate-ip, mac-mismatch
 	Detail      string
 	First, Last time.Time
 	Count       int
+	Span        time.Duration
 }
 
 func (v Violation) String() string {
-	return fmt.Sprintf("%s: %s (%d× from %s to %s)", v.Kind, v.Detail, v.Count,
-		v.First.Format("15:04:05.000"), v.Last.Format("15:04:05.000"))
+	return fmt.Sprintf("%s: %s (%d× from %s to %s, rounds of %v)", v.Kind, v.Detail, v.Count,
+		v.First.Format("15:04:05.000"), v.Last.Format("15:04:05.000"), v.Span.Round(time.Millisecond))
 }
 
 // Checker samples every host's libvirtd about every 200 ms, and the API's
@@ -220,14 +224,17 @@ func (c *Checker) record(r Round) {
 	c.rounds = append(c.rounds, r)
 	for id := range idsOf(r) {
 		if hosts := r.HostsOf(id); len(hosts) > 1 {
-			c.violate(r.End, "double-run", fmt.Sprintf("instance %s running on %s", id, strings.Join(hosts, " and ")))
+			for i, h := range hosts {
+				hosts[i] = fmt.Sprintf("%s (%s)", h, r.Hosts[h].Domains[id].State)
+			}
+			c.violate(r, "double-run", fmt.Sprintf("instance %s active on %s", id, strings.Join(hosts, " and ")))
 		}
 	}
 	holders := map[string][]string{} // IP → "id@host"
 	for name, s := range r.Hosts {
 		for id, d := range s.Domains {
 			if want := c.macs[id]; want != "" && d.MAC != "" && d.MAC != want {
-				c.violate(r.End, "mac-mismatch", fmt.Sprintf("instance %s on %s has MAC %s, the API says %s", id, name, d.MAC, want))
+				c.violate(r, "mac-mismatch", fmt.Sprintf("instance %s on %s has MAC %s, the API says %s", id, name, d.MAC, want))
 			}
 			ip := c.byMAC[d.MAC]
 			if ip == "" {
@@ -241,7 +248,7 @@ func (c *Checker) record(r Round) {
 	for ip, hs := range holders {
 		if len(hs) > 1 {
 			sort.Strings(hs)
-			c.violate(r.End, "duplicate-ip", fmt.Sprintf("fixed IP %s held by running domains %s", ip, strings.Join(hs, ", ")))
+			c.violate(r, "duplicate-ip", fmt.Sprintf("fixed IP %s held by running domains %s", ip, strings.Join(hs, ", ")))
 		}
 	}
 }
@@ -257,15 +264,16 @@ func idsOf(r Round) map[string]bool {
 }
 
 // violate records a breach; c.mu is held.
-func (c *Checker) violate(at time.Time, kind, detail string) {
+func (c *Checker) violate(r Round, kind, detail string) {
 	key := kind + "\x00" + detail
 	v := c.violations[key]
 	if v == nil {
-		v = &Violation{Kind: kind, Detail: detail, First: at}
+		v = &Violation{Kind: kind, Detail: detail, First: r.End, Span: r.End.Sub(r.Start)}
 		c.violations[key] = v
 		c.order = append(c.order, key)
 	}
-	v.Last = at
+	v.Last = r.End
+	v.Span = min(v.Span, r.End.Sub(r.Start))
 	v.Count++
 }
 
@@ -312,7 +320,7 @@ func (c *Checker) learn(list []Server) {
 	for ip, ids := range byIP {
 		if len(ids) > 1 {
 			sort.Strings(ids)
-			c.violate(now, "api-duplicate-ip", fmt.Sprintf("the API lists fixed IP %s for servers %s", ip, strings.Join(ids, ", ")))
+			c.violate(Round{Start: now, End: now}, "api-duplicate-ip", fmt.Sprintf("the API lists fixed IP %s for servers %s", ip, strings.Join(ids, ", ")))
 		}
 	}
 }
