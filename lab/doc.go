@@ -4,15 +4,21 @@
 // samples every host's libvirt domains and records any instance running on
 // two hosts at once or any fixed IP held twice.
 //
-// The harness itself has no build tag; the failover scenarios that use it are
-// behind the `lab` tag because they need root, libvirt and minutes:
+// The harness itself has no build tag; the failover scenarios of issue 5
+// that use it are behind the `lab` tag because they need root, libvirt and
+// minutes (each brings the lab up once, then runs its trials, ~17 s each):
 //
-//	go test -tags lab -timeout 3h -run TestLab ./lab/ -v
+//	go test -tags lab -timeout 2h -run 'TestLab' ./lab/ -v
+//	go test -tags lab -timeout 1h -run 'TestLabPartition$' ./lab/ -v
+//	go test -tags lab -run 'TestHarness$' ./lab/ -v  # the lab itself, 25 s
 //
-// SHOAL_LAB_TRIALS sets the trials per scenario (default 10) and SHOAL_BIN a
-// prebuilt binary (default: built once from ./cmd/shoal).
+// TestLabPowerOff, TestLabPartition and TestLabLeaderKill print their
+// figures as lines starting "lab: ". SHOAL_LAB_TRIALS sets the trials per
+// scenario (default 10) and SHOAL_BIN a prebuilt binary (default: built once
+// from ./cmd/shoal). On failure the agents' and fence guards' logs are kept
+// in .lab/lab-logs/<test>/.
 //
 // The lab is one per machine (bridge shlab0, 10.99.0.0/24): the harness takes
-// a lock on $TMPDIR/shoal-netns-lab.lock, so two test runs never tear down each
-// other's hosts, and it runs `netns-lab.sh down` before and after.
+// a lock on $TMPDIR/shoal-netns-lab.lock, so two test runs never tear down
+// each other's hosts, and it runs `netns-lab.sh down` before and after.
 package lab

@@ -50,6 +50,31 @@ func (h *Host) EnvPath() string { return filepath.Join(h.Dir, "host.env") }
 // the host.
 func (h *Host) StartAgent() {
 	h.lab.t.Helper()
+	done := h.spawn()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := h.InsideHealth(); err == nil {
+			return
+		}
+		select {
+		case <-done:
+			h.mu.Lock()
+			h.agent, h.done = nil, nil
+			h.mu.Unlock()
+			h.lab.t.Fatalf("lab: %s: agent exited at start; log:\n%s", h.Name, tail(readFile(h.logPath), 30))
+		default:
+		}
+		if time.Now().After(deadline) {
+			h.lab.t.Fatalf("lab: %s: agent does not answer HTTP after 30 s; log:\n%s", h.Name, tail(readFile(h.logPath), 30))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// spawn starts the agent process and returns the channel closed when it
+// has been reaped.
+func (h *Host) spawn() chan struct{} {
+	h.lab.t.Helper()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.agent != nil {
@@ -84,22 +109,7 @@ func (h *Host) StartAgent() {
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	h.agent, h.done = cmd, done
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := h.InsideHealth(); err == nil {
-			return
-		}
-		select {
-		case <-done:
-			h.agent = nil
-			h.lab.t.Fatalf("lab: %s: agent exited at start; log:\n%s", h.Name, tail(readFile(h.logPath), 30))
-		default:
-		}
-		if time.Now().After(deadline) {
-			h.lab.t.Fatalf("lab: %s: agent does not answer HTTP after 30 s; log:\n%s", h.Name, tail(readFile(h.logPath), 30))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return done
 }
 
 // KillAgent SIGKILLs the agent's process group; libvirtd and the VMs keep
