@@ -31,6 +31,19 @@ type Health struct {
 // IsFenced reports "fenced": true.
 func (h Health) IsFenced() bool { return h.Fenced != nil && *h.Fenced }
 
+// String is the health in one line, for failure notes; "-" for a field the
+// node does not report.
+func (h Health) String() string {
+	flag := func(b *bool) string {
+		if b == nil {
+			return "-"
+		}
+		return fmt.Sprint(*b)
+	}
+	return fmt.Sprintf("%s: status %s, role %s, leader %q, fenced %s, lease %d ms, scheduler %s",
+		h.Name, h.Status, h.Role, h.Leader, flag(h.Fenced), h.LeaseRemainingMS, flag(h.Scheduler))
+}
+
 // Member is one entry of GET /v1/cluster/members.
 type Member struct {
 	Name    string `json:"name"`

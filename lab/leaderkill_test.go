@@ -129,7 +129,7 @@ func newLeader(t *testing.T, survivors []*lab.Host) (bool, string) {
 			}
 			return true, ""
 		}
-		notes = append(notes, fmt.Sprintf("%s: role %s, status %s, scheduler %v", h.Name, hl.Role, hl.Status, hl.Scheduler))
+		notes = append(notes, hl.String())
 	}
 	return false, fmt.Sprint(notes)
 }

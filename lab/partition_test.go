@@ -46,7 +46,7 @@ func TestLabPartition(t *testing.T) {
 			if err != nil {
 				return false, err.Error()
 			}
-			return h.IsFenced(), fmt.Sprintf("status %s, fenced %v, lease %d ms", h.Status, h.Fenced, h.LeaseRemainingMS)
+			return h.IsFenced(), h.String()
 		})
 		fenced.Add(took)
 		e.waitPlaced(failoverTimeout, "the servers ACTIVE outside "+target.Name, ids(servers), target.Name)
