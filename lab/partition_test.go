@@ -10,6 +10,11 @@ import (
 	"github.com/shoal-project/shoal/lab"
 )
 
+// partitionServers run on the partitioned host. The host's fence stops them
+// one by one, each stop taking a second or two here, so more servers make
+// the fence take longer against the same lease margin.
+const partitionServers = 3
+
 // TestLabPartition: cut the link of a host with servers. It fences itself
 // (its libvirtd runs no shoal domain) before any of its servers runs
 // elsewhere; they come up ACTIVE elsewhere; after healing it is unfenced and
@@ -30,14 +35,14 @@ func TestLabPartition(t *testing.T) {
 		leader := e.leader()
 		target := pick(trial, e.lab.Hosts, leader, func(*lab.Host) bool { return true })
 		via := e.lab.Others(target)[0]
-		servers := e.create(via, fmt.Sprintf("pa%d", trial), 2, target)
+		servers := e.create(via, fmt.Sprintf("pa%d", trial), partitionServers, target)
 		e.waitPlaced(settleTimeout, "servers ACTIVE on "+target.Name, ids(servers), "")
 		for _, s := range servers {
 			if got, _, _ := e.placed([]string{s.ID}, ""); got[s.ID].Host != target.Name {
 				t.Fatalf("trial %d: %s forced onto %s is on %q", trial, s.ID, target.Name, got[s.ID].Host)
 			}
 		}
-		t.Logf("trial %d: leader %s, partitioning %s with 2 servers", trial, leader.Name, target.Name)
+		t.Logf("trial %d: leader %s, partitioning %s with %d servers", trial, leader.Name, target.Name, partitionServers)
 
 		start := time.Now()
 		target.Partition()
