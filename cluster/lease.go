@@ -55,6 +55,9 @@ func (l *Lease) Expires() time.Time {
 	return l.expires
 }
 
+// Duration is the lease's length.
+func (l *Lease) Duration() time.Duration { return l.duration }
+
 // Valid reports whether the node may run domains now.
 func (l *Lease) Valid() bool { return l.Remaining() > 0 }
 

@@ -147,22 +147,39 @@ func Sweep(ctx context.Context, hv Hypervisor, log *slog.Logger) (int, error) {
 		log.Warn("fenced but cannot list domains; will retry", "err", err)
 		return 0, err
 	}
-	n := 0
-	var errs []error
+	// All at once: a QEMU under TCG can take two seconds to die, and the
+	// leader's margin must cover the slowest stop, not the sum of them.
+	var (
+		mu   sync.Mutex
+		n    int
+		errs []error
+		wg   sync.WaitGroup
+	)
 	for _, d := range doms {
 		if d.PowerState != fsm.PowerRunning && d.PowerState != fsm.PowerPaused {
 			continue
 		}
-		if err := hv.Destroy(ctx, d.ID); err != nil {
-			log.Warn("fenced but cannot stop domain; will retry", "domain", d.ID, "err", err)
-			errs = append(errs, err)
-			continue
-		}
-		n++
-		log.Warn("fenced: domain stopped", "domain", d.ID, "name", d.Name)
+		wg.Go(func() {
+			err := hv.Destroy(ctx, d.ID)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				log.Warn("fenced but cannot stop domain; will retry", "domain", d.ID, "err", err)
+				errs = append(errs, err)
+				return
+			}
+			n++
+			log.Warn("fenced: domain stopped", "domain", d.ID, "name", d.Name)
+		})
 	}
+	wg.Wait()
 	return n, errors.Join(errs...)
 }
+
+// FenceLead is how long before its lease ends a host starts fencing, so that
+// stopping its domains is over well before the leader's verdict (lease +
+// margin after the last grant): 30% of the lease.
+func FenceLead(lease time.Duration) time.Duration { return lease * 3 / 10 }
 
 // Guard wraps hv so that nothing starts a domain while the host is fenced.
 func (f *Fence) Guard(hv Hypervisor) Hypervisor { return &guarded{Hypervisor: hv, f: f} }

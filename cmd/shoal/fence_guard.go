@@ -41,6 +41,7 @@ func fenceGuardCommand() *cli.Command {
 			&cli.StringFlag{Name: "data-dir", Required: true},
 			&cli.StringFlag{Name: "libvirt-uri", Value: "qemu:///system"},
 			&cli.DurationFlag{Name: "interval", Value: 200 * time.Millisecond},
+			&cli.DurationFlag{Name: "lead", Usage: "start stopping domains this long before the lease ends"},
 		},
 		Action: runFenceGuard,
 	}
@@ -64,7 +65,7 @@ func startFenceGuard(c *cli.Context, logger *slog.Logger) (func(), error) {
 	}
 	defer logFile.Close()
 	cmd := exec.Command(exe, "fence-guard", "--name", c.String("name"), "--data-dir", dir,
-		"--libvirt-uri", c.String("libvirt-uri"))
+		"--libvirt-uri", c.String("libvirt-uri"), "--lead", compute.FenceLead(c.Duration("lease")).String())
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.ExtraFiles = []*os.File{r}                       // fd 3
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives a Ctrl-C to the agent
@@ -112,7 +113,7 @@ func runFenceGuard(c *cli.Context) error {
 		if err != nil {
 			logger.Warn("reading the lease", "err", err)
 		}
-		if err == nil && time.Now().Before(exp) {
+		if err == nil && time.Now().Before(exp.Add(-c.Duration("lead"))) {
 			continue
 		}
 		if hv == nil {

@@ -104,7 +104,9 @@ func startReconciler(ctx context.Context, n *cluster.Node, d compute.Driver, log
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	n.SetFenced(true) // until the first lease and re-read replica
-	fence := compute.NewFence(compute.FenceConfig{Valid: n.Lease().Valid, Resync: n.SyncReplica,
+	lead := compute.FenceLead(n.Lease().Duration())
+	valid := func() bool { return n.Lease().Remaining() > lead }
+	fence := compute.NewFence(compute.FenceConfig{Valid: valid, Resync: n.SyncReplica,
 		OnChange: n.SetFenced, Logger: logger}, hv)
 	ready := func() bool { return fence.Ready() && n.CaughtUp() }
 	r := compute.NewReconciler(compute.ReconcilerConfig{Host: n.Name(), Logger: logger, Epoch: fence.Epoch},
@@ -171,11 +173,46 @@ func (l laterNode) network() (fsm.NetworkInfo, bool) {
 // every few minutes once the replica has caught up; the returned function
 // stops it and waits.
 func startImagePruner(ctx context.Context, n *cluster.Node, c *imagecache.Cache, logger *slog.Logger) func() {
+	return every(ctx, 5*time.Minute, func(context.Context) {
+		if !n.CaughtUp() {
+			return
+		}
+		removed, err := c.Prune(imagecache.InUse(n.FSM().Images()), time.Hour)
+		if err != nil {
+			logger.Warn("pruning the image cache", "err", err)
+		}
+		if len(removed) > 0 {
+			logger.Info("removed cached images of deleted images", "checksums", removed)
+		}
+	})
+}
+
+// startImageReplicator keeps copies of the images this host is a replica of
+// (imagecache.DefaultCopies hosts per image, among hosts that are up), so a
+// server can be rebuilt elsewhere when the host that had its image dies.
+func startImageReplicator(ctx context.Context, n *cluster.Node, c *imagecache.Cache) func() {
+	return every(ctx, 5*time.Second, func(ctx context.Context) {
+		if !n.CaughtUp() {
+			return
+		}
+		var hosts []string
+		for _, h := range n.FSM().Hosts() {
+			if !h.Down && !h.ForcedDown {
+				hosts = append(hosts, h.Name)
+			}
+		}
+		c.Replicate(ctx, n.FSM().Images(), hosts, imagecache.DefaultCopies)
+	})
+}
+
+// every runs f every interval until ctx ends; the returned function stops
+// it and waits.
+func every(ctx context.Context, interval time.Duration, f func(ctx context.Context)) func() {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(5 * time.Minute)
+		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
@@ -183,16 +220,7 @@ func startImagePruner(ctx context.Context, n *cluster.Node, c *imagecache.Cache,
 				return
 			case <-t.C:
 			}
-			if !n.CaughtUp() {
-				continue
-			}
-			removed, err := c.Prune(imagecache.InUse(n.FSM().Images()), time.Hour)
-			if err != nil {
-				logger.Warn("pruning the image cache", "err", err)
-			}
-			if len(removed) > 0 {
-				logger.Info("removed cached images of deleted images", "checksums", removed)
-			}
+			f(ctx)
 		}
 	}()
 	return func() { cancel(); <-done }
