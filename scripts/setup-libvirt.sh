@@ -5,7 +5,8 @@
 set -euo pipefail
 
 packages=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86
-	qemu-utils libvirt-clients dnsmasq-base dnsmasq-utils)
+	qemu-utils libvirt-clients dnsmasq-base dnsmasq-utils
+	iproute2 curl) # the last two for the failover lab (scripts/lab, lab/)
 wait_seconds=30
 
 log() { printf 'setup-libvirt: %s\n' "$*"; }

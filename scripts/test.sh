@@ -11,6 +11,7 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 [ -z "$unformatted" ] || { echo "gofmt would change: $unformatted"; exit 1; }
 go vet ./...
 go vet -tags 'libvirt e2e' ./...
+go vet -tags lab ./lab/
 
 step "libvirt set-up"
 "$ROOT/scripts/setup-libvirt.sh"
@@ -30,6 +31,14 @@ go test -count=1 -v -tags 'e2e libvirt' -run TestLibvirtAcceptance ./cmd/shoal/ 
 
 step "the Vagrant lab file validates"
 "$ROOT/scripts/vagrant-validate.sh"
+
+# Three hosts in network namespaces, each with its own libvirtd and agent; a
+# checker samples every libvirtd throughout and fails on any double run or
+# duplicate IP. SHOAL_LAB_TRIALS (default 10) trials per scenario.
+step "failover lab: power-off, partition, leader kill (${SHOAL_LAB_TRIALS:-10} trials each)"
+go test -count=1 -v -tags lab -timeout 60m -run 'TestLab(PowerOff|Partition|LeaderKill)$' ./lab/ |
+  grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|^lab: |_test\.go:[0-9]+:|violation'
+
 
 step "benchmarks, one short pass each"
 go test -run '^$' -bench . -benchtime 5000x ./cluster/
