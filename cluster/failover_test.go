@@ -172,3 +172,31 @@ func TestDeadVoterReplaced(t *testing.T) {
 		return voters == 3
 	})
 }
+
+// An agent that restarts within lease + margin keeps its servers: it is
+// never marked down.
+func TestQuickRestartIsNotDown(t *testing.T) {
+	c := clustertest.New(t, 3, func(cfg *cluster.Config) {
+		fastLeases(cfg)
+		cfg.LeaseDuration, cfg.LeaseMargin = 3*time.Second, 2*time.Second
+	})
+	waitFormed(t, c, 3, 0)
+	waitLease(t, c)
+	leader := c.WaitForLeader(settle)
+	victim := (leader + 1) % 3
+	name := c.Nodes[victim].Name()
+	putServer(t, c.Nodes[leader], "vm-q", name)
+	c.Stop(victim)
+	c.Start(victim)
+	if !c.Nodes[victim].Lease().Valid() {
+		t.Fatal("the restarted agent lost the lease it recorded")
+	}
+	clustertest.WaitFor(t, settle, name+" to renew its lease", func() bool { return c.Nodes[victim].Lease().Remaining() > 2*time.Second })
+	time.Sleep(3*time.Second + 2*time.Second) // a whole lease + margin more
+	if h := host(t, c.Nodes[leader], name); h.Down {
+		t.Fatalf("a host restarted within the margin was marked down")
+	}
+	if inst, _ := c.Nodes[leader].FSM().Instance("vm-q"); inst.Host != name {
+		t.Fatalf("its server moved to %q", inst.Host)
+	}
+}
