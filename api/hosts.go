@@ -160,18 +160,11 @@ func (s *Server) evacuateHost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("%w: host %s has no servers to evacuate", fsm.ErrConflict, h.Name))
 		return
 	}
-	idx, err := s.apply(r.Context(), cmd)
+	idx, out, err := s.applyToServers(r.Context(), cmd, cmd.IDs)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	images := s.imageNames()
-	out := ServerList{Servers: []ServerDetail{}}
-	for _, id := range cmd.IDs {
-		if inst, err := s.state.Instance(id); err == nil {
-			out.Servers = append(out.Servers, serverDetail(inst, images))
-		}
-	}
 	setIndex(w, idx)
-	writeJSON(w, http.StatusAccepted, out)
+	writeJSON(w, http.StatusAccepted, ServerList{Servers: out})
 }

@@ -133,20 +133,14 @@ func (s *Server) createServers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	idx, err := s.apply(r.Context(), cmd)
+	created := make([]string, len(cmd.Instances))
+	for k, n := range cmd.Instances {
+		created[k] = n.ID
+	}
+	idx, out, err := s.applyToServers(r.Context(), cmd, created)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	images := s.imageNames()
-	out := make([]ServerDetail, 0, len(cmd.Instances))
-	for _, n := range cmd.Instances {
-		inst, err := s.state.Instance(n.ID)
-		if err != nil {
-			s.writeError(w, r, fmt.Errorf("reading back server %q applied at index %d: %w", n.ID, idx, err))
-			return
-		}
-		out = append(out, serverDetail(inst, images))
 	}
 	setIndex(w, idx)
 	if len(out) == 1 {
@@ -155,6 +149,24 @@ func (s *Server) createServers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, ServerList{Servers: out})
+}
+
+// applyToServers commits c and reads back the servers it made or changed.
+func (s *Server) applyToServers(ctx context.Context, c fsm.Command, ids []string) (uint64, []ServerDetail, error) {
+	idx, err := s.apply(ctx, c)
+	if err != nil {
+		return idx, nil, err
+	}
+	images := s.imageNames()
+	out := make([]ServerDetail, 0, len(ids))
+	for _, id := range ids {
+		inst, err := s.state.Instance(id)
+		if err != nil {
+			return idx, nil, fmt.Errorf("reading back server %q applied at index %d: %w", id, idx, err)
+		}
+		out = append(out, serverDetail(inst, images))
+	}
+	return idx, out, nil
 }
 
 // newInstances validates a create request against the local replica and

@@ -20,6 +20,16 @@ func (w *world) active(id, host string) {
 	w.finish(id)
 }
 
+// activeNoHA is active but with HA policy none.
+func (w *world) activeNoHA(id, host string) {
+	w.t.Helper()
+	c := createCmd(id)
+	c.Instances[0].HA = fsm.HANone
+	w.must(c)
+	w.place(id, host)
+	w.finish(id)
+}
+
 // A down host's servers are queued again with their identity and address;
 // the scheduler places them elsewhere, and the new host's report ends the
 // evacuation with the failover time in the action log.
@@ -80,11 +90,7 @@ func TestMarkHostDownEvacuates(t *testing.T) {
 // servers are left for the operator.
 func TestMarkHostDownPolicies(t *testing.T) {
 	w := newWorld(t, testCIDR)
-	none := createCmd("n")
-	none.Instances[0].HA = fsm.HANone
-	w.must(none)
-	w.place("n", "h1")
-	w.finish("n")
+	w.activeNoHA("n", "h1")
 	w.active("d", "h1")
 	w.act("d", fsm.ActionDelete)
 	w.create("e")
@@ -113,11 +119,7 @@ func TestMarkHostDownPolicies(t *testing.T) {
 // target must be able to take servers.
 func TestEvacuateInstances(t *testing.T) {
 	w := newWorld(t, testCIDR)
-	none := createCmd("n")
-	none.Instances[0].HA = fsm.HANone
-	w.must(none)
-	w.place("n", "h1")
-	w.finish("n")
+	w.activeNoHA("n", "h1")
 	evac := &fsm.EvacuateInstances{IDs: []string{"n"}, TargetHost: "h2", RequestID: "req-evac", Time: t2}
 	if err := w.refuse(evac, fsm.ErrConflict); !strings.Contains(err.Error(), "is up") {
 		t.Fatalf("refusal says %v", err)
