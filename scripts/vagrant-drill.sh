@@ -85,7 +85,8 @@ ns_up() {
 		virtlogd -d
 		libvirtd -d
 		exec sleep infinity
-	' shvag-init "$STATE" </dev/null >"$LOGS/init.log" 2>&1 &
+	' shvag-init "$STATE" </dev/null >"$LOGS/init.log" 2>&1 9>&- &
+	disown $! # teardown kills it, silently
 	for _ in $(seq 150); do
 		if init_pid >/dev/null && inns virsh -c qemu:///system version >/dev/null 2>&1; then
 			inns virsh -q -c qemu:///system pool-define-as default dir --target /var/lib/libvirt/images >/dev/null
@@ -131,6 +132,9 @@ if [[ ${1:-} == down ]]; then
 fi
 [[ $# -eq 0 ]] || { sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 2; }
 
+mkdir -p "$LAB"
+exec 9>"$LAB/drill.lock"
+flock -n 9 || die "another drill is running (lock $LAB/drill.lock)"
 t_all=$(now)
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
@@ -195,7 +199,7 @@ done
 log "flavor, blank image, $SERVERS servers"
 shoal flavor create drill.tiny --vcpus 1 --ram 64 --disk 1 >/dev/null
 qemu-img create -q -f qcow2 "$LAB/blank.qcow2" 1G
-shoal image create drill-blank --file "$LAB/blank.qcow2" --disk-format qcow2 >/dev/null
+shoal image create drill-blank --file "$LAB/blank.qcow2" --disk-format qcow2 >/dev/null 2>>"$LOGS/upload.log"
 t=$(now)
 shoal server create drill --flavor drill.tiny --image drill-blank --count "$SERVERS" --wait | sed 's/^/  /'
 log "servers ACTIVE in $(since "$t") s"
@@ -219,9 +223,12 @@ jq -r '.servers[] | "  \(.name) \(.id) \(.host) \(.addresses[0].ip)"' "$LOGS/ser
 log "powering $victim off: virsh destroy shoal-lab-$victim (the namespace's libvirtd)"
 t=$(now)
 inns virsh -q -c qemu:///system destroy "shoal-lab-$victim" >/dev/null
-failover=""
+failover="" down=""
 deadline=$((SECONDS + TIMEOUT))
 while ((SECONDS < deadline)); do
+	if [[ -z $down ]] && [[ $(shoal host list -o json 2>/dev/null | jq -r --arg v "$victim" '.hosts[] | select(.name == $v) | .state') == down ]]; then
+		down=$(since "$t")
+	fi
 	if list=$(shoal server list -o json 2>/dev/null); then
 		pending=0
 		while read -r id ip; do
@@ -241,7 +248,7 @@ done
 	die "$victim's servers not ACTIVE elsewhere with the same IPs within $TIMEOUT s"
 }
 shoal server list -o json >"$LOGS/servers-after.json"
-log "FAILOVER: $victim's $(wc -l <<<"$moved") servers ACTIVE on the others, same IPs, $failover s after the power-off"
+log "FAILOVER: $victim's $(wc -l <<<"$moved") servers ACTIVE on the others, same IPs, $failover s after the power-off (down in `shoal host list` after ${down:-?} s)"
 jq -r '.servers[] | "  \(.name) \(.id) \(.host) \(.addresses[0].ip)"' "$LOGS/servers-after.json"
 first=$(head -1 <<<"$moved" | cut -d' ' -f1)
 shoal server actions "$first" 2>&1 | sed 's/^/  /' || true
@@ -268,16 +275,42 @@ check_once() { # nodes...: fails on a server running twice or a moved one on the
 	[[ -z $dup ]] || die "server running twice: $dup"
 	count=$(awk 'NF' <<<"$all" | wc -l)
 }
-others=()
-for n in $(seq "$NODES"); do [[ node$n != "$victim" ]] && others+=("node$n"); done
+others=() all_nodes=()
+for n in $(seq "$NODES"); do
+	all_nodes+=("node$n")
+	[[ node$n != "$victim" ]] && others+=("node$n")
+done
 check_once "${others[@]}"
 log "while $victim is off: $count shoal domains running on ${others[*]}, none twice"
+
+# From here on, each VM's QEMU processes are sampled twice a second (one ssh
+# per VM, in the background; ps, since virsh takes seconds in a VM starved of
+# CPU while another boots), so a server started on the returning node while
+# it still runs elsewhere shows up even briefly.
+samplers=()
+sampler() { # node: "EPOCH domain..." twice a second into $LOGS/samples-NODE until killed
+	local pid
+	pid=$(init_pid) || die "namespace $NS is not running"
+	# Not through a function: $! must be ssh itself, for stop_samplers.
+	nsenter --mount="/proc/$pid/ns/mnt" --net="/var/run/netns/$NS" -- ssh -F "$LAB/ssh-config" -o ConnectTimeout=10 "$1" \
+		"while :; do echo \$(date +%s) \$(ps -eo args | grep -o 'guest=shoal-[0-9a-f-]\{36\}' | cut -d= -f2); sleep 0.5; done" \
+		</dev/null >>"$LOGS/samples-$1" 2>>"$LOGS/samples.err" &
+	samplers+=($!)
+}
+stop_samplers() {
+	local p
+	for p in "${samplers[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${samplers[@]}"; do wait "$p" 2>/dev/null || true; done
+	samplers=()
+}
+for n in "${others[@]}"; do sampler "$n"; done
 
 log "bringing $victim back: vagrant up $victim"
 t=$(now)
 inns vagrant up "$victim" >"$LOGS/up-$victim.log" 2>&1 || { tail -n 30 "$LOGS/up-$victim.log" >&2; die "vagrant up $victim failed"; }
 t_back=$(since "$t")
 ssh_config
+sampler "$victim"
 up=""
 for _ in $(seq 120); do
 	state=$(shoal host list -o json | jq -r --arg v "$victim" '.hosts[] | select(.name == $v) | .state')
@@ -288,20 +321,44 @@ done
 [[ -n $up ]] || die "$victim did not come back up (host state '$state', member '$status')"
 log "$victim back: VM up in $t_back s, host up in the cluster $up s after vagrant up"
 
-log "checking every VM's libvirtd for 30 s: no server twice, none of the moved ones on $victim"
-all_nodes=()
-for n in $(seq "$NODES"); do all_nodes+=("node$n"); done
-end=$((SECONDS + 30))
-samples=0
-while ((SECONDS < end)); do
-	check_once "${all_nodes[@]}"
-	samples=$((samples + 1))
+log "sampling every VM's QEMU processes for 30 s more"
+sleep 30
+stop_samplers
+# "EPOCH domain node" lines. Nothing moves in this phase, so a domain seen on
+# two VMs at any time (not only in the same second) ran twice.
+for n in $(seq "$NODES"); do
+	awk -v n="node$n" '{ for (i = 2; i <= NF; i++) print $1, $i, n }' "$LOGS/samples-node$n" 2>/dev/null
+done >"$LOGS/samples.txt"
+samples=$(cat "$LOGS"/samples-node* | wc -l)
+((samples > 0)) || die "no samples (see $LOGS/samples.err)"
+dup=$(awk '{ print $2, $3 }' "$LOGS/samples.txt" | sort -u | awk '{ c[$1]++; h[$1] = h[$1] " " $2 } END { for (d in c) if (c[d] > 1) print d " on" h[d] }' | head -5)
+[[ -z $dup ]] || die "server running twice: $dup"
+while read -r id _; do
+	if grep -q " shoal-$id $victim\$" "$LOGS/samples.txt"; then die "$victim runs moved server $id"; fi
+done <<<"$moved"
+# Before its first sample: the VM's libvirt log says whether it started any
+# moved server since it booted.
+# shellcheck disable=SC2046
+started=$(on_node "$victim" sudo bash -s -- $(cut -d' ' -f1 <<<"$moved") <<'EOF'
+boot=$(awk '/^btime/ { print $2 }' /proc/stat)
+for id; do
+	f=/var/log/libvirt/qemu/shoal-$id.log
+	[ -f "$f" ] || continue
+	grep 'starting up' "$f" | while read -r d t _; do
+		ts=$(date -u -d "$d ${t%%+*}" +%s)
+		[ "$ts" -ge "$boot" ] && echo "$id at $d $t"
+	done
 done
+true
+EOF
+) || die "cannot read $victim's libvirt logs"
+[[ -z $started ]] || die "$victim started moved servers after it came back: $started"
+check_once "${all_nodes[@]}"
 ((count == SERVERS)) || die "$count shoal domains running, want $SERVERS"
 shoal server list -o json >"$LOGS/servers-end.json"
 ok=$(jq --arg v "$victim" '[.servers[] | select(.status == "ACTIVE")] | length' "$LOGS/servers-end.json")
 ((ok == SERVERS)) || die "$ok of $SERVERS servers ACTIVE at the end"
 dups=$(jq -r '[.servers[] | .addresses[0].ip] | group_by(.) | map(select(length > 1)) | length' "$LOGS/servers-end.json")
 ((dups == 0)) || die "a fixed IP is held twice"
-log "ok: $samples samples, $SERVERS servers each running exactly once, $victim runs none of the moved ones"
-log "RESULT: vagrant up $t_up s; failover $failover s; $victim back in the cluster $up s after vagrant up $victim"
+log "ok: $samples samples of the VMs' QEMU processes, $SERVERS servers each running exactly once, $victim runs none of the moved ones"
+log "RESULT: vagrant up $t_up s; failover $failover s (host list down after ${down:-?} s); $victim back in the cluster $up s after vagrant up $victim"
