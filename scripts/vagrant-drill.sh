@@ -248,7 +248,7 @@ done
 	die "$victim's servers not ACTIVE elsewhere with the same IPs within $TIMEOUT s"
 }
 shoal server list -o json >"$LOGS/servers-after.json"
-log "FAILOVER: $victim's $(wc -l <<<"$moved") servers ACTIVE on the others, same IPs, $failover s after the power-off (down in `shoal host list` after ${down:-?} s)"
+log "FAILOVER: $victim's $(wc -l <<<"$moved") servers ACTIVE on the others, same IPs, $failover s after the power-off (down in shoal host list after ${down:-?} s)"
 jq -r '.servers[] | "  \(.name) \(.id) \(.host) \(.addresses[0].ip)"' "$LOGS/servers-after.json"
 first=$(head -1 <<<"$moved" | cut -d' ' -f1)
 shoal server actions "$first" 2>&1 | sed 's/^/  /' || true
