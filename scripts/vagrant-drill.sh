@@ -12,8 +12,10 @@
 # 1 GiB: blank disks, since their QEMU is TCG inside TCG), power one VM off
 # hard (virsh destroy), wait until its servers are ACTIVE on the others with
 # the same IPs and print that failover time, `vagrant up` the node again, and
-# check for a while that no server runs twice (each VM's `virsh list`) and that
-# the node runs none of the moved servers. Then, even on failure, everything is
+# check that no server runs twice and that the node runs none of the moved
+# servers (each VM's QEMU processes sampled from before the node returns until
+# 30 s after it is back, the returned VM's libvirt logs since its boot, each
+# VM's `virsh list` at the end). Then, even on failure, everything is
 # torn down (vagrant destroy, the namespace's processes, the namespace, its
 # state). Logs of the last run stay in .lab/vagrant/logs/.
 #
@@ -130,7 +132,7 @@ if [[ ${1:-} == down ]]; then
 	log "torn down"
 	exit 0
 fi
-[[ $# -eq 0 ]] || { sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 2; }
+[[ $# -eq 0 ]] || { sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 2; }
 
 mkdir -p "$LAB"
 exec 9>"$LAB/drill.lock"
