@@ -88,7 +88,12 @@ func (c *Cluster) Add(bootstrap bool, join []string) *Node {
 	nd.Inv.Set(cluster.Inventory{VCPUs: 8, VCPUsFree: 8, MemoryMiB: 16384, MemoryFreeMiB: 16384,
 		DiskGiB: 100, DiskFreeGiB: 100, Arch: "x86_64", HypervisorType: "fake", HypervisorVersion: "1"})
 	c.Nodes = append(c.Nodes, nd)
-	c.Start(len(c.Nodes) - 1)
+	idx := len(c.Nodes) - 1
+	// Cleanups run last-in first-out: registered after TempDir, this stops
+	// the node before its data directory is removed (a running node keeps
+	// writing its lease file there).
+	c.t.Cleanup(func() { c.Stop(idx) })
+	c.Start(idx)
 	return nd
 }
 
