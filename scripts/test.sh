@@ -47,11 +47,11 @@ go test -run '^$' -bench BenchmarkSelect -benchtime 3x ./scheduler/
 step "fuzzing the log codec briefly"
 go test -run '^$' -fuzz FuzzDecode -fuzztime 10s ./fsm/
 
-# The Vagrant drill (three VMs under TCG, about 8 min) does not fit CI's time
+# The Vagrant drill (three VMs under TCG, about 9 min) does not fit CI's time
 # budget: it runs only when asked.
 if [ "${SHOAL_VAGRANT_DRILL:-0}" = 1 ]; then
   step "Vagrant failover drill (three VMs in network namespace shvag)"
   "$ROOT/scripts/vagrant-drill.sh"
 else
-  echo; echo "(Vagrant failover drill skipped: SHOAL_VAGRANT_DRILL=1 scripts/test.sh runs it, about 8 min)"
+  echo; echo "(Vagrant failover drill skipped: SHOAL_VAGRANT_DRILL=1 scripts/test.sh runs it, about 9 min)"
 fi
