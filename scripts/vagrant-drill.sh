@@ -157,6 +157,20 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
+# On a fresh machine: the namespace's libvirtd and what the drill itself runs
+# (build-box.sh installs vagrant, vagrant-libvirt and debootstrap).
+need=()
+for p in libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 \
+	qemu-utils dnsmasq-base iproute2 util-linux openssh-client jq; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+done
+if ((${#need[@]})); then
+	log "installing ${need[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y --no-install-recommends "${need[@]}" >/dev/null ||
+		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; }
+fi
+
 t=$(now)
 log "building bin/shoal"
 go build -o bin/shoal ./cmd/shoal
