@@ -84,7 +84,7 @@ type Cluster interface {
 	// Apply commits a command through Raft (forwarding to the leader when this
 	// node is a follower) and returns the index it was applied at. Business
 	// errors wrap fsm.ErrConflict/ErrNotFound/ErrInvalid; no leader within the
-	// hold time wraps ErrNoLeader.
+	// hold time wraps fsm.ErrNoLeader.
 	Apply(ctx context.Context, c fsm.Command) (uint64, error)
 	// Members lists every node gossip knows, including dead and left ones.
 	Members() []Member

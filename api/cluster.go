@@ -61,7 +61,7 @@ func (s *Server) leader(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
 	l, ok := s.cluster.Leader()
 	if !ok {
-		s.writeError(w, r, ErrNoLeader)
+		s.writeError(w, r, fsm.ErrNoLeader)
 		return
 	}
 	setIndex(w, idx)

@@ -37,16 +37,16 @@ func (s *Server) read(pattern string, h http.HandlerFunc) {
 		}
 		if r.Header.Get(HeaderForwarded) != "" {
 			// The node that forwarded this believed we lead; we do not (any more).
-			s.writeError(w, r, fmt.Errorf("%w: consistent read forwarded to %q, which is not the leader", ErrUnavailable, s.node))
+			s.writeError(w, r, fmt.Errorf("%w: consistent read forwarded to %q, which is not the leader", fsm.ErrUnavailable, s.node))
 			return
 		}
 		l, ok := s.cluster.Leader()
 		if !ok {
-			s.writeError(w, r, ErrNoLeader)
+			s.writeError(w, r, fsm.ErrNoLeader)
 			return
 		}
 		if l.HTTPAddress == "" {
-			s.writeError(w, r, fmt.Errorf("%w: leader %q has no HTTP address", ErrUnavailable, l.Name))
+			s.writeError(w, r, fmt.Errorf("%w: leader %q has no HTTP address", fsm.ErrUnavailable, l.Name))
 			return
 		}
 		s.forward(w, r, l)
@@ -89,7 +89,7 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, l Leader) {
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			s.writeError(w, r, fmt.Errorf("%w: forwarding to %q at %s: %v", ErrUnavailable, l.Name, l.HTTPAddress, err))
+			s.writeError(w, r, fmt.Errorf("%w: forwarding to %q at %s: %v", fsm.ErrUnavailable, l.Name, l.HTTPAddress, err))
 		},
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}

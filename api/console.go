@@ -45,23 +45,23 @@ func (s *Server) consoleLog(w http.ResponseWriter, r *http.Request) {
 		return
 	case inst.Host != s.node:
 		if r.Header.Get(HeaderForwarded) != "" {
-			s.writeError(w, r, fmt.Errorf("%w: console request forwarded to %s, but the server runs on %s", ErrUnavailable, s.node, inst.Host))
+			s.writeError(w, r, fmt.Errorf("%w: console request forwarded to %s, but the server runs on %s", fsm.ErrUnavailable, s.node, inst.Host))
 			return
 		}
 		h, err := s.state.Host(inst.Host)
 		if err != nil || h.HTTPAddress == "" {
-			s.writeError(w, r, fmt.Errorf("%w: host %s of server %s cannot be reached", ErrUnavailable, inst.Host, inst.ID))
+			s.writeError(w, r, fmt.Errorf("%w: host %s of server %s cannot be reached", fsm.ErrUnavailable, inst.Host, inst.ID))
 			return
 		}
 		s.forward(w, r, Leader{Name: h.Name, HTTPAddress: h.HTTPAddress})
 		return
 	case s.consoles == nil:
-		s.writeError(w, r, fmt.Errorf("%w: this node's driver keeps no console log", ErrUnavailable))
+		s.writeError(w, r, fmt.Errorf("%w: this node's driver keeps no console log", fsm.ErrUnavailable))
 		return
 	}
 	out, err := s.consoles.ConsoleLog(r.Context(), inst.ID, lines)
 	if err != nil {
-		s.writeError(w, r, fmt.Errorf("%w: reading the console of %s: %v", ErrUnavailable, inst.ID, err))
+		s.writeError(w, r, fmt.Errorf("%w: reading the console of %s: %v", fsm.ErrUnavailable, inst.ID, err))
 		return
 	}
 	writeJSON(w, http.StatusOK, ConsoleOutput{Output: out})

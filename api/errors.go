@@ -9,17 +9,20 @@ import (
 	"github.com/shoal-project/shoal/fsm"
 )
 
+// The API's own sentinels, beside fsm's vocabulary (fsm.ErrInvalid,
+// ErrNotFound, ErrConflict, ErrNoLeader, ErrUnavailable). Their kinds appear
+// only in error bodies.
 var (
-	// ErrNoLeader means the cluster has no leader right now; retrying soon may work.
-	ErrNoLeader = errors.New("no cluster leader")
-	// ErrUnavailable means the request could not be completed now and its
-	// outcome may be unknown (a forward failed, a node is catching up).
-	ErrUnavailable = errors.New("temporarily unavailable")
+	errMethodNotAllowed = fsm.NewError("method_not_allowed", "method not allowed")
+	errTooLarge         = fsm.NewError("too_large", "request body too large")
+	errNotImplemented   = fsm.NewError("not_implemented", "not implemented")
+	errMediaType        = fsm.NewError("unsupported_media_type", "unsupported media type")
+)
 
-	errMethodNotAllowed = errors.New("method not allowed")
-	errTooLarge         = errors.New("request body too large")
-	errNotImplemented   = errors.New("not implemented")
-	errMediaType        = errors.New("unsupported media type")
+// Kinds of the errors that wrap no sentinel.
+const (
+	kindTimeout  = "timeout"
+	kindInternal = "internal"
 )
 
 // ErrorBody is the wire shape of every error response.
@@ -27,9 +30,13 @@ type ErrorBody struct {
 	Error ErrorDetail `json:"error"`
 }
 
-// ErrorDetail repeats the HTTP status as code and says what went wrong.
+// ErrorDetail repeats the HTTP status as code (as Nova does), names the
+// error's kind for programs (fsm.KindOf: "not_found", "no_leader", …; a
+// client turns it back into the sentinel with fsm.ErrorOfKind) and says what
+// went wrong for people.
 type ErrorDetail struct {
 	Code    int    `json:"code"`
+	Kind    string `json:"kind"`
 	Message string `json:"message"`
 }
 
@@ -47,8 +54,8 @@ var errorStatuses = []struct {
 	{errTooLarge, http.StatusRequestEntityTooLarge, false},
 	{errMediaType, http.StatusUnsupportedMediaType, false},
 	{errNotImplemented, http.StatusNotImplemented, false},
-	{ErrNoLeader, http.StatusServiceUnavailable, true},
-	{ErrUnavailable, http.StatusServiceUnavailable, true},
+	{fsm.ErrNoLeader, http.StatusServiceUnavailable, true},
+	{fsm.ErrUnavailable, http.StatusServiceUnavailable, true},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, false},
 }
 
@@ -60,6 +67,18 @@ func statusOf(err error) (status int, retryAfter bool) {
 		}
 	}
 	return http.StatusInternalServerError, false
+}
+
+// kindOf is the kind an error body carries: that of err's sentinel, else
+// timeout for a deadline and internal for the rest.
+func kindOf(err error) string {
+	switch kind := fsm.KindOf(err); {
+	case kind != "":
+		return kind
+	case errors.Is(err, context.DeadlineExceeded):
+		return kindTimeout
+	}
+	return kindInternal
 }
 
 // writeError answers with err's status and the JSON error body.
@@ -74,5 +93,5 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if retry {
 		w.Header().Set("Retry-After", "1")
 	}
-	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: status, Message: err.Error()}})
+	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: status, Kind: kindOf(err), Message: err.Error()}})
 }

@@ -147,8 +147,8 @@ func TestFlavorWriteErrors(t *testing.T) {
 		retry    string
 		contains string
 	}{
-		{"no leader", fmt.Errorf("%w: election in progress", ErrNoLeader), 503, "1", "no cluster leader"},
-		{"unavailable", fmt.Errorf("%w: forward failed", ErrUnavailable), 503, "1", "forward failed"},
+		{"no leader", fmt.Errorf("%w: election in progress", fsm.ErrNoLeader), 503, "1", "no cluster leader"},
+		{"unavailable", fmt.Errorf("%w: forward failed", fsm.ErrUnavailable), 503, "1", "forward failed"},
 		{"fsm conflict", fmt.Errorf("%w: flavor name taken", fsm.ErrConflict), 409, "", "taken"},
 		{"timeout", fmt.Errorf("apply: %w", context.DeadlineExceeded), 504, "", "deadline"},
 		{"other", errors.New("disk on fire"), 500, "", "disk on fire"},

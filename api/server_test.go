@@ -55,8 +55,13 @@ func wantError(t *testing.T, resp *http.Response, body []byte, status int, conta
 	if err := dec.Decode(&e); err != nil {
 		t.Fatalf("error body %s: %v", body, err)
 	}
-	if e.Error.Code != status || e.Error.Message == "" {
-		t.Errorf("error body = %+v, want code %d and a message", e, status)
+	if e.Error.Code != status || e.Error.Kind == "" || e.Error.Message == "" {
+		t.Errorf("error body = %+v, want code %d, a kind and a message", e, status)
+	}
+	if sentinel := fsm.ErrorOfKind(e.Error.Kind); sentinel != nil {
+		if st, _ := statusOf(sentinel); st != status {
+			t.Errorf("kind %q is status %d, but the answer is %d", e.Error.Kind, st, status)
+		}
 	}
 	if !strings.Contains(e.Error.Message, contains) {
 		t.Errorf("message %q does not contain %q", e.Error.Message, contains)
@@ -166,19 +171,27 @@ func TestStatusTable(t *testing.T) {
 		err    error
 		status int
 		retry  bool
+		kind   string
 	}{
-		{fmt.Errorf("%w: bad", fsm.ErrInvalid), 400, false},
-		{fmt.Errorf("%w: gone", fsm.ErrNotFound), 404, false},
-		{fmt.Errorf("%w: dup", fsm.ErrConflict), 409, false},
-		{fmt.Errorf("apply: %w", ErrNoLeader), 503, true},
-		{fmt.Errorf("forward: %w", ErrUnavailable), 503, true},
-		{fmt.Errorf("wait: %w", context.DeadlineExceeded), 504, false},
-		{io.EOF, 500, false},
+		{fmt.Errorf("%w: bad", fsm.ErrInvalid), 400, false, "invalid"},
+		{fmt.Errorf("%w: gone", fsm.ErrNotFound), 404, false, "not_found"},
+		{fmt.Errorf("%w: dup", fsm.ErrConflict), 409, false, "conflict"},
+		{fmt.Errorf("apply: %w", fsm.ErrNoLeader), 503, true, "no_leader"},
+		{fmt.Errorf("forward: %w", fsm.ErrUnavailable), 503, true, "unavailable"},
+		{fmt.Errorf("%w: PUT", errMethodNotAllowed), 405, false, "method_not_allowed"},
+		{fmt.Errorf("%w: 2 MiB", errTooLarge), 413, false, "too_large"},
+		{fmt.Errorf("%w: text/plain", errMediaType), 415, false, "unsupported_media_type"},
+		{fmt.Errorf("%w: uploads", errNotImplemented), 501, false, "not_implemented"},
+		{fmt.Errorf("wait: %w", context.DeadlineExceeded), 504, false, "timeout"},
+		{io.EOF, 500, false, "internal"},
 	}
 	for _, tt := range tests {
 		status, retry := statusOf(tt.err)
 		if status != tt.status || retry != tt.retry {
 			t.Errorf("statusOf(%v) = %d, %v; want %d, %v", tt.err, status, retry, tt.status, tt.retry)
+		}
+		if kind := kindOf(tt.err); kind != tt.kind {
+			t.Errorf("kindOf(%v) = %q, want %q", tt.err, kind, tt.kind)
 		}
 	}
 }

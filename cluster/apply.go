@@ -16,7 +16,8 @@ import (
 // leader it goes into the batcher; on a follower it is forwarded to the leader.
 // Through an election it is retried with jitter until HoldTimeout, but only
 // while it certainly has not entered the log: once it may have, the caller gets
-// ErrUnknownOutcome instead of a blind re-send.
+// an error wrapping fsm.ErrUnavailable (errUnknownOutcome) instead of a blind
+// re-send. No leader within the hold time wraps fsm.ErrNoLeader.
 func (n *Node) Apply(ctx context.Context, c fsm.Command) (uint64, error) {
 	if c.Type() == fsm.TypeBatch {
 		return 0, fmt.Errorf("%w: batches are formed by the leader, not proposed", fsm.ErrInvalid)
@@ -33,13 +34,13 @@ func (n *Node) applyEncoded(ctx context.Context, data []byte) (uint64, error) {
 	wait := 20 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		idx, err := n.applyOnce(ctx, data)
-		if err == nil || !errors.Is(err, ErrNotLeader) {
+		if err == nil || !errors.Is(err, errNotLeader) {
 			return idx, err
 		}
 		// Never entered the log: safe to try again once a leader is known.
 		sleep := wait/2 + rand.N(wait)
 		if time.Now().Add(sleep).After(deadline) {
-			return 0, fmt.Errorf("%w after %d attempts: %v", ErrNoLeader, attempt, err)
+			return 0, fmt.Errorf("%w after %d attempts: %v", fsm.ErrNoLeader, attempt, err)
 		}
 		if !sleepCtx(ctx, sleep) {
 			return 0, ctx.Err()
@@ -54,11 +55,11 @@ func (n *Node) applyOnce(ctx context.Context, data []byte) (uint64, error) {
 	}
 	_, id := n.raft.LeaderWithID()
 	if id == "" {
-		return 0, fmt.Errorf("%w: no leader known", ErrNotLeader)
+		return 0, fmt.Errorf("%w: no leader known", errNotLeader)
 	}
 	addr := n.httpAddrOf(string(id))
 	if addr == "" {
-		return 0, fmt.Errorf("%w: no HTTP address known for leader %s", ErrNotLeader, id)
+		return 0, fmt.Errorf("%w: no HTTP address known for leader %s", errNotLeader, id)
 	}
 	return n.fwd.forward(ctx, addr, data)
 }

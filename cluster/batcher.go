@@ -43,7 +43,7 @@ func newBatcher(r *raft.Raft, max int) *batcher {
 }
 
 // propose submits one encoded command and waits for its result. An error
-// wrapping ErrNotLeader means the command never entered the log.
+// wrapping errNotLeader means the command never entered the log.
 func (b *batcher) propose(ctx context.Context, data []byte) (uint64, error) {
 	p := proposal{data: data, done: make(chan applyResult, 1)}
 	select {
@@ -51,7 +51,7 @@ func (b *batcher) propose(ctx context.Context, data []byte) (uint64, error) {
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	case <-b.stopped:
-		return 0, fmt.Errorf("%w: node shutting down", ErrNotLeader)
+		return 0, fmt.Errorf("%w: node shutting down", errNotLeader)
 	}
 	// Once handed over, wait for the outcome even if ctx ends: the command may
 	// commit, and the caller must not be told it failed when it did not. Only
@@ -64,7 +64,7 @@ func (b *batcher) propose(ctx context.Context, data []byte) (uint64, error) {
 		case r := <-p.done:
 			return r.index, r.err
 		default:
-			return 0, fmt.Errorf("%w: node shut down with the write queued", ErrUnknownOutcome)
+			return 0, fmt.Errorf("%w: node shut down with the write queued", errUnknownOutcome)
 		}
 	}
 }
@@ -111,7 +111,7 @@ func (b *batcher) failQueued() {
 	for {
 		select {
 		case p := <-b.in:
-			p.done <- applyResult{err: fmt.Errorf("%w: node shutting down", ErrNotLeader)}
+			p.done <- applyResult{err: fmt.Errorf("%w: node shutting down", errNotLeader)}
 		default:
 			return
 		}
@@ -141,10 +141,10 @@ func (b *batcher) resolve(ctx context.Context, p pending) {
 	case err = <-done:
 	case <-ctx.Done():
 		// Shutting down: raft may never answer, and the entry may still commit.
-		err = fmt.Errorf("%w: node shutting down", ErrUnknownOutcome)
+		err = fmt.Errorf("%w: node shutting down", errUnknownOutcome)
 	}
 	if err != nil {
-		if !errors.Is(err, ErrUnknownOutcome) {
+		if !errors.Is(err, errUnknownOutcome) {
 			err = classifyRaftError(err)
 		}
 		for _, q := range p.batch {
@@ -172,9 +172,9 @@ func (b *batcher) resolve(ctx context.Context, p pending) {
 func classifyRaftError(err error) error {
 	switch {
 	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrEnqueueTimeout):
-		return fmt.Errorf("%w: %v", ErrNotLeader, err)
+		return fmt.Errorf("%w: %v", errNotLeader, err)
 	}
-	return fmt.Errorf("%w: %v", ErrUnknownOutcome, err)
+	return fmt.Errorf("%w: %v", errUnknownOutcome, err)
 }
 
 // holdDeadline bounds how long a write waits for a leader.

@@ -1,17 +1,23 @@
 package cluster
 
-import "errors"
+import (
+	"errors"
+	"fmt"
 
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// The cluster returns fsm's vocabulary (fsm.ErrNoLeader, fsm.ErrUnavailable
+// and the business errors), wrapped with %w. The sentinels below refine it
+// for decisions made inside this package; each wraps the shared sentinel
+// callers outside see, so nobody has to translate.
 var (
-	// ErrNoLeader: no leader could be reached within the hold time.
-	ErrNoLeader = errors.New("no cluster leader")
-	// ErrNotLeader: this node is not the leader (internal; callers retry elsewhere).
-	ErrNotLeader = errors.New("not the leader")
-	// ErrUnknownOutcome: a write was sent but its fate is unknown (the leader
+	// errNotLeader: the node asked is not the leader, so the write never
+	// entered the log and may be sent again elsewhere.
+	errNotLeader = fmt.Errorf("%w: not the leader", fsm.ErrUnavailable)
+	// errUnknownOutcome: a write was sent but its fate is unknown (the leader
 	// stepped down or the connection broke after sending). It is not re-sent.
-	ErrUnknownOutcome = errors.New("write outcome unknown")
+	errUnknownOutcome = fmt.Errorf("%w: write outcome unknown", fsm.ErrUnavailable)
 	// ErrOtherCluster: the node and its peer belong to different clusters.
 	ErrOtherCluster = errors.New("peer belongs to another cluster")
-	// ErrJoinTimeout: gossip joined but Raft membership did not follow in time.
-	ErrJoinTimeout = errors.New("not added to raft in time")
 )

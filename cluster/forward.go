@@ -36,7 +36,8 @@ func newForwarder(n *Node) *forwarder {
 	return &forwarder{n: n, client: &http.Client{Transport: tr}}
 }
 
-// wireError is how business and cluster errors cross the internal hop.
+// wireError is how errors cross the internal hop: the kind of their sentinel
+// (fsm.KindOf) and their message.
 type wireError struct {
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
@@ -47,43 +48,45 @@ type applyReply struct {
 	Error *wireError `json:"error,omitempty"`
 }
 
-var errorKinds = []struct {
-	kind string
-	err  error
-}{
-	{"not_found", fsm.ErrNotFound},
-	{"conflict", fsm.ErrConflict},
-	{"invalid", fsm.ErrInvalid},
-	{"not_leader", ErrNotLeader},
-	{"unknown_outcome", ErrUnknownOutcome},
-}
+// kindNotLeader is the one kind only the internal hop knows: the peer asked
+// is not the leader, so the write never entered the log and the sender may
+// retry elsewhere. Outside this package it is just fsm.ErrUnavailable.
+const kindNotLeader = "not_leader"
 
+// toWire names err by its kind. An error of no kind may have been applied (a
+// raft failure after the entry was sent), so it travels as unavailable.
 func toWire(err error) *wireError {
-	for _, k := range errorKinds {
-		if errors.Is(err, k.err) {
-			return &wireError{Kind: k.kind, Message: err.Error()}
-		}
+	kind := fsm.KindOf(err)
+	switch {
+	case errors.Is(err, errNotLeader):
+		kind = kindNotLeader
+	case kind == "":
+		kind = fsm.KindOf(errUnknownOutcome)
 	}
-	return &wireError{Kind: "unknown_outcome", Message: err.Error()}
+	return &wireError{Kind: kind, Message: err.Error()}
 }
 
+// fromWire rebuilds the sender's error. Unavailable, and any kind this node
+// does not know (a newer peer's), is an unknown outcome: never re-sent.
 func fromWire(w *wireError) error {
-	for _, k := range errorKinds {
-		if k.kind == w.Kind {
-			return &remoteError{kind: k.err, msg: w.Message}
-		}
+	sentinel := fsm.ErrorOfKind(w.Kind)
+	switch {
+	case w.Kind == kindNotLeader:
+		sentinel = errNotLeader
+	case sentinel == nil, sentinel == fsm.ErrUnavailable:
+		sentinel = errUnknownOutcome
 	}
-	return &remoteError{kind: ErrUnknownOutcome, msg: w.Message}
+	return &remoteError{sentinel: sentinel, msg: w.Message}
 }
 
 // remoteError keeps the leader's message but matches the local sentinel.
 type remoteError struct {
-	kind error
-	msg  string
+	sentinel error
+	msg      string
 }
 
 func (e *remoteError) Error() string { return e.msg }
-func (e *remoteError) Unwrap() error { return e.kind }
+func (e *remoteError) Unwrap() error { return e.sentinel }
 
 func (f *forwarder) register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+applyPath, f.serveApply)
@@ -98,16 +101,16 @@ func (f *forwarder) serveApply(w http.ResponseWriter, r *http.Request) {
 	var reply applyReply
 	switch {
 	case err != nil:
-		reply.Error = &wireError{Kind: "invalid", Message: "reading body: " + err.Error()}
+		reply.Error = toWire(fmt.Errorf("%w: reading body: %v", fsm.ErrInvalid, err))
 	default:
 		if c, derr := fsm.Decode(data); derr != nil {
-			reply.Error = &wireError{Kind: "invalid", Message: derr.Error()}
+			reply.Error = toWire(fmt.Errorf("%w: %v", fsm.ErrInvalid, derr))
 		} else if c.Type() == fsm.TypeBatch {
 			// Batches are made by the leader's batcher only; one nested in
 			// another would be undecodable on every replica.
-			reply.Error = &wireError{Kind: "invalid", Message: "a batch cannot be forwarded"}
+			reply.Error = toWire(fmt.Errorf("%w: a batch cannot be forwarded", fsm.ErrInvalid))
 		} else if f.n.raft.State() != raft.Leader {
-			reply.Error = &wireError{Kind: "not_leader", Message: "not the leader"}
+			reply.Error = toWire(errNotLeader)
 		} else {
 			idx, aerr := f.n.batch.propose(r.Context(), data)
 			reply.Index = idx
@@ -121,7 +124,7 @@ func (f *forwarder) serveApply(w http.ResponseWriter, r *http.Request) {
 }
 
 // forward sends one entry to the leader. A failure to connect means it was
-// never sent (ErrNotLeader, retryable); any failure after that is ambiguous.
+// never sent (errNotLeader, retryable); any failure after that is ambiguous.
 func (f *forwarder) forward(ctx context.Context, addr string, data []byte) (uint64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+applyPath, bytes.NewReader(data))
 	if err != nil {
@@ -132,14 +135,14 @@ func (f *forwarder) forward(ctx context.Context, addr string, data []byte) (uint
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
-			return 0, fmt.Errorf("%w: leader %s unreachable: %v", ErrNotLeader, addr, err)
+			return 0, fmt.Errorf("%w: leader %s unreachable: %v", errNotLeader, addr, err)
 		}
-		return 0, fmt.Errorf("%w: forwarding to leader %s: %v", ErrUnknownOutcome, addr, err)
+		return 0, fmt.Errorf("%w: forwarding to leader %s: %v", errUnknownOutcome, addr, err)
 	}
 	defer resp.Body.Close()
 	var reply applyReply
 	if err := json.NewDecoder(resp.Body).Decode(&reply); err != nil {
-		return 0, fmt.Errorf("%w: reply from leader %s: %v", ErrUnknownOutcome, addr, err)
+		return 0, fmt.Errorf("%w: reply from leader %s: %v", errUnknownOutcome, addr, err)
 	}
 	if reply.Error != nil {
 		return reply.Index, fromWire(reply.Error)

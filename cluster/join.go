@@ -37,7 +37,7 @@ func (n *Node) Join(ctx context.Context, peers []string) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w: joined gossip through %v but the leader has not added this node to raft "+
-				"(is that cluster bootstrapped and does it have a leader?)", ErrJoinTimeout, peers)
+				"(is that cluster bootstrapped and does it have a leader?)", fsm.ErrUnavailable, peers)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

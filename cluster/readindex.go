@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/shoal-project/shoal/fsm"
 )
 
 const readIndexPath = "/internal/v1/read-index"
@@ -25,7 +27,7 @@ func (n *Node) readIndex(ctx context.Context) (uint64, error) {
 	_, id := n.raft.LeaderWithID()
 	addr := n.httpAddrOf(string(id))
 	if id == "" || addr == "" {
-		return 0, ErrNoLeader
+		return 0, fsm.ErrNoLeader
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+readIndexPath, nil)
 	if err != nil {
@@ -33,7 +35,7 @@ func (n *Node) readIndex(ctx context.Context) (uint64, error) {
 	}
 	resp, err := n.fwd.client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("%w: read index from leader %s: %v", ErrNoLeader, addr, err)
+		return 0, fmt.Errorf("%w: read index from leader %s: %v", fsm.ErrNoLeader, addr, err)
 	}
 	defer resp.Body.Close()
 	var reply applyReply
@@ -49,7 +51,7 @@ func (n *Node) readIndex(ctx context.Context) (uint64, error) {
 func (f *forwarder) serveReadIndex(w http.ResponseWriter, r *http.Request) {
 	var reply applyReply
 	if f.n.raft.State() != raft.Leader {
-		reply.Error = &wireError{Kind: "not_leader", Message: "not the leader"}
+		reply.Error = toWire(errNotLeader)
 	} else if idx, err := f.n.readIndex(r.Context()); err != nil {
 		reply.Error = toWire(err)
 	} else {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/shoal-project/shoal/fsm"
 )
 
 const removePath = "/internal/v1/remove-peer"
@@ -39,7 +41,7 @@ func (n *Node) removeOnce(ctx context.Context, name string) error {
 	_, id := n.raft.LeaderWithID()
 	addr := n.httpAddrOf(string(id))
 	if id == "" || addr == "" {
-		return ErrNoLeader
+		return fsm.ErrNoLeader
 	}
 	body := fmt.Sprintf(`{"name":%q}`, name)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+removePath, strings.NewReader(body))
@@ -68,9 +70,9 @@ func (f *forwarder) serveRemove(w http.ResponseWriter, r *http.Request) {
 	var reply applyReply
 	switch {
 	case json.NewDecoder(r.Body).Decode(&req) != nil || req.Name == "":
-		reply.Error = &wireError{Kind: "invalid", Message: "body must be {\"name\":\"...\"}"}
+		reply.Error = toWire(fmt.Errorf(`%w: body must be {"name":"..."}`, fsm.ErrInvalid))
 	case f.n.raft.State() != raft.Leader:
-		reply.Error = &wireError{Kind: "not_leader", Message: "not the leader"}
+		reply.Error = toWire(errNotLeader)
 	default:
 		fut := f.n.raft.RemoveServer(raft.ServerID(req.Name), 0, 0)
 		if err := fut.Error(); err != nil {

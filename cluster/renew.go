@@ -31,7 +31,7 @@ type leaseReply struct {
 }
 
 // errForcedDown refuses a lease to a host an operator forced down.
-var errForcedDown = errors.New("this host is forced down: no lease until an operator clears it")
+var errForcedDown = fmt.Errorf("%w: this host is forced down: no lease until an operator clears it", fsm.ErrConflict)
 
 // Lease is this node's lease. It starts as the previous run left it.
 func (n *Node) Lease() *Lease { return n.lease }
@@ -76,7 +76,7 @@ func (n *Node) requestLease(ctx context.Context) error {
 	}
 	l, ok := n.Leader()
 	if !ok || l.HTTPAddress == "" {
-		return ErrNoLeader
+		return fsm.ErrNoLeader
 	}
 	body, _ := json.Marshal(leaseRequest{Node: n.cfg.Name})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+l.HTTPAddress+leasePath, bytes.NewReader(body))
@@ -104,7 +104,7 @@ func (n *Node) requestLease(ctx context.Context) error {
 func (n *Node) grantLease(ctx context.Context, node string) error {
 	g := n.grants.Load()
 	if g == nil || !n.IsLeader() {
-		return ErrNotLeader
+		return errNotLeader
 	}
 	if h, err := n.fsm.Host(node); err == nil && h.ForcedDown {
 		return errForcedDown
@@ -115,7 +115,7 @@ func (n *Node) grantLease(ctx context.Context, node string) error {
 	select {
 	case err := <-done:
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrNotLeader, err)
+			return fmt.Errorf("%w: %v", errNotLeader, err)
 		}
 	case <-ctx.Done():
 		return ctx.Err()
@@ -130,12 +130,9 @@ func (n *Node) serveLease(w http.ResponseWriter, r *http.Request) {
 	var req leaseRequest
 	var reply leaseReply
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil || req.Node == "" {
-		reply.Error = &wireError{Kind: "invalid", Message: "a lease request names its node"}
+		reply.Error = toWire(fmt.Errorf("%w: a lease request names its node", fsm.ErrInvalid))
 	} else if err := n.grantLease(r.Context(), req.Node); err != nil {
 		reply.Error = toWire(err)
-		if errors.Is(err, errForcedDown) {
-			reply.Error = &wireError{Kind: "conflict", Message: err.Error()}
-		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(reply)

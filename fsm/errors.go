@@ -2,9 +2,57 @@ package fsm
 
 import "errors"
 
-// Business errors returned by Apply. The API maps them to HTTP statuses.
+// The error vocabulary of the whole system. It lives here, in the package
+// every other one imports, so that Apply, the cluster, the API and its
+// client all test for the same values with errors.Is and nobody translates.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("conflict")
-	ErrInvalid  = errors.New("invalid")
+	// ErrInvalid: the request or command breaks a rule whatever the state.
+	ErrInvalid = NewError("invalid", "invalid")
+	// ErrNotFound: something the request names does not exist.
+	ErrNotFound = NewError("not_found", "not found")
+	// ErrConflict: the request clashes with the current state.
+	ErrConflict = NewError("conflict", "conflict")
+	// ErrNoLeader: the cluster has no leader right now; retrying soon may work.
+	ErrNoLeader = NewError("no_leader", "no cluster leader")
+	// ErrUnavailable: the request could not be completed now (a node is
+	// catching up, a forward failed). For a write, its outcome may be unknown:
+	// it may have been applied.
+	ErrUnavailable = NewError("unavailable", "temporarily unavailable")
 )
+
+// vocabulary lists the sentinels a kind read from a wire turns back into.
+var vocabulary = []error{ErrInvalid, ErrNotFound, ErrConflict, ErrNoLeader, ErrUnavailable}
+
+// sentinel is an error value that carries its kind.
+type sentinel struct{ kind, text string }
+
+func (s *sentinel) Error() string { return s.text }
+
+// NewError returns a new sentinel error whose kind (a stable, machine-readable
+// name such as "not_found") crosses the wire with it: on the internal
+// forwarding hop and in the API's error body, so the far side rebuilds the
+// sentinel from the kind, never from message text. A kind is part of those
+// protocols: never change or reuse one. Packages above fsm use NewError for
+// sentinels that only they return (the API's "too_large").
+func NewError(kind, text string) error { return &sentinel{kind: kind, text: text} }
+
+// KindOf returns the kind of the first sentinel in err's chain, or "" when
+// err wraps none.
+func KindOf(err error) string {
+	var s *sentinel
+	if errors.As(err, &s) {
+		return s.kind
+	}
+	return ""
+}
+
+// ErrorOfKind returns the sentinel of the vocabulary with that kind, or nil
+// when there is none (a kind of a newer peer, or one only the API knows).
+func ErrorOfKind(kind string) error {
+	for _, err := range vocabulary {
+		if KindOf(err) == kind {
+			return err
+		}
+	}
+	return nil
+}

@@ -41,31 +41,21 @@ func New(addr string) *Client {
 
 // Error is a non-2xx answer from the API.
 type Error struct {
-	Status    int
+	Status int
+	// Kind names the error for programs ("not_found", "no_leader", …); it is
+	// empty when something other than shoal's API answered (a proxy).
+	Kind      string
 	Message   string
 	RequestID string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Status, e.Message) }
 
-// Unwrap lets callers test API errors against the sentinels the server
-// mapped them from: errors.Is(err, fsm.ErrNotFound) and so on.
-func (e *Error) Unwrap() error {
-	switch e.Status {
-	case http.StatusBadRequest:
-		return fsm.ErrInvalid
-	case http.StatusNotFound:
-		return fsm.ErrNotFound
-	case http.StatusConflict:
-		return fsm.ErrConflict
-	case http.StatusServiceUnavailable:
-		if strings.Contains(e.Message, api.ErrNoLeader.Error()) {
-			return api.ErrNoLeader
-		}
-		return api.ErrUnavailable
-	}
-	return nil
-}
+// Unwrap is the sentinel the server's error wrapped, found by its kind, so
+// callers test API errors as they test local ones: errors.Is(err,
+// fsm.ErrNotFound), errors.Is(err, fsm.ErrNoLeader) and so on. It is nil for
+// a kind outside fsm's vocabulary; Status and Kind still say what happened.
+func (e *Error) Unwrap() error { return fsm.ErrorOfKind(e.Kind) }
 
 // Health returns the node's health. A 503 carrying a health body (the node is
 // up but not ready) is not an error: look at Health.Status.
@@ -90,7 +80,7 @@ func (c *Client) Members(ctx context.Context) ([]api.Member, error) {
 	return out.Members, err
 }
 
-// Leader returns the current leader; without one the error wraps api.ErrNoLeader.
+// Leader returns the current leader; without one the error wraps fsm.ErrNoLeader.
 func (c *Client) Leader(ctx context.Context) (api.Leader, error) {
 	var out api.LeaderResponse
 	err := c.do(ctx, http.MethodGet, "/v1/cluster/leader", nil, &out)
@@ -229,7 +219,7 @@ func responseError(resp *http.Response, data []byte) *Error {
 	e := &Error{Status: resp.StatusCode, RequestID: resp.Header.Get(api.HeaderRequestID)}
 	var body api.ErrorBody
 	if json.Unmarshal(data, &body) == nil && body.Error.Message != "" {
-		e.Message = body.Error.Message
+		e.Kind, e.Message = body.Error.Kind, body.Error.Message
 		return e
 	}
 	e.Message = strings.TrimSpace(string(data))

@@ -2,7 +2,9 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -192,7 +194,7 @@ func TestClusterCalls(t *testing.T) {
 	if _, err := cl.Join(ctx, []string{"127.0.0.1:7946"}); !errors.Is(err, fsm.ErrConflict) || !strings.Contains(err.Error(), "c9") {
 		t.Errorf("Join conflict: %v", err)
 	}
-	if _, err := cl.Leader(ctx); !errors.Is(err, api.ErrNoLeader) {
+	if _, err := cl.Leader(ctx); !errors.Is(err, fsm.ErrNoLeader) {
 		t.Errorf("Leader without one: %v", err)
 	}
 }
@@ -209,5 +211,61 @@ func TestNonAPIError(t *testing.T) {
 	}
 	if _, err := New(ts.URL).Health(context.Background()); err == nil {
 		t.Error("Health from a proxy error succeeded")
+	}
+}
+
+// TestErrorsRoundTrip sends every sentinel of the vocabulary from the node
+// (as its cluster returns it, wrapped) through the API and this client, and
+// checks the far side: the status, the kind, the message, and errors.Is
+// against the same sentinel and no other.
+func TestErrorsRoundTrip(t *testing.T) {
+	vocabulary := []error{fsm.ErrInvalid, fsm.ErrNotFound, fsm.ErrConflict, fsm.ErrNoLeader, fsm.ErrUnavailable}
+	tests := []struct {
+		sentinel error
+		status   int
+		kind     string
+	}{
+		{fsm.ErrInvalid, http.StatusBadRequest, "invalid"},
+		{fsm.ErrNotFound, http.StatusNotFound, "not_found"},
+		{fsm.ErrConflict, http.StatusConflict, "conflict"},
+		{fsm.ErrNoLeader, http.StatusServiceUnavailable, "no_leader"},
+		{fsm.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
+	}
+	if len(tests) != len(vocabulary) {
+		t.Fatal("a sentinel of the vocabulary has no row")
+	}
+	c, cl := newTestClient(t)
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			c.mu.Lock()
+			c.joinErr = fmt.Errorf("join: %w", fmt.Errorf("%w: detail for %s", tt.sentinel, tt.kind))
+			c.mu.Unlock()
+			_, err := cl.Join(context.Background(), []string{"127.0.0.1:7946"})
+			var e *Error
+			if !errors.As(err, &e) || e.Status != tt.status || e.Kind != tt.kind || !strings.Contains(e.Message, "detail for "+tt.kind) {
+				t.Fatalf("err = %#v", err)
+			}
+			for _, other := range vocabulary {
+				if got := errors.Is(err, other); got != (other == tt.sentinel) {
+					t.Errorf("errors.Is(%v, %v) = %v", err, other, got)
+				}
+			}
+		})
+	}
+}
+
+// TestErrorKindNotText: the client finds the sentinel by the kind, never
+// by the message, so a message that happens to quote another error's text
+// does not confuse it.
+func TestErrorKindNotText(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_ = json.NewEncoder(w).Encode(api.ErrorBody{Error: api.ErrorDetail{Code: 503, Kind: "unavailable", Message: "not no cluster leader"}})
+	}))
+	t.Cleanup(ts.Close)
+	_, err := New(ts.URL).Flavors(context.Background())
+	if !errors.Is(err, fsm.ErrUnavailable) || errors.Is(err, fsm.ErrNoLeader) {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -129,7 +130,7 @@ func TestComputeCommands(t *testing.T) {
 		t.Errorf("server stop printed %q", out)
 	}
 	_, _, err := runCLI(t, h, "server pause web-1")
-	if err == nil || !strings.Contains(err.Error(), "HTTP 409") || !strings.Contains(err.Error(), "powering-off") {
+	if err == nil || !errors.Is(err, fsm.ErrConflict) || !strings.Contains(err.Error(), "powering-off") {
 		t.Errorf("pause while stopping: %v", err)
 	}
 	run("server reset-state web-1 --state active")
@@ -144,13 +145,13 @@ func TestComputeCommands(t *testing.T) {
 	if out := run("server delete --wait " + created.Servers[1].ID); !strings.HasPrefix(out, "deleted server web-2") {
 		t.Errorf("server delete --wait printed %q", out)
 	}
-	if _, _, err := runCLI(t, h, "server show web-2"); err == nil || !strings.Contains(err.Error(), "HTTP 404") {
+	if _, _, err := runCLI(t, h, "server show web-2"); !errors.Is(err, fsm.ErrNotFound) {
 		t.Errorf("show deleted: %v", err)
 	}
 	if _, _, err := runCLI(t, h, "server delete nope1 nope2"); err == nil || !strings.Contains(err.Error(), "2 of 2 servers failed") {
 		t.Errorf("delete unknown servers: %v", err)
 	}
-	if _, _, err := runCLI(t, h, "image delete cirros"); err == nil || !strings.Contains(err.Error(), "in use") {
+	if _, _, err := runCLI(t, h, "image delete cirros"); !errors.Is(err, fsm.ErrConflict) || !strings.Contains(err.Error(), "in use") {
 		t.Errorf("delete image in use: %v", err)
 	}
 

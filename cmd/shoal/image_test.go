@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/fsm"
 )
 
 func writeFile(t *testing.T, name string, data []byte) string {
@@ -87,7 +89,7 @@ func TestImageCreateRefused(t *testing.T) {
 	_, h := newOneNode(t)
 	evil := writeFile(t, "evil.qcow2", qcow2Image(4096, true))
 	out, errOut, err := runCLI(t, h, "image create evil --file "+evil)
-	if err == nil || !strings.Contains(err.Error(), "HTTP 400") || !strings.Contains(err.Error(), "backing file") ||
+	if !errors.Is(err, fsm.ErrInvalid) || !strings.Contains(err.Error(), "backing file") ||
 		!strings.Contains(err.Error(), "was deleted") || out != "" || errOut != "" {
 		t.Fatalf("backing-file upload: %v\nstdout %q\nstderr %q", err, out, errOut)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -92,7 +93,7 @@ func TestCommandsAgainstAPI(t *testing.T) {
 	})
 	mux.HandleFunc("POST /v1/cluster/join", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusConflict)
-		json.NewEncoder(w).Encode(api.ErrorBody{Error: api.ErrorDetail{Code: 409, Message: "conflict: node1 already belongs to cluster c9"}})
+		json.NewEncoder(w).Encode(api.ErrorBody{Error: api.ErrorDetail{Code: 409, Kind: "conflict", Message: "conflict: node1 already belongs to cluster c9"}})
 	})
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
@@ -125,7 +126,7 @@ func TestCommandsAgainstAPI(t *testing.T) {
 		t.Errorf("flavor create printed\n%s", out)
 	}
 
-	if _, err := run("join 10.0.0.9:7946"); err == nil || err.Error() != "HTTP 409: conflict: node1 already belongs to cluster c9" {
+	if _, err := run("join 10.0.0.9:7946"); !errors.Is(err, fsm.ErrConflict) || err.Error() != "HTTP 409: conflict: node1 already belongs to cluster c9" {
 		t.Errorf("join error = %v", err)
 	}
 	if _, err := run("-o yaml members"); err == nil || !strings.Contains(err.Error(), "yaml") {

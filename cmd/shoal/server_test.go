@@ -221,7 +221,7 @@ func (a *cannedAPI) handler() http.Handler {
 		}
 		if !ok || steps[k].ID == "" { // a zero step: the server is gone
 			w.WriteHeader(http.StatusNotFound)
-			json.NewEncoder(w).Encode(api.ErrorBody{Error: api.ErrorDetail{Code: 404, Message: "not found: server " + id}})
+			json.NewEncoder(w).Encode(api.ErrorBody{Error: api.ErrorDetail{Code: 404, Kind: "not_found", Message: "not found: server " + id}})
 			return
 		}
 		json.NewEncoder(w).Encode(api.ServerResponse{Server: steps[k]})

@@ -56,7 +56,7 @@ func waitForServers(ctx context.Context, cl *client.Client, w io.Writer, servers
 			switch {
 			case errors.Is(err, fsm.ErrNotFound):
 				return current, fmt.Errorf("%s: the server was deleted while waiting for it", s.Name)
-			case errors.Is(err, api.ErrNoLeader), errors.Is(err, api.ErrUnavailable):
+			case errors.Is(err, fsm.ErrNoLeader), errors.Is(err, fsm.ErrUnavailable):
 				continue // an election or a node catching up: ask again next tick
 			case err != nil:
 				return current, err
@@ -126,7 +126,7 @@ func waitGone(ctx context.Context, cl *client.Client, id string) error {
 		switch {
 		case errors.Is(err, fsm.ErrNotFound):
 			return nil
-		case err != nil && !errors.Is(err, api.ErrNoLeader) && !errors.Is(err, api.ErrUnavailable):
+		case err != nil && !errors.Is(err, fsm.ErrNoLeader) && !errors.Is(err, fsm.ErrUnavailable):
 			return err
 		}
 		select {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -25,8 +24,7 @@ type apiCluster struct {
 }
 
 func (a apiCluster) Apply(ctx context.Context, c fsm.Command) (uint64, error) {
-	idx, err := a.n.Apply(ctx, c)
-	return idx, apiError(err)
+	return a.n.Apply(ctx, c)
 }
 
 func (a apiCluster) Members() []api.Member {
@@ -45,14 +43,14 @@ func (a apiCluster) Leader() (api.Leader, bool) {
 }
 
 func (a apiCluster) IsLeader() bool                    { return a.n.IsLeader() }
-func (a apiCluster) Barrier(ctx context.Context) error { return apiError(a.n.Barrier(ctx)) }
-func (a apiCluster) Sync(ctx context.Context) error    { return apiError(a.n.SyncReplica(ctx)) }
+func (a apiCluster) Barrier(ctx context.Context) error { return a.n.Barrier(ctx) }
+func (a apiCluster) Sync(ctx context.Context) error    { return a.n.SyncReplica(ctx) }
 func (a apiCluster) Join(ctx context.Context, peers []string) error {
-	return apiError(a.n.Join(ctx, peers))
+	return a.n.Join(ctx, peers)
 }
 func (a apiCluster) Leave(ctx context.Context) error {
 	if err := a.n.Leave(ctx); err != nil {
-		return apiError(err)
+		return err
 	}
 	// Stop after the reply has had time to go out.
 	time.AfterFunc(500*time.Millisecond, a.onLeave)
@@ -64,19 +62,6 @@ func (a apiCluster) Health() api.Health {
 	return api.Health{Name: h.Name, Status: h.Status, ClusterID: h.ClusterID, Role: h.Role, Leader: h.Leader,
 		Index: h.Index, Version: h.Version, Fenced: h.Fenced, LeaseRemainingMS: h.LeaseRemaining.Milliseconds(),
 		Scheduler: a.scheduler != nil && a.scheduler.Load() && h.Role == "leader"}
-}
-
-// apiError maps cluster errors onto the API's sentinels; fsm errors pass as they are.
-func apiError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, cluster.ErrNoLeader):
-		return fmt.Errorf("%w: %v", api.ErrNoLeader, err)
-	case errors.Is(err, cluster.ErrNotLeader), errors.Is(err, cluster.ErrUnknownOutcome), errors.Is(err, cluster.ErrJoinTimeout):
-		return fmt.Errorf("%w: %v", api.ErrUnavailable, err)
-	}
-	return err
 }
 
 // planner commits the scheduler's plans through the node.

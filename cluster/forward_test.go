@@ -1,0 +1,67 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// TestErrorsCrossTheHop sends each error the leader can answer through the
+// follower's side of the internal hop and checks that the follower sees the
+// same sentinel (and so retries only what never entered the log) and the
+// leader's message.
+func TestErrorsCrossTheHop(t *testing.T) {
+	tests := []struct {
+		name  string
+		sent  error
+		want  []error // each must match on the follower's side
+		retry bool    // the follower may send the write again
+	}{
+		{"invalid", fmt.Errorf("%w: bad entry", fsm.ErrInvalid), []error{fsm.ErrInvalid}, false},
+		{"not found", fmt.Errorf("%w: flavor %q", fsm.ErrNotFound, "x"), []error{fsm.ErrNotFound}, false},
+		{"conflict", fmt.Errorf("%w: name taken", fsm.ErrConflict), []error{fsm.ErrConflict}, false},
+		{"no leader", fmt.Errorf("%w: election", fsm.ErrNoLeader), []error{fsm.ErrNoLeader}, false},
+		{"unavailable", fmt.Errorf("%w: busy", fsm.ErrUnavailable), []error{fsm.ErrUnavailable, errUnknownOutcome}, false},
+		{"not leader", fmt.Errorf("%w: stepped down", errNotLeader), []error{errNotLeader, fsm.ErrUnavailable}, true},
+		{"unknown outcome", fmt.Errorf("%w: lost leadership", errUnknownOutcome), []error{errUnknownOutcome, fsm.ErrUnavailable}, false},
+		{"forced down", errForcedDown, []error{fsm.ErrConflict}, false},
+		{"no kind", errors.New("raft: log is corrupt"), []error{errUnknownOutcome, fsm.ErrUnavailable}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_ = json.NewEncoder(w).Encode(applyReply{Index: 7, Error: toWire(tt.sent)})
+			}))
+			t.Cleanup(leader.Close)
+			f := &forwarder{client: leader.Client()}
+			_, err := f.forward(context.Background(), strings.TrimPrefix(leader.URL, "http://"), []byte{1})
+			for _, want := range tt.want {
+				if !errors.Is(err, want) {
+					t.Errorf("forward = %v; does not match %v", err, want)
+				}
+			}
+			if got := errors.Is(err, errNotLeader); got != tt.retry {
+				t.Errorf("forward = %v: retryable %v, want %v", err, got, tt.retry)
+			}
+			if err == nil || err.Error() != tt.sent.Error() {
+				t.Errorf("message = %v, want %q", err, tt.sent.Error())
+			}
+		})
+	}
+}
+
+// TestUnknownKindIsUnknownOutcome: a kind this node does not know (a newer
+// leader's) must not be retried.
+func TestUnknownKindIsUnknownOutcome(t *testing.T) {
+	err := fromWire(&wireError{Kind: "from_the_future", Message: "m"})
+	if !errors.Is(err, errUnknownOutcome) || errors.Is(err, errNotLeader) || err.Error() != "m" {
+		t.Errorf("fromWire(unknown kind) = %v", err)
+	}
+}
