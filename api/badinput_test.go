@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ func TestComputeBadInput(t *testing.T) {
 		{"bad regexp", "GET", "/v1/servers?name=(", "", 400, "regular expression"},
 		{"bad status", "GET", "/v1/servers?status=RUNNING", "", 400, "RUNNING"},
 		{"zero limit", "GET", "/v1/servers?limit=0", "", 400, "limit"},
-		{"huge limit", "GET", "/v1/servers?limit=1001", "", 400, "limit"},
+		{"negative limit", "GET", "/v1/servers?limit=-1", "", 400, "limit"},
 		{"word limit", "GET", "/v1/servers?limit=ten", "", 400, "limit"},
 		{"unknown marker", "GET", "/v1/servers?marker=nope", "", 400, "marker"},
 		{"unknown parameter", "GET", "/v1/servers?flavor=1", "", 400, `"flavor"`},
@@ -147,5 +148,121 @@ func TestComputeBadInput(t *testing.T) {
 				t.Errorf("state changed: index %d→%d, applied %d→%d", before.index, after.index, before.applied, after.applied)
 			}
 		})
+	}
+}
+
+// TestJSONText checks every JSON body the API decodes for what encoding/json
+// would silently turn into U+FFFD (a \u escape of half a UTF-16 surrogate
+// pair, bytes that are not UTF-8): each is refused with 400 and changes
+// nothing, wherever it sits (a value, a key, inside a wrapper).
+func TestJSONText(t *testing.T) {
+	const vm = "{vm}"
+	bodies := []struct{ name, method, path, body string }{
+		{"server", "POST", "/v1/servers", `{"server":{"name":"%s","flavor":"1","image":"cirros"}}`},
+		{"server metadata key", "POST", "/v1/servers", `{"server":{"name":"vm","flavor":"1","image":"cirros","metadata":{"%s":"v"}}}`},
+		{"wrapper key", "POST", "/v1/servers", `{"%s":{"name":"vm","flavor":"1","image":"cirros"}}`},
+		{"flavor", "POST", "/v1/flavors", `{"flavor":{"name":"%s","vcpus":1,"ram":1,"disk":0}}`},
+		{"bare flavor", "POST", "/v1/flavors", `{"name":"%s","vcpus":1,"ram":1,"disk":0}`},
+		{"image", "POST", "/v1/images", `{"name":"%s","disk_format":"qcow2","container_format":"bare"}`},
+		{"image property", "POST", "/v1/images", `{"name":"i","disk_format":"qcow2","container_format":"bare","properties":{"k":"%s"}}`},
+		{"server group", "POST", "/v1/server-groups", `{"server_group":{"name":"%s","policy":"affinity"}}`},
+		{"server action", "POST", "/v1/servers/" + vm + "/action", `{"action":"reset-state","state":"%s"}`},
+		{"host disable", "POST", "/v1/hosts/node1/disable", `{"reason":"%s"}`},
+		{"host evacuate", "POST", "/v1/hosts/node2/evacuate", `{"host":"%s"}`},
+		{"join", "POST", "/v1/cluster/join", `{"peers":["%s"]}`},
+	}
+	texts := []struct{ name, text, contains string }{
+		{"lone high surrogate", `\ud800`, "surrogate"},
+		{"lone low surrogate", `a\udc00b`, "surrogate"},
+		{"high then letter", `\ud83d\u0041`, "surrogate"},
+		{"two highs", `\ud83d\ud83d\ude00`, "surrogate"},
+		{"low then high", `\ude00\ud83d`, "surrogate"},
+		{"escaped backslash, then lone", `\\\ud800`, "surrogate"},
+		{"raw surrogate bytes", "\xed\xa0\x80", "UTF-8"},
+		{"bad byte", "a\xffb", "UTF-8"},
+	}
+	for _, b := range bodies {
+		for _, tx := range texts {
+			t.Run(b.name+"/"+tx.name, func(t *testing.T) {
+				c, ts := newTestServer(t)
+				c.seedCompute(t)
+				resp, raw := call(t, ts, "POST", "/v1/servers", `{"server":{"name":"existing","flavor":"1","image":"cirros"}}`)
+				if resp.StatusCode != 202 {
+					t.Fatalf("seed server = %d %s", resp.StatusCode, raw)
+				}
+				id := decode[ServerResponse](t, raw).Server.ID
+				before := c.snapshot()
+				_, _, joinedBefore := c.counts()
+				resp, raw = call(t, ts, b.method, strings.ReplaceAll(b.path, vm, id), fmt.Sprintf(b.body, tx.text))
+				wantError(t, resp, raw, 400, tx.contains)
+				if after := c.snapshot(); !reflect.DeepEqual(after, before) {
+					t.Errorf("state changed: index %d→%d, applied %d→%d", before.index, after.index, before.applied, after.applied)
+				}
+				if _, _, joined := c.counts(); len(joined) != len(joinedBefore) {
+					t.Errorf("join went through: %v", joined)
+				}
+			})
+		}
+	}
+}
+
+// TestJSONTextKept: what is well formed passes the check unchanged: a
+// surrogate pair is one character, and an escaped backslash before "u" is
+// just text.
+func TestJSONTextKept(t *testing.T) {
+	tests := []struct{ sent, stored string }{
+		{`\ud83d\ude00 smile`, "😀 smile"},
+		{`\uD83D\uDE00`, "😀"},
+		{`a\\ud800`, `a\ud800`},
+		{`caf\u00e9 \u2603`, "café ☃"},
+		{"raw 😀", "raw 😀"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.stored, func(t *testing.T) {
+			_, ts := newTestServer(t)
+			resp, raw := call(t, ts, "POST", "/v1/flavors", `{"flavor":{"name":"`+tt.sent+`","vcpus":1,"ram":1,"disk":0}}`)
+			if resp.StatusCode != 201 {
+				t.Fatalf("create = %d %s", resp.StatusCode, raw)
+			}
+			if got := decode[FlavorResponse](t, raw).Flavor.Name; got != tt.stored {
+				t.Errorf("stored name %q, want %q", got, tt.stored)
+			}
+		})
+	}
+}
+
+// TestServerListLimit: a limit above the page maximum is a full page, as in
+// Nova; what is not a positive integer is refused.
+func TestServerListLimit(t *testing.T) {
+	tests := []struct {
+		limit string
+		want  int
+		ok    bool
+	}{
+		{"1", 1, true},
+		{"1000", maxListLimit, true},
+		{"1001", maxListLimit, true},
+		{"99999999", maxListLimit, true},
+		{"0", 0, false},
+		{"-1", 0, false},
+		{"ten", 0, false},
+		{"1.5", 0, false},
+	}
+	for _, tt := range tests {
+		q, err := parseServerQuery(url.Values{"limit": {tt.limit}})
+		if (err == nil) != tt.ok || q.Limit != tt.want {
+			t.Errorf("limit=%s: Limit %d, err %v; want %d, ok %v", tt.limit, q.Limit, err, tt.want, tt.ok)
+		}
+	}
+	c, ts := newTestServer(t)
+	c.seedCompute(t)
+	for range 3 {
+		if resp, raw := call(t, ts, "POST", "/v1/servers", `{"server":{"name":"vm","flavor":"1","image":"cirros"}}`); resp.StatusCode != 202 {
+			t.Fatalf("create = %d %s", resp.StatusCode, raw)
+		}
+	}
+	resp, raw := call(t, ts, "GET", "/v1/servers?limit=1001", "")
+	if resp.StatusCode != 200 || len(decode[ServerList](t, raw).Servers) != 3 {
+		t.Errorf("GET limit=1001 = %d %s", resp.StatusCode, raw)
 	}
 }

@@ -8,7 +8,11 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -32,6 +36,9 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 // decodeStrict decodes exactly one JSON value from b into v, refusing fields v
 // does not have.
 func decodeStrict(b []byte, v any) error {
+	if err := checkText(b); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -41,6 +48,43 @@ func decodeStrict(b []byte, v any) error {
 		return fmt.Errorf("%w: request body: unexpected data after the JSON value", fsm.ErrInvalid)
 	}
 	return nil
+}
+
+// checkText refuses what encoding/json would silently turn into U+FFFD, so
+// that a name is stored as sent or not at all: bytes that are not UTF-8, and
+// a \u escape of half a UTF-16 surrogate pair without its other half.
+// Backslashes occur only inside JSON strings, so the raw body can be scanned
+// for escapes without tracking where strings start and end.
+func checkText(b []byte) error {
+	if !utf8.Valid(b) {
+		return fmt.Errorf("%w: request body is not valid UTF-8", fsm.ErrInvalid)
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character: a backslash escaping a backslash is skipped whole
+		r, ok := escapedRune(b, i-1)
+		if !ok || !utf16.IsSurrogate(r) {
+			continue
+		}
+		if lo, ok := escapedRune(b, i+5); ok && utf16.DecodeRune(r, lo) != unicode.ReplacementChar {
+			i += 10 // the pair: one character outside the Basic Multilingual Plane
+			continue
+		}
+		return fmt.Errorf("%w: request body: \\u%04x at byte %d is half of a UTF-16 surrogate pair without its other half",
+			fsm.ErrInvalid, r, i-1)
+	}
+	return nil
+}
+
+// escapedRune reads a \uXXXX escape starting at b[i].
+func escapedRune(b []byte, i int) (rune, bool) {
+	if i < 0 || i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
+	return rune(n), err == nil
 }
 
 // decodeBody reads and strictly decodes a request body into v.

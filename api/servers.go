@@ -372,11 +372,12 @@ func parseServerQuery(v url.Values) (serverQuery, error) {
 		q.Name, q.name = name, re
 	}
 	if v.Has("limit") {
+		// A limit above the page maximum gets a full page, as in Nova.
 		n, err := strconv.Atoi(v.Get("limit"))
-		if err != nil || n < 1 || n > maxListLimit {
-			return q, fmt.Errorf("%w: limit must be an integer from 1 to %d, not %q", fsm.ErrInvalid, maxListLimit, v.Get("limit"))
+		if err != nil || n < 1 {
+			return q, fmt.Errorf("%w: limit must be a positive integer, not %q", fsm.ErrInvalid, v.Get("limit"))
 		}
-		q.Limit = n
+		q.Limit = min(n, maxListLimit)
 	}
 	return q, nil
 }
