@@ -6,6 +6,11 @@
 //
 // The package sees the node only through the State and Cluster interfaces it
 // declares (backend.go), so it is tested against a real fsm.FSM without Raft.
-// Every error leaves as {"error":{"code":N,"message":"..."}}, its status taken
-// from one table (errors.go). Package client is the Go client of this API.
+// Every error leaves as {"error":{"code":N,"kind":"...","message":"..."}}, its
+// status taken from one table (errors.go). Package client is the Go client of
+// this API.
+//
+// Two words collide here: router.go is the HTTP server (the Server type, its
+// routes and middleware), while servers.go and server_actions.go handle
+// Nova's servers, the instances.
 package api
