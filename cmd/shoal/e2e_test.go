@@ -255,12 +255,13 @@ func TestJoinRefusesNodeOfAnotherCluster(t *testing.T) {
 
 func badInput(t *testing.T, a *agent) {
 	before, _ := run(t, a, "flavor", "list", "-o", "json")
-	for _, tc := range []struct{ name, body string }{
-		{"malformed JSON", `{"flavor":{"name":"x",`},
-		{"unknown field", `{"flavor":{"name":"x","vcpus":1,"ram":64,"disk":1,"color":"red"}}`},
-		{"negative ram", `{"flavor":{"name":"x","vcpus":1,"ram":-64,"disk":1}}`},
-		{"negative disk", `{"flavor":{"name":"x","vcpus":1,"ram":64,"disk":-1}}`},
-		{"duplicate name", `{"flavor":{"name":"e2e.small","vcpus":1,"ram":64,"disk":1}}`},
+	for _, tc := range []struct{ name, body, kind string }{
+		{"malformed JSON", `{"flavor":{"name":"x",`, "invalid"},
+		{"unknown field", `{"flavor":{"name":"x","vcpus":1,"ram":64,"disk":1,"color":"red"}}`, "invalid"},
+		{"negative ram", `{"flavor":{"name":"x","vcpus":1,"ram":-64,"disk":1}}`, "invalid"},
+		{"negative disk", `{"flavor":{"name":"x","vcpus":1,"ram":64,"disk":-1}}`, "invalid"},
+		{"lone surrogate", `{"flavor":{"name":"x\ud800","vcpus":1,"ram":64,"disk":1}}`, "invalid"},
+		{"duplicate name", `{"flavor":{"name":"e2e.small","vcpus":1,"ram":64,"disk":1}}`, "conflict"},
 	} {
 		resp, err := http.Post(a.addr()+"/v1/flavors", "application/json", strings.NewReader(tc.body))
 		if err != nil {
@@ -269,13 +270,15 @@ func badInput(t *testing.T, a *agent) {
 		var body struct {
 			Error struct {
 				Code    int    `json:"code"`
+				Kind    string `json:"kind"`
 				Message string `json:"message"`
 			} `json:"error"`
 		}
 		err = json.NewDecoder(resp.Body).Decode(&body)
 		resp.Body.Close()
-		if resp.StatusCode < 400 || resp.StatusCode > 499 || err != nil || body.Error.Code != resp.StatusCode || body.Error.Message == "" {
-			t.Errorf("%s: status %d, body %+v, decode err %v; want a 4xx JSON error", tc.name, resp.StatusCode, body, err)
+		if resp.StatusCode < 400 || resp.StatusCode > 499 || err != nil || body.Error.Code != resp.StatusCode ||
+			body.Error.Kind != tc.kind || body.Error.Message == "" {
+			t.Errorf("%s: status %d, body %+v, decode err %v; want a 4xx JSON error of kind %s", tc.name, resp.StatusCode, body, err, tc.kind)
 		}
 	}
 	after, _ := run(t, a, "flavor", "list", "-o", "json")
