@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -64,7 +62,7 @@ func (c *fakeCluster) apply(cmd fsm.Command) (uint64, error) {
 	idx := c.index
 	c.applied++
 	c.mu.Unlock()
-	switch res := c.fsm.Apply(&raft.Log{Index: idx, Data: b}).(type) {
+	switch res := c.fsm.ApplyEntry(idx, b).(type) {
 	case error:
 		return idx, res
 	case fsm.BatchResult:

@@ -62,7 +62,7 @@ func (n *Node) setupRaft() error {
 	} else if has && cfg.Bootstrap {
 		n.log.Info("raft state found; not bootstrapping again")
 	}
-	r, err := raft.NewRaft(rc, n.fsm, store, store, snaps, n.transport)
+	r, err := raft.NewRaft(rc, raftFSM{n.fsm}, store, store, snaps, n.transport)
 	if err != nil {
 		return fmt.Errorf("raft: %w", err)
 	}

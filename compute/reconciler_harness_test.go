@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/compute/fake"
 	"github.com/shoal-project/shoal/fsm"
@@ -68,7 +66,7 @@ func (h *harness) apply(c fsm.Command) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.index++
-	if res, ok := h.f.Apply(&raft.Log{Index: h.index, Data: b}).(error); ok {
+	if res, ok := h.f.ApplyEntry(h.index, b).(error); ok {
 		return res
 	}
 	return nil

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -68,9 +66,9 @@ func TestDerivedIndexes(t *testing.T) {
 			var replicas []*fsm.FSM
 			for i, data := range log {
 				index := uint64(i + 1)
-				res := f.Apply(&raft.Log{Index: index, Data: data})
+				res := f.ApplyEntry(index, data)
 				for _, r := range replicas {
-					if got := r.Apply(&raft.Log{Index: index, Data: data}); fmt.Sprint(got) != fmt.Sprint(res) {
+					if got := r.ApplyEntry(index, data); fmt.Sprint(got) != fmt.Sprint(res) {
 						t.Fatalf("entry %d: restored replica got %v, original %v", index, got, res)
 					}
 				}

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -313,7 +311,7 @@ func (g *logGen) entries(t testing.TB, n int) [][]byte {
 			entry = encode(t, b)
 		}
 		log = append(log, entry)
-		g.model.Apply(&raft.Log{Index: index, Data: entry})
+		g.model.ApplyEntry(index, entry)
 		for _, i := range g.model.Instances(nil) {
 			g.seen[i.Status()]++
 		}
@@ -331,7 +329,7 @@ func generateLog(t testing.TB, seed uint64, n int) [][]byte {
 func replay(f *fsm.FSM, log [][]byte, first uint64) []string {
 	var out []string
 	for i, data := range log {
-		res := f.Apply(&raft.Log{Index: first + uint64(i), Data: data})
+		res := f.ApplyEntry(first+uint64(i), data)
 		out = append(out, fmt.Sprint(res))
 	}
 	return out
@@ -434,7 +432,7 @@ func countResults(t *testing.T, log [][]byte, ok, total map[fsm.Type]int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := f.Apply(&raft.Log{Index: uint64(i + 1), Data: data})
+		res := f.ApplyEntry(uint64(i+1), data)
 		if b, isBatch := c.(*fsm.Batch); isBatch {
 			for k, e := range b.Entries {
 				total[fsm.Type(e[0])]++

@@ -7,11 +7,12 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
-
-	"github.com/hashicorp/raft"
 )
 
-// FSM is the raft.FSM over State, with read methods and a watch.
+// FSM is the replicated state machine over State, with read methods and a
+// watch. It knows nothing of Raft: package cluster adapts it to raft.FSM, so
+// that the packages reading state (api/client, scheduler, compute) do not
+// pull the consensus library in with it.
 type FSM struct {
 	mu    sync.RWMutex
 	state *State
@@ -24,37 +25,38 @@ func New() *FSM {
 	return &FSM{state: newState(), watch: make(chan struct{})}
 }
 
-// Apply applies one committed log entry. It returns nil or an error for a single
-// command, and a BatchResult for a Batch. It panics on an entry it cannot decode:
-// a replica that cannot apply the log must stop, not diverge.
-func (f *FSM) Apply(l *raft.Log) any {
-	c, err := Decode(l.Data)
+// ApplyEntry applies the committed log entry data (an Encode'd command) at
+// index. It returns nil or an error for a single command, and a BatchResult
+// for a Batch. It panics on an entry it cannot decode: a replica that cannot
+// apply the log must stop, not diverge.
+func (f *FSM) ApplyEntry(index uint64, data []byte) any {
+	c, err := Decode(data)
 	if err != nil {
-		panic(fmt.Sprintf("fsm: undecodable log entry at index %d: %v", l.Index, err))
+		panic(fmt.Sprintf("fsm: undecodable log entry at index %d: %v", index, err))
 	}
 	f.mu.Lock()
 	defer f.notify()
 	defer f.mu.Unlock()
-	f.state.Index = l.Index
+	f.state.Index = index
 	if b, ok := c.(*Batch); ok {
 		res := BatchResult{Errors: make([]error, len(b.Entries))}
 		for i, e := range b.Entries {
 			inner, err := Decode(e)
 			if err != nil {
-				panic(fmt.Sprintf("fsm: undecodable batch entry %d at index %d: %v", i, l.Index, err))
+				panic(fmt.Sprintf("fsm: undecodable batch entry %d at index %d: %v", i, index, err))
 			}
-			res.Errors[i] = applyOne(f.state, l.Index, inner)
+			res.Errors[i] = applyOne(f.state, index, inner)
 		}
 		return res
 	}
-	return applyOne(f.state, l.Index, c)
+	return applyOne(f.state, index, c)
 }
 
 func applyOne(s *State, index uint64, c Command) error {
 	return registry[c.Type()].apply(s, index, c)
 }
 
-// notify wakes watchers. Apply calls it after releasing the write lock; it
+// notify wakes watchers. ApplyEntry calls it after releasing the write lock; it
 // swaps the channel under its own short lock.
 func (f *FSM) notify() {
 	f.mu.Lock()
@@ -63,7 +65,7 @@ func (f *FSM) notify() {
 	f.mu.Unlock()
 }
 
-// WatchCh returns a channel that is closed after the next Apply or Restore.
+// WatchCh returns a channel that is closed after the next ApplyEntry or Restore.
 func (f *FSM) WatchCh() <-chan struct{} {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
@@ -85,18 +87,22 @@ func (f *FSM) WaitForIndex(ctx context.Context, idx uint64) error {
 	}
 }
 
-// Snapshot captures the state as bytes; Persist only writes them out.
-func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+// Snapshot captures the state as it is now. Encoding happens here, under the
+// read lock, so the Snapshot is a point in time however long writing it out
+// takes while ApplyEntry goes on.
+func (f *FSM) Snapshot() (Snapshot, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	b, err := json.Marshal(f.state)
 	if err != nil {
-		return nil, fmt.Errorf("fsm: snapshot: %w", err)
+		return Snapshot{}, fmt.Errorf("fsm: snapshot: %w", err)
 	}
-	return snapshot(b), nil
+	return Snapshot{data: b}, nil
 }
 
-// Restore builds fresh state from a snapshot and swaps it in under the lock.
+// Restore builds fresh state from a snapshot and swaps it in under the lock,
+// so readers never see a half-restored state; on error the state is as it
+// was. It closes rc.
 func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	fresh := newState()
@@ -111,14 +117,17 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	return nil
 }
 
-type snapshot []byte
-
-func (s snapshot) Persist(sink raft.SnapshotSink) error {
-	if _, err := sink.Write(s); err != nil {
-		sink.Cancel()
-		return fmt.Errorf("fsm: persist snapshot: %w", err)
-	}
-	return sink.Close()
+// Snapshot is the state at one point in time, already encoded; Restore reads
+// what WriteTo writes.
+type Snapshot struct {
+	data []byte
 }
 
-func (snapshot) Release() {}
+// WriteTo writes the snapshot to w.
+func (s Snapshot) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(s.data)
+	if err != nil {
+		return int64(n), fmt.Errorf("fsm: write snapshot: %w", err)
+	}
+	return int64(n), nil
+}

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -24,27 +22,6 @@ var (
 // sentinels are the business errors Apply may return; a failure wraps exactly one.
 var sentinels = []error{fsm.ErrNotFound, fsm.ErrConflict, fsm.ErrInvalid}
 
-// memSink is an in-memory raft.SnapshotSink.
-type memSink struct {
-	buf       bytes.Buffer
-	writeErr  error
-	closed    bool
-	cancelled bool
-}
-
-func (s *memSink) Write(p []byte) (int, error) {
-	if s.writeErr != nil {
-		return 0, s.writeErr
-	}
-	return s.buf.Write(p)
-}
-
-func (s *memSink) Close() error  { s.closed = true; return nil }
-func (s *memSink) ID() string    { return "mem" }
-func (s *memSink) Cancel() error { s.cancelled = true; return nil }
-
-var _ raft.SnapshotSink = (*memSink)(nil)
-
 // encode is fsm.Encode that fails the test on error.
 func encode(t testing.TB, c fsm.Command) []byte {
 	t.Helper()
@@ -55,10 +32,10 @@ func encode(t testing.TB, c fsm.Command) []byte {
 	return b
 }
 
-// apply sends cmd through the path raft uses: Encode, then Apply of a log entry.
+// apply sends cmd through the path raft uses: Encode, then ApplyEntry.
 func apply(t testing.TB, f *fsm.FSM, index uint64, c fsm.Command) any {
 	t.Helper()
-	return f.Apply(&raft.Log{Index: index, Data: encode(t, c)})
+	return f.ApplyEntry(index, encode(t, c))
 }
 
 // applyErr applies a single (non-batch) command and returns its business error.
@@ -95,15 +72,21 @@ func snapshotBytes(t testing.TB, f *fsm.FSM) []byte {
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
 	}
-	defer snap.Release()
-	var sink memSink
-	if err := snap.Persist(&sink); err != nil {
-		t.Fatalf("Persist: %v", err)
+	return writeSnapshot(t, snap)
+}
+
+// writeSnapshot is snap as WriteTo writes it.
+func writeSnapshot(t testing.TB, snap fsm.Snapshot) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	n, err := snap.WriteTo(&buf)
+	if err != nil {
+		t.Fatalf("WriteTo: %v", err)
 	}
-	if !sink.closed || sink.cancelled {
-		t.Fatalf("Persist left sink closed=%v cancelled=%v, want closed only", sink.closed, sink.cancelled)
+	if n != int64(buf.Len()) {
+		t.Fatalf("WriteTo = %d, wrote %d bytes", n, buf.Len())
 	}
-	return sink.buf.Bytes()
+	return buf.Bytes()
 }
 
 // assertOnlyIndexChanged checks that a failing command applied at index left the
@@ -158,7 +141,7 @@ func applyPanic(t testing.TB, f *fsm.FSM, index uint64, data []byte) (msg string
 		}
 		msg = fmt.Sprint(r)
 	}()
-	f.Apply(&raft.Log{Index: index, Data: data})
+	f.ApplyEntry(index, data)
 	return ""
 }
 

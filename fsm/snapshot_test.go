@@ -180,27 +180,27 @@ func TestRestoreBadSnapshotKeepsState(t *testing.T) {
 	}
 }
 
-func TestPersistCancelsOnWriteError(t *testing.T) {
+// errWriter fails every write.
+type errWriter struct{ err error }
+
+func (w errWriter) Write([]byte) (int, error) { return 0, w.err }
+
+func TestSnapshotWriteError(t *testing.T) {
 	snap, err := populated(t).Snapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer snap.Release()
 	errDisk := errors.New("disk full")
-	sink := &memSink{writeErr: errDisk}
 
-	err = snap.Persist(sink)
+	_, err = snap.WriteTo(errWriter{errDisk})
 
 	if !errors.Is(err, errDisk) {
-		t.Errorf("Persist = %v, want %v", err, errDisk)
-	}
-	if !sink.cancelled || sink.closed {
-		t.Errorf("sink cancelled=%v closed=%v, want cancelled only", sink.cancelled, sink.closed)
+		t.Errorf("WriteTo = %v, want %v", err, errDisk)
 	}
 }
 
-// The snapshot is taken when Snapshot is called, not when it is persisted:
-// raft persists it while Apply goes on.
+// The snapshot is taken when Snapshot is called, not when it is written:
+// raft persists it while ApplyEntry goes on.
 func TestSnapshotIsPointInTime(t *testing.T) {
 	f := populated(t)
 	want := snapshotBytes(t, f)
@@ -208,14 +208,9 @@ func TestSnapshotIsPointInTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer snap.Release()
 	mustApply(t, f, 13, registerHost("h9", t2), &fsm.DeleteFlavor{ID: "f-big"})
 
-	var sink memSink
-	if err := snap.Persist(&sink); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(sink.buf.Bytes(), want) {
-		t.Errorf("persisted snapshot includes later changes:\ngot  %s\nwant %s", sink.buf.Bytes(), want)
+	if got := writeSnapshot(t, snap); !bytes.Equal(got, want) {
+		t.Errorf("written snapshot includes later changes:\ngot  %s\nwant %s", got, want)
 	}
 }

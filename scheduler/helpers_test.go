@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -51,7 +49,7 @@ func (w *world) applyResult(c fsm.Command) any {
 	w.index++
 	idx := w.index
 	w.mu.Unlock()
-	return w.f.Apply(&raft.Log{Index: idx, Data: b})
+	return w.f.ApplyEntry(idx, b)
 }
 
 // apply applies commands; each must succeed.

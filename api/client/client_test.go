@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -39,7 +37,7 @@ func (c *cluster) Apply(_ context.Context, cmd fsm.Command) (uint64, error) {
 	c.index++
 	idx := c.index
 	c.mu.Unlock()
-	if err, ok := c.fsm.Apply(&raft.Log{Index: idx, Data: b}).(error); ok {
+	if err, ok := c.fsm.ApplyEntry(idx, b).(error); ok {
 		return idx, err
 	}
 	return idx, nil

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/compute/imagecache"
 	"github.com/shoal-project/shoal/fsm"
@@ -35,7 +33,7 @@ func (n *oneNode) Apply(_ context.Context, c fsm.Command) (uint64, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.index++
-	if err, ok := n.fsm.Apply(&raft.Log{Index: n.index, Data: b}).(error); ok {
+	if err, ok := n.fsm.ApplyEntry(n.index, b).(error); ok {
 		return n.index, err
 	}
 	return n.index, nil

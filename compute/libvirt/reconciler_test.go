@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/raft"
-
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -51,7 +49,7 @@ func (c *cluster) apply(cmd fsm.Command) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.index++
-	if res, ok := c.f.Apply(&raft.Log{Index: c.index, Data: b}).(error); ok {
+	if res, ok := c.f.ApplyEntry(c.index, b).(error); ok {
 		return res
 	}
 	return nil
