@@ -8,17 +8,6 @@ import (
 // NoValidHost starts the fault message of a server no host can take (Nova's words).
 const NoValidHost = "No valid host was found"
 
-// Ratios are allocation ratios: how far a host's vCPUs, RAM and disk may be
-// overcommitted (Nova's cpu/ram/disk_allocation_ratio).
-type Ratios struct {
-	CPU  float64 `json:"cpu"`
-	RAM  float64 `json:"ram"`
-	Disk float64 `json:"disk"`
-}
-
-// DefaultRatios are Nova's defaults.
-var DefaultRatios = Ratios{CPU: 16.0, RAM: 1.5, Disk: 1.0}
-
 // Placement puts one pending instance on a host.
 type Placement struct {
 	InstanceID string `json:"instance_id"`
@@ -103,15 +92,8 @@ func (s *State) placementProblem(inst *Instance, host string, r Ratios) string {
 	case h.Down || h.ForcedDown:
 		return "host " + host + " is down"
 	}
-	u := s.usageOf(host)
-	f := inst.Flavor
-	switch {
-	case u.VCPUs+f.VCPUs > limit(h.VCPUs, r.CPU):
-		return "not enough vCPUs on " + host
-	case u.RAM+f.RAM > limit(h.MemoryMiB, r.RAM):
-		return "not enough RAM on " + host
-	case u.Disk+f.Disk > limit(h.DiskGiB, r.Disk):
-		return "not enough disk on " + host
+	if short, ok := Fit(h.Capacity(), s.usageOf(host).Resources(), inst.Flavor.Resources(), r); !ok {
+		return "not enough " + short.String() + " on " + host
 	}
 	if g, ok := s.Groups[inst.ServerGroupID]; ok {
 		for _, m := range g.Members {
@@ -128,10 +110,4 @@ func (s *State) placementProblem(inst *Instance, host string, r Ratios) string {
 		}
 	}
 	return ""
-}
-
-// limit is total × ratio, rounded down. One multiplication, explicitly
-// converted, so every replica computes the same value.
-func limit(total int, ratio float64) int {
-	return int(float64(total) * ratio)
 }

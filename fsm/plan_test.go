@@ -79,12 +79,17 @@ func TestPlanCapacityBoundary(t *testing.T) {
 			fsm.Flavor{VCPUs: 1, RAM: 1, Disk: 1}, 3, "not enough disk on h1"},
 		{"disk 100 × 1 = 100, 20 each", 64, 1 << 20, 100, fsm.DefaultRatios,
 			fsm.Flavor{VCPUs: 1, RAM: 1, Disk: 20}, 5, "not enough disk on h1"},
-		{"diskless flavor on a diskless host", 4, 4096, 0, fsm.DefaultRatios,
+		{"diskless flavor on a host with disk", 4, 4096, 1, fsm.DefaultRatios,
 			fsm.Flavor{VCPUs: 1, RAM: 512, Disk: 0}, 12, "not enough RAM on h1"},
+		// A host reporting 0 of a resource fits nothing (see fsm.FitsIn).
+		{"diskless flavor on a host without disk", 4, 4096, 0, fsm.DefaultRatios,
+			fsm.Flavor{VCPUs: 1, RAM: 512, Disk: 0}, 0, "not enough disk on h1"},
 		{"empty inventory", 0, 0, 0, fsm.DefaultRatios,
-			fsm.Flavor{VCPUs: 1, RAM: 1}, 0, "not enough vCPUs on h1"},
-		{"cpu checked before ram", 1, 1, 0, fsm.Ratios{CPU: 1, RAM: 1, Disk: 1},
-			fsm.Flavor{VCPUs: 1, RAM: 1}, 1, "not enough vCPUs on h1"},
+			fsm.Flavor{VCPUs: 1, RAM: 1}, 0, "not enough RAM on h1"},
+		{"ram checked before cpu", 1, 1, 1, fsm.Ratios{CPU: 1, RAM: 1, Disk: 1},
+			fsm.Flavor{VCPUs: 1, RAM: 1}, 1, "not enough RAM on h1"},
+		{"cpu checked before disk", 1, 2, 1, fsm.Ratios{CPU: 1, RAM: 1, Disk: 1},
+			fsm.Flavor{VCPUs: 1, RAM: 1, Disk: 1}, 1, "not enough vCPUs on h1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, testCIDR)

@@ -33,9 +33,9 @@ var filters = [numFilters]struct {
 		return h.alive && host.Enabled && !host.Down && !host.ForcedDown
 	}},
 	availabilityZoneFilter:        {"AvailabilityZoneFilter", func(_ *hostState, host *fsm.Host, r *request) bool { return host.Zone == r.zone }},
-	ramFilter:                     {"RamFilter", ramFits},
-	coreFilter:                    {"CoreFilter", coreFits},
-	diskFilter:                    {"DiskFilter", diskFits},
+	ramFilter:                     {"RamFilter", fitsIn(fsm.ResourceMemory)},
+	coreFilter:                    {"CoreFilter", fitsIn(fsm.ResourceVCPUs)},
+	diskFilter:                    {"DiskFilter", fitsIn(fsm.ResourceDisk)},
 	imagePropertiesFilter:         {"ImagePropertiesFilter", imageFits},
 	serverGroupAffinityFilter:     {"ServerGroupAffinityFilter", affinityFits},
 	serverGroupAntiAffinityFilter: {"ServerGroupAntiAffinityFilter", antiAffinityFits},
@@ -43,27 +43,15 @@ var filters = [numFilters]struct {
 
 func (f filterID) String() string { return filters[f].name }
 
-// limit is fsm's commit-time arithmetic, repeated here on purpose: capacity ×
-// ratio in one float64 multiplication, truncated. Any other formula would let
-// the scheduler propose what the commit re-check then rejects.
-func limit(total int, ratio float64) int {
-	return int(float64(total) * ratio)
-}
-
-// The three capacity filters compare claims (including this batch's) plus the
-// flavor with capacity × ratio, exactly as fsm's placementProblem. A host
-// that reports no capacity in a dimension (no inventory yet) fits nothing,
-// even a flavor that asks for none of it.
-func ramFits(h *hostState, host *fsm.Host, r *request) bool {
-	return host.MemoryMiB > 0 && h.used.RAM+r.flavor.RAM <= h.limitRAM
-}
-
-func coreFits(h *hostState, host *fsm.Host, r *request) bool {
-	return host.VCPUs > 0 && h.used.VCPUs+r.flavor.VCPUs <= h.limitCPU
-}
-
-func diskFits(h *hostState, host *fsm.Host, r *request) bool {
-	return host.DiskGiB > 0 && h.used.Disk+r.flavor.Disk <= h.limitDisk
+// fitsIn is the capacity filter for one resource: fsm's fit rule, the one
+// the plan applier re-checks each placement with at commit, applied to the
+// claims including this batch's. The filters run in fsm.Fit's order, so a
+// host short of several resources is counted against the filter of the
+// resource the commit re-check would name.
+func fitsIn(res fsm.Resource) func(h *hostState, host *fsm.Host, r *request) bool {
+	return func(h *hostState, _ *fsm.Host, r *request) bool {
+		return fsm.FitsIn(res, h.capacity, h.used.Resources(), r.flavor.Resources(), r.ratios)
+	}
 }
 
 // imageFits is Nova's ImagePropertiesFilter for the two properties hosts

@@ -62,7 +62,8 @@ func (w *world) apply(cmds ...fsm.Command) {
 	}
 }
 
-// hostSpec is a host to register; zero capacity fields take a default.
+// hostSpec is a host to register with the capacity given; noInventory
+// registers it without any inventory report.
 type hostSpec struct {
 	name                  string
 	vcpus, ram, disk      int

@@ -9,15 +9,15 @@ import (
 	"github.com/shoal-project/shoal/fsm"
 )
 
-// hostState is a host as one batch sees it: capacity under the allocation
-// ratios and the claims on it, including placements made earlier in the
-// batch. It is filled in the first time a batch looks at the host, so a
-// batch costs what it visits, not what the cluster holds.
+// hostState is a host as one batch sees it: its capacity and the claims on
+// it, including placements made earlier in the batch. It is filled in the
+// first time a batch looks at the host, so a batch costs what it visits, not
+// what the cluster holds.
 type hostState struct {
-	gen                           uint64 // the batch that filled it; stale if older
-	alive                         bool   // per gossip
-	limitCPU, limitRAM, limitDisk int
-	used                          fsm.Usage
+	gen      uint64 // the batch that filled it; stale if older
+	alive    bool   // per gossip
+	capacity fsm.Resources
+	used     fsm.Usage
 }
 
 // groupState is a server group as one batch sees it: members per host,
@@ -31,6 +31,7 @@ type groupState struct {
 type request struct {
 	inst           *fsm.Instance
 	flavor         fsm.FlavorSpec
+	ratios         fsm.Ratios // the batch's allocation ratios
 	zone           string
 	arch           string // canonical; "" when the image does not say
 	hypervisorType string
@@ -147,12 +148,10 @@ func (b *batch) state(i int32) *hostState {
 	if h.gen != b.gen {
 		host := &b.hosts[i]
 		*h = hostState{
-			gen:       b.gen,
-			alive:     b.alive[host.Name],
-			limitCPU:  limit(host.VCPUs, b.ratios.CPU),
-			limitRAM:  limit(host.MemoryMiB, b.ratios.RAM),
-			limitDisk: limit(host.DiskGiB, b.ratios.Disk),
-			used:      b.usage[host.Name],
+			gen:      b.gen,
+			alive:    b.alive[host.Name],
+			capacity: host.Capacity(),
+			used:     b.usage[host.Name],
 		}
 	}
 	return h
@@ -187,7 +186,7 @@ func (b *batch) find(name string) (int32, bool) {
 }
 
 func (b *batch) request(inst *fsm.Instance, images map[string]fsm.Image) request {
-	r := request{inst: inst, flavor: inst.Flavor, zone: inst.AvailabilityZone}
+	r := request{inst: inst, flavor: inst.Flavor, ratios: b.ratios, zone: inst.AvailabilityZone}
 	if img, ok := images[inst.ImageID]; ok {
 		if a := imageProperty(img, archKeys); a != "" {
 			r.arch = fsm.CanonicalArch(a)

@@ -27,7 +27,9 @@ var weighers = []weigher{
 		name:    "CPUWeigher",
 		weight:  func(c *Config) float64 { return c.CPUWeight },
 		applies: func(*request) bool { return true },
-		raw:     func(h *hostState, _ *fsm.Host, _ *request) float64 { return float64(h.limitCPU - h.used.VCPUs) },
+		raw: func(h *hostState, _ *fsm.Host, r *request) float64 {
+			return float64(fsm.Limit(h.capacity.VCPUs, r.ratios.CPU) - h.used.VCPUs)
+		},
 	},
 	{
 		name:    "NumInstancesWeigher",
