@@ -3,21 +3,7 @@ package fsm
 import (
 	"fmt"
 	"slices"
-	"time"
 )
-
-// UpdateHostInventory copies what a host offers (from gossip) into its record.
-type UpdateHostInventory struct {
-	Name              string    `json:"name"`
-	VCPUs             int       `json:"vcpus"`
-	MemoryMiB         int       `json:"memory_mib"`
-	DiskGiB           int       `json:"disk_gib"`
-	Arch              string    `json:"arch"`
-	HypervisorType    string    `json:"hypervisor_type"`
-	HypervisorVersion string    `json:"hypervisor_version"`
-	Zone              string    `json:"zone"`
-	Time              time.Time `json:"time"`
-}
 
 // CreateServerGroup adds a server group.
 type CreateServerGroup struct {
@@ -29,26 +15,8 @@ type DeleteServerGroup struct {
 	ID string `json:"id"`
 }
 
-func (*UpdateHostInventory) Type() Type { return TypeUpdateHostInventory }
-func (*CreateServerGroup) Type() Type   { return TypeCreateServerGroup }
-func (*DeleteServerGroup) Type() Type   { return TypeDeleteServerGroup }
-
-func applyUpdateHostInventory(s *State, index uint64, c Command) error {
-	cmd := c.(*UpdateHostInventory)
-	h, ok := s.Hosts[cmd.Name]
-	if !ok {
-		return fmt.Errorf("%w: host %q", ErrNotFound, cmd.Name)
-	}
-	if cmd.VCPUs < 0 || cmd.MemoryMiB < 0 || cmd.DiskGiB < 0 {
-		return fmt.Errorf("%w: host capacity must not be negative", ErrInvalid)
-	}
-	h.VCPUs, h.MemoryMiB, h.DiskGiB = cmd.VCPUs, cmd.MemoryMiB, cmd.DiskGiB
-	h.Arch, h.HypervisorType, h.HypervisorVersion, h.Zone = cmd.Arch, cmd.HypervisorType, cmd.HypervisorVersion, cmd.Zone
-	h.Updated = cmd.Time
-	h.ModifyIndex = index
-	s.hostsGen++
-	return nil
-}
+func (*CreateServerGroup) Type() Type { return TypeCreateServerGroup }
+func (*DeleteServerGroup) Type() Type { return TypeDeleteServerGroup }
 
 func applyCreateServerGroup(s *State, index uint64, c Command) error {
 	g := c.(*CreateServerGroup).Group

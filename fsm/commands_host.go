@@ -1,0 +1,118 @@
+package fsm
+
+import (
+	"fmt"
+	"time"
+)
+
+// RegisterHost adds a host or updates its addresses; it keeps enabled/disabled.
+type RegisterHost struct {
+	Name          string    `json:"name"`
+	GossipAddress string    `json:"gossip_address"`
+	RaftAddress   string    `json:"raft_address"`
+	HTTPAddress   string    `json:"http_address"`
+	Time          time.Time `json:"time"`
+}
+
+// DeregisterHost removes a host record.
+type DeregisterHost struct {
+	Name string `json:"name"`
+}
+
+// SetHostEnabled enables or disables a host for new servers.
+type SetHostEnabled struct {
+	Name    string    `json:"name"`
+	Enabled bool      `json:"enabled"`
+	Reason  string    `json:"reason,omitempty"`
+	Time    time.Time `json:"time"`
+}
+
+// UpdateHostInventory copies what a host offers (from gossip) into its record.
+type UpdateHostInventory struct {
+	Name              string    `json:"name"`
+	VCPUs             int       `json:"vcpus"`
+	MemoryMiB         int       `json:"memory_mib"`
+	DiskGiB           int       `json:"disk_gib"`
+	Arch              string    `json:"arch"`
+	HypervisorType    string    `json:"hypervisor_type"`
+	HypervisorVersion string    `json:"hypervisor_version"`
+	Zone              string    `json:"zone"`
+	Time              time.Time `json:"time"`
+}
+
+func (*RegisterHost) Type() Type        { return TypeRegisterHost }
+func (*DeregisterHost) Type() Type      { return TypeDeregisterHost }
+func (*SetHostEnabled) Type() Type      { return TypeSetHostEnabled }
+func (*UpdateHostInventory) Type() Type { return TypeUpdateHostInventory }
+
+func applyRegisterHost(s *State, index uint64, c Command) error {
+	cmd := c.(*RegisterHost)
+	if cmd.Name == "" {
+		return fmt.Errorf("%w: host name is empty", ErrInvalid)
+	}
+	h, ok := s.Hosts[cmd.Name]
+	if !ok {
+		h = &Host{Name: cmd.Name, Enabled: true, Created: cmd.Time}
+		h.CreateIndex = index
+		s.Hosts[cmd.Name] = h
+	}
+	h.GossipAddress, h.RaftAddress, h.HTTPAddress = cmd.GossipAddress, cmd.RaftAddress, cmd.HTTPAddress
+	h.Updated = cmd.Time
+	h.ModifyIndex = index
+	s.hostsGen++
+	return nil
+}
+
+func applyDeregisterHost(s *State, _ uint64, c Command) error {
+	cmd := c.(*DeregisterHost)
+	if _, ok := s.Hosts[cmd.Name]; !ok {
+		return fmt.Errorf("%w: host %q", ErrNotFound, cmd.Name)
+	}
+	delete(s.Hosts, cmd.Name)
+	s.hostsGen++
+	return nil
+}
+
+func applySetHostEnabled(s *State, index uint64, c Command) error {
+	cmd := c.(*SetHostEnabled)
+	return s.changeHost(cmd.Name, index, cmd.Time, func(h *Host) error {
+		h.Enabled = cmd.Enabled
+		h.DisabledReason = ""
+		if !cmd.Enabled {
+			h.DisabledReason = cmd.Reason
+		}
+		return nil
+	})
+}
+
+// changeHost applies change to the named host and stamps it; a change that
+// fails leaves the host as it was.
+func (s *State) changeHost(name string, index uint64, t time.Time, change func(h *Host) error) error {
+	h, ok := s.Hosts[name]
+	if !ok {
+		return fmt.Errorf("%w: host %q", ErrNotFound, name)
+	}
+	if err := change(h); err != nil {
+		return err
+	}
+	h.Updated, h.ModifyIndex = t, index
+	s.hostsGen++
+	return nil
+}
+
+func applyUpdateHostInventory(s *State, index uint64, c Command) error {
+	cmd := c.(*UpdateHostInventory)
+	h, ok := s.Hosts[cmd.Name]
+	if !ok {
+		return fmt.Errorf("%w: host %q", ErrNotFound, cmd.Name)
+	}
+	if cmd.VCPUs < 0 || cmd.MemoryMiB < 0 || cmd.DiskGiB < 0 {
+		return fmt.Errorf("%w: host capacity must not be negative", ErrInvalid)
+	}
+	h.VCPUs, h.MemoryMiB, h.DiskGiB = cmd.VCPUs, cmd.MemoryMiB, cmd.DiskGiB
+	h.Arch, h.HypervisorType, h.HypervisorVersion, h.Zone = cmd.Arch, cmd.HypervisorType, cmd.HypervisorVersion, cmd.Zone
+	h.Updated = cmd.Time
+	h.ModifyIndex = index
+	s.hostsGen++
+	return nil
+}
