@@ -123,7 +123,7 @@ func Decode(b []byte) (Command, error) {
 	return c, nil
 }
 
-// Name is a command type's name, for logs and errors.
+// String is a command type's name, for logs and errors.
 func (t Type) String() string {
 	if t == TypeBatch {
 		return "batch"
