@@ -10,7 +10,7 @@ import (
 	"github.com/shoal-project/shoal/fsm"
 )
 
-// Config configures a Node. Zero values take the defaults in withDefaults.
+// Config configures a Node. Zero values take the defaults in WithDefaults.
 type Config struct {
 	Name          string
 	DataDir       string
@@ -45,8 +45,9 @@ type Config struct {
 	// reaches a leader with quorum, and fences itself when it runs out. The
 	// leader declares a host down (and evacuates it) once gossip says dead
 	// and no lease was granted for LeaseDuration + LeaseMargin. A voter dead
-	// for DeadVoterTimeout is removed from Raft. Defaults 5s, 3s, 30s; the
-	// leader checks every FailoverInterval (250ms).
+	// for DeadVoterTimeout is removed from Raft. Defaults DefaultLease,
+	// DefaultLeaseMargin, DefaultDeadVoterTimeout; the leader checks every
+	// FailoverInterval (250ms).
 	LeaseDuration    time.Duration
 	LeaseMargin      time.Duration
 	DeadVoterTimeout time.Duration
@@ -66,7 +67,19 @@ const (
 	maxVersionLen = 32
 )
 
-func (c Config) withDefaults() Config {
+// Defaults of the lease settings. They live here, once: the agent's flags,
+// its in-process fence and the fence guard process all take them from here,
+// so a zero lease can never mean 5s to one of them and 0 to another.
+const (
+	DefaultLease            = 5 * time.Second
+	DefaultLeaseMargin      = 3 * time.Second
+	DefaultDeadVoterTimeout = 30 * time.Second
+)
+
+// WithDefaults returns c with its zero fields set to the defaults; New
+// applies it, and callers that hand the same values to other parts (the
+// agent's fence) apply it first so they all see what the node will use.
+func (c Config) WithDefaults() Config {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
 			*d = v
@@ -90,9 +103,9 @@ func (c Config) withDefaults() Config {
 	def(&c.InventoryInterval, 2*time.Second)
 	def(&c.ReconcileInterval, 5*time.Second)
 	def(&c.HoldTimeout, 10*time.Second)
-	def(&c.LeaseDuration, 5*time.Second)
-	def(&c.LeaseMargin, 3*time.Second)
-	def(&c.DeadVoterTimeout, 30*time.Second)
+	def(&c.LeaseDuration, DefaultLease)
+	def(&c.LeaseMargin, DefaultLeaseMargin)
+	def(&c.DeadVoterTimeout, DefaultDeadVoterTimeout)
 	def(&c.FailoverInterval, 250*time.Millisecond)
 	if c.SnapshotThreshold == 0 {
 		c.SnapshotThreshold = 8192

@@ -64,7 +64,7 @@ type Node struct {
 
 // New opens the node's stores and listeners. Nothing runs until Start.
 func New(cfg Config, invSrc InventorySource) (*Node, error) {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -140,16 +140,21 @@ func (n *Node) serveLease(w http.ResponseWriter, r *http.Request) {
 
 // saveLease records the lease's end for a restart and for the fence guard.
 func (n *Node) saveLease() {
-	path := filepath.Join(n.cfg.DataDir, LeaseFile)
+	if err := WriteLeaseFile(n.cfg.DataDir, n.lease.Expires()); err != nil {
+		n.log.Warn("recording the lease", "err", err)
+	}
+}
+
+// WriteLeaseFile records in dataDir that the lease ends at expires,
+// atomically: a reader sees the old end or the new one, never half of it.
+func WriteLeaseFile(dataDir string, expires time.Time) error {
+	path := filepath.Join(dataDir, LeaseFile)
 	tmp := path + ".tmp"
-	data := []byte(n.lease.Expires().UTC().Format(time.RFC3339Nano) + "\n")
+	data := []byte(expires.UTC().Format(time.RFC3339Nano) + "\n")
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		n.log.Warn("recording the lease", "err", err)
-		return
+		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		n.log.Warn("recording the lease", "err", err)
-	}
+	return os.Rename(tmp, path)
 }
 
 // ReadLeaseFile returns when the lease recorded in dataDir ends (zero when

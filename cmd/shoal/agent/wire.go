@@ -1,13 +1,10 @@
-package main
+package agent
 
 import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/cluster"
@@ -19,7 +16,7 @@ import (
 // apiCluster shows a cluster.Node to the API in the API's own terms.
 type apiCluster struct {
 	n         *cluster.Node
-	onLeave   func()       // stops the agent after a graceful leave
+	onLeave   func()       // tells the agent's owner to shut it down
 	scheduler *atomic.Bool // the scheduler runs on this node
 }
 
@@ -48,12 +45,14 @@ func (a apiCluster) Sync(ctx context.Context) error    { return a.n.SyncReplica(
 func (a apiCluster) Join(ctx context.Context, peers []string) error {
 	return a.n.Join(ctx, peers)
 }
+
+// Leave leaves the cluster, then asks the agent's owner to shut it down; the
+// HTTP server's graceful shutdown still delivers this request's reply.
 func (a apiCluster) Leave(ctx context.Context) error {
 	if err := a.n.Leave(ctx); err != nil {
 		return err
 	}
-	// Stop after the reply has had time to go out.
-	time.AfterFunc(500*time.Millisecond, a.onLeave)
+	a.onLeave()
 	return nil
 }
 
@@ -79,29 +78,6 @@ func (r reporter) Report(ctx context.Context, rep *fsm.ReportInstances) error {
 	return err
 }
 
-// startReconciler runs this node's reconciler when its driver can run
-// instances; the returned function stops it and waits.
-func startReconciler(ctx context.Context, n *cluster.Node, d compute.Driver, logger *slog.Logger) func() {
-	hv, ok := d.(compute.Hypervisor)
-	if !ok {
-		logger.Warn("this driver cannot run instances yet; servers placed on this host will stay in BUILD")
-		return func() {}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	n.SetFenced(true) // until the first lease and re-read replica
-	lead := compute.FenceLead(n.Lease().Duration())
-	valid := func() bool { return n.Lease().Remaining() > lead }
-	fence := compute.NewFence(compute.FenceConfig{Valid: valid, Resync: n.SyncReplica,
-		OnChange: n.SetFenced, Logger: logger}, hv)
-	ready := func() bool { return fence.Ready() && n.CaughtUp() }
-	r := compute.NewReconciler(compute.ReconcilerConfig{Host: n.Name(), Logger: logger, Epoch: fence.Epoch},
-		n.FSM(), fence.Guard(hv), reporter{n}, ready)
-	var wg sync.WaitGroup
-	wg.Go(func() { fence.Run(ctx) })
-	wg.Go(func() { r.Run(ctx) })
-	return func() { cancel(); wg.Wait() }
-}
-
 // apiImages shows the image cache to the API in the API's terms.
 type apiImages struct{ c *imagecache.Cache }
 
@@ -113,102 +89,52 @@ func (a apiImages) Has(sum string) bool                           { return a.c.H
 func (a apiImages) Open(sum string) (io.ReadCloser, int64, error) { return a.c.Open(sum) }
 
 // laterNode lets what must exist before the node (the image cache, the
-// driver) reach it once it does.
-type laterNode struct{ n **cluster.Node }
+// driver: the node needs the driver's fingerprint) reach it once it does.
+// The pointer is atomic because the libvirt driver's goroutines may ask
+// while New is still building the node.
+type laterNode struct{ n *atomic.Pointer[cluster.Node] }
 
 var errNodeNotReady = errors.New("the node is not running yet")
 
 func (l laterNode) Image(ref string) (fsm.Image, error) {
-	if *l.n == nil {
+	n := l.n.Load()
+	if n == nil {
 		return fsm.Image{}, errNodeNotReady
 	}
-	return (*l.n).FSM().Image(ref)
+	return n.FSM().Image(ref)
 }
 
 func (l laterNode) HostHTTPAddress(name string) (string, bool) {
-	if *l.n == nil {
+	n := l.n.Load()
+	if n == nil {
 		return "", false
 	}
-	h, err := (*l.n).FSM().Host(name)
+	h, err := n.FSM().Host(name)
 	return h.HTTPAddress, err == nil && h.HTTPAddress != ""
 }
 
 func (l laterNode) Apply(ctx context.Context, c fsm.Command) (uint64, error) {
-	if *l.n == nil {
+	n := l.n.Load()
+	if n == nil {
 		return 0, errNodeNotReady
 	}
-	return (*l.n).Apply(ctx, c)
+	return n.Apply(ctx, c)
 }
 
 func (l laterNode) clusterID() string {
-	if *l.n == nil {
+	n := l.n.Load()
+	if n == nil {
 		return ""
 	}
-	return (*l.n).FSM().ClusterID()
+	return n.FSM().ClusterID()
 }
 
 func (l laterNode) network() (fsm.NetworkInfo, bool) {
-	if *l.n == nil {
+	n := l.n.Load()
+	if n == nil {
 		return fsm.NetworkInfo{}, false
 	}
-	return (*l.n).FSM().Network()
-}
-
-// startImagePruner removes cached images no image record names any more,
-// every few minutes once the replica has caught up; the returned function
-// stops it and waits.
-func startImagePruner(ctx context.Context, n *cluster.Node, c *imagecache.Cache, logger *slog.Logger) func() {
-	return every(ctx, 5*time.Minute, func(context.Context) {
-		if !n.CaughtUp() {
-			return
-		}
-		removed, err := c.Prune(imagecache.InUse(n.FSM().Images()), time.Hour)
-		if err != nil {
-			logger.Warn("pruning the image cache", "err", err)
-		}
-		if len(removed) > 0 {
-			logger.Info("removed cached images of deleted images", "checksums", removed)
-		}
-	})
-}
-
-// startImageReplicator keeps copies of the images this host is a replica of
-// (imagecache.DefaultCopies hosts per image, among hosts that are up), so a
-// server can be rebuilt elsewhere when the host that had its image dies.
-func startImageReplicator(ctx context.Context, n *cluster.Node, c *imagecache.Cache) func() {
-	return every(ctx, 5*time.Second, func(ctx context.Context) {
-		if !n.CaughtUp() {
-			return
-		}
-		var hosts []string
-		for _, h := range n.FSM().Hosts() {
-			if !h.Down && !h.ForcedDown {
-				hosts = append(hosts, h.Name)
-			}
-		}
-		c.Replicate(ctx, n.FSM().Images(), hosts, imagecache.DefaultCopies)
-	})
-}
-
-// every runs f every interval until ctx ends; the returned function stops
-// it and waits.
-func every(ctx context.Context, interval time.Duration, f func(ctx context.Context)) func() {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			f(ctx)
-		}
-	}()
-	return func() { cancel(); <-done }
+	return n.FSM().Network()
 }
 
 // consolesOf serves console logs from the driver when it runs instances.

@@ -1,0 +1,148 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/compute/fake"
+	"github.com/shoal-project/shoal/compute/libvirt"
+	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/scheduler"
+)
+
+// Compute drivers an agent can run.
+const (
+	DriverLibvirt = "libvirt"
+	DriverFake    = "fake"
+)
+
+// Defaults the binary's flags show. A zero port in Config picks a free one
+// (what tests want); the well-known ports come from the flags.
+const (
+	DefaultBindAddr   = "127.0.0.1"
+	DefaultHTTPPort   = 8774
+	DefaultGossipPort = 7946
+	DefaultRaftPort   = 7947
+)
+
+// schedulerStartupGrace keeps a new leader from failing servers with "No
+// valid host" before every host has gossiped to it.
+const schedulerStartupGrace = 5 * time.Second
+
+// Config is everything an agent is made of. Zero fields take the defaults of
+// WithDefaults; the lease settings take cluster's, once, so the node, its
+// fence and the fence guard all run on the same values.
+type Config struct {
+	Name          string
+	DataDir       string
+	BindAddr      string // default DefaultBindAddr
+	AdvertiseAddr string // default BindAddr
+	HTTPPort      int    // 0: a free port
+	GossipPort    int    // 0: a free port
+	RaftPort      int    // 0: a free port
+	Bootstrap     bool
+	Join          []string
+	MaxVoters     int    // default cluster's
+	Zone          string // default cluster's
+	NetworkCIDR   string // default fsm.DefaultNetworkCIDR
+	// Ratios are the scheduler's allocation ratios; a zero component takes
+	// fsm.DefaultRatios'.
+	Ratios fsm.Ratios
+
+	// Lease is how long this host may run its servers without reaching a
+	// leader with quorum; LeaseMargin is the leader's extra wait before it
+	// evacuates a dead host. Defaults cluster.DefaultLease and friends.
+	Lease            time.Duration
+	LeaseMargin      time.Duration
+	DeadVoterTimeout time.Duration
+
+	Driver     string      // DriverLibvirt (default) or DriverFake
+	LibvirtURI string      // default libvirt.DefaultURI
+	Fake       fake.Config // the fake driver's capacity; its state file is the agent's
+	Version    string      // published in the inventory
+	Logger     *slog.Logger
+}
+
+// WithDefaults returns c with its zero fields set.
+func (c Config) WithDefaults() Config {
+	if c.BindAddr == "" {
+		c.BindAddr = DefaultBindAddr
+	}
+	if c.Driver == "" {
+		c.Driver = DriverLibvirt
+	}
+	if c.LibvirtURI == "" {
+		c.LibvirtURI = libvirt.DefaultURI
+	}
+	c.Fake = c.Fake.WithDefaults()
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	// The lease settings are cluster's to default: take its values so
+	// what the fence and the guard are told is what the node runs on.
+	cc := c.clusterConfig().WithDefaults()
+	c.Lease, c.LeaseMargin, c.DeadVoterTimeout = cc.LeaseDuration, cc.LeaseMargin, cc.DeadVoterTimeout
+	return c
+}
+
+// Validate reports every problem with c (after its defaults), so a bad flag
+// is refused before anything starts.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	var errs []error
+	if err := c.clusterConfig().WithDefaults().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.schedulerConfig().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	switch c.Driver {
+	case DriverFake:
+		if err := c.Fake.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	case DriverLibvirt:
+		if err := c.libvirtConfig().WithDefaults().Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	default:
+		errs = append(errs, fmt.Errorf("unknown driver %q: use %s or %s", c.Driver, DriverLibvirt, DriverFake))
+	}
+	return errors.Join(errs...)
+}
+
+// clusterConfig is the node's share of c; OnLeader is set by New.
+func (c Config) clusterConfig() cluster.Config {
+	return cluster.Config{
+		Name:             c.Name,
+		DataDir:          c.DataDir,
+		BindAddr:         c.BindAddr,
+		AdvertiseAddr:    c.AdvertiseAddr,
+		HTTPPort:         c.HTTPPort,
+		GossipPort:       c.GossipPort,
+		RaftPort:         c.RaftPort,
+		Bootstrap:        c.Bootstrap,
+		Join:             c.Join,
+		MaxVoters:        c.MaxVoters,
+		Zone:             c.Zone,
+		Version:          c.Version,
+		NetworkCIDR:      c.NetworkCIDR,
+		Logger:           c.Logger,
+		LeaseDuration:    c.Lease,
+		LeaseMargin:      c.LeaseMargin,
+		DeadVoterTimeout: c.DeadVoterTimeout,
+	}
+}
+
+func (c Config) schedulerConfig() scheduler.Config {
+	return scheduler.Config{Logger: c.Logger, StartupGrace: schedulerStartupGrace, Ratios: c.Ratios}
+}
+
+// libvirtConfig is the driver's share of c; the image cache and the
+// cluster's views are added by New.
+func (c Config) libvirtConfig() libvirt.Config {
+	return libvirt.Config{URI: c.LibvirtURI, DataDir: c.DataDir, Logger: c.Logger, Node: c.Name}
+}

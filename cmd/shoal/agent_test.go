@@ -1,0 +1,63 @@
+package main
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/shoal-project/shoal/cluster"
+	shoalagent "github.com/shoal-project/shoal/cmd/shoal/agent"
+)
+
+// capture runs the shoal app with args, the named command's Action replaced
+// by f.
+func capture(t *testing.T, name string, f func(c *cli.Context), args ...string) {
+	t.Helper()
+	app := newApp()
+	i := slices.IndexFunc(app.Commands, func(c *cli.Command) bool { return c.Name == name })
+	if i < 0 {
+		t.Fatalf("no %s command", name)
+	}
+	ran := false
+	app.Commands[i].Action = func(c *cli.Context) error { f(c); ran = true; return nil }
+	if err := app.Run(append([]string{"shoal", name}, args...)); err != nil || !ran {
+		t.Fatalf("shoal %s %q: ran %v, %v", name, args, ran, err)
+	}
+}
+
+func TestAgentFlagsMapOntoConfig(t *testing.T) {
+	var cfg shoalagent.Config
+	capture(t, "agent", func(c *cli.Context) { cfg = agentConfig(c, nil) },
+		"--name", "n2", "--data-dir", "/var/lib/shoal", "--driver", "fake", "--bind", "10.0.0.2", "--join", "10.0.0.1:7946",
+		"--lease", "0", "--lease-margin", "2s", "--fake-vcpus", "4", "--cpu-allocation-ratio", "4")
+	if cfg.Name != "n2" || cfg.DataDir != "/var/lib/shoal" || cfg.Driver != shoalagent.DriverFake || cfg.BindAddr != "10.0.0.2" ||
+		!slices.Equal(cfg.Join, []string{"10.0.0.1:7946"}) || cfg.Fake.VCPUs != 4 || cfg.Ratios.CPU != 4 ||
+		cfg.HTTPPort != shoalagent.DefaultHTTPPort || cfg.LeaseMargin != 2*time.Second {
+		t.Fatalf("flags mapped to %+v", cfg)
+	}
+	// --lease 0 is the default lease for everything that reads it, not 0.
+	if got := cfg.WithDefaults().Lease; got != cluster.DefaultLease {
+		t.Errorf("--lease 0 became %v, want %v", got, cluster.DefaultLease)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate = %v", err)
+	}
+}
+
+// What the agent writes on the guard's command line, the guard reads back.
+func TestFenceGuardCommandReadsGuardArgs(t *testing.T) {
+	want := shoalagent.GuardConfig{Name: "n1", DataDir: "/var/lib/shoal", LibvirtURI: "qemu:///session",
+		Lease: 2 * time.Second, Interval: 50 * time.Millisecond}
+	args := shoalagent.GuardArgs(want)
+	if args[0] != shoalagent.GuardCommand {
+		t.Fatalf("guard args %q do not start with %s", args, shoalagent.GuardCommand)
+	}
+	var got shoalagent.GuardConfig
+	capture(t, shoalagent.GuardCommand, func(c *cli.Context) { got = guardConfig(c) }, args[1:]...)
+	got.Logger = nil
+	if got != want {
+		t.Fatalf("the guard read %+v, want %+v", got, want)
+	}
+}
