@@ -21,7 +21,7 @@ func serverConsoleLogCommand() *cli.Command {
 			if c.Int("lines") < 0 {
 				return usageError(c, "--lines must not be negative")
 			}
-			o, s, err := oneServer(c, "server console-log")
+			o, s, err := oneServer(c)
 			if err != nil {
 				return err
 			}

@@ -1,58 +1,24 @@
 package main
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/client"
 	"github.com/shoal-project/shoal/fsm"
 )
 
 func flavorCommand() *cli.Command {
+	arg := operand{"REF", "flavor ID or name"}
 	return &cli.Command{
 		Name:  "flavor",
 		Usage: "manage flavors, the hardware templates of servers",
 		Subcommands: []*cli.Command{
-			{
-				Name:  "list",
-				Usage: "list flavors",
-				Action: func(c *cli.Context) error {
-					if c.NArg() > 0 {
-						return usageError(c, "flavor list takes no arguments")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					flavors, err := apiClient(c).Flavors(c.Context)
-					if err != nil {
-						return err
-					}
-					return printFlavors(o, flavors)
-				},
-			},
-			{
-				Name:      "show",
-				Usage:     "show one flavor by ID or name",
-				ArgsUsage: "REF",
-				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usageError(c, "flavor show needs one flavor ID or name")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					f, err := apiClient(c).Flavor(c.Context, c.Args().First())
-					if err != nil {
-						return err
-					}
-					return printFlavor(o, f)
-				},
-			},
+			listCommand("list", "list flavors", (*client.Client).Flavors, printFlavors),
+			showCommand("show one flavor by ID or name", arg, (*client.Client).Flavor, printFlavor),
 			{
 				Name:      "create",
 				Usage:     "create a flavor",
@@ -65,67 +31,30 @@ func flavorCommand() *cli.Command {
 					&cli.StringFlag{Name: "id", Usage: "flavor ID (default: a generated UUID)"},
 				},
 				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usageError(c, "flavor create needs one NAME")
-					}
-					o, err := outputFor(c)
+					name, err := oneArg(c, "NAME")
 					if err != nil {
 						return err
 					}
-					f, err := apiClient(c).CreateFlavor(c.Context, c.Args().First(),
-						c.Int("vcpus"), c.Int("ram"), c.Int("disk"), c.String("id"))
-					if err != nil {
-						return err
-					}
-					return printFlavor(o, f)
+					return callAndPrint(c, func(cl *client.Client) (fsm.Flavor, error) {
+						return cl.CreateFlavor(c.Context, name, c.Int("vcpus"), c.Int("ram"), c.Int("disk"), c.String("id"))
+					}, printFlavor)
 				},
 			},
-			{
-				Name:      "delete",
-				Usage:     "delete a flavor by ID or name",
-				ArgsUsage: "REF",
-				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usageError(c, "flavor delete needs one flavor ID or name")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					ref := c.Args().First()
-					if err := apiClient(c).DeleteFlavor(c.Context, ref); err != nil {
-						return err
-					}
-					if o.json {
-						return nil // the API answers 204 with no body
-					}
-					_, err = fmt.Fprintf(o.w, "deleted flavor %s\n", ref)
-					return err
-				},
-			},
+			deleteCommand("delete a flavor by ID or name", arg, "flavor", (*client.Client).DeleteFlavor),
 		},
 	}
 }
 
 func printFlavors(o *output, flavors []fsm.Flavor) error {
-	if flavors == nil {
-		flavors = []fsm.Flavor{}
-	}
-	if o.json {
-		return o.printJSON(api.FlavorList{Flavors: flavors})
-	}
-	rows := make([][]string, 0, len(flavors))
-	for _, f := range flavors {
-		rows = append(rows, []string{f.ID, f.Name, strconv.Itoa(f.VCPUs), strconv.Itoa(f.RAM), strconv.Itoa(f.Disk)})
-	}
-	return o.table([]string{"ID", "NAME", "VCPUS", "RAM", "DISK"}, rows)
+	return printList(o, flavors, func(l []fsm.Flavor) any { return api.FlavorList{Flavors: l} },
+		[]string{"ID", "NAME", "VCPUS", "RAM", "DISK"},
+		func(f fsm.Flavor) []string {
+			return []string{f.ID, f.Name, strconv.Itoa(f.VCPUs), strconv.Itoa(f.RAM), strconv.Itoa(f.Disk)}
+		})
 }
 
 func printFlavor(o *output, f fsm.Flavor) error {
-	if o.json {
-		return o.printJSON(api.FlavorResponse{Flavor: f})
-	}
-	return o.table([]string{"FIELD", "VALUE"}, [][]string{
+	return o.printObject(api.FlavorResponse{Flavor: f}, [][]string{
 		{"id", f.ID},
 		{"name", f.Name},
 		{"vcpus", strconv.Itoa(f.VCPUs)},

@@ -1,16 +1,17 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/client"
 	"github.com/shoal-project/shoal/fsm"
 )
 
 func serverGroupCommand() *cli.Command {
+	arg := operand{"GROUP", "group ID or name"}
 	return &cli.Command{
 		Name:  "server-group",
 		Usage: "manage server groups ((anti-)affinity of servers)",
@@ -23,106 +24,36 @@ func serverGroupCommand() *cli.Command {
 					&cli.StringFlag{Name: "policy", Required: true, Usage: "affinity, anti-affinity, soft-affinity or soft-anti-affinity"},
 				},
 				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usageError(c, "server-group create needs one NAME")
-					}
-					o, err := outputFor(c)
+					name, err := oneArg(c, "NAME")
 					if err != nil {
 						return err
 					}
-					g, err := apiClient(c).CreateServerGroup(c.Context, c.Args().First(), c.String("policy"))
-					if err != nil {
-						return err
-					}
-					return printGroup(o, g)
+					return callAndPrint(c, func(cl *client.Client) (fsm.ServerGroup, error) {
+						return cl.CreateServerGroup(c.Context, name, c.String("policy"))
+					}, printGroup)
 				},
 			},
-			{
-				Name:  "list",
-				Usage: "list server groups",
-				Action: func(c *cli.Context) error {
-					if c.NArg() > 0 {
-						return usageError(c, "server-group list takes no arguments")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					groups, err := apiClient(c).ServerGroups(c.Context)
-					if err != nil {
-						return err
-					}
-					return printGroups(o, groups)
-				},
-			},
-			{
-				Name:      "show",
-				Usage:     "show one server group by ID or name",
-				ArgsUsage: "GROUP",
-				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usageError(c, "server-group show needs one group ID or name")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					g, err := apiClient(c).ServerGroup(c.Context, c.Args().First())
-					if err != nil {
-						return err
-					}
-					return printGroup(o, g)
-				},
-			},
-			{
-				Name:      "delete",
-				Usage:     "delete a server group by ID or name (its servers stay)",
-				ArgsUsage: "GROUP",
-				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usageError(c, "server-group delete needs one group ID or name")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					ref := c.Args().First()
-					if err := apiClient(c).DeleteServerGroup(c.Context, ref); err != nil {
-						return err
-					}
-					if o.json {
-						return nil // the API answers 204 with no body
-					}
-					_, err = fmt.Fprintf(o.w, "deleted server group %s\n", ref)
-					return err
-				},
-			},
+			listCommand("list", "list server groups", (*client.Client).ServerGroups, printGroups),
+			showCommand("show one server group by ID or name", arg, (*client.Client).ServerGroup, printGroup),
+			deleteCommand("delete a server group by ID or name (its servers stay)", arg, "server group",
+				(*client.Client).DeleteServerGroup),
 		},
 	}
 }
 
 func printGroups(o *output, groups []fsm.ServerGroup) error {
-	if groups == nil {
-		groups = []fsm.ServerGroup{}
-	}
-	if o.json {
-		return o.printJSON(api.ServerGroupList{ServerGroups: groups})
-	}
-	rows := make([][]string, 0, len(groups))
-	for _, g := range groups {
-		rows = append(rows, []string{g.ID, g.Name, g.Policy, strings.Join(g.Members, ", ")})
-	}
-	return o.table([]string{"ID", "NAME", "POLICY", "MEMBERS"}, rows)
+	return printList(o, groups, func(l []fsm.ServerGroup) any { return api.ServerGroupList{ServerGroups: l} },
+		[]string{"ID", "NAME", "POLICY", "MEMBERS"},
+		func(g fsm.ServerGroup) []string {
+			return []string{g.ID, g.Name, g.Policy, strings.Join(g.Members, ", ")}
+		})
 }
 
 func printGroup(o *output, g fsm.ServerGroup) error {
-	if o.json {
-		if g.Members == nil {
-			g.Members = []string{}
-		}
-		return o.printJSON(api.ServerGroupResponse{ServerGroup: g})
+	if g.Members == nil {
+		g.Members = []string{} // JSON shows an empty group's members as [], never null
 	}
-	return o.table([]string{"FIELD", "VALUE"}, [][]string{
+	return o.printObject(api.ServerGroupResponse{ServerGroup: g}, [][]string{
 		{"id", g.ID},
 		{"name", g.Name},
 		{"policy", g.Policy},

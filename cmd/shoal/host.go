@@ -12,74 +12,52 @@ func hostCommand() *cli.Command {
 		Name:  "host",
 		Usage: "inspect, enable, disable, force down and evacuate compute hosts (Nova's services)",
 		Subcommands: []*cli.Command{
-			{
-				Name:  "list",
-				Usage: "list hosts with their state (up|down) and status (enabled|disabled)",
-				Action: func(c *cli.Context) error {
-					if c.NArg() > 0 {
-						return usageError(c, "host list takes no arguments")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					hosts, err := apiClient(c).Hosts(c.Context)
-					if err != nil {
-						return err
-					}
-					return printHosts(o, hosts)
-				},
-			},
+			listCommand("list", "list hosts with their state (up|down) and status (enabled|disabled)",
+				(*client.Client).Hosts, printHosts),
 			{
 				Name:      "disable",
 				Usage:     "stop placing new servers on a host (its servers keep running)",
 				ArgsUsage: "NAME",
 				Flags:     []cli.Flag{&cli.StringFlag{Name: "reason", Usage: "why, shown in host list"}},
-				Action: func(c *cli.Context) error {
-					return setHost(c, func(cl *client.Client, name string) (api.Host, error) {
-						return cl.DisableHost(c.Context, name, c.String("reason"))
-					})
-				},
+				Action: setHost(func(c *cli.Context, cl *client.Client, name string) (api.Host, error) {
+					return cl.DisableHost(c.Context, name, c.String("reason"))
+				}),
 			},
 			{
 				Name:      "enable",
 				Usage:     "place new servers on a host again",
 				ArgsUsage: "NAME",
-				Action: func(c *cli.Context) error {
-					return setHost(c, func(cl *client.Client, name string) (api.Host, error) {
-						return cl.EnableHost(c.Context, name)
-					})
-				},
+				Action: setHost(func(c *cli.Context, cl *client.Client, name string) (api.Host, error) {
+					return cl.EnableHost(c.Context, name)
+				}),
 			},
 			{
 				Name:      "force-down",
 				Usage:     "treat a host as down (Nova's forced_down): it gets no lease, fences itself, and its servers are evacuated",
 				ArgsUsage: "NAME",
 				Flags:     []cli.Flag{&cli.BoolFlag{Name: "unset", Usage: "clear forced_down: the host gets leases again"}},
-				Action: func(c *cli.Context) error {
-					return setHost(c, func(cl *client.Client, name string) (api.Host, error) {
-						return cl.ForceHostDown(c.Context, name, !c.Bool("unset"))
-					})
-				},
+				Action: setHost(func(c *cli.Context, cl *client.Client, name string) (api.Host, error) {
+					return cl.ForceHostDown(c.Context, name, !c.Bool("unset"))
+				}),
 			},
 			hostEvacuateCommand(),
 		},
 	}
 }
 
-// setHost runs enable or disable on the one host named and prints it.
-func setHost(c *cli.Context, do func(cl *client.Client, name string) (api.Host, error)) error {
-	if c.NArg() != 1 {
-		return usageError(c, "host "+c.Command.Name+" needs one host NAME")
+// setHost is enable, disable or force-down: do it to the one host named and
+// print the host as it now is.
+func setHost(do func(c *cli.Context, cl *client.Client, name string) (api.Host, error)) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		name, err := oneArg(c, "host NAME")
+		if err != nil {
+			return err
+		}
+		return callAndPrint(c, func(cl *client.Client) (api.Host, error) { return do(c, cl, name) }, printHost)
 	}
-	o, err := outputFor(c)
-	if err != nil {
-		return err
-	}
-	h, err := do(apiClient(c), c.Args().First())
-	if err != nil {
-		return err
-	}
+}
+
+func printHost(o *output, h api.Host) error {
 	if o.json {
 		return o.printJSON(api.HostResponse{Host: h})
 	}
@@ -87,17 +65,11 @@ func setHost(c *cli.Context, do func(cl *client.Client, name string) (api.Host, 
 }
 
 func printHosts(o *output, hosts []api.Host) error {
-	if hosts == nil {
-		hosts = []api.Host{}
-	}
-	if o.json {
-		return o.printJSON(api.HostList{Hosts: hosts})
-	}
-	rows := make([][]string, 0, len(hosts))
-	for _, h := range hosts {
-		rows = append(rows, []string{h.Name, h.State, h.Status, yesNo(h.ForcedDown), h.HTTPAddress, h.DisabledReason})
-	}
-	return o.table([]string{"NAME", "STATE", "STATUS", "FORCED DOWN", "HTTP ADDRESS", "REASON"}, rows)
+	return printList(o, hosts, func(l []api.Host) any { return api.HostList{Hosts: l} },
+		[]string{"NAME", "STATE", "STATUS", "FORCED DOWN", "HTTP ADDRESS", "REASON"},
+		func(h api.Host) []string {
+			return []string{h.Name, h.State, h.Status, yesNo(h.ForcedDown), h.HTTPAddress, h.DisabledReason}
+		})
 }
 
 func hostEvacuateCommand() *cli.Command {
@@ -107,18 +79,13 @@ func hostEvacuateCommand() *cli.Command {
 		ArgsUsage: "NAME",
 		Flags:     []cli.Flag{&cli.StringFlag{Name: "target", Usage: "the host to rebuild on (default: the scheduler picks)"}},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usageError(c, "host evacuate needs one host NAME")
-			}
-			o, err := outputFor(c)
+			name, err := oneArg(c, "host NAME")
 			if err != nil {
 				return err
 			}
-			servers, err := apiClient(c).EvacuateHost(c.Context, c.Args().First(), c.String("target"))
-			if err != nil {
-				return err
-			}
-			return printServers(o, servers)
+			return callAndPrint(c, func(cl *client.Client) ([]api.ServerDetail, error) {
+				return cl.EvacuateHost(c.Context, name, c.String("target"))
+			}, printServers)
 		},
 	}
 }

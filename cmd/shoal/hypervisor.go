@@ -1,12 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/client"
 )
 
 func hypervisorCommand() *cli.Command {
@@ -14,120 +14,53 @@ func hypervisorCommand() *cli.Command {
 		Name:  "hypervisor",
 		Usage: "inspect hosts' capacity against what is claimed on them",
 		Subcommands: []*cli.Command{
-			{
-				Name:  "list",
-				Usage: "list hypervisors with used/total vCPUs, memory and disk",
-				Action: func(c *cli.Context) error {
-					if c.NArg() > 0 {
-						return usageError(c, "hypervisor list takes no arguments")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					hv, err := apiClient(c).Hypervisors(c.Context)
-					if err != nil {
-						return err
-					}
-					return printHypervisors(o, hv)
-				},
-			},
-			{
-				Name:      "show",
-				Usage:     "show one hypervisor",
-				ArgsUsage: "NAME",
-				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usageError(c, "hypervisor show needs one NAME")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					h, err := apiClient(c).Hypervisor(c.Context, c.Args().First())
-					if err != nil {
-						return err
-					}
-					return printHypervisor(o, h)
-				},
-			},
-			{
-				Name:  "stats",
-				Usage: "sum every hypervisor's capacity and claims",
-				Action: func(c *cli.Context) error {
-					if c.NArg() > 0 {
-						return usageError(c, "hypervisor stats takes no arguments")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					st, err := apiClient(c).HypervisorStats(c.Context)
-					if err != nil {
-						return err
-					}
-					return printHypervisorStats(o, st)
-				},
-			},
+			listCommand("list", "list hypervisors with used/total vCPUs, memory and disk",
+				(*client.Client).Hypervisors, printHypervisors),
+			showCommand("show one hypervisor", operand{"NAME", "NAME"}, (*client.Client).Hypervisor, printHypervisor),
+			listCommand("stats", "sum every hypervisor's capacity and claims",
+				(*client.Client).HypervisorStats, printHypervisorStats),
 		},
 	}
 }
 
 func printHypervisors(o *output, hv []api.Hypervisor) error {
-	if hv == nil {
-		hv = []api.Hypervisor{}
-	}
-	if o.json {
-		return o.printJSON(api.HypervisorList{Hypervisors: hv})
-	}
-	rows := make([][]string, 0, len(hv))
-	for _, h := range hv {
-		rows = append(rows, []string{h.Name, hypervisorType(h), h.State, h.Status,
-			used(h.VCPUsUsed, h.VCPUs), used(h.MemoryMiBUsed, h.MemoryMiB), used(h.DiskGiBUsed, h.DiskGiB),
-			strconv.Itoa(h.RunningVMs)})
-	}
-	return o.table([]string{"NAME", "TYPE", "STATE", "STATUS", "VCPUS(used/total)", "MEMORY(used/total MiB)",
-		"DISK(used/total GiB)", "VMS"}, rows)
+	return printList(o, hv, func(l []api.Hypervisor) any { return api.HypervisorList{Hypervisors: l} },
+		[]string{"NAME", "TYPE", "STATE", "STATUS", "VCPUS(used/total)", "MEMORY(used/total MiB)", "DISK(used/total GiB)", "VMS"},
+		func(h api.Hypervisor) []string {
+			return []string{h.Name, hypervisorLabel(h.HypervisorType, h.HypervisorVersion), h.State, h.Status,
+				outOf(h.VCPUsUsed, h.VCPUs), outOf(h.MemoryMiBUsed, h.MemoryMiB), outOf(h.DiskGiBUsed, h.DiskGiB),
+				strconv.Itoa(h.RunningVMs)}
+		})
 }
 
 func printHypervisor(o *output, h api.Hypervisor) error {
-	if o.json {
-		return o.printJSON(api.HypervisorResponse{Hypervisor: h})
-	}
-	return o.table([]string{"FIELD", "VALUE"}, [][]string{
+	return o.printObject(api.HypervisorResponse{Hypervisor: h}, [][]string{
 		{"name", h.Name},
 		{"state", h.State},
 		{"status", h.Status},
 		{"disabled_reason", h.DisabledReason},
-		{"hypervisor", hypervisorType(h)},
+		{"hypervisor", hypervisorLabel(h.HypervisorType, h.HypervisorVersion)},
 		{"arch", h.Arch},
 		{"zone", h.Zone},
 		{"host_ip", h.HostIP},
-		{"vcpus", used(h.VCPUsUsed, h.VCPUs) + " used"},
-		{"memory", used(h.MemoryMiBUsed, h.MemoryMiB) + " MiB used, " + strconv.Itoa(h.FreeRAMMiB) + " free"},
-		{"disk", used(h.DiskGiBUsed, h.DiskGiB) + " GiB used, " + strconv.Itoa(h.FreeDiskGiB) + " free"},
+		{"vcpus", outOf(h.VCPUsUsed, h.VCPUs) + " used"},
+		{"memory", usedAndFree(h.MemoryMiBUsed, h.MemoryMiB, h.FreeRAMMiB, "MiB")},
+		{"disk", usedAndFree(h.DiskGiBUsed, h.DiskGiB, h.FreeDiskGiB, "GiB")},
 		{"running_vms", strconv.Itoa(h.RunningVMs)},
 	})
 }
 
 func printHypervisorStats(o *output, st api.HypervisorStatistics) error {
-	if o.json {
-		return o.printJSON(api.HypervisorStatisticsResponse{Statistics: st})
-	}
-	return o.table([]string{"FIELD", "VALUE"}, [][]string{
+	return o.printObject(api.HypervisorStatisticsResponse{Statistics: st}, [][]string{
 		{"count", strconv.Itoa(st.Count)},
-		{"vcpus", used(st.VCPUsUsed, st.VCPUs) + " used"},
-		{"memory", used(st.MemoryMiBUsed, st.MemoryMiB) + " MiB used, " + strconv.Itoa(st.FreeRAMMiB) + " free"},
-		{"disk", used(st.DiskGiBUsed, st.DiskGiB) + " GiB used, " + strconv.Itoa(st.FreeDiskGiB) + " free"},
+		{"vcpus", outOf(st.VCPUsUsed, st.VCPUs) + " used"},
+		{"memory", usedAndFree(st.MemoryMiBUsed, st.MemoryMiB, st.FreeRAMMiB, "MiB")},
+		{"disk", usedAndFree(st.DiskGiBUsed, st.DiskGiB, st.FreeDiskGiB, "GiB")},
 		{"running_vms", strconv.Itoa(st.RunningVMs)},
 	})
 }
 
-func used(n, total int) string { return fmt.Sprintf("%d/%d", n, total) }
-
-func hypervisorType(h api.Hypervisor) string {
-	if h.HypervisorVersion == "" {
-		return h.HypervisorType
-	}
-	return h.HypervisorType + " " + h.HypervisorVersion
+// usedAndFree is "1024/16384 MiB used, 15360 free".
+func usedAndFree(used, total, free int, unit string) string {
+	return outOf(used, total) + " " + unit + " used, " + strconv.Itoa(free) + " free"
 }

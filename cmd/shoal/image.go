@@ -18,6 +18,7 @@ import (
 )
 
 func imageCommand() *cli.Command {
+	arg := operand{"IMAGE", "image ID or name"}
 	return &cli.Command{
 		Name:  "image",
 		Usage: "manage images: register, upload, list, show, save, delete",
@@ -36,8 +37,9 @@ func imageCommand() *cli.Command {
 					&cli.StringFlag{Name: "id", Usage: "image ID, a UUID (default: generated)"},
 				},
 				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usageError(c, "image create needs one NAME")
+					name, err := oneArg(c, "NAME")
+					if err != nil {
+						return err
 					}
 					o, err := outputFor(c)
 					if err != nil {
@@ -57,7 +59,7 @@ func imageCommand() *cli.Command {
 					}
 					cl := apiClient(c)
 					img, err := cl.CreateImage(c.Context, api.ImageCreate{
-						ID: c.String("id"), Name: c.Args().First(),
+						ID: c.String("id"), Name: name,
 						DiskFormat: c.String("disk-format"), ContainerFormat: c.String("container-format"),
 						MinRAM: c.Int("min-ram"), MinDisk: c.Int("min-disk"), Properties: props,
 					})
@@ -83,8 +85,9 @@ func imageCommand() *cli.Command {
 					&cli.StringFlag{Name: "file", Required: true, Usage: "the image data, in the image's disk format"},
 				},
 				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usageError(c, "image upload needs one image ID or name")
+					ref, err := oneArg(c, arg.what)
+					if err != nil {
+						return err
 					}
 					o, err := outputFor(c)
 					if err != nil {
@@ -96,10 +99,10 @@ func imageCommand() *cli.Command {
 					}
 					defer data.Close()
 					cl := apiClient(c)
-					if err := uploadImage(c, cl, c.Args().First(), data); err != nil {
+					if err := uploadImage(c, cl, ref, data); err != nil {
 						return err
 					}
-					img, err := cl.Image(c.Context, c.Args().First())
+					img, err := cl.Image(c.Context, ref)
 					if err != nil {
 						return err
 					}
@@ -114,95 +117,31 @@ func imageCommand() *cli.Command {
 					&cli.StringFlag{Name: "file", Required: true, Usage: "where to write the data (- for stdout)"},
 				},
 				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usageError(c, "image save needs one image ID or name")
+					ref, err := oneArg(c, arg.what)
+					if err != nil {
+						return err
 					}
-					return saveImage(c, apiClient(c), c.Args().First(), c.String("file"))
+					return saveImage(c, apiClient(c), ref, c.String("file"))
 				},
 			},
-			{
-				Name:  "list",
-				Usage: "list images",
-				Action: func(c *cli.Context) error {
-					if c.NArg() > 0 {
-						return usageError(c, "image list takes no arguments")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					images, err := apiClient(c).Images(c.Context)
-					if err != nil {
-						return err
-					}
-					return printImages(o, images)
-				},
-			},
-			{
-				Name:      "show",
-				Usage:     "show one image by ID or name",
-				ArgsUsage: "IMAGE",
-				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usageError(c, "image show needs one image ID or name")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					img, err := apiClient(c).Image(c.Context, c.Args().First())
-					if err != nil {
-						return err
-					}
-					return printImage(o, img)
-				},
-			},
-			{
-				Name:      "delete",
-				Usage:     "delete an image by ID or name (refused while servers use it)",
-				ArgsUsage: "IMAGE",
-				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usageError(c, "image delete needs one image ID or name")
-					}
-					o, err := outputFor(c)
-					if err != nil {
-						return err
-					}
-					ref := c.Args().First()
-					if err := apiClient(c).DeleteImage(c.Context, ref); err != nil {
-						return err
-					}
-					if o.json {
-						return nil // the API answers 204 with no body
-					}
-					_, err = fmt.Fprintf(o.w, "deleted image %s\n", ref)
-					return err
-				},
-			},
+			listCommand("list", "list images", (*client.Client).Images, printImages),
+			showCommand("show one image by ID or name", arg, (*client.Client).Image, printImage),
+			deleteCommand("delete an image by ID or name (refused while servers use it)", arg, "image",
+				(*client.Client).DeleteImage),
 		},
 	}
 }
 
 func printImages(o *output, images []fsm.Image) error {
-	if images == nil {
-		images = []fsm.Image{}
-	}
-	if o.json {
-		return o.printJSON(api.ImageList{Images: images})
-	}
-	rows := make([][]string, 0, len(images))
-	for _, img := range images {
-		rows = append(rows, []string{img.ID, img.Name, img.Status, img.DiskFormat, img.ContainerFormat, strconv.FormatInt(img.Size, 10)})
-	}
-	return o.table([]string{"ID", "NAME", "STATUS", "DISK FORMAT", "CONTAINER FORMAT", "SIZE"}, rows)
+	return printList(o, images, func(l []fsm.Image) any { return api.ImageList{Images: l} },
+		[]string{"ID", "NAME", "STATUS", "DISK FORMAT", "CONTAINER FORMAT", "SIZE"},
+		func(img fsm.Image) []string {
+			return []string{img.ID, img.Name, img.Status, img.DiskFormat, img.ContainerFormat, strconv.FormatInt(img.Size, 10)}
+		})
 }
 
 func printImage(o *output, img fsm.Image) error {
-	if o.json {
-		return o.printJSON(api.ImageResponse{Image: img})
-	}
-	return o.table([]string{"FIELD", "VALUE"}, [][]string{
+	return o.printObject(api.ImageResponse{Image: img}, [][]string{
 		{"id", img.ID},
 		{"name", img.Name},
 		{"status", img.Status},

@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"strconv"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/client"
 )
 
 func joinCommand() *cli.Command {
@@ -16,21 +16,11 @@ func joinCommand() *cli.Command {
 		Usage:     "join the node at --addr to the cluster that PEER (a gossip host:port) belongs to",
 		ArgsUsage: "PEER [PEER...]",
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return usageError(c, "join needs at least one PEER")
-			}
-			o, err := outputFor(c)
+			peers, err := someArgs(c, "PEER")
 			if err != nil {
 				return err
 			}
-			h, err := apiClient(c).Join(c.Context, c.Args().Slice())
-			if err != nil {
-				return err
-			}
-			if o.json {
-				return o.printJSON(api.JoinResponse{Health: h})
-			}
-			return printJoined(o.w, h)
+			return callAndPrint(c, func(cl *client.Client) (api.Health, error) { return cl.Join(c.Context, peers) }, printJoined)
 		},
 	}
 }
@@ -40,8 +30,9 @@ func leaveCommand() *cli.Command {
 		Name:  "leave",
 		Usage: "make the node at --addr leave its cluster gracefully (it is removed from Raft) and stop",
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usageError(c, "leave takes no arguments")
+			// Leave reads no -o: it prints one sentence either way.
+			if err := noArgs(c); err != nil {
+				return err
 			}
 			name, err := apiClient(c).Leave(c.Context)
 			if err != nil {
@@ -53,65 +44,29 @@ func leaveCommand() *cli.Command {
 	}
 }
 
-func printJoined(w io.Writer, h api.Health) error {
-	_, err := fmt.Fprintf(w, "joined: %s is a member of cluster %s (role %s)\n", h.Name, h.ClusterID, h.Role)
+func printJoined(o *output, h api.Health) error {
+	if o.json {
+		return o.printJSON(api.JoinResponse{Health: h})
+	}
+	_, err := fmt.Fprintf(o.w, "joined: %s is a member of cluster %s (role %s)\n", h.Name, h.ClusterID, h.Role)
 	return err
 }
 
 func membersCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "members",
-		Usage: "list the nodes of the cluster with their gossip status, Raft role and capacity",
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usageError(c, "members takes no arguments")
-			}
-			o, err := outputFor(c)
-			if err != nil {
-				return err
-			}
-			members, err := apiClient(c).Members(c.Context)
-			if err != nil {
-				return err
-			}
-			return printMembers(o, members)
-		},
-	}
+	return listCommand("members", "list the nodes of the cluster with their gossip status, Raft role and capacity",
+		(*client.Client).Members, printMembers)
 }
 
 func printMembers(o *output, members []api.Member) error {
-	if members == nil {
-		members = []api.Member{}
-	}
-	if o.json {
-		return o.printJSON(api.MemberList{Members: members})
-	}
-	header := []string{"NAME", "ADDRESS", "STATUS", "ROLE", "FENCED", "VCPUS(free/total)", "MEMORY(free/total MiB)",
-		"DISK(free/total GiB)", "ZONE", "HYPERVISOR", "INSTANCES", "VERSION"}
-	rows := make([][]string, 0, len(members))
-	for _, m := range members {
-		inv := m.Inventory
-		rows = append(rows, []string{
-			m.Name, m.Address, m.Status, m.Role, yesNo(m.Fenced),
-			fmt.Sprintf("%d/%d", inv.VCPUsFree, inv.VCPUs),
-			fmt.Sprintf("%d/%d", inv.MemoryFreeMiB, inv.MemoryMiB),
-			fmt.Sprintf("%d/%d", inv.DiskFreeGiB, inv.DiskGiB),
-			inv.Zone, hypervisor(inv), strconv.Itoa(inv.Instances), inv.AgentVersion,
+	return printList(o, members, func(l []api.Member) any { return api.MemberList{Members: l} },
+		[]string{"NAME", "ADDRESS", "STATUS", "ROLE", "FENCED", "VCPUS(free/total)", "MEMORY(free/total MiB)",
+			"DISK(free/total GiB)", "ZONE", "HYPERVISOR", "INSTANCES", "VERSION"},
+		func(m api.Member) []string {
+			inv := m.Inventory
+			return []string{
+				m.Name, m.Address, m.Status, m.Role, yesNo(m.Fenced),
+				outOf(inv.VCPUsFree, inv.VCPUs), outOf(inv.MemoryFreeMiB, inv.MemoryMiB), outOf(inv.DiskFreeGiB, inv.DiskGiB),
+				inv.Zone, hypervisorLabel(inv.HypervisorType, inv.HypervisorVersion), strconv.Itoa(inv.Instances), inv.AgentVersion,
+			}
 		})
-	}
-	return o.table(header, rows)
-}
-
-func hypervisor(inv api.Inventory) string {
-	if inv.HypervisorVersion == "" {
-		return inv.HypervisorType
-	}
-	return inv.HypervisorType + " " + inv.HypervisorVersion
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }

@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 	"unicode"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/shoal-project/shoal/api/client"
 )
 
 // output writes a command's result as a table or as the API's JSON.
@@ -32,16 +32,36 @@ func outputFor(c *cli.Context) (*output, error) {
 	}
 }
 
-// apiClient is a client of the node --addr names.
-func apiClient(c *cli.Context) *client.Client {
-	return client.New(c.String("addr"))
-}
-
 // printJSON writes v indented, one document per command.
 func (o *output) printJSON(v any) error {
 	enc := json.NewEncoder(o.w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// printList writes items as the API's JSON list body (wrap builds it; an empty
+// list is [], never null) or as a table with one row per item.
+func printList[T any](o *output, items []T, wrap func([]T) any, header []string, row func(T) []string) error {
+	if items == nil {
+		items = []T{}
+	}
+	if o.json {
+		return o.printJSON(wrap(items))
+	}
+	rows := make([][]string, 0, len(items))
+	for _, it := range items {
+		rows = append(rows, row(it))
+	}
+	return o.table(header, rows)
+}
+
+// printObject writes one object as the API's JSON body, or as a FIELD/VALUE
+// table of fields.
+func (o *output) printObject(body any, fields [][]string) error {
+	if o.json {
+		return o.printJSON(body)
+	}
+	return o.table([]string{"FIELD", "VALUE"}, fields)
 }
 
 // table writes aligned columns under a header.
@@ -76,11 +96,41 @@ func cell(s string) string {
 	return s
 }
 
-// usageError says how a command is called when its arguments are wrong.
-func usageError(c *cli.Context, problem string) error {
-	name := c.Command.HelpName // "shoal flavor show", set up by urfave/cli
-	if name == "" {
-		name = c.App.Name + " " + c.Command.Name
+func timestamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
 	}
-	return fmt.Errorf("%s (usage: %s)", problem, strings.TrimSpace(name+" "+c.Command.ArgsUsage))
+	return t.UTC().Format(time.RFC3339)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// outOf is "n/total", as the used/total and free/total columns show it.
+func outOf[N int | int64](n, total N) string { return fmt.Sprintf("%d/%d", n, total) }
+
+// properties shows a string map as openstack does: a='1', b='2', sorted.
+func properties(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s='%s'", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// hypervisorLabel is a hypervisor's type and, when known, its version ("QEMU 8.2.2").
+func hypervisorLabel(kind, version string) string {
+	if version == "" {
+		return kind
+	}
+	return kind + " " + version
 }

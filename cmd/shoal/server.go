@@ -4,16 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/client"
 	"github.com/shoal-project/shoal/fsm"
 )
+
+// serverRef names a server argument in usage errors: resolveServer takes
+// either.
+const serverRef = "server ID or name"
 
 func serverCommand() *cli.Command {
 	return &cli.Command{
@@ -22,18 +25,9 @@ func serverCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			serverCreateCommand(),
 			serverListCommand(),
-			{
-				Name:      "show",
-				Usage:     "show one server by ID or name",
-				ArgsUsage: "SERVER",
-				Action: func(c *cli.Context) error {
-					o, s, err := oneServer(c, "server show")
-					if err != nil {
-						return err
-					}
-					return printServer(o, s)
-				},
-			},
+			oneServerCommand("show", "show one server by ID or name", func(_ *cli.Context, o *output, s api.ServerDetail) error {
+				return printServer(o, s)
+			}),
 			serverDeleteCommand(),
 			serverActionCommand("start", "start a SHUTOFF server", nil),
 			serverActionCommand("stop", "stop (power off) a server", nil),
@@ -47,22 +41,13 @@ func serverCommand() *cli.Command {
 			serverActionCommand("evacuate", "rebuild a server of a down host on another host (same UUID, IP and MAC)",
 				[]cli.Flag{&cli.StringFlag{Name: "target", Usage: "the host to rebuild on (default: the scheduler picks)"}}),
 			serverConsoleLogCommand(),
-			{
-				Name:      "actions",
-				Usage:     "list a server's actions, newest first",
-				ArgsUsage: "SERVER",
-				Action: func(c *cli.Context) error {
-					o, s, err := oneServer(c, "server actions")
-					if err != nil {
-						return err
-					}
-					actions, err := apiClient(c).ServerActions(c.Context, s.ID)
-					if err != nil {
-						return err
-					}
-					return printActions(o, actions)
-				},
-			},
+			oneServerCommand("actions", "list a server's actions, newest first", func(c *cli.Context, o *output, s api.ServerDetail) error {
+				actions, err := apiClient(c).ServerActions(c.Context, s.ID)
+				if err != nil {
+					return err
+				}
+				return printActions(o, actions)
+			}),
 		},
 	}
 }
@@ -83,8 +68,9 @@ func serverCreateCommand() *cli.Command {
 			&cli.StringFlag{Name: "ha", Usage: "when its host dies: restart (the default: evacuated automatically) or none (ERROR until an operator acts)"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usageError(c, "server create needs one NAME")
+			name, err := oneArg(c, "NAME")
+			if err != nil {
+				return err
 			}
 			if c.Int("count") < 1 {
 				return usageError(c, "--count must be at least 1")
@@ -98,7 +84,7 @@ func serverCreateCommand() *cli.Command {
 				return err
 			}
 			req := api.ServerCreate{
-				Name: c.Args().First(), Flavor: c.String("flavor"), Image: c.String("image"),
+				Name: name, Flavor: c.String("flavor"), Image: c.String("image"),
 				AvailabilityZone: c.String("availability-zone"), ServerGroup: c.String("server-group"),
 				Metadata: metadata, Count: c.Int("count"), HA: c.String("ha"),
 			}
@@ -145,21 +131,15 @@ func serverListCommand() *cli.Command {
 			&cli.StringFlag{Name: "marker", Usage: "start after the server with this ID (the last of the previous page)"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usageError(c, "server list takes no arguments")
-			}
-			o, err := outputFor(c)
-			if err != nil {
+			if err := noArgs(c); err != nil {
 				return err
 			}
-			servers, err := apiClient(c).Servers(c.Context, api.ServerFilter{
-				Status: c.String("status"), Host: c.String("host"), Name: c.String("name"),
-				Limit: c.Int("limit"), Marker: c.String("marker"),
-			})
-			if err != nil {
-				return err
-			}
-			return printServers(o, servers)
+			return callAndPrint(c, func(cl *client.Client) ([]api.ServerDetail, error) {
+				return cl.Servers(c.Context, api.ServerFilter{
+					Status: c.String("status"), Host: c.String("host"), Name: c.String("name"),
+					Limit: c.Int("limit"), Marker: c.String("marker"),
+				})
+			}, printServers)
 		},
 	}
 }
@@ -171,15 +151,12 @@ func serverDeleteCommand() *cli.Command {
 		ArgsUsage: "SERVER [SERVER...]",
 		Flags:     []cli.Flag{&cli.BoolFlag{Name: "wait", Usage: "wait until each server is gone"}},
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return usageError(c, "server delete needs at least one server ID or name")
-			}
-			o, err := outputFor(c)
+			refs, o, err := someServers(c)
 			if err != nil {
 				return err
 			}
 			cl := apiClient(c)
-			return eachServer(c, func(s api.ServerDetail) error {
+			return eachServer(c, refs, func(s api.ServerDetail) error {
 				if err := cl.DeleteServer(c.Context, s.ID); err != nil {
 					return err
 				}
@@ -211,10 +188,7 @@ func serverActionCommand(action, usage string, flags []cli.Flag) *cli.Command {
 		ArgsUsage: "SERVER [SERVER...]",
 		Flags:     flags,
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return usageError(c, "server "+action+" needs at least one server ID or name")
-			}
-			o, err := outputFor(c)
+			refs, o, err := someServers(c)
 			if err != nil {
 				return err
 			}
@@ -225,7 +199,7 @@ func serverActionCommand(action, usage string, flags []cli.Flag) *cli.Command {
 			if action == fsm.ActionEvacuate {
 				req.Host = c.String("target")
 			}
-			return runAction(c, o, req)
+			return runAction(c, o, refs, req)
 		},
 	}
 }
@@ -237,22 +211,23 @@ func serverResetStateCommand() *cli.Command {
 		ArgsUsage: "SERVER",
 		Flags:     []cli.Flag{&cli.StringFlag{Name: "state", Value: "error", Usage: "active|error"}},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usageError(c, "server reset-state needs one server ID or name")
+			ref, err := oneArg(c, serverRef)
+			if err != nil {
+				return err
 			}
 			o, err := outputFor(c)
 			if err != nil {
 				return err
 			}
-			return runAction(c, o, api.ServerActionRequest{Action: fsm.ActionResetState, State: c.String("state")})
+			return runAction(c, o, []string{ref}, api.ServerActionRequest{Action: fsm.ActionResetState, State: c.String("state")})
 		},
 	}
 }
 
-// runAction sends req for every server named on the command line.
-func runAction(c *cli.Context, o *output, req api.ServerActionRequest) error {
+// runAction sends req for every server refs name.
+func runAction(c *cli.Context, o *output, refs []string, req api.ServerActionRequest) error {
 	cl := apiClient(c)
-	return eachServer(c, func(s api.ServerDetail) error {
+	return eachServer(c, refs, func(s api.ServerDetail) error {
 		got, err := cl.ServerAction(c.Context, s.ID, req)
 		if err != nil {
 			return err
@@ -265,11 +240,10 @@ func runAction(c *cli.Context, o *output, req api.ServerActionRequest) error {
 	})
 }
 
-// eachServer resolves and handles every argument, going on after a failure
-// (as the openstack client does); with one argument its error is returned
+// eachServer resolves and handles every server refs name, going on after a
+// failure (as the openstack client does); with one ref its error is returned
 // as it is.
-func eachServer(c *cli.Context, do func(api.ServerDetail) error) error {
-	refs := c.Args().Slice()
+func eachServer(c *cli.Context, refs []string, do func(api.ServerDetail) error) error {
 	var errs []error
 	for _, ref := range refs {
 		s, err := resolveServer(c, ref)
@@ -289,22 +263,51 @@ func eachServer(c *cli.Context, do func(api.ServerDetail) error) error {
 	return nil
 }
 
-// resolveServer finds a server by ID, then by exact name (a name several
-// servers share is refused).
+// someServers is the common start of commands that take one or more
+// servers: their IDs or names, and the output settings.
+func someServers(c *cli.Context) ([]string, *output, error) {
+	refs, err := someArgs(c, serverRef)
+	if err != nil {
+		return nil, nil, err
+	}
+	o, err := outputFor(c)
+	return refs, o, err
+}
+
+// oneServerCommand is a command on exactly one server, resolved by ID or
+// exact name.
+func oneServerCommand(name, usage string, do func(c *cli.Context, o *output, s api.ServerDetail) error) *cli.Command {
+	return &cli.Command{
+		Name:      name,
+		Usage:     usage,
+		ArgsUsage: "SERVER",
+		Action: func(c *cli.Context) error {
+			o, s, err := oneServer(c)
+			if err != nil {
+				return err
+			}
+			return do(c, o, s)
+		},
+	}
+}
+
 // oneServer is the common start of commands that take exactly one server:
 // the output settings and the server, resolved by ID or exact name.
-func oneServer(c *cli.Context, command string) (*output, api.ServerDetail, error) {
-	if c.NArg() != 1 {
-		return nil, api.ServerDetail{}, usageError(c, command+" needs one server ID or name")
+func oneServer(c *cli.Context) (*output, api.ServerDetail, error) {
+	ref, err := oneArg(c, serverRef)
+	if err != nil {
+		return nil, api.ServerDetail{}, err
 	}
 	o, err := outputFor(c)
 	if err != nil {
 		return nil, api.ServerDetail{}, err
 	}
-	s, err := resolveServer(c, c.Args().First())
+	s, err := resolveServer(c, ref)
 	return o, s, err
 }
 
+// resolveServer finds a server by ID, then by exact name (a name several
+// servers share is refused).
 func resolveServer(c *cli.Context, ref string) (api.ServerDetail, error) {
 	cl := apiClient(c)
 	s, err := cl.Server(c.Context, ref)
@@ -322,28 +325,19 @@ func resolveServer(c *cli.Context, ref string) (api.ServerDetail, error) {
 }
 
 func printServers(o *output, servers []api.ServerDetail) error {
-	if servers == nil {
-		servers = []api.ServerDetail{}
-	}
-	if o.json {
-		return o.printJSON(api.ServerList{Servers: servers})
-	}
-	rows := make([][]string, 0, len(servers))
-	for _, s := range servers {
-		rows = append(rows, []string{s.ID, s.Name, s.Status, s.Host, networks(s.Addresses), s.Flavor.Name, imageName(s.Image)})
-	}
-	return o.table([]string{"ID", "NAME", "STATUS", "HOST", "NETWORKS", "FLAVOR", "IMAGE"}, rows)
+	return printList(o, servers, func(l []api.ServerDetail) any { return api.ServerList{Servers: l} },
+		[]string{"ID", "NAME", "STATUS", "HOST", "NETWORKS", "FLAVOR", "IMAGE"},
+		func(s api.ServerDetail) []string {
+			return []string{s.ID, s.Name, s.Status, s.Host, networks(s.Addresses), s.Flavor.Name, imageName(s.Image)}
+		})
 }
 
 func printServer(o *output, s api.ServerDetail) error {
-	if o.json {
-		return o.printJSON(api.ServerResponse{Server: s})
-	}
 	fault := ""
 	if s.Fault != nil {
 		fault = fmt.Sprintf("%d: %s", s.Fault.Code, s.Fault.Message)
 	}
-	return o.table([]string{"FIELD", "VALUE"}, [][]string{
+	return o.printObject(api.ServerResponse{Server: s}, [][]string{
 		{"id", s.ID},
 		{"name", s.Name},
 		{"status", s.Status},
@@ -365,17 +359,11 @@ func printServer(o *output, s api.ServerDetail) error {
 }
 
 func printActions(o *output, actions []fsm.Action) error {
-	if actions == nil {
-		actions = []fsm.Action{}
-	}
-	if o.json {
-		return o.printJSON(api.ServerActionList{Actions: actions})
-	}
-	rows := make([][]string, 0, len(actions))
-	for _, a := range actions {
-		rows = append(rows, []string{a.RequestID, a.Action, timestamp(a.Start), timestamp(a.Finish), a.Result, a.Message})
-	}
-	return o.table([]string{"REQUEST", "ACTION", "START", "FINISH", "RESULT", "MESSAGE"}, rows)
+	return printList(o, actions, func(l []fsm.Action) any { return api.ServerActionList{Actions: l} },
+		[]string{"REQUEST", "ACTION", "START", "FINISH", "RESULT", "MESSAGE"},
+		func(a fsm.Action) []string {
+			return []string{a.RequestID, a.Action, timestamp(a.Start), timestamp(a.Finish), a.Result, a.Message}
+		})
 }
 
 // networks is openstack's NETWORKS column: net=ip, ip; other=ip.
@@ -418,20 +406,6 @@ func imageLabel(img api.ImageRef) string {
 	return img.Name + " (" + img.ID + ")"
 }
 
-// properties shows a string map as openstack does: a='1', b='2', sorted.
-func properties(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s='%s'", k, m[k]))
-	}
-	return strings.Join(parts, ", ")
-}
-
 // powerState names Nova's power states.
 func powerState(p fsm.PowerState) string {
 	switch p {
@@ -449,13 +423,6 @@ func powerState(p fsm.PowerState) string {
 		return "Suspended"
 	}
 	return strconv.Itoa(int(p))
-}
-
-func timestamp(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
 }
 
 // parseProperties turns repeated KEY=VALUE flags into a map. The value may be
