@@ -23,6 +23,29 @@ var testMembers = []api.Member{
 	{Name: "node2", Address: "10.0.0.2:7946", Status: "dead", Role: "none"},
 }
 
+// printCase is one printer and what it must write; want starts with a
+// newline, for readability.
+type printCase struct {
+	name  string
+	print func(o *output) error
+	want  string
+}
+
+func checkPrints(t *testing.T, tests []printCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := tt.print(&output{w: &buf}); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := buf.String(), strings.TrimPrefix(tt.want, "\n"); got != want {
+				t.Errorf("got\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
 func TestPrintTables(t *testing.T) {
 	created := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	flavor := fsm.Flavor{ID: "1", Name: "m1.tiny", VCPUs: 1, RAM: 512, Disk: 1, Created: created, Indexes: fsm.Indexes{CreateIndex: 3, ModifyIndex: 3}}
@@ -30,11 +53,7 @@ func TestPrintTables(t *testing.T) {
 		{Host: fsm.Host{Name: "node1", HTTPAddress: "10.0.0.1:8774", Enabled: true}, State: "up", Status: "enabled"},
 		{Host: fsm.Host{Name: "node2", HTTPAddress: "10.0.0.2:8774", DisabledReason: "disk\tswap"}, State: "down", Status: "disabled"},
 	}
-	tests := []struct {
-		name  string
-		print func(o *output) error
-		want  string
-	}{
+	tests := []printCase{
 		{"members", func(o *output) error { return printMembers(o, testMembers) }, `
 NAME   ADDRESS        STATUS  ROLE    FENCED  VCPUS(free/total)  MEMORY(free/total MiB)  DISK(free/total GiB)  ZONE  HYPERVISOR  INSTANCES  VERSION
 node1  10.0.0.1:7946  alive   leader  no      6/8                8192/16384              80/100                nova  qemu 8.2.2  2          0.1.0
@@ -64,17 +83,7 @@ node2  down   disabled  no           10.0.0.2:8774  disk swap
 NAME  STATE  STATUS  FORCED DOWN  HTTP ADDRESS  REASON
 `},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			if err := tt.print(&output{w: &buf}); err != nil {
-				t.Fatal(err)
-			}
-			if got, want := buf.String(), strings.TrimPrefix(tt.want, "\n"); got != want {
-				t.Errorf("got\n%s\nwant\n%s", got, want)
-			}
-		})
-	}
+	checkPrints(t, tests)
 }
 
 // TestCommandsAgainstAPI runs commands in-process against a canned API and
@@ -134,5 +143,60 @@ func TestCommandsAgainstAPI(t *testing.T) {
 	}
 	if _, err := run("flavor show"); err == nil || !strings.Contains(err.Error(), "usage: shoal flavor show REF") {
 		t.Errorf("missing REF: %v", err)
+	}
+}
+
+// TestPrintJSON: JSON output is the API's body, wrapped as the API wraps it,
+// with empty lists as [] (never null).
+func TestPrintJSON(t *testing.T) {
+	tests := []struct {
+		name  string
+		print func(o *output) error
+		want  []string
+	}{
+		{"no flavors", func(o *output) error { return printFlavors(o, nil) }, []string{"{\n  \"flavors\": []\n}\n"}},
+		{"group without members", func(o *output) error { return printGroup(o, fsm.ServerGroup{ID: "g1"}) },
+			[]string{"{\n  \"server_group\": {\n", `"id": "g1"`, `"members": []`}},
+		{"host", func(o *output) error { return printHost(o, api.Host{Host: fsm.Host{Name: "n1"}}) },
+			[]string{"{\n  \"host\": {\n", `"name": "n1"`}},
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		if err := tt.print(&output{w: &buf, json: true}); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		for _, want := range tt.want {
+			if !strings.Contains(buf.String(), want) {
+				t.Errorf("%s: got\n%s\nwant it to contain %q", tt.name, buf.String(), want)
+			}
+		}
+	}
+}
+
+// TestArgumentErrors: every command checks its arguments before it sends
+// anything, and says how it is called.
+func TestArgumentErrors(t *testing.T) {
+	refuse := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("%s %s sent despite wrong arguments", r.Method, r.URL)
+		w.WriteHeader(http.StatusTeapot)
+	})
+	tests := []struct{ args, want string }{
+		{"members x", "members takes no arguments (usage: shoal members)"},
+		{"hypervisor stats x", "hypervisor stats takes no arguments (usage: shoal hypervisor stats)"},
+		{"server list x", "server list takes no arguments (usage: shoal server list)"},
+		{"join", "join needs at least one PEER (usage: shoal join PEER [PEER...])"},
+		{"flavor show a b", "flavor show needs one flavor ID or name (usage: shoal flavor show REF)"},
+		{"server-group delete", "server-group delete needs one group ID or name (usage: shoal server-group delete GROUP)"},
+		{"image create", "image create needs one NAME (usage: shoal image create NAME)"},
+		{"host enable", "host enable needs one host NAME (usage: shoal host enable NAME)"},
+		{"server actions", "server actions needs one server ID or name (usage: shoal server actions SERVER)"},
+		{"server start", "server start needs at least one server ID or name (usage: shoal server start SERVER [SERVER...])"},
+		{"-o yaml flavor delete", "flavor delete needs one flavor ID or name (usage: shoal flavor delete REF)"},
+		{"-o yaml flavor delete tiny", `unknown output format "yaml" (want table or json)`},
+	}
+	for _, tt := range tests {
+		if _, _, err := runCLI(t, refuse, tt.args); err == nil || err.Error() != tt.want {
+			t.Errorf("shoal %s: error %v, want %q", tt.args, err, tt.want)
+		}
 	}
 }

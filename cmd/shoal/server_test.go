@@ -68,11 +68,7 @@ func TestPrintComputeTables(t *testing.T) {
 	group := fsm.ServerGroup{ID: "g1", Name: "spread", Policy: "anti-affinity", Members: []string{"6f1c", "7a2d"}, Created: testCreated}
 	hv := api.Hypervisor{Name: "n1", State: "up", Status: "enabled", HypervisorType: "QEMU", HypervisorVersion: "8.2.2",
 		VCPUs: 8, VCPUsUsed: 2, MemoryMiB: 16384, MemoryMiBUsed: 1024, FreeRAMMiB: 15360, DiskGiB: 100, DiskGiBUsed: 2, FreeDiskGiB: 98, RunningVMs: 2}
-	tests := []struct {
-		name  string
-		print func(o *output) error
-		want  string
-	}{
+	tests := []printCase{
 		{"servers", func(o *output) error { return printServers(o, []api.ServerDetail{testServer, building}) }, `
 ID    NAME  STATUS  HOST  NETWORKS                                     FLAVOR    IMAGE
 6f1c  vm1   ACTIVE  n2    default=10.88.0.5                            m1.tiny   cirros
@@ -148,17 +144,7 @@ disk         2/100 GiB used, 98 free
 running_vms  2
 `},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			if err := tt.print(&output{w: &buf}); err != nil {
-				t.Fatal(err)
-			}
-			if got, want := buf.String(), strings.TrimPrefix(tt.want, "\n"); got != want {
-				t.Errorf("got\n%s\nwant\n%s", got, want)
-			}
-		})
-	}
+	checkPrints(t, tests)
 }
 
 func TestProgressLine(t *testing.T) {
