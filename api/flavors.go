@@ -53,12 +53,7 @@ func (s *Server) listFlavors(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showFlavor(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
 	f, err := s.state.Flavor(r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, FlavorResponse{Flavor: f})
+	s.writeFound(w, r, idx, err, func() any { return FlavorResponse{Flavor: f} })
 }
 
 func (s *Server) createFlavor(w http.ResponseWriter, r *http.Request) {
@@ -89,6 +84,18 @@ func (s *Server) createFlavor(w http.ResponseWriter, r *http.Request) {
 func (s *Server) deleteFlavor(w http.ResponseWriter, r *http.Request) {
 	f, err := s.state.Flavor(r.PathValue("id"))
 	s.commitDelete(w, r, err, &fsm.DeleteFlavor{ID: f.ID})
+}
+
+// writeFound finishes a GET of one object looked up after reading the index
+// idx (so the index never claims more than the object reflects): it answers
+// body() with idx, or the lookup's error.
+func (s *Server) writeFound(w http.ResponseWriter, r *http.Request, idx uint64, lookupErr error, body func() any) {
+	if lookupErr != nil {
+		s.writeError(w, r, lookupErr)
+		return
+	}
+	setIndex(w, idx)
+	writeJSON(w, http.StatusOK, body())
 }
 
 // commitDelete finishes a DELETE whose target was looked up (lookupErr):

@@ -41,12 +41,7 @@ func (s *Server) listServerGroups(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showServerGroup(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
 	g, err := s.state.ServerGroup(r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, ServerGroupResponse{ServerGroup: withMembers(g)})
+	s.writeFound(w, r, idx, err, func() any { return ServerGroupResponse{ServerGroup: withMembers(g)} })
 }
 
 func (s *Server) createServerGroup(w http.ResponseWriter, r *http.Request) {

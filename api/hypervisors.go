@@ -66,12 +66,9 @@ func (s *Server) listHypervisors(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showHypervisor(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
 	h, err := s.state.Host(r.PathValue("name"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, HypervisorResponse{Hypervisor: hypervisor(h, s.state.Usage()[h.Name], s.upHosts())})
+	s.writeFound(w, r, idx, err, func() any {
+		return HypervisorResponse{Hypervisor: hypervisor(h, s.state.Usage()[h.Name], s.upHosts())}
+	})
 }
 
 func (s *Server) hypervisorStatistics(w http.ResponseWriter, r *http.Request) {

@@ -53,12 +53,7 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showImage(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
 	img, err := s.state.Image(r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, ImageResponse{Image: img})
+	s.writeFound(w, r, idx, err, func() any { return ImageResponse{Image: img} })
 }
 
 func (s *Server) createImage(w http.ResponseWriter, r *http.Request) {

@@ -107,15 +107,12 @@ func (req ServerActionRequest) command() (*fsm.InstanceAction, error) {
 func (s *Server) listServerActions(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
 	inst, err := s.state.Instance(r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	actions := slices.Clone(inst.Actions)
-	if actions == nil {
-		actions = []fsm.Action{}
-	}
-	slices.Reverse(actions)
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, ServerActionList{Actions: actions})
+	s.writeFound(w, r, idx, err, func() any {
+		actions := slices.Clone(inst.Actions)
+		if actions == nil {
+			actions = []fsm.Action{}
+		}
+		slices.Reverse(actions) // newest first
+		return ServerActionList{Actions: actions}
+	})
 }

@@ -385,12 +385,7 @@ func parseServerQuery(v url.Values) (serverQuery, error) {
 func (s *Server) showServer(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
 	inst, err := s.state.Instance(r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, ServerResponse{Server: serverDetail(inst, s.imageNames())})
+	s.writeFound(w, r, idx, err, func() any { return ServerResponse{Server: serverDetail(inst, s.imageNames())} })
 }
 
 func (s *Server) deleteServer(w http.ResponseWriter, r *http.Request) {
