@@ -16,7 +16,28 @@ var (
 	// ErrInvalidState means the domain's power state does not allow the
 	// operation (pausing a domain that is shut off); retrying cannot help.
 	ErrInvalidState = errors.New("compute: operation not valid in the domain's state")
+	// ErrPermanent marks a failure that retrying cannot heal: the host's
+	// setup or the request is wrong (permission denied on a disk or
+	// directory, invalid domain XML, an unsupported image or feature).
+	// Drivers mark such errors with Permanent.
+	ErrPermanent = errors.New("compute: permanent failure")
 )
+
+// Permanent marks err as one that retrying cannot heal: errors.Is(err,
+// ErrPermanent) holds and errors.Is/As still find everything err wraps, while
+// the message stays err's own, so the reason reaches the fault as the
+// hypervisor gave it. Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil || errors.Is(err, ErrPermanent) {
+		return err
+	}
+	return permanentError{err}
+}
+
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string   { return e.err.Error() }
+func (e permanentError) Unwrap() []error { return []error{e.err, ErrPermanent} }
 
 // Fingerprint is what a host offers, as its driver sees it.
 type Fingerprint struct {

@@ -38,8 +38,9 @@ type ReconcilerConfig struct {
 	// A failing task is retried after MinBackoff, doubling up to MaxBackoff
 	// (defaults 1s and 30s); after Attempts tries (default 5: about 15 s of
 	// failing) its failure is reported. A failure that retrying cannot fix
-	// (ErrInvalidState, ErrNotFound) is reported at once. Removing an orphan
-	// is retried for ever.
+	// (ErrInvalidState, ErrNotFound, ErrPermanent) is reported at once: a
+	// spawn failing so ends in ERROR with the reason as its fault. Removing
+	// an orphan is retried for ever.
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
 	Attempts   int

@@ -232,9 +232,11 @@ func (r *Reconciler) forget(wanted map[string]bool, actual map[string]Domain) {
 	}
 }
 
-// permanent reports whether retrying err cannot help.
+// permanent reports whether retrying err cannot help: the domain's state
+// forbids the operation, the domain is missing, or the driver marked the
+// failure permanent (a host set up wrong, a request it cannot run).
 func permanent(err error) bool {
-	return errors.Is(err, ErrInvalidState) || errors.Is(err, ErrNotFound)
+	return errors.Is(err, ErrInvalidState) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrPermanent)
 }
 
 // planRestarts, once per fence epoch, marks the servers the FSM wants

@@ -100,6 +100,48 @@ func TestReconcilerRetriesTransientFailure(t *testing.T) {
 	}
 }
 
+// A spawn failing for a reason retrying cannot heal (the driver marked it
+// compute.Permanent: here a data dir QEMU cannot reach) is not retried: the
+// server goes to ERROR at once, with the reason as its fault.
+func TestReconcilerPermanentSpawnFailure(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		op    string
+		power fsm.PowerState // of the domain left behind, as reported
+	}{
+		{fake.OpDefine, fsm.PowerNoState},
+		{fake.OpStart, fsm.PowerShutdown},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			reason := "Cannot access storage file '/srv/closed/data/instances/disk.qcow2': Permission denied"
+			// One injected failure: a retry would succeed and end ACTIVE.
+			h.hv.FailNext(tc.op, compute.Permanent(errors.New(reason)))
+			hv := &counting{Hypervisor: h.hv}
+			h.start(config(), hv)
+			h.create(vm1, "web-1")
+			inst := h.waitStatus(vm1, "ERROR", tc.power)
+			if inst.Fault == nil || !strings.Contains(inst.Fault.Message, reason) ||
+				!strings.HasPrefix(inst.Fault.Message, "Build of instance "+vm1+" aborted: ") {
+				t.Fatalf("fault = %+v, want the build aborted with %q", inst.Fault, reason)
+			}
+			if n := hv.count(tc.op); n != 1 {
+				t.Errorf("%s tried %d times, want once", tc.op, n)
+			}
+			var failed int
+			for _, a := range inst.Actions {
+				if a.Result == "error" {
+					failed++
+				}
+			}
+			if failed != 1 {
+				t.Errorf("actions %+v: want the failure recorded once", inst.Actions)
+			}
+		})
+	}
+}
+
 // A task other than spawning that keeps failing leaves the server as it was,
 // with a fault.
 func TestReconcilerActionFailure(t *testing.T) {

@@ -32,7 +32,9 @@ var ops = []string{OpFingerprint, OpDefine, OpStart, OpStop, OpDestroy, OpUndefi
 	OpPause, OpUnpause, OpSuspend, OpResume, OpInspect, OpList, OpConsoleLog}
 
 // FailNext makes the next call of op fail with err, changing nothing. Calls
-// queue up: FailNext twice fails the next two calls. An unknown op panics,
+// queue up: FailNext twice fails the next two calls. err is returned as it
+// is, so compute.Permanent(err) injects a failure retrying cannot heal (a
+// host set up wrong), anything else a transient one. An unknown op panics,
 // so a typo in a test cannot pass silently.
 func (d *Driver) FailNext(op string, err error) {
 	if !slices.Contains(ops, op) {

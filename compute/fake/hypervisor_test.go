@@ -243,6 +243,10 @@ func TestFailNext(t *testing.T) {
 		t.Fatalf("Start = %v, state %v; want the injected error and no change", err, d.Domains()[0].PowerState)
 	}
 	must(t, d.Start(ctx, id))
+	d.FailNext(OpReboot, compute.Permanent(boom))
+	if err := d.Reboot(ctx, id, true); !errors.Is(err, compute.ErrPermanent) || !errors.Is(err, boom) {
+		t.Errorf("Reboot = %v, want the injected permanent failure", err)
+	}
 	d.FailNext(OpList, boom)
 	if _, err := d.List(ctx); !errors.Is(err, boom) {
 		t.Errorf("List = %v", err)
