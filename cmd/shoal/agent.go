@@ -15,6 +15,7 @@ import (
 
 	"github.com/shoal-project/shoal/cluster"
 	shoalagent "github.com/shoal-project/shoal/cmd/shoal/agent"
+	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/compute/fake"
 	"github.com/shoal-project/shoal/compute/libvirt"
 	"github.com/shoal-project/shoal/fsm"
@@ -46,6 +47,8 @@ func agentCommand() *cli.Command {
 			&cli.IntFlag{Name: "fake-vcpus", Value: fake.DefaultVCPUs, EnvVars: env("FAKE_VCPUS"), Usage: "fake driver: vCPUs"},
 			&cli.Int64Flag{Name: "fake-memory-mib", Value: fake.DefaultMemoryMiB, EnvVars: env("FAKE_MEMORY_MIB"), Usage: "fake driver: memory (MiB)"},
 			&cli.Int64Flag{Name: "fake-disk-gib", Value: fake.DefaultDiskGiB, EnvVars: env("FAKE_DISK_GIB"), Usage: "fake driver: disk (GiB)"},
+			&cli.Int64Flag{Name: "reserved-host-memory-mib", Value: compute.DefaultReservedMemoryMiB, EnvVars: env("RESERVED_HOST_MEMORY_MIB"), Usage: "memory (MiB) kept for the host itself: taken off what it offers servers, whatever the driver (Nova's reserved_host_memory_mb)"},
+			&cli.IntFlag{Name: "reserved-host-cpus", Value: compute.DefaultReservedVCPUs, EnvVars: env("RESERVED_HOST_CPUS"), Usage: "vCPUs kept for the host itself: taken off what it offers servers (Nova's reserved_host_cpus)"},
 			&cli.StringFlag{Name: "network-cidr", Value: fsm.DefaultNetworkCIDR, EnvVars: env("NETWORK_CIDR"), Usage: "fixed-IP range of the default network (used when bootstrapping)"},
 			&cli.Float64Flag{Name: "cpu-allocation-ratio", Value: fsm.DefaultRatios.CPU, EnvVars: env("CPU_ALLOCATION_RATIO"), Usage: "vCPU overcommit the scheduler allows"},
 			&cli.Float64Flag{Name: "ram-allocation-ratio", Value: fsm.DefaultRatios.RAM, EnvVars: env("RAM_ALLOCATION_RATIO"), Usage: "RAM overcommit the scheduler allows"},
@@ -82,6 +85,7 @@ func agentConfig(c *cli.Context, logger *slog.Logger) shoalagent.Config {
 		Driver:           c.String("driver"),
 		LibvirtURI:       c.String("libvirt-uri"),
 		Fake:             fake.Config{VCPUs: c.Int("fake-vcpus"), MemoryMiB: c.Int64("fake-memory-mib"), DiskGiB: c.Int64("fake-disk-gib")},
+		Reserved:         compute.Reserved{MemoryMiB: c.Int64("reserved-host-memory-mib"), VCPUs: c.Int("reserved-host-cpus")},
 		Version:          version,
 		Logger:           logger,
 	}

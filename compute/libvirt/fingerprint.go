@@ -39,6 +39,11 @@ func (d *Driver) Fingerprint(ctx context.Context) (compute.Fingerprint, error) {
 	if err != nil {
 		return f, fmt.Errorf("libvirt: node free memory: %w", err)
 	}
+	stats, err := nodeMemoryStats(l)
+	if err != nil { // an older or remote libvirtd: NodeGetInfo's figures stand
+		d.log.Debug("libvirt: node memory stats", "err", err)
+	}
+	memMiB, memFreeMiB := hostMemory(memKiB, freeBytes, stats)
 	hvType, err := l.ConnectGetType()
 	if err != nil {
 		return f, fmt.Errorf("libvirt: hypervisor type: %w", err)
@@ -63,8 +68,8 @@ func (d *Driver) Fingerprint(ctx context.Context) (compute.Fingerprint, error) {
 	return compute.Fingerprint{
 		VCPUs:             int(cpus),
 		VCPUsFree:         int(cpus) - vcpusUsed, // negative when overcommitted
-		MemoryMiB:         int64(memKiB / 1024),
-		MemoryFreeMiB:     int64(freeBytes >> 20),
+		MemoryMiB:         memMiB,
+		MemoryFreeMiB:     memFreeMiB,
 		DiskGiB:           diskGiB,
 		DiskFreeGiB:       diskFreeGiB,
 		Arch:              fsm.CanonicalArch(cString(model[:])),
@@ -73,6 +78,36 @@ func (d *Driver) Fingerprint(ctx context.Context) (compute.Fingerprint, error) {
 		DomainType:        domainType,
 		Instances:         instances,
 	}, nil
+}
+
+// nodeMemoryStats asks for the memory of all NUMA cells together, which
+// libvirtd reads from the host's /proc/meminfo (KiB per field).
+func nodeMemoryStats(l *golibvirt.Libvirt) (map[string]uint64, error) {
+	_, n, err := l.NodeGetMemoryStats(0, int32(golibvirt.NodeMemoryStatsAllCells), 0) // how many fields
+	if err != nil {
+		return nil, err
+	}
+	params, _, err := l.NodeGetMemoryStats(n, int32(golibvirt.NodeMemoryStatsAllCells), 0)
+	if err != nil {
+		return nil, err
+	}
+	stats := make(map[string]uint64, len(params))
+	for _, p := range params {
+		stats[p.Field] = p.Value
+	}
+	return stats, nil
+}
+
+// hostMemory is the whole host's memory, total and free, in MiB. On some
+// hosts NodeGetInfo and NodeGetFreeMemory count one NUMA cell only (6 GiB
+// of 24 on the CI machines), so the memory stats of all cells (fields
+// "total", "free", "buffers", "cached", KiB) are taken when they say more.
+// Free counts what the kernel hands back on demand (buffers and page
+// cache), as Nova's libvirt driver does, and never exceeds the total.
+func hostMemory(infoKiB, freeBytes uint64, stats map[string]uint64) (totalMiB, freeMiB int64) {
+	totalKiB := max(infoKiB, stats["total"])
+	freeKiB := max(freeBytes>>10, stats["free"]+stats["buffers"]+stats["cached"])
+	return int64(totalKiB >> 10), int64(min(freeKiB, totalKiB) >> 10)
 }
 
 // countInstances returns how many domains are this node's and the vCPUs

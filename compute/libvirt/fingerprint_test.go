@@ -87,3 +87,36 @@ func TestDiskUsage(t *testing.T) {
 		t.Error("diskUsage of a missing dir succeeded")
 	}
 }
+
+// A libvirt under-reporting memory: NodeGetInfo and NodeGetFreeMemory count
+// one NUMA cell while the host has more (measured on the CI machines:
+// 3.8 GiB or 6.1 GiB of 24 GiB); the host's real memory must win.
+func TestHostMemory(t *testing.T) {
+	const (
+		cellKiB      = 4024056    // NodeGetInfo: one cell
+		cellFreeByte = 3385 << 20 // NodeGetFreeMemory: that cell's free memory
+	)
+	host := map[string]uint64{"total": 24683584, "free": 23732708, "buffers": 14832, "cached": 650352}
+	for _, tc := range []struct {
+		name              string
+		infoKiB, freeByte uint64
+		stats             map[string]uint64
+		wantTotal         int64 // MiB
+		wantFree          int64 // MiB
+	}{
+		{"cells sum to less than the host", cellKiB, cellFreeByte, host, 24105, 23826},
+		{"no stats: NodeGetInfo stands", cellKiB, cellFreeByte, nil, 3929, 3385},
+		{"both agree", 24683584, 23732708 << 10, host, 24105, 23826},
+		{"stats say less: the larger wins", 24683584, 23732708 << 10,
+			map[string]uint64{"total": cellKiB, "free": 1 << 20}, 24105, 23176},
+		{"free never above total", 1 << 20, 4 << 30, nil, 1024, 1024},
+		{"stats without free fields", cellKiB, cellFreeByte, map[string]uint64{"total": 24683584}, 24105, 3385},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			total, free := hostMemory(tc.infoKiB, tc.freeByte, tc.stats)
+			if total != tc.wantTotal || free != tc.wantFree {
+				t.Errorf("hostMemory = %d MiB total, %d MiB free; want %d, %d", total, free, tc.wantTotal, tc.wantFree)
+			}
+		})
+	}
+}

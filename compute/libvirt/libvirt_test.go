@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +60,11 @@ func TestFingerprintLibvirt(t *testing.T) {
 	if f.DiskGiB <= 0 || f.DiskFreeGiB < 0 || f.DiskFreeGiB > f.DiskGiB {
 		t.Errorf("disk %d GiB, free %d GiB", f.DiskGiB, f.DiskFreeGiB)
 	}
+	// The whole host's memory, as the kernel counts it, not one NUMA cell's
+	// (libvirtd runs on this machine).
+	if want := memTotalMiB(t); f.MemoryMiB != want {
+		t.Errorf("memory %d MiB, want /proc/meminfo's MemTotal, %d MiB", f.MemoryMiB, want)
+	}
 	for _, c := range []struct{ field, got, want string }{
 		{"Arch", f.Arch, "x86_64"},
 		{"HypervisorType", f.HypervisorType, "QEMU"},
@@ -74,6 +81,26 @@ func TestFingerprintLibvirt(t *testing.T) {
 	if f.Instances < 0 {
 		t.Errorf("Instances = %d", f.Instances)
 	}
+}
+
+// memTotalMiB is this machine's MemTotal from /proc/meminfo.
+func memTotalMiB(t *testing.T) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "MemTotal:" && f[2] == "kB" {
+			kib, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kib >> 10
+		}
+	}
+	t.Fatalf("no MemTotal in /proc/meminfo:\n%s", b)
+	return 0
 }
 
 func TestInstancesAreShoalDomainsOnly(t *testing.T) {

@@ -91,7 +91,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	}()
 	ccfg := cfg.clusterConfig()
 	ccfg.OnLeader = a.schedule
-	if a.node, err = cluster.New(ccfg, inventorySource(a.driver)); err != nil {
+	if a.node, err = cluster.New(ccfg, inventorySource(a.driver, a.cfg.Reserved)); err != nil {
 		return nil, err
 	}
 	node.Store(a.node)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/compute/fake"
 	"github.com/shoal-project/shoal/compute/libvirt"
 	"github.com/shoal-project/shoal/fsm"
@@ -64,6 +65,11 @@ type Config struct {
 	Fake       fake.Config // the fake driver's capacity; its state file is the agent's
 	Version    string      // published in the inventory
 	Logger     *slog.Logger
+
+	// Reserved is what the host keeps for itself, taken off the driver's
+	// fingerprint whatever the driver. Zero reserves nothing; the binary's
+	// flags default to Nova's (compute.DefaultReservedMemoryMiB).
+	Reserved compute.Reserved
 }
 
 // WithDefaults returns c with its zero fields set.
@@ -97,6 +103,9 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.schedulerConfig().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Reserved.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	switch c.Driver {

@@ -145,13 +145,15 @@ func consolesOf(d compute.Driver) api.Consoles {
 	return nil
 }
 
-// inventorySource turns the driver's fingerprint into gossip inventory.
-func inventorySource(d compute.Driver) cluster.InventorySource {
+// inventorySource turns the driver's fingerprint, less what the host keeps
+// for itself, into gossip inventory.
+func inventorySource(d compute.Driver, reserved compute.Reserved) cluster.InventorySource {
 	return func(ctx context.Context) (cluster.Inventory, error) {
 		f, err := d.Fingerprint(ctx)
 		if err != nil {
 			return cluster.Inventory{}, err
 		}
+		f = reserved.Apply(f)
 		return cluster.Inventory{
 			VCPUs: f.VCPUs, VCPUsFree: f.VCPUsFree, MemoryMiB: f.MemoryMiB, MemoryFreeMiB: f.MemoryFreeMiB,
 			DiskGiB: f.DiskGiB, DiskFreeGiB: f.DiskFreeGiB, Arch: f.Arch, HypervisorType: f.HypervisorType,
