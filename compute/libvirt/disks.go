@@ -156,12 +156,12 @@ func virtualSize(path, format string) (uint64, error) {
 		if _, err := io.ReadFull(f, hdr[:]); err != nil {
 			return 0, fmt.Errorf("libvirt: base image %s: qcow2 header: %w", path, err)
 		}
-		if string(hdr[:4]) != "QFI\xfb" {
-			return 0, fmt.Errorf("libvirt: base image %s is not qcow2", path)
+		if string(hdr[:4]) != "QFI\xfb" { // the cache checked its checksum: it stays so
+			return 0, compute.Permanent(fmt.Errorf("libvirt: base image %s is not qcow2", path))
 		}
 		return binary.BigEndian.Uint64(hdr[24:32]), nil
 	}
-	return 0, fmt.Errorf("libvirt: base image %s: unsupported disk format %q (qcow2 or raw)", path, format)
+	return 0, compute.Permanent(fmt.Errorf("libvirt: base image %s: unsupported disk format %q (qcow2 or raw)", path, format))
 }
 
 // searchable creates dir if needed and makes it and its parents up to the

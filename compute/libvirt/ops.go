@@ -23,8 +23,13 @@ var (
 
 // Define creates the instance's disk, domain (shut off) and DHCP
 // reservations. A domain of this node that exists is never redefined: only
-// its reservations are made sure of.
+// its reservations are made sure of. What retrying cannot heal (see
+// classify) comes back marked compute.ErrPermanent.
 func (d *Driver) Define(ctx context.Context, spec compute.InstanceSpec) error {
+	return classify(d.define(ctx, spec))
+}
+
+func (d *Driver) define(ctx context.Context, spec compute.InstanceSpec) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -33,11 +38,11 @@ func (d *Driver) Define(ctx context.Context, spec compute.InstanceSpec) error {
 		return err
 	}
 	if d.cfg.Images == nil {
-		return errors.New("libvirt: define needs Config.Images (the image cache); this driver was configured for Fingerprint only")
+		return compute.Permanent(errors.New("libvirt: define needs Config.Images (the image cache); this driver was configured for Fingerprint only"))
 	}
 	u, err := uuid.Parse(spec.ID)
 	if err != nil {
-		return fmt.Errorf("libvirt: define: instance ID %q is not a UUID", spec.ID)
+		return compute.Permanent(fmt.Errorf("libvirt: define: instance ID %q is not a UUID", spec.ID))
 	}
 	dom, err := l.DomainLookupByUUID(golibvirt.UUID(u))
 	switch {
@@ -133,7 +138,7 @@ func (d *Driver) withDomain(ctx context.Context, op, id string, missingOK bool,
 		if errors.Is(err, compute.ErrInvalidState) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
-		return fmt.Errorf("libvirt: %s %s: %w", op, id, err)
+		return classify(fmt.Errorf("libvirt: %s %s: %w", op, id, err))
 	}
 	return nil
 }
@@ -262,7 +267,7 @@ func (d *Driver) Undefine(ctx context.Context, id string) error {
 	if cerr != nil {
 		return cerr
 	}
-	return d.removeFiles(l, id)
+	return classify(d.removeFiles(l, id))
 }
 
 // unreserve removes the DHCP reservations of the domain's NICs.

@@ -178,3 +178,68 @@ func TestReconcilerWithLibvirt(t *testing.T) {
 		t.Errorf("reservation left after delete:\n%s", hosts)
 	}
 }
+
+// startCounter counts Start calls on the driver it wraps.
+type startCounter struct {
+	*Driver
+	mu     sync.Mutex
+	starts int
+}
+
+func (s *startCounter) Start(ctx context.Context, id string) error {
+	s.mu.Lock()
+	s.starts++
+	s.mu.Unlock()
+	return s.Driver.Start(ctx, id)
+}
+
+// A data dir under a parent QEMU cannot enter (0700, as t.TempDir's parents
+// are) makes every boot fail with "Permission denied". Retrying cannot heal
+// that: the spawn is tried once and the server goes to ERROR with libvirt's
+// reason as its fault. The backoff is a minute, so a retry would miss the
+// wait below.
+func TestReconcilerPermanentFailureWithLibvirt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	host := e.node("p1")
+	c := newCluster(t, e, host)
+	closed := filepath.Join(e.dataDir, "closed")
+	if err := os.Mkdir(closed, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d := &startCounter{Driver: e.driver(host, func(cfg *Config) { cfg.DataDir = filepath.Join(closed, host) })}
+	r := compute.NewReconciler(compute.ReconcilerConfig{Host: host, Interval: time.Minute,
+		MinBackoff: time.Minute, MaxBackoff: time.Minute,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, c.f, d, c, func() bool { return true })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+
+	id := "6a0f3c1e-3333-4000-8000-" + e.suffix + "0000"
+	c.must(&fsm.CreateInstances{RequestID: "req-create", Time: t0, Instances: []fsm.NewInstance{
+		{ID: id, Name: "closed-1", FlavorID: "1", ImageID: testImage}}})
+	c.must(&fsm.Plan{Time: t0, RequestID: "plan-1", Ratios: fsm.DefaultRatios, MaxAttempts: 3,
+		Placements: []fsm.Placement{{InstanceID: id, Host: host}}})
+	c.waitStatus(id, "ERROR", fsm.PowerShutdown)
+	inst, err := c.f.Instance(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("fault: %s", inst.Fault.Message)
+	if !strings.HasPrefix(inst.Fault.Message, "Build of instance "+id+" aborted: ") ||
+		!strings.Contains(inst.Fault.Message, "Permission denied") {
+		t.Errorf("fault %q: want the build aborted with libvirt's Permission denied", inst.Fault.Message)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.starts != 1 {
+		t.Errorf("Start called %d times, want once", d.starts)
+	}
+}
