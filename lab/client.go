@@ -77,6 +77,18 @@ type Action struct {
 	Result string `json:"result"`
 }
 
+// Hypervisor is one host's capacity (what it reports, less what it
+// reserves) against what is claimed on it, as GET /v1/hypervisors shows it.
+type Hypervisor struct {
+	Name          string `json:"name"`
+	VCPUs         int    `json:"vcpus"`
+	VCPUsUsed     int    `json:"vcpus_used"`
+	MemoryMiB     int    `json:"memory_mib"`
+	MemoryMiBUsed int    `json:"memory_mib_used"`
+	DiskGiB       int    `json:"disk_gib"`
+	DiskGiBUsed   int    `json:"disk_gib_used"`
+}
+
 // CreateRequest is POST /v1/servers's body, inside {"server":…}.
 type CreateRequest struct {
 	Name             string `json:"name"`
@@ -181,6 +193,15 @@ func (c *Client) Actions(ctx context.Context, id string) ([]Action, error) {
 	}
 	err := c.do(ctx, http.MethodGet, "/v1/servers/"+url.PathEscape(id)+"/actions", nil, &out)
 	return out.Actions, err
+}
+
+// Hypervisors answers GET /v1/hypervisors.
+func (c *Client) Hypervisors(ctx context.Context) ([]Hypervisor, error) {
+	var out struct {
+		Hypervisors []Hypervisor `json:"hypervisors"`
+	}
+	err := c.do(ctx, http.MethodGet, "/v1/hypervisors", nil, &out)
+	return out.Hypervisors, err
 }
 
 // CreateFlavor creates a flavor; ram in MiB, disk in GiB.

@@ -24,7 +24,7 @@ import (
 func TestHarness(t *testing.T) {
 	e := setup(t)
 	h3 := e.lab.Host("h3")
-	servers := e.create(e.lab.Host("h1"), "harness", 2, h3)
+	servers := e.create(e.lab.Host("h1"), "harness", e.sized(2), h3)
 	e.waitPlaced(settleTimeout, "servers on h3", ids(servers), "")
 
 	t.Run("checker catches impostors", func(t *testing.T) { impostors(t, e, servers[0], e.lab.Host("h2")) })

@@ -5,6 +5,7 @@ package lab_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -12,12 +13,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/lab"
 )
 
 const (
-	flavor = "lab.blank" // 1 vCPU, 64 MiB, 1 GiB
+	flavor = "lab.blank" // flavorVCPUs, flavorRAM, flavorDisk
 	image  = "lab-blank" // 64 MiB blank qcow2
+
+	flavorVCPUs = 1
+	flavorRAM   = 64 // MiB
+	flavorDisk  = 1  // GiB
 
 	failoverTimeout = 90 * time.Second
 	settleTimeout   = 90 * time.Second
@@ -37,7 +43,7 @@ func setup(t *testing.T) *env {
 	e := &env{t: t, lab: l, chk: chk}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := l.Hosts[0].API.CreateFlavor(ctx, flavor, 1, 64, 1); err != nil {
+	if err := l.Hosts[0].API.CreateFlavor(ctx, flavor, flavorVCPUs, flavorRAM, flavorDisk); err != nil {
 		t.Fatalf("creating flavor %s: %v", flavor, err)
 	}
 	l.UploadBlankImage(l.Hosts[1], image)
@@ -57,6 +63,41 @@ func (e *env) warmUp() {
 	}
 	e.waitPlaced(settleTimeout, "a warm-up server on every host", all, "")
 	e.remove(all)
+}
+
+// sized is want, or fewer when some host has room for fewer lab.blank
+// servers: a scenario may put them all on one host (forced there, or
+// evacuated there). A host's room is what it reports (less its
+// reservations) at the agents' default allocation ratios, less what is
+// claimed on it. It logs the count it chose.
+func (e *env) sized(want int) int {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	hvs, err := e.leader().API.Hypervisors(ctx)
+	if err != nil || len(hvs) == 0 {
+		e.t.Fatalf("hypervisors: %v (%d listed)", err, len(hvs))
+	}
+	r := fsm.DefaultRatios
+	room, notes := math.MaxInt, make([]string, 0, len(hvs))
+	for _, h := range hvs {
+		n := min(fit(h.VCPUs, h.VCPUsUsed, flavorVCPUs, r.CPU), fit(h.MemoryMiB, h.MemoryMiBUsed, flavorRAM, r.RAM),
+			fit(h.DiskGiB, h.DiskGiBUsed, flavorDisk, r.Disk))
+		room = min(room, n)
+		notes = append(notes, fmt.Sprintf("%s: %d (%d vCPUs, %d MiB, %d GiB)", h.Name, n, h.VCPUs, h.MemoryMiB, h.DiskGiB))
+	}
+	n := min(want, room)
+	e.t.Logf("sized to %d of %d servers; room for %s per host: %s", n, want, flavor, strings.Join(notes, "; "))
+	if n < 1 {
+		e.t.Fatalf("a host has no room for a single %s server", flavor)
+	}
+	return n
+}
+
+// fit is how many more of what needs per fit in total × ratio (truncated)
+// with used taken: the scheduler's arithmetic, repeated only to size work.
+func fit(total, used, per int, ratio float64) int {
+	return max(0, (int(float64(total)*ratio)-used)/per)
 }
 
 // trials is $SHOAL_LAB_TRIALS, default 10.

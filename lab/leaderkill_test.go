@@ -50,9 +50,9 @@ func TestLabLeaderKill(t *testing.T) {
 		via := survivors[trial%2]
 		prefix := fmt.Sprintf("lk%d", trial)
 
-		results := make([]createResult, creates)
+		results := make([]createResult, e.sized(creates))
 		var wg sync.WaitGroup
-		for k := range creates {
+		for k := range results {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

@@ -35,14 +35,14 @@ func TestLabPartition(t *testing.T) {
 		leader := e.leader()
 		target := pick(trial, e.lab.Hosts, leader, func(*lab.Host) bool { return true })
 		via := e.lab.Others(target)[0]
-		servers := e.create(via, fmt.Sprintf("pa%d", trial), partitionServers, target)
+		servers := e.create(via, fmt.Sprintf("pa%d", trial), e.sized(partitionServers), target)
 		e.waitPlaced(settleTimeout, "servers ACTIVE on "+target.Name, ids(servers), "")
 		for _, s := range servers {
 			if got, _, _ := e.placed([]string{s.ID}, ""); got[s.ID].Host != target.Name {
 				t.Fatalf("trial %d: %s forced onto %s is on %q", trial, s.ID, target.Name, got[s.ID].Host)
 			}
 		}
-		t.Logf("trial %d: leader %s, partitioning %s with %d servers", trial, leader.Name, target.Name, partitionServers)
+		t.Logf("trial %d: leader %s, partitioning %s with %d servers", trial, leader.Name, target.Name, len(servers))
 
 		start := time.Now()
 		target.Partition()

@@ -26,7 +26,7 @@ func TestLabPowerOff(t *testing.T) {
 	for trial := range trials(t) {
 		leader := e.leader()
 		via := e.lab.Others(leader)[trial%2]
-		servers := e.create(via, fmt.Sprintf("po%d", trial), 3, nil)
+		servers := e.create(via, fmt.Sprintf("po%d", trial), e.sized(3), nil)
 		before := e.waitPlaced(settleTimeout, "new servers ACTIVE", ids(servers), "")
 		target := pick(trial, e.lab.Hosts, leader, func(h *lab.Host) bool {
 			for _, s := range before {
@@ -43,7 +43,7 @@ func TestLabPowerOff(t *testing.T) {
 			}
 		}
 		slices.Sort(moved)
-		t.Logf("trial %d: leader %s, powering off %s with %d of 3 servers", trial, leader.Name, target.Name, len(moved))
+		t.Logf("trial %d: leader %s, powering off %s with %d of %d servers", trial, leader.Name, target.Name, len(moved), len(servers))
 
 		peer := e.lab.Others(target)[0]
 		start := time.Now()

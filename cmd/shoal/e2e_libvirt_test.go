@@ -8,9 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoal-project/shoal/fsm"
 )
 
 // The libvirt acceptance test: one node on the real libvirtd (started by
@@ -193,13 +196,40 @@ func TestLibvirtAcceptance(t *testing.T) {
 	// The benchmark: POST → domain running, image already cached. With the
 	// tiny guest, earlier guests still boot under TCG on the same two cores;
 	// a blank disk (no OS to boot) measures shoal and libvirt alone.
-	bench := mustRun(t, a, "bench", "boot", "--count", "20", "--image", "tiny", "--flavor", "m1.tiny")
+	bench := mustRun(t, a, "bench", "boot", "--count", benchCount(t, a, 20), "--image", "tiny", "--flavor", "m1.tiny")
 	t.Log("tiny guest: " + strings.TrimSpace(bench))
 	blank := filepath.Join(t.TempDir(), "blank.qcow2")
 	if out, err := exec.Command("qemu-img", "create", "-f", "qcow2", blank, "64M").CombinedOutput(); err != nil {
 		t.Fatalf("qemu-img: %v\n%s", err, out)
 	}
 	mustRun(t, a, "image", "create", "blank", "--file", blank, "--disk-format", "qcow2")
-	bench = mustRun(t, a, "bench", "boot", "--count", "20", "--image", "blank", "--flavor", "m1.tiny")
+	bench = mustRun(t, a, "bench", "boot", "--count", benchCount(t, a, 20), "--image", "blank", "--flavor", "m1.tiny")
 	t.Log("blank disk: " + strings.TrimSpace(bench))
+}
+
+// benchCount is how many m1.tiny servers the benchmark boots: want, or fewer
+// when the node reports less room (the bench keeps every server until it
+// ends). The agent runs with the default allocation ratios. A node with no
+// room at all fails the test: that is a host reporting nothing, not a
+// small machine.
+func benchCount(t *testing.T, a *agent, want int) string {
+	t.Helper()
+	h, ok := hypervisorOf(t, a, a.name)
+	if !ok {
+		t.Fatalf("hypervisor show %s failed", a.name)
+	}
+	var f struct {
+		Flavor fsm.Flavor `json:"flavor"`
+	}
+	if out := mustRun(t, a, "flavor", "show", "m1.tiny", "-o", "json"); json.Unmarshal([]byte(out), &f) != nil {
+		t.Fatalf("flavor show m1.tiny -o json:\n%s", out)
+	}
+	fits := fitting(h, f.Flavor, fsm.DefaultRatios)
+	n := min(want, fits)
+	t.Logf("bench sized to %d of %d m1.tiny servers: %s offers %d vCPUs (%d used), %d MiB RAM (%d used), %d GiB disk (%d used); room for %d at ratios %+v",
+		n, want, h.Name, h.VCPUs, h.VCPUsUsed, h.MemoryMiB, h.MemoryMiBUsed, h.DiskGiB, h.DiskGiBUsed, fits, fsm.DefaultRatios)
+	if n < 1 {
+		t.Fatalf("%s has room for no m1.tiny server: %+v", h.Name, h)
+	}
+	return strconv.Itoa(n)
 }

@@ -5,12 +5,17 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/fsm"
 )
 
 // server is the part of the API's server shape these tests look at.
@@ -269,6 +274,84 @@ func restartAdopts(t *testing.T, nodes []*agent) {
 	for _, s := range servers(t, nodes[0]) {
 		if s.Host == a.name && s.Status != "ACTIVE" && s.Status != "SHUTOFF" {
 			t.Fatalf("after restart %s is %s", s.Name, s.Status)
+		}
+	}
+}
+
+// hypervisorOf is host name as a's API shows it: what the host reports
+// (less its reservations) against what is claimed on it.
+func hypervisorOf(t *testing.T, a *agent, name string) (api.Hypervisor, bool) {
+	t.Helper()
+	out, err := run(t, a, "hypervisor", "show", name, "-o", "json")
+	var resp api.HypervisorResponse
+	if err != nil || json.Unmarshal([]byte(out), &resp) != nil {
+		return api.Hypervisor{}, false
+	}
+	return resp.Hypervisor, true
+}
+
+// fitting is how many more servers of flavor f host h can take at the
+// allocation ratios r: in each of vCPUs, RAM and disk, capacity × ratio
+// (truncated) less what is claimed, divided by what one server asks. It
+// repeats the scheduler's arithmetic only to size a test's work to the
+// machine it runs on; the scheduler stays the judge.
+func fitting(h api.Hypervisor, f fsm.Flavor, r fsm.Ratios) int {
+	n := math.MaxInt
+	for _, d := range []struct {
+		total, used, per int
+		ratio            float64
+	}{
+		{h.VCPUs, h.VCPUsUsed, f.VCPUs, r.CPU},
+		{h.MemoryMiB, h.MemoryMiBUsed, f.RAM, r.RAM},
+		{h.DiskGiB, h.DiskGiBUsed, f.Disk, r.Disk},
+	} {
+		if d.per > 0 {
+			n = min(n, max(0, (int(float64(d.total)*d.ratio)-d.used)/d.per))
+		}
+	}
+	return n
+}
+
+func TestFitting(t *testing.T) {
+	tiny := fsm.Flavor{Name: "m1.tiny", VCPUs: 1, RAM: 512, Disk: 1}
+	for _, tc := range []struct {
+		name string
+		h    api.Hypervisor
+		want int
+	}{
+		// NodeGetInfo's one NUMA cell (6.1 GiB) less 512 MiB reserved, × 1.5.
+		{"one NUMA cell", api.Hypervisor{VCPUs: 2, MemoryMiB: 5734, DiskGiB: 251}, 16},
+		{"the whole host", api.Hypervisor{VCPUs: 2, MemoryMiB: 23593, DiskGiB: 251}, 32},
+		{"claims count", api.Hypervisor{VCPUs: 2, VCPUsUsed: 30, MemoryMiB: 23593, MemoryMiBUsed: 15360, DiskGiB: 251}, 2},
+		{"small disk", api.Hypervisor{VCPUs: 8, MemoryMiB: 65536, DiskGiB: 5, DiskGiBUsed: 2}, 3},
+		{"overcommitted already", api.Hypervisor{VCPUs: 1, VCPUsUsed: 20, MemoryMiB: 1024, DiskGiB: 10}, 0},
+		{"no inventory yet", api.Hypervisor{}, 0},
+	} {
+		if got := fitting(tc.h, tiny, fsm.DefaultRatios); got != tc.want {
+			t.Errorf("%s: fitting(%+v) = %d, want %d", tc.name, tc.h, got, tc.want)
+		}
+	}
+}
+
+// The agent keeps what --reserved-host-memory-mib and --reserved-host-cpus
+// (or their SHOAL_ variables) say for the host: the hypervisor shows the
+// fake's capacity less them. Negative reservations stop the agent at once.
+func TestAgentReservedCapacity(t *testing.T) {
+	a := newAgent(t, "r1")
+	t.Setenv("SHOAL_RESERVED_HOST_CPUS", "2")
+	a.start(t, append([]string{"--bootstrap", "--reserved-host-memory-mib", "2048"}, fakeCapacity...)...)
+	var h api.Hypervisor
+	waitFor(t, 30*time.Second, "r1's capacity less its reservations in Raft", func() bool {
+		h, _ = hypervisorOf(t, a, "r1")
+		return h.VCPUs == 6 && h.MemoryMiB == 16384-2048 && h.DiskGiB == 200
+	})
+	t.Logf("fake host of 8 vCPUs, 16384 MiB reserving 2 vCPUs, 2048 MiB: offers %d vCPUs, %d MiB", h.VCPUs, h.MemoryMiB)
+
+	for _, flag := range []string{"--reserved-host-memory-mib", "--reserved-host-cpus"} {
+		out, err := exec.Command(shoalBin, "agent", "--name", "bad", "--data-dir", t.TempDir(), "--driver", "fake",
+			flag, "-1").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "must be 0 or more") {
+			t.Errorf("agent %s -1: err=%v, output:\n%s\nwant it refused, saying why", flag, err, out)
 		}
 	}
 }
