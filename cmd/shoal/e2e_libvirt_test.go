@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -196,23 +197,39 @@ func TestLibvirtAcceptance(t *testing.T) {
 	// The benchmark: POST → domain running, image already cached. With the
 	// tiny guest, earlier guests still boot under TCG on the same two cores;
 	// a blank disk (no OS to boot) measures shoal and libvirt alone.
-	bench := mustRun(t, a, "bench", "boot", "--count", benchCount(t, a, 20), "--image", "tiny", "--flavor", "m1.tiny")
-	t.Log("tiny guest: " + strings.TrimSpace(bench))
+	t.Log("tiny guest: " + runBench(t, a, "tiny", 20))
 	blank := filepath.Join(t.TempDir(), "blank.qcow2")
 	if out, err := exec.Command("qemu-img", "create", "-f", "qcow2", blank, "64M").CombinedOutput(); err != nil {
 		t.Fatalf("qemu-img: %v\n%s", err, out)
 	}
 	mustRun(t, a, "image", "create", "blank", "--file", blank, "--disk-format", "qcow2")
-	bench = mustRun(t, a, "bench", "boot", "--count", benchCount(t, a, 20), "--image", "blank", "--flavor", "m1.tiny")
-	t.Log("blank disk: " + strings.TrimSpace(bench))
+	t.Log("blank disk: " + runBench(t, a, "blank", 20))
 }
 
-// benchCount is how many m1.tiny servers the benchmark boots: want, or fewer
-// when the node reports less room (the bench keeps every server until it
-// ends). The agent runs with the default allocation ratios. A node with no
-// room at all fails the test: that is a host reporting nothing, not a
-// small machine.
-func benchCount(t *testing.T, a *agent, want int) string {
+// runBench runs `shoal bench boot` with m1.tiny servers of image and
+// returns its figures. It boots want servers, or fewer when the node reports
+// less room (the bench keeps every server until it ends). Each boot may
+// take long on a loaded machine (TCG guests share its cores), so the bench
+// is bounded by its own per-server timeout (2 min), not run's.
+func runBench(t *testing.T, a *agent, image string, want int) string {
+	t.Helper()
+	n := benchCount(t, a, want)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n+1)*2*time.Minute)
+	defer cancel()
+	args := []string{"--addr", a.addr(), "bench", "boot", "--count", strconv.Itoa(n), "--image", image, "--flavor", "m1.tiny"}
+	start := time.Now()
+	out, err := exec.CommandContext(ctx, shoalBin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("shoal %s: %v after %v\n%s", strings.Join(args[2:], " "), err, time.Since(start).Round(time.Second), out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// benchCount is how many m1.tiny servers the benchmark can boot: want, or
+// fewer when the node reports less room. The agent runs with the default
+// allocation ratios. A node with no room at all fails the test: that is a
+// host reporting nothing, not a small machine.
+func benchCount(t *testing.T, a *agent, want int) int {
 	t.Helper()
 	h, ok := hypervisorOf(t, a, a.name)
 	if !ok {
@@ -231,5 +248,5 @@ func benchCount(t *testing.T, a *agent, want int) string {
 	if n < 1 {
 		t.Fatalf("%s has room for no m1.tiny server: %+v", h.Name, h)
 	}
-	return strconv.Itoa(n)
+	return n
 }
