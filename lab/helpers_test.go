@@ -5,7 +5,6 @@ package lab_test
 import (
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -67,9 +66,9 @@ func (e *env) warmUp() {
 
 // sized is want, or fewer when some host has room for fewer lab.blank
 // servers: a scenario may put them all on one host (forced there, or
-// evacuated there). A host's room is what it reports (less its
-// reservations) at the agents' default allocation ratios, less what is
-// claimed on it. It logs the count it chose.
+// evacuated there). A host's room is counted with fsm.Fit (the scheduler's
+// rule) on what it reports, less its reservations, at the agents' default
+// allocation ratios, with what is claimed on it. It logs the count it chose.
 func (e *env) sized(want int) int {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -78,26 +77,28 @@ func (e *env) sized(want int) int {
 	if err != nil || len(hvs) == 0 {
 		e.t.Fatalf("hypervisors: %v (%d listed)", err, len(hvs))
 	}
-	r := fsm.DefaultRatios
-	room, notes := math.MaxInt, make([]string, 0, len(hvs))
+	request := fsm.Resources{VCPUs: flavorVCPUs, MemoryMiB: flavorRAM, DiskGiB: flavorDisk}
+	n, notes := want, make([]string, 0, len(hvs))
 	for _, h := range hvs {
-		n := min(fit(h.VCPUs, h.VCPUsUsed, flavorVCPUs, r.CPU), fit(h.MemoryMiB, h.MemoryMiBUsed, flavorRAM, r.RAM),
-			fit(h.DiskGiB, h.DiskGiBUsed, flavorDisk, r.Disk))
-		room = min(room, n)
-		notes = append(notes, fmt.Sprintf("%s: %d (%d vCPUs, %d MiB, %d GiB)", h.Name, n, h.VCPUs, h.MemoryMiB, h.DiskGiB))
+		capacity := fsm.Resources{VCPUs: h.VCPUs, MemoryMiB: h.MemoryMiB, DiskGiB: h.DiskGiB}
+		claimed := fsm.Resources{VCPUs: h.VCPUsUsed, MemoryMiB: h.MemoryMiBUsed, DiskGiB: h.DiskGiBUsed}
+		room := 0
+		for ; room < want; room++ {
+			if _, ok := fsm.Fit(capacity, claimed, request, fsm.DefaultRatios); !ok {
+				break
+			}
+			claimed.VCPUs += request.VCPUs
+			claimed.MemoryMiB += request.MemoryMiB
+			claimed.DiskGiB += request.DiskGiB
+		}
+		n = min(n, room)
+		notes = append(notes, fmt.Sprintf("%s: %d (%d vCPUs, %d MiB, %d GiB)", h.Name, room, h.VCPUs, h.MemoryMiB, h.DiskGiB))
 	}
-	n := min(want, room)
-	e.t.Logf("sized to %d of %d servers; room for %s per host: %s", n, want, flavor, strings.Join(notes, "; "))
+	e.t.Logf("sized to %d of %d servers; room for %s per host (up to %d): %s", n, want, flavor, want, strings.Join(notes, "; "))
 	if n < 1 {
 		e.t.Fatalf("a host has no room for a single %s server", flavor)
 	}
 	return n
-}
-
-// fit is how many more of what needs per fit in total × ratio (truncated)
-// with used taken: the scheduler's arithmetic, repeated only to size work.
-func fit(total, used, per int, ratio float64) int {
-	return max(0, (int(float64(total)*ratio)-used)/per)
 }
 
 // trials is $SHOAL_LAB_TRIALS, default 10.

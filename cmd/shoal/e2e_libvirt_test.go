@@ -241,10 +241,9 @@ func benchCount(t *testing.T, a *agent, want int) int {
 	if out := mustRun(t, a, "flavor", "show", "m1.tiny", "-o", "json"); json.Unmarshal([]byte(out), &f) != nil {
 		t.Fatalf("flavor show m1.tiny -o json:\n%s", out)
 	}
-	fits := fitting(h, f.Flavor, fsm.DefaultRatios)
-	n := min(want, fits)
-	t.Logf("bench sized to %d of %d m1.tiny servers: %s offers %d vCPUs (%d used), %d MiB RAM (%d used), %d GiB disk (%d used); room for %d at ratios %+v",
-		n, want, h.Name, h.VCPUs, h.VCPUsUsed, h.MemoryMiB, h.MemoryMiBUsed, h.DiskGiB, h.DiskGiBUsed, fits, fsm.DefaultRatios)
+	n := fitting(h, f.Flavor, fsm.DefaultRatios, want)
+	t.Logf("bench sized to %d of %d m1.tiny servers: %s offers %d vCPUs (%d used), %d MiB RAM (%d used), %d GiB disk (%d used) at ratios %+v",
+		n, want, h.Name, h.VCPUs, h.VCPUsUsed, h.MemoryMiB, h.MemoryMiBUsed, h.DiskGiB, h.DiskGiBUsed, fsm.DefaultRatios)
 	if n < 1 {
 		t.Fatalf("%s has room for no m1.tiny server: %+v", h.Name, h)
 	}

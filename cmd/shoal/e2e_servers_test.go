@@ -5,7 +5,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -290,24 +289,21 @@ func hypervisorOf(t *testing.T, a *agent, name string) (api.Hypervisor, bool) {
 	return resp.Hypervisor, true
 }
 
-// fitting is how many more servers of flavor f host h can take at the
-// allocation ratios r: in each of vCPUs, RAM and disk, capacity × ratio
-// (truncated) less what is claimed, divided by what one server asks. It
-// repeats the scheduler's arithmetic only to size a test's work to the
-// machine it runs on; the scheduler stays the judge.
-func fitting(h api.Hypervisor, f fsm.Flavor, r fsm.Ratios) int {
-	n := math.MaxInt
-	for _, d := range []struct {
-		total, used, per int
-		ratio            float64
-	}{
-		{h.VCPUs, h.VCPUsUsed, f.VCPUs, r.CPU},
-		{h.MemoryMiB, h.MemoryMiBUsed, f.RAM, r.RAM},
-		{h.DiskGiB, h.DiskGiBUsed, f.Disk, r.Disk},
-	} {
-		if d.per > 0 {
-			n = min(n, max(0, (int(float64(d.total)*d.ratio)-d.used)/d.per))
+// fitting is how many more servers of flavor f, up to want, host h can take
+// at ratios r, counted with fsm.Fit: the rule the scheduler and the plan
+// applier judge by, here only to size a test's work to the machine.
+func fitting(h api.Hypervisor, f fsm.Flavor, r fsm.Ratios, want int) int {
+	capacity := fsm.Resources{VCPUs: h.VCPUs, MemoryMiB: h.MemoryMiB, DiskGiB: h.DiskGiB}
+	claimed := fsm.Resources{VCPUs: h.VCPUsUsed, MemoryMiB: h.MemoryMiBUsed, DiskGiB: h.DiskGiBUsed}
+	request := fsm.Resources{VCPUs: f.VCPUs, MemoryMiB: f.RAM, DiskGiB: f.Disk}
+	n := 0
+	for ; n < want; n++ {
+		if _, ok := fsm.Fit(capacity, claimed, request, r); !ok {
+			break
 		}
+		claimed.VCPUs += request.VCPUs
+		claimed.MemoryMiB += request.MemoryMiB
+		claimed.DiskGiB += request.DiskGiB
 	}
 	return n
 }
@@ -326,8 +322,9 @@ func TestFitting(t *testing.T) {
 		{"small disk", api.Hypervisor{VCPUs: 8, MemoryMiB: 65536, DiskGiB: 5, DiskGiBUsed: 2}, 3},
 		{"overcommitted already", api.Hypervisor{VCPUs: 1, VCPUsUsed: 20, MemoryMiB: 1024, DiskGiB: 10}, 0},
 		{"no inventory yet", api.Hypervisor{}, 0},
+		{"more room than wanted", api.Hypervisor{VCPUs: 64, MemoryMiB: 1 << 20, DiskGiB: 1 << 10}, 100},
 	} {
-		if got := fitting(tc.h, tiny, fsm.DefaultRatios); got != tc.want {
+		if got := fitting(tc.h, tiny, fsm.DefaultRatios, 100); got != tc.want {
 			t.Errorf("%s: fitting(%+v) = %d, want %d", tc.name, tc.h, got, tc.want)
 		}
 	}
