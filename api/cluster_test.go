@@ -27,7 +27,7 @@ func TestHealth(t *testing.T) {
 			if resp.StatusCode != tt.code || resp.Header.Get("Retry-After") != tt.retryAfter {
 				t.Fatalf("status %d, Retry-After %q; want %d, %q", resp.StatusCode, resp.Header.Get("Retry-After"), tt.code, tt.retryAfter)
 			}
-			if h := decode[Health](t, body); h.Status != tt.status || h.Name != "node1" || h.Index != c.fsm.Index() {
+			if h := decode[Health](t, body); h.Status != tt.status || h.Name != "node1" || h.Index != c.FSM.Index() {
 				t.Errorf("health = %+v", h)
 			}
 		})
@@ -125,9 +125,9 @@ func TestJoin(t *testing.T) {
 func TestHosts(t *testing.T) {
 	c, ts := newTestServer(t)
 	for _, name := range []string{"node2", "node1", "node3", "node4"} {
-		c.mustApply(t, &fsm.RegisterHost{Name: name, HTTPAddress: name + ":8774"})
+		c.MustApply(t, &fsm.RegisterHost{Name: name, HTTPAddress: name + ":8774"})
 	}
-	c.mustApply(t, &fsm.SetHostEnabled{Name: "node2", Enabled: false, Reason: "maintenance"})
+	c.MustApply(t, &fsm.SetHostEnabled{Name: "node2", Enabled: false, Reason: "maintenance"})
 	c.set(func(c *fakeCluster) {
 		c.members = []Member{{Name: "node1", Status: "alive"}, {Name: "node2", Status: "suspect"}, {Name: "node3", Status: "dead"}}
 	})

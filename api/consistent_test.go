@@ -54,9 +54,9 @@ func (s *seen) get() ([]http.Header, []string) {
 func TestConsistentReadOnFollower(t *testing.T) {
 	// The leader has a flavor the follower has not seen yet.
 	leader := newFakeCluster(t)
-	leader.mustApply(t, &fsm.CreateFlavor{Flavor: fsm.Flavor{ID: "new", Name: "fresh", VCPUs: 1, RAM: 1}})
+	leader.MustApply(t, &fsm.CreateFlavor{Flavor: fsm.Flavor{ID: "new", Name: "fresh", VCPUs: 1, RAM: 1}})
 	var rec seen
-	leaderTS := httptest.NewServer(rec.wrap(New(Config{State: leader.fsm, Cluster: leader, NodeName: "leader"}).Handler()))
+	leaderTS := httptest.NewServer(rec.wrap(New(Config{State: leader.FSM, Cluster: leader, NodeName: "leader"}).Handler()))
 	t.Cleanup(leaderTS.Close)
 	u, _ := url.Parse(leaderTS.URL)
 
@@ -76,8 +76,8 @@ func TestConsistentReadOnFollower(t *testing.T) {
 	if f := decode[FlavorResponse](t, body).Flavor; f.ID != "new" {
 		t.Errorf("flavor = %+v", f)
 	}
-	if got := indexOf(t, resp); got != leader.fsm.Index() {
-		t.Errorf("index = %d, want the leader's %d", got, leader.fsm.Index())
+	if got := indexOf(t, resp); got != leader.FSM.Index() {
+		t.Errorf("index = %d, want the leader's %d", got, leader.FSM.Index())
 	}
 	if ids := resp.Header.Values(HeaderRequestID); len(ids) != 1 || ids[0] != "trace-1" {
 		t.Errorf("request IDs = %q", ids)

@@ -26,7 +26,7 @@ func TestConsoleLog(t *testing.T) {
 	c := newFakeCluster(t)
 	cp := c.seedCompute(t)
 	now := time.Unix(150, 0).UTC()
-	c.mustApply(t, &fsm.CreateInstances{RequestID: "r", Time: now, Instances: []fsm.NewInstance{
+	c.MustApply(t, &fsm.CreateInstances{RequestID: "r", Time: now, Instances: []fsm.NewInstance{
 		{ID: "here", Name: "a", FlavorID: "1", ImageID: cp.image.ID},
 		{ID: "there", Name: "b", FlavorID: "1", ImageID: cp.image.ID},
 		{ID: "nowhere", Name: "c", FlavorID: "1", ImageID: cp.image.ID}}})
@@ -34,13 +34,13 @@ func TestConsoleLog(t *testing.T) {
 	c.place(t, "there", "node2", "")
 
 	// node2's API, as the host of "there": it serves from its own driver.
-	remote := New(Config{State: c.fsm, Cluster: c, NodeName: "node2",
+	remote := New(Config{State: c.FSM, Cluster: c, NodeName: "node2",
 		Consoles: fakeConsoles{"there": "remote 1\nremote 2\n"}})
 	ts2 := httptest.NewServer(remote.Handler())
 	t.Cleanup(ts2.Close)
-	c.mustApply(t, &fsm.RegisterHost{Name: "node2", HTTPAddress: strings.TrimPrefix(ts2.URL, "http://"), Time: now})
+	c.MustApply(t, &fsm.RegisterHost{Name: "node2", HTTPAddress: strings.TrimPrefix(ts2.URL, "http://"), Time: now})
 
-	local := New(Config{State: c.fsm, Cluster: c, NodeName: "node1",
+	local := New(Config{State: c.FSM, Cluster: c, NodeName: "node1",
 		Consoles: fakeConsoles{"here": "line 1\nline 2\nshoal-tiny: boot done\n"}})
 	ts := httptest.NewServer(local.Handler())
 	t.Cleanup(ts.Close)

@@ -57,8 +57,8 @@ func TestEvacuateAndForceDown(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !h.ForcedDown || h.State != "down" {
 		t.Fatalf("force-down = %d %+v", resp.StatusCode, h)
 	}
-	c.mustApply(t, &fsm.MarkHostDown{Name: "node1", LastSeen: time.Unix(200, 0).UTC(), Reason: "test", Time: time.Unix(210, 0).UTC()})
-	if got, _ := c.fsm.Instance(vm.ID); got.Status() != "ERROR" {
+	c.MustApply(t, &fsm.MarkHostDown{Name: "node1", LastSeen: time.Unix(200, 0).UTC(), Reason: "test", Time: time.Unix(210, 0).UTC()})
+	if got, _ := c.FSM.Instance(vm.ID); got.Status() != "ERROR" {
 		t.Fatalf("ha=none server on a down host is %s, want ERROR", got.Status())
 	}
 	resp, raw = call(t, ts, "POST", "/v1/hosts/node1/evacuate", `{"host":"node2"}`)

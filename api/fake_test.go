@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http/httptest"
 	"sync"
@@ -10,17 +9,16 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/fsm/fsmtest"
 )
 
 // fakeCluster applies commands to a real FSM with an incrementing index, so
 // the FSM's own rules run; the rest of the node is canned.
 type fakeCluster struct {
-	fsm *fsm.FSM
+	*fsmtest.Applier
 
 	mu        sync.Mutex
-	index     uint64
 	applyErr  error // returned by Apply instead of applying
-	applied   int   // commands that reached the FSM
 	leader    bool
 	leaderOf  Leader
 	hasLeader bool
@@ -35,50 +33,25 @@ type fakeCluster struct {
 func newFakeCluster(t *testing.T) *fakeCluster {
 	t.Helper()
 	c := &fakeCluster{
-		fsm:       fsm.New(),
+		Applier:   fsmtest.New(),
 		leader:    true,
 		hasLeader: true,
 		leaderOf:  Leader{Name: "node1", RaftAddress: "127.0.0.1:7947", HTTPAddress: "127.0.0.1:8774"},
 		health:    Health{Name: "node1", Status: "ok", ClusterID: "c1", Role: "leader", Leader: "node1", Version: "test"},
 	}
-	c.mustApply(t, &fsm.Bootstrap{ClusterID: "c1", Time: time.Unix(0, 0).UTC(), Flavors: fsm.DefaultFlavors(), NetworkCIDR: fsm.DefaultNetworkCIDR})
+	c.MustApply(t, &fsm.Bootstrap{ClusterID: "c1", Time: time.Unix(0, 0).UTC(), Flavors: fsm.DefaultFlavors(), NetworkCIDR: fsm.DefaultNetworkCIDR})
 	return c
 }
 
-func (c *fakeCluster) mustApply(t *testing.T, cmd fsm.Command) {
-	t.Helper()
-	if _, err := c.apply(cmd); err != nil {
-		t.Fatalf("apply %T: %v", cmd, err)
-	}
-}
-
-func (c *fakeCluster) apply(cmd fsm.Command) (uint64, error) {
-	b, err := fsm.Encode(cmd)
-	if err != nil {
-		return 0, err
-	}
-	c.mu.Lock()
-	c.index++
-	idx := c.index
-	c.applied++
-	c.mu.Unlock()
-	switch res := c.fsm.ApplyEntry(idx, b).(type) {
-	case error:
-		return idx, res
-	case fsm.BatchResult:
-		return idx, errors.Join(res.Errors...)
-	}
-	return idx, nil
-}
-
-func (c *fakeCluster) Apply(_ context.Context, cmd fsm.Command) (uint64, error) {
+// Apply fails with applyErr when one is set; otherwise it commits cmd.
+func (c *fakeCluster) Apply(ctx context.Context, cmd fsm.Command) (uint64, error) {
 	c.mu.Lock()
 	err := c.applyErr
 	c.mu.Unlock()
 	if err != nil {
 		return 0, err
 	}
-	return c.apply(cmd)
+	return c.Applier.Apply(ctx, cmd)
 }
 
 func (c *fakeCluster) Members() []Member {
@@ -126,7 +99,7 @@ func (c *fakeCluster) Health() Health {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	h := c.health
-	h.Index = c.fsm.Index()
+	h.Index = c.FSM.Index()
 	return h
 }
 
@@ -140,16 +113,17 @@ func (c *fakeCluster) set(f func(c *fakeCluster)) {
 func newTestServer(t *testing.T) (*fakeCluster, *httptest.Server) {
 	t.Helper()
 	c := newFakeCluster(t)
-	ts := httptest.NewServer(New(Config{State: c.fsm, Cluster: c, NodeName: "node1"}).Handler())
+	ts := httptest.NewServer(New(Config{State: c.FSM, Cluster: c, NodeName: "node1"}).Handler())
 	t.Cleanup(ts.Close)
 	return c, ts
 }
 
-// counts reads the fake's bookkeeping under its lock.
+// counts reads the fake's bookkeeping under its lock; applied counts the
+// commands that reached the FSM.
 func (c *fakeCluster) counts() (applied, barriers int, joined [][]string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.applied, c.barriers, append([][]string(nil), c.joined...)
+	return int(c.Index()), c.barriers, append([][]string(nil), c.joined...)
 }
 
 // compute seeds what servers need: two hosts with capacity (node1 up, node2
@@ -163,8 +137,8 @@ func (c *fakeCluster) seedCompute(t *testing.T) compute {
 	t.Helper()
 	now := time.Unix(100, 0).UTC()
 	for _, h := range []string{"node1", "node2"} {
-		c.mustApply(t, &fsm.RegisterHost{Name: h, HTTPAddress: h + ":8774", Time: now})
-		c.mustApply(t, &fsm.UpdateHostInventory{Name: h, VCPUs: 8, MemoryMiB: 16384, DiskGiB: 100,
+		c.MustApply(t, &fsm.RegisterHost{Name: h, HTTPAddress: h + ":8774", Time: now})
+		c.MustApply(t, &fsm.UpdateHostInventory{Name: h, VCPUs: 8, MemoryMiB: 16384, DiskGiB: 100,
 			Arch: "x86_64", HypervisorType: "QEMU", HypervisorVersion: "8.2.2", Zone: "nova", Time: now})
 	}
 	c.set(func(c *fakeCluster) {
@@ -172,14 +146,14 @@ func (c *fakeCluster) seedCompute(t *testing.T) compute {
 	})
 	img := fsm.Image{ID: "0f0e0d0c-0000-4000-8000-000000000001", Name: "cirros", DiskFormat: "qcow2",
 		ContainerFormat: "bare", Size: 20 << 20, Status: "active", MinRAM: 64, Created: now, Updated: now}
-	c.mustApply(t, &fsm.CreateImage{Image: img})
+	c.MustApply(t, &fsm.CreateImage{Image: img})
 	g := fsm.ServerGroup{ID: "9a9a9a9a-0000-4000-8000-000000000001", Name: "spread", Policy: fsm.PolicyAntiAffinity, Created: now}
-	c.mustApply(t, &fsm.CreateServerGroup{Group: g})
-	image, err := c.fsm.Image(img.ID)
+	c.MustApply(t, &fsm.CreateServerGroup{Group: g})
+	image, err := c.FSM.Image(img.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	group, err := c.fsm.ServerGroup(g.ID)
+	group, err := c.FSM.ServerGroup(g.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,14 +165,14 @@ func (c *fakeCluster) seedCompute(t *testing.T) compute {
 func (c *fakeCluster) place(t *testing.T, id, host, buildErr string) {
 	t.Helper()
 	now := time.Unix(200, 0).UTC()
-	c.mustApply(t, &fsm.Plan{Time: now, Ratios: fsm.DefaultRatios, MaxAttempts: 3,
+	c.MustApply(t, &fsm.Plan{Time: now, Ratios: fsm.DefaultRatios, MaxAttempts: 3,
 		Placements: []fsm.Placement{{InstanceID: id, Host: host}}})
 	power := fsm.PowerRunning
 	if buildErr != "" {
 		power = fsm.PowerNoState
 	}
-	inst, _ := c.fsm.Instance(id)
-	c.mustApply(t, &fsm.ReportInstances{Host: host, Time: now, Reports: []fsm.InstanceReport{
+	inst, _ := c.FSM.Instance(id)
+	c.MustApply(t, &fsm.ReportInstances{Host: host, Time: now, Reports: []fsm.InstanceReport{
 		{ID: id, PowerState: power, Done: fsm.TaskSpawning, TaskIndex: inst.TaskIndex, Error: buildErr}}})
 }
 
@@ -215,8 +189,8 @@ type stateSnapshot struct {
 
 func (c *fakeCluster) snapshot() stateSnapshot {
 	applied, _, _ := c.counts()
-	return stateSnapshot{index: c.fsm.Index(), applied: applied, instances: c.fsm.Instances(nil),
-		images: c.fsm.Images(), groups: c.fsm.ServerGroups(), hosts: c.fsm.Hosts(), flavors: c.fsm.Flavors()}
+	return stateSnapshot{index: c.FSM.Index(), applied: applied, instances: c.FSM.Instances(nil),
+		images: c.FSM.Images(), groups: c.FSM.ServerGroups(), hosts: c.FSM.Hosts(), flavors: c.FSM.Flavors()}
 }
 
 // seedOddImages adds images a server cannot be built from with m1.tiny
@@ -233,6 +207,6 @@ func (c *fakeCluster) seedOddImages(t *testing.T) {
 	} {
 		img.ID = fmt.Sprintf("00000000-0000-4000-8000-%012d", k+1)
 		img.DiskFormat, img.ContainerFormat = "qcow2", "bare"
-		c.mustApply(t, &fsm.CreateImage{Image: img})
+		c.MustApply(t, &fsm.CreateImage{Image: img})
 	}
 }

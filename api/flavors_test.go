@@ -32,8 +32,8 @@ func TestFlavorCRUD(t *testing.T) {
 	if created.ID != "tiny-2" || created.Name != "tiny2" || created.VCPUs != 1 || created.RAM != 256 || created.Disk != 0 {
 		t.Errorf("created = %+v", created)
 	}
-	if idx := indexOf(t, resp); idx != c.fsm.Index() || created.CreateIndex != idx {
-		t.Errorf("index header %d, create_index %d, fsm %d", idx, created.CreateIndex, c.fsm.Index())
+	if idx := indexOf(t, resp); idx != c.FSM.Index() || created.CreateIndex != idx {
+		t.Errorf("index header %d, create_index %d, fsm %d", idx, created.CreateIndex, c.FSM.Index())
 	}
 	if time.Since(created.Created) > time.Minute || created.Created.Location() != time.UTC {
 		t.Errorf("created time = %v", created.Created)
@@ -64,7 +64,7 @@ func TestFlavorCRUD(t *testing.T) {
 		t.Errorf("show by escaped name = %d", resp.StatusCode)
 	}
 
-	before := c.fsm.Index()
+	before := c.FSM.Index()
 	resp, body = call(t, ts, "DELETE", "/v1/flavors/tiny2", "")
 	if resp.StatusCode != http.StatusNoContent || len(body) != 0 {
 		t.Fatalf("delete = %d %q", resp.StatusCode, body)
@@ -74,7 +74,7 @@ func TestFlavorCRUD(t *testing.T) {
 	}
 	resp, body = call(t, ts, "GET", "/v1/flavors/tiny-2", "")
 	wantError(t, resp, body, 404, "tiny-2")
-	if n := len(c.fsm.Flavors()); n != 6 {
+	if n := len(c.FSM.Flavors()); n != 6 {
 		t.Errorf("%d flavors left, want 6", n)
 	}
 }
@@ -127,13 +127,13 @@ func TestFlavorBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, ts := newTestServer(t)
-			index, flavors := c.fsm.Index(), c.fsm.Flavors()
+			index, flavors := c.FSM.Index(), c.FSM.Flavors()
 			applied, _, _ := c.counts()
 			resp, body := call(t, ts, tt.method, tt.path, tt.body)
 			wantError(t, resp, body, tt.status, tt.contains)
 			appliedAfter, _, _ := c.counts()
-			if c.fsm.Index() != index || appliedAfter != applied || !reflect.DeepEqual(c.fsm.Flavors(), flavors) {
-				t.Errorf("state changed: index %d→%d, applied %d→%d", index, c.fsm.Index(), applied, appliedAfter)
+			if c.FSM.Index() != index || appliedAfter != applied || !reflect.DeepEqual(c.FSM.Flavors(), flavors) {
+				t.Errorf("state changed: index %d→%d, applied %d→%d", index, c.FSM.Index(), applied, appliedAfter)
 			}
 		})
 	}

@@ -13,7 +13,7 @@ func TestHostEnableDisable(t *testing.T) {
 	resp, raw := call(t, ts, "POST", "/v1/hosts/node1/disable", `{"reason":"kernel upgrade"}`)
 	h := decode[HostResponse](t, raw).Host
 	if resp.StatusCode != http.StatusOK || h.Name != "node1" || h.Status != "disabled" || h.State != "up" ||
-		h.DisabledReason != "kernel upgrade" || h.ModifyIndex != c.fsm.Index() || indexOf(t, resp) != c.fsm.Index() {
+		h.DisabledReason != "kernel upgrade" || h.ModifyIndex != c.FSM.Index() || indexOf(t, resp) != c.FSM.Index() {
 		t.Fatalf("disable = %d %s", resp.StatusCode, raw)
 	}
 	// The list shows the same shape.

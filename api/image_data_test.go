@@ -35,11 +35,11 @@ func (a cacheImages) Open(sum string) (io.ReadCloser, int64, error) { return a.c
 func newImageServer(t *testing.T, c *fakeCluster, node string, edit ...func(*Config)) (*httptest.Server, *imagecache.Cache) {
 	t.Helper()
 	cache, err := imagecache.New(imagecache.Config{Dir: filepath.Join(t.TempDir(), "images"), NodeName: node,
-		Images: c.fsm, Peers: imagecache.HostRecords(c.fsm), Recorder: c})
+		Images: c.FSM, Peers: imagecache.HostRecords(c.FSM), Recorder: c})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{State: c.fsm, Cluster: c, NodeName: node, Images: cacheImages{cache}}
+	cfg := Config{State: c.FSM, Cluster: c, NodeName: node, Images: cacheImages{cache}}
 	for _, e := range edit {
 		e(&cfg)
 	}
@@ -98,13 +98,13 @@ func TestImageUploadAndDownload(t *testing.T) {
 	data := qcow2Image(3<<20 + 5)
 
 	resp, raw := upload(t, ts, img.ID, data, "application/octet-stream")
-	if resp.StatusCode != http.StatusNoContent || len(raw) != 0 || indexOf(t, resp) != c.fsm.Index() {
+	if resp.StatusCode != http.StatusNoContent || len(raw) != 0 || indexOf(t, resp) != c.FSM.Index() {
 		t.Fatalf("upload = %d %s", resp.StatusCode, raw)
 	}
 	resp, raw = call(t, ts, "GET", "/v1/images/"+img.ID, "")
 	got := decode[ImageResponse](t, raw).Image
 	if got.Status != fsm.ImageActive || got.Checksum != sha256Hex(data) || got.Size != int64(len(data)) ||
-		!reflect.DeepEqual(got.Locations, []string{"node1"}) || got.ModifyIndex != c.fsm.Index() || !got.Updated.After(img.Updated.Add(-time.Second)) {
+		!reflect.DeepEqual(got.Locations, []string{"node1"}) || got.ModifyIndex != c.FSM.Index() || !got.Updated.After(img.Updated.Add(-time.Second)) {
 		t.Errorf("after upload: %s", raw)
 	}
 	if !cache.Has(got.Checksum) {
@@ -131,8 +131,8 @@ func TestImageUploadAndDownload(t *testing.T) {
 	wantError(t, resp, raw, 409, "already active")
 
 	// A server can be built from it now.
-	c.mustApply(t, &fsm.RegisterHost{Name: "node1", HTTPAddress: "127.0.0.1:1", Time: time.Unix(1, 0).UTC()})
-	c.mustApply(t, &fsm.UpdateHostInventory{Name: "node1", VCPUs: 4, MemoryMiB: 4096, DiskGiB: 20, Time: time.Unix(1, 0).UTC()})
+	c.MustApply(t, &fsm.RegisterHost{Name: "node1", HTTPAddress: "127.0.0.1:1", Time: time.Unix(1, 0).UTC()})
+	c.MustApply(t, &fsm.UpdateHostInventory{Name: "node1", VCPUs: 4, MemoryMiB: 4096, DiskGiB: 20, Time: time.Unix(1, 0).UTC()})
 	if resp, raw := call(t, ts, "POST", "/v1/servers", `{"server":{"name":"vm","flavor":"m1.tiny","image":"tiny"}}`); resp.StatusCode != 202 {
 		t.Errorf("server from the uploaded image = %d %s", resp.StatusCode, raw)
 	}
@@ -183,7 +183,7 @@ func TestImageUploadRefused(t *testing.T) {
 			if after := c.snapshot(); !reflect.DeepEqual(after, before) {
 				t.Errorf("state changed: index %d→%d", before.index, after.index)
 			}
-			if got, _ := c.fsm.Image(img.ID); got.Status != fsm.ImageQueued {
+			if got, _ := c.FSM.Image(img.ID); got.Status != fsm.ImageQueued {
 				t.Errorf("image is %s", got.Status)
 			}
 			if entries, _ := os.ReadDir(cache.Dir()); len(entries) != 0 {
@@ -219,7 +219,7 @@ func TestImageDownloadWithoutCopy(t *testing.T) {
 	resp, raw := call(t, ts, "GET", "/v1/images/img/file", "")
 	wantError(t, resp, raw, 404, "no data yet")
 
-	c.mustApply(t, &fsm.ImageUploaded{ID: img.ID, Node: "node1", Size: 3, Checksum: sha256Hex([]byte("abc")), Time: time.Unix(5, 0).UTC()})
+	c.MustApply(t, &fsm.ImageUploaded{ID: img.ID, Node: "node1", Size: 3, Checksum: sha256Hex([]byte("abc")), Time: time.Unix(5, 0).UTC()})
 	resp, raw = call(t, ts, "GET", "/v1/images/img/file", "")
 	wantError(t, resp, raw, 404, "node node2 holds no copy of image "+img.ID+" (held by: node1)")
 
@@ -235,7 +235,7 @@ func TestImagePeerFetch(t *testing.T) {
 	ts1, _ := newImageServer(t, c, "node1")
 	ts2, cache2 := newImageServer(t, c, "node2")
 	for name, ts := range map[string]*httptest.Server{"node1": ts1, "node2": ts2} {
-		c.mustApply(t, &fsm.RegisterHost{Name: name, HTTPAddress: strings.TrimPrefix(ts.URL, "http://"), Time: time.Unix(1, 0).UTC()})
+		c.MustApply(t, &fsm.RegisterHost{Name: name, HTTPAddress: strings.TrimPrefix(ts.URL, "http://"), Time: time.Unix(1, 0).UTC()})
 	}
 	img := createQueued(t, ts1, "tiny", "qcow2")
 	data := qcow2Image(1 << 20)
@@ -250,7 +250,7 @@ func TestImagePeerFetch(t *testing.T) {
 	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, data) || format != "qcow2" {
 		t.Fatalf("node2's copy: %v, format %s", err, format)
 	}
-	if got, _ := c.fsm.Image(img.ID); !reflect.DeepEqual(got.Locations, []string{"node1", "node2"}) {
+	if got, _ := c.FSM.Image(img.ID); !reflect.DeepEqual(got.Locations, []string{"node1", "node2"}) {
 		t.Errorf("locations = %q", got.Locations)
 	}
 	if resp, raw := call(t, ts2, "GET", "/v1/images/"+img.ID+"/file", ""); resp.StatusCode != 200 || !bytes.Equal(raw, data) {

@@ -33,7 +33,7 @@ func TestImageCRUD(t *testing.T) {
 		Status: "queued", Locations: []string{}, MinRAM: 64, MinDisk: 1,
 		Properties: map[string]string{"hw_machine_type": "q35", "os_distro": "cirros"},
 		Created:    img.Created, Updated: img.Created,
-		Indexes: fsm.Indexes{CreateIndex: c.fsm.Index(), ModifyIndex: c.fsm.Index()},
+		Indexes: fsm.Indexes{CreateIndex: c.FSM.Index(), ModifyIndex: c.FSM.Index()},
 	}
 	if !reflect.DeepEqual(img, want) {
 		t.Errorf("created\n %+v\nwant\n %+v", img, want)
@@ -41,7 +41,7 @@ func TestImageCRUD(t *testing.T) {
 	if time.Since(img.Created) > time.Minute {
 		t.Errorf("created = %v", img.Created)
 	}
-	if resp.Header.Get("Location") != "/v1/images/"+img.ID || indexOf(t, resp) != c.fsm.Index() {
+	if resp.Header.Get("Location") != "/v1/images/"+img.ID || indexOf(t, resp) != c.FSM.Index() {
 		t.Errorf("Location %q, index %s", resp.Header.Get("Location"), resp.Header.Get(HeaderIndex))
 	}
 
@@ -61,7 +61,7 @@ func TestImageCRUD(t *testing.T) {
 		t.Errorf("list = %s", raw)
 	}
 	resp, raw = call(t, ts, "DELETE", "/v1/images/raw%20disk", "")
-	if resp.StatusCode != http.StatusNoContent || len(raw) != 0 || indexOf(t, resp) != c.fsm.Index() {
+	if resp.StatusCode != http.StatusNoContent || len(raw) != 0 || indexOf(t, resp) != c.FSM.Index() {
 		t.Fatalf("delete = %d %s", resp.StatusCode, raw)
 	}
 	resp, raw = call(t, ts, "GET", "/v1/images/raw%20disk", "")
@@ -77,7 +77,7 @@ func TestServerGroupCRUD(t *testing.T) {
 		t.Fatalf("create = %d %s", resp.StatusCode, raw)
 	}
 	g := decode[ServerGroupResponse](t, raw).ServerGroup
-	if g.Name != "db" || g.Policy != "affinity" || g.Members == nil || len(g.Members) != 0 || g.CreateIndex != c.fsm.Index() {
+	if g.Name != "db" || g.Policy != "affinity" || g.Members == nil || len(g.Members) != 0 || g.CreateIndex != c.FSM.Index() {
 		t.Errorf("created = %+v", g)
 	}
 	if !strings.Contains(string(raw), `"members":[]`) || resp.Header.Get("Location") != "/v1/server-groups/"+g.ID {

@@ -154,7 +154,7 @@ func TestRoutingErrors(t *testing.T) {
 
 func TestReadsCarryIndex(t *testing.T) {
 	c, ts := newTestServer(t)
-	want := c.fsm.Index()
+	want := c.FSM.Index()
 	for _, path := range []string{"/v1/health", "/v1/cluster/members", "/v1/cluster/leader", "/v1/flavors", "/v1/flavors/1", "/v1/flavors/m1.small", "/v1/hosts"} {
 		resp, body := call(t, ts, "GET", path, "")
 		if resp.StatusCode != http.StatusOK {

@@ -45,13 +45,13 @@ func TestServerLifecycle(t *testing.T) {
 	if time.Since(vm.Created) > time.Minute || vm.Created.Location() != time.UTC {
 		t.Errorf("created = %v", vm.Created)
 	}
-	if idx := indexOf(t, resp); idx != c.fsm.Index() {
-		t.Errorf("index %d, fsm at %d", idx, c.fsm.Index())
+	if idx := indexOf(t, resp); idx != c.FSM.Index() {
+		t.Errorf("index %d, fsm at %d", idx, c.FSM.Index())
 	}
 	if loc := resp.Header.Get("Location"); loc != "/v1/servers/"+vm.ID {
 		t.Errorf("Location = %q", loc)
 	}
-	if g, _ := c.fsm.ServerGroup("spread"); !slices.Contains(g.Members, vm.ID) {
+	if g, _ := c.FSM.ServerGroup("spread"); !slices.Contains(g.Members, vm.ID) {
 		t.Errorf("group members = %q", g.Members)
 	}
 
@@ -86,8 +86,8 @@ func TestServerLifecycle(t *testing.T) {
 	if got := decode[ServerResponse](t, raw).Server; resp.StatusCode != 202 || got.TaskState != fsm.TaskPoweringOff {
 		t.Fatalf("stop = %d %s", resp.StatusCode, raw)
 	}
-	if idx := indexOf(t, resp); idx != c.fsm.Index() {
-		t.Errorf("action index %d, fsm at %d", idx, c.fsm.Index())
+	if idx := indexOf(t, resp); idx != c.FSM.Index() {
+		t.Errorf("action index %d, fsm at %d", idx, c.FSM.Index())
 	}
 	resp, raw = call(t, ts, "POST", "/v1/servers/"+vm.ID+"/action", `{"action":"stop"}`)
 	wantError(t, resp, raw, 409, "busy")
@@ -123,13 +123,13 @@ func TestServerLifecycle(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent || len(raw) != 0 {
 		t.Fatalf("delete = %d %s", resp.StatusCode, raw)
 	}
-	if inst, _ := c.fsm.Instance(vm.ID); inst.TaskState != fsm.TaskDeleting {
+	if inst, _ := c.FSM.Instance(vm.ID); inst.TaskState != fsm.TaskDeleting {
 		t.Errorf("after delete task_state = %q", inst.TaskState)
 	}
 	resp, raw = call(t, ts, "DELETE", "/v1/servers/"+vm.ID, "")
 	wantError(t, resp, raw, 409, "already being deleted")
-	deleting, _ := c.fsm.Instance(vm.ID)
-	c.mustApply(t, &fsm.ReportInstances{Host: "node1", Reports: []fsm.InstanceReport{{ID: vm.ID, Done: fsm.TaskDeleting, TaskIndex: deleting.TaskIndex}}})
+	deleting, _ := c.FSM.Instance(vm.ID)
+	c.MustApply(t, &fsm.ReportInstances{Host: "node1", Reports: []fsm.InstanceReport{{ID: vm.ID, Done: fsm.TaskDeleting, TaskIndex: deleting.TaskIndex}}})
 	for _, path := range []string{"/v1/servers/" + vm.ID, "/v1/servers/" + vm.ID + "/actions"} {
 		resp, raw = call(t, ts, "GET", path, "")
 		wantError(t, resp, raw, 404, vm.ID)
@@ -173,13 +173,13 @@ func TestServerCreateCountAndFault(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("create forced = %d %s", resp.StatusCode, raw)
 	}
-	inst, err := c.fsm.Instance(decode[ServerResponse](t, raw).Server.ID)
+	inst, err := c.FSM.Instance(decode[ServerResponse](t, raw).Server.ID)
 	if err != nil || inst.ForceHost != "node2" || inst.AvailabilityZone != "" {
 		t.Errorf("forced host: %+v, %v", inst, err)
 	}
 	// A zero-disk flavor skips the image's disk checks, as Nova does.
-	c.mustApply(t, &fsm.CreateFlavor{Flavor: fsm.Flavor{ID: "z", Name: "zero", VCPUs: 1, RAM: 128}})
-	c.mustApply(t, &fsm.CreateImage{Image: fsm.Image{ID: "big", Name: "big", Status: "active", Size: 50 << 30, MinDisk: 40}})
+	c.MustApply(t, &fsm.CreateFlavor{Flavor: fsm.Flavor{ID: "z", Name: "zero", VCPUs: 1, RAM: 128}})
+	c.MustApply(t, &fsm.CreateImage{Image: fsm.Image{ID: "big", Name: "big", Status: "active", Size: 50 << 30, MinDisk: 40}})
 	resp, raw = call(t, ts, "POST", "/v1/servers", `{"server":{"name":"z","flavor":"zero","image":"big"}}`)
 	if resp.StatusCode != http.StatusAccepted {
 		t.Errorf("zero-disk flavor = %d %s", resp.StatusCode, raw)
@@ -224,7 +224,7 @@ func TestServerList(t *testing.T) {
 			if resp.StatusCode != 200 {
 				t.Fatalf("status %d %s", resp.StatusCode, raw)
 			}
-			if idx := indexOf(t, resp); idx != c.fsm.Index() {
+			if idx := indexOf(t, resp); idx != c.FSM.Index() {
 				t.Errorf("index %d", idx)
 			}
 			got := []string{}
@@ -249,7 +249,7 @@ func TestServerList(t *testing.T) {
 func TestReadsCarryIndexCompute(t *testing.T) {
 	c, ts := newTestServer(t)
 	seed := c.seedCompute(t)
-	want := c.fsm.Index()
+	want := c.FSM.Index()
 	for _, path := range []string{"/v1/servers", "/v1/images", "/v1/images/cirros", "/v1/server-groups", "/v1/server-groups/" + seed.group.ID,
 		"/v1/hypervisors", "/v1/hypervisors/node1", "/v1/hypervisors/statistics"} {
 		resp, body := call(t, ts, "GET", path, "")

@@ -10,6 +10,7 @@ import (
 	"github.com/shoal-project/shoal/cluster"
 	"github.com/shoal-project/shoal/cluster/clustertest"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // BenchmarkApply measures committed small commands per second through a
@@ -24,7 +25,7 @@ func BenchmarkApply(b *testing.B) {
 		b.Run(fmt.Sprintf("via=%s/maxbatch=%d", bc.via, bc.maxBatch), func(b *testing.B) {
 			c := clustertest.New(b, 3, func(cfg *cluster.Config) { cfg.MaxBatch = bc.maxBatch })
 			leader := c.WaitForLeader(30 * time.Second)
-			clustertest.WaitFor(b, 30*time.Second, "three voters and host records", func() bool {
+			testkit.WaitFor(b, 30*time.Second, "three voters and host records", func() bool {
 				return len(c.Nodes[leader].FSM().Hosts()) == 3
 			})
 			target := c.Nodes[leader]

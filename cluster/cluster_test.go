@@ -10,6 +10,7 @@ import (
 	"github.com/shoal-project/shoal/cluster"
 	"github.com/shoal-project/shoal/cluster/clustertest"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 const settle = 15 * time.Second
@@ -41,7 +42,7 @@ func waitFormed(t *testing.T, c *clustertest.Cluster, voters, nonvoters int) {
 		if !c.Up(i) {
 			continue
 		}
-		clustertest.WaitFor(t, settle, fmt.Sprintf("%s to see %d voters, %d non-voters", nd.Name(), voters, nonvoters),
+		testkit.WaitFor(t, settle, fmt.Sprintf("%s to see %d voters, %d non-voters", nd.Name(), voters, nonvoters),
 			func() bool { return formed(nd, voters+nonvoters, voters, nonvoters) })
 	}
 }
@@ -59,7 +60,7 @@ func createFlavor(t *testing.T, nd *clustertest.Node, name string) uint64 {
 
 func waitFlavor(t *testing.T, nd *clustertest.Node, name string) {
 	t.Helper()
-	clustertest.WaitFor(t, settle, name+" on "+nd.Name(), func() bool {
+	testkit.WaitFor(t, settle, name+" on "+nd.Name(), func() bool {
 		_, err := nd.FSM().Flavor(name)
 		return err == nil
 	})
@@ -77,7 +78,7 @@ func TestClusterForms(t *testing.T) {
 			c := clustertest.New(t, tc.nodes, func(cfg *cluster.Config) { cfg.MaxVoters = tc.maxVoters })
 			waitFormed(t, c, tc.voters, tc.nonvoters)
 			for _, nd := range c.Nodes {
-				clustertest.WaitFor(t, settle, "hosts and default flavors on "+nd.Name(), func() bool {
+				testkit.WaitFor(t, settle, "hosts and default flavors on "+nd.Name(), func() bool {
 					return len(nd.FSM().Hosts()) == tc.nodes && len(nd.FSM().Flavors()) == 5
 				})
 				if _, err := nd.FSM().Flavor("m1.tiny"); err != nil {
@@ -152,7 +153,7 @@ func TestRestartedNodeRejoinsAndCatchesUp(t *testing.T) {
 	c.Start(f)
 	// Caught up means the replica holds every write committed before the
 	// restart: the reconciler trusts absence in it only then.
-	clustertest.WaitFor(t, settle, c.Nodes[f].Name()+" caught up", c.Nodes[f].CaughtUp)
+	testkit.WaitFor(t, settle, c.Nodes[f].Name()+" caught up", c.Nodes[f].CaughtUp)
 	if _, err := c.Nodes[f].FSM().Flavor("while-down"); err != nil {
 		t.Fatalf("caught up but the write made while down is missing: %v", err)
 	}
@@ -174,7 +175,7 @@ func TestRestartWithNewAddressIsReadded(t *testing.T) {
 	createFlavor(t, c.Nodes[leader], "after-move")
 	waitFlavor(t, c.Nodes[f], "after-move")
 	waitFormed(t, c, 3, 0)
-	clustertest.WaitFor(t, settle, "host record with the new address", func() bool {
+	testkit.WaitFor(t, settle, "host record with the new address", func() bool {
 		h, err := c.Nodes[leader].FSM().Host(c.Nodes[f].Name())
 		return err == nil && h.RaftAddress == c.Nodes[f].RaftAddr()
 	})
@@ -213,7 +214,7 @@ func TestGracefulLeaveRemovesFromRaft(t *testing.T) {
 		t.Fatalf("leave: %v", err)
 	}
 	other := (leaving + 1) % 3
-	clustertest.WaitFor(t, settle, "the leaver to be left and out of raft", func() bool {
+	testkit.WaitFor(t, settle, "the leaver to be left and out of raft", func() bool {
 		for _, m := range c.Nodes[other].Members() {
 			if m.Name == c.Nodes[leaving].Name() {
 				return m.Status == "left" && m.Role == "none"
@@ -228,7 +229,7 @@ func TestJoinRefusesAnotherCluster(t *testing.T) {
 	a := clustertest.New(t, 1, nil)
 	b := clustertest.New(t, 1, nil)
 	for _, c := range []*clustertest.Cluster{a, b} {
-		clustertest.WaitFor(t, settle, "cluster identity", func() bool { return c.Nodes[0].FSM().ClusterID() != "" })
+		testkit.WaitFor(t, settle, "cluster identity", func() bool { return c.Nodes[0].FSM().ClusterID() != "" })
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -263,7 +264,7 @@ func TestInventoryChangeReachesOthers(t *testing.T) {
 	c.Nodes[2].Inv.Set(inv)
 	inv.Zone, inv.AgentVersion = "nova", "dev"
 	for _, nd := range c.Nodes[:2] {
-		clustertest.WaitFor(t, 5*time.Second, "new inventory on "+nd.Name(), func() bool {
+		testkit.WaitFor(t, 5*time.Second, "new inventory on "+nd.Name(), func() bool {
 			for _, m := range nd.Members() {
 				if m.Name == c.Nodes[2].Name() {
 					return m.Inventory == inv

@@ -2,12 +2,14 @@ package cluster_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/shoal-project/shoal/cluster"
 	"github.com/shoal-project/shoal/cluster/clustertest"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 const (
@@ -51,7 +53,7 @@ func waitLease(t *testing.T, c *clustertest.Cluster) {
 	t.Helper()
 	for i, nd := range c.Nodes {
 		if c.Up(i) {
-			clustertest.WaitFor(t, settle, nd.Name()+" to hold a lease", func() bool { return nd.Lease().Valid() })
+			testkit.WaitFor(t, settle, nd.Name()+" to hold a lease", func() bool { return nd.Lease().Valid() })
 		}
 	}
 }
@@ -82,7 +84,7 @@ func TestDeadHostMarkedDownAfterLeaseAndMargin(t *testing.T) {
 	}
 	c.Stop(victim)
 	stopped := time.Now()
-	clustertest.WaitFor(t, settle, name+" marked down", func() bool { return host(t, c.Nodes[leader], name).Down })
+	testkit.WaitFor(t, settle, name+" marked down", func() bool { return host(t, c.Nodes[leader], name).Down })
 	took := time.Since(stopped)
 	if took < testLease+testMargin {
 		t.Fatalf("marked down %v after it stopped, before lease + margin (%v): it may not have fenced yet", took, testLease+testMargin)
@@ -98,7 +100,7 @@ func TestDeadHostMarkedDownAfterLeaseAndMargin(t *testing.T) {
 		}
 	}
 	c.Start(victim)
-	clustertest.WaitFor(t, settle, name+" up again", func() bool { return !host(t, c.Nodes[leader], name).Down })
+	testkit.WaitFor(t, settle, name+" up again", func() bool { return !host(t, c.Nodes[leader], name).Down })
 	if !c.Nodes[victim].Lease().Valid() {
 		t.Fatal("marked up without a lease")
 	}
@@ -116,7 +118,7 @@ func TestLeaderChangeGrace(t *testing.T) {
 	c.Stop(old)
 	stopped := time.Now()
 	leader := c.WaitForNewLeader(old, settle)
-	clustertest.WaitFor(t, settle, oldName+" marked down", func() bool { return host(t, c.Nodes[leader], oldName).Down })
+	testkit.WaitFor(t, settle, oldName+" marked down", func() bool { return host(t, c.Nodes[leader], oldName).Down })
 	if took := time.Since(stopped); took < testLease+testMargin {
 		t.Fatalf("old leader marked down after %v, before lease + margin", took)
 	}
@@ -137,10 +139,10 @@ func TestForcedDownHostLosesItsLease(t *testing.T) {
 	victim := (leader + 2) % 3
 	name := c.Nodes[victim].Name()
 	applyCmd(t, c.Nodes[leader], &fsm.ForceHostDown{Name: name, ForcedDown: true, Time: time.Now().UTC()})
-	clustertest.WaitFor(t, settle, name+" lease expired", func() bool { return !c.Nodes[victim].Lease().Valid() })
-	clustertest.WaitFor(t, settle, name+" marked down", func() bool { return host(t, c.Nodes[leader], name).Down })
+	testkit.WaitFor(t, settle, name+" lease expired", func() bool { return !c.Nodes[victim].Lease().Valid() })
+	testkit.WaitFor(t, settle, name+" marked down", func() bool { return host(t, c.Nodes[leader], name).Down })
 	applyCmd(t, c.Nodes[leader], &fsm.ForceHostDown{Name: name, ForcedDown: false, Time: time.Now().UTC()})
-	clustertest.WaitFor(t, settle, name+" up again", func() bool {
+	testkit.WaitFor(t, settle, name+" up again", func() bool {
 		return !host(t, c.Nodes[leader], name).Down && c.Nodes[victim].Lease().Valid()
 	})
 }
@@ -161,25 +163,17 @@ func TestDeadVoterReplaced(t *testing.T) {
 	c.Stop(victim)
 	// Gossip's dead verdict, the timeout, then a reconcile: several steps,
 	// each slower on a loaded machine.
-	var last []string
-	deadline := time.Now().Add(2 * settle)
-	for {
+	testkit.WaitFor(t, 2*settle, "a non-voter promoted in place of "+c.Nodes[victim].Name(), func() (bool, string) {
 		voters, gone := 0, true
-		last = roles(c.Nodes[leader].Members())
-		for _, m := range c.Nodes[leader].Members() {
+		ms := c.Nodes[leader].Members()
+		for _, m := range ms {
 			if m.Role == "leader" || m.Role == "follower" {
 				voters++
 				gone = gone && m.Name != c.Nodes[victim].Name()
 			}
 		}
-		if voters == 3 && gone {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no non-voter promoted in place of %s after %v: %v", c.Nodes[victim].Name(), 2*settle, last)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return voters == 3 && gone, fmt.Sprint(roles(ms))
+	})
 }
 
 func roles(ms []cluster.Member) []string {
@@ -208,7 +202,7 @@ func TestQuickRestartIsNotDown(t *testing.T) {
 	if !c.Nodes[victim].Lease().Valid() {
 		t.Fatal("the restarted agent lost the lease it recorded")
 	}
-	clustertest.WaitFor(t, settle, name+" to renew its lease", func() bool { return c.Nodes[victim].Lease().Remaining() > 2*time.Second })
+	testkit.WaitFor(t, settle, name+" to renew its lease", func() bool { return c.Nodes[victim].Lease().Remaining() > 2*time.Second })
 	time.Sleep(3*time.Second + 2*time.Second) // a whole lease + margin more
 	if h := host(t, c.Nodes[leader], name); h.Down {
 		t.Fatalf("a host restarted within the margin was marked down")

@@ -11,6 +11,7 @@ import (
 	"github.com/shoal-project/shoal/cluster"
 	"github.com/shoal-project/shoal/cluster/clustertest"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/testkit"
 	"github.com/shoal-project/shoal/scheduler"
 )
 
@@ -35,7 +36,7 @@ func BenchmarkPlaceCommitted(b *testing.B) {
 		b.Run(fmt.Sprintf("hosts=%d", hosts), func(b *testing.B) {
 			c := clustertest.New(b, 3, func(cfg *cluster.Config) { cfg.NetworkCIDR = "10.64.0.0/10" })
 			l := c.Nodes[c.WaitForLeader(30*time.Second)]
-			clustertest.WaitFor(b, 30*time.Second, "the cluster identity", func() bool { return l.FSM().ClusterID() != "" })
+			testkit.WaitFor(b, 30*time.Second, "the cluster identity", func() bool { return l.FSM().ClusterID() != "" })
 			alive := registerHosts(b, l, hosts)
 			apply(b, l, &fsm.CreateImage{Image: fsm.Image{ID: "img", Name: "img", DiskFormat: "qcow2",
 				ContainerFormat: "bare", Status: "active"}})

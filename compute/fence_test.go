@@ -12,6 +12,7 @@ import (
 
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // lease is a lease the test turns on and off, and a resync it can fail.
@@ -76,7 +77,7 @@ func TestFenceLifecycle(t *testing.T) {
 		t.Fatal("a fresh fence must start fenced")
 	}
 	// Fenced from the start with no lease: the sweep stops what runs.
-	waitFor(t, timeout, func() bool { return running(h) == 0 }, func() string { return fmt.Sprintf("%+v", h.hv.Domains()) })
+	testkit.WaitFor(t, timeout, "every domain stopped", func() (bool, string) { return running(h) == 0, fmt.Sprintf("%+v", h.hv.Domains()) })
 	if len(h.hv.Domains()) != 2 {
 		t.Fatalf("fencing removed definitions: %+v", h.hv.Domains())
 	}
@@ -87,12 +88,12 @@ func TestFenceLifecycle(t *testing.T) {
 	fail := errors.New("no leader")
 	l.resyncErr.Store(&fail)
 	l.valid.Store(true)
-	waitFor(t, timeout, func() bool { return l.resyncs.Load() >= 3 }, func() string { return "no resync tried" })
+	testkit.WaitFor(t, timeout, "three resyncs tried", func() bool { return l.resyncs.Load() >= 3 })
 	if !f.Fenced() || f.Epoch() != 0 {
 		t.Fatalf("unfenced without a re-read replica (epoch %d)", f.Epoch())
 	}
 	l.resyncErr.Store(nil)
-	waitFor(t, timeout, func() bool { return f.Ready() }, func() string { return "not unfenced" })
+	testkit.WaitFor(t, timeout, "unfenced", f.Ready)
 	if f.Epoch() != 1 {
 		t.Fatalf("epoch %d after the first unfence, want 1", f.Epoch())
 	}
@@ -102,11 +103,11 @@ func TestFenceLifecycle(t *testing.T) {
 	// Lease lost: fenced again, and a domain started behind its back is
 	// stopped by the next sweep.
 	l.valid.Store(false)
-	waitFor(t, timeout, func() bool { return f.Fenced() && running(h) == 0 }, func() string { return "not fenced" })
+	testkit.WaitFor(t, timeout, "fenced, nothing running", func() bool { return f.Fenced() && running(h) == 0 })
 	if err := h.hv.Start(ctx, vm2); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, timeout, func() bool { return running(h) == 0 }, func() string { return "late start not swept" })
+	testkit.WaitFor(t, timeout, "the late start swept", func() bool { return running(h) == 0 })
 	for _, op := range []func() error{
 		func() error { return guarded.Resume(ctx, vm1) },
 		func() error { return guarded.Unpause(ctx, vm1) },
@@ -117,7 +118,7 @@ func TestFenceLifecycle(t *testing.T) {
 		}
 	}
 	l.valid.Store(true)
-	waitFor(t, timeout, func() bool { return f.Ready() && f.Epoch() == 2 }, func() string { return "not back" })
+	testkit.WaitFor(t, timeout, "back at epoch 2", func() bool { return f.Ready() && f.Epoch() == 2 })
 }
 
 // After fencing, the reconciler starts again what the FSM still gives this
@@ -125,9 +126,9 @@ func TestFenceLifecycle(t *testing.T) {
 func TestReconcilerRestartsAfterFence(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.mustApply(&fsm.RegisterHost{Name: "node2", GossipAddress: "node2:7946", RaftAddress: "node2:7000",
+	h.MustApply(t, &fsm.RegisterHost{Name: "node2", GossipAddress: "node2:7946", RaftAddress: "node2:7000",
 		HTTPAddress: "node2:8774", Time: t0})
-	h.mustApply(&fsm.UpdateHostInventory{Name: "node2", VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200,
+	h.MustApply(t, &fsm.UpdateHostInventory{Name: "node2", VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200,
 		Arch: "x86_64", HypervisorType: "fake", HypervisorVersion: "1.0", Time: t0})
 	l := &lease{}
 	l.valid.Store(true)
@@ -135,7 +136,7 @@ func TestReconcilerRestartsAfterFence(t *testing.T) {
 	cfg := config()
 	cfg.Epoch = f.Epoch
 	hv := f.Guard(h.hv)
-	r := compute.NewReconciler(cfg, h.f, hv, h, func() bool { return f.Ready() && h.isReady() })
+	r := compute.NewReconciler(cfg, h.FSM, hv, h, func() bool { return f.Ready() && h.isReady() })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); r.Run(ctx) }()
@@ -148,9 +149,9 @@ func TestReconcilerRestartsAfterFence(t *testing.T) {
 
 	// Fenced and back with nothing changed: both start again, still ACTIVE.
 	l.valid.Store(false)
-	waitFor(t, timeout, func() bool { return f.Fenced() && running(h) == 0 }, func() string { return "not fenced" })
+	testkit.WaitFor(t, timeout, "fenced, nothing running", func() bool { return f.Fenced() && running(h) == 0 })
 	l.valid.Store(true)
-	waitFor(t, timeout, func() bool { return running(h) == 2 }, func() string { return fmt.Sprintf("%+v", h.hv.Domains()) })
+	testkit.WaitFor(t, timeout, "both domains running", func() (bool, string) { return running(h) == 2, fmt.Sprintf("%+v", h.hv.Domains()) })
 	for _, id := range []string{vm1, vm2} {
 		if i := h.waitStatus(id, "ACTIVE", fsm.PowerRunning); i.Host != host {
 			t.Fatalf("%s: %s on %s", id, i.Status(), i.Host)
@@ -161,21 +162,21 @@ func TestReconcilerRestartsAfterFence(t *testing.T) {
 	// on node2 and vm1 still waits for a host. Back: neither starts here,
 	// both domains go; then vm1 is placed here again and rebuilt.
 	l.valid.Store(false)
-	waitFor(t, timeout, func() bool { return f.Fenced() && running(h) == 0 }, func() string { return "not fenced" })
-	h.mustApply(&fsm.MarkHostDown{Name: host, LastSeen: t0, Reason: "test", Time: t0})
-	h.mustApply(&fsm.Plan{Time: t0, Ratios: fsm.DefaultRatios, MaxAttempts: 3,
+	testkit.WaitFor(t, timeout, "fenced, nothing running", func() bool { return f.Fenced() && running(h) == 0 })
+	h.MustApply(t, &fsm.MarkHostDown{Name: host, LastSeen: t0, Reason: "test", Time: t0})
+	h.MustApply(t, &fsm.Plan{Time: t0, Ratios: fsm.DefaultRatios, MaxAttempts: 3,
 		Placements: []fsm.Placement{{InstanceID: vm2, Host: "node2"}}})
-	h.mustApply(&fsm.ReportInstances{Host: "node2", Time: t0, Reports: []fsm.InstanceReport{
+	h.MustApply(t, &fsm.ReportInstances{Host: "node2", Time: t0, Reports: []fsm.InstanceReport{
 		{ID: vm2, PowerState: fsm.PowerRunning, Done: fsm.TaskRebuildSpawning, TaskIndex: mustInstance(t, h, vm2).TaskIndex}}})
-	h.mustApply(&fsm.MarkHostUp{Name: host, Time: t0})
+	h.MustApply(t, &fsm.MarkHostUp{Name: host, Time: t0})
 	l.valid.Store(true)
-	waitFor(t, timeout, func() bool { return len(h.hv.Domains()) == 0 }, func() string {
-		return fmt.Sprintf("moved servers not removed: %+v", h.hv.Domains())
+	testkit.WaitFor(t, timeout, "the moved servers removed", func() (bool, string) {
+		return len(h.hv.Domains()) == 0, fmt.Sprintf("%+v", h.hv.Domains())
 	})
 	if running(h) != 0 {
 		t.Fatalf("a moved server runs here: %+v", h.hv.Domains())
 	}
-	h.mustApply(&fsm.Plan{Time: t0, Ratios: fsm.DefaultRatios, MaxAttempts: 3,
+	h.MustApply(t, &fsm.Plan{Time: t0, Ratios: fsm.DefaultRatios, MaxAttempts: 3,
 		Placements: []fsm.Placement{{InstanceID: vm1, Host: host}}})
 	if i := h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning); i.Host != host {
 		t.Fatalf("vm1 rebuilt on %s", i.Host)

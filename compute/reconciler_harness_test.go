@@ -14,6 +14,8 @@ import (
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/compute/fake"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/fsm/fsmtest"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 const (
@@ -27,12 +29,9 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // harness is one node: a real FSM fed through Encode and Apply as Raft
 // would, a fake hypervisor, and a Reporter that applies reports to the FSM.
 type harness struct {
+	*fsmtest.Applier
 	t  *testing.T
-	f  *fsm.FSM
 	hv *fake.Driver
-
-	mu    sync.Mutex
-	index uint64
 
 	reportErr atomic.Pointer[error] // when set, Report fails with it
 	// afterCommit, when set, runs once after a report is committed; its error
@@ -45,46 +44,24 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, f: fsm.New(), hv: fake.New(fake.Config{})}
+	h := &harness{Applier: fsmtest.New(), t: t, hv: fake.New(fake.Config{})}
 	h.ready.Store(true)
-	h.mustApply(&fsm.Bootstrap{ClusterID: "c1", Time: t0, Flavors: fsm.DefaultFlavors(), NetworkCIDR: "10.88.0.0/16"})
-	h.mustApply(&fsm.RegisterHost{Name: host, GossipAddress: host + ":7946", RaftAddress: host + ":7000",
+	h.MustApply(h.t, &fsm.Bootstrap{ClusterID: "c1", Time: t0, Flavors: fsm.DefaultFlavors(), NetworkCIDR: "10.88.0.0/16"})
+	h.MustApply(h.t, &fsm.RegisterHost{Name: host, GossipAddress: host + ":7946", RaftAddress: host + ":7000",
 		HTTPAddress: host + ":8774", Time: t0})
-	h.mustApply(&fsm.UpdateHostInventory{Name: host, VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200,
+	h.MustApply(h.t, &fsm.UpdateHostInventory{Name: host, VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200,
 		Arch: "x86_64", HypervisorType: "fake", HypervisorVersion: "1.0", Time: t0})
-	h.mustApply(&fsm.CreateImage{Image: fsm.Image{ID: imageID, Name: "cirros", DiskFormat: "qcow2",
+	h.MustApply(h.t, &fsm.CreateImage{Image: fsm.Image{ID: imageID, Name: "cirros", DiskFormat: "qcow2",
 		ContainerFormat: "bare", Size: 1 << 20, Status: "active", Created: t0, Updated: t0}})
 	return h
 }
 
-// apply commits c at the next index and returns its business error.
-func (h *harness) apply(c fsm.Command) error {
-	b, err := fsm.Encode(c)
-	if err != nil {
-		return err
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.index++
-	if res, ok := h.f.ApplyEntry(h.index, b).(error); ok {
-		return res
-	}
-	return nil
-}
-
-func (h *harness) mustApply(c fsm.Command) {
-	h.t.Helper()
-	if err := h.apply(c); err != nil {
-		h.t.Fatalf("apply %s: %v", c.Type(), err)
-	}
-}
-
 // Report is the Reporter: it commits the batch, or fails as told.
-func (h *harness) Report(_ context.Context, r *fsm.ReportInstances) error {
+func (h *harness) Report(ctx context.Context, r *fsm.ReportInstances) error {
 	if err := h.reportErr.Load(); err != nil {
 		return *err
 	}
-	if err := h.apply(r); err != nil {
+	if _, err := h.Apply(ctx, r); err != nil {
 		return err
 	}
 	h.reports.Add(1)
@@ -117,7 +94,7 @@ func config() compute.ReconcilerConfig {
 // start runs a reconciler over hv until the returned stop is called (or the
 // test ends).
 func (h *harness) start(cfg compute.ReconcilerConfig, hv compute.Hypervisor) (stop func()) {
-	r := compute.NewReconciler(cfg, h.f, hv, h, h.isReady)
+	r := compute.NewReconciler(cfg, h.FSM, hv, h, h.isReady)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -142,19 +119,19 @@ func (h *harness) start(cfg compute.ReconcilerConfig, hv compute.Hypervisor) (st
 // create creates one m1.tiny server and places it on host.
 func (h *harness) create(id, name string) {
 	h.t.Helper()
-	h.mustApply(&fsm.CreateInstances{RequestID: "req-" + id, Time: t0, Instances: []fsm.NewInstance{
+	h.MustApply(h.t, &fsm.CreateInstances{RequestID: "req-" + id, Time: t0, Instances: []fsm.NewInstance{
 		{ID: id, Name: name, FlavorID: "1", ImageID: imageID, Metadata: map[string]string{"owner": "test"}}}})
-	h.mustApply(&fsm.Plan{Time: t0, RequestID: "plan-" + id, Ratios: fsm.DefaultRatios, MaxAttempts: 3,
+	h.MustApply(h.t, &fsm.Plan{Time: t0, RequestID: "plan-" + id, Ratios: fsm.DefaultRatios, MaxAttempts: 3,
 		Placements: []fsm.Placement{{InstanceID: id, Host: host}}})
 }
 
 func (h *harness) action(id, action string, hard bool) {
 	h.t.Helper()
-	h.mustApply(&fsm.InstanceAction{ID: id, Action: action, Hard: hard, RequestID: "req-" + action, Time: t0})
+	h.MustApply(h.t, &fsm.InstanceAction{ID: id, Action: action, Hard: hard, RequestID: "req-" + action, Time: t0})
 }
 
 func (h *harness) instance(id string) (fsm.Instance, bool) {
-	inst, err := h.f.Instance(id)
+	inst, err := h.FSM.Instance(id)
 	if errors.Is(err, fsm.ErrNotFound) {
 		return inst, false
 	}
@@ -177,26 +154,12 @@ func (h *harness) domain(id string) (fake.FakeDomain, bool) {
 func (h *harness) waitStatus(id, status string, power fsm.PowerState) fsm.Instance {
 	h.t.Helper()
 	var inst fsm.Instance
-	waitFor(h.t, timeout, func() bool {
+	testkit.WaitFor(h.t, timeout, fmt.Sprintf("%s %s power %d, no task", id, status, power), func() (bool, string) {
 		inst, _ = h.instance(id)
-		return inst.Status() == status && inst.PowerState == power && inst.TaskState == fsm.TaskNone
-	}, func() string {
-		return fmt.Sprintf("instance %s is %s/%s power %d, want %s power %d; domains %+v",
-			id, inst.VMState, inst.TaskState, inst.PowerState, status, power, h.hv.Domains())
+		return inst.Status() == status && inst.PowerState == power && inst.TaskState == fsm.TaskNone,
+			fmt.Sprintf("%s/%s power %d; domains %+v", inst.VMState, inst.TaskState, inst.PowerState, h.hv.Domains())
 	})
 	return inst
-}
-
-// waitFor polls cond until it holds or timeout passes; why explains a failure.
-func waitFor(t *testing.T, timeout time.Duration, cond func() bool, why func() string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v: %s", timeout, why())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // counting wraps a hypervisor to count calls and the most run at once.

@@ -10,6 +10,7 @@ import (
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/compute/fake"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 const vm1 = "6a0f3c1e-1111-4000-8000-000000000001"
@@ -55,12 +56,12 @@ func TestReconcilerLifecycle(t *testing.T) {
 	}
 
 	h.action(vm1, fsm.ActionDelete, false)
-	waitFor(t, timeout, func() bool {
+	testkit.WaitFor(t, timeout, "vm1 gone from the FSM and the hypervisor", func() (bool, string) {
 		_, inFSM := h.instance(vm1)
 		_, defined := h.domain(vm1)
-		return !inFSM && !defined
-	}, func() string { return fmt.Sprintf("instance or domain left: %+v", h.hv.Domains()) })
-	if u := h.f.Usage(); len(u) != 0 {
+		return !inFSM && !defined, fmt.Sprintf("in the FSM %v, domains %+v", inFSM, h.hv.Domains())
+	})
+	if u := h.FSM.Usage(); len(u) != 0 {
 		t.Errorf("claims left after delete: %+v", u)
 	}
 }
@@ -154,10 +155,10 @@ func TestReconcilerActionFailure(t *testing.T) {
 		h.hv.FailNext(fake.OpPause, errors.New("qemu monitor timed out"))
 	}
 	h.action(vm1, fsm.ActionPause, false)
-	waitFor(t, timeout, func() bool {
+	testkit.WaitFor(t, timeout, "a fault and no task", func() (bool, string) {
 		inst, _ := h.instance(vm1)
-		return inst.Fault != nil && inst.TaskState == fsm.TaskNone
-	}, func() string { inst, _ := h.instance(vm1); return fmt.Sprintf("instance %+v", inst) })
+		return inst.Fault != nil && inst.TaskState == fsm.TaskNone, fmt.Sprintf("instance %+v", inst)
+	})
 	inst := h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning)
 	if !strings.Contains(inst.Fault.Message, "qemu monitor timed out") {
 		t.Errorf("fault = %+v", inst.Fault)
@@ -177,8 +178,7 @@ func TestReconcilerInvalidStateNotRetried(t *testing.T) {
 	}
 	h.waitStatus(vm1, "ACTIVE", fsm.PowerPaused)
 	h.action(vm1, fsm.ActionReboot, false)
-	waitFor(t, timeout, func() bool { inst, _ := h.instance(vm1); return inst.Fault != nil },
-		func() string { return "no fault" })
+	testkit.WaitFor(t, timeout, "a fault", func() bool { inst, _ := h.instance(vm1); return inst.Fault != nil })
 	if n := hv.count("reboot"); n != 1 {
 		t.Errorf("soft reboot of a paused domain tried %d times, want 1", n)
 	}
@@ -225,7 +225,7 @@ func TestReconcilerMissingDomain(t *testing.T) {
 	}
 	h.waitStatus(vm1, "ACTIVE", fsm.PowerNoState)
 	readyAsks := h.readyAsks.Load()
-	waitFor(t, timeout, func() bool { return h.readyAsks.Load() >= readyAsks+5 }, func() string { return "no passes" })
+	testkit.WaitFor(t, timeout, "five more passes", func() bool { return h.readyAsks.Load() >= readyAsks+5 })
 	if got := h.reports.Load() - reports; got != 1 {
 		t.Errorf("%d reports after the domain vanished, want 1", got)
 	}
@@ -242,8 +242,7 @@ func TestReconcilerAdoptsAfterRestart(t *testing.T) {
 	h.failReports(errors.New("no leader"))
 	stop := h.start(config(), h.hv)
 	h.create(vm1, "web-1")
-	waitFor(t, timeout, func() bool { d, ok := h.domain(vm1); return ok && d.PowerState == fsm.PowerRunning },
-		func() string { return "domain never ran" })
+	testkit.WaitFor(t, timeout, "the domain running", func() bool { d, ok := h.domain(vm1); return ok && d.PowerState == fsm.PowerRunning })
 	stop()
 	if inst, _ := h.instance(vm1); inst.TaskState != fsm.TaskSpawning {
 		t.Fatalf("instance is %s/%s, want still spawning (its report failed)", inst.VMState, inst.TaskState)
@@ -268,9 +267,9 @@ func TestReconcilerKeepsReportsUntilCommitted(t *testing.T) {
 	h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning)
 	h.failReports(errors.New("no leader"))
 	h.action(vm1, fsm.ActionReboot, true)
-	waitFor(t, timeout, func() bool { d, _ := h.domain(vm1); return d.Boots == 2 }, func() string { return "no reboot" })
+	testkit.WaitFor(t, timeout, "a reboot", func() bool { d, _ := h.domain(vm1); return d.Boots == 2 })
 	readyAsks := h.readyAsks.Load()
-	waitFor(t, timeout, func() bool { return h.readyAsks.Load() >= readyAsks+5 }, func() string { return "no passes" })
+	testkit.WaitFor(t, timeout, "five more passes", func() bool { return h.readyAsks.Load() >= readyAsks+5 })
 	if d, _ := h.domain(vm1); d.Boots != 2 {
 		t.Fatalf("rebooted %d times while the report was pending, want once", d.Boots-1)
 	}
@@ -295,11 +294,12 @@ func TestReconcilerAmbiguousCommit(t *testing.T) {
 	}
 	h.afterCommit.Store(&again)
 	h.action(vm1, fsm.ActionReboot, false)
-	waitFor(t, timeout, func() bool {
+	testkit.WaitFor(t, timeout, "three finished actions and three boots", func() (bool, string) {
 		inst, _ := h.instance(vm1)
 		d, _ := h.domain(vm1)
-		return inst.TaskState == fsm.TaskNone && len(inst.Actions) == 3 && inst.Actions[2].Result != "" && d.Boots >= 3
-	}, func() string { inst, _ := h.instance(vm1); return fmt.Sprintf("actions %+v", inst.Actions) })
+		return inst.TaskState == fsm.TaskNone && len(inst.Actions) == 3 && inst.Actions[2].Result != "" && d.Boots >= 3,
+			fmt.Sprintf("actions %+v", inst.Actions)
+	})
 	if d, _ := h.domain(vm1); d.Boots != 3 {
 		t.Errorf("domain booted %d times, want 3 (spawn and two reboots)", d.Boots)
 	}
@@ -320,8 +320,10 @@ func TestReconcilerRemovesOrphans(t *testing.T) {
 	h.start(config(), h.hv)
 	h.create(vm1, "web-1")
 	h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning)
-	waitFor(t, timeout, func() bool { _, ok := h.domain(orphan); return !ok },
-		func() string { return fmt.Sprintf("orphan still defined: %+v", h.hv.Domains()) })
+	testkit.WaitFor(t, timeout, "the orphan removed", func() (bool, string) {
+		_, ok := h.domain(orphan)
+		return !ok, fmt.Sprintf("%+v", h.hv.Domains())
+	})
 	if _, ok := h.domain(vm1); !ok {
 		t.Error("the instance's own domain was removed")
 	}
@@ -340,7 +342,7 @@ func TestReconcilerNotReady(t *testing.T) {
 	h.create(vm1, "web-1")
 	hv := &counting{Hypervisor: h.hv}
 	h.start(config(), hv)
-	waitFor(t, timeout, func() bool { return h.readyAsks.Load() >= 5 }, func() string { return "no passes" })
+	testkit.WaitFor(t, timeout, "five passes", func() bool { return h.readyAsks.Load() >= 5 })
 	if doms := h.hv.Domains(); len(doms) != 1 || doms[0].ID != orphan {
 		t.Fatalf("domains = %+v, want only the untouched orphan", doms)
 	}
@@ -349,7 +351,7 @@ func TestReconcilerNotReady(t *testing.T) {
 	}
 	h.ready.Store(true)
 	h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning)
-	waitFor(t, timeout, func() bool { _, ok := h.domain(orphan); return !ok }, func() string { return "orphan kept" })
+	testkit.WaitFor(t, timeout, "the orphan removed", func() bool { _, ok := h.domain(orphan); return !ok })
 }
 
 // Many instances spawn in parallel, never more at once than Workers.
@@ -391,15 +393,15 @@ func TestReconcilerBatchesReports(t *testing.T) {
 		h.create(id(i), fmt.Sprintf("web-%d", i))
 	}
 	hold := func() error {
-		waitFor(t, timeout, func() bool {
+		testkit.WaitFor(t, timeout, "every domain running", func() (bool, string) {
 			running := 0
 			for _, d := range h.hv.Domains() {
 				if d.PowerState == fsm.PowerRunning {
 					running++
 				}
 			}
-			return running == n
-		}, func() string { return fmt.Sprintf("domains: %+v", h.hv.Domains()) })
+			return running == n, fmt.Sprintf("domains: %+v", h.hv.Domains())
+		})
 		return nil
 	}
 	h.afterCommit.Store(&hold)

@@ -7,33 +7,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"testing"
 	"time"
+
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
-// WaitFor polls cond every 200 ms until it holds and returns how long that
-// took; after timeout it fails the test with what and cond's last note. The
-// timeout is a failure message, not a speed assertion: keep it generous.
-func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) time.Duration {
-	t.Helper()
-	return WaitEvery(t, 200*time.Millisecond, timeout, what, cond)
-}
-
-// WaitEvery is WaitFor polling every interval, for timings that need it.
-func WaitEvery(t testing.TB, interval, timeout time.Duration, what string, cond func() (bool, string)) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for {
-		ok, note := cond()
-		if ok {
-			return time.Since(start)
-		}
-		if time.Since(start) > timeout {
-			t.Fatalf("timed out after %v waiting for %s; last: %s", timeout, what, note)
-		}
-		time.Sleep(interval)
-	}
-}
+// Poll is how often the lab's waits check (testkit.WaitEvery): each check
+// asks every host over HTTP, so not faster than this unless a timing needs it.
+const Poll = 200 * time.Millisecond
 
 func shortCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 5*time.Second)
@@ -133,7 +114,7 @@ func (l *Lab) Healthy() (bool, string) {
 // WaitHealthy waits until Healthy.
 func (l *Lab) WaitHealthy(timeout time.Duration) time.Duration {
 	l.t.Helper()
-	return WaitFor(l.t, timeout, "a healthy cluster", l.Healthy)
+	return testkit.WaitEvery(l.t, Poll, timeout, "a healthy cluster", l.Healthy)
 }
 
 // MemberOK reports whether h is an alive, unfenced member in the view of

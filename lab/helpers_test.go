@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/testkit"
 	"github.com/shoal-project/shoal/lab"
 )
 
@@ -118,7 +119,7 @@ func trials(t *testing.T) int {
 func (e *env) leader() *lab.Host {
 	e.t.Helper()
 	var h *lab.Host
-	lab.WaitFor(e.t, 60*time.Second, "a leader", func() (bool, string) {
+	testkit.WaitEvery(e.t, lab.Poll, 60*time.Second, "a leader", func() (bool, string) {
 		var note string
 		h, note = e.lab.Leader()
 		return h != nil, note
@@ -194,7 +195,7 @@ func (e *env) placed(ids []string, avoid string) (map[string]lab.Server, bool, s
 func (e *env) waitPlaced(timeout time.Duration, what string, ids []string, avoid string) map[string]lab.Server {
 	e.t.Helper()
 	var got map[string]lab.Server
-	lab.WaitFor(e.t, timeout, what, func() (bool, string) {
+	testkit.WaitEvery(e.t, lab.Poll, timeout, what, func() (bool, string) {
 		var ok bool
 		var note string
 		got, ok, note = e.placed(ids, avoid)
@@ -207,7 +208,7 @@ func (e *env) waitPlaced(timeout time.Duration, what string, ids []string, avoid
 // not, of the servers in ids.
 func (e *env) waitUndefined(host *lab.Host, ids []string) {
 	e.t.Helper()
-	lab.WaitFor(e.t, settleTimeout, host.Name+" to remove the domains of servers that moved", func() (bool, string) {
+	testkit.WaitEvery(e.t, lab.Poll, settleTimeout, host.Name+" to remove the domains of servers that moved", func() (bool, string) {
 		defined, err := e.chk.Defined(host)
 		if err != nil {
 			return false, err.Error()
@@ -226,7 +227,7 @@ func (e *env) waitUndefined(host *lab.Host, ids []string) {
 func (e *env) remove(ids []string) {
 	e.t.Helper()
 	for _, id := range ids {
-		lab.WaitFor(e.t, 30*time.Second, "DELETE "+id+" accepted", func() (bool, string) {
+		testkit.WaitEvery(e.t, lab.Poll, 30*time.Second, "DELETE "+id+" accepted", func() (bool, string) {
 			var errs []string
 			for _, h := range e.lab.Up() {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -240,7 +241,7 @@ func (e *env) remove(ids []string) {
 			return false, strings.Join(errs, "; ")
 		})
 	}
-	lab.WaitFor(e.t, settleTimeout, "deleted servers gone from the API and libvirt", func() (bool, string) {
+	testkit.WaitEvery(e.t, lab.Poll, settleTimeout, "deleted servers gone from the API and libvirt", func() (bool, string) {
 		list, err := e.lab.Servers(context.Background())
 		if err != nil {
 			return false, err.Error()

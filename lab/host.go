@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // Host is one lab host: a network namespace with its own libvirtd, and the
@@ -51,10 +53,9 @@ func (h *Host) EnvPath() string { return filepath.Join(h.Dir, "host.env") }
 func (h *Host) StartAgent() {
 	h.lab.t.Helper()
 	done := h.spawn()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testkit.WaitEvery(h.lab.t, Poll, 30*time.Second, "lab: "+h.Name+": agent to answer HTTP", func() (bool, string) {
 		if _, err := h.InsideHealth(); err == nil {
-			return
+			return true, ""
 		}
 		select {
 		case <-done:
@@ -64,11 +65,8 @@ func (h *Host) StartAgent() {
 			h.lab.t.Fatalf("lab: %s: agent exited at start; log:\n%s", h.Name, tail(readFile(h.logPath), 30))
 		default:
 		}
-		if time.Now().After(deadline) {
-			h.lab.t.Fatalf("lab: %s: agent does not answer HTTP after 30 s; log:\n%s", h.Name, tail(readFile(h.logPath), 30))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return false, "log:\n" + tail(readFile(h.logPath), 30)
+	})
 }
 
 // spawn starts the agent process and returns the channel closed when it

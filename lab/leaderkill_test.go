@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-project/shoal/internal/testkit"
 	"github.com/shoal-project/shoal/lab"
 )
 
@@ -63,7 +64,7 @@ func TestLabLeaderKill(t *testing.T) {
 		time.Sleep(killAfter)
 		start := time.Now()
 		leader.KillAgent()
-		lab.WaitEvery(t, 50*time.Millisecond, failoverTimeout, "a new leader running the scheduler", func() (bool, string) {
+		testkit.WaitEvery(t, 50*time.Millisecond, failoverTimeout, "a new leader running the scheduler", func() (bool, string) {
 			return newLeader(t, survivors)
 		})
 		took := time.Since(start)
@@ -89,7 +90,7 @@ func TestLabLeaderKill(t *testing.T) {
 
 		all := e.waitCreated(trial, acked, unknown, leader.Name)
 		leader.StartAgent()
-		lab.WaitFor(t, failoverTimeout, leader.Name+" a member again, not fenced", func() (bool, string) {
+		testkit.WaitEvery(t, lab.Poll, failoverTimeout, leader.Name+" a member again, not fenced", func() (bool, string) {
 			return leader.MemberOK(via)
 		})
 		all = e.waitCreated(trial, acked, unknown, "")
@@ -141,7 +142,7 @@ func newLeader(t *testing.T, survivors []*lab.Host) (bool, string) {
 func (e *env) waitCreated(trial int, acked map[string]string, unknown []string, avoid string) []string {
 	e.t.Helper()
 	var found []string
-	lab.WaitFor(e.t, settleTimeout, "every acknowledged create ACTIVE exactly once", func() (bool, string) {
+	testkit.WaitEvery(e.t, lab.Poll, settleTimeout, "every acknowledged create ACTIVE exactly once", func() (bool, string) {
 		list, err := e.lab.Servers(context.Background())
 		if err != nil {
 			return false, err.Error()

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-project/shoal/internal/testkit"
 	"github.com/shoal-project/shoal/lab"
 )
 
@@ -46,7 +47,7 @@ func TestLabPartition(t *testing.T) {
 
 		start := time.Now()
 		target.Partition()
-		took := lab.WaitFor(t, failoverTimeout, target.Name+` to report "fenced": true from inside`, func() (bool, string) {
+		took := testkit.WaitEvery(t, lab.Poll, failoverTimeout, target.Name+` to report "fenced": true from inside`, func() (bool, string) {
 			h, err := target.InsideHealth()
 			if err != nil {
 				return false, err.Error()
@@ -81,7 +82,7 @@ func TestLabPartition(t *testing.T) {
 		}
 
 		target.Heal()
-		lab.WaitFor(t, failoverTimeout, target.Name+" unfenced after healing", func() (bool, string) {
+		testkit.WaitEvery(t, lab.Poll, failoverTimeout, target.Name+" unfenced after healing", func() (bool, string) {
 			return target.MemberOK(via)
 		})
 		e.waitUndefined(target, ids(servers))

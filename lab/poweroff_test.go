@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-project/shoal/internal/testkit"
 	"github.com/shoal-project/shoal/lab"
 )
 
@@ -49,7 +50,7 @@ func TestLabPowerOff(t *testing.T) {
 		start := time.Now()
 		target.PowerOff()
 		var after map[string]lab.Server
-		lab.WaitFor(t, failoverTimeout, fmt.Sprintf("the servers of %s ACTIVE elsewhere", target.Name), func() (bool, string) {
+		testkit.WaitEvery(t, lab.Poll, failoverTimeout, fmt.Sprintf("the servers of %s ACTIVE elsewhere", target.Name), func() (bool, string) {
 			got, ok, note := e.placed(moved, target.Name)
 			after = got
 			return ok, note
@@ -67,7 +68,7 @@ func TestLabPowerOff(t *testing.T) {
 		t.Logf("trial %d: %s's servers ACTIVE elsewhere after %v", trial, target.Name, took.Round(10*time.Millisecond))
 
 		target.PowerOn()
-		back := lab.WaitFor(t, failoverTimeout, target.Name+" a member again, not fenced", func() (bool, string) {
+		back := testkit.WaitEvery(t, lab.Poll, failoverTimeout, target.Name+" a member again, not fenced", func() (bool, string) {
 			return target.MemberOK(peer)
 		})
 		e.waitUndefined(target, moved)

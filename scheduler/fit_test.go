@@ -51,12 +51,12 @@ func TestCapacityFiltersAgreeWithCommit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
-			w.apply(&fsm.CreateFlavor{Flavor: fsm.Flavor{ID: "req", Name: "req", VCPUs: tc.request.vcpus,
+			w.MustApply(t, &fsm.CreateFlavor{Flavor: fsm.Flavor{ID: "req", Name: "req", VCPUs: tc.request.vcpus,
 				RAM: tc.request.ram, Disk: tc.request.disk, Created: t0}})
 			w.hosts(hostSpec{name: "h1", vcpus: tc.host.vcpus, ram: tc.host.ram, disk: tc.host.disk,
 				noInventory: tc.host == amount{}})
 			if tc.claimed != (amount{}) {
-				w.apply(&fsm.CreateFlavor{Flavor: fsm.Flavor{ID: "claim", Name: "claim", VCPUs: tc.claimed.vcpus,
+				w.MustApply(t, &fsm.CreateFlavor{Flavor: fsm.Flavor{ID: "claim", Name: "claim", VCPUs: tc.claimed.vcpus,
 					RAM: tc.claimed.ram, Disk: tc.claimed.disk, Created: t0}})
 				claim := w.servers(1, fsm.NewInstance{FlavorID: "claim"})[0]
 				w.commit(&fsm.Plan{Ratios: lavish, MaxAttempts: 1, Placements: []fsm.Placement{{InstanceID: claim, Host: "h1"}}})
@@ -64,7 +64,7 @@ func TestCapacityFiltersAgreeWithCommit(t *testing.T) {
 			id := w.servers(1, fsm.NewInstance{FlavorID: "req"})[0]
 
 			// The scheduler's verdict: the capacity filters on the view.
-			v := w.f.SchedulingView(0)
+			v := w.FSM.SchedulingView(0)
 			var b batch
 			b.reset(v, map[string]bool{"h1": true}, tc.ratios)
 			host, ok := b.find("h1")
@@ -79,7 +79,7 @@ func TestCapacityFiltersAgreeWithCommit(t *testing.T) {
 			}
 
 			// The plan applier's verdict: the commit re-check of that placement.
-			w.apply(&fsm.Plan{Time: t0, RequestID: "check", Ratios: tc.ratios, MaxAttempts: 1,
+			w.MustApply(t, &fsm.Plan{Time: t0, RequestID: "check", Ratios: tc.ratios, MaxAttempts: 1,
 				Placements: []fsm.Placement{{InstanceID: id, Host: "h1"}}})
 			commit := ""
 			if inst := w.instance(id); inst.Host != "h1" {

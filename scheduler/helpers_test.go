@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/fsm/fsmtest"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -20,46 +21,20 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // a log entry), so the scheduler reads real SchedulingViews and its plans
 // meet the real commit-time re-check.
 type world struct {
-	t     testing.TB
-	mu    sync.Mutex
-	f     *fsm.FSM
-	index uint64
-	seq   int
+	*fsmtest.Applier
+	t   testing.TB
+	seq int
 }
 
 func newWorld(t testing.TB) *world {
-	w := &world{t: t, f: fsm.New()}
-	w.apply(&fsm.Bootstrap{ClusterID: "test", Time: t0, Flavors: append(fsm.DefaultFlavors(),
+	w := &world{Applier: fsmtest.New(), t: t}
+	w.MustApply(t, &fsm.Bootstrap{ClusterID: "test", Time: t0, Flavors: append(fsm.DefaultFlavors(),
 		fsm.Flavor{ID: "unit", Name: "unit", VCPUs: 1, RAM: 1024, Disk: 10},
 		fsm.Flavor{ID: "nodisk", Name: "nodisk", VCPUs: 1, RAM: 512, Disk: 0}),
 		NetworkCIDR: "10.88.0.0/16"})
-	w.apply(&fsm.CreateImage{Image: fsm.Image{ID: "cirros", Name: "cirros", DiskFormat: "qcow2",
+	w.MustApply(t, &fsm.CreateImage{Image: fsm.Image{ID: "cirros", Name: "cirros", DiskFormat: "qcow2",
 		ContainerFormat: "bare", Status: "active", Created: t0, Updated: t0}})
 	return w
-}
-
-// applyResult applies one command and returns what Apply returned.
-func (w *world) applyResult(c fsm.Command) any {
-	w.t.Helper()
-	b, err := fsm.Encode(c)
-	if err != nil {
-		w.t.Fatalf("Encode(%T): %v", c, err)
-	}
-	w.mu.Lock()
-	w.index++
-	idx := w.index
-	w.mu.Unlock()
-	return w.f.ApplyEntry(idx, b)
-}
-
-// apply applies commands; each must succeed.
-func (w *world) apply(cmds ...fsm.Command) {
-	w.t.Helper()
-	for _, c := range cmds {
-		if res := w.applyResult(c); res != nil {
-			w.t.Fatalf("Apply(%T): %v", c, res)
-		}
-	}
 }
 
 // hostSpec is a host to register with the capacity given; noInventory
@@ -75,15 +50,15 @@ type hostSpec struct {
 func (w *world) hosts(specs ...hostSpec) {
 	w.t.Helper()
 	for _, h := range specs {
-		w.apply(&fsm.RegisterHost{Name: h.name, GossipAddress: h.name + ":7946", RaftAddress: h.name + ":7947",
+		w.MustApply(w.t, &fsm.RegisterHost{Name: h.name, GossipAddress: h.name + ":7946", RaftAddress: h.name + ":7947",
 			HTTPAddress: h.name + ":8774", Time: t0})
 		if !h.noInventory {
-			w.apply(&fsm.UpdateHostInventory{Name: h.name, VCPUs: h.vcpus, MemoryMiB: h.ram, DiskGiB: h.disk,
+			w.MustApply(w.t, &fsm.UpdateHostInventory{Name: h.name, VCPUs: h.vcpus, MemoryMiB: h.ram, DiskGiB: h.disk,
 				Arch: or(h.arch, "x86_64"), HypervisorType: or(h.hypervsor, "QEMU"), HypervisorVersion: "7.2.0",
 				Zone: or(h.zone, "nova"), Time: t0})
 		}
 		if h.disabled {
-			w.apply(&fsm.SetHostEnabled{Name: h.name, Enabled: false, Reason: "maintenance", Time: t0})
+			w.MustApply(w.t, &fsm.SetHostEnabled{Name: h.name, Enabled: false, Reason: "maintenance", Time: t0})
 		}
 	}
 }
@@ -98,13 +73,13 @@ func (w *world) equalHosts(n, vcpus, ram, disk int) {
 
 func (w *world) image(id string, props map[string]string) {
 	w.t.Helper()
-	w.apply(&fsm.CreateImage{Image: fsm.Image{ID: id, Name: id, DiskFormat: "qcow2", ContainerFormat: "bare",
+	w.MustApply(w.t, &fsm.CreateImage{Image: fsm.Image{ID: id, Name: id, DiskFormat: "qcow2", ContainerFormat: "bare",
 		Status: "active", Properties: props, Created: t0, Updated: t0}})
 }
 
 func (w *world) group(id, policy string) {
 	w.t.Helper()
-	w.apply(&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: id, Name: id, Policy: policy, Created: t0}})
+	w.MustApply(w.t, &fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: id, Name: id, Policy: policy, Created: t0}})
 }
 
 // servers creates n instances like proto (IDs s1, s2, ... across calls) and
@@ -123,13 +98,13 @@ func (w *world) servers(n int, proto fsm.NewInstance) []string {
 		cmd.Instances = append(cmd.Instances, in)
 		ids = append(ids, in.ID)
 	}
-	w.apply(cmd)
+	w.MustApply(w.t, cmd)
 	return ids
 }
 
 func (w *world) instance(id string) fsm.Instance {
 	w.t.Helper()
-	i, err := w.f.Instance(id)
+	i, err := w.FSM.Instance(id)
 	if err != nil {
 		w.t.Fatalf("instance %s: %v", id, err)
 	}
@@ -142,7 +117,7 @@ func (w *world) commit(p *fsm.Plan) {
 	w.t.Helper()
 	p.Time = t0.Add(time.Minute)
 	p.RequestID = "req-plan"
-	w.apply(p)
+	w.MustApply(w.t, p)
 	for _, pl := range p.Placements {
 		if i := w.instance(pl.InstanceID); i.Host != pl.Host {
 			w.t.Errorf("commit rejected placement of %s on %s (fault %+v, attempts %d)", pl.InstanceID, pl.Host, i.Fault, i.Attempts)
@@ -153,7 +128,7 @@ func (w *world) commit(p *fsm.Plan) {
 // perHost counts placed instances per host.
 func (w *world) perHost() map[string]int {
 	out := map[string]int{}
-	for _, i := range w.f.Instances(nil) {
+	for _, i := range w.FSM.Instances(nil) {
 		if i.Host != "" {
 			out[i.Host]++
 		}
@@ -179,7 +154,7 @@ func (l *liveness) AliveHosts() map[string]bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := map[string]bool{}
-	for _, h := range l.w.f.Hosts() {
+	for _, h := range l.w.FSM.Hosts() {
 		if !l.dead[h.Name] {
 			out[h.Name] = true
 		}
@@ -218,10 +193,11 @@ func (p *planner) SubmitPlan(ctx context.Context, pl *fsm.Plan) (uint64, error) 
 	if before != nil {
 		before(pl)
 	}
-	if res := p.w.applyResult(pl); res != nil {
-		return 0, fmt.Errorf("apply plan: %v", res)
+	idx, err := p.w.Apply(ctx, pl)
+	if err != nil {
+		return 0, fmt.Errorf("apply plan: %w", err)
 	}
-	return p.w.f.Index(), nil
+	return idx, nil
 }
 
 func (p *planner) recorded() []*fsm.Plan {
@@ -246,27 +222,15 @@ func newScheduler(t testing.TB, w *world, cfg Config, dead ...string) (*Schedule
 	if cfg.Rand == nil {
 		cfg.Rand = rand.New(rand.NewPCG(1, 2))
 	}
-	return New(cfg, w.f, l, p), l, p
+	return New(cfg, w.FSM, l, p), l, p
 }
 
 // planOnce plans everything pending and commits the plan.
 func planOnce(t testing.TB, w *world, s *Scheduler, l *liveness) *fsm.Plan {
 	t.Helper()
-	p := s.plan(w.f.SchedulingView(s.cfg.BatchSize), l.AliveHosts())
+	p := s.plan(w.FSM.SchedulingView(s.cfg.BatchSize), l.AliveHosts())
 	w.commit(p)
 	return p
-}
-
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // staticState is a State that always returns the same view and never moves.

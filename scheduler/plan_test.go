@@ -328,7 +328,7 @@ func TestPlanIsDeterministic(t *testing.T) {
 	w := newWorld(t)
 	w.equalHosts(20, 16, 65536, 1000)
 	w.servers(50, fsm.NewInstance{})
-	v := w.f.SchedulingView(512)
+	v := w.FSM.SchedulingView(512)
 	alive := (&liveness{w: w}).AliveHosts()
 	plans := make([]*fsm.Plan, 2)
 	for k := range plans {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // start runs s.Run in a goroutine; the returned stop cancels it and fails
@@ -38,7 +39,7 @@ func start(t *testing.T, s *Scheduler) (stop func()) {
 }
 
 // settled reports whether no instance waits for the scheduler.
-func settled(w *world) bool { return len(w.f.SchedulingView(1).Pending) == 0 }
+func settled(w *world) bool { return len(w.FSM.SchedulingView(1).Pending) == 0 }
 
 func TestRun(t *testing.T) {
 	cases := []struct {
@@ -63,10 +64,10 @@ func TestRun(t *testing.T) {
 			p.failFirst = tc.failFirst
 			ids := w.servers(tc.servers, fsm.NewInstance{})
 			stop := start(t, s)
-			waitFor(t, 5*time.Second, "every instance placed", func() bool { return settled(w) })
+			testkit.WaitFor(t, 5*time.Second, "every instance placed", func() bool { return settled(w) })
 			if tc.later > 0 {
 				ids = append(ids, w.servers(tc.later, fsm.NewInstance{})...)
-				waitFor(t, 5*time.Second, "instances created later placed", func() bool { return settled(w) })
+				testkit.WaitFor(t, 5*time.Second, "instances created later placed", func() bool { return settled(w) })
 			}
 			stop()
 			for _, id := range ids {
@@ -118,15 +119,15 @@ func TestRunRetriesRejectedPlacements(t *testing.T) {
 					return
 				}
 				for _, x := range pl.Placements {
-					if res := w.applyResult(&fsm.SetHostEnabled{Name: x.Host, Enabled: false, Time: t0}); res != nil {
-						t.Errorf("disable %s: %v", x.Host, res)
+					if _, err := w.Apply(context.Background(), &fsm.SetHostEnabled{Name: x.Host, Enabled: false, Time: t0}); err != nil {
+						t.Errorf("disable %s: %v", x.Host, err)
 					}
 					disabled[x.Host] = true
 				}
 			}
 			id := w.servers(1, fsm.NewInstance{})[0]
 			start(t, s)
-			waitFor(t, 5*time.Second, "the instance settled", func() bool { return settled(w) })
+			testkit.WaitFor(t, 5*time.Second, "the instance settled", func() bool { return settled(w) })
 			got := w.instance(id)
 			if got.VMState != tc.wantState || got.Attempts != tc.wantTries {
 				t.Fatalf("vm_state %s attempts %d fault %+v, want %s after %d attempts", got.VMState, got.Attempts, got.Fault, tc.wantState, tc.wantTries)
@@ -152,7 +153,7 @@ func TestRunFailsWhatNoHostTakes(t *testing.T) {
 	huge := w.servers(1, fsm.NewInstance{FlavorID: "5"}) // m1.xlarge: 160 GiB disk
 	small := w.servers(5, fsm.NewInstance{})
 	start(t, s)
-	waitFor(t, 5*time.Second, "all settled", func() bool { return settled(w) })
+	testkit.WaitFor(t, 5*time.Second, "all settled", func() bool { return settled(w) })
 	if i := w.instance(huge[0]); i.VMState != fsm.VMError || i.Fault == nil {
 		t.Errorf("xlarge: vm_state %s fault %+v, want error", i.VMState, i.Fault)
 	}
@@ -203,7 +204,7 @@ func TestRunStopsWhileBlocked(t *testing.T) {
 		w.servers(1, fsm.NewInstance{})
 		entered := make(chan struct{})
 		bp := blockingPlanner{entered: entered}
-		s := New(Config{Interval: time.Hour, Logger: quiet}, w.f, staticLiveness{"h1": true}, bp)
+		s := New(Config{Interval: time.Hour, Logger: quiet}, w.FSM, staticLiveness{"h1": true}, bp)
 		stop := start(t, s)
 		select {
 		case <-entered:
@@ -262,10 +263,10 @@ func TestStartupGraceHoldsFailures(t *testing.T) {
 	small := w.servers(2, fsm.NewInstance{})
 	began := time.Now()
 	start(t, s)
-	waitFor(t, 5*time.Second, "the small servers placed", func() bool {
+	testkit.WaitFor(t, 5*time.Second, "the small servers placed", func() bool {
 		return w.instance(small[0]).Host != "" && w.instance(small[1]).Host != ""
 	})
-	waitFor(t, 5*time.Second, "the xlarge server to fail", func() bool { return w.instance(huge[0]).VMState == fsm.VMError })
+	testkit.WaitFor(t, 5*time.Second, "the xlarge server to fail", func() bool { return w.instance(huge[0]).VMState == fsm.VMError })
 	if held := time.Since(began); held < grace {
 		t.Fatalf("the failure was committed %v after start, inside the %v grace", held, grace)
 	}

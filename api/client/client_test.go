@@ -14,33 +14,18 @@ import (
 
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/fsm/fsmtest"
 )
 
 // cluster is a one-node stand-in that applies commands to a real FSM.
 type cluster struct {
-	fsm *fsm.FSM
+	*fsmtest.Applier
 
 	mu      sync.Mutex
-	index   uint64
 	health  api.Health
 	leader  bool
 	joinErr error
 	members []api.Member
-}
-
-func (c *cluster) Apply(_ context.Context, cmd fsm.Command) (uint64, error) {
-	b, err := fsm.Encode(cmd)
-	if err != nil {
-		return 0, err
-	}
-	c.mu.Lock()
-	c.index++
-	idx := c.index
-	c.mu.Unlock()
-	if err, ok := c.fsm.ApplyEntry(idx, b).(error); ok {
-		return idx, err
-	}
-	return idx, nil
 }
 
 func (c *cluster) Members() []api.Member {
@@ -81,21 +66,17 @@ func (c *cluster) Health() api.Health {
 func newTestClient(t *testing.T) (*cluster, *Client) {
 	t.Helper()
 	c := &cluster{
-		fsm:    fsm.New(),
-		leader: true,
-		health: api.Health{Name: "node1", Status: "ok", ClusterID: "c1", Role: "leader"},
+		Applier: fsmtest.New(),
+		leader:  true,
+		health:  api.Health{Name: "node1", Status: "ok", ClusterID: "c1", Role: "leader"},
 		members: []api.Member{
 			{Name: "node2", Status: "alive", Role: "follower", Inventory: api.Inventory{VCPUs: 4}},
 			{Name: "node1", Status: "alive", Role: "leader"},
 		},
 	}
-	if _, err := c.Apply(context.Background(), &fsm.Bootstrap{ClusterID: "c1", Time: time.Unix(0, 0), Flavors: fsm.DefaultFlavors(), NetworkCIDR: fsm.DefaultNetworkCIDR}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Apply(context.Background(), &fsm.RegisterHost{Name: "node1", HTTPAddress: "127.0.0.1:8774"}); err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(api.New(api.Config{State: c.fsm, Cluster: c}).Handler())
+	c.MustApply(t, &fsm.Bootstrap{ClusterID: "c1", Time: time.Unix(0, 0), Flavors: fsm.DefaultFlavors(), NetworkCIDR: fsm.DefaultNetworkCIDR},
+		&fsm.RegisterHost{Name: "node1", HTTPAddress: "127.0.0.1:8774"})
+	ts := httptest.NewServer(api.New(api.Config{State: c.FSM, Cluster: c}).Handler())
 	t.Cleanup(ts.Close)
 	return c, New(strings.TrimPrefix(ts.URL, "http://")) // bare host:port
 }

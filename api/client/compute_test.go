@@ -12,13 +12,6 @@ import (
 	"github.com/shoal-project/shoal/fsm"
 )
 
-func (c *cluster) mustApply(t *testing.T, cmd fsm.Command) {
-	t.Helper()
-	if _, err := c.Apply(context.Background(), cmd); err != nil {
-		t.Fatalf("apply %T: %v", cmd, err)
-	}
-}
-
 func TestImagesAndGroups(t *testing.T) {
 	_, cl := newTestClient(t)
 	ctx := context.Background()
@@ -70,12 +63,12 @@ func TestImagesAndGroups(t *testing.T) {
 func TestServers(t *testing.T) {
 	c, cl := newTestClient(t)
 	ctx := context.Background()
-	c.mustApply(t, &fsm.UpdateHostInventory{Name: "node1", VCPUs: 4, MemoryMiB: 8192, DiskGiB: 50, HypervisorType: "QEMU"})
+	c.MustApply(t, &fsm.UpdateHostInventory{Name: "node1", VCPUs: 4, MemoryMiB: 8192, DiskGiB: 50, HypervisorType: "QEMU"})
 	if _, err := cl.CreateImage(ctx, api.ImageCreate{Name: "cirros", DiskFormat: "qcow2", ContainerFormat: "bare"}); err != nil {
 		t.Fatal(err)
 	}
-	img, _ := c.fsm.Image("cirros")
-	c.mustApply(t, &fsm.ImageUploaded{ID: img.ID, Node: "node1", Size: 1 << 20, Checksum: strings.Repeat("ab", 32), Time: time.Now().UTC()})
+	img, _ := c.FSM.Image("cirros")
+	c.MustApply(t, &fsm.ImageUploaded{ID: img.ID, Node: "node1", Size: 1 << 20, Checksum: strings.Repeat("ab", 32), Time: time.Now().UTC()})
 
 	one, err := cl.CreateServer(ctx, api.ServerCreate{Name: "vm", Flavor: "m1.tiny", Image: "cirros", Metadata: map[string]string{"a": "b"}})
 	if err != nil || len(one) != 1 || one[0].Name != "vm" || one[0].Status != "BUILD" || one[0].Metadata["a"] != "b" {
@@ -91,9 +84,9 @@ func TestServers(t *testing.T) {
 	}
 
 	now := time.Now().UTC()
-	c.mustApply(t, &fsm.Plan{Time: now, Ratios: fsm.DefaultRatios, MaxAttempts: 1, Placements: []fsm.Placement{{InstanceID: one[0].ID, Host: "node1"}}})
-	placed, _ := c.fsm.Instance(one[0].ID)
-	c.mustApply(t, &fsm.ReportInstances{Host: "node1", Time: now, Reports: []fsm.InstanceReport{{ID: one[0].ID, PowerState: fsm.PowerRunning, Done: fsm.TaskSpawning, TaskIndex: placed.TaskIndex}}})
+	c.MustApply(t, &fsm.Plan{Time: now, Ratios: fsm.DefaultRatios, MaxAttempts: 1, Placements: []fsm.Placement{{InstanceID: one[0].ID, Host: "node1"}}})
+	placed, _ := c.FSM.Instance(one[0].ID)
+	c.MustApply(t, &fsm.ReportInstances{Host: "node1", Time: now, Reports: []fsm.InstanceReport{{ID: one[0].ID, PowerState: fsm.PowerRunning, Done: fsm.TaskSpawning, TaskIndex: placed.TaskIndex}}})
 
 	list, err := cl.Servers(ctx, api.ServerFilter{})
 	if err != nil || len(list) != 4 {
@@ -148,7 +141,7 @@ func TestServers(t *testing.T) {
 func TestHostsAndHypervisors(t *testing.T) {
 	c, cl := newTestClient(t)
 	ctx := context.Background()
-	c.mustApply(t, &fsm.UpdateHostInventory{Name: "node1", VCPUs: 4, MemoryMiB: 8192, DiskGiB: 50, HypervisorType: "QEMU", HypervisorVersion: "8.2"})
+	c.MustApply(t, &fsm.UpdateHostInventory{Name: "node1", VCPUs: 4, MemoryMiB: 8192, DiskGiB: 50, HypervisorType: "QEMU", HypervisorVersion: "8.2"})
 
 	h, err := cl.DisableHost(ctx, "node1", "maintenance")
 	if err != nil || h.Status != "disabled" || h.DisabledReason != "maintenance" || h.State != "up" {

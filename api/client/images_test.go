@@ -37,7 +37,7 @@ func newImageClient(t *testing.T) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(api.New(api.Config{State: c.fsm, Cluster: c, NodeName: "node1", Images: cacheImages{cache}}).Handler())
+	ts := httptest.NewServer(api.New(api.Config{State: c.FSM, Cluster: c, NodeName: "node1", Images: cacheImages{cache}}).Handler())
 	t.Cleanup(ts.Close)
 	return New(ts.URL)
 }

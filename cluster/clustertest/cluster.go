@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // Node is one in-process node and what it takes to restart it.
@@ -161,27 +162,15 @@ func (c *Cluster) Leader() int {
 // WaitForLeader waits until some running node leads and returns its index.
 func (c *Cluster) WaitForLeader(timeout time.Duration) int {
 	c.t.Helper()
-	WaitFor(c.t, timeout, "a leader", func() bool { return c.Leader() >= 0 })
+	testkit.WaitFor(c.t, timeout, "a leader", func() bool { return c.Leader() >= 0 })
 	return c.Leader()
 }
 
 // WaitForNewLeader waits for a leader other than old.
 func (c *Cluster) WaitForNewLeader(old int, timeout time.Duration) int {
 	c.t.Helper()
-	WaitFor(c.t, timeout, "a new leader", func() bool { l := c.Leader(); return l >= 0 && l != old })
+	testkit.WaitFor(c.t, timeout, "a new leader", func() bool { l := c.Leader(); return l >= 0 && l != old })
 	return c.Leader()
-}
-
-// WaitFor polls cond until it holds or fails the test after timeout.
-func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // testLogger is quiet unless SHOAL_TEST_LOG is set.

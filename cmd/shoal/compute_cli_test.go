@@ -8,36 +8,18 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/compute/imagecache"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/fsm/fsmtest"
 )
 
 // oneNode is a single-node stand-in for the cluster: commands go straight to
 // a real FSM, so the CLI meets the real API and the real state rules.
-type oneNode struct {
-	fsm   *fsm.FSM
-	mu    sync.Mutex
-	index uint64
-}
-
-func (n *oneNode) Apply(_ context.Context, c fsm.Command) (uint64, error) {
-	b, err := fsm.Encode(c)
-	if err != nil {
-		return 0, err
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.index++
-	if err, ok := n.fsm.ApplyEntry(n.index, b).(error); ok {
-		return n.index, err
-	}
-	return n.index, nil
-}
+type oneNode struct{ *fsmtest.Applier }
 
 func (n *oneNode) Members() []api.Member {
 	return []api.Member{{Name: "n1", Status: "alive", Role: "leader"}}
@@ -50,24 +32,17 @@ func (n *oneNode) Join(context.Context, []string) error { return nil }
 func (n *oneNode) Leave(context.Context) error          { return nil }
 func (n *oneNode) Health() api.Health                   { return api.Health{Name: "n1", Status: "ok"} }
 
-func (n *oneNode) mustApply(t *testing.T, c fsm.Command) {
-	t.Helper()
-	if _, err := n.Apply(context.Background(), c); err != nil {
-		t.Fatalf("apply %T: %v", c, err)
-	}
-}
-
 func newOneNode(t *testing.T) (*oneNode, http.Handler) {
 	t.Helper()
-	n := &oneNode{fsm: fsm.New()}
-	n.mustApply(t, &fsm.Bootstrap{ClusterID: "c1", Flavors: fsm.DefaultFlavors(), NetworkCIDR: fsm.DefaultNetworkCIDR})
-	n.mustApply(t, &fsm.RegisterHost{Name: "n1", HTTPAddress: "127.0.0.1:8774"})
-	n.mustApply(t, &fsm.UpdateHostInventory{Name: "n1", VCPUs: 4, MemoryMiB: 8192, DiskGiB: 40, HypervisorType: "QEMU"})
+	n := &oneNode{fsmtest.New()}
+	n.MustApply(t, &fsm.Bootstrap{ClusterID: "c1", Flavors: fsm.DefaultFlavors(), NetworkCIDR: fsm.DefaultNetworkCIDR},
+		&fsm.RegisterHost{Name: "n1", HTTPAddress: "127.0.0.1:8774"},
+		&fsm.UpdateHostInventory{Name: "n1", VCPUs: 4, MemoryMiB: 8192, DiskGiB: 40, HypervisorType: "QEMU"})
 	cache, err := imagecache.New(imagecache.Config{Dir: filepath.Join(t.TempDir(), "images"), NodeName: "n1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n, api.New(api.Config{State: n.fsm, Cluster: n, NodeName: "n1", Images: cacheImages{cache}}).Handler()
+	return n, api.New(api.Config{State: n.FSM, Cluster: n, NodeName: "n1", Images: cacheImages{cache}}).Handler()
 }
 
 // cacheImages shows an imagecache.Cache to the API.
@@ -118,9 +93,9 @@ func TestComputeCommands(t *testing.T) {
 
 	// Place web-1 as the scheduler and host would; then act on it by name.
 	id := created.Servers[0].ID
-	n.mustApply(t, &fsm.Plan{Time: time.Now(), Ratios: fsm.DefaultRatios, MaxAttempts: 1, Placements: []fsm.Placement{{InstanceID: id, Host: "n1"}}})
-	placed, _ := n.fsm.Instance(id)
-	n.mustApply(t, &fsm.ReportInstances{Host: "n1", Reports: []fsm.InstanceReport{{ID: id, PowerState: fsm.PowerRunning, Done: fsm.TaskSpawning, TaskIndex: placed.TaskIndex}}})
+	n.MustApply(t, &fsm.Plan{Time: time.Now(), Ratios: fsm.DefaultRatios, MaxAttempts: 1, Placements: []fsm.Placement{{InstanceID: id, Host: "n1"}}})
+	placed, _ := n.FSM.Instance(id)
+	n.MustApply(t, &fsm.ReportInstances{Host: "n1", Reports: []fsm.InstanceReport{{ID: id, PowerState: fsm.PowerRunning, Done: fsm.TaskSpawning, TaskIndex: placed.TaskIndex}}})
 	if out := run("server show web-1"); !strings.Contains(out, "status             ACTIVE\n") {
 		t.Errorf("server show printed\n%s", out)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // Failover through the binary and the CLI, with the fake driver (the lab
@@ -21,7 +23,7 @@ func TestFailoverCLI(t *testing.T) {
 	n2.start(t, append([]string{"--join", n1.gossipAddr()}, fast...)...)
 	n3.start(t, append([]string{"--join", n1.gossipAddr()}, fast...)...)
 	for _, a := range []*agent{n1, n2, n3} {
-		waitFor(t, 30*time.Second, "a healthy 3-node view on "+a.name, func() bool { return healthy(members(t, a)) })
+		testkit.WaitEvery(t, cliPoll, 30*time.Second, "a healthy 3-node view on "+a.name, func() bool { return healthy(members(t, a)) })
 	}
 	mustRun(t, n1, "image", "create", "tiny", "--disk-format", "qcow2", "--file", writeFile(t, "tiny.qcow2", qcow2Image(64<<10, false)))
 	var moved []server
@@ -38,7 +40,7 @@ func TestFailoverCLI(t *testing.T) {
 	n3.kill()
 	for _, s := range moved {
 		var got server
-		waitFor(t, 60*time.Second, s.Name+" ACTIVE off n3", func() bool {
+		testkit.WaitEvery(t, cliPoll, 60*time.Second, s.Name+" ACTIVE off n3", func() bool {
 			got, _ = show(t, n1, s.ID)
 			return got.Status == "ACTIVE" && got.Host != "n3" && got.Host != ""
 		})
@@ -62,8 +64,8 @@ func TestFailoverCLI(t *testing.T) {
 
 	// n3 comes back: up again, and it runs none of the servers that moved.
 	n3.start(t, fast...)
-	waitFor(t, 60*time.Second, "n3 up again", func() bool { return hostState(t, n1, "n3") == "up" })
-	waitFor(t, 30*time.Second, "n3's copies of moved servers removed", func() bool { return len(fakeDomains(t, n3)) == 0 })
+	testkit.WaitEvery(t, cliPoll, 60*time.Second, "n3 up again", func() bool { return hostState(t, n1, "n3") == "up" })
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, "n3's copies of moved servers removed", func() bool { return len(fakeDomains(t, n3)) == 0 })
 
 	// Force-down drains a live host: no lease, fenced, its servers evacuated.
 	onN2 := create(t, n1, "cache", "--flavor", "m1.tiny", "--availability-zone", "nova:n2")
@@ -72,7 +74,7 @@ func TestFailoverCLI(t *testing.T) {
 		t.Fatal("evacuating a server of a live host was accepted")
 	}
 	mustRun(t, n1, "host", "force-down", "n2")
-	waitFor(t, 60*time.Second, "cache off n2", func() bool {
+	testkit.WaitEvery(t, cliPoll, 60*time.Second, "cache off n2", func() bool {
 		got, _ := show(t, n1, onN2.ID)
 		return got.Status == "ACTIVE" && got.Host != "n2" && got.Host != ""
 	})
@@ -80,7 +82,7 @@ func TestFailoverCLI(t *testing.T) {
 		t.Fatal("n2 is forced down but does not say it is fenced")
 	}
 	mustRun(t, n1, "host", "force-down", "n2", "--unset")
-	waitFor(t, 60*time.Second, "n2 up again", func() bool { return hostState(t, n1, "n2") == "up" && !memberFenced(t, n2, "n2") })
+	testkit.WaitEvery(t, cliPoll, 60*time.Second, "n2 up again", func() bool { return hostState(t, n1, "n2") == "up" && !memberFenced(t, n2, "n2") })
 }
 
 func hostState(t *testing.T, a *agent, name string) string {

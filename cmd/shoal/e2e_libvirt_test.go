@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // The libvirt acceptance test: one node on the real libvirtd (started by
@@ -103,8 +104,8 @@ func TestLibvirtAcceptance(t *testing.T) {
 	a.dir = filepath.Join(dir, "data")
 	cleanupLibvirt(t, "lv1")
 	a.start(t, "--bootstrap", "--driver", "libvirt", "--network-cidr", "10.77.0.0/24")
-	waitFor(t, 30*time.Second, "the node to lead", func() bool { return leaderOf(members(t, a)) == "lv1" })
-	waitFor(t, 30*time.Second, "host capacity in Raft", func() bool {
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, "the node to lead", func() bool { return leaderOf(members(t, a)) == "lv1" })
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, "host capacity in Raft", func() bool {
 		out, err := run(t, a, "hypervisor", "stats", "-o", "json")
 		var stats struct {
 			Stats struct {
@@ -141,7 +142,7 @@ func TestLibvirtAcceptance(t *testing.T) {
 			t.Logf("last console output:\n%s\nagent log:\n%s", last, a.log)
 		}
 	})
-	took := waitFor(t, 120*time.Second, "boot done and a DHCP lease in the console log", func() bool {
+	took := testkit.WaitEvery(t, cliPoll, 120*time.Second, "boot done and a DHCP lease in the console log", func() bool {
 		out, err := run(t, a, "server", "console-log", vm.ID, "--lines", "200")
 		last = out
 		m := dhcp.FindStringSubmatch(out)

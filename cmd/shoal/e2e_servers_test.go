@@ -15,6 +15,7 @@ import (
 
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // server is the part of the API's server shape these tests look at.
@@ -49,10 +50,10 @@ func startCluster(t *testing.T) []*agent {
 	n3.start(t, append([]string{"--join", n1.gossipAddr()}, fakeCapacity...)...)
 	all := []*agent{n1, n2, n3}
 	for _, a := range all {
-		waitFor(t, 30*time.Second, "a healthy 3-node view on "+a.name, func() bool { return healthy(members(t, a)) })
+		testkit.WaitEvery(t, cliPoll, 30*time.Second, "a healthy 3-node view on "+a.name, func() bool { return healthy(members(t, a)) })
 	}
 	// Capacity reaches Raft through the leader's reconcile loop.
-	waitFor(t, 30*time.Second, "hypervisor capacity on every host", func() bool {
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, "hypervisor capacity on every host", func() bool {
 		out, err := run(t, n1, "hypervisor", "stats", "-o", "json")
 		var stats struct {
 			Stats struct {
@@ -117,7 +118,7 @@ func show(t *testing.T, a *agent, id string) (server, bool) {
 func waitStatus(t *testing.T, a *agent, id, status string) server {
 	t.Helper()
 	var s server
-	waitFor(t, 60*time.Second, id+" to be "+status, func() bool {
+	testkit.WaitEvery(t, cliPoll, 60*time.Second, id+" to be "+status, func() bool {
 		s, _ = show(t, a, id)
 		return s.Status == status
 	})
@@ -259,7 +260,7 @@ func restartAdopts(t *testing.T, nodes []*agent) {
 	}
 	a.kill()
 	a.start(t, fakeCapacity...)
-	waitFor(t, 30*time.Second, a.name+" back", func() bool { return healthy(members(t, a)) })
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, a.name+" back", func() bool { return healthy(members(t, a)) })
 	time.Sleep(3 * time.Second) // let its reconciler run a few passes (nothing to wait for: it must do nothing)
 	after := fakeDomains(t, a)
 	if len(after) != len(before) {
@@ -338,7 +339,7 @@ func TestAgentReservedCapacity(t *testing.T) {
 	t.Setenv("SHOAL_RESERVED_HOST_CPUS", "2")
 	a.start(t, append([]string{"--bootstrap", "--reserved-host-memory-mib", "2048"}, fakeCapacity...)...)
 	var h api.Hypervisor
-	waitFor(t, 30*time.Second, "r1's capacity less its reservations in Raft", func() bool {
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, "r1's capacity less its reservations in Raft", func() bool {
 		h, _ = hypervisorOf(t, a, "r1")
 		return h.VCPUs == 6 && h.MemoryMiB == 16384-2048 && h.DiskGiB == 200
 	})

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // These tests drive the real binary: three agents on loopback, the CLI against
@@ -68,7 +69,7 @@ func (a *agent) start(t *testing.T, extra ...string) {
 		t.Fatalf("start %s: %v", a.name, err)
 	}
 	t.Cleanup(func() { a.kill() })
-	waitFor(t, 15*time.Second, a.name+" to serve HTTP", func() bool {
+	testkit.WaitEvery(t, cliPoll, 15*time.Second, a.name+" to serve HTTP", func() bool {
 		resp, err := http.Get(a.addr() + "/v1/health")
 		if err == nil {
 			resp.Body.Close()
@@ -145,17 +146,9 @@ func leaderOf(ms []api.Member) string {
 	return ""
 }
 
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > timeout {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return time.Since(start)
-}
+// cliPoll is how often the e2e waits check: most checks run the CLI or
+// call an agent, which costs more than an in-process look.
+const cliPoll = 100 * time.Millisecond
 
 func TestAcceptance(t *testing.T) {
 	n1, n2, n3 := newAgent(t, "n1"), newAgent(t, "n2"), newAgent(t, "n3")
@@ -167,7 +160,7 @@ func TestAcceptance(t *testing.T) {
 		t.Fatalf("shoal join: %v\n%s\nagent log:\n%s", err, out, n3.log)
 	}
 	for _, a := range all {
-		took := waitFor(t, 30*time.Second, "a healthy 3-node view on "+a.name, func() bool { return healthy(members(t, a)) })
+		took := testkit.WaitEvery(t, cliPoll, 30*time.Second, "a healthy 3-node view on "+a.name, func() bool { return healthy(members(t, a)) })
 		t.Logf("%s sees 3 alive members, one leader, three voters after %v", a.name, took)
 	}
 
@@ -183,7 +176,7 @@ func TestAcceptance(t *testing.T) {
 		t.Fatalf("flavor create through follower %s: %v\n%s", follower.name, err, out)
 	}
 	for _, a := range all {
-		waitFor(t, 10*time.Second, "e2e.small listed on "+a.name, func() bool {
+		testkit.WaitEvery(t, cliPoll, 10*time.Second, "e2e.small listed on "+a.name, func() bool {
 			out, err := run(t, a, "flavor", "list")
 			return err == nil && strings.Contains(out, "e2e.small") && strings.Contains(out, "m1.tiny")
 		})
@@ -202,7 +195,7 @@ func TestAcceptance(t *testing.T) {
 		}
 	}
 	dead.kill()
-	took := waitFor(t, 30*time.Second, "a new leader that accepts writes", func() bool {
+	took := testkit.WaitEvery(t, cliPoll, 30*time.Second, "a new leader that accepts writes", func() bool {
 		_, err := run(t, survivors[0], "flavor", "create", "after-kill", "--vcpus", "1", "--ram", "256")
 		return err == nil
 	})
@@ -210,12 +203,12 @@ func TestAcceptance(t *testing.T) {
 
 	// Restart with only its name, data dir and ports: it rejoins and catches up.
 	dead.start(t)
-	waitFor(t, 30*time.Second, dead.name+" to rejoin and list every flavor", func() bool {
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, dead.name+" to rejoin and list every flavor", func() bool {
 		out, err := run(t, dead, "flavor", "list")
 		return err == nil && strings.Contains(out, "e2e.small") && strings.Contains(out, "after-kill")
 	})
 	for _, a := range all {
-		waitFor(t, 30*time.Second, "a healthy 3-node view on "+a.name+" after restart", func() bool { return healthy(members(t, a)) })
+		testkit.WaitEvery(t, cliPoll, 30*time.Second, "a healthy 3-node view on "+a.name+" after restart", func() bool { return healthy(members(t, a)) })
 	}
 
 	// A graceful leave takes the node out of Raft and stops its agent.
@@ -230,7 +223,7 @@ func TestAcceptance(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("%s still running 20 s after leave", dead.name)
 	}
-	waitFor(t, 15*time.Second, dead.name+" shown as left and out of Raft", func() bool {
+	testkit.WaitEvery(t, cliPoll, 15*time.Second, dead.name+" shown as left and out of Raft", func() bool {
 		for _, m := range members(t, survivors[0]) {
 			if m.Name == dead.name {
 				return m.Status == "left" && m.Role == "none"
@@ -245,7 +238,7 @@ func TestJoinRefusesNodeOfAnotherCluster(t *testing.T) {
 	a.start(t, "--bootstrap")
 	b.start(t, "--bootstrap")
 	for _, x := range []*agent{a, b} {
-		waitFor(t, 15*time.Second, x.name+" to lead its cluster", func() bool { return leaderOf(members(t, x)) == x.name })
+		testkit.WaitEvery(t, cliPoll, 15*time.Second, x.name+" to lead its cluster", func() bool { return leaderOf(members(t, x)) == x.name })
 	}
 	out, err := run(t, b, "join", a.gossipAddr())
 	if err == nil || !strings.Contains(out, "belongs to cluster") || !strings.Contains(out, "409") {

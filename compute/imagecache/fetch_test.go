@@ -18,6 +18,7 @@ import (
 
 	"github.com/shoal-project/shoal/compute/imagecache"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // catalog is an Images, Peers and Recorder in one: image records, peer
@@ -268,7 +269,7 @@ func TestPathSingleFlight(t *testing.T) {
 			errs <- err
 		}()
 	}
-	waitFor(t, 5*time.Second, func() bool { return n1.hits.Load() > 0 })
+	testkit.WaitFor(t, 5*time.Second, "a fetch from n1", func() bool { return n1.hits.Load() > 0 })
 	close(release)
 	for range callers {
 		if err := <-errs; err != nil {
@@ -294,7 +295,7 @@ func TestPathAbandonedFetch(t *testing.T) {
 		_, _, err := n2.Path(ctx, imageID)
 		first <- err
 	}()
-	waitFor(t, 5*time.Second, func() bool { return n1.hits.Load() == 1 })
+	testkit.WaitFor(t, 5*time.Second, "the first fetch from n1", func() bool { return n1.hits.Load() == 1 })
 	second := make(chan error, 1)
 	go func() {
 		_, _, err := n2.Path(context.Background(), imageID)
@@ -306,16 +307,5 @@ func TestPathAbandonedFetch(t *testing.T) {
 	}
 	if err := <-second; err != nil {
 		t.Errorf("waiting Path = %v", err)
-	}
-}
-
-func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in time")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

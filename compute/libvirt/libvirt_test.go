@@ -16,6 +16,7 @@ import (
 	golibvirt "github.com/digitalocean/go-libvirt"
 
 	"github.com/shoal-project/shoal/compute"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // These tests need a running libvirtd on qemu:///system; they fail, never
@@ -148,7 +149,7 @@ func TestReconnect(t *testing.T) {
 	if err := old.Disconnect(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 15*time.Second, func() bool {
+	testkit.WaitFor(t, 15*time.Second, "a new libvirt connection", func() bool {
 		l, err := d.client()
 		return err == nil && l != old && l.IsConnected()
 	})
@@ -206,15 +207,4 @@ func startPausedDomain(t *testing.T, l *golibvirt.Libvirt, node string) {
 			t.Errorf("destroy %s: %v", dom.Name, err)
 		}
 	})
-}
-
-func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v", timeout)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

@@ -5,6 +5,7 @@ package libvirt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -16,69 +17,44 @@ import (
 
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/fsm/fsmtest"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // cluster is one node's view of a cluster: a real FSM fed through Encode
 // and Apply as Raft would, and a Reporter that commits to it.
 type cluster struct {
-	t     *testing.T
-	f     *fsm.FSM
-	mu    sync.Mutex
-	index uint64
+	*fsmtest.Applier
+	t *testing.T
 }
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func newCluster(t *testing.T, e *env, host string) *cluster {
-	c := &cluster{t: t, f: fsm.New()}
-	c.must(&fsm.Bootstrap{ClusterID: "cluster-" + e.suffix, Time: t0, Flavors: fsm.DefaultFlavors(), NetworkCIDR: e.network.CIDR})
-	c.must(&fsm.RegisterHost{Name: host, GossipAddress: host + ":7946", RaftAddress: host + ":7947",
-		HTTPAddress: host + ":8774", Time: t0})
-	c.must(&fsm.UpdateHostInventory{Name: host, VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200,
-		Arch: "x86_64", HypervisorType: "QEMU", HypervisorVersion: "7.2.0", Time: t0})
-	c.must(&fsm.CreateImage{Image: fsm.Image{ID: testImage, Name: "blank", DiskFormat: "qcow2",
-		ContainerFormat: "bare", Size: 1 << 20, Status: "active", Created: t0, Updated: t0}})
+	c := &cluster{Applier: fsmtest.New(), t: t}
+	c.MustApply(t, &fsm.Bootstrap{ClusterID: "cluster-" + e.suffix, Time: t0, Flavors: fsm.DefaultFlavors(), NetworkCIDR: e.network.CIDR},
+		&fsm.RegisterHost{Name: host, GossipAddress: host + ":7946", RaftAddress: host + ":7947",
+			HTTPAddress: host + ":8774", Time: t0},
+		&fsm.UpdateHostInventory{Name: host, VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200,
+			Arch: "x86_64", HypervisorType: "QEMU", HypervisorVersion: "7.2.0", Time: t0},
+		&fsm.CreateImage{Image: fsm.Image{ID: testImage, Name: "blank", DiskFormat: "qcow2",
+			ContainerFormat: "bare", Size: 1 << 20, Status: "active", Created: t0, Updated: t0}})
 	return c
 }
 
-func (c *cluster) apply(cmd fsm.Command) error {
-	b, err := fsm.Encode(cmd)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.index++
-	if res, ok := c.f.ApplyEntry(c.index, b).(error); ok {
-		return res
-	}
-	return nil
+func (c *cluster) Report(ctx context.Context, r *fsm.ReportInstances) error {
+	_, err := c.Apply(ctx, r)
+	return err
 }
-
-func (c *cluster) must(cmd fsm.Command) {
-	c.t.Helper()
-	if err := c.apply(cmd); err != nil {
-		c.t.Fatalf("apply %s: %v", cmd.Type(), err)
-	}
-}
-
-func (c *cluster) Report(_ context.Context, r *fsm.ReportInstances) error { return c.apply(r) }
 
 // waitStatus waits until the instance shows status and power, with no task.
 func (c *cluster) waitStatus(id, status string, power fsm.PowerState) {
 	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		inst, err := c.f.Instance(id)
-		if err == nil && inst.Status() == status && inst.PowerState == power && inst.TaskState == fsm.TaskNone {
-			return
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("instance %s is %s/%s power %d (fault %+v), want %s power %d",
-				id, inst.VMState, inst.TaskState, inst.PowerState, inst.Fault, status, power)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.WaitFor(c.t, 30*time.Second, fmt.Sprintf("%s %s power %d, no task", id, status, power), func() (bool, string) {
+		inst, err := c.FSM.Instance(id)
+		return err == nil && inst.Status() == status && inst.PowerState == power && inst.TaskState == fsm.TaskNone,
+			fmt.Sprintf("%s/%s power %d (fault %+v, err %v)", inst.VMState, inst.TaskState, inst.PowerState, inst.Fault, err)
+	})
 }
 
 // The real reconciler drives this driver through a server's life, with the
@@ -91,7 +67,7 @@ func TestReconcilerWithLibvirt(t *testing.T) {
 	d := e.driver(host, func(cfg *Config) {
 		cfg.ClusterID = func() string { return "cluster-" + e.suffix }
 		cfg.Network = func() (fsm.NetworkInfo, bool) {
-			n, ok := c.f.Network()
+			n, ok := c.FSM.Network()
 			n.Name = e.network.Name // the FSM's "default", made unique to this test
 			return n, ok
 		}
@@ -99,7 +75,7 @@ func TestReconcilerWithLibvirt(t *testing.T) {
 	// The interval is long: only FSM changes and domain events drive passes.
 	r := compute.NewReconciler(compute.ReconcilerConfig{Host: host, Interval: time.Minute,
 		StopTimeout: time.Second, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, c.f, d, c, func() bool { return true })
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, c.FSM, d, c, func() bool { return true })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -112,9 +88,9 @@ func TestReconcilerWithLibvirt(t *testing.T) {
 	})
 
 	id := "6a0f3c1e-2222-4000-8000-" + e.suffix + "0000"
-	c.must(&fsm.CreateInstances{RequestID: "req-create", Time: t0, Instances: []fsm.NewInstance{
+	c.MustApply(t, &fsm.CreateInstances{RequestID: "req-create", Time: t0, Instances: []fsm.NewInstance{
 		{ID: id, Name: "web-1", FlavorID: "1", ImageID: testImage}}})
-	c.must(&fsm.Plan{Time: t0, RequestID: "plan-1", Ratios: fsm.DefaultRatios, MaxAttempts: 3,
+	c.MustApply(t, &fsm.Plan{Time: t0, RequestID: "plan-1", Ratios: fsm.DefaultRatios, MaxAttempts: 3,
 		Placements: []fsm.Placement{{InstanceID: id, Host: host}}})
 	start := time.Now()
 	c.waitStatus(id, "ACTIVE", fsm.PowerRunning)
@@ -122,7 +98,7 @@ func TestReconcilerWithLibvirt(t *testing.T) {
 	if got := domstate(t, id); got != "running" {
 		t.Errorf("virsh domstate = %q after spawn", got)
 	}
-	inst, _ := c.f.Instance(id)
+	inst, _ := c.FSM.Instance(id)
 	if hosts := e.dhcpHostsOf(); !strings.Contains(hosts, inst.Addresses[0].MAC) || !strings.Contains(hosts, inst.Addresses[0].IP) {
 		t.Errorf("no reservation for %+v:\n%s", inst.Addresses[0], hosts)
 	}
@@ -138,7 +114,7 @@ func TestReconcilerWithLibvirt(t *testing.T) {
 		{fsm.ActionUnpause, "ACTIVE", fsm.PowerRunning, "running"},
 	} {
 		start := time.Now()
-		c.must(&fsm.InstanceAction{ID: id, Action: step.action, RequestID: "req-" + step.action, Time: t0})
+		c.MustApply(t, &fsm.InstanceAction{ID: id, Action: step.action, RequestID: "req-" + step.action, Time: t0})
 		c.waitStatus(id, step.status, step.power)
 		t.Logf("%s to %s took %v", step.action, step.status, time.Since(start).Round(time.Millisecond))
 		if got := domstate(t, id); got != step.virsh {
@@ -157,19 +133,13 @@ func TestReconcilerWithLibvirt(t *testing.T) {
 	t.Logf("guest powered off outside shoal: SHUTOFF %v after virsh destroy returned", time.Since(start).Round(time.Millisecond))
 
 	start = time.Now()
-	c.must(&fsm.InstanceAction{ID: id, Action: fsm.ActionDelete, RequestID: "req-delete", Time: t0})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, ierr := c.f.Instance(id)
+	c.MustApply(t, &fsm.InstanceAction{ID: id, Action: fsm.ActionDelete, RequestID: "req-delete", Time: t0})
+	testkit.WaitFor(t, 30*time.Second, "the instance and its domain gone", func() (bool, string) {
+		_, ierr := c.FSM.Instance(id)
 		list, lerr := d.List(bg)
-		if errors.Is(ierr, fsm.ErrNotFound) && lerr == nil && len(list) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after delete: instance %v, domains %+v (%v)", ierr, list, lerr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return errors.Is(ierr, fsm.ErrNotFound) && lerr == nil && len(list) == 0,
+			fmt.Sprintf("instance %v, domains %+v (%v)", ierr, list, lerr)
+	})
 	t.Logf("delete took %v", time.Since(start).Round(time.Millisecond))
 	if _, err := os.Stat(filepath.Join(d.cfg.InstancesDir, id+".qcow2")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("disk after delete: %v", err)
@@ -210,7 +180,7 @@ func TestReconcilerPermanentFailureWithLibvirt(t *testing.T) {
 	d := &startCounter{Driver: e.driver(host, func(cfg *Config) { cfg.DataDir = filepath.Join(closed, host) })}
 	r := compute.NewReconciler(compute.ReconcilerConfig{Host: host, Interval: time.Minute,
 		MinBackoff: time.Minute, MaxBackoff: time.Minute,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, c.f, d, c, func() bool { return true })
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, c.FSM, d, c, func() bool { return true })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -223,12 +193,12 @@ func TestReconcilerPermanentFailureWithLibvirt(t *testing.T) {
 	})
 
 	id := "6a0f3c1e-3333-4000-8000-" + e.suffix + "0000"
-	c.must(&fsm.CreateInstances{RequestID: "req-create", Time: t0, Instances: []fsm.NewInstance{
+	c.MustApply(t, &fsm.CreateInstances{RequestID: "req-create", Time: t0, Instances: []fsm.NewInstance{
 		{ID: id, Name: "closed-1", FlavorID: "1", ImageID: testImage}}})
-	c.must(&fsm.Plan{Time: t0, RequestID: "plan-1", Ratios: fsm.DefaultRatios, MaxAttempts: 3,
+	c.MustApply(t, &fsm.Plan{Time: t0, RequestID: "plan-1", Ratios: fsm.DefaultRatios, MaxAttempts: 3,
 		Placements: []fsm.Placement{{InstanceID: id, Host: host}}})
 	c.waitStatus(id, "ERROR", fsm.PowerShutdown)
-	inst, err := c.f.Instance(id)
+	inst, err := c.FSM.Instance(id)
 	if err != nil {
 		t.Fatal(err)
 	}
