@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/hashicorp/raft"
 
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/backoff"
 )
 
 // Apply commits a command and returns the Raft index it was applied at. On the
@@ -31,21 +31,20 @@ func (n *Node) Apply(ctx context.Context, c fsm.Command) (uint64, error) {
 
 func (n *Node) applyEncoded(ctx context.Context, data []byte) (uint64, error) {
 	deadline := holdDeadline(ctx, n.cfg.HoldTimeout)
-	wait := 20 * time.Millisecond
+	retry := backoff.Backoff{Min: 20 * time.Millisecond, Max: 500 * time.Millisecond, Jitter: true}
 	for attempt := 1; ; attempt++ {
 		idx, err := n.applyOnce(ctx, data)
 		if err == nil || !errors.Is(err, errNotLeader) {
 			return idx, err
 		}
 		// Never entered the log: safe to try again once a leader is known.
-		sleep := wait/2 + rand.N(wait)
+		sleep := retry.Next()
 		if time.Now().Add(sleep).After(deadline) {
 			return 0, fmt.Errorf("%w after %d attempts: %v", fsm.ErrNoLeader, attempt, err)
 		}
 		if !sleepCtx(ctx, sleep) {
 			return 0, ctx.Err()
 		}
-		wait = min(2*wait, 500*time.Millisecond)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/backoff"
 )
 
 // Join joins the cluster that peers (gossip host:port) belong to and returns
@@ -50,9 +51,12 @@ func (n *Node) Join(ctx context.Context, peers []string) error {
 // it succeeds, how a restarted node finds its cluster without flags, and how a
 // node that moved or that gossip forgot comes back.
 func (n *Node) gossipRepairLoop(ctx context.Context) {
-	wait := 250 * time.Millisecond
+	const check = 250 * time.Millisecond // while nothing needs repair
+	retry := backoff.Backoff{Min: 500 * time.Millisecond, Max: 5 * time.Second}
 	for {
+		wait := check
 		if n.needsGossipJoin() {
+			wait = retry.Next()
 			if addrs := n.knownPeers(); len(addrs) > 0 {
 				joined, err := n.ml.Join(addrs)
 				if joined > 0 {
@@ -62,9 +66,8 @@ func (n *Node) gossipRepairLoop(ctx context.Context) {
 					n.log.Warn("gossip join failed, retrying", "peers", addrs, "in", wait, "err", err)
 				}
 			}
-			wait = min(2*wait, 5*time.Second)
 		} else {
-			wait = 250 * time.Millisecond
+			retry.Reset()
 		}
 		if !sleepCtx(ctx, wait) {
 			return

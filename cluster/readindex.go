@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/backoff"
 )
 
 const readIndexPath = "/internal/v1/read-index"
@@ -76,7 +77,7 @@ func (n *Node) SyncReplica(ctx context.Context) error {
 // only as the leader tells it the commit index, and until then it lacks
 // recent writes. It retries until it succeeds, then ends.
 func (n *Node) catchUpLoop(ctx context.Context) {
-	wait := 100 * time.Millisecond
+	retry := backoff.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second}
 	for ctx.Err() == nil {
 		rctx, cancel := context.WithTimeout(ctx, n.cfg.HoldTimeout)
 		idx, err := n.readIndex(rctx)
@@ -90,9 +91,8 @@ func (n *Node) catchUpLoop(ctx context.Context) {
 			return
 		}
 		n.log.Debug("not caught up yet", "err", err)
-		if !sleepCtx(ctx, wait) {
+		if !retry.Wait(ctx) {
 			return
 		}
-		wait = min(2*wait, 2*time.Second)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/backoff"
 )
 
 // orphanTask is the retry key of removing an orphan domain; restartTask of
@@ -39,6 +40,7 @@ type pendingReport struct {
 type retry struct {
 	task     string
 	failures int
+	wait     backoff.Backoff // MinBackoff, doubling up to MaxBackoff
 	next     time.Time
 }
 
@@ -123,16 +125,12 @@ func (r *Reconciler) powerOf(ctx context.Context, id string) fsm.PowerState {
 // failedLocked counts a failure of id's task and schedules the next try,
 // doubling the wait from MinBackoff up to MaxBackoff.
 func (r *Reconciler) failedLocked(id, task string) retry {
-	rt := r.retries[id]
-	if rt.task != task {
-		rt = retry{task: task}
+	rt, ok := r.retries[id]
+	if !ok || rt.task != task {
+		rt = retry{task: task, wait: backoff.Backoff{Min: r.cfg.MinBackoff, Max: r.cfg.MaxBackoff}}
 	}
 	rt.failures++
-	wait := r.cfg.MinBackoff
-	for i := 1; i < rt.failures && wait < r.cfg.MaxBackoff; i++ {
-		wait *= 2
-	}
-	rt.next = r.cfg.Now().Add(min(wait, r.cfg.MaxBackoff))
+	rt.next = r.cfg.Now().Add(rt.wait.Next())
 	r.retries[id] = rt
 	return rt
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/backoff"
 )
 
 // State is the replicated state as the scheduler reads it.
@@ -189,7 +190,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 	s.log.Info("scheduler started", "batch_size", s.cfg.BatchSize, "sample_size", s.cfg.SampleSize)
 	defer s.log.Info("scheduler stopped")
 	var applied uint64 // index our last plan applied at
-	backoff := time.Duration(0)
+	retry := backoff.Backoff{Min: minBackoff, Max: maxBackoff}
 	graceEnds := time.Now().Add(s.cfg.StartupGrace)
 	for ctx.Err() == nil {
 		// Taken before the view: any Apply after this point closes it.
@@ -215,13 +216,13 @@ func (s *Scheduler) Run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			backoff = min(max(2*backoff, minBackoff), maxBackoff)
+			wait := retry.Next()
 			s.log.Warn("submitting plan failed", "err", err, "placements", len(p.Placements),
-				"failures", len(p.Failures), "retry_in", backoff)
-			sleep(ctx, backoff)
+				"failures", len(p.Failures), "retry_in", wait)
+			sleep(ctx, wait)
 			continue
 		}
-		backoff = 0
+		retry.Reset()
 		applied = idx
 		s.log.Debug("plan committed", "index", idx, "request_id", p.RequestID,
 			"placements", len(p.Placements), "failures", len(p.Failures))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/backoff"
 )
 
 // DefaultURI is the system QEMU driver on this host.
@@ -241,13 +241,10 @@ func (d *Driver) watch(conn *golibvirt.Libvirt) {
 
 // reconnect dials with exponential backoff and jitter; nil means Close.
 func (d *Driver) reconnect() *golibvirt.Libvirt {
-	wait := minBackoff
+	retry := backoff.Backoff{Min: minBackoff, Max: maxBackoff, Jitter: true}
 	for attempt := 1; ; attempt++ {
-		jittered := wait/2 + rand.N(wait/2+1)
-		select {
-		case <-d.ctx.Done():
+		if !retry.Wait(d.ctx) {
 			return nil
-		case <-time.After(jittered):
 		}
 		conn, err := d.dial(d.ctx)
 		if err == nil {
@@ -255,7 +252,6 @@ func (d *Driver) reconnect() *golibvirt.Libvirt {
 			return conn
 		}
 		d.log.Debug("libvirt reconnect failed", "uri", d.cfg.URI, "attempt", attempt, "err", err)
-		wait = min(2*wait, maxBackoff)
 	}
 }
 
