@@ -14,19 +14,8 @@ import (
 
 	"github.com/shoal-project/shoal/api/client"
 	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
-
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // fakeAgent is a bootstrapping agent with the fake driver on loopback with
 // free ports, as clustertest's nodes are.
@@ -47,7 +36,7 @@ func TestAgentStartsHealthyAndShutsDownClean(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := client.New(a.HTTPAddr())
-	waitFor(t, 30*time.Second, "the agent to report itself healthy, unfenced and scheduling", func() bool {
+	testkit.WaitFor(t, 30*time.Second, "the agent to report itself healthy, unfenced and scheduling", func() bool {
 		h, err := c.Health(context.Background())
 		return err == nil && h.Status == "ok" && h.Name == "n1" && h.Role == "leader" && !h.Fenced && h.Scheduler
 	})
