@@ -65,19 +65,12 @@ func (s *Server) createFlavor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Created = time.Now().UTC()
-	idx, err := s.apply(r.Context(), &fsm.CreateFlavor{Flavor: f})
+	idx, created, err := applyRead(s, r.Context(), &fsm.CreateFlavor{Flavor: f}, "flavor", f.ID, s.state.Flavor)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	created, err := s.state.Flavor(f.ID)
-	if err != nil {
-		s.writeError(w, r, fmt.Errorf("reading back flavor %q applied at index %d: %w", f.ID, idx, err))
-		return
-	}
-	setIndex(w, idx)
-	w.Header().Set("Location", "/v1/flavors/"+url.PathEscape(f.ID))
-	writeJSON(w, http.StatusCreated, FlavorResponse{Flavor: created})
+	writeCreated(w, idx, "/v1/flavors/"+url.PathEscape(f.ID), FlavorResponse{Flavor: created})
 }
 
 func (s *Server) deleteFlavor(w http.ResponseWriter, r *http.Request) {

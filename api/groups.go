@@ -58,19 +58,12 @@ func (s *Server) createServerGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := fsm.ServerGroup{ID: uuid.NewString(), Name: req.Name, Policy: req.Policy, Created: time.Now().UTC()}
-	idx, err := s.apply(r.Context(), &fsm.CreateServerGroup{Group: g})
+	idx, created, err := applyRead(s, r.Context(), &fsm.CreateServerGroup{Group: g}, "server group", g.ID, s.state.ServerGroup)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	created, err := s.state.ServerGroup(g.ID)
-	if err != nil {
-		s.writeError(w, r, fmt.Errorf("reading back server group %q applied at index %d: %w", g.ID, idx, err))
-		return
-	}
-	setIndex(w, idx)
-	w.Header().Set("Location", "/v1/server-groups/"+url.PathEscape(g.ID))
-	writeJSON(w, http.StatusCreated, ServerGroupResponse{ServerGroup: withMembers(created)})
+	writeCreated(w, idx, "/v1/server-groups/"+url.PathEscape(g.ID), ServerGroupResponse{ServerGroup: withMembers(created)})
 }
 
 func (s *Server) deleteServerGroup(w http.ResponseWriter, r *http.Request) {

@@ -108,14 +108,9 @@ func (s *Server) setHostEnabled(w http.ResponseWriter, r *http.Request, enabled 
 
 // applyHostChange commits a change to one host and answers with the host.
 func (s *Server) applyHostChange(w http.ResponseWriter, r *http.Request, name string, c fsm.Command) {
-	idx, err := s.apply(r.Context(), c)
+	idx, h, err := applyRead(s, r.Context(), c, "host", name, s.state.Host)
 	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	h, err := s.state.Host(name)
-	if err != nil {
-		s.writeError(w, r, fmt.Errorf("reading back host %q applied at index %d: %w", name, idx, err))
 		return
 	}
 	setIndex(w, idx)

@@ -74,19 +74,12 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) {
 	}
 	img.Created = time.Now().UTC()
 	img.Updated = img.Created
-	idx, err := s.apply(r.Context(), &fsm.CreateImage{Image: img})
+	idx, created, err := applyRead(s, r.Context(), &fsm.CreateImage{Image: img}, "image", img.ID, s.state.Image)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	created, err := s.state.Image(img.ID)
-	if err != nil {
-		s.writeError(w, r, fmt.Errorf("reading back image %q applied at index %d: %w", img.ID, idx, err))
-		return
-	}
-	setIndex(w, idx)
-	w.Header().Set("Location", "/v1/images/"+url.PathEscape(img.ID))
-	writeJSON(w, http.StatusCreated, ImageResponse{Image: created})
+	writeCreated(w, idx, "/v1/images/"+url.PathEscape(img.ID), ImageResponse{Image: created})
 }
 
 // image validates the request and builds the record to propose: queued

@@ -39,6 +39,30 @@ func (s *Server) commitDelete(w http.ResponseWriter, r *http.Request, lookupErr 
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// applyRead commits c, then reads back from the local replica the object it
+// wrote: noun and id name that object (for read, and for the error that says
+// the write is committed but cannot be read here).
+func applyRead[T any](s *Server, ctx context.Context, c fsm.Command, noun, id string, read func(string) (T, error)) (uint64, T, error) {
+	idx, err := s.apply(ctx, c)
+	if err != nil {
+		var zero T
+		return idx, zero, err
+	}
+	v, err := read(id)
+	if err != nil {
+		return idx, v, fmt.Errorf("reading back %s %q applied at index %d: %w", noun, id, idx, err)
+	}
+	return idx, v, nil
+}
+
+// writeCreated finishes a POST that created the object at location, applied
+// at idx: it answers 201 with body.
+func writeCreated(w http.ResponseWriter, idx uint64, location string, body any) {
+	setIndex(w, idx)
+	w.Header().Set("Location", location)
+	writeJSON(w, http.StatusCreated, body)
+}
+
 // apply commits c and waits until the local replica has applied it, so the
 // caller can read its own write from this node.
 func (s *Server) apply(ctx context.Context, c fsm.Command) (uint64, error) {

@@ -54,14 +54,9 @@ func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
 	}
 	cmd.ID, cmd.RequestID, cmd.Time = inst.ID, requestID(r.Context()), time.Now().UTC()
 	// Illegal transitions are the FSM's call: it answers ErrConflict (409).
-	idx, err := s.apply(r.Context(), c)
+	idx, inst, err := applyRead(s, r.Context(), c, "server", inst.ID, s.state.Instance)
 	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	inst, err = s.state.Instance(inst.ID)
-	if err != nil {
-		s.writeError(w, r, fmt.Errorf("reading back server %q applied at index %d: %w", cmd.ID, idx, err))
 		return
 	}
 	setIndex(w, idx)
