@@ -109,10 +109,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v1/cluster/join", s.join)
 	s.mux.HandleFunc("POST /v1/cluster/leave", s.leave)
 
-	s.read("GET /v1/flavors", s.listFlavors)
-	s.read("GET /v1/flavors/{id}", s.showFlavor)
-	s.mux.HandleFunc("POST /v1/flavors", s.createFlavor)
-	s.mux.HandleFunc("DELETE /v1/flavors/{id}", s.deleteFlavor)
+	s.collection("/v1/flavors", s.listFlavors, s.showFlavor, s.createFlavor, s.deleteFlavor)
 
 	s.read("GET /v1/hosts", s.listHosts)
 	s.mux.HandleFunc("POST /v1/hosts/{name}/disable", s.disableHost)
@@ -120,30 +117,31 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /v1/hosts/{name}/force-down", s.forceHostDown)
 	s.mux.HandleFunc("POST /v1/hosts/{name}/evacuate", s.evacuateHost)
 
-	s.read("GET /v1/servers", s.listServers)
-	s.read("GET /v1/servers/{id}", s.showServer)
-	s.mux.HandleFunc("POST /v1/servers", s.createServers)
-	s.mux.HandleFunc("DELETE /v1/servers/{id}", s.deleteServer)
+	s.collection("/v1/servers", s.listServers, s.showServer, s.createServers, s.deleteServer)
 	s.mux.HandleFunc("POST /v1/servers/{id}/action", s.serverAction)
 	s.read("GET /v1/servers/{id}/actions", s.listServerActions)
 	s.mux.HandleFunc("GET /v1/servers/{id}/console-log", s.consoleLog)
 
-	s.read("GET /v1/images", s.listImages)
-	s.read("GET /v1/images/{id}", s.showImage)
-	s.mux.HandleFunc("POST /v1/images", s.createImage)
-	s.mux.HandleFunc("DELETE /v1/images/{id}", s.deleteImage)
+	s.collection("/v1/images", s.listImages, s.showImage, s.createImage, s.deleteImage)
 	// Not s.read: the data is this node's copy, never the leader's.
 	s.mux.HandleFunc("GET /v1/images/{id}/file", s.downloadImage)
 	s.mux.HandleFunc("PUT /v1/images/{id}/file", s.uploadImage)
 
-	s.read("GET /v1/server-groups", s.listServerGroups)
-	s.read("GET /v1/server-groups/{id}", s.showServerGroup)
-	s.mux.HandleFunc("POST /v1/server-groups", s.createServerGroup)
-	s.mux.HandleFunc("DELETE /v1/server-groups/{id}", s.deleteServerGroup)
+	s.collection("/v1/server-groups", s.listServerGroups, s.showServerGroup, s.createServerGroup, s.deleteServerGroup)
 
 	s.read("GET /v1/hypervisors", s.listHypervisors)
 	s.read("GET /v1/hypervisors/statistics", s.hypervisorStatistics)
 	s.read("GET /v1/hypervisors/{name}", s.showHypervisor)
+}
+
+// collection routes the four verbs of a collection at path and of its
+// members at path/{id}: list and show are reads (so ?consistent=true works),
+// create and delete are writes.
+func (s *Server) collection(path string, list, show, create, remove http.HandlerFunc) {
+	s.read("GET "+path, list)
+	s.read("GET "+path+"/{id}", show)
+	s.mux.HandleFunc("POST "+path, create)
+	s.mux.HandleFunc("DELETE "+path+"/{id}", remove)
 }
 
 // dispatch serves routed requests through the mux and answers the rest (the
