@@ -23,10 +23,7 @@ func (f *FSM) ClusterID() string {
 func (f *FSM) Flavors() []Flavor {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	out := make([]Flavor, 0, len(f.state.Flavors))
-	for _, fl := range f.state.Flavors {
-		out = append(out, *fl)
-	}
+	out := copyOut(f.state.Flavors, plainCopy[Flavor])
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
@@ -48,10 +45,7 @@ func (f *FSM) Flavor(ref string) (Flavor, error) {
 func (f *FSM) Hosts() []Host {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	out := make([]Host, 0, len(f.state.Hosts))
-	for _, h := range f.state.Hosts {
-		out = append(out, *h)
-	}
+	out := copyOut(f.state.Hosts, plainCopy[Host])
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
@@ -65,3 +59,16 @@ func (f *FSM) Host(name string) (Host, error) {
 	}
 	return Host{}, fmt.Errorf("%w: host %q", ErrNotFound, name)
 }
+
+// copyOut copies every object of one table of the state out for a reader, in
+// map order. clone must leave the copy sharing no map or slice with the state.
+func copyOut[T any](table map[string]*T, clone func(*T) T) []T {
+	out := make([]T, 0, len(table))
+	for _, v := range table {
+		out = append(out, clone(v))
+	}
+	return out
+}
+
+// plainCopy is clone for copyOut of a type that holds no maps or slices.
+func plainCopy[T any](v *T) T { return *v }

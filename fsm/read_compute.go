@@ -21,6 +21,24 @@ func (i *Instance) clone() Instance {
 	return c
 }
 
+// clone copies an image so readers never share its properties or locations
+// with the state. Locations is never nil, so the wire shows "locations":[]
+// for an image without data.
+func (img *Image) clone() Image {
+	c := *img
+	c.Properties = maps.Clone(img.Properties)
+	c.Locations = append(make([]string, 0, len(img.Locations)), img.Locations...)
+	return c
+}
+
+// clone copies a server group so readers never share its member list with
+// the state.
+func (g *ServerGroup) clone() ServerGroup {
+	c := *g
+	c.Members = slices.Clone(g.Members)
+	return c
+}
+
 func sortInstances(out []Instance) {
 	sort.Slice(out, func(a, b int) bool {
 		if out[a].CreateIndex != out[b].CreateIndex {
@@ -63,14 +81,7 @@ func (f *FSM) InstancesOnHost(host string) []Instance {
 func (f *FSM) Images() []Image {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	out := make([]Image, 0, len(f.state.Images))
-	for _, img := range f.state.Images {
-		c := *img
-		c.Properties = maps.Clone(img.Properties)
-		// Never nil, so the wire shows "locations":[] for an image without data.
-		c.Locations = append(make([]string, 0, len(img.Locations)), img.Locations...)
-		out = append(out, c)
-	}
+	out := copyOut(f.state.Images, (*Image).clone)
 	sortByNameThenID(out, func(i Image) (string, string) { return i.Name, i.ID })
 	return out
 }
@@ -86,12 +97,7 @@ func (f *FSM) Image(ref string) (Image, error) {
 func (f *FSM) ServerGroups() []ServerGroup {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	out := make([]ServerGroup, 0, len(f.state.Groups))
-	for _, g := range f.state.Groups {
-		c := *g
-		c.Members = slices.Clone(g.Members)
-		out = append(out, c)
-	}
+	out := copyOut(f.state.Groups, (*ServerGroup).clone)
 	sortByNameThenID(out, func(g ServerGroup) (string, string) { return g.Name, g.ID })
 	return out
 }
