@@ -50,28 +50,23 @@ func (r Resource) String() string {
 	return "unknown resource"
 }
 
-func (x Resources) of(r Resource) int {
-	switch r {
-	case ResourceMemory:
-		return x.MemoryMiB
-	case ResourceVCPUs:
-		return x.VCPUs
-	case ResourceDisk:
-		return x.DiskGiB
-	}
-	return 0
-}
+func (x Resources) of(r Resource) int { return pick(r, x.MemoryMiB, x.VCPUs, x.DiskGiB) }
 
-func (x Ratios) of(r Resource) float64 {
+func (x Ratios) of(r Resource) float64 { return pick(r, x.RAM, x.CPU, x.Disk) }
+
+// pick is whichever of memory, vcpus and disk r names (zero for none), so
+// Resources and Ratios map a Resource to their fields the same way.
+func pick[T any](r Resource, memory, vcpus, disk T) T {
 	switch r {
 	case ResourceMemory:
-		return x.RAM
+		return memory
 	case ResourceVCPUs:
-		return x.CPU
+		return vcpus
 	case ResourceDisk:
-		return x.Disk
+		return disk
 	}
-	return 0
+	var zero T
+	return zero
 }
 
 // Capacity is what the host offers, as its driver last reported it.
