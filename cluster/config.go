@@ -80,52 +80,36 @@ const (
 // applies it, and callers that hand the same values to other parts (the
 // agent's fence) apply it first so they all see what the node will use.
 func (c Config) WithDefaults() Config {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	if c.AdvertiseAddr == "" {
-		c.AdvertiseAddr = c.BindAddr
-	}
-	if c.MaxVoters == 0 {
-		c.MaxVoters = 5
-	}
-	if c.Zone == "" {
-		c.Zone = "nova"
-	}
-	if c.Version == "" {
-		c.Version = "dev"
-	}
-	def(&c.HeartbeatTimeout, 500*time.Millisecond)
-	def(&c.ElectionTimeout, 500*time.Millisecond)
-	def(&c.SnapshotInterval, 60*time.Second)
-	def(&c.InventoryInterval, 2*time.Second)
-	def(&c.ReconcileInterval, 5*time.Second)
-	def(&c.HoldTimeout, 10*time.Second)
-	def(&c.LeaseDuration, DefaultLease)
-	def(&c.LeaseMargin, DefaultLeaseMargin)
-	def(&c.DeadVoterTimeout, DefaultDeadVoterTimeout)
-	def(&c.FailoverInterval, 250*time.Millisecond)
-	if c.SnapshotThreshold == 0 {
-		c.SnapshotThreshold = 8192
-	}
-	if c.TrailingLogs == 0 {
-		c.TrailingLogs = 10240
-	}
-	if c.MaxBatch == 0 {
-		c.MaxBatch = 256
-	}
-	if c.NetworkCIDR == "" {
-		c.NetworkCIDR = fsm.DefaultNetworkCIDR
-	}
-	if c.GossipProfile == "" {
-		c.GossipProfile = "lan"
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	setDefault(&c.AdvertiseAddr, c.BindAddr)
+	setDefault(&c.MaxVoters, 5)
+	setDefault(&c.Zone, "nova")
+	setDefault(&c.Version, "dev")
+	setDefault(&c.HeartbeatTimeout, 500*time.Millisecond)
+	setDefault(&c.ElectionTimeout, 500*time.Millisecond)
+	setDefault(&c.SnapshotInterval, 60*time.Second)
+	setDefault(&c.InventoryInterval, 2*time.Second)
+	setDefault(&c.ReconcileInterval, 5*time.Second)
+	setDefault(&c.HoldTimeout, 10*time.Second)
+	setDefault(&c.LeaseDuration, DefaultLease)
+	setDefault(&c.LeaseMargin, DefaultLeaseMargin)
+	setDefault(&c.DeadVoterTimeout, DefaultDeadVoterTimeout)
+	setDefault(&c.FailoverInterval, 250*time.Millisecond)
+	setDefault(&c.SnapshotThreshold, 8192)
+	setDefault(&c.TrailingLogs, 10240)
+	setDefault(&c.MaxBatch, 256)
+	setDefault(&c.NetworkCIDR, fsm.DefaultNetworkCIDR)
+	setDefault(&c.GossipProfile, "lan")
+	setDefault(&c.Logger, slog.Default())
 	return c
+}
+
+// setDefault sets *field to v when it is zero: in Config, zero means "the
+// default".
+func setDefault[T comparable](field *T, v T) {
+	var zero T
+	if *field == zero {
+		*field = v
+	}
 }
 
 // Validate reports the first problem with the configuration.
