@@ -28,30 +28,16 @@ type State interface {
 
 var _ State = (*fsm.FSM)(nil)
 
-// Member is one node as gossip and Raft see it (the wire shape of /v1/cluster/members).
+// Member is one node as gossip and Raft see it (the wire shape of
+// /v1/cluster/members): its inventory as the node gossips it, free figures
+// included.
 type Member struct {
-	Name      string    `json:"name"`
-	Address   string    `json:"address"` // gossip host:port
-	Status    string    `json:"status"`  // alive|suspect|dead|left
-	Role      string    `json:"role"`    // leader|follower|nonvoter|none
-	Fenced    bool      `json:"fenced"`
-	Inventory Inventory `json:"inventory"`
-}
-
-// Inventory is what a node publishes about its capacity over gossip.
-type Inventory struct {
-	VCPUs             int    `json:"vcpus"`
-	VCPUsFree         int    `json:"vcpus_free"`
-	MemoryMiB         int64  `json:"memory_mib"`
-	MemoryFreeMiB     int64  `json:"memory_free_mib"`
-	DiskGiB           int64  `json:"disk_gib"`
-	DiskFreeGiB       int64  `json:"disk_free_gib"`
-	Arch              string `json:"arch"`
-	HypervisorType    string `json:"hypervisor_type"`
-	HypervisorVersion string `json:"hypervisor_version"`
-	Zone              string `json:"zone"`
-	Instances         int    `json:"instances"`
-	AgentVersion      string `json:"agent_version"`
+	Name      string        `json:"name"`
+	Address   string        `json:"address"` // gossip host:port
+	Status    string        `json:"status"`  // alive|suspect|dead|left
+	Role      string        `json:"role"`    // leader|follower|nonvoter|none
+	Fenced    bool          `json:"fenced"`
+	Inventory fsm.Inventory `json:"inventory"`
 }
 
 // Leader names the current Raft leader as this node sees it.

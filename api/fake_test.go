@@ -138,8 +138,8 @@ func (c *fakeCluster) seedCompute(t *testing.T) compute {
 	now := time.Unix(100, 0).UTC()
 	for _, h := range []string{"node1", "node2"} {
 		c.MustApply(t, &fsm.RegisterHost{Name: h, HTTPAddress: h + ":8774", Time: now})
-		c.MustApply(t, &fsm.UpdateHostInventory{Name: h, VCPUs: 8, MemoryMiB: 16384, DiskGiB: 100,
-			Arch: "x86_64", HypervisorType: "QEMU", HypervisorVersion: "8.2.2", Zone: "nova", Time: now})
+		c.MustApply(t, &fsm.UpdateHostInventory{Name: h, Inventory: fsm.Inventory{VCPUs: 8, MemoryMiB: 16384, DiskGiB: 100,
+			Arch: "x86_64", HypervisorType: "QEMU", HypervisorVersion: "8.2.2", Zone: "nova"}, Time: now})
 	}
 	c.set(func(c *fakeCluster) {
 		c.members = []Member{{Name: "node1", Status: "alive"}, {Name: "node2", Status: "dead"}}

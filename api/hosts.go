@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -16,6 +17,19 @@ type Host struct {
 	fsm.Host
 	State  string `json:"state"`  // up|down
 	Status string `json:"status"` // enabled|disabled
+	notRecorded
+}
+
+// notRecorded keeps out of a host's JSON the inventory fields its record
+// never holds (fsm.Inventory.Record leaves them zero; the member view shows
+// them): encoding/json takes the least nested field of a name, and these are
+// always empty.
+type notRecorded struct {
+	OmitVCPUsFree     json.RawMessage `json:"vcpus_free,omitempty"`
+	OmitMemoryFreeMiB json.RawMessage `json:"memory_free_mib,omitempty"`
+	OmitDiskFreeGiB   json.RawMessage `json:"disk_free_gib,omitempty"`
+	OmitInstances     json.RawMessage `json:"instances,omitempty"`
+	OmitAgentVersion  json.RawMessage `json:"agent_version,omitempty"`
 }
 
 // HostForceDown is the body of POST /v1/hosts/{name}/force-down.

@@ -101,14 +101,14 @@ func (s *Server) hypervisors() []Hypervisor {
 // hypervisor combines a host record with its claims. Free figures may go
 // negative when allocation ratios overcommit, as Nova's do.
 func hypervisor(h fsm.Host, u fsm.Usage, up map[string]bool) Hypervisor {
-	v := hostView(h, up)
+	v, c := hostView(h, up), h.Capacity()
 	return Hypervisor{
 		Name: h.Name, State: v.State, Status: v.Status, DisabledReason: h.DisabledReason,
 		HypervisorType: h.HypervisorType, HypervisorVersion: h.HypervisorVersion,
 		Arch: h.Arch, Zone: h.Zone, HostIP: h.HTTPAddress,
-		VCPUs: h.VCPUs, VCPUsUsed: u.VCPUs,
-		MemoryMiB: h.MemoryMiB, MemoryMiBUsed: u.RAM, FreeRAMMiB: h.MemoryMiB - u.RAM,
-		DiskGiB: h.DiskGiB, DiskGiBUsed: u.Disk, FreeDiskGiB: h.DiskGiB - u.Disk,
+		VCPUs: c.VCPUs, VCPUsUsed: u.VCPUs,
+		MemoryMiB: c.MemoryMiB, MemoryMiBUsed: u.RAM, FreeRAMMiB: c.MemoryMiB - u.RAM,
+		DiskGiB: c.DiskGiB, DiskGiBUsed: u.Disk, FreeDiskGiB: c.DiskGiB - u.Disk,
 		RunningVMs: u.Instances,
 	}
 }

@@ -132,7 +132,7 @@ func TestImageUploadAndDownload(t *testing.T) {
 
 	// A server can be built from it now.
 	c.MustApply(t, &fsm.RegisterHost{Name: "node1", HTTPAddress: "127.0.0.1:1", Time: time.Unix(1, 0).UTC()})
-	c.MustApply(t, &fsm.UpdateHostInventory{Name: "node1", VCPUs: 4, MemoryMiB: 4096, DiskGiB: 20, Time: time.Unix(1, 0).UTC()})
+	c.MustApply(t, &fsm.UpdateHostInventory{Name: "node1", Inventory: fsm.Inventory{VCPUs: 4, MemoryMiB: 4096, DiskGiB: 20}, Time: time.Unix(1, 0).UTC()})
 	if resp, raw := call(t, ts, "POST", "/v1/servers", `{"server":{"name":"vm","flavor":"m1.tiny","image":"tiny"}}`); resp.StatusCode != 202 {
 		t.Errorf("server from the uploaded image = %d %s", resp.StatusCode, raw)
 	}

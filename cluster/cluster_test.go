@@ -259,7 +259,7 @@ func TestJoinCommandAddsWaitingNode(t *testing.T) {
 func TestInventoryChangeReachesOthers(t *testing.T) {
 	c := clustertest.New(t, 3, nil)
 	waitFormed(t, c, 3, 0)
-	inv := cluster.Inventory{VCPUs: 32, VCPUsFree: 30, MemoryMiB: 65536, MemoryFreeMiB: 60000,
+	inv := fsm.Inventory{VCPUs: 32, VCPUsFree: 30, MemoryMiB: 65536, MemoryFreeMiB: 60000,
 		DiskGiB: 500, DiskFreeGiB: 400, Arch: "x86_64", HypervisorType: "fake", HypervisorVersion: "2", Instances: 3}
 	c.Nodes[2].Inv.Set(inv)
 	inv.Zone, inv.AgentVersion = "nova", "dev"

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+
+	"github.com/shoal-project/shoal/fsm"
 )
 
 // member is this node's record of another node as gossip last described it.
@@ -56,7 +58,7 @@ func (n *Node) localMeta() meta {
 }
 
 // completeInventory adds what the node, not the driver, knows.
-func (n *Node) completeInventory(inv Inventory) Inventory {
+func (n *Node) completeInventory(inv fsm.Inventory) fsm.Inventory {
 	inv.Zone = n.cfg.Zone
 	inv.AgentVersion = n.cfg.Version
 	return inv

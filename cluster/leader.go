@@ -185,22 +185,20 @@ func (n *Node) registerHost(ctx context.Context, m member) {
 	}
 }
 
-// updateHostInventory copies a member's gossiped capacity into its host
-// record when it changed: the commit-time re-check of placements needs it in
-// Raft, and it changes rarely.
+// updateHostInventory copies the Record part of a member's gossiped
+// inventory (totals and identity) into its host record when it changed: the
+// commit-time re-check of placements needs it in Raft, and it changes rarely,
+// unlike the free figures, which stay in gossip.
 func (n *Node) updateHostInventory(ctx context.Context, m member) {
 	h, err := n.fsm.Host(m.name)
 	if err != nil {
 		return
 	}
-	inv := m.meta.inventory()
-	cmd := &fsm.UpdateHostInventory{Name: m.name, VCPUs: inv.VCPUs, MemoryMiB: int(inv.MemoryMiB), DiskGiB: int(inv.DiskGiB),
-		Arch: inv.Arch, HypervisorType: inv.HypervisorType, HypervisorVersion: inv.HypervisorVersion, Zone: inv.Zone}
-	if h.VCPUs == cmd.VCPUs && h.MemoryMiB == cmd.MemoryMiB && h.DiskGiB == cmd.DiskGiB && h.Arch == cmd.Arch &&
-		h.HypervisorType == cmd.HypervisorType && h.HypervisorVersion == cmd.HypervisorVersion && h.Zone == cmd.Zone {
+	rec := m.meta.inventory().Record()
+	if h.Inventory == rec {
 		return
 	}
-	cmd.Time = time.Now().UTC()
+	cmd := &fsm.UpdateHostInventory{Name: m.name, Inventory: rec, Time: time.Now().UTC()}
 	if _, err := n.Apply(ctx, cmd); err != nil {
 		n.log.Warn("updating host inventory failed", "host", m.name, "err", err)
 	}

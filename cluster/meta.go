@@ -3,30 +3,17 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
-)
 
-// Inventory is what a node publishes about itself over gossip: capacity from its
-// driver's fingerprint, plus zone and version from its configuration.
-type Inventory struct {
-	VCPUs             int
-	VCPUsFree         int
-	MemoryMiB         int64
-	MemoryFreeMiB     int64
-	DiskGiB           int64
-	DiskFreeGiB       int64
-	Arch              string
-	HypervisorType    string
-	HypervisorVersion string
-	Zone              string
-	Instances         int
-	AgentVersion      string
-}
+	"github.com/shoal-project/shoal/fsm"
+)
 
 // metaLimit is memberlist's cap on node metadata (it panics above it).
 const metaLimit = 512
 
-// meta is the compact form of a node's gossip metadata. Short keys keep the
-// worst case well under metaLimit (see TestMetaSize).
+// meta is the compact form of a node's gossip metadata: its addresses and its
+// fsm.Inventory (capacity from its driver's fingerprint, zone and version
+// from its configuration). Short keys keep the worst case well under
+// metaLimit (see TestMetaSize).
 type meta struct {
 	ClusterID string   `json:"c,omitempty"`
 	Raft      string   `json:"r"`
@@ -41,7 +28,7 @@ type meta struct {
 	Fenced    bool     `json:"f,omitempty"` // the node has no lease and runs nothing
 }
 
-func newMeta(clusterID, raftAddr, httpAddr string, inv Inventory) meta {
+func newMeta(clusterID, raftAddr, httpAddr string, inv fsm.Inventory) meta {
 	return meta{
 		ClusterID: clusterID,
 		Raft:      raftAddr,
@@ -56,9 +43,9 @@ func newMeta(clusterID, raftAddr, httpAddr string, inv Inventory) meta {
 	}
 }
 
-func (m meta) inventory() Inventory {
+func (m meta) inventory() fsm.Inventory {
 	n := m.Numbers
-	return Inventory{
+	return fsm.Inventory{
 		VCPUs: int(n[0]), VCPUsFree: int(n[1]), MemoryMiB: n[2], MemoryFreeMiB: n[3],
 		DiskGiB: n[4], DiskFreeGiB: n[5], Instances: int(n[6]),
 		Arch: m.Arch, HypervisorType: m.HypType, HypervisorVersion: m.HypVer,

@@ -4,11 +4,13 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/shoal-project/shoal/fsm"
 )
 
 func TestMetaSize(t *testing.T) {
 	v6 := "[fd00:1234:5678:9abc:def0:1234:5678:9abc]:65535"
-	worst := Inventory{
+	worst := fsm.Inventory{
 		VCPUs: math.MaxInt32, VCPUsFree: math.MaxInt32, MemoryMiB: math.MaxInt64, MemoryFreeMiB: math.MaxInt64,
 		DiskGiB: math.MaxInt64, DiskFreeGiB: math.MaxInt64, Instances: math.MaxInt32,
 		Arch: strings.Repeat("a", 100), HypervisorType: strings.Repeat("t", 100),
@@ -35,7 +37,7 @@ func TestMetaSize(t *testing.T) {
 }
 
 func TestMetaEncodeDropsStringsWhenTight(t *testing.T) {
-	m := newMeta("id", "127.0.0.1:1", "127.0.0.1:2", Inventory{Zone: "nova", Arch: "x86_64"})
+	m := newMeta("id", "127.0.0.1:1", "127.0.0.1:2", fsm.Inventory{Zone: "nova", Arch: "x86_64"})
 	full, err := m.encode(metaLimit)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +56,7 @@ func TestMetaEncodeDropsStringsWhenTight(t *testing.T) {
 }
 
 func TestMetaRoundTrip(t *testing.T) {
-	inv := Inventory{VCPUs: 4, VCPUsFree: 3, MemoryMiB: 8192, MemoryFreeMiB: 4096, DiskGiB: 100, DiskFreeGiB: 50,
+	inv := fsm.Inventory{VCPUs: 4, VCPUsFree: 3, MemoryMiB: 8192, MemoryFreeMiB: 4096, DiskGiB: 100, DiskFreeGiB: 50,
 		Arch: "x86_64", HypervisorType: "QEMU", HypervisorVersion: "7.2.0", Zone: "az1", Instances: 2, AgentVersion: "0.1.0"}
 	b, err := newMeta("c", "r:1", "h:2", inv).encode(metaLimit)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 
 // InventorySource fingerprints the local driver. The node calls it every
 // InventoryInterval and gossips what changed.
-type InventorySource func(ctx context.Context) (Inventory, error)
+type InventorySource func(ctx context.Context) (fsm.Inventory, error)
 
 // Node is one shoal agent's cluster membership: gossip, Raft, forwarding.
 type Node struct {
@@ -45,7 +45,7 @@ type Node struct {
 	batch   *batcher
 
 	mu        sync.Mutex
-	inventory Inventory
+	inventory fsm.Inventory
 	clusterID string             // as last published in our metadata
 	members   map[string]*member // gossip view, including dead and left nodes
 	mergeErr  error              // last merge this node refused

@@ -95,8 +95,8 @@ func registerHosts(b *testing.B, n *clustertest.Node, count int) allAlive {
 				errs <- err
 				return
 			}
-			_, err := n.Apply(ctx, &fsm.UpdateHostInventory{Name: name, VCPUs: 64, MemoryMiB: 262144, DiskGiB: 2048,
-				Arch: "x86_64", HypervisorType: "QEMU", Zone: "nova"})
+			_, err := n.Apply(ctx, &fsm.UpdateHostInventory{Name: name, Inventory: fsm.Inventory{VCPUs: 64, MemoryMiB: 262144, DiskGiB: 2048,
+				Arch: "x86_64", HypervisorType: "QEMU", Zone: "nova"}})
 			if err != nil {
 				errs <- err
 			}

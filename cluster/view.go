@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/shoal-project/shoal/fsm"
 )
 
 // Member is one node as this node sees it through gossip and Raft.
@@ -15,7 +17,7 @@ type Member struct {
 	Status    string // alive|suspect|dead|left
 	Role      string // leader|follower|nonvoter|none
 	Fenced    bool   // the node has no lease and runs nothing
-	Inventory Inventory
+	Inventory fsm.Inventory
 }
 
 // LeaderInfo names the current leader.

@@ -39,25 +39,12 @@ type permanentError struct{ err error }
 func (e permanentError) Error() string   { return e.err.Error() }
 func (e permanentError) Unwrap() []error { return []error{e.err, ErrPermanent} }
 
-// Fingerprint is what a host offers, as its driver sees it.
-type Fingerprint struct {
-	VCPUs             int
-	VCPUsFree         int // VCPUs minus vCPUs of running instances
-	MemoryMiB         int64
-	MemoryFreeMiB     int64
-	DiskGiB           int64 // of the filesystem holding the data dir
-	DiskFreeGiB       int64
-	Arch              string // x86_64, aarch64
-	HypervisorType    string // "QEMU" for libvirt (as Nova reports for kvm and qemu), "fake"
-	HypervisorVersion string // e.g. "7.2.0"
-	DomainType        string // "kvm" when usable, else "qemu" (TCG); "fake" for fake
-	Instances         int    // shoal instances on this host
-}
-
 // Driver is what every compute driver offers: the host's inventory.
 type Driver interface {
-	// Fingerprint reports the host's capacity and hypervisor as they are now.
-	Fingerprint(ctx context.Context) (Fingerprint, error)
+	// Fingerprint reports the host's capacity and hypervisor as they are
+	// now: everything in fsm.Inventory but the zone and the agent's
+	// version, which the node adds.
+	Fingerprint(ctx context.Context) (fsm.Inventory, error)
 	// Close releases the driver's connections and goroutines.
 	Close() error
 }

@@ -128,8 +128,8 @@ func TestReconcilerRestartsAfterFence(t *testing.T) {
 	h := newHarness(t)
 	h.MustApply(t, &fsm.RegisterHost{Name: "node2", GossipAddress: "node2:7946", RaftAddress: "node2:7000",
 		HTTPAddress: "node2:8774", Time: t0})
-	h.MustApply(t, &fsm.UpdateHostInventory{Name: "node2", VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200,
-		Arch: "x86_64", HypervisorType: "fake", HypervisorVersion: "1.0", Time: t0})
+	h.MustApply(t, &fsm.UpdateHostInventory{Name: "node2", Inventory: fsm.Inventory{VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200,
+		Arch: "x86_64", HypervisorType: "fake", HypervisorVersion: "1.0"}, Time: t0})
 	l := &lease{}
 	l.valid.Store(true)
 	f := runFence(t, h.hv, l)

@@ -49,8 +49,8 @@ func newHarness(t *testing.T) *harness {
 	h.MustApply(h.t, &fsm.Bootstrap{ClusterID: "c1", Time: t0, Flavors: fsm.DefaultFlavors(), NetworkCIDR: "10.88.0.0/16"})
 	h.MustApply(h.t, &fsm.RegisterHost{Name: host, GossipAddress: host + ":7946", RaftAddress: host + ":7000",
 		HTTPAddress: host + ":8774", Time: t0})
-	h.MustApply(h.t, &fsm.UpdateHostInventory{Name: host, VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200,
-		Arch: "x86_64", HypervisorType: "fake", HypervisorVersion: "1.0", Time: t0})
+	h.MustApply(h.t, &fsm.UpdateHostInventory{Name: host, Inventory: fsm.Inventory{VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200,
+		Arch: "x86_64", HypervisorType: "fake", HypervisorVersion: "1.0"}, Time: t0})
 	h.MustApply(h.t, &fsm.CreateImage{Image: fsm.Image{ID: imageID, Name: "cirros", DiskFormat: "qcow2",
 		ContainerFormat: "bare", Size: 1 << 20, Status: "active", Created: t0, Updated: t0}})
 	return h

@@ -3,6 +3,8 @@ package compute
 import (
 	"errors"
 	"fmt"
+
+	"github.com/shoal-project/shoal/fsm"
 )
 
 // Reserved is what a host keeps for itself, out of reach of servers: Nova's
@@ -36,7 +38,7 @@ func (r Reserved) Validate() error {
 // The reservation never takes a figure below zero (a host reserving more
 // than it has offers nothing); a free figure the driver already reports
 // negative (vCPUs overcommitted) is left as it is.
-func (r Reserved) Apply(f Fingerprint) Fingerprint {
+func (r Reserved) Apply(f fsm.Inventory) fsm.Inventory {
 	f.VCPUs = reserve(f.VCPUs, r.VCPUs)
 	f.VCPUsFree = reserve(f.VCPUsFree, r.VCPUs)
 	f.MemoryMiB = reserve(f.MemoryMiB, r.MemoryMiB)

@@ -4,12 +4,13 @@ import (
 	"testing"
 
 	"github.com/shoal-project/shoal/compute"
+	"github.com/shoal-project/shoal/fsm"
 )
 
 func TestReservedApply(t *testing.T) {
-	host := compute.Fingerprint{VCPUs: 8, VCPUsFree: 6, MemoryMiB: 24104, MemoryFreeMiB: 20000,
+	host := fsm.Inventory{VCPUs: 8, VCPUsFree: 6, MemoryMiB: 24104, MemoryFreeMiB: 20000,
 		DiskGiB: 100, DiskFreeGiB: 80, Arch: "x86_64", HypervisorType: "QEMU", Instances: 2}
-	with := func(vcpus, vcpusFree int, mem, memFree int64) compute.Fingerprint {
+	with := func(vcpus, vcpusFree int, mem, memFree int64) fsm.Inventory {
 		f := host
 		f.VCPUs, f.VCPUsFree, f.MemoryMiB, f.MemoryFreeMiB = vcpus, vcpusFree, mem, memFree
 		return f
@@ -17,7 +18,7 @@ func TestReservedApply(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		reserved compute.Reserved
-		in, want compute.Fingerprint
+		in, want fsm.Inventory
 	}{
 		{"nothing reserved", compute.Reserved{}, host, host},
 		{"Nova's defaults", compute.Reserved{MemoryMiB: compute.DefaultReservedMemoryMiB, VCPUs: compute.DefaultReservedVCPUs},

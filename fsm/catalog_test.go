@@ -22,8 +22,8 @@ func TestApplyCatalog(t *testing.T) {
 			cmd:   inventory("h1", 8, 16384, 100),
 			check: func(t *testing.T, f *fsm.FSM, index uint64) {
 				wantHost(t, f, fsm.Host{Name: "h1", GossipAddress: "h1:7946", RaftAddress: "h1:7000", HTTPAddress: "h1:8774",
-					Enabled: true, VCPUs: 8, MemoryMiB: 16384, DiskGiB: 100, Arch: "x86_64", HypervisorType: "QEMU",
-					HypervisorVersion: "8.2.0", Zone: "nova", Created: t0, Updated: t0,
+					Enabled: true, Inventory: fsm.Inventory{VCPUs: 8, MemoryMiB: 16384, DiskGiB: 100, Arch: "x86_64", HypervisorType: "QEMU",
+						HypervisorVersion: "8.2.0", Zone: "nova"}, Created: t0, Updated: t0,
 					Indexes: fsm.Indexes{CreateIndex: 1, ModifyIndex: index}})
 			},
 		},

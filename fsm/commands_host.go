@@ -27,17 +27,14 @@ type SetHostEnabled struct {
 	Time    time.Time `json:"time"`
 }
 
-// UpdateHostInventory copies what a host offers (from gossip) into its record.
+// UpdateHostInventory copies what a host offers (from gossip) into its
+// record. Only the inventory's Record part is kept; the leader sends nothing
+// else. The inventory is inline, so entries written before Inventory was a
+// type of its own (the same JSON names, fewer of them) decode and apply alike.
 type UpdateHostInventory struct {
-	Name              string    `json:"name"`
-	VCPUs             int       `json:"vcpus"`
-	MemoryMiB         int       `json:"memory_mib"`
-	DiskGiB           int       `json:"disk_gib"`
-	Arch              string    `json:"arch"`
-	HypervisorType    string    `json:"hypervisor_type"`
-	HypervisorVersion string    `json:"hypervisor_version"`
-	Zone              string    `json:"zone"`
-	Time              time.Time `json:"time"`
+	Name string `json:"name"`
+	Inventory
+	Time time.Time `json:"time"`
 }
 
 func (*RegisterHost) Type() Type        { return TypeRegisterHost }
@@ -109,8 +106,7 @@ func applyUpdateHostInventory(s *State, index uint64, c Command) error {
 	if cmd.VCPUs < 0 || cmd.MemoryMiB < 0 || cmd.DiskGiB < 0 {
 		return fmt.Errorf("%w: host capacity must not be negative", ErrInvalid)
 	}
-	h.VCPUs, h.MemoryMiB, h.DiskGiB = cmd.VCPUs, cmd.MemoryMiB, cmd.DiskGiB
-	h.Arch, h.HypervisorType, h.HypervisorVersion, h.Zone = cmd.Arch, cmd.HypervisorType, cmd.HypervisorVersion, cmd.Zone
+	h.Inventory = cmd.Inventory.Record()
 	h.Updated = cmd.Time
 	h.ModifyIndex = index
 	s.hostsGen++

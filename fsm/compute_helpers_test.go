@@ -26,8 +26,8 @@ func activeImage(id string) fsm.Image {
 }
 
 func inventory(name string, vcpus, ram, disk int) *fsm.UpdateHostInventory {
-	return &fsm.UpdateHostInventory{Name: name, VCPUs: vcpus, MemoryMiB: ram, DiskGiB: disk,
-		Arch: "x86_64", HypervisorType: "QEMU", HypervisorVersion: "8.2.0", Zone: "nova", Time: t0}
+	return &fsm.UpdateHostInventory{Name: name, Inventory: fsm.Inventory{VCPUs: vcpus, MemoryMiB: int64(ram), DiskGiB: int64(disk),
+		Arch: "x86_64", HypervisorType: "QEMU", HypervisorVersion: "8.2.0", Zone: "nova"}, Time: t0}
 }
 
 // world is an FSM driven through Encode→Apply at consecutive indexes.

@@ -69,8 +69,8 @@ func (g *logGen) command(index uint64) fsm.Command {
 	case n < 34:
 		return &fsm.DeleteFlavor{ID: g.pick("f", 10)}
 	case n < 39:
-		c := &fsm.UpdateHostInventory{Name: g.pick("h", 8), VCPUs: 4 + g.rng.IntN(13), MemoryMiB: (1 + g.rng.IntN(16)) * 2048,
-			DiskGiB: (1 + g.rng.IntN(8)) * 50, Arch: "x86_64", Zone: g.pick("az", 2), Time: at}
+		c := &fsm.UpdateHostInventory{Name: g.pick("h", 8), Inventory: fsm.Inventory{VCPUs: 4 + g.rng.IntN(13),
+			MemoryMiB: int64(1+g.rng.IntN(16)) * 2048, DiskGiB: int64(1+g.rng.IntN(8)) * 50, Arch: "x86_64", Zone: g.pick("az", 2)}, Time: at}
 		switch g.rng.IntN(10) {
 		case 0:
 			c.VCPUs = -1 // invalid

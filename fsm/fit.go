@@ -71,7 +71,7 @@ func pick[T any](r Resource, memory, vcpus, disk T) T {
 
 // Capacity is what the host offers, as its driver last reported it.
 func (h *Host) Capacity() Resources {
-	return Resources{VCPUs: h.VCPUs, MemoryMiB: h.MemoryMiB, DiskGiB: h.DiskGiB}
+	return Resources{VCPUs: h.VCPUs, MemoryMiB: int(h.MemoryMiB), DiskGiB: int(h.DiskGiB)}
 }
 
 // Resources is what the flavor asks of a host.

@@ -25,18 +25,13 @@ type Host struct {
 	// (Nova's forced_down): no new servers, no lease; once its lease has run
 	// out it is marked Down and evacuated.
 	ForcedDown bool `json:"forced_down,omitempty"`
-	// What the host offers, as its driver last reported it through gossip
-	// (the leader copies it here when it changes). Claims are checked
-	// against these totals at commit time.
-	VCPUs             int       `json:"vcpus"`
-	MemoryMiB         int       `json:"memory_mib"`
-	DiskGiB           int       `json:"disk_gib"`
-	Arch              string    `json:"arch,omitempty"`
-	HypervisorType    string    `json:"hypervisor_type,omitempty"`
-	HypervisorVersion string    `json:"hypervisor_version,omitempty"`
-	Zone              string    `json:"zone,omitempty"`
-	Created           time.Time `json:"created"`
-	Updated           time.Time `json:"updated"`
+	// What the host offers, as its driver last reported it through gossip:
+	// only the Record part (totals and identity; the free figures are
+	// zero), which the leader copies here when it changes. Claims are
+	// checked against these totals at commit time (Capacity).
+	Inventory
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
 	Indexes
 }
 

@@ -27,8 +27,8 @@ func syntheticView(hosts, pending int, rng *rand.Rand) (fsm.SchedulingView, map[
 	alive := make(map[string]bool, hosts)
 	for i := range v.Hosts {
 		name := fmt.Sprintf("host-%06d", i)
-		v.Hosts[i] = fsm.Host{Name: name, Enabled: true, VCPUs: 64, MemoryMiB: 262144, DiskGiB: 2048,
-			Arch: "x86_64", HypervisorType: "QEMU", Zone: fmt.Sprintf("az%d", i*4/hosts)}
+		v.Hosts[i] = fsm.Host{Name: name, Enabled: true, Inventory: fsm.Inventory{VCPUs: 64, MemoryMiB: 262144, DiskGiB: 2048,
+			Arch: "x86_64", HypervisorType: "QEMU", Zone: fmt.Sprintf("az%d", i*4/hosts)}}
 		fill := 0.3 + 0.4*rng.Float64()
 		ram := int(fill * 262144)
 		v.Usage[name] = fsm.Usage{RAM: ram, VCPUs: ram / 2048, Disk: ram / 512, Instances: ram / 4096}

@@ -53,9 +53,9 @@ func (w *world) hosts(specs ...hostSpec) {
 		w.MustApply(w.t, &fsm.RegisterHost{Name: h.name, GossipAddress: h.name + ":7946", RaftAddress: h.name + ":7947",
 			HTTPAddress: h.name + ":8774", Time: t0})
 		if !h.noInventory {
-			w.MustApply(w.t, &fsm.UpdateHostInventory{Name: h.name, VCPUs: h.vcpus, MemoryMiB: h.ram, DiskGiB: h.disk,
+			w.MustApply(w.t, &fsm.UpdateHostInventory{Name: h.name, Inventory: fsm.Inventory{VCPUs: h.vcpus, MemoryMiB: int64(h.ram), DiskGiB: int64(h.disk),
 				Arch: or(h.arch, "x86_64"), HypervisorType: or(h.hypervsor, "QEMU"), HypervisorVersion: "7.2.0",
-				Zone: or(h.zone, "nova"), Time: t0})
+				Zone: or(h.zone, "nova")}, Time: t0})
 		}
 		if h.disabled {
 			w.MustApply(w.t, &fsm.SetHostEnabled{Name: h.name, Enabled: false, Reason: "maintenance", Time: t0})

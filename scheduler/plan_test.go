@@ -346,8 +346,8 @@ func TestPlanOnAViewBuiltByHand(t *testing.T) {
 	v := fsm.SchedulingView{
 		Index: 7,
 		Hosts: []fsm.Host{
-			{Name: "b", Enabled: true, VCPUs: 4, MemoryMiB: 4096, DiskGiB: 100},
-			{Name: "a", Enabled: true, VCPUs: 4, MemoryMiB: 4096, DiskGiB: 100},
+			{Name: "b", Enabled: true, Inventory: fsm.Inventory{VCPUs: 4, MemoryMiB: 4096, DiskGiB: 100}},
+			{Name: "a", Enabled: true, Inventory: fsm.Inventory{VCPUs: 4, MemoryMiB: 4096, DiskGiB: 100}},
 		},
 		Usage: map[string]fsm.Usage{"b": {VCPUs: 4, RAM: 6144, Disk: 0, Instances: 2}, "ghost": {VCPUs: 1}},
 		Pending: []fsm.Instance{

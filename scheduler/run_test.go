@@ -172,7 +172,7 @@ func TestRunFailsWhatNoHostTakes(t *testing.T) {
 func TestRunWaitsForTheState(t *testing.T) {
 	v := fsm.SchedulingView{
 		Index: 1,
-		Hosts: []fsm.Host{{Name: "a", Enabled: true, VCPUs: 4, MemoryMiB: 4096, DiskGiB: 100}},
+		Hosts: []fsm.Host{{Name: "a", Enabled: true, Inventory: fsm.Inventory{VCPUs: 4, MemoryMiB: 4096, DiskGiB: 100}}},
 		Pending: []fsm.Instance{{ID: "i", VMState: fsm.VMBuilding, TaskState: fsm.TaskScheduling,
 			Flavor: fsm.FlavorSpec{VCPUs: 1, RAM: 512, Disk: 1}}},
 	}

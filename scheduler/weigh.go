@@ -20,7 +20,7 @@ var weighers = []weigher{
 		name:    "RAMWeigher",
 		weight:  func(c *Config) float64 { return c.RAMWeight },
 		applies: func(*request) bool { return true },
-		raw:     func(h *hostState, host *fsm.Host, _ *request) float64 { return float64(host.MemoryMiB - h.used.RAM) },
+		raw:     func(h *hostState, _ *fsm.Host, _ *request) float64 { return float64(h.capacity.MemoryMiB - h.used.RAM) },
 	},
 	{
 		// Nova's CPUWeigher: free vCPUs under the allocation ratio.

@@ -70,7 +70,7 @@ func newTestClient(t *testing.T) (*cluster, *Client) {
 		leader:  true,
 		health:  api.Health{Name: "node1", Status: "ok", ClusterID: "c1", Role: "leader"},
 		members: []api.Member{
-			{Name: "node2", Status: "alive", Role: "follower", Inventory: api.Inventory{VCPUs: 4}},
+			{Name: "node2", Status: "alive", Role: "follower", Inventory: fsm.Inventory{VCPUs: 4}},
 			{Name: "node1", Status: "alive", Role: "leader"},
 		},
 	}

@@ -63,7 +63,7 @@ func TestImagesAndGroups(t *testing.T) {
 func TestServers(t *testing.T) {
 	c, cl := newTestClient(t)
 	ctx := context.Background()
-	c.MustApply(t, &fsm.UpdateHostInventory{Name: "node1", VCPUs: 4, MemoryMiB: 8192, DiskGiB: 50, HypervisorType: "QEMU"})
+	c.MustApply(t, &fsm.UpdateHostInventory{Name: "node1", Inventory: fsm.Inventory{VCPUs: 4, MemoryMiB: 8192, DiskGiB: 50, HypervisorType: "QEMU"}})
 	if _, err := cl.CreateImage(ctx, api.ImageCreate{Name: "cirros", DiskFormat: "qcow2", ContainerFormat: "bare"}); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestServers(t *testing.T) {
 func TestHostsAndHypervisors(t *testing.T) {
 	c, cl := newTestClient(t)
 	ctx := context.Background()
-	c.MustApply(t, &fsm.UpdateHostInventory{Name: "node1", VCPUs: 4, MemoryMiB: 8192, DiskGiB: 50, HypervisorType: "QEMU", HypervisorVersion: "8.2"})
+	c.MustApply(t, &fsm.UpdateHostInventory{Name: "node1", Inventory: fsm.Inventory{VCPUs: 4, MemoryMiB: 8192, DiskGiB: 50, HypervisorType: "QEMU", HypervisorVersion: "8.2"}})
 
 	h, err := cl.DisableHost(ctx, "node1", "maintenance")
 	if err != nil || h.Status != "disabled" || h.DisabledReason != "maintenance" || h.State != "up" {

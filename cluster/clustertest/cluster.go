@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/internal/testkit"
 )
 
@@ -36,18 +37,18 @@ type Cluster struct {
 // Inventory is a settable fake fingerprint.
 type Inventory struct {
 	mu  sync.Mutex
-	inv cluster.Inventory
+	inv fsm.Inventory
 }
 
 // Set replaces the inventory the node will publish.
-func (i *Inventory) Set(inv cluster.Inventory) {
+func (i *Inventory) Set(inv fsm.Inventory) {
 	i.mu.Lock()
 	i.inv = inv
 	i.mu.Unlock()
 }
 
 // Source is the node's InventorySource.
-func (i *Inventory) Source(context.Context) (cluster.Inventory, error) {
+func (i *Inventory) Source(context.Context) (fsm.Inventory, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	return i.inv, nil
@@ -86,7 +87,7 @@ func (c *Cluster) Add(bootstrap bool, join []string) *Node {
 		c.Tune(&cfg)
 	}
 	nd := &Node{Config: cfg, Inv: &Inventory{}}
-	nd.Inv.Set(cluster.Inventory{VCPUs: 8, VCPUsFree: 8, MemoryMiB: 16384, MemoryFreeMiB: 16384,
+	nd.Inv.Set(fsm.Inventory{VCPUs: 8, VCPUsFree: 8, MemoryMiB: 16384, MemoryFreeMiB: 16384,
 		DiskGiB: 100, DiskFreeGiB: 100, Arch: "x86_64", HypervisorType: "fake", HypervisorVersion: "1"})
 	c.Nodes = append(c.Nodes, nd)
 	idx := len(c.Nodes) - 1

@@ -37,7 +37,7 @@ func newOneNode(t *testing.T) (*oneNode, http.Handler) {
 	n := &oneNode{fsmtest.New()}
 	n.MustApply(t, &fsm.Bootstrap{ClusterID: "c1", Flavors: fsm.DefaultFlavors(), NetworkCIDR: fsm.DefaultNetworkCIDR},
 		&fsm.RegisterHost{Name: "n1", HTTPAddress: "127.0.0.1:8774"},
-		&fsm.UpdateHostInventory{Name: "n1", VCPUs: 4, MemoryMiB: 8192, DiskGiB: 40, HypervisorType: "QEMU"})
+		&fsm.UpdateHostInventory{Name: "n1", Inventory: fsm.Inventory{VCPUs: 4, MemoryMiB: 8192, DiskGiB: 40, HypervisorType: "QEMU"}})
 	cache, err := imagecache.New(imagecache.Config{Dir: filepath.Join(t.TempDir(), "images"), NodeName: "n1"})
 	if err != nil {
 		t.Fatal(err)

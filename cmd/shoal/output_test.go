@@ -17,7 +17,7 @@ import (
 )
 
 var testMembers = []api.Member{
-	{Name: "node1", Address: "10.0.0.1:7946", Status: "alive", Role: "leader", Inventory: api.Inventory{
+	{Name: "node1", Address: "10.0.0.1:7946", Status: "alive", Role: "leader", Inventory: fsm.Inventory{
 		VCPUs: 8, VCPUsFree: 6, MemoryMiB: 16384, MemoryFreeMiB: 8192, DiskGiB: 100, DiskFreeGiB: 80,
 		HypervisorType: "qemu", HypervisorVersion: "8.2.2", Zone: "nova", Instances: 2, AgentVersion: "0.1.0"}},
 	{Name: "node2", Address: "10.0.0.2:7946", Status: "dead", Role: "none"},

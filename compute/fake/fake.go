@@ -163,13 +163,13 @@ func (d *Driver) SetCapacity(cfg Config) error {
 // Fingerprint reports the configured capacity minus what active (running or
 // paused) domains hold. Free vCPUs go negative when overcommitted, as with
 // libvirt; free memory stops at zero, as the kernel's does.
-func (d *Driver) Fingerprint(ctx context.Context) (compute.Fingerprint, error) {
+func (d *Driver) Fingerprint(ctx context.Context) (fsm.Inventory, error) {
 	if err := d.begin(ctx, OpFingerprint); err != nil {
-		return compute.Fingerprint{}, err
+		return fsm.Inventory{}, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	f := compute.Fingerprint{
+	f := fsm.Inventory{
 		VCPUs:             d.cfg.VCPUs,
 		VCPUsFree:         d.cfg.VCPUs,
 		MemoryMiB:         d.cfg.MemoryMiB,
@@ -179,7 +179,6 @@ func (d *Driver) Fingerprint(ctx context.Context) (compute.Fingerprint, error) {
 		Arch:              fsm.CanonicalArch(runtime.GOARCH),
 		HypervisorType:    "fake",
 		HypervisorVersion: "1.0",
-		DomainType:        "fake",
 		Instances:         len(d.domains),
 	}
 	for _, dom := range d.domains {

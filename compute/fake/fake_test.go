@@ -44,10 +44,9 @@ func capacity(vcpus int, memoryMiB, diskGiB int64) Config {
 func TestFingerprint(t *testing.T) {
 	ctx := context.Background()
 	d := New(Config{VCPUs: 4, MemoryMiB: 8192})
-	want := compute.Fingerprint{
+	want := fsm.Inventory{
 		VCPUs: 4, VCPUsFree: 4, MemoryMiB: 8192, MemoryFreeMiB: 8192, DiskGiB: 200, DiskFreeGiB: 200,
 		Arch: fsm.CanonicalArch(runtime.GOARCH), HypervisorType: "fake", HypervisorVersion: "1.0",
-		DomainType: "fake",
 	}
 	if got, err := d.Fingerprint(ctx); err != nil || got != want {
 		t.Fatalf("Fingerprint() = %+v, %v; want %+v", got, err, want)

@@ -10,7 +10,6 @@ import (
 
 	golibvirt "github.com/digitalocean/go-libvirt"
 
-	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -21,8 +20,11 @@ const (
 )
 
 // Fingerprint asks libvirtd and the data dir's filesystem what this host offers.
-func (d *Driver) Fingerprint(ctx context.Context) (compute.Fingerprint, error) {
-	var f compute.Fingerprint
+// The domain type (kvm or qemu) is the driver's own, not part of the
+// inventory: it is probed at the first fingerprint, so the agent logs its
+// decision when it starts, and Define uses it.
+func (d *Driver) Fingerprint(ctx context.Context) (fsm.Inventory, error) {
+	var f fsm.Inventory
 	if err := ctx.Err(); err != nil {
 		return f, err
 	}
@@ -56,8 +58,7 @@ func (d *Driver) Fingerprint(ctx context.Context) (compute.Fingerprint, error) {
 	if err != nil {
 		return f, err
 	}
-	domainType, err := d.probeDomainType(l)
-	if err != nil {
+	if _, err := d.probeDomainType(l); err != nil {
 		return f, err
 	}
 	instances, vcpusUsed, err := d.countInstances(ctx, l)
@@ -65,7 +66,7 @@ func (d *Driver) Fingerprint(ctx context.Context) (compute.Fingerprint, error) {
 		return f, err
 	}
 
-	return compute.Fingerprint{
+	return fsm.Inventory{
 		VCPUs:             int(cpus),
 		VCPUsFree:         int(cpus) - vcpusUsed, // negative when overcommitted
 		MemoryMiB:         memMiB,
@@ -75,7 +76,6 @@ func (d *Driver) Fingerprint(ctx context.Context) (compute.Fingerprint, error) {
 		Arch:              fsm.CanonicalArch(cString(model[:])),
 		HypervisorType:    hvType,
 		HypervisorVersion: formatVersion(hvVersion),
-		DomainType:        domainType,
 		Instances:         instances,
 	}, nil
 }

@@ -16,6 +16,7 @@ import (
 	golibvirt "github.com/digitalocean/go-libvirt"
 
 	"github.com/shoal-project/shoal/compute"
+	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/internal/testkit"
 )
 
@@ -38,7 +39,7 @@ func newTestDriver(t *testing.T) *Driver {
 	return d
 }
 
-func fingerprint(t *testing.T, d *Driver) compute.Fingerprint {
+func fingerprint(t *testing.T, d *Driver) fsm.Inventory {
 	t.Helper()
 	f, err := d.Fingerprint(context.Background())
 	if err != nil {
@@ -66,11 +67,14 @@ func TestFingerprintLibvirt(t *testing.T) {
 	if want := memTotalMiB(t); f.MemoryMiB != want {
 		t.Errorf("memory %d MiB, want /proc/meminfo's MemTotal, %d MiB", f.MemoryMiB, want)
 	}
+	d.mu.RLock()
+	domainType := d.domainType // decided by the first fingerprint
+	d.mu.RUnlock()
 	for _, c := range []struct{ field, got, want string }{
 		{"Arch", f.Arch, "x86_64"},
 		{"HypervisorType", f.HypervisorType, "QEMU"},
 		// These machines expose /dev/kvm, but their CPUs lack vmx/svm.
-		{"DomainType", f.DomainType, "qemu"},
+		{"domain type", domainType, "qemu"},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %q, want %q", c.field, c.got, c.want)

@@ -35,8 +35,8 @@ func newCluster(t *testing.T, e *env, host string) *cluster {
 	c.MustApply(t, &fsm.Bootstrap{ClusterID: "cluster-" + e.suffix, Time: t0, Flavors: fsm.DefaultFlavors(), NetworkCIDR: e.network.CIDR},
 		&fsm.RegisterHost{Name: host, GossipAddress: host + ":7946", RaftAddress: host + ":7947",
 			HTTPAddress: host + ":8774", Time: t0},
-		&fsm.UpdateHostInventory{Name: host, VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200,
-			Arch: "x86_64", HypervisorType: "QEMU", HypervisorVersion: "7.2.0", Time: t0},
+		&fsm.UpdateHostInventory{Name: host, Inventory: fsm.Inventory{VCPUs: 8, MemoryMiB: 16384, DiskGiB: 200,
+			Arch: "x86_64", HypervisorType: "QEMU", HypervisorVersion: "7.2.0"}, Time: t0},
 		&fsm.CreateImage{Image: fsm.Image{ID: testImage, Name: "blank", DiskFormat: "qcow2",
 			ContainerFormat: "bare", Size: 1 << 20, Status: "active", Created: t0, Updated: t0}})
 	return c

@@ -29,7 +29,7 @@ func (a apiCluster) Members() []api.Member {
 	out := make([]api.Member, len(ms))
 	for i, m := range ms {
 		out[i] = api.Member{Name: m.Name, Address: m.Address, Status: m.Status, Role: m.Role, Fenced: m.Fenced,
-			Inventory: api.Inventory(m.Inventory)}
+			Inventory: m.Inventory}
 	}
 	return out
 }
@@ -145,19 +145,14 @@ func consolesOf(d compute.Driver) api.Consoles {
 	return nil
 }
 
-// inventorySource turns the driver's fingerprint, less what the host keeps
-// for itself, into gossip inventory.
+// inventorySource gossips the driver's fingerprint less what the host keeps
+// for itself.
 func inventorySource(d compute.Driver, reserved compute.Reserved) cluster.InventorySource {
-	return func(ctx context.Context) (cluster.Inventory, error) {
-		f, err := d.Fingerprint(ctx)
+	return func(ctx context.Context) (fsm.Inventory, error) {
+		inv, err := d.Fingerprint(ctx)
 		if err != nil {
-			return cluster.Inventory{}, err
+			return fsm.Inventory{}, err
 		}
-		f = reserved.Apply(f)
-		return cluster.Inventory{
-			VCPUs: f.VCPUs, VCPUsFree: f.VCPUsFree, MemoryMiB: f.MemoryMiB, MemoryFreeMiB: f.MemoryFreeMiB,
-			DiskGiB: f.DiskGiB, DiskFreeGiB: f.DiskFreeGiB, Arch: f.Arch, HypervisorType: f.HypervisorType,
-			HypervisorVersion: f.HypervisorVersion, Instances: f.Instances,
-		}, nil
+		return reserved.Apply(inv), nil
 	}
 }
