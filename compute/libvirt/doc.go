@@ -8,7 +8,8 @@
 // Domain, network, pool and volume XML come from libvirtxml structs
 // (xml.go), never from templates. Instance disks are qcow2 overlays in this
 // node's dir pool (disks.go); the cluster network is an isolated libvirt
-// network with one static DHCP reservation per address (network.go).
+// network (network.go) with one static DHCP reservation per address
+// (dhcp.go).
 //
 // Shoal's domains are the ones carrying an element in MetadataNamespace; only
 // those naming this node are its own. Every other domain on the host belongs

@@ -2,17 +2,11 @@ package libvirt
 
 import (
 	"fmt"
-	"strings"
 
 	golibvirt "github.com/digitalocean/go-libvirt"
-	"libvirt.org/go/libvirtxml"
 
-	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/fsm"
 )
-
-// dhcpFlags change both the running network and its persistent definition.
-const dhcpFlags = golibvirt.NetworkUpdateAffectLive | golibvirt.NetworkUpdateAffectConfig
 
 // ensureNetwork returns the libvirt network of the cluster network, defined,
 // started and autostarted. One that exists is adopted as it is: nodes sharing
@@ -96,111 +90,4 @@ func (d *Driver) ensurePlaceholder(l *golibvirt.Libvirt, net golibvirt.Network, 
 		return fmt.Errorf("libvirt: restart network %s: %w", net.Name, err)
 	}
 	return nil // ensureNetwork starts it again
-}
-
-// dhcpHosts is the network's static reservations as it runs now.
-func dhcpHosts(l *golibvirt.Libvirt, net golibvirt.Network) ([]libvirtxml.NetworkDHCPHost, error) {
-	doc, err := l.NetworkGetXMLDesc(net, 0)
-	if err != nil {
-		return nil, fmt.Errorf("libvirt: network %s: %w", net.Name, err)
-	}
-	var def libvirtxml.Network
-	if err := def.Unmarshal(doc); err != nil {
-		return nil, fmt.Errorf("libvirt: network %s: %w", net.Name, err)
-	}
-	var hosts []libvirtxml.NetworkDHCPHost
-	for _, ip := range def.IPs {
-		if ip.DHCP != nil {
-			hosts = append(hosts, ip.DHCP.Hosts...)
-		}
-	}
-	return hosts, nil
-}
-
-// addDHCPHosts reserves each address of spec on net: present already is
-// fine; an entry holding the MAC or the IP of one of them is stale (IPAM in
-// Raft gives each to one instance) and is replaced.
-func (d *Driver) addDHCPHosts(l *golibvirt.Libvirt, net golibvirt.Network, spec compute.InstanceSpec) error {
-	d.dhcpMu.Lock()
-	defer d.dhcpMu.Unlock()
-	d.releaseStaleLeases(l, net, spec)
-	for _, a := range spec.Addresses {
-		hosts, err := dhcpHosts(l, net)
-		if err != nil {
-			return err
-		}
-		name := hostname(spec.Name, "server-"+spec.ID[:min(8, len(spec.ID))])
-		present := false
-		for _, h := range hosts {
-			switch {
-			case equalMAC(h.MAC, a.MAC) && h.IP == a.IP:
-				present = true
-			case equalMAC(h.MAC, a.MAC) || h.IP == a.IP:
-				d.log.Info("replacing stale DHCP reservation", "network", net.Name, "mac", h.MAC, "ip", h.IP, "instance", spec.ID)
-				if err := updateHost(l, net, golibvirt.NetworkUpdateCommandDelete, h); err != nil {
-					return err
-				}
-			case h.Name == name:
-				// libvirt refuses two reservations of one name.
-				name = hostname(spec.Name+"-"+spec.ID[:min(8, len(spec.ID))], name)
-			}
-		}
-		if present {
-			continue
-		}
-		if err := updateHost(l, net, golibvirt.NetworkUpdateCommandAddLast, dhcpHost(a, name)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// removeDHCPHosts deletes net's reservations of the given MACs; a missing
-// network or entry is fine.
-func (d *Driver) removeDHCPHosts(l *golibvirt.Libvirt, network string, macs []string) error {
-	if len(macs) == 0 {
-		return nil
-	}
-	d.dhcpMu.Lock()
-	defer d.dhcpMu.Unlock()
-	net, err := l.NetworkLookupByName(network)
-	if hasCode(err, golibvirt.ErrNoNetwork) {
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("libvirt: network %s: %w", network, err)
-	}
-	hosts, err := dhcpHosts(l, net)
-	if err != nil {
-		return err
-	}
-	for _, h := range hosts {
-		for _, mac := range macs {
-			if equalMAC(h.MAC, mac) {
-				if err := updateHost(l, net, golibvirt.NetworkUpdateCommandDelete, h); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// updateHost adds or deletes one reservation, live and persistent. libvirt's
-// wire protocol long had command and section swapped; NetworkUpdateCompat
-// asks the daemon which order it expects.
-func updateHost(l *golibvirt.Libvirt, net golibvirt.Network, cmd golibvirt.NetworkUpdateCommand, h libvirtxml.NetworkDHCPHost) error {
-	doc, err := h.Marshal()
-	if err != nil {
-		return err
-	}
-	err = l.NetworkUpdateCompat(net, cmd, golibvirt.NetworkSectionIPDhcpHost, -1, doc, dhcpFlags)
-	if err != nil {
-		return fmt.Errorf("libvirt: network %s: update DHCP host %s: %w", net.Name, doc, err)
-	}
-	return nil
-}
-
-// equalMAC compares MACs as libvirt prints them (lower case) or not.
-func equalMAC(a, b string) bool {
-	return a != "" && strings.EqualFold(a, b)
 }
