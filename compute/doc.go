@@ -1,8 +1,8 @@
 // Package compute runs VMs on this host. It declares the interfaces the rest
-// of shoal consumes: Driver (what the host offers, its Fingerprint, which the
-// node gossips as inventory) and Hypervisor (a Driver that also defines,
-// starts, stops and removes domains), and ImageCache (an image's bits on this
-// host). compute/fake and compute/libvirt implement Hypervisor;
+// of shoal consumes: Driver (what the host offers: its Fingerprint, an
+// fsm.Inventory, which the node gossips) and Hypervisor (a Driver that also
+// defines, starts, stops and removes domains), and ImageCache (an image's
+// bits on this host). compute/fake and compute/libvirt implement Hypervisor;
 // compute/imagecache implements ImageCache.
 //
 // The Reconciler, one per node, makes the hypervisor match the FSM: it
