@@ -88,14 +88,11 @@ func TestBatchResultsPerEntry(t *testing.T) {
 			t.Errorf("entry %d alone: %v, in batch: %v", i, err, res.Errors[i])
 		}
 	}
-	if a, b := snapshotBytes(t, f), snapshotBytes(t, one); !bytes.Equal(a, b) {
-		t.Errorf("batch and single entries differ:\nbatch  %s\nsingle %s", a, b)
-	}
+	sameSnapshot(t, "batch and single entries differ", f, one)
 }
 
 func TestBatchEmpty(t *testing.T) {
-	f := fsm.New()
-	mustApply(t, f, 1, registerHost("h1", t0))
+	f := oneHost(t)
 	before := snapshotBytes(t, f)
 	ch := f.WatchCh()
 

@@ -182,8 +182,7 @@ func TestDecodeRejects(t *testing.T) {
 func TestApplyPanicsOnUndecodable(t *testing.T) {
 	for _, tc := range undecodable {
 		t.Run(tc.name, func(t *testing.T) {
-			f := fsm.New()
-			mustApply(t, f, 1, registerHost("h1", t0))
+			f := oneHost(t)
 			before := snapshotBytes(t, f)
 			ch := f.WatchCh()
 

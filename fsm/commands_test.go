@@ -272,11 +272,15 @@ func TestApplyDeregisterHost(t *testing.T) {
 }
 
 func TestApplySetHostEnabled(t *testing.T) {
-	h1 := func(enabled bool, reason string, updated, created int) fsm.Host {
-		return fsm.Host{
-			Name: "h1", GossipAddress: "h1:7946", RaftAddress: "h1:7000", HTTPAddress: "h1:8774",
-			Enabled: enabled, DisabledReason: reason, Created: t0, Updated: t0.Add(time.Duration(updated) * time.Minute),
-			Indexes: fsm.Indexes{CreateIndex: uint64(created)},
+	// h1Is checks h1 as registered at index 1, then last changed by the
+	// applied entry at the minute updated after t0.
+	h1Is := func(enabled bool, reason string, updated int) func(*testing.T, *fsm.FSM, uint64) {
+		return func(t *testing.T, f *fsm.FSM, index uint64) {
+			wantHost(t, f, fsm.Host{
+				Name: "h1", GossipAddress: "h1:7946", RaftAddress: "h1:7000", HTTPAddress: "h1:8774",
+				Enabled: enabled, DisabledReason: reason, Created: t0, Updated: t0.Add(time.Duration(updated) * time.Minute),
+				Indexes: fsm.Indexes{CreateIndex: 1, ModifyIndex: index},
+			})
 		}
 	}
 	runApplyCases(t, []applyCase{
@@ -284,31 +288,19 @@ func TestApplySetHostEnabled(t *testing.T) {
 			name:  "disable with reason",
 			setup: []fsm.Command{registerHost("h1", t0)},
 			cmd:   &fsm.SetHostEnabled{Name: "h1", Enabled: false, Reason: "maintenance", Time: t1},
-			check: func(t *testing.T, f *fsm.FSM, index uint64) {
-				want := h1(false, "maintenance", 1, 1)
-				want.ModifyIndex = index
-				wantHost(t, f, want)
-			},
+			check: h1Is(false, "maintenance", 1),
 		},
 		{
 			name:  "enable clears the reason",
 			setup: []fsm.Command{registerHost("h1", t0), &fsm.SetHostEnabled{Name: "h1", Reason: "maintenance", Time: t1}},
 			cmd:   &fsm.SetHostEnabled{Name: "h1", Enabled: true, Reason: "ignored", Time: t2},
-			check: func(t *testing.T, f *fsm.FSM, index uint64) {
-				want := h1(true, "", 2, 1)
-				want.ModifyIndex = index
-				wantHost(t, f, want)
-			},
+			check: h1Is(true, "", 2),
 		},
 		{
 			name:  "enable an enabled host still stamps it",
 			setup: []fsm.Command{registerHost("h1", t0)},
 			cmd:   &fsm.SetHostEnabled{Name: "h1", Enabled: true, Time: t2},
-			check: func(t *testing.T, f *fsm.FSM, index uint64) {
-				want := h1(true, "", 2, 1)
-				want.ModifyIndex = index
-				wantHost(t, f, want)
-			},
+			check: h1Is(true, "", 2),
 		},
 		{
 			name:    "unknown host",

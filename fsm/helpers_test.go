@@ -75,6 +75,26 @@ func snapshotBytes(t testing.TB, f *fsm.FSM) []byte {
 	return writeSnapshot(t, snap)
 }
 
+// oneHost is a fresh FSM with host h1 registered at index 1.
+func oneHost(t testing.TB) *fsm.FSM {
+	t.Helper()
+	f := fsm.New()
+	mustApply(t, f, 1, registerHost("h1", t0))
+	return f
+}
+
+// sameSnapshot reports whether a and b snapshot to the same bytes; when they
+// do not, it records the error what with both snapshots.
+func sameSnapshot(t testing.TB, what string, a, b *fsm.FSM) bool {
+	t.Helper()
+	x, y := snapshotBytes(t, a), snapshotBytes(t, b)
+	if !bytes.Equal(x, y) {
+		t.Errorf("%s:\nfirst  %s\nsecond %s", what, x, y)
+		return false
+	}
+	return true
+}
+
 // writeSnapshot is snap as WriteTo writes it.
 func writeSnapshot(t testing.TB, snap fsm.Snapshot) []byte {
 	t.Helper()
