@@ -318,6 +318,10 @@ func TestApplyCreateFlavor(t *testing.T) {
 		edit(&fl)
 		return &fsm.CreateFlavor{Flavor: fl}
 	}
+	// stored is what with(edit) applied at index leaves in the state.
+	stored := func(index uint64, edit func(*fsm.Flavor)) fsm.Flavor {
+		return withIndexes(with(edit).Flavor, index, index)
+	}
 	runApplyCases(t, []applyCase{
 		{
 			name:  "found by ID and by name",
@@ -344,9 +348,7 @@ func TestApplyCreateFlavor(t *testing.T) {
 			name: "zero disk",
 			cmd:  with(func(fl *fsm.Flavor) { fl.Disk = 0 }),
 			check: func(t *testing.T, f *fsm.FSM, index uint64) {
-				want := withIndexes(big, index, index)
-				want.Disk = 0
-				wantFlavor(t, f, "x1.big", want)
+				wantFlavor(t, f, "x1.big", stored(index, func(fl *fsm.Flavor) { fl.Disk = 0 }))
 			},
 		},
 		{
@@ -354,8 +356,7 @@ func TestApplyCreateFlavor(t *testing.T) {
 			setup: []fsm.Command{&fsm.CreateFlavor{Flavor: big}, &fsm.DeleteFlavor{ID: "f-big"}},
 			cmd:   with(func(fl *fsm.Flavor) { fl.ID = "f-big-2" }),
 			check: func(t *testing.T, f *fsm.FSM, index uint64) {
-				want := withIndexes(big, index, index)
-				want.ID = "f-big-2"
+				want := stored(index, func(fl *fsm.Flavor) { fl.ID = "f-big-2" })
 				wantFlavor(t, f, "x1.big", want)
 				wantNoFlavor(t, f, "f-big")
 			},
@@ -365,8 +366,7 @@ func TestApplyCreateFlavor(t *testing.T) {
 			setup: []fsm.Command{&fsm.CreateFlavor{Flavor: big}, &fsm.DeleteFlavor{ID: "f-big"}},
 			cmd:   with(func(fl *fsm.Flavor) { fl.Name = "x1.renamed" }),
 			check: func(t *testing.T, f *fsm.FSM, index uint64) {
-				want := withIndexes(big, index, index)
-				want.Name = "x1.renamed"
+				want := stored(index, func(fl *fsm.Flavor) { fl.Name = "x1.renamed" })
 				wantFlavor(t, f, "f-big", want)
 				wantFlavor(t, f, "x1.renamed", want)
 				wantNoFlavor(t, f, "x1.big")
