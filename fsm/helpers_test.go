@@ -165,6 +165,23 @@ func applyPanic(t testing.TB, f *fsm.FSM, index uint64, data []byte) (msg string
 	return ""
 }
 
+// applyRejected applies data at index, which must panic, and checks that
+// the replica stopped before changing its state or waking its watchers. It
+// returns the panic message.
+func applyRejected(t testing.TB, f *fsm.FSM, index uint64, data []byte) string {
+	t.Helper()
+	before := snapshotBytes(t, f)
+	ch := f.WatchCh()
+	msg := applyPanic(t, f, index, data)
+	if after := snapshotBytes(t, f); !bytes.Equal(after, before) {
+		t.Errorf("state changed by the rejected entry:\nbefore %s\nafter  %s", before, after)
+	}
+	if closed(ch) {
+		t.Error("WatchCh closed by the rejected entry")
+	}
+	return msg
+}
+
 // closed reports whether ch is closed, without waiting.
 func closed(ch <-chan struct{}) bool {
 	select {
