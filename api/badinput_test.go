@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
@@ -136,13 +137,9 @@ func TestComputeBadInput(t *testing.T) {
 			c, ts := newTestServer(t)
 			c.seedCompute(t)
 			c.seedOddImages(t)
-			resp, raw := call(t, ts, "POST", "/v1/servers", `{"server":{"name":"existing","flavor":"1","image":"cirros"}}`)
-			if resp.StatusCode != 202 {
-				t.Fatalf("seed server = %d %s", resp.StatusCode, raw)
-			}
-			id := decode[ServerResponse](t, raw).Server.ID
+			id := seedServer(t, ts)
 			before := c.snapshot()
-			resp, raw = call(t, ts, tt.method, strings.ReplaceAll(tt.path, vm, id), tt.body)
+			resp, raw := call(t, ts, tt.method, strings.ReplaceAll(tt.path, vm, id), tt.body)
 			wantError(t, resp, raw, tt.status, tt.contains)
 			if after := c.snapshot(); !reflect.DeepEqual(after, before) {
 				t.Errorf("state changed: index %d→%d, applied %d→%d", before.index, after.index, before.applied, after.applied)
@@ -186,14 +183,10 @@ func TestJSONText(t *testing.T) {
 			t.Run(b.name+"/"+tx.name, func(t *testing.T) {
 				c, ts := newTestServer(t)
 				c.seedCompute(t)
-				resp, raw := call(t, ts, "POST", "/v1/servers", `{"server":{"name":"existing","flavor":"1","image":"cirros"}}`)
-				if resp.StatusCode != 202 {
-					t.Fatalf("seed server = %d %s", resp.StatusCode, raw)
-				}
-				id := decode[ServerResponse](t, raw).Server.ID
+				id := seedServer(t, ts)
 				before := c.snapshot()
 				_, _, joinedBefore := c.counts()
-				resp, raw = call(t, ts, b.method, strings.ReplaceAll(b.path, vm, id), fmt.Sprintf(b.body, tx.text))
+				resp, raw := call(t, ts, b.method, strings.ReplaceAll(b.path, vm, id), fmt.Sprintf(b.body, tx.text))
 				wantError(t, resp, raw, 400, tx.contains)
 				if after := c.snapshot(); !reflect.DeepEqual(after, before) {
 					t.Errorf("state changed: index %d→%d, applied %d→%d", before.index, after.index, before.applied, after.applied)
@@ -265,4 +258,15 @@ func TestServerListLimit(t *testing.T) {
 	if resp.StatusCode != 200 || len(decode[ServerList](t, raw).Servers) != 3 {
 		t.Errorf("GET limit=1001 = %d %s", resp.StatusCode, raw)
 	}
+}
+
+// seedServer creates the server "existing" (flavor 1, image cirros) that the
+// bad requests aim at, and returns its ID.
+func seedServer(t *testing.T, ts *httptest.Server) string {
+	t.Helper()
+	resp, raw := call(t, ts, "POST", "/v1/servers", `{"server":{"name":"existing","flavor":"1","image":"cirros"}}`)
+	if resp.StatusCode != 202 {
+		t.Fatalf("seed server = %d %s", resp.StatusCode, raw)
+	}
+	return decode[ServerResponse](t, raw).Server.ID
 }

@@ -154,8 +154,14 @@ func TestRoutingErrors(t *testing.T) {
 
 func TestReadsCarryIndex(t *testing.T) {
 	c, ts := newTestServer(t)
-	want := c.FSM.Index()
-	for _, path := range []string{"/v1/health", "/v1/cluster/members", "/v1/cluster/leader", "/v1/flavors", "/v1/flavors/1", "/v1/flavors/m1.small", "/v1/hosts"} {
+	wantReadIndex(t, ts, c.FSM.Index(), "/v1/health", "/v1/cluster/members", "/v1/cluster/leader", "/v1/flavors", "/v1/flavors/1", "/v1/flavors/m1.small", "/v1/hosts")
+}
+
+// wantReadIndex checks that a GET of each path answers 200 with the replica
+// index want in its header.
+func wantReadIndex(t *testing.T, ts *httptest.Server, want uint64, paths ...string) {
+	t.Helper()
+	for _, path := range paths {
 		resp, body := call(t, ts, "GET", path, "")
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s = %d %s", path, resp.StatusCode, body)

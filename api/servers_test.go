@@ -249,17 +249,8 @@ func TestServerList(t *testing.T) {
 func TestReadsCarryIndexCompute(t *testing.T) {
 	c, ts := newTestServer(t)
 	seed := c.seedCompute(t)
-	want := c.FSM.Index()
-	for _, path := range []string{"/v1/servers", "/v1/images", "/v1/images/cirros", "/v1/server-groups", "/v1/server-groups/" + seed.group.ID,
-		"/v1/hypervisors", "/v1/hypervisors/node1", "/v1/hypervisors/statistics"} {
-		resp, body := call(t, ts, "GET", path, "")
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s = %d %s", path, resp.StatusCode, body)
-		}
-		if got := indexOf(t, resp); got != want {
-			t.Errorf("GET %s: index %d, want %d", path, got, want)
-		}
-	}
+	wantReadIndex(t, ts, c.FSM.Index(), "/v1/servers", "/v1/images", "/v1/images/cirros", "/v1/server-groups", "/v1/server-groups/"+seed.group.ID,
+		"/v1/hypervisors", "/v1/hypervisors/node1", "/v1/hypervisors/statistics")
 }
 
 // TestServerCreateFields keeps the client's request type and the server's

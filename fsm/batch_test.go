@@ -1,7 +1,6 @@
 package fsm_test
 
 import (
-	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -88,14 +87,11 @@ func TestBatchResultsPerEntry(t *testing.T) {
 			t.Errorf("entry %d alone: %v, in batch: %v", i, err, res.Errors[i])
 		}
 	}
-	if a, b := snapshotBytes(t, f), snapshotBytes(t, one); !bytes.Equal(a, b) {
-		t.Errorf("batch and single entries differ:\nbatch  %s\nsingle %s", a, b)
-	}
+	sameSnapshot(t, "batch and single entries differ", f, one)
 }
 
 func TestBatchEmpty(t *testing.T) {
-	f := fsm.New()
-	mustApply(t, f, 1, registerHost("h1", t0))
+	f := oneHost(t)
 	before := snapshotBytes(t, f)
 	ch := f.WatchCh()
 
@@ -151,18 +147,9 @@ func TestBatchBadEntries(t *testing.T) {
 
 			f := fsm.New()
 			mustApply(t, f, 1, registerHost("h0", t0))
-			before := snapshotBytes(t, f)
-			ch := f.WatchCh()
-			msg := applyPanic(t, f, 2, data)
-			if !strings.Contains(msg, "index 2") {
-				t.Errorf("panic %q does not name the log index", msg)
-			}
 			// The whole entry is rejected before anything is applied.
-			if after := snapshotBytes(t, f); !bytes.Equal(after, before) {
-				t.Errorf("state changed by a rejected batch:\nbefore %s\nafter  %s", before, after)
-			}
-			if closed(ch) {
-				t.Error("WatchCh closed by a rejected batch")
+			if msg := applyRejected(t, f, 2, data); !strings.Contains(msg, "index 2") {
+				t.Errorf("panic %q does not name the log index", msg)
 			}
 		})
 	}

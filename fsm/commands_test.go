@@ -272,11 +272,15 @@ func TestApplyDeregisterHost(t *testing.T) {
 }
 
 func TestApplySetHostEnabled(t *testing.T) {
-	h1 := func(enabled bool, reason string, updated, created int) fsm.Host {
-		return fsm.Host{
-			Name: "h1", GossipAddress: "h1:7946", RaftAddress: "h1:7000", HTTPAddress: "h1:8774",
-			Enabled: enabled, DisabledReason: reason, Created: t0, Updated: t0.Add(time.Duration(updated) * time.Minute),
-			Indexes: fsm.Indexes{CreateIndex: uint64(created)},
+	// h1Is checks h1 as registered at index 1, then last changed by the
+	// applied entry at the minute updated after t0.
+	h1Is := func(enabled bool, reason string, updated int) func(*testing.T, *fsm.FSM, uint64) {
+		return func(t *testing.T, f *fsm.FSM, index uint64) {
+			wantHost(t, f, fsm.Host{
+				Name: "h1", GossipAddress: "h1:7946", RaftAddress: "h1:7000", HTTPAddress: "h1:8774",
+				Enabled: enabled, DisabledReason: reason, Created: t0, Updated: t0.Add(time.Duration(updated) * time.Minute),
+				Indexes: fsm.Indexes{CreateIndex: 1, ModifyIndex: index},
+			})
 		}
 	}
 	runApplyCases(t, []applyCase{
@@ -284,31 +288,19 @@ func TestApplySetHostEnabled(t *testing.T) {
 			name:  "disable with reason",
 			setup: []fsm.Command{registerHost("h1", t0)},
 			cmd:   &fsm.SetHostEnabled{Name: "h1", Enabled: false, Reason: "maintenance", Time: t1},
-			check: func(t *testing.T, f *fsm.FSM, index uint64) {
-				want := h1(false, "maintenance", 1, 1)
-				want.ModifyIndex = index
-				wantHost(t, f, want)
-			},
+			check: h1Is(false, "maintenance", 1),
 		},
 		{
 			name:  "enable clears the reason",
 			setup: []fsm.Command{registerHost("h1", t0), &fsm.SetHostEnabled{Name: "h1", Reason: "maintenance", Time: t1}},
 			cmd:   &fsm.SetHostEnabled{Name: "h1", Enabled: true, Reason: "ignored", Time: t2},
-			check: func(t *testing.T, f *fsm.FSM, index uint64) {
-				want := h1(true, "", 2, 1)
-				want.ModifyIndex = index
-				wantHost(t, f, want)
-			},
+			check: h1Is(true, "", 2),
 		},
 		{
 			name:  "enable an enabled host still stamps it",
 			setup: []fsm.Command{registerHost("h1", t0)},
 			cmd:   &fsm.SetHostEnabled{Name: "h1", Enabled: true, Time: t2},
-			check: func(t *testing.T, f *fsm.FSM, index uint64) {
-				want := h1(true, "", 2, 1)
-				want.ModifyIndex = index
-				wantHost(t, f, want)
-			},
+			check: h1Is(true, "", 2),
 		},
 		{
 			name:    "unknown host",
@@ -325,6 +317,10 @@ func TestApplyCreateFlavor(t *testing.T) {
 		fl := bigFlavor()
 		edit(&fl)
 		return &fsm.CreateFlavor{Flavor: fl}
+	}
+	// stored is what with(edit) applied at index leaves in the state.
+	stored := func(index uint64, edit func(*fsm.Flavor)) fsm.Flavor {
+		return withIndexes(with(edit).Flavor, index, index)
 	}
 	runApplyCases(t, []applyCase{
 		{
@@ -352,9 +348,7 @@ func TestApplyCreateFlavor(t *testing.T) {
 			name: "zero disk",
 			cmd:  with(func(fl *fsm.Flavor) { fl.Disk = 0 }),
 			check: func(t *testing.T, f *fsm.FSM, index uint64) {
-				want := withIndexes(big, index, index)
-				want.Disk = 0
-				wantFlavor(t, f, "x1.big", want)
+				wantFlavor(t, f, "x1.big", stored(index, func(fl *fsm.Flavor) { fl.Disk = 0 }))
 			},
 		},
 		{
@@ -362,8 +356,7 @@ func TestApplyCreateFlavor(t *testing.T) {
 			setup: []fsm.Command{&fsm.CreateFlavor{Flavor: big}, &fsm.DeleteFlavor{ID: "f-big"}},
 			cmd:   with(func(fl *fsm.Flavor) { fl.ID = "f-big-2" }),
 			check: func(t *testing.T, f *fsm.FSM, index uint64) {
-				want := withIndexes(big, index, index)
-				want.ID = "f-big-2"
+				want := stored(index, func(fl *fsm.Flavor) { fl.ID = "f-big-2" })
 				wantFlavor(t, f, "x1.big", want)
 				wantNoFlavor(t, f, "f-big")
 			},
@@ -373,8 +366,7 @@ func TestApplyCreateFlavor(t *testing.T) {
 			setup: []fsm.Command{&fsm.CreateFlavor{Flavor: big}, &fsm.DeleteFlavor{ID: "f-big"}},
 			cmd:   with(func(fl *fsm.Flavor) { fl.Name = "x1.renamed" }),
 			check: func(t *testing.T, f *fsm.FSM, index uint64) {
-				want := withIndexes(big, index, index)
-				want.Name = "x1.renamed"
+				want := stored(index, func(fl *fsm.Flavor) { fl.Name = "x1.renamed" })
 				wantFlavor(t, f, "f-big", want)
 				wantFlavor(t, f, "x1.renamed", want)
 				wantNoFlavor(t, f, "x1.big")

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/fsm/fsmtest"
 )
 
 // Helpers for the compute commands (instances, network, plans, reports).
@@ -194,11 +195,7 @@ func (w *world) act(id, action string) {
 
 func (w *world) inst(id string) fsm.Instance {
 	w.t.Helper()
-	i, err := w.f.Instance(id)
-	if err != nil {
-		w.t.Fatalf("Instance(%q): %v", id, err)
-	}
-	return i
+	return fsmtest.MustRead(w.t, "Instance", w.f.Instance, id)
 }
 
 func (w *world) gone(id string) {
@@ -431,11 +428,7 @@ func checkAddresses(t testing.TB, s fsm.State) {
 
 func (w *world) group(id string) fsm.ServerGroup {
 	w.t.Helper()
-	g, err := w.f.ServerGroup(id)
-	if err != nil {
-		w.t.Fatalf("ServerGroup(%q): %v", id, err)
-	}
-	return g
+	return fsmtest.MustRead(w.t, "ServerGroup", w.f.ServerGroup, id)
 }
 
 // offset is ip's offset in cidr; the test fails if ip is not in it.

@@ -1,7 +1,6 @@
 package fsm_test
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -45,9 +44,7 @@ func assertSameReads(t testing.TB, a, b *fsm.FSM) {
 		y, errY := b.Flavor(fl.Name)
 		same("Flavor("+fl.Name+")", []any{x, errX}, []any{y, errY})
 	}
-	if x, y := snapshotBytes(t, a), snapshotBytes(t, b); !bytes.Equal(x, y) {
-		t.Errorf("snapshots differ:\n%s\n%s", x, y)
-	}
+	sameSnapshot(t, "snapshots differ", a, b)
 }
 
 // After every entry of a random log, the claims and the pending set equal a

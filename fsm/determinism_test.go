@@ -33,6 +33,17 @@ func (g *logGen) pick(prefix string, n int) string {
 
 func (g *logGen) chance(n int) bool { return g.rng.IntN(n) == 0 }
 
+// pickKnown is g.pick(prefix, n), or, half the time when there are any, the
+// id of one of known (which the model holds); the draws stay in that order so
+// a seed still makes the same log.
+func pickKnown[T any](g *logGen, prefix string, n int, known []T, id func(T) string) string {
+	picked := g.pick(prefix, n)
+	if len(known) > 0 && g.chance(2) {
+		picked = id(known[g.rng.IntN(len(known))])
+	}
+	return picked
+}
+
 // command returns one non-batch command; a good share is invalid or stale by
 // construction.
 func (g *logGen) command(index uint64) fsm.Command {
@@ -93,21 +104,13 @@ func (g *logGen) command(index uint64) fsm.Command {
 	case n < 43:
 		return g.imageData(at)
 	case n < 45:
-		c := &fsm.DeleteImage{ID: g.pick("img", 4)}
-		if imgs := g.model.Images(); len(imgs) > 0 && g.chance(2) {
-			c.ID = imgs[g.rng.IntN(len(imgs))].ID
-		}
-		return c
+		return &fsm.DeleteImage{ID: pickKnown(g, "img", 4, g.model.Images(), func(i fsm.Image) string { return i.ID })}
 	case n < 47:
 		policies := []string{fsm.PolicyAffinity, fsm.PolicyAntiAffinity, fsm.PolicySoftAffinity, fsm.PolicySoftAntiAffinity, "any"}
 		return &fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: g.pick("g", 4), Name: g.pick("group-", 4),
 			Policy: policies[g.rng.IntN(len(policies))], Created: at}}
 	case n < 49:
-		c := &fsm.DeleteServerGroup{ID: g.pick("g", 4)}
-		if gs := g.model.ServerGroups(); len(gs) > 0 && g.chance(2) {
-			c.ID = gs[g.rng.IntN(len(gs))].ID
-		}
-		return c
+		return &fsm.DeleteServerGroup{ID: pickKnown(g, "g", 4, g.model.ServerGroups(), func(sg fsm.ServerGroup) string { return sg.ID })}
 	case n < 62:
 		return g.createInstances(index, at)
 	case n < 74:

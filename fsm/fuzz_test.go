@@ -3,8 +3,8 @@ package fsm_test
 import (
 	"bytes"
 	"reflect"
-	"slices"
 	"testing"
+	"time"
 
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -86,80 +86,54 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// timesInUTC returns a copy of c with every time.Time in UTC, and every
-// collection that the encoding omits when empty (omitempty) nil: JSON keeps
-// neither the *time.Location nor the difference between an empty and a
-// missing map, and Apply treats both alike.
+// timesInUTC returns a deep copy of c with every time.Time in UTC, and every
+// empty map or slice nil: JSON keeps neither the *time.Location nor the
+// difference between an empty and a missing collection (omitempty), and
+// Apply treats both alike. Walking the value, not listing the commands,
+// keeps a new command or field covered.
 func timesInUTC(c fsm.Command) fsm.Command {
-	switch c := c.(type) {
-	case *fsm.Bootstrap:
-		n := *c
-		n.Time = n.Time.UTC()
-		n.Flavors = slices.Clone(c.Flavors)
-		for i := range n.Flavors {
-			n.Flavors[i].Created = n.Flavors[i].Created.UTC()
+	return normalized(reflect.ValueOf(c)).Interface().(fsm.Command)
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+func normalized(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
 		}
-		return &n
-	case *fsm.RegisterHost:
-		n := *c
-		n.Time = n.Time.UTC()
-		return &n
-	case *fsm.SetHostEnabled:
-		n := *c
-		n.Time = n.Time.UTC()
-		return &n
-	case *fsm.CreateFlavor:
-		n := *c
-		n.Flavor.Created = n.Flavor.Created.UTC()
-		return &n
-	case *fsm.UpdateHostInventory:
-		n := *c
-		n.Time = n.Time.UTC()
-		return &n
-	case *fsm.CreateImage:
-		n := *c
-		n.Image.Created, n.Image.Updated = n.Image.Created.UTC(), n.Image.Updated.UTC()
-		if len(n.Image.Properties) == 0 {
-			n.Image.Properties = nil
+		n := reflect.New(v.Type().Elem())
+		n.Elem().Set(normalized(v.Elem()))
+		return n
+	case reflect.Struct:
+		if v.Type() == timeType {
+			return reflect.ValueOf(v.Interface().(time.Time).UTC())
 		}
-		return &n
-	case *fsm.CreateServerGroup:
-		n := *c
-		n.Group.Created = n.Group.Created.UTC()
-		return &n
-	case *fsm.CreateInstances:
-		n := *c
-		n.Time = n.Time.UTC()
-		n.Instances = slices.Clone(c.Instances)
-		for i := range n.Instances {
-			if len(n.Instances[i].Metadata) == 0 {
-				n.Instances[i].Metadata = nil
+		n := reflect.New(v.Type()).Elem()
+		n.Set(v)
+		for i := range n.NumField() {
+			if n.Field(i).CanSet() {
+				n.Field(i).Set(normalized(v.Field(i)))
 			}
 		}
-		return &n
-	case *fsm.InstanceAction:
-		n := *c
-		n.Time = n.Time.UTC()
-		return &n
-	case *fsm.Plan:
-		n := *c
-		n.Time = n.Time.UTC()
-		if len(n.Failures) == 0 {
-			n.Failures = nil
+		return n
+	case reflect.Slice, reflect.Map:
+		if v.Len() == 0 {
+			return reflect.Zero(v.Type())
 		}
-		return &n
-	case *fsm.ReportInstances:
-		n := *c
-		n.Time = n.Time.UTC()
-		return &n
-	case *fsm.ImageUploaded:
-		n := *c
-		n.Time = n.Time.UTC()
-		return &n
-	case *fsm.RemoveImageLocation:
-		n := *c
-		n.Time = n.Time.UTC()
-		return &n
+		if v.Kind() == reflect.Map {
+			n := reflect.MakeMapWithSize(v.Type(), v.Len())
+			for it := v.MapRange(); it.Next(); {
+				n.SetMapIndex(it.Key(), normalized(it.Value()))
+			}
+			return n
+		}
+		n := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			n.Index(i).Set(normalized(v.Index(i)))
+		}
+		return n
 	}
-	return c
+	return v
 }

@@ -75,6 +75,26 @@ func snapshotBytes(t testing.TB, f *fsm.FSM) []byte {
 	return writeSnapshot(t, snap)
 }
 
+// oneHost is a fresh FSM with host h1 registered at index 1.
+func oneHost(t testing.TB) *fsm.FSM {
+	t.Helper()
+	f := fsm.New()
+	mustApply(t, f, 1, registerHost("h1", t0))
+	return f
+}
+
+// sameSnapshot reports whether a and b snapshot to the same bytes; when they
+// do not, it records the error what with both snapshots.
+func sameSnapshot(t testing.TB, what string, a, b *fsm.FSM) bool {
+	t.Helper()
+	x, y := snapshotBytes(t, a), snapshotBytes(t, b)
+	if !bytes.Equal(x, y) {
+		t.Errorf("%s:\nfirst  %s\nsecond %s", what, x, y)
+		return false
+	}
+	return true
+}
+
 // writeSnapshot is snap as WriteTo writes it.
 func writeSnapshot(t testing.TB, snap fsm.Snapshot) []byte {
 	t.Helper()
@@ -143,6 +163,23 @@ func applyPanic(t testing.TB, f *fsm.FSM, index uint64, data []byte) (msg string
 	}()
 	f.ApplyEntry(index, data)
 	return ""
+}
+
+// applyRejected applies data at index, which must panic, and checks that
+// the replica stopped before changing its state or waking its watchers. It
+// returns the panic message.
+func applyRejected(t testing.TB, f *fsm.FSM, index uint64, data []byte) string {
+	t.Helper()
+	before := snapshotBytes(t, f)
+	ch := f.WatchCh()
+	msg := applyPanic(t, f, index, data)
+	if after := snapshotBytes(t, f); !bytes.Equal(after, before) {
+		t.Errorf("state changed by the rejected entry:\nbefore %s\nafter  %s", before, after)
+	}
+	if closed(ch) {
+		t.Error("WatchCh closed by the rejected entry")
+	}
+	return msg
 }
 
 // closed reports whether ch is closed, without waiting.

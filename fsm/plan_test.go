@@ -140,6 +140,14 @@ func TestPlanCapacityBoundary(t *testing.T) {
 	}
 }
 
+// createGroup creates server group "g" (named "g") with the policy, then its
+// members ids.
+func createGroup(w *world, policy string, ids ...string) {
+	w.t.Helper()
+	w.must(&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "g", Name: "g", Policy: policy}})
+	createInGroup(w, "g", ids...)
+}
+
 func createInGroup(w *world, group string, ids ...string) {
 	w.t.Helper()
 	c := createCmd(ids...)
@@ -166,19 +174,16 @@ func TestPlanRejects(t *testing.T) {
 			w.create("x")
 		}, "host h1 is disabled"},
 		{"strict anti-affinity", func(w *world) {
-			w.must(&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "g", Name: "g", Policy: fsm.PolicyAntiAffinity}})
-			createInGroup(w, "g", "peer", "x")
+			createGroup(w, fsm.PolicyAntiAffinity, "peer", "x")
 			w.place("peer", "h1")
 		}, "anti-affinity: group member peer is on h1"},
 		{"strict anti-affinity, peer ERROR on the host", func(w *world) {
-			w.must(&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "g", Name: "g", Policy: fsm.PolicyAntiAffinity}})
-			createInGroup(w, "g", "peer", "x")
+			createGroup(w, fsm.PolicyAntiAffinity, "peer", "x")
 			w.place("peer", "h1")
 			w.must(reportCmd("h1", fsm.InstanceReport{ID: "peer", Done: fsm.TaskSpawning, Error: "disk full"}))
 		}, "anti-affinity: group member peer is on h1"},
 		{"strict affinity", func(w *world) {
-			w.must(&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "g", Name: "g", Policy: fsm.PolicyAffinity}})
-			createInGroup(w, "g", "peer", "x")
+			createGroup(w, fsm.PolicyAffinity, "peer", "x")
 			w.place("peer", "h2")
 			w.finish("peer")
 		}, "affinity: group members are on h2"},
@@ -278,8 +283,7 @@ func TestPlanGroupsWithinOnePlan(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc.policy, tc.hosts), func(t *testing.T) {
 			w := newWorld(t, testCIDR)
-			w.must(&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "g", Name: "g", Policy: tc.policy}})
-			createInGroup(w, "g", "a", "b", "c")
+			createGroup(w, tc.policy, "a", "b", "c")
 			w.create("free") // not in the group: never constrained
 			w.must(planCmd(
 				fsm.Placement{InstanceID: "a", Host: tc.hosts[0]},
@@ -311,8 +315,7 @@ func TestPlanGroupsWithinOnePlan(t *testing.T) {
 // Members that left the group, or were destroyed, no longer constrain it.
 func TestPlanGroupMembersGone(t *testing.T) {
 	w := newWorld(t, testCIDR)
-	w.must(&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "g", Name: "g", Policy: fsm.PolicyAntiAffinity}})
-	createInGroup(w, "g", "a", "b", "c")
+	createGroup(w, fsm.PolicyAntiAffinity, "a", "b", "c")
 	w.place("a", "h1")
 	w.finish("a")
 	w.act("a", fsm.ActionDelete)

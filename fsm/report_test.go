@@ -148,8 +148,7 @@ func TestReportDeleted(t *testing.T) {
 
 func TestReportDeletedLeavesGroup(t *testing.T) {
 	w := newWorld(t, testCIDR)
-	w.must(&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "g", Name: "g", Policy: fsm.PolicyAntiAffinity}})
-	createInGroup(w, "g", "a", "b", "c")
+	createGroup(w, fsm.PolicyAntiAffinity, "a", "b", "c")
 	w.place("a", "h1")
 	w.place("b", "h2")
 	w.finish("a")

@@ -101,14 +101,11 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 			t.Errorf("reuse a deleted flavor's name: %v", err)
 		}
 	}
-	if a, b := snapshotBytes(t, src), snapshotBytes(t, dst); !bytes.Equal(a, b) {
-		t.Errorf("replicas diverged after restore:\nsrc %s\ndst %s", a, b)
-	}
+	sameSnapshot(t, "replicas diverged after restore", src, dst)
 }
 
 func TestRestoreReplacesState(t *testing.T) {
-	src := fsm.New()
-	mustApply(t, src, 1, registerHost("h1", t0))
+	src := oneHost(t)
 	snap := snapshotBytes(t, src)
 
 	dst := populated(t)

@@ -39,8 +39,7 @@ func TestWatchChClosesAfterApply(t *testing.T) {
 }
 
 func TestWaitForIndex(t *testing.T) {
-	f := fsm.New()
-	mustApply(t, f, 1, registerHost("h1", t0))
+	f := oneHost(t)
 
 	t.Run("already reached", func(t *testing.T) {
 		// Reached is reached, even with a context that is already over.
@@ -71,10 +70,7 @@ func TestWaitForIndex(t *testing.T) {
 	})
 
 	t.Run("reached later", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-		defer cancel()
-		done := make(chan error, 1)
-		go func() { done <- f.WaitForIndex(ctx, 4) }()
+		done := waitAsync(t, f, 4)
 
 		mustApply(t, f, 2, registerHost("h2", t0), registerHost("h3", t0))
 		select {
@@ -90,10 +86,7 @@ func TestWaitForIndex(t *testing.T) {
 	})
 
 	t.Run("skipped past", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-		defer cancel()
-		done := make(chan error, 1)
-		go func() { done <- f.WaitForIndex(ctx, 6) }()
+		done := waitAsync(t, f, 6)
 		// Raft indexes need not be consecutive in the FSM (config entries).
 		mustApply(t, f, 9, registerHost("h5", t0))
 		if err := <-done; err != nil {
@@ -102,15 +95,22 @@ func TestWaitForIndex(t *testing.T) {
 	})
 }
 
+// waitAsync starts f.WaitForIndex(idx) with waitLimit to wait; its result
+// comes on the channel.
+func waitAsync(t *testing.T, f *fsm.FSM, idx uint64) <-chan error {
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() { done <- f.WaitForIndex(ctx, idx) }()
+	return done
+}
+
 func TestWaitForIndexWokenByRestore(t *testing.T) {
 	src := populated(t)
 	snap := snapshotBytes(t, src)
 	f := fsm.New()
 
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- f.WaitForIndex(ctx, src.Index()) }()
+	done := waitAsync(t, f, src.Index())
 
 	restore(t, f, snap)
 	if err := <-done; err != nil {

@@ -104,11 +104,7 @@ func (w *world) servers(n int, proto fsm.NewInstance) []string {
 
 func (w *world) instance(id string) fsm.Instance {
 	w.t.Helper()
-	i, err := w.FSM.Instance(id)
-	if err != nil {
-		w.t.Fatalf("instance %s: %v", id, err)
-	}
-	return i
+	return fsmtest.MustRead(w.t, "Instance", w.FSM.Instance, id)
 }
 
 // commit applies a plan and checks that the commit re-check accepted every

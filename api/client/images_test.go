@@ -42,6 +42,18 @@ func newImageClient(t *testing.T) *Client {
 	return New(ts.URL)
 }
 
+// newQueuedImage is newImageClient with the image name (format, container
+// bare) created but not yet uploaded.
+func newQueuedImage(t *testing.T, name, format string) (*Client, fsm.Image) {
+	t.Helper()
+	cl := newImageClient(t)
+	img, err := cl.CreateImage(context.Background(), api.ImageCreate{Name: name, DiskFormat: format, ContainerFormat: "bare"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl, img
+}
+
 func qcow2Image(n int) []byte {
 	h := make([]byte, n)
 	copy(h, "QFI\xfb")
@@ -52,12 +64,8 @@ func qcow2Image(n int) []byte {
 }
 
 func TestUploadAndDownloadImage(t *testing.T) {
-	cl := newImageClient(t)
+	cl, img := newQueuedImage(t, "tiny", "qcow2")
 	ctx := context.Background()
-	img, err := cl.CreateImage(ctx, api.ImageCreate{Name: "tiny", DiskFormat: "qcow2", ContainerFormat: "bare"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	data := qcow2Image(3 << 20)
 	var seen []int64
 	if err := cl.UploadImage(ctx, img.ID, bytes.NewReader(data), int64(len(data)), func(done int64) { seen = append(seen, done) }); err != nil {
@@ -90,14 +98,10 @@ func TestUploadAndDownloadImage(t *testing.T) {
 }
 
 func TestUploadImageRefused(t *testing.T) {
-	cl := newImageClient(t)
+	cl, img := newQueuedImage(t, "raw", "raw")
 	ctx := context.Background()
-	img, err := cl.CreateImage(ctx, api.ImageCreate{Name: "raw", DiskFormat: "raw", ContainerFormat: "bare"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	data := qcow2Image(4096)
-	err = cl.UploadImage(ctx, img.ID, bytes.NewReader(data), int64(len(data)), nil)
+	err := cl.UploadImage(ctx, img.ID, bytes.NewReader(data), int64(len(data)), nil)
 	var apiErr *Error
 	if !errors.Is(err, fsm.ErrInvalid) || !errors.As(err, &apiErr) || apiErr.Status != 400 || !strings.Contains(err.Error(), "declared raw") {
 		t.Errorf("qcow2 data for a raw image: %v", err)

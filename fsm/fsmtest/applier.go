@@ -70,3 +70,14 @@ func resultErr(res any) error {
 	}
 	return fmt.Errorf("fsmtest: ApplyEntry returned %T (%v)", res, res)
 }
+
+// MustRead is get(id) for a record the test knows is there; it fails t,
+// naming the read what, when get errs.
+func MustRead[T any](t testing.TB, what string, get func(string) (T, error), id string) T {
+	t.Helper()
+	v, err := get(id)
+	if err != nil {
+		t.Fatalf("%s(%q): %v", what, id, err)
+	}
+	return v
+}
