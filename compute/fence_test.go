@@ -35,10 +35,7 @@ func runFence(t *testing.T, hv compute.Hypervisor, l *lease) *compute.Fence {
 	t.Helper()
 	f := compute.NewFence(compute.FenceConfig{Valid: l.Valid, Resync: l.Resync, Check: 5 * time.Millisecond,
 		Sweep: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, hv)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); f.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	testkit.Start(t, timeout, "the fence's Run", f.Run)
 	return f
 }
 
@@ -137,10 +134,7 @@ func TestReconcilerRestartsAfterFence(t *testing.T) {
 	cfg.Epoch = f.Epoch
 	hv := f.Guard(h.hv)
 	r := compute.NewReconciler(cfg, h.FSM, hv, h, func() bool { return f.Ready() && h.isReady() })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); r.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	testkit.Start(t, timeout, "the reconciler's Run", r.Run)
 
 	h.create(vm1, "web-1")
 	h.create(vm2, "web-2")

@@ -95,25 +95,7 @@ func config() compute.ReconcilerConfig {
 // test ends).
 func (h *harness) start(cfg compute.ReconcilerConfig, hv compute.Hypervisor) (stop func()) {
 	r := compute.NewReconciler(cfg, h.FSM, hv, h, h.isReady)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.Run(ctx)
-	}()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case <-done:
-			case <-time.After(timeout):
-				h.t.Error("Run did not return after cancel")
-			}
-		})
-	}
-	h.t.Cleanup(stop)
-	return stop
+	return testkit.Start(h.t, timeout, "the reconciler's Run", r.Run)
 }
 
 // create creates one m1.tiny server and places it on host.
@@ -123,6 +105,18 @@ func (h *harness) create(id, name string) {
 		{ID: id, Name: name, FlavorID: "1", ImageID: imageID, Metadata: map[string]string{"owner": "test"}}}})
 	h.MustApply(h.t, &fsm.Plan{Time: t0, RequestID: "plan-" + id, Ratios: fsm.DefaultRatios, MaxAttempts: 3,
 		Placements: []fsm.Placement{{InstanceID: id, Host: host}}})
+}
+
+// newActive is a harness whose reconciler runs over a counting hypervisor,
+// with vm1 ("web-1") created and ACTIVE.
+func newActive(t *testing.T) (*harness, *counting) {
+	t.Helper()
+	h := newHarness(t)
+	hv := &counting{Hypervisor: h.hv}
+	h.start(config(), hv)
+	h.create(vm1, "web-1")
+	h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning)
+	return h, hv
 }
 
 func (h *harness) action(id, action string, hard bool) {

@@ -168,11 +168,7 @@ func TestReconcilerActionFailure(t *testing.T) {
 // An operation the domain's state forbids is reported at once, not retried.
 func TestReconcilerInvalidStateNotRetried(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	hv := &counting{Hypervisor: h.hv}
-	h.start(config(), hv)
-	h.create(vm1, "web-1")
-	h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning)
+	h, hv := newActive(t)
 	if err := h.hv.SetPowerState(vm1, fsm.PowerPaused); err != nil { // paused behind shoal's back
 		t.Fatal(err)
 	}
@@ -188,11 +184,7 @@ func TestReconcilerGuestShutsDown(t *testing.T) {
 	t.Parallel()
 	for _, power := range []fsm.PowerState{fsm.PowerShutdown, fsm.PowerCrashed} {
 		t.Run(fmt.Sprint(power), func(t *testing.T) {
-			h := newHarness(t)
-			hv := &counting{Hypervisor: h.hv}
-			h.start(config(), hv)
-			h.create(vm1, "web-1")
-			h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning)
+			h, hv := newActive(t)
 			if err := h.hv.SetPowerState(vm1, power); err != nil {
 				t.Fatal(err)
 			}
@@ -210,11 +202,7 @@ func TestReconcilerGuestShutsDown(t *testing.T) {
 // A domain that vanished is reported as no state, once; nothing recreates it.
 func TestReconcilerMissingDomain(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	hv := &counting{Hypervisor: h.hv}
-	h.start(config(), hv)
-	h.create(vm1, "web-1")
-	h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning)
+	h, hv := newActive(t)
 	reports := h.reports.Load()
 	ctx := t.Context()
 	if err := h.hv.Destroy(ctx, vm1); err != nil {
