@@ -47,6 +47,24 @@ func (c *cluster) Report(ctx context.Context, r *fsm.ReportInstances) error {
 	return err
 }
 
+// runReconciler runs a reconciler over d, always ready and logging nowhere,
+// for the rest of the test.
+func (c *cluster) runReconciler(cfg compute.ReconcilerConfig, d compute.Hypervisor) {
+	c.t.Helper()
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	r := compute.NewReconciler(cfg, c.FSM, d, c, func() bool { return true })
+	testkit.Start(c.t, time.Minute, "the reconciler's Run", r.Run)
+}
+
+// createOn creates one m1.tiny server of testImage and places it on host.
+func (c *cluster) createOn(id, name, host string) {
+	c.t.Helper()
+	c.MustApply(c.t, &fsm.CreateInstances{RequestID: "req-create", Time: t0, Instances: []fsm.NewInstance{
+		{ID: id, Name: name, FlavorID: "1", ImageID: testImage}}})
+	c.MustApply(c.t, &fsm.Plan{Time: t0, RequestID: "plan-1", Ratios: fsm.DefaultRatios, MaxAttempts: 3,
+		Placements: []fsm.Placement{{InstanceID: id, Host: host}}})
+}
+
 // waitStatus waits until the instance shows status and power, with no task.
 func (c *cluster) waitStatus(id, status string, power fsm.PowerState) {
 	c.t.Helper()
@@ -73,25 +91,11 @@ func TestReconcilerWithLibvirt(t *testing.T) {
 		}
 	})
 	// The interval is long: only FSM changes and domain events drive passes.
-	r := compute.NewReconciler(compute.ReconcilerConfig{Host: host, Interval: time.Minute,
-		StopTimeout: time.Second, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, c.FSM, d, c, func() bool { return true })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.Run(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	c.runReconciler(compute.ReconcilerConfig{Host: host, Interval: time.Minute,
+		StopTimeout: time.Second, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}, d)
 
 	id := "6a0f3c1e-2222-4000-8000-" + e.suffix + "0000"
-	c.MustApply(t, &fsm.CreateInstances{RequestID: "req-create", Time: t0, Instances: []fsm.NewInstance{
-		{ID: id, Name: "web-1", FlavorID: "1", ImageID: testImage}}})
-	c.MustApply(t, &fsm.Plan{Time: t0, RequestID: "plan-1", Ratios: fsm.DefaultRatios, MaxAttempts: 3,
-		Placements: []fsm.Placement{{InstanceID: id, Host: host}}})
+	c.createOn(id, "web-1", host)
 	start := time.Now()
 	c.waitStatus(id, "ACTIVE", fsm.PowerRunning)
 	t.Logf("spawn to ACTIVE took %v", time.Since(start).Round(time.Millisecond))
@@ -178,25 +182,11 @@ func TestReconcilerPermanentFailureWithLibvirt(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &startCounter{Driver: e.driver(host, func(cfg *Config) { cfg.DataDir = filepath.Join(closed, host) })}
-	r := compute.NewReconciler(compute.ReconcilerConfig{Host: host, Interval: time.Minute,
-		MinBackoff: time.Minute, MaxBackoff: time.Minute,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, c.FSM, d, c, func() bool { return true })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.Run(ctx)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	c.runReconciler(compute.ReconcilerConfig{Host: host, Interval: time.Minute,
+		MinBackoff: time.Minute, MaxBackoff: time.Minute}, d)
 
 	id := "6a0f3c1e-3333-4000-8000-" + e.suffix + "0000"
-	c.MustApply(t, &fsm.CreateInstances{RequestID: "req-create", Time: t0, Instances: []fsm.NewInstance{
-		{ID: id, Name: "closed-1", FlavorID: "1", ImageID: testImage}}})
-	c.MustApply(t, &fsm.Plan{Time: t0, RequestID: "plan-1", Ratios: fsm.DefaultRatios, MaxAttempts: 3,
-		Placements: []fsm.Placement{{InstanceID: id, Host: host}}})
+	c.createOn(id, "closed-1", host)
 	c.waitStatus(id, "ERROR", fsm.PowerShutdown)
 	inst, err := c.FSM.Instance(id)
 	if err != nil {
