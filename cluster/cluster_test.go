@@ -47,6 +47,15 @@ func waitFormed(t *testing.T, c *clustertest.Cluster, voters, nonvoters int) {
 	}
 }
 
+// newFormed starts three nodes with opt, waits until each sees three voters,
+// and returns them with the index of their leader.
+func newFormed(t *testing.T, opt func(*cluster.Config)) (*clustertest.Cluster, int) {
+	t.Helper()
+	c := clustertest.New(t, 3, opt)
+	waitFormed(t, c, 3, 0)
+	return c, c.WaitForLeader(settle)
+}
+
 func createFlavor(t *testing.T, nd *clustertest.Node, name string) uint64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), settle)
@@ -96,9 +105,8 @@ func TestClusterForms(t *testing.T) {
 }
 
 func TestWriteThroughFollower(t *testing.T) {
-	c := clustertest.New(t, 3, nil)
-	waitFormed(t, c, 3, 0)
-	follower := (c.WaitForLeader(settle) + 1) % 3
+	c, first := newFormed(t, nil)
+	follower := (first + 1) % 3
 	idx := createFlavor(t, c.Nodes[follower], "via-follower")
 	if idx == 0 {
 		t.Fatal("write returned index 0")
@@ -123,9 +131,7 @@ func TestWriteThroughFollower(t *testing.T) {
 }
 
 func TestLeaderKilledWritesContinue(t *testing.T) {
-	c := clustertest.New(t, 3, nil)
-	waitFormed(t, c, 3, 0)
-	old := c.WaitForLeader(settle)
+	c, old := newFormed(t, nil)
 	createFlavor(t, c.Nodes[old], "before")
 	c.Stop(old)
 	start := time.Now()
@@ -142,9 +148,7 @@ func TestLeaderKilledWritesContinue(t *testing.T) {
 }
 
 func TestRestartedNodeRejoinsAndCatchesUp(t *testing.T) {
-	c := clustertest.New(t, 3, nil)
-	waitFormed(t, c, 3, 0)
-	leader := c.WaitForLeader(settle)
+	c, leader := newFormed(t, nil)
 	f := (leader + 1) % 3
 	c.Stop(f)
 	createFlavor(t, c.Nodes[leader], "while-down")
@@ -161,9 +165,7 @@ func TestRestartedNodeRejoinsAndCatchesUp(t *testing.T) {
 }
 
 func TestRestartWithNewAddressIsReadded(t *testing.T) {
-	c := clustertest.New(t, 3, nil)
-	waitFormed(t, c, 3, 0)
-	leader := c.WaitForLeader(settle)
+	c, leader := newFormed(t, nil)
 	f := (leader + 1) % 3
 	c.Stop(f)
 	old := c.Nodes[f].Config.RaftPort
@@ -182,11 +184,9 @@ func TestRestartWithNewAddressIsReadded(t *testing.T) {
 }
 
 func TestLateJoinerInstallsSnapshot(t *testing.T) {
-	c := clustertest.New(t, 3, func(cfg *cluster.Config) {
+	c, leader := newFormed(t, func(cfg *cluster.Config) {
 		cfg.SnapshotThreshold, cfg.TrailingLogs = 16, 8
 	})
-	waitFormed(t, c, 3, 0)
-	leader := c.WaitForLeader(settle)
 	for i := 0; i < 50; i++ {
 		createFlavor(t, c.Nodes[leader], fmt.Sprintf("f%02d", i))
 	}
@@ -205,9 +205,7 @@ func TestLateJoinerInstallsSnapshot(t *testing.T) {
 }
 
 func TestGracefulLeaveRemovesFromRaft(t *testing.T) {
-	c := clustertest.New(t, 3, nil)
-	waitFormed(t, c, 3, 0)
-	leaving := c.WaitForLeader(settle) // the hardest case: the leader leaves
+	c, leaving := newFormed(t, nil) // the hardest case: the leader leaves
 	ctx, cancel := context.WithTimeout(context.Background(), settle)
 	defer cancel()
 	if err := c.Nodes[leaving].Leave(ctx); err != nil {

@@ -58,6 +58,27 @@ func waitLease(t *testing.T, c *clustertest.Cluster) {
 	}
 }
 
+// newLeased starts three nodes with opt and waits until each sees three
+// voters and holds a lease; it returns them with the index of their leader.
+func newLeased(t *testing.T, opt func(*cluster.Config)) (*clustertest.Cluster, int) {
+	t.Helper()
+	c := clustertest.New(t, 3, opt)
+	waitFormed(t, c, 3, 0)
+	waitLease(t, c)
+	return c, c.WaitForLeader(settle)
+}
+
+// liveHostsUp fails t if the leader's replica marks down any host but dead's;
+// when says after what, for the message.
+func liveHostsUp(t *testing.T, c *clustertest.Cluster, leader, dead int, when string) {
+	t.Helper()
+	for i, nd := range c.Nodes {
+		if i != dead && host(t, c.Nodes[leader], nd.Name()).Down {
+			t.Fatalf("live host %s marked down%s", nd.Name(), when)
+		}
+	}
+}
+
 func host(t *testing.T, nd *clustertest.Node, name string) fsm.Host {
 	t.Helper()
 	h, err := nd.FSM().Host(name)
@@ -71,10 +92,7 @@ func host(t *testing.T, nd *clustertest.Node, name string) fsm.Host {
 // stopped) is marked down only after lease + margin, and its servers are
 // queued for evacuation; it is marked up once it holds a lease again.
 func TestDeadHostMarkedDownAfterLeaseAndMargin(t *testing.T) {
-	c := clustertest.New(t, 3, fastLeases)
-	waitFormed(t, c, 3, 0)
-	waitLease(t, c)
-	leader := c.WaitForLeader(settle)
+	c, leader := newLeased(t, fastLeases)
 	victim := (leader + 1) % 3
 	name := c.Nodes[victim].Name()
 	putServer(t, c.Nodes[leader], "vm-1", name)
@@ -94,11 +112,7 @@ func TestDeadHostMarkedDownAfterLeaseAndMargin(t *testing.T) {
 	if err != nil || inst.Host != "" || inst.TaskState != fsm.TaskRebuilding {
 		t.Fatalf("server after its host went down: %+v, %v", inst, err)
 	}
-	for i, nd := range c.Nodes {
-		if i != victim && host(t, c.Nodes[leader], nd.Name()).Down {
-			t.Fatalf("live host %s marked down", nd.Name())
-		}
-	}
+	liveHostsUp(t, c, leader, victim, "")
 	c.Start(victim)
 	testkit.WaitFor(t, settle, name+" up again", func() bool { return !host(t, c.Nodes[leader], name).Down })
 	if !c.Nodes[victim].Lease().Valid() {
@@ -110,10 +124,7 @@ func TestDeadHostMarkedDownAfterLeaseAndMargin(t *testing.T) {
 // margin before any verdict, and the live hosts renew meanwhile. The old
 // leader's host is marked down only after that grace.
 func TestLeaderChangeGrace(t *testing.T) {
-	c := clustertest.New(t, 3, fastLeases)
-	waitFormed(t, c, 3, 0)
-	waitLease(t, c)
-	old := c.WaitForLeader(settle)
+	c, old := newLeased(t, fastLeases)
 	oldName := c.Nodes[old].Name()
 	c.Stop(old)
 	stopped := time.Now()
@@ -122,20 +133,13 @@ func TestLeaderChangeGrace(t *testing.T) {
 	if took := time.Since(stopped); took < testLease+testMargin {
 		t.Fatalf("old leader marked down after %v, before lease + margin", took)
 	}
-	for i, nd := range c.Nodes {
-		if i != old && host(t, c.Nodes[leader], nd.Name()).Down {
-			t.Fatalf("live host %s marked down after an election", nd.Name())
-		}
-	}
+	liveHostsUp(t, c, leader, old, " after an election")
 }
 
 // A forced-down host gets no lease, so it fences itself, and is then marked
 // down although gossip still sees it; clearing the flag brings it back.
 func TestForcedDownHostLosesItsLease(t *testing.T) {
-	c := clustertest.New(t, 3, fastLeases)
-	waitFormed(t, c, 3, 0)
-	waitLease(t, c)
-	leader := c.WaitForLeader(settle)
+	c, leader := newLeased(t, fastLeases)
 	victim := (leader + 2) % 3
 	name := c.Nodes[victim].Name()
 	applyCmd(t, c.Nodes[leader], &fsm.ForceHostDown{Name: name, ForcedDown: true, Time: time.Now().UTC()})
@@ -187,13 +191,10 @@ func roles(ms []cluster.Member) []string {
 // An agent that restarts within lease + margin keeps its servers: it is
 // never marked down.
 func TestQuickRestartIsNotDown(t *testing.T) {
-	c := clustertest.New(t, 3, func(cfg *cluster.Config) {
+	c, leader := newLeased(t, func(cfg *cluster.Config) {
 		fastLeases(cfg)
 		cfg.LeaseDuration, cfg.LeaseMargin = 3*time.Second, 2*time.Second
 	})
-	waitFormed(t, c, 3, 0)
-	waitLease(t, c)
-	leader := c.WaitForLeader(settle)
 	victim := (leader + 1) % 3
 	name := c.Nodes[victim].Name()
 	putServer(t, c.Nodes[leader], "vm-q", name)
