@@ -147,38 +147,22 @@ func (c *Client) Health(ctx context.Context) (Health, error) {
 
 // Members answers GET /v1/cluster/members.
 func (c *Client) Members(ctx context.Context) ([]Member, error) {
-	var out struct {
-		Members []Member `json:"members"`
-	}
-	err := c.do(ctx, http.MethodGet, "/v1/cluster/members", nil, &out)
-	return out.Members, err
+	return wrapped[[]Member](ctx, c, http.MethodGet, "/v1/cluster/members", nil, "members")
 }
 
 // Servers answers GET /v1/servers.
 func (c *Client) Servers(ctx context.Context) ([]Server, error) {
-	var out struct {
-		Servers []Server `json:"servers"`
-	}
-	err := c.do(ctx, http.MethodGet, "/v1/servers", nil, &out)
-	return out.Servers, err
+	return wrapped[[]Server](ctx, c, http.MethodGet, "/v1/servers", nil, "servers")
 }
 
 // Server answers GET /v1/servers/{id}.
 func (c *Client) Server(ctx context.Context, id string) (Server, error) {
-	var out struct {
-		Server Server `json:"server"`
-	}
-	err := c.do(ctx, http.MethodGet, "/v1/servers/"+url.PathEscape(id), nil, &out)
-	return out.Server, err
+	return wrapped[Server](ctx, c, http.MethodGet, "/v1/servers/"+url.PathEscape(id), nil, "server")
 }
 
 // CreateServer posts one server; a nil error means 202, acknowledged.
 func (c *Client) CreateServer(ctx context.Context, req CreateRequest) (Server, error) {
-	var out struct {
-		Server Server `json:"server"`
-	}
-	err := c.do(ctx, http.MethodPost, "/v1/servers", map[string]any{"server": req}, &out)
-	return out.Server, err
+	return wrapped[Server](ctx, c, http.MethodPost, "/v1/servers", map[string]any{"server": req}, "server")
 }
 
 // DeleteServer asks for a server's deletion.
@@ -188,26 +172,35 @@ func (c *Client) DeleteServer(ctx context.Context, id string) error {
 
 // Actions answers GET /v1/servers/{id}/actions.
 func (c *Client) Actions(ctx context.Context, id string) ([]Action, error) {
-	var out struct {
-		Actions []Action `json:"actions"`
-	}
-	err := c.do(ctx, http.MethodGet, "/v1/servers/"+url.PathEscape(id)+"/actions", nil, &out)
-	return out.Actions, err
+	return wrapped[[]Action](ctx, c, http.MethodGet, "/v1/servers/"+url.PathEscape(id)+"/actions", nil, "actions")
 }
 
 // Hypervisors answers GET /v1/hypervisors.
 func (c *Client) Hypervisors(ctx context.Context) ([]Hypervisor, error) {
-	var out struct {
-		Hypervisors []Hypervisor `json:"hypervisors"`
-	}
-	err := c.do(ctx, http.MethodGet, "/v1/hypervisors", nil, &out)
-	return out.Hypervisors, err
+	return wrapped[[]Hypervisor](ctx, c, http.MethodGet, "/v1/hypervisors", nil, "hypervisors")
 }
 
 // CreateFlavor creates a flavor; ram in MiB, disk in GiB.
 func (c *Client) CreateFlavor(ctx context.Context, name string, vcpus, ram, disk int) error {
 	body := map[string]any{"flavor": map[string]any{"name": name, "vcpus": vcpus, "ram": ram, "disk": disk}}
 	return c.do(ctx, http.MethodPost, "/v1/flavors", body, nil)
+}
+
+// wrapped sends a request whose answer wraps its value in one key, as every
+// /v1 answer does ({"servers": [...]}), and returns that value: the zero
+// value when the key is absent.
+func wrapped[T any](ctx context.Context, c *Client, method, path string, in any, key string) (T, error) {
+	var out map[string]json.RawMessage
+	var v T
+	if err := c.do(ctx, method, path, in, &out); err != nil {
+		return v, err
+	}
+	if raw, ok := out[key]; ok {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return v, fmt.Errorf("%s %s: %s: %w", method, path, key, err)
+		}
+	}
+	return v, nil
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {

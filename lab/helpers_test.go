@@ -103,6 +103,24 @@ func (e *env) sized(want int) int {
 }
 
 // trials is $SHOAL_LAB_TRIALS, default 10.
+// reported returns one Figures per name; those that hold any figure are
+// logged and printed when the test ends, failed or not.
+func reported(t *testing.T, names ...string) []*lab.Figures {
+	all := make([]*lab.Figures, len(names))
+	for i, name := range names {
+		all[i] = &lab.Figures{Name: name}
+	}
+	t.Cleanup(func() {
+		for _, f := range all {
+			if len(f.All) > 0 {
+				t.Log(f)
+				fmt.Println(f)
+			}
+		}
+	})
+	return all
+}
+
 func trials(t *testing.T) int {
 	n := 10
 	if s := os.Getenv("SHOAL_LAB_TRIALS"); s != "" {
@@ -209,17 +227,24 @@ func (e *env) waitPlaced(timeout time.Duration, what string, ids []string, avoid
 func (e *env) waitUndefined(host *lab.Host, ids []string) {
 	e.t.Helper()
 	testkit.WaitEvery(e.t, lab.Poll, settleTimeout, host.Name+" to remove the domains of servers that moved", func() (bool, string) {
-		defined, err := e.chk.Defined(host)
-		if err != nil {
-			return false, err.Error()
-		}
-		for _, id := range ids {
-			if slices.Contains(defined, id) {
-				return false, id + " still defined on " + host.Name
-			}
-		}
-		return true, ""
+		left := e.leftOn(host, ids)
+		return left == "", left
 	})
+}
+
+// leftOn names the first server of ids that host's libvirtd still has a
+// domain for, or why it could not tell; "" when it has none.
+func (e *env) leftOn(host *lab.Host, ids []string) string {
+	defined, err := e.chk.Defined(host)
+	if err != nil {
+		return err.Error()
+	}
+	for _, id := range ids {
+		if slices.Contains(defined, id) {
+			return id + " still defined on " + host.Name
+		}
+	}
+	return ""
 }
 
 // remove deletes the servers and waits until the API lists none of them
@@ -252,14 +277,8 @@ func (e *env) remove(ids []string) {
 			}
 		}
 		for _, h := range e.lab.Up() {
-			defined, err := e.chk.Defined(h)
-			if err != nil {
-				return false, err.Error()
-			}
-			for _, id := range ids {
-				if slices.Contains(defined, id) {
-					return false, id + " still defined on " + h.Name
-				}
+			if left := e.leftOn(h, ids); left != "" {
+				return false, left
 			}
 		}
 		return true, ""

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // Config describes a lab bring-up. The zero value is 3 hosts with
@@ -203,15 +205,7 @@ func buildBinary(t testing.TB, root string) string {
 		}
 		return abs
 	}
-	dir, err := os.MkdirTemp("", "shoal-lab-bin-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "shoal")
+	bin := filepath.Join(testkit.SharedDir(t, "shoal-lab-bin-", 0o755), "shoal")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/shoal")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -38,13 +38,7 @@ type createResult struct {
 // agent rejoins.
 func TestLabLeaderKill(t *testing.T) {
 	e := setup(t)
-	figures := &lab.Figures{Name: "leader-kill new leader+scheduler"}
-	defer func() {
-		if len(figures.All) > 0 {
-			t.Log(figures)
-			fmt.Println(figures)
-		}
-	}()
+	figures := reported(t, "leader-kill new leader+scheduler")[0]
 	for trial := range trials(t) {
 		leader := e.leader()
 		survivors := e.lab.Others(leader)

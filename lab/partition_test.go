@@ -22,16 +22,8 @@ const partitionServers = 3
 // every server runs exactly once.
 func TestLabPartition(t *testing.T) {
 	e := setup(t)
-	fenced := &lab.Figures{Name: "partition → fenced"}
-	moved := &lab.Figures{Name: "partition → servers ACTIVE elsewhere"}
-	defer func() {
-		for _, f := range []*lab.Figures{fenced, moved} {
-			if len(f.All) > 0 {
-				t.Log(f)
-				fmt.Println(f)
-			}
-		}
-	}()
+	figures := reported(t, "partition → fenced", "partition → servers ACTIVE elsewhere")
+	fenced, moved := figures[0], figures[1]
 	for trial := range trials(t) {
 		leader := e.leader()
 		target := pick(trial, e.lab.Hosts, leader, func(*lab.Host) bool { return true })

@@ -17,13 +17,7 @@ import (
 // rejoins, is not fenced, and keeps no domain of the servers that moved.
 func TestLabPowerOff(t *testing.T) {
 	e := setup(t)
-	figures := &lab.Figures{Name: "power-off failover"}
-	defer func() {
-		if len(figures.All) > 0 {
-			t.Log(figures)
-			fmt.Println(figures)
-		}
-	}()
+	figures := reported(t, "power-off failover")[0]
 	for trial := range trials(t) {
 		leader := e.leader()
 		via := e.lab.Others(leader)[trial%2]

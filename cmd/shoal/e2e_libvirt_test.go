@@ -92,16 +92,8 @@ func TestLibvirtAcceptance(t *testing.T) {
 	image := tinyImage(t)
 	a := newAgent(t, "lv1")
 	// QEMU runs as libvirt-qemu and must traverse every directory above the
-	// instance disks; t.TempDir's parents are 0700.
-	dir, err := os.MkdirTemp("", "shoal-e2e-libvirt-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o711); err != nil {
-		t.Fatal(err)
-	}
-	a.dir = filepath.Join(dir, "data")
+	// instance disks.
+	a.dir = filepath.Join(testkit.SharedDir(t, "shoal-e2e-libvirt-", 0o711), "data")
 	cleanupLibvirt(t, "lv1")
 	a.start(t, "--bootstrap", "--driver", "libvirt", "--network-cidr", "10.77.0.0/24")
 	testkit.WaitEvery(t, cliPoll, 30*time.Second, "the node to lead", func() bool { return leaderOf(members(t, a)) == "lv1" })
@@ -190,7 +182,7 @@ func TestLibvirtAcceptance(t *testing.T) {
 	if out, err := exec.Command("qemu-img", "create", "-f", "qcow2", "-F", "raw", "-b", "/etc/hostname", evil).CombinedOutput(); err != nil {
 		t.Fatalf("qemu-img: %v\n%s", err, out)
 	}
-	out, err = run(t, a, "image", "create", "evil", "--file", evil, "--disk-format", "qcow2")
+	out, err := run(t, a, "image", "create", "evil", "--file", evil, "--disk-format", "qcow2")
 	if err == nil || !strings.Contains(out, "400") {
 		t.Fatalf("backing-file qcow2 upload: err=%v, output:\n%s", err, out)
 	}

@@ -2,7 +2,9 @@ package testkit
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -57,5 +59,19 @@ func TestStart(t *testing.T) {
 				t.Errorf("errors %q, want %q", got, tc.fail)
 			}
 		})
+	}
+}
+
+func TestSharedDir(t *testing.T) {
+	var dir string
+	t.Run("made", func(t *testing.T) {
+		dir = SharedDir(t, "testkit-shared-", 0o711)
+		st, err := os.Stat(dir)
+		if err != nil || !st.IsDir() || st.Mode().Perm() != 0o711 {
+			t.Fatalf("SharedDir: %v, %v", st, err)
+		}
+	})
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after cleanup: %v, want it removed", err)
 	}
 }
