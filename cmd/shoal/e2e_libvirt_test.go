@@ -97,15 +97,7 @@ func TestLibvirtAcceptance(t *testing.T) {
 	cleanupLibvirt(t, "lv1")
 	a.start(t, "--bootstrap", "--driver", "libvirt", "--network-cidr", "10.77.0.0/24")
 	testkit.WaitEvery(t, cliPoll, 30*time.Second, "the node to lead", func() bool { return leaderOf(members(t, a)) == "lv1" })
-	testkit.WaitEvery(t, cliPoll, 30*time.Second, "host capacity in Raft", func() bool {
-		out, err := run(t, a, "hypervisor", "stats", "-o", "json")
-		var stats struct {
-			Stats struct {
-				VCPUs int `json:"vcpus"`
-			} `json:"hypervisor_statistics"`
-		}
-		return err == nil && json.Unmarshal([]byte(out), &stats) == nil && stats.Stats.VCPUs > 0
-	})
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, "host capacity in Raft", func() bool { return statsVCPUs(t, a) > 0 })
 	mustRun(t, a, "image", "create", "tiny", "--file", image, "--disk-format", "qcow2")
 
 	// A server whose name needs escaping everywhere boots.

@@ -53,15 +53,7 @@ func startCluster(t *testing.T) []*agent {
 		testkit.WaitEvery(t, cliPoll, 30*time.Second, "a healthy 3-node view on "+a.name, func() bool { return healthy(members(t, a)) })
 	}
 	// Capacity reaches Raft through the leader's reconcile loop.
-	testkit.WaitEvery(t, cliPoll, 30*time.Second, "hypervisor capacity on every host", func() bool {
-		out, err := run(t, n1, "hypervisor", "stats", "-o", "json")
-		var stats struct {
-			Stats struct {
-				VCPUs int `json:"vcpus"`
-			} `json:"hypervisor_statistics"`
-		}
-		return err == nil && json.Unmarshal([]byte(out), &stats) == nil && stats.Stats.VCPUs == 24
-	})
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, "hypervisor capacity on every host", func() bool { return statsVCPUs(t, n1) == 24 })
 	// The fake driver boots nothing, but a server needs an active image: upload a blank qcow2.
 	mustRun(t, n1, "image", "create", "tiny", "--disk-format", "qcow2", "--file", writeFile(t, "tiny.qcow2", qcow2Image(64<<10, false)))
 	return all

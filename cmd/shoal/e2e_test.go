@@ -121,6 +121,21 @@ func members(t *testing.T, a *agent) []api.Member {
 }
 
 // healthy: 3 alive members, exactly one leader, three voters.
+// statsVCPUs is the vCPU total that `hypervisor stats` reports through a,
+// or -1 when it cannot be read.
+func statsVCPUs(t *testing.T, a *agent) int {
+	out, err := run(t, a, "hypervisor", "stats", "-o", "json")
+	var stats struct {
+		Stats struct {
+			VCPUs int `json:"vcpus"`
+		} `json:"hypervisor_statistics"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &stats) != nil {
+		return -1
+	}
+	return stats.Stats.VCPUs
+}
+
 func healthy(ms []api.Member) bool {
 	alive, leaders, voters := 0, 0, 0
 	for _, m := range ms {

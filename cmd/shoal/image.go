@@ -66,15 +66,13 @@ func imageCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					if data != nil {
-						if err := uploadImage(c, cl, img.ID, data); err != nil {
-							return abandonUpload(c, cl, img.ID, data.path, err)
-						}
-						if img, err = cl.Image(c.Context, img.ID); err != nil {
-							return err
-						}
+					if data == nil {
+						return printImage(o, img)
 					}
-					return printImage(o, img)
+					if err := uploadImage(c, cl, img.ID, data); err != nil {
+						return abandonUpload(c, cl, img.ID, data.path, err)
+					}
+					return printUploaded(c, cl, o, img.ID)
 				},
 			},
 			{
@@ -102,11 +100,7 @@ func imageCommand() *cli.Command {
 					if err := uploadImage(c, cl, ref, data); err != nil {
 						return err
 					}
-					img, err := cl.Image(c.Context, ref)
-					if err != nil {
-						return err
-					}
-					return printImage(o, img)
+					return printUploaded(c, cl, o, ref)
 				},
 			},
 			{
@@ -188,6 +182,16 @@ func uploadImage(c *cli.Context, cl *client.Client, ref string, data *imageFile)
 	err := cl.UploadImage(c.Context, ref, data, data.size, bar.update)
 	bar.finish(err == nil)
 	return err
+}
+
+// printUploaded prints the image as the node holds it after an upload, with
+// the status and size the upload set.
+func printUploaded(c *cli.Context, cl *client.Client, o *output, ref string) error {
+	img, err := cl.Image(c.Context, ref)
+	if err != nil {
+		return err
+	}
+	return printImage(o, img)
 }
 
 // abandonUpload handles a failed upload into a freshly created image: the
