@@ -107,15 +107,21 @@ func (h *harness) create(id, name string) {
 		Placements: []fsm.Placement{{InstanceID: id, Host: host}}})
 }
 
-// newActive is a harness whose reconciler runs over a counting hypervisor,
-// with vm1 ("web-1") created and ACTIVE.
+// activeOn runs a reconciler over hv and waits until vm1 ("web-1"),
+// created and placed, is ACTIVE.
+func (h *harness) activeOn(hv compute.Hypervisor) {
+	h.t.Helper()
+	h.start(config(), hv)
+	h.create(vm1, "web-1")
+	h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning)
+}
+
+// newActive is a harness with vm1 ACTIVE through a counting hypervisor.
 func newActive(t *testing.T) (*harness, *counting) {
 	t.Helper()
 	h := newHarness(t)
 	hv := &counting{Hypervisor: h.hv}
-	h.start(config(), hv)
-	h.create(vm1, "web-1")
-	h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning)
+	h.activeOn(hv)
 	return h, hv
 }
 

@@ -148,9 +148,7 @@ func TestReconcilerPermanentSpawnFailure(t *testing.T) {
 func TestReconcilerActionFailure(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.start(config(), h.hv)
-	h.create(vm1, "web-1")
-	h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning)
+	h.activeOn(h.hv)
 	for range compute.DefaultAttempts {
 		h.hv.FailNext(fake.OpPause, errors.New("qemu monitor timed out"))
 	}
@@ -250,9 +248,7 @@ func TestReconcilerAdoptsAfterRestart(t *testing.T) {
 func TestReconcilerKeepsReportsUntilCommitted(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.start(config(), h.hv)
-	h.create(vm1, "web-1")
-	h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning)
+	h.activeOn(h.hv)
 	h.failReports(errors.New("no leader"))
 	h.action(vm1, fsm.ActionReboot, true)
 	testkit.WaitFor(t, timeout, "a reboot", func() bool { d, _ := h.domain(vm1); return d.Boots == 2 })
@@ -273,9 +269,7 @@ func TestReconcilerKeepsReportsUntilCommitted(t *testing.T) {
 func TestReconcilerAmbiguousCommit(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.start(config(), h.hv)
-	h.create(vm1, "web-1")
-	h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning)
+	h.activeOn(h.hv)
 	again := func() error {
 		h.action(vm1, fsm.ActionReboot, false) // the user reboots again at once
 		return errors.New("timed out waiting for the commit")
