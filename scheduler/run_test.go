@@ -17,25 +17,7 @@ import (
 // the test if Run does not return promptly. It also runs at cleanup.
 func start(t *testing.T, s *Scheduler) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Run(ctx)
-	}()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case <-done:
-			case <-time.After(2 * time.Second):
-				t.Error("Run did not return within 2s of cancel")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
+	return testkit.Start(t, 2*time.Second, "Run", s.Run)
 }
 
 // settled reports whether no instance waits for the scheduler.
