@@ -49,6 +49,10 @@ func CheckPassword(hash, pw string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
 }
 
+// DefaultFailedLoginDelay is how long a failed login takes at least: long
+// enough to make guessing slow, short enough for a person who mistyped.
+const DefaultFailedLoginDelay = time.Second
+
 // maxThrottledNames bounds the per-name failure counts: names are chosen by
 // whoever sends the login, so an unbounded map would be theirs to fill.
 const maxThrottledNames = 10000
