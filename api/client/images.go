@@ -38,6 +38,10 @@ func (c *Client) UploadImage(ctx context.Context, ref string, r io.Reader, size 
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set("Accept", "application/json")
+	// The data streams, so a 401 cannot be answered by sending it again.
+	if err := c.authorize(ctx, req); err != nil {
+		return err
+	}
 	resp, err := c.transfers().Do(req)
 	if err != nil {
 		return err
@@ -61,6 +65,9 @@ func (c *Client) DownloadImage(ctx context.Context, ref string, w io.Writer) (in
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path+"/file", nil)
 	if err != nil {
+		return 0, err
+	}
+	if err := c.authorize(ctx, req); err != nil {
 		return 0, err
 	}
 	resp, err := c.transfers().Do(req)
