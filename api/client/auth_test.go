@@ -204,3 +204,32 @@ func TestRenewAfter401(t *testing.T) {
 		t.Errorf("always refused: %v after %d auths, want a 401 after 2 (the first and one renewal)", err, ks.Auths()-auths)
 	}
 }
+
+// TestImageDataToken: image data goes with the token too; a download (a GET,
+// nothing to resend) renews a refused token once, as API calls do.
+func TestImageDataToken(t *testing.T) {
+	ks := clienttest.NewKeystone(t, byNamesBody, secret)
+	creds := byNames
+	creds.AuthURL = ks.AuthURL()
+	node := httptest.NewServer(ks.Protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		_, _ = w.Write([]byte("data"))
+	})))
+	t.Cleanup(node.Close)
+	c := New(node.URL, WithTokenSource(NewPasswordAuth(creds, nil)))
+	ctx := context.Background()
+	if err := c.UploadImage(ctx, "img", strings.NewReader("data"), 4, nil); err != nil {
+		t.Fatal(err)
+	}
+	ks.RevokeAll()
+	var got strings.Builder
+	if _, err := c.DownloadImage(ctx, "img", &got); err != nil || got.String() != "data" {
+		t.Fatalf("download: %q, %v", got.String(), err)
+	}
+	if want := "[tok-1 tok-1 tok-2]"; fmt.Sprint(ks.Seen()) != want {
+		t.Errorf("sent %v, want %s", ks.Seen(), want)
+	}
+}

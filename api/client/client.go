@@ -1,6 +1,10 @@
 // Package client is the Go client of shoal's native HTTP API (package api).
 // It speaks the wire types api and fsm define, so client and server cannot
 // drift apart. Any node's address will do: followers forward writes.
+//
+// A client sends no token unless given one (WithToken) or a TokenSource
+// (WithTokenSource), such as PasswordAuth, which speaks Keystone v3 password
+// authentication and may share its tokens through a FileCache.
 package client
 
 import (
