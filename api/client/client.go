@@ -1,6 +1,10 @@
 // Package client is the Go client of shoal's native HTTP API (package api).
 // It speaks the wire types api and fsm define, so client and server cannot
 // drift apart. Any node's address will do: followers forward writes.
+//
+// A client sends no token unless given one (WithToken) or a TokenSource
+// (WithTokenSource), such as PasswordAuth, which speaks Keystone v3 password
+// authentication and may share its tokens through a FileCache.
 package client
 
 import (
@@ -26,17 +30,34 @@ const maxResponseBytes = 64 << 20
 
 // Client talks to one node's API.
 type Client struct {
-	base string
-	http *http.Client
+	base   string
+	http   *http.Client
+	token  string      // a token given as is; never renewed
+	tokens TokenSource // or where tokens come from; nil: none
 }
 
+// Option sets up a Client.
+type Option func(*Client)
+
+// WithToken makes the client send token (X-Auth-Token) with every request.
+// It is used as is: a 401 is the caller's to handle.
+func WithToken(token string) Option { return func(c *Client) { c.token = token } }
+
+// WithTokenSource makes the client send the token src gives with every
+// request, and ask src for a new one once when the API refuses it (401).
+func WithTokenSource(src TokenSource) Option { return func(c *Client) { c.tokens = src } }
+
 // New returns a client for addr, a URL such as http://127.0.0.1:8774 or a bare
-// host:port (http is assumed).
-func New(addr string) *Client {
+// host:port (http is assumed). Without options it sends no token.
+func New(addr string, opts ...Option) *Client {
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr
 	}
-	return &Client{base: strings.TrimRight(addr, "/"), http: &http.Client{Timeout: Timeout}}
+	c := &Client{base: strings.TrimRight(addr, "/"), http: &http.Client{Timeout: Timeout}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // Error is a non-2xx answer from the API.
@@ -184,22 +205,48 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 }
 
 // send makes the round trip and reads the whole (bounded) response body.
+// The body is buffered, so a request refused with 401 can be sent again: once,
+// with a token the client's TokenSource renewed.
 func (c *Client) send(ctx context.Context, method, path string, body any) (*http.Response, []byte, error) {
-	var rd io.Reader
+	var payload []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return nil, nil, fmt.Errorf("encoding %s %s: %w", method, path, err)
 		}
-		rd = bytes.NewReader(b)
+		payload = b
+	}
+	token, err := c.authToken(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, data, err := c.roundTrip(ctx, method, path, payload, token)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || c.tokens == nil {
+		return resp, data, err
+	}
+	if token, err = c.tokens.Renew(ctx, token); err != nil {
+		return nil, nil, err
+	}
+	return c.roundTrip(ctx, method, path, payload, token)
+}
+
+// roundTrip sends one request with payload (nil: no body) and token (empty:
+// none) and reads the bounded answer.
+func (c *Client) roundTrip(ctx context.Context, method, path string, payload []byte, token string) (*http.Response, []byte, error) {
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return nil, nil, err
 	}
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
+	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set(HeaderAuthToken, token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -211,6 +258,14 @@ func (c *Client) send(ctx context.Context, method, path string, body any) (*http
 		return nil, nil, fmt.Errorf("%s %s: reading response: %w", method, path, err)
 	}
 	return resp, data, nil
+}
+
+// authToken is the token to send: the source's, the given one, or none.
+func (c *Client) authToken(ctx context.Context) (string, error) {
+	if c.tokens != nil {
+		return c.tokens.Token(ctx)
+	}
+	return c.token, nil
 }
 
 // responseError builds an *Error from the API's error body, or from whatever
@@ -230,4 +285,13 @@ func responseError(resp *http.Response, data []byte) *Error {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	return e
+}
+
+// authorize sets the token on a request send does not make (image data).
+func (c *Client) authorize(ctx context.Context, req *http.Request) error {
+	token, err := c.authToken(ctx)
+	if token != "" {
+		req.Header.Set(HeaderAuthToken, token)
+	}
+	return err
 }

@@ -38,6 +38,10 @@ func (c *Client) UploadImage(ctx context.Context, ref string, r io.Reader, size 
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set("Accept", "application/json")
+	// The data streams, so a 401 cannot be answered by sending it again.
+	if err := c.authorize(ctx, req); err != nil {
+		return err
+	}
 	resp, err := c.transfers().Do(req)
 	if err != nil {
 		return err
@@ -59,11 +63,7 @@ func (c *Client) DownloadImage(ctx context.Context, ref string, w io.Writer) (in
 	if err != nil {
 		return 0, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path+"/file", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := c.transfers().Do(req)
+	resp, err := c.getData(ctx, c.base+path+"/file")
 	if err != nil {
 		return 0, err
 	}
@@ -84,6 +84,33 @@ func (c *Client) DownloadImage(ctx context.Context, ref string, w io.Writer) (in
 		return n, fmt.Errorf("downloading image %s: the data has sha256 %s, the node announced %s", ref, got, want)
 	}
 	return n, nil
+}
+
+// getData GETs url with the client's token. A GET has no body to resend, so a
+// token refused with 401 is renewed and the request sent again, once, as
+// send does.
+func (c *Client) getData(ctx context.Context, url string) (*http.Response, error) {
+	token, err := c.authToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for renewed := false; ; renewed = true {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return nil, err
+		}
+		if token != "" {
+			req.Header.Set(HeaderAuthToken, token)
+		}
+		resp, err := c.transfers().Do(req)
+		if err != nil || resp.StatusCode != http.StatusUnauthorized || c.tokens == nil || renewed {
+			return resp, err
+		}
+		resp.Body.Close()
+		if token, err = c.tokens.Renew(ctx, token); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // transfers is the HTTP client for image data: the same transport, without

@@ -15,9 +15,10 @@ import (
 // then reads -o (so that neither a wrong argument nor a typo in -o costs a
 // write), then calls the API.
 
-// apiClient is a client of the node --addr names.
+// apiClient is a client of the node --addr names, authenticated as the
+// global flags say (clientOptions).
 func apiClient(c *cli.Context) *client.Client {
-	return client.New(c.String("addr"))
+	return client.New(c.String("addr"), clientOptions(c)...)
 }
 
 // usageError says how a command is called when its arguments are wrong.

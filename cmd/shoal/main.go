@@ -28,10 +28,10 @@ func newApp() *cli.App {
 		EnableBashCompletion: true,
 		// --property k=v may carry commas in its value.
 		DisableSliceFlagSeparator: true,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "http://127.0.0.1:8774", EnvVars: []string{"SHOAL_ADDR"}, Usage: "HTTP address of any shoal node"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output format: table|json"},
-		},
+		}, authFlags()...),
 		Commands: []*cli.Command{
 			agentCommand(),
 			fenceGuardCommand(),
@@ -45,6 +45,7 @@ func newApp() *cli.App {
 			serverCommand(),
 			imageCommand(),
 			serverGroupCommand(),
+			tokenCommand(),
 		},
 	}
 }
