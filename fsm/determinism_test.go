@@ -62,7 +62,7 @@ func pickKnown[T any](g *logGen, prefix string, n int, known []T, id func(T) str
 func (g *logGen) command(index uint64) fsm.Command {
 	// Whole seconds plus a fixed fraction, in UTC: what a proposer would stamp.
 	at := t0.Add(time.Duration(index)*time.Second + 250*time.Millisecond)
-	if g.owner.IntN(40) == 0 {
+	if g.owner.IntN(60) == 0 {
 		return g.setQuota()
 	}
 	switch n := g.rng.IntN(100); {
