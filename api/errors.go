@@ -10,8 +10,8 @@ import (
 )
 
 // The API's own sentinels, beside fsm's vocabulary (fsm.ErrInvalid,
-// ErrNotFound, ErrConflict, ErrNoLeader, ErrUnavailable). Their kinds appear
-// only in error bodies.
+// ErrNotFound, ErrConflict, ErrNoLeader, ErrUnavailable, ErrOverQuota).
+// Their kinds appear only in error bodies.
 var (
 	errMethodNotAllowed = fsm.NewError("method_not_allowed", "method not allowed")
 	errTooLarge         = fsm.NewError("too_large", "request body too large")
@@ -51,6 +51,7 @@ var errorStatuses = []struct {
 	{fsm.ErrNotFound, http.StatusNotFound, false},
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, false},
 	{fsm.ErrConflict, http.StatusConflict, false},
+	{fsm.ErrOverQuota, http.StatusForbidden, false},
 	{errTooLarge, http.StatusRequestEntityTooLarge, false},
 	{errMediaType, http.StatusUnsupportedMediaType, false},
 	{errNotImplemented, http.StatusNotImplemented, false},

@@ -182,6 +182,7 @@ func TestStatusTable(t *testing.T) {
 		{fmt.Errorf("%w: bad", fsm.ErrInvalid), 400, false, "invalid"},
 		{fmt.Errorf("%w: gone", fsm.ErrNotFound), 404, false, "not_found"},
 		{fmt.Errorf("%w: dup", fsm.ErrConflict), 409, false, "conflict"},
+		{&fsm.QuotaError{Resource: fsm.QuotaInstances, Requested: 3, Allowed: 2}, 403, false, "over_quota"},
 		{fmt.Errorf("apply: %w", fsm.ErrNoLeader), 503, true, "no_leader"},
 		{fmt.Errorf("forward: %w", fsm.ErrUnavailable), 503, true, "unavailable"},
 		{fmt.Errorf("%w: PUT", errMethodNotAllowed), 405, false, "method_not_allowed"},

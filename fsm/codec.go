@@ -33,6 +33,7 @@ const (
 	TypeMarkHostUp          Type = 20
 	TypeEvacuateInstances   Type = 21
 	TypeForceHostDown       Type = 22
+	TypeSetQuota            Type = 23
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -73,6 +74,7 @@ var registry = map[Type]handler{
 	TypeMarkHostUp:          {"mark-host-up", func() Command { return &MarkHostUp{} }, applyMarkHostUp},
 	TypeEvacuateInstances:   {"evacuate-instances", func() Command { return &EvacuateInstances{} }, applyEvacuateInstances},
 	TypeForceHostDown:       {"force-host-down", func() Command { return &ForceHostDown{} }, applyForceHostDown},
+	TypeSetQuota:            {"set-quota", func() Command { return &SetQuota{} }, applySetQuota},
 }
 
 // Encode turns a command into a log entry: one type byte, then JSON.

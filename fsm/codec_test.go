@@ -21,12 +21,12 @@ func everyCommand(t testing.TB) []fsm.Command {
 		&fsm.DeleteFlavor{ID: "f-big"},
 		batchOf(t, registerHost("h2", t2), &fsm.DeleteFlavor{ID: "1"}),
 		inventory("h1", 8, 16384, 100),
-		&fsm.CreateImage{Image: withImageIndexes(activeImage("img-1"), 5, 6)},
+		&fsm.CreateImage{Image: withImageIndexes(ownedImage("img-1", "p1", fsm.ImageShared), 5, 6)},
 		&fsm.DeleteImage{ID: "img-1"},
 		&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "g1", Name: "web", Policy: fsm.PolicyAntiAffinity,
-			Members: []string{"i-1"}, Created: t1, Indexes: fsm.Indexes{CreateIndex: 7, ModifyIndex: 8}}},
+			Members: []string{"i-1"}, ProjectID: "p1", UserID: "u1", Created: t1, Indexes: fsm.Indexes{CreateIndex: 7, ModifyIndex: 8}}},
 		&fsm.DeleteServerGroup{ID: "g1"},
-		&fsm.CreateInstances{RequestID: "req-1", Time: t1, Instances: []fsm.NewInstance{
+		&fsm.CreateInstances{RequestID: "req-1", Time: t1, ProjectID: "p1", UserID: "u1", Instances: []fsm.NewInstance{
 			{ID: "i-1", Name: "web-1", FlavorID: "1", ImageID: "img-1", AvailabilityZone: "nova",
 				ForceHost: "h1", ServerGroupID: "g1", Metadata: map[string]string{"role": "web", "tier": "1"}},
 			server("i-2"),
@@ -41,6 +41,8 @@ func everyCommand(t testing.TB) []fsm.Command {
 		}},
 		&fsm.ImageUploaded{ID: "img-1", Node: "h1", Size: 1 << 20, Checksum: sumA, DiskFormat: "qcow2", Time: t2},
 		&fsm.RemoveImageLocation{ID: "img-1", Node: "h1", Time: t2},
+		&fsm.SetQuota{ProjectID: "p1", Quota: fsm.QuotaOverride{Instances: ptr(-1), Cores: ptr(0), RAM: ptr(1024),
+			ServerGroups: ptr(2), ServerGroupMembers: ptr(3), KeyPairs: ptr(4)}},
 	}
 }
 
@@ -78,6 +80,7 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeMarkHostUp, 20, "mark-host-up"},
 		{fsm.TypeEvacuateInstances, 21, "evacuate-instances"},
 		{fsm.TypeForceHostDown, 22, "force-host-down"},
+		{fsm.TypeSetQuota, 23, "set-quota"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {
@@ -166,7 +169,7 @@ var undecodable = []struct {
 	{"upload size fractional", []byte("\x11{\"id\":\"i\",\"size\":1.5}")},
 	{"location node not a string", []byte("\x12{\"id\":\"i\",\"node\":7}")},
 	{"batch entry create-instances not json", []byte("\x01{\"entries\":[\"DXs=\"]}")}, // "\x0d{"
-	{"type after the last", []byte("\x17{}")},
+	{"type after the last", []byte("\x18{}")},
 }
 
 func TestDecodeRejects(t *testing.T) {

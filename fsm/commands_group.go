@@ -29,6 +29,11 @@ func applyCreateServerGroup(s *State, index uint64, c Command) error {
 	if _, ok := s.Groups[g.ID]; ok {
 		return fmt.Errorf("%w: server group ID %q already exists", ErrConflict, g.ID)
 	}
+	if g.ProjectID != "" {
+		if err := checkQuota(QuotaServerGroups, 1, s.projectUsage(g.ProjectID).ServerGroups, s.quota(g.ProjectID).ServerGroups); err != nil {
+			return err
+		}
+	}
 	g.Members = []string{}
 	g.CreateIndex, g.ModifyIndex = index, index
 	s.Groups[g.ID] = &g

@@ -56,6 +56,11 @@ func applyCreateImage(s *State, index uint64, c Command) error {
 		return fmt.Errorf("%w: image sizes must not be negative", ErrInvalid)
 	case img.Status != ImageQueued && img.Status != ImageActive:
 		return fmt.Errorf("%w: image status must be queued or active", ErrInvalid)
+	case img.Visibility != "" && img.Visibility != ImagePrivate && img.Visibility != ImagePublic && img.Visibility != ImageShared:
+		return fmt.Errorf("%w: image visibility %q: use private, public or shared", ErrInvalid, img.Visibility)
+	}
+	if img.Visibility == "" && img.ProjectID != "" {
+		img.Visibility = ImagePrivate
 	}
 	if _, ok := s.Images[img.ID]; ok {
 		return fmt.Errorf("%w: image ID %q already exists", ErrConflict, img.ID)

@@ -22,9 +22,14 @@ type NewInstance struct {
 
 // CreateInstances creates servers, all or none: each gets a fixed IP and a
 // MAC on the default network and waits for the scheduler (BUILD/scheduling).
+// The servers of a request with a ProjectID belong to it (and to UserID) and
+// count against its quota, checked here, in Apply, so that creates proposed
+// at once on different nodes cannot exceed it together.
 type CreateInstances struct {
 	RequestID string        `json:"request_id"`
 	Time      time.Time     `json:"time"`
+	ProjectID string        `json:"project_id,omitempty"`
+	UserID    string        `json:"user_id,omitempty"`
 	Instances []NewInstance `json:"instances"`
 }
 
@@ -74,6 +79,9 @@ func applyCreateInstances(s *State, index uint64, c Command) error {
 		}
 		seen[n.ID] = true
 		built = append(built, inst)
+	}
+	if err := s.checkCreateQuota(cmd.ProjectID, built); err != nil {
+		return err
 	}
 	// Allocate every address before changing anything, so exhaustion fails
 	// the whole request cleanly.
@@ -145,6 +153,7 @@ func (s *State) newInstance(n NewInstance, cmd *CreateInstances) (*Instance, err
 		VMState: VMBuilding, TaskState: TaskScheduling, PowerState: PowerNoState,
 		Metadata: maps.Clone(n.Metadata), AvailabilityZone: n.AvailabilityZone,
 		ServerGroupID: n.ServerGroupID, ForceHost: n.ForceHost, HA: n.HA,
+		ProjectID: cmd.ProjectID, UserID: cmd.UserID,
 		Created: cmd.Time, Updated: cmd.Time,
 	}
 	inst.startAction(cmd.RequestID, "create", cmd.Time)

@@ -39,6 +39,13 @@ func assertSameReads(t testing.TB, a, b *fsm.FSM) {
 	for _, h := range a.Hosts() {
 		same("InstancesOnHost("+h.Name+")", a.InstancesOnHost(h.Name), b.InstancesOnHost(h.Name))
 	}
+	for _, p := range []string{"", "p0", "p1", "p2"} {
+		same("Quota("+p+")", a.Quota(p), b.Quota(p))
+		same("ProjectUsage("+p+")", a.ProjectUsage(p), b.ProjectUsage(p))
+		same("Instances(InProject("+p+"))", a.Instances(fsm.InProject(p)), b.Instances(fsm.InProject(p)))
+		same("ImagesVisibleTo("+p+")", a.ImagesVisibleTo(p), b.ImagesVisibleTo(p))
+		same("ServerGroupsOf("+p+")", a.ServerGroupsOf(p), b.ServerGroupsOf(p))
+	}
 	for _, fl := range a.Flavors() {
 		x, errX := a.Flavor(fl.Name)
 		y, errY := b.Flavor(fl.Name)

@@ -17,14 +17,18 @@ import (
 // host reports can name servers that really are pending or on that host;
 // the model is itself deterministic, so the log stays reproducible.
 type logGen struct {
-	rng   *rand.Rand
+	rng *rand.Rand
+	// owner draws everything about projects and quotas, so that adding them
+	// left the rest of each seed's log as it was.
+	owner *rand.Rand
 	seed  uint64
 	model *fsm.FSM
 	seen  map[string]int // statuses the model's servers went through, counted per entry
 }
 
 func newLogGen(seed uint64) *logGen {
-	return &logGen{rng: rand.New(rand.NewPCG(seed, seed^0x5ca1ab1e)), seed: seed, model: fsm.New(), seen: map[string]int{}}
+	return &logGen{rng: rand.New(rand.NewPCG(seed, seed^0x5ca1ab1e)), owner: rand.New(rand.NewPCG(seed, seed^0x0c0ffee)),
+		seed: seed, model: fsm.New(), seen: map[string]int{}}
 }
 
 func (g *logGen) pick(prefix string, n int) string {
@@ -32,6 +36,15 @@ func (g *logGen) pick(prefix string, n int) string {
 }
 
 func (g *logGen) chance(n int) bool { return g.rng.IntN(n) == 0 }
+
+// owned returns a project and a user from small pools, or none one time in
+// none (an object made before identity).
+func (g *logGen) owned(none int) (project, user string) {
+	if g.owner.IntN(none) == 0 {
+		return "", ""
+	}
+	return fmt.Sprintf("p%d", g.owner.IntN(3)), fmt.Sprintf("u%d", g.owner.IntN(2))
+}
 
 // pickKnown is g.pick(prefix, n), or, half the time when there are any, the
 // id of one of known (which the model holds); the draws stay in that order so
@@ -49,6 +62,9 @@ func pickKnown[T any](g *logGen, prefix string, n int, known []T, id func(T) str
 func (g *logGen) command(index uint64) fsm.Command {
 	// Whole seconds plus a fixed fraction, in UTC: what a proposer would stamp.
 	at := t0.Add(time.Duration(index)*time.Second + 250*time.Millisecond)
+	if g.owner.IntN(60) == 0 {
+		return g.setQuota()
+	}
 	switch n := g.rng.IntN(100); {
 	case n < 3:
 		c := &fsm.Bootstrap{ClusterID: fmt.Sprintf("c-%d-%d", g.seed, index), Time: at, Flavors: fsm.DefaultFlavors(),
@@ -100,6 +116,12 @@ func (g *logGen) command(index uint64) fsm.Command {
 		case 2:
 			img.Size = -1 // invalid
 		}
+		if img.ProjectID, img.UserID = g.owned(2); img.ProjectID != "" {
+			img.Visibility = []string{"", fsm.ImagePrivate, fsm.ImagePublic, fsm.ImageShared}[g.owner.IntN(4)]
+			if g.owner.IntN(20) == 0 {
+				img.Visibility = "bogus" // invalid
+			}
+		}
 		return &fsm.CreateImage{Image: img}
 	case n < 43:
 		return g.imageData(at)
@@ -107,8 +129,10 @@ func (g *logGen) command(index uint64) fsm.Command {
 		return &fsm.DeleteImage{ID: pickKnown(g, "img", 4, g.model.Images(), func(i fsm.Image) string { return i.ID })}
 	case n < 47:
 		policies := []string{fsm.PolicyAffinity, fsm.PolicyAntiAffinity, fsm.PolicySoftAffinity, fsm.PolicySoftAntiAffinity, "any"}
-		return &fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: g.pick("g", 4), Name: g.pick("group-", 4),
+		c := &fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: g.pick("g", 4), Name: g.pick("group-", 4),
 			Policy: policies[g.rng.IntN(len(policies))], Created: at}}
+		c.Group.ProjectID, c.Group.UserID = g.owned(2)
+		return c
 	case n < 49:
 		return &fsm.DeleteServerGroup{ID: pickKnown(g, "g", 4, g.model.ServerGroups(), func(sg fsm.ServerGroup) string { return sg.ID })}
 	case n < 62:
@@ -147,8 +171,32 @@ func (g *logGen) imageData(at time.Time) fsm.Command {
 	return c
 }
 
+// setQuota sets a few limits of one project, small enough that quotas bite
+// now and then; -2 and a missing project are invalid.
+func (g *logGen) setQuota() fsm.Command {
+	c := &fsm.SetQuota{ProjectID: fmt.Sprintf("p%d", g.owner.IntN(3))}
+	if g.owner.IntN(15) == 0 {
+		c.ProjectID = ""
+	}
+	for _, limit := range []**int{&c.Quota.Instances, &c.Quota.Cores, &c.Quota.RAM,
+		&c.Quota.ServerGroups, &c.Quota.ServerGroupMembers, &c.Quota.KeyPairs} {
+		if g.owner.IntN(2) == 0 {
+			n := g.owner.IntN(8) - 2
+			switch {
+			case limit == &c.Quota.RAM && n > 0:
+				n *= 4096 // MiB
+			case n > 0:
+				n *= 3
+			}
+			*limit = &n
+		}
+	}
+	return c
+}
+
 func (g *logGen) createInstances(index uint64, at time.Time) fsm.Command {
 	c := &fsm.CreateInstances{RequestID: fmt.Sprintf("req-%d", index), Time: at}
+	c.ProjectID, c.UserID = g.owned(2)
 	images := g.model.Images()
 	for range 1 + g.rng.IntN(3) {
 		id := g.pick("i", 40)
@@ -341,7 +389,14 @@ func replay(f *fsm.FSM, log [][]byte, first uint64) []string {
 func TestDeterministicReplicas(t *testing.T) {
 	// What the logs of all seeds exercised together; checked at the end.
 	ok, total, seen := map[fsm.Type]int{}, map[fsm.Type]int{}, map[string]int{}
-	defer func() { assertLogExercisesCompute(t, ok, total, seen) }()
+	overQuota := 0
+	defer func() {
+		assertLogExercisesCompute(t, ok, total, seen)
+		t.Logf("%d entries refused over quota", overQuota)
+		if overQuota == 0 {
+			t.Error("no entry was ever refused over quota")
+		}
+	}()
 	for _, seed := range []uint64{1, 2, 3, 42} {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			g := newLogGen(seed)
@@ -383,6 +438,9 @@ func TestDeterministicReplicas(t *testing.T) {
 
 			assertLogExercisesFSM(t, a, resA)
 			countResults(t, log, ok, total)
+			for _, r := range resA {
+				overQuota += strings.Count(r, "Quota exceeded")
+			}
 			for st, n := range g.seen {
 				seen[st] += n
 			}
@@ -458,7 +516,11 @@ func countResults(t *testing.T, log [][]byte, ok, total map[fsm.Type]int) {
 // through the main statuses.
 func assertLogExercisesCompute(t *testing.T, ok, total map[fsm.Type]int, seen map[string]int) {
 	t.Helper()
+	types := []fsm.Type{fsm.TypeSetQuota}
 	for typ := fsm.TypeBootstrap; typ <= fsm.TypeRemoveImageLocation; typ++ {
+		types = append(types, typ)
+	}
+	for _, typ := range types {
 		t.Logf("%-22s %3d of %3d ok", typ, ok[typ], total[typ])
 		if ok[typ] == 0 || (typ >= fsm.TypeUpdateHostInventory && ok[typ] == total[typ]) {
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])

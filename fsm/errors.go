@@ -18,10 +18,14 @@ var (
 	// catching up, a forward failed). For a write, its outcome may be unknown:
 	// it may have been applied.
 	ErrUnavailable = NewError("unavailable", "temporarily unavailable")
+	// ErrOverQuota: the request would take a project past one of its quota
+	// limits (Nova answers 403). Apply returns it wrapped in a QuotaError,
+	// whose message is Nova's.
+	ErrOverQuota = NewError("over_quota", "over quota")
 )
 
 // vocabulary lists the sentinels a kind read from a wire turns back into.
-var vocabulary = []error{ErrInvalid, ErrNotFound, ErrConflict, ErrNoLeader, ErrUnavailable}
+var vocabulary = []error{ErrInvalid, ErrNotFound, ErrConflict, ErrNoLeader, ErrUnavailable, ErrOverQuota}
 
 // sentinel is an error value that carries its kind.
 type sentinel struct{ kind, text string }

@@ -51,6 +51,12 @@ func FuzzDecode(f *testing.F) {
 		"\x11{\"id\":\"i\",\"node\":\"h1\",\"size\":0,\"checksum\":\"\",\"time\":\"2026-03-01T12:00:00+01:00\"}",
 		"\x11{\"id\":\"i\",\"node\":\"h1\",\"size\":9007199254740993,\"disk_format\":\"\"}",
 		"\x12{\"id\":\"i\",\"node\":\"\",\"time\":\"2026-03-01T12:00:00-00:30\"}",
+		// Owners and quotas: partial sets, nulls, zeros, odd numbers.
+		"\x17{\"project_id\":\"p\",\"quota_set\":{\"cores\":-1,\"ram\":0}}",
+		"\x17{\"project_id\":\"p\",\"quota_set\":{\"instances\":null,\"key_pairs\":9007199254740993}}",
+		"\x17{\"project_id\":\"\",\"quota_set\":null}",
+		"\x0d{\"project_id\":\"p\",\"user_id\":\"\",\"instances\":[{\"id\":\"a\"}]}",
+		"\x09{\"image\":{\"id\":\"i\",\"project_id\":\"p\",\"visibility\":\"\"}}",
 	} {
 		f.Add([]byte(s))
 	}

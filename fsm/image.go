@@ -8,6 +8,21 @@ const (
 	ImageActive = "active"
 )
 
+// Image visibilities, as in Glance (without community). Shared images have
+// no member list yet: only their owner sees them.
+const (
+	ImagePrivate = "private"
+	ImagePublic  = "public"
+	ImageShared  = "shared"
+)
+
+// VisibleTo reports whether a project may see and use the image: its own,
+// public ones and those made before identity. This is the one home of the
+// rule; the API filters with it.
+func (img *Image) VisibleTo(projectID string) bool {
+	return img.ProjectID == "" || img.Visibility == ImagePublic || img.ProjectID == projectID
+}
+
 // Image is a disk image record (Glance's job, built in). Its data lives in the
 // image caches of the nodes in Locations, content-addressed by Checksum.
 type Image struct {
@@ -22,7 +37,12 @@ type Image struct {
 	MinRAM          int               `json:"min_ram"`
 	MinDisk         int               `json:"min_disk"`
 	Properties      map[string]string `json:"properties,omitempty"`
-	Created         time.Time         `json:"created"`
-	Updated         time.Time         `json:"updated"`
+	// ProjectID and UserID own the image; empty for images made before
+	// identity, which every project sees (a cloud's base images).
+	ProjectID  string    `json:"project_id,omitempty"`
+	UserID     string    `json:"user_id,omitempty"`
+	Visibility string    `json:"visibility,omitempty"` // Image* visibilities; private when owned and unset
+	Created    time.Time `json:"created"`
+	Updated    time.Time `json:"updated"`
 	Indexes
 }

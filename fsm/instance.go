@@ -103,11 +103,15 @@ type Instance struct {
 	AvailabilityZone string            `json:"availability_zone,omitempty"`
 	ServerGroupID    string            `json:"server_group_id,omitempty"`
 	ForceHost        string            `json:"force_host,omitempty"`
-	HA               string            `json:"ha,omitempty"`       // "" means HARestart
-	Attempts         int               `json:"attempts,omitempty"` // placements rejected at commit
-	Created          time.Time         `json:"created"`
-	Updated          time.Time         `json:"updated"`
-	Actions          []Action          `json:"actions,omitempty"`
+	HA               string            `json:"ha,omitempty"` // "" means HARestart
+	// ProjectID and UserID own the server (set at creation, never changed);
+	// both are empty for servers made before identity.
+	ProjectID string    `json:"project_id,omitempty"`
+	UserID    string    `json:"user_id,omitempty"`
+	Attempts  int       `json:"attempts,omitempty"` // placements rejected at commit
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+	Actions   []Action  `json:"actions,omitempty"`
 	Indexes
 }
 

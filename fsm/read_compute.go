@@ -72,6 +72,13 @@ func (f *FSM) Instances(keep func(*Instance) bool) []Instance {
 	return out
 }
 
+// InProject is a filter for Instances: the servers a project owns. Servers
+// made before identity (no project) belong to none; only an unfiltered
+// listing (an admin's) shows them.
+func InProject(projectID string) func(*Instance) bool {
+	return func(i *Instance) bool { return i.ProjectID == projectID }
+}
+
 // InstancesOnHost lists the servers the FSM gives to host.
 func (f *FSM) InstancesOnHost(host string) []Instance {
 	return f.Instances(func(i *Instance) bool { return i.Host == host })
@@ -84,6 +91,12 @@ func (f *FSM) Images() []Image {
 	out := copyOut(f.state.Images, (*Image).clone)
 	sortByNameThenID(out, func(i Image) (string, string) { return i.Name, i.ID })
 	return out
+}
+
+// ImagesVisibleTo lists the images a project may see (Image.VisibleTo),
+// ordered as Images.
+func (f *FSM) ImagesVisibleTo(projectID string) []Image {
+	return slices.DeleteFunc(f.Images(), func(img Image) bool { return !img.VisibleTo(projectID) })
 }
 
 // Image finds an image by ID, then by name; a name several images share is
@@ -100,6 +113,12 @@ func (f *FSM) ServerGroups() []ServerGroup {
 	out := copyOut(f.state.Groups, (*ServerGroup).clone)
 	sortByNameThenID(out, func(g ServerGroup) (string, string) { return g.Name, g.ID })
 	return out
+}
+
+// ServerGroupsOf lists the server groups a project owns, ordered as
+// ServerGroups; like servers, groups made before identity belong to none.
+func (f *FSM) ServerGroupsOf(projectID string) []ServerGroup {
+	return slices.DeleteFunc(f.ServerGroups(), func(g ServerGroup) bool { return g.ProjectID != projectID })
 }
 
 // sortByNameThenID orders a listing the way users scan it.

@@ -12,11 +12,15 @@ const (
 
 // ServerGroup groups servers for (anti-)affinity placement.
 type ServerGroup struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	Policy  string    `json:"policy"`
-	Members []string  `json:"members"`
-	Created time.Time `json:"created"`
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Policy  string   `json:"policy"`
+	Members []string `json:"members"`
+	// ProjectID and UserID own the group; empty for groups made before
+	// identity. Its project's server_group_members quota bounds Members.
+	ProjectID string    `json:"project_id,omitempty"`
+	UserID    string    `json:"user_id,omitempty"`
+	Created   time.Time `json:"created"`
 	Indexes
 }
 

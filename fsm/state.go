@@ -18,6 +18,9 @@ type State struct {
 	Groups    map[string]*ServerGroup `json:"server_groups"`
 	Instances map[string]*Instance    `json:"instances"`
 	Network   *Network                `json:"network,omitempty"`
+	// Quotas holds each project's quota overrides (SetQuota); a project
+	// without an entry has DefaultQuota.
+	Quotas map[string]QuotaOverride `json:"quotas,omitempty"`
 
 	// Derived indexes, rebuilt on restore and never serialized.
 	flavorNames map[string]string

@@ -1,0 +1,230 @@
+package fsm
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+)
+
+// Quota resources, with Nova's names (they appear in its quota sets and in
+// its over-quota messages).
+const (
+	QuotaInstances          = "instances"
+	QuotaCores              = "cores"
+	QuotaRAM                = "ram"
+	QuotaServerGroups       = "server_groups"
+	QuotaServerGroupMembers = "server_group_members"
+	QuotaKeyPairs           = "key_pairs"
+)
+
+// Unlimited is the quota limit that never refuses (Nova's -1).
+const Unlimited = -1
+
+// QuotaSet is the limits of one project, as Nova's os-quota-sets shows them.
+// RAM is in MiB. A limit of Unlimited never refuses.
+type QuotaSet struct {
+	Instances          int `json:"instances"`
+	Cores              int `json:"cores"`
+	RAM                int `json:"ram"`
+	ServerGroups       int `json:"server_groups"`
+	ServerGroupMembers int `json:"server_group_members"`
+	KeyPairs           int `json:"key_pairs"`
+}
+
+// DefaultQuota is what a project gets for every limit it has no override
+// for: Nova's defaults.
+func DefaultQuota() QuotaSet {
+	return QuotaSet{Instances: 10, Cores: 20, RAM: 51200, ServerGroups: 10, ServerGroupMembers: 10, KeyPairs: 100}
+}
+
+// QuotaOverride is a partial quota set: the limits given, nil for the rest.
+// State keeps one per project that ever had a limit set, so a project
+// without overrides follows DefaultQuota.
+type QuotaOverride struct {
+	Instances          *int `json:"instances,omitempty"`
+	Cores              *int `json:"cores,omitempty"`
+	RAM                *int `json:"ram,omitempty"`
+	ServerGroups       *int `json:"server_groups,omitempty"`
+	ServerGroupMembers *int `json:"server_group_members,omitempty"`
+	KeyPairs           *int `json:"key_pairs,omitempty"`
+}
+
+// limits lists the fields of both shapes in the same order, so merging and
+// validating do not repeat themselves per resource.
+func (q *QuotaSet) limits() []*int {
+	return []*int{&q.Instances, &q.Cores, &q.RAM, &q.ServerGroups, &q.ServerGroupMembers, &q.KeyPairs}
+}
+
+func (o *QuotaOverride) limits() []**int {
+	return []**int{&o.Instances, &o.Cores, &o.RAM, &o.ServerGroups, &o.ServerGroupMembers, &o.KeyPairs}
+}
+
+var quotaNames = []string{QuotaInstances, QuotaCores, QuotaRAM, QuotaServerGroups, QuotaServerGroupMembers, QuotaKeyPairs}
+
+// SetQuota changes the limits given for one project and leaves the others
+// as they were (Nova's PUT os-quota-sets/{project}). Whether the project
+// exists is the API's check: the quota table does not know projects.
+type SetQuota struct {
+	ProjectID string        `json:"project_id"`
+	Quota     QuotaOverride `json:"quota_set"`
+}
+
+func (*SetQuota) Type() Type { return TypeSetQuota }
+
+func applySetQuota(s *State, _ uint64, c Command) error {
+	cmd := c.(*SetQuota)
+	if cmd.ProjectID == "" {
+		return fmt.Errorf("%w: a quota needs a project ID", ErrInvalid)
+	}
+	given := cmd.Quota.limits()
+	for k, v := range given {
+		if *v != nil && **v < Unlimited {
+			return fmt.Errorf("%w: quota %s must be -1 (unlimited) or more, not %d", ErrInvalid, quotaNames[k], **v)
+		}
+	}
+	cur := s.Quotas[cmd.ProjectID]
+	changed := false
+	for k, v := range cur.limits() {
+		if *given[k] != nil {
+			n := **given[k] // a copy: the state shares nothing with the command
+			*v, changed = &n, true
+		}
+	}
+	if changed {
+		if s.Quotas == nil {
+			s.Quotas = map[string]QuotaOverride{}
+		}
+		s.Quotas[cmd.ProjectID] = cur
+	}
+	return nil
+}
+
+// quota is the effective quota set of a project: its overrides over the defaults.
+func (s *State) quota(projectID string) QuotaSet {
+	q := DefaultQuota()
+	o := s.Quotas[projectID]
+	for k, v := range o.limits() {
+		if *v != nil {
+			*q.limits()[k] = **v
+		}
+	}
+	return q
+}
+
+// QuotaUsage is what a project holds of the resources a quota counts (what
+// Nova's limits API shows as totalInstancesUsed and the like).
+type QuotaUsage struct {
+	Instances    int `json:"instances"`
+	Cores        int `json:"cores"`
+	RAM          int `json:"ram"`
+	ServerGroups int `json:"server_groups"`
+}
+
+// projectUsage counts by scanning: it runs only for commands of a project,
+// and a derived per-project index would be one more thing to keep right
+// through every transition.
+func (s *State) projectUsage(projectID string) QuotaUsage {
+	var u QuotaUsage
+	for _, i := range s.Instances {
+		if i.ProjectID == projectID && i.VMState != VMDeleted {
+			u.Instances++
+			u.Cores += i.Flavor.VCPUs
+			u.RAM += i.Flavor.RAM
+		}
+	}
+	for _, g := range s.Groups {
+		if g.ProjectID == projectID {
+			u.ServerGroups++
+		}
+	}
+	return u
+}
+
+// QuotaError is a request refused because it would take a project past a
+// limit. It wraps ErrOverQuota; its message is Nova's, word for word, so the
+// API can show it as it is.
+type QuotaError struct {
+	Resource  string // one of the Quota* names
+	Requested int
+	Used      int
+	Allowed   int
+}
+
+func (e *QuotaError) Error() string {
+	switch e.Resource {
+	case QuotaServerGroups:
+		return "Quota exceeded, too many server groups."
+	case QuotaServerGroupMembers:
+		return "Quota exceeded, too many servers in group"
+	}
+	return fmt.Sprintf("Quota exceeded for %s: Requested %d, but already used %d of %d %s",
+		e.Resource, e.Requested, e.Used, e.Allowed, e.Resource)
+}
+
+func (e *QuotaError) Unwrap() error { return ErrOverQuota }
+
+// checkQuota refuses taking requested more of a resource when used of it is
+// held already and allowed is the limit.
+func checkQuota(resource string, requested, used, allowed int) error {
+	if allowed == Unlimited || used+requested <= allowed {
+		return nil
+	}
+	return &QuotaError{Resource: resource, Requested: requested, Used: used, Allowed: allowed}
+}
+
+// checkCreateQuota checks servers about to be created by a project against
+// its quota (instances, cores, ram, in Nova's order), then every group they
+// join against its own project's server_group_members. Objects without a
+// project (made before identity) are not counted.
+func (s *State) checkCreateQuota(projectID string, built []*Instance) error {
+	if projectID != "" {
+		var want QuotaUsage
+		for _, i := range built {
+			want.Instances++
+			want.Cores += i.Flavor.VCPUs
+			want.RAM += i.Flavor.RAM
+		}
+		used, q := s.projectUsage(projectID), s.quota(projectID)
+		if err := checkQuota(QuotaInstances, want.Instances, used.Instances, q.Instances); err != nil {
+			return err
+		}
+		if err := checkQuota(QuotaCores, want.Cores, used.Cores, q.Cores); err != nil {
+			return err
+		}
+		if err := checkQuota(QuotaRAM, want.RAM, used.RAM, q.RAM); err != nil {
+			return err
+		}
+	}
+	joining := map[string]int{}
+	for _, i := range built {
+		if i.ServerGroupID != "" {
+			joining[i.ServerGroupID]++
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(joining)) {
+		g := s.Groups[id]
+		if g == nil || g.ProjectID == "" {
+			continue
+		}
+		if err := checkQuota(QuotaServerGroupMembers, joining[id], len(g.Members), s.quota(g.ProjectID).ServerGroupMembers); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Quota returns a project's effective quota set: its overrides over
+// DefaultQuota. Any project ID has one; the API checks that it exists.
+func (f *FSM) Quota(projectID string) QuotaSet {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.quota(projectID)
+}
+
+// ProjectUsage returns what a project holds of the resources its quota
+// counts. (Usage is the per-host claims.)
+func (f *FSM) ProjectUsage(projectID string) QuotaUsage {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.projectUsage(projectID)
+}
