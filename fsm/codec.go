@@ -33,6 +33,20 @@ const (
 	TypeMarkHostUp          Type = 20
 	TypeEvacuateInstances   Type = 21
 	TypeForceHostDown       Type = 22
+
+	TypeCreateProject     Type = 23
+	TypeUpdateProject     Type = 24
+	TypeDeleteProject     Type = 25
+	TypeCreateUser        Type = 26
+	TypeUpdateUser        Type = 27
+	TypeDeleteUser        Type = 28
+	TypeCreateRole        Type = 29
+	TypeDeleteRole        Type = 30
+	TypeGrantRole         Type = 31
+	TypeRevokeRole        Type = 32
+	TypePublishSigningKey Type = 33
+	TypeRetireSigningKey  Type = 34
+	TypeRevokeToken       Type = 35
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -73,6 +87,20 @@ var registry = map[Type]handler{
 	TypeMarkHostUp:          {"mark-host-up", func() Command { return &MarkHostUp{} }, applyMarkHostUp},
 	TypeEvacuateInstances:   {"evacuate-instances", func() Command { return &EvacuateInstances{} }, applyEvacuateInstances},
 	TypeForceHostDown:       {"force-host-down", func() Command { return &ForceHostDown{} }, applyForceHostDown},
+
+	TypeCreateProject:     {"create-project", func() Command { return &CreateProject{} }, applyCreateProject},
+	TypeUpdateProject:     {"update-project", func() Command { return &UpdateProject{} }, applyUpdateProject},
+	TypeDeleteProject:     {"delete-project", func() Command { return &DeleteProject{} }, applyDeleteProject},
+	TypeCreateUser:        {"create-user", func() Command { return &CreateUser{} }, applyCreateUser},
+	TypeUpdateUser:        {"update-user", func() Command { return &UpdateUser{} }, applyUpdateUser},
+	TypeDeleteUser:        {"delete-user", func() Command { return &DeleteUser{} }, applyDeleteUser},
+	TypeCreateRole:        {"create-role", func() Command { return &CreateRole{} }, applyCreateRole},
+	TypeDeleteRole:        {"delete-role", func() Command { return &DeleteRole{} }, applyDeleteRole},
+	TypeGrantRole:         {"grant-role", func() Command { return &GrantRole{} }, applyGrantRole},
+	TypeRevokeRole:        {"revoke-role", func() Command { return &RevokeRole{} }, applyRevokeRole},
+	TypePublishSigningKey: {"publish-signing-key", func() Command { return &PublishSigningKey{} }, applyPublishSigningKey},
+	TypeRetireSigningKey:  {"retire-signing-key", func() Command { return &RetireSigningKey{} }, applyRetireSigningKey},
+	TypeRevokeToken:       {"revoke-token", func() Command { return &RevokeToken{} }, applyRevokeToken},
 }
 
 // Encode turns a command into a log entry: one type byte, then JSON.

@@ -166,7 +166,7 @@ var undecodable = []struct {
 	{"upload size fractional", []byte("\x11{\"id\":\"i\",\"size\":1.5}")},
 	{"location node not a string", []byte("\x12{\"id\":\"i\",\"node\":7}")},
 	{"batch entry create-instances not json", []byte("\x01{\"entries\":[\"DXs=\"]}")}, // "\x0d{"
-	{"type after the last", []byte("\x17{}")},
+	{"type after the last", []byte("\x24{}")},
 }
 
 func TestDecodeRejects(t *testing.T) {
