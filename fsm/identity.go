@@ -112,16 +112,14 @@ type TokenRevoked struct {
 const maxNameLength = 255
 
 // validName is the rule for names and IDs of identity objects: non-empty, at
-// most 255 characters, valid UTF-8 without control characters (which would
-// forge lines in logs and break headers).
+// most 255 characters, no control characters (which would forge lines in
+// logs and break headers). The codec has made the text valid UTF-8 already.
 func validName(what, s string) error {
 	switch {
 	case s == "":
 		return fmt.Errorf("%w: %s is empty", ErrInvalid, what)
 	case utf8.RuneCountInString(s) > maxNameLength:
 		return fmt.Errorf("%w: %s is longer than %d characters", ErrInvalid, what, maxNameLength)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, what)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
