@@ -51,6 +51,15 @@ func FuzzDecode(f *testing.F) {
 		"\x11{\"id\":\"i\",\"node\":\"h1\",\"size\":0,\"checksum\":\"\",\"time\":\"2026-03-01T12:00:00+01:00\"}",
 		"\x11{\"id\":\"i\",\"node\":\"h1\",\"size\":9007199254740993,\"disk_format\":\"\"}",
 		"\x12{\"id\":\"i\",\"node\":\"\",\"time\":\"2026-03-01T12:00:00-00:30\"}",
+		// Identity: optional pointers, null and empty values, key bytes.
+		"\x02{\"cluster_id\":\"c\",\"identity\":null}",
+		"\x02{\"cluster_id\":\"c\",\"identity\":{}}",
+		"\x18{\"id\":\"p\",\"name\":null,\"description\":\"\",\"enabled\":false}",
+		"\x1b{\"id\":\"u\",\"default_project_id\":\"\",\"password_hash\":null,\"time\":\"2026-03-01T12:00:00+01:00\"}",
+		"\x1f{\"project_id\":\"p\",\"user_id\":\"u\",\"role_id\":\"r\"}",
+		"\x21{\"key\":{\"id\":\"k\",\"public_key\":\"\",\"retired\":\"0001-01-01T00:00:00Z\"}}",
+		"\x21{\"key\":{\"id\":\"k\",\"public_key\":null}}",
+		"\x23{\"audit_id\":\"a\",\"expires_at\":\"2026-03-01T12:00:00-07:00\"}",
 	} {
 		f.Add([]byte(s))
 	}
