@@ -34,6 +34,20 @@ const (
 	TypeEvacuateInstances   Type = 21
 	TypeForceHostDown       Type = 22
 	TypeSetQuota            Type = 23
+
+	TypeCreateProject     Type = 24
+	TypeUpdateProject     Type = 25
+	TypeDeleteProject     Type = 26
+	TypeCreateUser        Type = 27
+	TypeUpdateUser        Type = 28
+	TypeDeleteUser        Type = 29
+	TypeCreateRole        Type = 30
+	TypeDeleteRole        Type = 31
+	TypeGrantRole         Type = 32
+	TypeRevokeRole        Type = 33
+	TypePublishSigningKey Type = 34
+	TypeRetireSigningKey  Type = 35
+	TypeRevokeToken       Type = 36
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -75,6 +89,20 @@ var registry = map[Type]handler{
 	TypeEvacuateInstances:   {"evacuate-instances", func() Command { return &EvacuateInstances{} }, applyEvacuateInstances},
 	TypeForceHostDown:       {"force-host-down", func() Command { return &ForceHostDown{} }, applyForceHostDown},
 	TypeSetQuota:            {"set-quota", func() Command { return &SetQuota{} }, applySetQuota},
+
+	TypeCreateProject:     {"create-project", func() Command { return &CreateProject{} }, applyCreateProject},
+	TypeUpdateProject:     {"update-project", func() Command { return &UpdateProject{} }, applyUpdateProject},
+	TypeDeleteProject:     {"delete-project", func() Command { return &DeleteProject{} }, applyDeleteProject},
+	TypeCreateUser:        {"create-user", func() Command { return &CreateUser{} }, applyCreateUser},
+	TypeUpdateUser:        {"update-user", func() Command { return &UpdateUser{} }, applyUpdateUser},
+	TypeDeleteUser:        {"delete-user", func() Command { return &DeleteUser{} }, applyDeleteUser},
+	TypeCreateRole:        {"create-role", func() Command { return &CreateRole{} }, applyCreateRole},
+	TypeDeleteRole:        {"delete-role", func() Command { return &DeleteRole{} }, applyDeleteRole},
+	TypeGrantRole:         {"grant-role", func() Command { return &GrantRole{} }, applyGrantRole},
+	TypeRevokeRole:        {"revoke-role", func() Command { return &RevokeRole{} }, applyRevokeRole},
+	TypePublishSigningKey: {"publish-signing-key", func() Command { return &PublishSigningKey{} }, applyPublishSigningKey},
+	TypeRetireSigningKey:  {"retire-signing-key", func() Command { return &RetireSigningKey{} }, applyRetireSigningKey},
+	TypeRevokeToken:       {"revoke-token", func() Command { return &RevokeToken{} }, applyRevokeToken},
 }
 
 // Encode turns a command into a log entry: one type byte, then JSON.

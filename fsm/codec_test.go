@@ -43,6 +43,23 @@ func everyCommand(t testing.TB) []fsm.Command {
 		&fsm.RemoveImageLocation{ID: "img-1", Node: "h1", Time: t2},
 		&fsm.SetQuota{ProjectID: "p1", Quota: fsm.QuotaOverride{Instances: ptr(-1), Cores: ptr(0), RAM: ptr(1024),
 			ServerGroups: ptr(2), ServerGroupMembers: ptr(3), KeyPairs: ptr(4)}},
+		bootstrapIdentity(),
+		&fsm.CreateProject{Project: fsm.Project{ID: "p1", Name: "web", DomainID: "default", Description: "d", Enabled: true, Created: t1,
+			Indexes: fsm.Indexes{CreateIndex: 3, ModifyIndex: 4}}},
+		&fsm.UpdateProject{ID: "p1", Name: ptr("www"), Description: ptr(""), Enabled: ptr(false)},
+		&fsm.DeleteProject{ID: "p1"},
+		&fsm.CreateUser{User: fsm.User{ID: "u1", Name: "alice", DomainID: "default", Enabled: true, DefaultProjectID: "p1",
+			PasswordHash: hashSecret, TokensValidAfter: t1, Created: t0, Updated: t1, Indexes: fsm.Indexes{CreateIndex: 3, ModifyIndex: 4}}},
+		&fsm.UpdateUser{ID: "u1", Name: ptr("al"), Enabled: ptr(false), DefaultProjectID: ptr(""), PasswordHash: ptr(hashOther), Time: t2},
+		&fsm.DeleteUser{ID: "u1"},
+		&fsm.CreateRole{Role: fsm.Role{ID: "r1", Name: "operator", Indexes: fsm.Indexes{CreateIndex: 3, ModifyIndex: 4}}},
+		&fsm.DeleteRole{ID: "r1"},
+		&fsm.GrantRole{RoleAssignment: assign("p1", "u1", "r1")},
+		&fsm.RevokeRole{RoleAssignment: assign("p1", "u1", "r1")},
+		&fsm.PublishSigningKey{Key: fsm.SigningKey{ID: "k1", Host: "h1", PublicKey: publicKey(1), Created: t0, Retired: t1,
+			Indexes: fsm.Indexes{CreateIndex: 3, ModifyIndex: 4}}},
+		&fsm.RetireSigningKey{ID: "k1", Time: t2},
+		&fsm.RevokeToken{AuditID: "a1", ExpiresAt: t2, Time: t1},
 	}
 }
 
@@ -81,6 +98,19 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeEvacuateInstances, 21, "evacuate-instances"},
 		{fsm.TypeForceHostDown, 22, "force-host-down"},
 		{fsm.TypeSetQuota, 23, "set-quota"},
+		{fsm.TypeCreateProject, 24, "create-project"},
+		{fsm.TypeUpdateProject, 25, "update-project"},
+		{fsm.TypeDeleteProject, 26, "delete-project"},
+		{fsm.TypeCreateUser, 27, "create-user"},
+		{fsm.TypeUpdateUser, 28, "update-user"},
+		{fsm.TypeDeleteUser, 29, "delete-user"},
+		{fsm.TypeCreateRole, 30, "create-role"},
+		{fsm.TypeDeleteRole, 31, "delete-role"},
+		{fsm.TypeGrantRole, 32, "grant-role"},
+		{fsm.TypeRevokeRole, 33, "revoke-role"},
+		{fsm.TypePublishSigningKey, 34, "publish-signing-key"},
+		{fsm.TypeRetireSigningKey, 35, "retire-signing-key"},
+		{fsm.TypeRevokeToken, 36, "revoke-token"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {
@@ -169,7 +199,7 @@ var undecodable = []struct {
 	{"upload size fractional", []byte("\x11{\"id\":\"i\",\"size\":1.5}")},
 	{"location node not a string", []byte("\x12{\"id\":\"i\",\"node\":7}")},
 	{"batch entry create-instances not json", []byte("\x01{\"entries\":[\"DXs=\"]}")}, // "\x0d{"
-	{"type after the last", []byte("\x18{}")},
+	{"type after the last", []byte("\x25{}")},
 }
 
 func TestDecodeRejects(t *testing.T) {

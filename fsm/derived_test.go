@@ -51,6 +51,29 @@ func assertSameReads(t testing.TB, a, b *fsm.FSM) {
 		y, errY := b.Flavor(fl.Name)
 		same("Flavor("+fl.Name+")", []any{x, errX}, []any{y, errY})
 	}
+	same("Projects", a.Projects(), b.Projects())
+	same("Users", a.Users(), b.Users())
+	same("Roles", a.Roles(), b.Roles())
+	same("RoleAssignments", a.RoleAssignments("", ""), b.RoleAssignments("", ""))
+	same("SigningKeys", a.SigningKeys(), b.SigningKeys())
+	for _, p := range a.Projects() {
+		x, errX := a.Project(p.Name)
+		y, errY := b.Project(p.Name)
+		same("Project("+p.Name+")", []any{x, errX}, []any{y, errY})
+		for _, u := range a.Users() {
+			same("RolesOf("+u.ID+", "+p.ID+")", a.RolesOf(u.ID, p.ID), b.RolesOf(u.ID, p.ID))
+		}
+	}
+	for _, u := range a.Users() {
+		x, errX := a.User(u.Name)
+		y, errY := b.User(u.Name)
+		same("User("+u.Name+")", []any{x, errX}, []any{y, errY})
+	}
+	for _, r := range a.Roles() {
+		x, errX := a.Role(r.Name)
+		y, errY := b.Role(r.Name)
+		same("Role("+r.Name+")", []any{x, errX}, []any{y, errY})
+	}
 	sameSnapshot(t, "snapshots differ", a, b)
 }
 

@@ -65,13 +65,14 @@ func (g *logGen) command(index uint64) fsm.Command {
 	if g.owner.IntN(60) == 0 {
 		return g.setQuota()
 	}
-	switch n := g.rng.IntN(100); {
+	switch n := g.rng.IntN(120); {
 	case n < 3:
 		c := &fsm.Bootstrap{ClusterID: fmt.Sprintf("c-%d-%d", g.seed, index), Time: at, Flavors: fsm.DefaultFlavors(),
 			NetworkCIDR: []string{"10.0.0.0/26", "10.1.0.0/27", "10.2.0.0/28", "10.3.0.0/29", "bad"}[g.rng.IntN(5)]}
 		if g.chance(3) {
 			c.ClusterID = ""
 		}
+		c.Identity = g.bootstrapIdentity()
 		return c
 	case n < 14:
 		c := registerHost(g.pick("h", 8), at)
@@ -141,8 +142,10 @@ func (g *logGen) command(index uint64) fsm.Command {
 		return g.instanceAction(index, at)
 	case n < 86:
 		return g.plan(index, at)
-	default:
+	case n < 100:
 		return g.report(at)
+	default:
+		return g.identity(at)
 	}
 }
 
@@ -523,6 +526,12 @@ func assertLogExercisesCompute(t *testing.T, ok, total map[fsm.Type]int, seen ma
 	for _, typ := range types {
 		t.Logf("%-22s %3d of %3d ok", typ, ok[typ], total[typ])
 		if ok[typ] == 0 || (typ >= fsm.TypeUpdateHostInventory && ok[typ] == total[typ]) {
+			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])
+		}
+	}
+	for typ := fsm.TypeCreateProject; typ <= fsm.TypeRevokeToken; typ++ {
+		t.Logf("%-22s %3d of %3d ok", typ, ok[typ], total[typ])
+		if ok[typ] == 0 || ok[typ] == total[typ] {
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])
 		}
 	}

@@ -57,6 +57,15 @@ func FuzzDecode(f *testing.F) {
 		"\x17{\"project_id\":\"\",\"quota_set\":null}",
 		"\x0d{\"project_id\":\"p\",\"user_id\":\"\",\"instances\":[{\"id\":\"a\"}]}",
 		"\x09{\"image\":{\"id\":\"i\",\"project_id\":\"p\",\"visibility\":\"\"}}",
+		// Identity: optional pointers, null and empty values, key bytes.
+		"\x02{\"cluster_id\":\"c\",\"identity\":null}",
+		"\x02{\"cluster_id\":\"c\",\"identity\":{}}",
+		"\x19{\"id\":\"p\",\"name\":null,\"description\":\"\",\"enabled\":false}",
+		"\x1c{\"id\":\"u\",\"default_project_id\":\"\",\"password_hash\":null,\"time\":\"2026-03-01T12:00:00+01:00\"}",
+		"\x20{\"project_id\":\"p\",\"user_id\":\"u\",\"role_id\":\"r\"}",
+		"\x22{\"key\":{\"id\":\"k\",\"public_key\":\"\",\"retired\":\"0001-01-01T00:00:00Z\"}}",
+		"\x22{\"key\":{\"id\":\"k\",\"public_key\":null}}",
+		"\x24{\"audit_id\":\"a\",\"expires_at\":\"2026-03-01T12:00:00-07:00\"}",
 	} {
 		f.Add([]byte(s))
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/shoal-project/shoal/fsm"
 )
 
-func ptr(n int) *int { return &n }
 
 // ownedImage is activeImage owned by project (user "u-"+project).
 func ownedImage(id, project, visibility string) fsm.Image {

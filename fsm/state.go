@@ -22,6 +22,16 @@ type State struct {
 	// without an entry has DefaultQuota.
 	Quotas map[string]QuotaOverride `json:"quotas,omitempty"`
 
+	// Identity (identity.go): omitted while empty, so a cluster without it
+	// snapshots as before. Assignments is kept sorted.
+	Domains     map[string]*Domain      `json:"domains,omitempty"`
+	Projects    map[string]*Project     `json:"projects,omitempty"`
+	Users       map[string]*User        `json:"users,omitempty"`
+	Roles       map[string]*Role        `json:"roles,omitempty"`
+	Assignments []RoleAssignment        `json:"role_assignments,omitempty"`
+	SigningKeys map[string]*SigningKey  `json:"signing_keys,omitempty"`
+	Revoked     map[string]TokenRevoked `json:"revoked_tokens,omitempty"`
+
 	// Derived indexes, rebuilt on restore and never serialized.
 	flavorNames map[string]string
 	usage       map[string]*Usage // host → claims
@@ -30,6 +40,10 @@ type State struct {
 	ticket      uint64
 	macs        map[string]bool
 	hostsGen    uint64 // bumped by every change to Hosts (for FSM's host cache)
+	// Identity name indexes: domain and name → ID (nameKey), role name → ID.
+	projectNames map[string]string
+	userNames    map[string]string
+	roleNames    map[string]string
 }
 
 // queued is a queue entry; it is stale once pending[id] holds another ticket.
@@ -72,6 +86,7 @@ func (s *State) reindex() {
 	if s.Network != nil && s.Network.Allocated == nil {
 		s.Network.Allocated = map[string]string{}
 	}
+	s.reindexIdentity()
 	s.flavorNames = make(map[string]string, len(s.Flavors))
 	for id, f := range s.Flavors {
 		s.flavorNames[f.Name] = id
