@@ -9,7 +9,6 @@ import (
 	"github.com/shoal-project/shoal/fsm"
 )
 
-
 // ownedImage is activeImage owned by project (user "u-"+project).
 func ownedImage(id, project, visibility string) fsm.Image {
 	img := activeImage(id)
