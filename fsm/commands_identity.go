@@ -64,20 +64,14 @@ func applyCreateProject(s *State, index uint64, c Command) error {
 	if p.DomainID == "" {
 		p.DomainID = DefaultDomainID
 	}
-	if err := validName("project ID", p.ID); err != nil {
+	if err := validIDName("project", p.ID, p.Name); err != nil {
 		return err
 	}
-	if err := validName("project name", p.Name); err != nil {
+	if _, err := find(s.Domains, "domain", p.DomainID); err != nil {
 		return err
 	}
-	if _, ok := s.Domains[p.DomainID]; !ok {
-		return fmt.Errorf("%w: domain %q", ErrNotFound, p.DomainID)
-	}
-	if _, ok := s.Projects[p.ID]; ok {
-		return fmt.Errorf("%w: project ID %q already exists", ErrConflict, p.ID)
-	}
-	if _, ok := s.projectNames[nameKey(p.DomainID, p.Name)]; ok {
-		return fmt.Errorf("%w: project name %q already exists", ErrConflict, p.Name)
+	if err := unused("project", p.ID, p.Name, s.Projects, s.projectNames, nameKey(p.DomainID, p.Name)); err != nil {
+		return err
 	}
 	s.putProject(p, index)
 	return nil
@@ -91,20 +85,15 @@ func (s *State) putProject(p Project, index uint64) {
 
 func applyUpdateProject(s *State, index uint64, c Command) error {
 	cmd := c.(*UpdateProject)
-	p, ok := s.Projects[cmd.ID]
-	if !ok {
-		return fmt.Errorf("%w: project %q", ErrNotFound, cmd.ID)
+	p, err := find(s.Projects, "project", cmd.ID)
+	if err != nil {
+		return err
 	}
 	if cmd.Name != nil && *cmd.Name != p.Name {
-		if err := validName("project name", *cmd.Name); err != nil {
+		if err := freeName("project", *cmd.Name, s.projectNames, nameKey(p.DomainID, *cmd.Name)); err != nil {
 			return err
 		}
-		if _, taken := s.projectNames[nameKey(p.DomainID, *cmd.Name)]; taken {
-			return fmt.Errorf("%w: project name %q already exists", ErrConflict, *cmd.Name)
-		}
-		delete(s.projectNames, nameKey(p.DomainID, p.Name))
-		p.Name = *cmd.Name
-		s.projectNames[nameKey(p.DomainID, p.Name)] = p.ID
+		rename(s.projectNames, p.ID, &p.Name, *cmd.Name, func(n string) string { return nameKey(p.DomainID, n) })
 	}
 	if cmd.Description != nil {
 		p.Description = *cmd.Description
@@ -118,9 +107,9 @@ func applyUpdateProject(s *State, index uint64, c Command) error {
 
 func applyDeleteProject(s *State, _ uint64, c Command) error {
 	id := c.(*DeleteProject).ID
-	p, ok := s.Projects[id]
-	if !ok {
-		return fmt.Errorf("%w: project %q", ErrNotFound, id)
+	p, err := find(s.Projects, "project", id)
+	if err != nil {
+		return err
 	}
 	s.dropAssignments(func(a RoleAssignment) bool { return a.ProjectID == id })
 	delete(s.projectNames, nameKey(p.DomainID, p.Name))
@@ -133,10 +122,7 @@ func applyCreateUser(s *State, index uint64, c Command) error {
 	if u.DomainID == "" {
 		u.DomainID = DefaultDomainID
 	}
-	if err := validName("user ID", u.ID); err != nil {
-		return err
-	}
-	if err := validName("user name", u.Name); err != nil {
+	if err := validIDName("user", u.ID, u.Name); err != nil {
 		return err
 	}
 	if u.PasswordHash != "" {
@@ -144,17 +130,14 @@ func applyCreateUser(s *State, index uint64, c Command) error {
 			return err
 		}
 	}
-	if _, ok := s.Domains[u.DomainID]; !ok {
-		return fmt.Errorf("%w: domain %q", ErrNotFound, u.DomainID)
+	if _, err := find(s.Domains, "domain", u.DomainID); err != nil {
+		return err
 	}
-	if _, ok := s.Projects[u.DefaultProjectID]; u.DefaultProjectID != "" && !ok {
-		return fmt.Errorf("%w: project %q", ErrNotFound, u.DefaultProjectID)
+	if err := s.defaultProject(u.DefaultProjectID); err != nil {
+		return err
 	}
-	if _, ok := s.Users[u.ID]; ok {
-		return fmt.Errorf("%w: user ID %q already exists", ErrConflict, u.ID)
-	}
-	if _, ok := s.userNames[nameKey(u.DomainID, u.Name)]; ok {
-		return fmt.Errorf("%w: user name %q already exists", ErrConflict, u.Name)
+	if err := unused("user", u.ID, u.Name, s.Users, s.userNames, nameKey(u.DomainID, u.Name)); err != nil {
+		return err
 	}
 	s.putUser(u, index)
 	return nil
@@ -168,20 +151,17 @@ func (s *State) putUser(u User, index uint64) {
 
 func applyUpdateUser(s *State, index uint64, c Command) error {
 	cmd := c.(*UpdateUser)
-	u, ok := s.Users[cmd.ID]
-	if !ok {
-		return fmt.Errorf("%w: user %q", ErrNotFound, cmd.ID)
+	u, err := find(s.Users, "user", cmd.ID)
+	if err != nil {
+		return err
 	}
 	if cmd.Time.IsZero() {
 		return fmt.Errorf("%w: a user update needs a time", ErrInvalid)
 	}
-	rename := cmd.Name != nil && *cmd.Name != u.Name
-	if rename {
-		if err := validName("user name", *cmd.Name); err != nil {
+	renamed := cmd.Name != nil && *cmd.Name != u.Name
+	if renamed {
+		if err := freeName("user", *cmd.Name, s.userNames, nameKey(u.DomainID, *cmd.Name)); err != nil {
 			return err
-		}
-		if _, taken := s.userNames[nameKey(u.DomainID, *cmd.Name)]; taken {
-			return fmt.Errorf("%w: user name %q already exists", ErrConflict, *cmd.Name)
 		}
 	}
 	if cmd.PasswordHash != nil && *cmd.PasswordHash != "" {
@@ -189,16 +169,14 @@ func applyUpdateUser(s *State, index uint64, c Command) error {
 			return err
 		}
 	}
-	if p := cmd.DefaultProjectID; p != nil && *p != "" {
-		if _, ok := s.Projects[*p]; !ok {
-			return fmt.Errorf("%w: project %q", ErrNotFound, *p)
+	if p := cmd.DefaultProjectID; p != nil {
+		if err := s.defaultProject(*p); err != nil {
+			return err
 		}
 	}
 
-	if rename {
-		delete(s.userNames, nameKey(u.DomainID, u.Name))
-		u.Name = *cmd.Name
-		s.userNames[nameKey(u.DomainID, u.Name)] = u.ID
+	if renamed {
+		rename(s.userNames, u.ID, &u.Name, *cmd.Name, func(n string) string { return nameKey(u.DomainID, n) })
 	}
 	if cmd.DefaultProjectID != nil {
 		u.DefaultProjectID = *cmd.DefaultProjectID
@@ -223,9 +201,9 @@ func applyUpdateUser(s *State, index uint64, c Command) error {
 
 func applyDeleteUser(s *State, _ uint64, c Command) error {
 	id := c.(*DeleteUser).ID
-	u, ok := s.Users[id]
-	if !ok {
-		return fmt.Errorf("%w: user %q", ErrNotFound, id)
+	u, err := find(s.Users, "user", id)
+	if err != nil {
+		return err
 	}
 	s.dropAssignments(func(a RoleAssignment) bool { return a.UserID == id })
 	delete(s.userNames, nameKey(u.DomainID, u.Name))
@@ -237,4 +215,60 @@ func applyDeleteUser(s *State, _ uint64, c Command) error {
 // in order.
 func (s *State) dropAssignments(drop func(RoleAssignment) bool) {
 	s.Assignments = slices.DeleteFunc(s.Assignments, drop)
+}
+
+// find is the object of table with ID id, or ErrNotFound naming the kind.
+func find[T any](table map[string]*T, kind, id string) (*T, error) {
+	if v, ok := table[id]; ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("%w: %s %q", ErrNotFound, kind, id)
+}
+
+// validIDName checks a new object's ID and name.
+func validIDName(kind, id, name string) error {
+	if err := validName(kind+" ID", id); err != nil {
+		return err
+	}
+	return validName(kind+" name", name)
+}
+
+// unused refuses a new object whose ID or name (under key) is taken.
+func unused[T any](kind, id, name string, table map[string]*T, names map[string]string, key string) error {
+	if _, ok := table[id]; ok {
+		return fmt.Errorf("%w: %s ID %q already exists", ErrConflict, kind, id)
+	}
+	if _, ok := names[key]; ok {
+		return fmt.Errorf("%w: %s name %q already exists", ErrConflict, kind, name)
+	}
+	return nil
+}
+
+// freeName checks name, about to replace an object's name, is valid and
+// not taken (under key).
+func freeName(kind, name string, names map[string]string, key string) error {
+	if err := validName(kind+" name", name); err != nil {
+		return err
+	}
+	if _, taken := names[key]; taken {
+		return fmt.Errorf("%w: %s name %q already exists", ErrConflict, kind, name)
+	}
+	return nil
+}
+
+// rename moves the object id from *name to to in the name index names,
+// whose keys key makes.
+func rename(names map[string]string, id string, name *string, to string, key func(string) string) {
+	delete(names, key(*name))
+	*name = to
+	names[key(to)] = id
+}
+
+// defaultProject checks a user's default project exists; "" means none.
+func (s *State) defaultProject(id string) error {
+	if id == "" {
+		return nil
+	}
+	_, err := find(s.Projects, "project", id)
+	return err
 }

@@ -35,20 +35,14 @@ func (*RevokeRole) Type() Type { return TypeRevokeRole }
 
 func applyCreateRole(s *State, index uint64, c Command) error {
 	r := c.(*CreateRole).Role
-	if err := validName("role ID", r.ID); err != nil {
-		return err
-	}
-	if err := validName("role name", r.Name); err != nil {
+	if err := validIDName("role", r.ID, r.Name); err != nil {
 		return err
 	}
 	if _, ok := s.Domains[DefaultDomainID]; !ok {
 		return fmt.Errorf("%w: domain %q (identity is made at bootstrap)", ErrNotFound, DefaultDomainID)
 	}
-	if _, ok := s.Roles[r.ID]; ok {
-		return fmt.Errorf("%w: role ID %q already exists", ErrConflict, r.ID)
-	}
-	if _, ok := s.roleNames[r.Name]; ok {
-		return fmt.Errorf("%w: role name %q already exists", ErrConflict, r.Name)
+	if err := unused("role", r.ID, r.Name, s.Roles, s.roleNames, r.Name); err != nil {
+		return err
 	}
 	s.putRole(r, index)
 	return nil
@@ -62,9 +56,9 @@ func (s *State) putRole(r Role, index uint64) {
 
 func applyDeleteRole(s *State, _ uint64, c Command) error {
 	id := c.(*DeleteRole).ID
-	r, ok := s.Roles[id]
-	if !ok {
-		return fmt.Errorf("%w: role %q", ErrNotFound, id)
+	r, err := find(s.Roles, "role", id)
+	if err != nil {
+		return err
 	}
 	s.dropAssignments(func(a RoleAssignment) bool { return a.RoleID == id })
 	delete(s.roleNames, r.Name)
@@ -74,16 +68,14 @@ func applyDeleteRole(s *State, _ uint64, c Command) error {
 
 // assignmentParties checks that the project, user and role of a exist.
 func (s *State) assignmentParties(a RoleAssignment) error {
-	if _, ok := s.Projects[a.ProjectID]; !ok {
-		return fmt.Errorf("%w: project %q", ErrNotFound, a.ProjectID)
+	if _, err := find(s.Projects, "project", a.ProjectID); err != nil {
+		return err
 	}
-	if _, ok := s.Users[a.UserID]; !ok {
-		return fmt.Errorf("%w: user %q", ErrNotFound, a.UserID)
+	if _, err := find(s.Users, "user", a.UserID); err != nil {
+		return err
 	}
-	if _, ok := s.Roles[a.RoleID]; !ok {
-		return fmt.Errorf("%w: role %q", ErrNotFound, a.RoleID)
-	}
-	return nil
+	_, err := find(s.Roles, "role", a.RoleID)
+	return err
 }
 
 func applyGrantRole(s *State, _ uint64, c Command) error {

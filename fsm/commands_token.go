@@ -64,9 +64,9 @@ func applyPublishSigningKey(s *State, index uint64, c Command) error {
 
 func applyRetireSigningKey(s *State, index uint64, c Command) error {
 	cmd := c.(*RetireSigningKey)
-	k, ok := s.SigningKeys[cmd.ID]
-	if !ok {
-		return fmt.Errorf("%w: signing key %q", ErrNotFound, cmd.ID)
+	k, err := find(s.SigningKeys, "signing key", cmd.ID)
+	if err != nil {
+		return err
 	}
 	if cmd.Time.IsZero() {
 		return fmt.Errorf("%w: retiring a signing key needs a time", ErrInvalid)

@@ -1,33 +1,22 @@
 package fsm
 
 import (
-	"cmp"
 	"fmt"
 	"sort"
-	"strings"
 )
 
 // Domain finds a domain by ID.
 func (f *FSM) Domain(id string) (Domain, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	if d, ok := f.state.Domains[id]; ok {
-		return *d, nil
-	}
-	return Domain{}, fmt.Errorf("%w: domain %q", ErrNotFound, id)
+	return lookup(f.state.Domains, nil, "domain", id, id)
 }
 
 // Project finds a project by ID, then by name in the default domain.
 func (f *FSM) Project(ref string) (Project, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	if p, ok := f.state.Projects[ref]; ok {
-		return *p, nil
-	}
-	if id, ok := f.state.projectNames[nameKey(DefaultDomainID, ref)]; ok {
-		return *f.state.Projects[id], nil
-	}
-	return Project{}, fmt.Errorf("%w: project %q", ErrNotFound, ref)
+	return lookup(f.state.Projects, f.state.projectNames, "project", ref, nameKey(DefaultDomainID, ref))
 }
 
 // Projects lists projects ordered by name, then ID.
@@ -35,7 +24,7 @@ func (f *FSM) Projects() []Project {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	out := copyOut(f.state.Projects, plainCopy[Project])
-	sort.Slice(out, func(i, j int) bool { return byNameThenID(out[i].Name, out[i].ID, out[j].Name, out[j].ID) })
+	sortByNameThenID(out, func(v Project) (string, string) { return v.Name, v.ID })
 	return out
 }
 
@@ -44,13 +33,7 @@ func (f *FSM) Projects() []Project {
 func (f *FSM) User(ref string) (User, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	if u, ok := f.state.Users[ref]; ok {
-		return *u, nil
-	}
-	if id, ok := f.state.userNames[nameKey(DefaultDomainID, ref)]; ok {
-		return *f.state.Users[id], nil
-	}
-	return User{}, fmt.Errorf("%w: user %q", ErrNotFound, ref)
+	return lookup(f.state.Users, f.state.userNames, "user", ref, nameKey(DefaultDomainID, ref))
 }
 
 // Users lists users ordered by name, then ID, password hashes included.
@@ -58,7 +41,7 @@ func (f *FSM) Users() []User {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	out := copyOut(f.state.Users, plainCopy[User])
-	sort.Slice(out, func(i, j int) bool { return byNameThenID(out[i].Name, out[i].ID, out[j].Name, out[j].ID) })
+	sortByNameThenID(out, func(v User) (string, string) { return v.Name, v.ID })
 	return out
 }
 
@@ -66,13 +49,7 @@ func (f *FSM) Users() []User {
 func (f *FSM) Role(ref string) (Role, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	if r, ok := f.state.Roles[ref]; ok {
-		return *r, nil
-	}
-	if id, ok := f.state.roleNames[ref]; ok {
-		return *f.state.Roles[id], nil
-	}
-	return Role{}, fmt.Errorf("%w: role %q", ErrNotFound, ref)
+	return lookup(f.state.Roles, f.state.roleNames, "role", ref, ref)
 }
 
 // Roles lists roles ordered by name.
@@ -119,10 +96,11 @@ func (f *FSM) RolesOf(userID, projectID string) []Role {
 func (f *FSM) SigningKey(kid string) (SigningKey, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	if k, ok := f.state.SigningKeys[kid]; ok {
-		return k.clone(), nil
+	k, err := find(f.state.SigningKeys, "signing key", kid)
+	if err != nil {
+		return SigningKey{}, err
 	}
-	return SigningKey{}, fmt.Errorf("%w: signing key %q", ErrNotFound, kid)
+	return k.clone(), nil
 }
 
 // SigningKeys lists the signing keys, retired ones too, ordered by ID.
@@ -143,6 +121,15 @@ func (f *FSM) TokenRevoked(auditID string) bool {
 	return ok
 }
 
-func byNameThenID(an, ai, bn, bi string) bool {
-	return cmp.Or(strings.Compare(an, bn), strings.Compare(ai, bi)) < 0
+// lookup copies out the object of table whose ID is ref, else the one the
+// name index names files under key; the error names ref, as the caller typed it.
+func lookup[T any](table map[string]*T, names map[string]string, kind, ref, key string) (T, error) {
+	if v, ok := table[ref]; ok {
+		return *v, nil
+	}
+	if id, ok := names[key]; ok {
+		return *table[id], nil
+	}
+	var zero T
+	return zero, fmt.Errorf("%w: %s %q", ErrNotFound, kind, ref)
 }
