@@ -15,18 +15,11 @@ import (
 	"github.com/shoal-project/shoal/api/client/clienttest"
 )
 
-const secret = "s3cr3t-Pa55"
-
-// byNames and byIDs are the credentials of the tests and the exact bodies
-// Keystone v3 expects for them.
+// byNames and byIDs are the credentials of the tests; clienttest holds the
+// exact bodies Keystone v3 expects for them.
 var (
-	byNames = Credentials{Username: "alice", UserDomainName: "Default", Password: secret, ProjectName: "demo", ProjectDomainName: "Default"}
-	byIDs   = Credentials{UserID: clienttest.UserID, Password: secret, ProjectID: clienttest.ProjectID}
-
-	byNamesBody = `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"alice","domain":{"name":"Default"},"password":"` + secret + `"}}},` +
-		`"scope":{"project":{"name":"demo","domain":{"name":"Default"}}}}}`
-	byIDsBody = `{"auth":{"identity":{"methods":["password"],"password":{"user":{"id":"` + clienttest.UserID + `","password":"` + secret + `"}}},` +
-		`"scope":{"project":{"id":"` + clienttest.ProjectID + `"}}}}`
+	byNames = Credentials{Username: "alice", UserDomainName: "Default", Password: clienttest.Password, ProjectName: "demo", ProjectDomainName: "Default"}
+	byIDs   = Credentials{UserID: clienttest.UserID, Password: clienttest.Password, ProjectID: clienttest.ProjectID}
 )
 
 func TestAuthenticate(t *testing.T) {
@@ -35,11 +28,11 @@ func TestAuthenticate(t *testing.T) {
 		creds Credentials
 		body  string
 	}{
-		{"by names", byNames, byNamesBody},
-		{"by IDs", byIDs, byIDsBody},
+		{"by names", byNames, clienttest.NamesBody},
+		{"by IDs", byIDs, clienttest.IDsBody},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ks := clienttest.NewKeystone(t, tc.body, secret)
+			ks := clienttest.NewKeystone(t, tc.body, clienttest.Password)
 			tc.creds.AuthURL = ks.AuthURL()
 			tok, err := Authenticate(context.Background(), nil, tc.creds)
 			if err != nil {
@@ -56,11 +49,11 @@ func TestAuthenticate(t *testing.T) {
 // TestPasswordNeverShown: neither errors, nor the cache, nor a printed
 // Credentials show the password.
 func TestPasswordNeverShown(t *testing.T) {
-	ks := clienttest.NewKeystone(t, byNamesBody, secret)
+	ks := clienttest.NewKeystone(t, clienttest.NamesBody, clienttest.Password)
 	creds := byNames
 	creds.AuthURL = ks.AuthURL()
 	for _, s := range []string{fmt.Sprint(creds), fmt.Sprintf("%+v", creds), fmt.Sprintf("%#v", creds)} {
-		if strings.Contains(s, secret) {
+		if strings.Contains(s, clienttest.Password) {
 			t.Errorf("printed credentials show the password: %s", s)
 		}
 	}
@@ -75,19 +68,19 @@ func TestPasswordNeverShown(t *testing.T) {
 	}
 	for _, f := range files {
 		data, _ := os.ReadFile(f)
-		if strings.Contains(string(data), secret) || !strings.Contains(string(data), "tok-1") {
+		if strings.Contains(string(data), clienttest.Password) || !strings.Contains(string(data), "tok-1") {
 			t.Errorf("cache file %s holds %s", f, data)
 		}
 	}
 
 	wrong := creds
-	wrong.Password = "not-" + secret
+	wrong.Password = "not-" + clienttest.Password
 	_, err := Authenticate(context.Background(), nil, wrong)
 	var apiErr *Error
 	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusUnauthorized {
 		t.Fatalf("wrong password: %v, want a 401", err)
 	}
-	if strings.Contains(err.Error(), secret) {
+	if strings.Contains(err.Error(), clienttest.Password) {
 		t.Errorf("error shows the password: %v", err)
 	}
 	wrong.Password = ""
@@ -99,7 +92,7 @@ func TestPasswordNeverShown(t *testing.T) {
 // TestPasswordAuthCache: a token is reused from the cache until shortly
 // before it expires, and a cache file others could read is not trusted.
 func TestPasswordAuthCache(t *testing.T) {
-	ks := clienttest.NewKeystone(t, byNamesBody, secret)
+	ks := clienttest.NewKeystone(t, clienttest.NamesBody, clienttest.Password)
 	creds := byNames
 	creds.AuthURL = ks.AuthURL()
 	cache := NewFileCache(filepath.Join(t.TempDir(), "shoal"))
@@ -169,7 +162,7 @@ func TestTokenHeader(t *testing.T) {
 // TestRenewAfter401: a token the node refuses is renewed once and the
 // request sent again; a node that refuses the new one too gets no third try.
 func TestRenewAfter401(t *testing.T) {
-	ks := clienttest.NewKeystone(t, byNamesBody, secret)
+	ks := clienttest.NewKeystone(t, clienttest.NamesBody, clienttest.Password)
 	creds := byNames
 	creds.AuthURL = ks.AuthURL()
 	var created int
@@ -208,7 +201,7 @@ func TestRenewAfter401(t *testing.T) {
 // TestImageDataToken: image data goes with the token too; a download (a GET,
 // nothing to resend) renews a refused token once, as API calls do.
 func TestImageDataToken(t *testing.T) {
-	ks := clienttest.NewKeystone(t, byNamesBody, secret)
+	ks := clienttest.NewKeystone(t, clienttest.NamesBody, clienttest.Password)
 	creds := byNames
 	creds.AuthURL = ks.AuthURL()
 	node := httptest.NewServer(ks.Protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -13,15 +13,6 @@ import (
 	"github.com/shoal-project/shoal/api/client/clienttest"
 )
 
-const testPassword = "s3cr3t-Pa55"
-
-var (
-	namesBody = `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"alice","domain":{"name":"Default"},"password":"` + testPassword + `"}}},` +
-		`"scope":{"project":{"name":"demo","domain":{"name":"Default"}}}}}`
-	idsBody = `{"auth":{"identity":{"methods":["password"],"password":{"user":{"id":"` + clienttest.UserID + `","password":"` + testPassword + `"}}},` +
-		`"scope":{"project":{"id":"` + clienttest.ProjectID + `"}}}}`
-)
-
 // authEnv clears the credentials the environment may hold, sets env, and
 // gives the test its own cache directory, which it returns.
 func authEnv(t *testing.T, env map[string]string) string {
@@ -61,14 +52,14 @@ func TestPasswordAuthCommands(t *testing.T) {
 		body string
 		env  map[string]string
 	}{
-		{"by names", namesBody, map[string]string{"OS_USERNAME": "alice", "OS_PROJECT_NAME": "demo"}},
-		{"by names with domains", namesBody, map[string]string{"OS_USERNAME": "alice", "OS_PROJECT_NAME": "demo",
+		{"by names", clienttest.NamesBody, map[string]string{"OS_USERNAME": "alice", "OS_PROJECT_NAME": "demo"}},
+		{"by names with domains", clienttest.NamesBody, map[string]string{"OS_USERNAME": "alice", "OS_PROJECT_NAME": "demo",
 			"OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default"}},
-		{"by IDs", idsBody, map[string]string{"OS_USER_ID": clienttest.UserID, "OS_PROJECT_ID": clienttest.ProjectID}},
+		{"by IDs", clienttest.IDsBody, map[string]string{"OS_USER_ID": clienttest.UserID, "OS_PROJECT_ID": clienttest.ProjectID}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ks := clienttest.NewKeystone(t, tc.body, testPassword)
-			tc.env["OS_AUTH_URL"], tc.env["OS_PASSWORD"] = ks.AuthURL(), testPassword
+			ks := clienttest.NewKeystone(t, tc.body, clienttest.Password)
+			tc.env["OS_AUTH_URL"], tc.env["OS_PASSWORD"] = ks.AuthURL(), clienttest.Password
 			cacheDir := authEnv(t, tc.env)
 			h := guardedAPI(ks)
 
@@ -81,7 +72,7 @@ func TestPasswordAuthCommands(t *testing.T) {
 			for _, f := range files {
 				st, _ := os.Stat(f)
 				data, _ := os.ReadFile(f)
-				if st.Mode().Perm() != 0o600 || bytes.Contains(data, []byte(testPassword)) {
+				if st.Mode().Perm() != 0o600 || bytes.Contains(data, []byte(clienttest.Password)) {
 					t.Errorf("cache file %s: mode %v, holds %s", f, st.Mode(), data)
 				}
 			}
@@ -93,8 +84,8 @@ func TestPasswordAuthCommands(t *testing.T) {
 }
 
 func TestTokenCacheRules(t *testing.T) {
-	ks := clienttest.NewKeystone(t, namesBody, testPassword)
-	cacheDir := authEnv(t, map[string]string{"OS_AUTH_URL": ks.AuthURL(), "OS_PASSWORD": testPassword,
+	ks := clienttest.NewKeystone(t, clienttest.NamesBody, clienttest.Password)
+	cacheDir := authEnv(t, map[string]string{"OS_AUTH_URL": ks.AuthURL(), "OS_PASSWORD": clienttest.Password,
 		"OS_USERNAME": "alice", "OS_PROJECT_NAME": "demo"})
 	h := guardedAPI(ks)
 
@@ -131,13 +122,13 @@ func TestTokenCacheRules(t *testing.T) {
 }
 
 func TestTokenChoice(t *testing.T) {
-	ks := clienttest.NewKeystone(t, namesBody, testPassword)
+	ks := clienttest.NewKeystone(t, clienttest.NamesBody, clienttest.Password)
 	var seen []string
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = append(seen, r.Header.Get("X-Auth-Token"))
 		_, _ = w.Write([]byte(`{"flavors":[]}`))
 	})
-	authEnv(t, map[string]string{"OS_AUTH_URL": ks.AuthURL(), "OS_PASSWORD": testPassword,
+	authEnv(t, map[string]string{"OS_AUTH_URL": ks.AuthURL(), "OS_PASSWORD": clienttest.Password,
 		"OS_USERNAME": "alice", "OS_PROJECT_NAME": "demo", "SHOAL_TOKEN": "given"})
 	runWith(t, h, "flavor list")
 	runWith(t, h, "--token flag flavor list")
@@ -149,8 +140,8 @@ func TestTokenChoice(t *testing.T) {
 }
 
 func TestTokenIssueAndErrors(t *testing.T) {
-	ks := clienttest.NewKeystone(t, namesBody, testPassword)
-	authEnv(t, map[string]string{"OS_AUTH_URL": ks.AuthURL(), "OS_PASSWORD": testPassword,
+	ks := clienttest.NewKeystone(t, clienttest.NamesBody, clienttest.Password)
+	authEnv(t, map[string]string{"OS_AUTH_URL": ks.AuthURL(), "OS_PASSWORD": clienttest.Password,
 		"OS_USERNAME": "alice", "OS_PROJECT_NAME": "demo"})
 	h := guardedAPI(ks)
 
@@ -171,13 +162,13 @@ func TestTokenIssueAndErrors(t *testing.T) {
 
 	// A fresh cache: the cache key leaves the password out, so a cached token
 	// would otherwise be used.
-	authEnv(t, map[string]string{"OS_AUTH_URL": ks.AuthURL(), "OS_PASSWORD": "wrong-" + testPassword,
+	authEnv(t, map[string]string{"OS_AUTH_URL": ks.AuthURL(), "OS_PASSWORD": "wrong-" + clienttest.Password,
 		"OS_USERNAME": "alice", "OS_PROJECT_NAME": "demo"})
 	_, errOut, err := runCLI(t, h, "flavor list")
 	if err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("wrong password: %v, want a 401", err)
 	}
-	if strings.Contains(err.Error()+errOut, testPassword) {
+	if strings.Contains(err.Error()+errOut, clienttest.Password) {
 		t.Errorf("the error shows the password: %v %s", err, errOut)
 	}
 	authEnv(t, nil)

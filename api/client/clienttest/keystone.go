@@ -42,6 +42,18 @@ const (
 	ProjectID = "ab5ae3b8c8b54cbd8aa1cdcbaf2e5c79"
 )
 
+// Password is the password of the tests' user, alice of project demo.
+const Password = "s3cr3t-Pa55"
+
+// NamesBody and IDsBody are the exact bodies Keystone v3 expects for alice's
+// password scoped to demo, named by names in the default domain or by IDs.
+var (
+	NamesBody = `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"alice","domain":{"name":"Default"},"password":"` + Password + `"}}},` +
+		`"scope":{"project":{"name":"demo","domain":{"name":"Default"}}}}}`
+	IDsBody = `{"auth":{"identity":{"methods":["password"],"password":{"user":{"id":"` + UserID + `","password":"` + Password + `"}}},` +
+		`"scope":{"project":{"id":"` + ProjectID + `"}}}}`
+)
+
 // NewKeystone starts a fake Keystone, closed when the test ends.
 func NewKeystone(t *testing.T, wantBody, password string) *Keystone {
 	t.Helper()
