@@ -24,6 +24,13 @@ type State interface {
 	Usage() map[string]fsm.Usage
 	Network() (fsm.NetworkInfo, bool)
 	WaitForIndex(ctx context.Context, idx uint64) error
+
+	// Identity: tokens are validated against these at every request.
+	User(ref string) (fsm.User, error)
+	Project(ref string) (fsm.Project, error)
+	RolesOf(userID, projectID string) []fsm.Role
+	SigningKey(kid string) (fsm.SigningKey, error)
+	TokenRevoked(auditID string) bool
 }
 
 var _ State = (*fsm.FSM)(nil)

@@ -14,8 +14,8 @@ import (
 
 // read registers a GET handler that also honours ?consistent=true: the leader
 // serves it after a barrier, a follower forwards it to the leader.
-func (s *Server) read(pattern string, h http.HandlerFunc) {
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) read(pattern string, a access, h http.HandlerFunc) {
+	s.route(pattern, a, func(w http.ResponseWriter, r *http.Request) {
 		consistent, err := wantsConsistent(r)
 		if err != nil {
 			s.writeError(w, r, err)

@@ -56,7 +56,7 @@ func TestConsistentReadOnFollower(t *testing.T) {
 	leader := newFakeCluster(t)
 	leader.MustApply(t, &fsm.CreateFlavor{Flavor: fsm.Flavor{ID: "new", Name: "fresh", VCPUs: 1, RAM: 1}})
 	var rec seen
-	leaderTS := httptest.NewServer(rec.wrap(New(Config{State: leader.FSM, Cluster: leader, NodeName: "leader"}).Handler()))
+	leaderTS := httptest.NewServer(rec.wrap(New(Config{State: leader.FSM, Cluster: leader, NodeName: "leader", Auth: testAuth()}).Handler()))
 	t.Cleanup(leaderTS.Close)
 	u, _ := url.Parse(leaderTS.URL)
 

@@ -51,6 +51,8 @@ var errorStatuses = []struct {
 	{fsm.ErrNotFound, http.StatusNotFound, false},
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, false},
 	{fsm.ErrConflict, http.StatusConflict, false},
+	{fsm.ErrUnauthorized, http.StatusUnauthorized, false},
+	{fsm.ErrForbidden, http.StatusForbidden, false},
 	{fsm.ErrOverQuota, http.StatusForbidden, false},
 	{errTooLarge, http.StatusRequestEntityTooLarge, false},
 	{errMediaType, http.StatusUnsupportedMediaType, false},

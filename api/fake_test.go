@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-project/shoal/api/identity/identitytest"
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/fsm/fsmtest"
 )
@@ -39,7 +40,7 @@ func newFakeCluster(t *testing.T) *fakeCluster {
 		leaderOf:  Leader{Name: "node1", RaftAddress: "127.0.0.1:7947", HTTPAddress: "127.0.0.1:8774"},
 		health:    Health{Name: "node1", Status: "ok", ClusterID: "c1", Role: "leader", Leader: "node1", Version: "test"},
 	}
-	c.MustApply(t, &fsm.Bootstrap{ClusterID: "c1", Time: time.Unix(0, 0).UTC(), Flavors: fsm.DefaultFlavors(), NetworkCIDR: fsm.DefaultNetworkCIDR})
+	c.MustApply(t, identitytest.Bootstrap("c1")...)
 	return c
 }
 
@@ -113,7 +114,7 @@ func (c *fakeCluster) set(f func(c *fakeCluster)) {
 func newTestServer(t *testing.T) (*fakeCluster, *httptest.Server) {
 	t.Helper()
 	c := newFakeCluster(t)
-	ts := httptest.NewServer(New(Config{State: c.FSM, Cluster: c, NodeName: "node1"}).Handler())
+	ts := httptest.NewServer(New(Config{State: c.FSM, Cluster: c, NodeName: "node1", Auth: testAuth()}).Handler())
 	t.Cleanup(ts.Close)
 	return c, ts
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-project/shoal/api/identity/identitytest"
 	"github.com/shoal-project/shoal/compute/imagecache"
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -35,11 +36,11 @@ func (a cacheImages) Open(sum string) (io.ReadCloser, int64, error) { return a.c
 func newImageServer(t *testing.T, c *fakeCluster, node string, edit ...func(*Config)) (*httptest.Server, *imagecache.Cache) {
 	t.Helper()
 	cache, err := imagecache.New(imagecache.Config{Dir: filepath.Join(t.TempDir(), "images"), NodeName: node,
-		Images: c.FSM, Peers: imagecache.HostRecords(c.FSM), Recorder: c})
+		Images: c.FSM, Peers: imagecache.HostRecords(c.FSM), Recorder: c, Sign: identitytest.Signer.SignHTTP})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{State: c.FSM, Cluster: c, NodeName: node, Images: cacheImages{cache}}
+	cfg := Config{State: c.FSM, Cluster: c, NodeName: node, Images: cacheImages{cache}, Auth: testAuth()}
 	for _, e := range edit {
 		e(&cfg)
 	}
@@ -198,6 +199,7 @@ func TestImageUploadRefused(t *testing.T) {
 	img := createQueued(t, ts, "img", "raw")
 	req, _ := http.NewRequest("PUT", ts.URL+"/v1/images/"+img.ID+"/file", io.MultiReader(bytes.NewReader(make([]byte, 4<<20))))
 	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set(HeaderAuthToken, adminToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

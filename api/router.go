@@ -48,6 +48,8 @@ type Config struct {
 	Images Images
 	// MaxImageBytes bounds one upload; 0 means DefaultMaxImageBytes.
 	MaxImageBytes int64
+	// Auth authenticates callers; its Signer is required.
+	Auth Auth
 }
 
 // Server is the HTTP API of one node.
@@ -62,13 +64,15 @@ type Server struct {
 	consoles  Consoles
 	images    Images
 	maxImage  int64
+	auth      Auth
+	access    map[string]access // route pattern → who may call it
 }
 
 // New builds a Server. It panics when State or Cluster is missing: that is a
 // wiring mistake, not a runtime condition.
 func New(cfg Config) *Server {
-	if cfg.State == nil || cfg.Cluster == nil {
-		panic("api: New needs a State and a Cluster")
+	if cfg.State == nil || cfg.Cluster == nil || cfg.Auth.Signer == nil {
+		panic("api: New needs a State, a Cluster and an Auth with a Signer")
 	}
 	if cfg.Images != nil && cfg.NodeName == "" {
 		panic("api: New needs the NodeName to record where uploaded images are")
@@ -90,7 +94,10 @@ func New(cfg Config) *Server {
 		consoles:  cfg.Consoles,
 		images:    cfg.Images,
 		maxImage:  cfg.MaxImageBytes,
+		auth:      cfg.Auth,
+		access:    map[string]access{},
 	}
+	s.auth.withDefaults()
 	if s.maxImage <= 0 {
 		s.maxImage = DefaultMaxImageBytes
 	}
@@ -103,45 +110,55 @@ func New(cfg Config) *Server {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /v1/health", s.health)
-	s.read("GET /v1/cluster/members", s.members)
-	s.read("GET /v1/cluster/leader", s.leader)
-	s.mux.HandleFunc("POST /v1/cluster/join", s.join)
-	s.mux.HandleFunc("POST /v1/cluster/leave", s.leave)
+	s.route("GET /v1/health", public, s.health)
+	s.read("GET /v1/cluster/members", adminOnly, s.members)
+	s.read("GET /v1/cluster/leader", adminOnly, s.leader)
+	s.route("POST /v1/cluster/join", adminOnly, s.join)
+	s.route("POST /v1/cluster/leave", adminOnly, s.leave)
 
-	s.collection("/v1/flavors", s.listFlavors, s.showFlavor, s.createFlavor, s.deleteFlavor)
+	s.collection("/v1/flavors", authenticated, adminOnly, s.listFlavors, s.showFlavor, s.createFlavor, s.deleteFlavor)
 
-	s.read("GET /v1/hosts", s.listHosts)
-	s.mux.HandleFunc("POST /v1/hosts/{name}/disable", s.disableHost)
-	s.mux.HandleFunc("POST /v1/hosts/{name}/enable", s.enableHost)
-	s.mux.HandleFunc("POST /v1/hosts/{name}/force-down", s.forceHostDown)
-	s.mux.HandleFunc("POST /v1/hosts/{name}/evacuate", s.evacuateHost)
+	s.read("GET /v1/hosts", adminOnly, s.listHosts)
+	s.route("POST /v1/hosts/{name}/disable", adminOnly, s.disableHost)
+	s.route("POST /v1/hosts/{name}/enable", adminOnly, s.enableHost)
+	s.route("POST /v1/hosts/{name}/force-down", adminOnly, s.forceHostDown)
+	s.route("POST /v1/hosts/{name}/evacuate", adminOnly, s.evacuateHost)
 
-	s.collection("/v1/servers", s.listServers, s.showServer, s.createServers, s.deleteServer)
-	s.mux.HandleFunc("POST /v1/servers/{id}/action", s.serverAction)
-	s.read("GET /v1/servers/{id}/actions", s.listServerActions)
-	s.mux.HandleFunc("GET /v1/servers/{id}/console-log", s.consoleLog)
+	s.collection("/v1/servers", projectReader, projectMember, s.listServers, s.showServer, s.createServers, s.deleteServer)
+	s.route("POST /v1/servers/{id}/action", projectMember, s.serverAction)
+	s.read("GET /v1/servers/{id}/actions", projectReader, s.listServerActions)
+	s.route("GET /v1/servers/{id}/console-log", projectMember, s.consoleLog)
 
-	s.collection("/v1/images", s.listImages, s.showImage, s.createImage, s.deleteImage)
+	s.collection("/v1/images", projectReader, projectMember, s.listImages, s.showImage, s.createImage, s.deleteImage)
 	// Not s.read: the data is this node's copy, never the leader's.
-	s.mux.HandleFunc("GET /v1/images/{id}/file", s.downloadImage)
-	s.mux.HandleFunc("PUT /v1/images/{id}/file", s.uploadImage)
+	s.route("GET /v1/images/{id}/file", nodeOrReader, s.downloadImage)
+	s.route("PUT /v1/images/{id}/file", projectMember, s.uploadImage)
 
-	s.collection("/v1/server-groups", s.listServerGroups, s.showServerGroup, s.createServerGroup, s.deleteServerGroup)
+	s.collection("/v1/server-groups", projectReader, projectMember, s.listServerGroups, s.showServerGroup, s.createServerGroup, s.deleteServerGroup)
 
-	s.read("GET /v1/hypervisors", s.listHypervisors)
-	s.read("GET /v1/hypervisors/statistics", s.hypervisorStatistics)
-	s.read("GET /v1/hypervisors/{name}", s.showHypervisor)
+	s.read("GET /v1/hypervisors", adminOnly, s.listHypervisors)
+	s.read("GET /v1/hypervisors/statistics", adminOnly, s.hypervisorStatistics)
+	s.read("GET /v1/hypervisors/{name}", adminOnly, s.showHypervisor)
+}
+
+// route registers h at pattern for callers of access a: the one place a
+// route and its policy meet.
+func (s *Server) route(pattern string, a access, h http.HandlerFunc) {
+	if _, dup := s.access[pattern]; dup {
+		panic("api: route registered twice: " + pattern)
+	}
+	s.access[pattern] = a
+	s.mux.HandleFunc(pattern, h)
 }
 
 // collection routes the four verbs of a collection at path and of its
-// members at path/{id}: list and show are reads (so ?consistent=true works),
-// create and delete are writes.
-func (s *Server) collection(path string, list, show, create, remove http.HandlerFunc) {
-	s.read("GET "+path, list)
-	s.read("GET "+path+"/{id}", show)
-	s.mux.HandleFunc("POST "+path, create)
-	s.mux.HandleFunc("DELETE "+path+"/{id}", remove)
+// members at path/{id}: list and show are reads (so ?consistent=true works)
+// for readers, create and delete are writes for writers.
+func (s *Server) collection(path string, readers, writers access, list, show, create, remove http.HandlerFunc) {
+	s.read("GET "+path, readers, list)
+	s.read("GET "+path+"/{id}", readers, show)
+	s.route("POST "+path, writers, create)
+	s.route("DELETE "+path+"/{id}", writers, remove)
 }
 
 // dispatch serves routed requests through the mux and answers the rest (the
@@ -149,6 +166,11 @@ func (s *Server) collection(path string, list, show, create, remove http.Handler
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
+		r, err := s.guard(r, pattern)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && !strings.HasPrefix(pattern, "POST /v1/cluster/") {
 			// A write is validated against the local replica: bring it up to
 			// date first, so a client that wrote through another node (an

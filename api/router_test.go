@@ -14,7 +14,9 @@ import (
 	"github.com/shoal-project/shoal/fsm"
 )
 
-// call sends one request and returns the response with its body read.
+// call sends one request and returns the response with its body read. It
+// sends the bootstrap admin's token unless header names X-Auth-Token (an
+// empty value sends none).
 func call(t *testing.T, ts *httptest.Server, method, path, body string, header ...string) (*http.Response, []byte) {
 	t.Helper()
 	var rd io.Reader
@@ -25,8 +27,12 @@ func call(t *testing.T, ts *httptest.Server, method, path, body string, header .
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set(HeaderAuthToken, adminToken)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
+	}
+	if req.Header.Get(HeaderAuthToken) == "" {
+		req.Header.Del(HeaderAuthToken)
 	}
 	resp, err := ts.Client().Do(req)
 	if err != nil {

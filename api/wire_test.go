@@ -32,7 +32,7 @@ func TestInventoryWireShapes(t *testing.T) {
 		{"/v1/hosts", `{"hosts":[{"name":"node1","gossip_address":"10.0.0.1:7946","raft_address":"10.0.0.1:7947",` +
 			`"http_address":"10.0.0.1:8774","enabled":true,"vcpus":8,"memory_mib":16384,"disk_gib":100,"arch":"x86_64",` +
 			`"hypervisor_type":"QEMU","hypervisor_version":"8.2.2","zone":"nova","created":"2026-03-01T12:00:00Z",` +
-			`"updated":"2026-03-01T12:00:00Z","create_index":2,"modify_index":3,"state":"up","status":"enabled"}]}`},
+			`"updated":"2026-03-01T12:00:00Z","create_index":3,"modify_index":4,"state":"up","status":"enabled"}]}`},
 		{"/v1/cluster/members", `{"members":[{"name":"node1","address":"10.0.0.1:7946","status":"alive","role":"leader",` +
 			`"fenced":false,"inventory":{"vcpus":8,"vcpus_free":6,"memory_mib":16384,"memory_free_mib":8192,"disk_gib":100,` +
 			`"disk_free_gib":80,"arch":"x86_64","hypervisor_type":"QEMU","hypervisor_version":"8.2.2","zone":"nova",` +

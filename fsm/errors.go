@@ -22,10 +22,17 @@ var (
 	// limits (Nova answers 403). Apply returns it wrapped in a QuotaError,
 	// whose message is Nova's.
 	ErrOverQuota = NewError("over_quota", "over quota")
+	// ErrUnauthorized: the request carries no credentials, or ones that do
+	// not hold (a bad, expired or revoked token, a wrong password). The API
+	// answers 401 and tells no more.
+	ErrUnauthorized = NewError("unauthorized", "authentication required")
+	// ErrForbidden: the caller is authenticated but its roles do not allow
+	// the request (the API answers 403).
+	ErrForbidden = NewError("forbidden", "forbidden")
 )
 
 // vocabulary lists the sentinels a kind read from a wire turns back into.
-var vocabulary = []error{ErrInvalid, ErrNotFound, ErrConflict, ErrNoLeader, ErrUnavailable, ErrOverQuota}
+var vocabulary = []error{ErrInvalid, ErrNotFound, ErrConflict, ErrNoLeader, ErrUnavailable, ErrOverQuota, ErrUnauthorized, ErrForbidden}
 
 // sentinel is an error value that carries its kind.
 type sentinel struct{ kind, text string }

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/identity/identitytest"
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/fsm/fsmtest"
 )
@@ -74,11 +74,11 @@ func newTestClient(t *testing.T) (*cluster, *Client) {
 			{Name: "node1", Status: "alive", Role: "leader"},
 		},
 	}
-	c.MustApply(t, &fsm.Bootstrap{ClusterID: "c1", Time: time.Unix(0, 0), Flavors: fsm.DefaultFlavors(), NetworkCIDR: fsm.DefaultNetworkCIDR},
-		&fsm.RegisterHost{Name: "node1", HTTPAddress: "127.0.0.1:8774"})
-	ts := httptest.NewServer(api.New(api.Config{State: c.FSM, Cluster: c}).Handler())
+	c.MustApply(t, identitytest.Bootstrap("c1")...)
+	c.MustApply(t, &fsm.RegisterHost{Name: "node1", HTTPAddress: "127.0.0.1:8774"})
+	ts := httptest.NewServer(api.New(api.Config{State: c.FSM, Cluster: c, Auth: api.Auth{Signer: identitytest.Signer}}).Handler())
 	t.Cleanup(ts.Close)
-	return c, New(strings.TrimPrefix(ts.URL, "http://")) // bare host:port
+	return c, New(strings.TrimPrefix(ts.URL, "http://"), WithToken(identitytest.AdminToken)) // bare host:port
 }
 
 func TestFlavors(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/identity/identitytest"
 	"github.com/shoal-project/shoal/compute/imagecache"
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -37,9 +38,10 @@ func newImageClient(t *testing.T) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(api.New(api.Config{State: c.FSM, Cluster: c, NodeName: "node1", Images: cacheImages{cache}}).Handler())
+	ts := httptest.NewServer(api.New(api.Config{State: c.FSM, Cluster: c, NodeName: "node1", Images: cacheImages{cache},
+		Auth: api.Auth{Signer: identitytest.Signer}}).Handler())
 	t.Cleanup(ts.Close)
-	return New(ts.URL)
+	return New(ts.URL, WithToken(identitytest.AdminToken))
 }
 
 // newQueuedImage is newImageClient with the image name (format, container

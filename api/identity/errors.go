@@ -4,9 +4,9 @@ import "github.com/shoal-project/shoal/fsm"
 
 // ErrUnauthorized is what every refused token or credential wraps: the API
 // answers it with 401 whatever the precise reason, so a caller learns no more
-// than "authenticate again". It is declared here until fsm's vocabulary gains
-// the kind; the next session moves it there and keeps the kind.
-var ErrUnauthorized = fsm.NewError("unauthorized", "authentication required")
+// than "authenticate again". It is fsm's sentinel, so the kind crosses the
+// wire and the client rebuilds it.
+var ErrUnauthorized = fsm.ErrUnauthorized
 
 // The precise reasons a token is refused. Each wraps ErrUnauthorized, so
 // callers that only care about the status test for that; tests and logs use

@@ -66,8 +66,11 @@ type Config struct {
 	// HTTPClient fetches from peers; nil uses a client without an overall
 	// timeout (a large image takes long), bounded by the caller's context.
 	HTTPClient *http.Client
-	Logger     *slog.Logger     // nil discards
-	Now        func() time.Time // stamps recorded locations; nil is time.Now
+	// Sign, when set, signs each request to a peer (the node's key: the
+	// peer refuses unsigned requests for image data).
+	Sign   func(req *http.Request)
+	Logger *slog.Logger     // nil discards
+	Now    func() time.Time // stamps recorded locations; nil is time.Now
 }
 
 // Validate reports a Config the cache cannot work with.

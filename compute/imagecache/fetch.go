@@ -145,6 +145,9 @@ func (c *Cache) fetchFrom(ctx context.Context, addr string, img fsm.Image) error
 	if err != nil {
 		return err
 	}
+	if c.cfg.Sign != nil {
+		c.cfg.Sign(req)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/identity"
 	"github.com/shoal-project/shoal/cluster"
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/compute/fake"
@@ -46,6 +47,7 @@ type Agent struct {
 	driver compute.Driver
 	images *imagecache.Cache
 	api    *api.Server
+	signer *identity.Signer // this node's token key (DataDir/identity)
 
 	scheduling atomic.Bool   // the scheduler runs here (leader only)
 	left       chan struct{} // closed once a graceful leave is done
@@ -74,8 +76,13 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	a := &Agent{cfg: cfg, deps: deps, log: cfg.Logger, left: make(chan struct{})}
 	var node atomic.Pointer[cluster.Node]
 	later := laterNode{&node}
+	signer, err := identity.LoadOrCreateKey(filepath.Join(cfg.DataDir, "identity"))
+	if err != nil {
+		return nil, err
+	}
+	a.signer = signer
 	images, err := imagecache.New(imagecache.Config{Dir: filepath.Join(cfg.DataDir, "images"),
-		NodeName: cfg.Name, Logger: a.log, Images: later, Peers: later, Recorder: later})
+		NodeName: cfg.Name, Logger: a.log, Images: later, Peers: later, Recorder: later, Sign: signer.SignHTTP})
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +104,8 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	node.Store(a.node)
 	a.api = api.New(api.Config{State: a.node.FSM(), Logger: a.log, NodeName: cfg.Name,
 		Cluster:  apiCluster{n: a.node, onLeave: a.markLeft, scheduler: &a.scheduling},
-		Consoles: consolesOf(a.driver), Images: apiImages{images}})
+		Consoles: consolesOf(a.driver), Images: apiImages{images},
+		Auth: api.Auth{Signer: signer, TokenTTL: cfg.TokenTTL}})
 	ok = true
 	return a, nil
 }

@@ -60,6 +60,10 @@ type Config struct {
 	LeaseMargin      time.Duration
 	DeadVoterTimeout time.Duration
 
+	// TokenTTL is how long the tokens this node issues live; 0 is
+	// api.DefaultTokenTTL.
+	TokenTTL time.Duration
+
 	Driver     string      // DriverLibvirt (default) or DriverFake
 	LibvirtURI string      // default libvirt.DefaultURI
 	Fake       fake.Config // the fake driver's capacity; its state file is the agent's
