@@ -6,8 +6,8 @@
 //
 // The package sees the node only through the State and Cluster interfaces it
 // declares (backend.go), so it is tested against a real fsm.FSM without Raft.
-// Every error leaves as {"error":{"code":N,"kind":"...","message":"..."}}, its
-// status taken from one table (errors.go). Package client is the Go client of
+// Every error leaves as {"error":{"code":N,"title":"...","kind":"...","message":"..."}}
+// (Keystone's shape plus the kind), its status taken from one table (errors.go). Package client is the Go client of
 // this API.
 //
 // Two words collide here: router.go is the HTTP server (the Server type, its

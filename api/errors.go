@@ -30,12 +30,14 @@ type ErrorBody struct {
 	Error ErrorDetail `json:"error"`
 }
 
-// ErrorDetail repeats the HTTP status as code (as Nova does), names the
-// error's kind for programs (fsm.KindOf: "not_found", "no_leader", …; a
-// client turns it back into the sentinel with fsm.ErrorOfKind) and says what
-// went wrong for people.
+// ErrorDetail repeats the HTTP status as code (as Nova does) and as title
+// (as Keystone does), names the error's kind for programs (fsm.KindOf:
+// "not_found", "no_leader", …; a client turns it back into the sentinel with
+// fsm.ErrorOfKind) and says what went wrong for people.
 type ErrorDetail struct {
-	Code    int    `json:"code"`
+	Code int `json:"code"`
+	// Title is the status's text, as Keystone's errors carry it.
+	Title   string `json:"title,omitempty"`
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
 }
@@ -96,5 +98,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if retry {
 		w.Header().Set("Retry-After", "1")
 	}
-	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: status, Kind: kindOf(err), Message: err.Error()}})
+	if status == http.StatusUnauthorized {
+		// Keystone's hint of where to get a token.
+		w.Header().Set("WWW-Authenticate", `Keystone uri="`+identityURL(r)+`"`)
+	}
+	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: status, Title: http.StatusText(status), Kind: kindOf(err), Message: err.Error()}})
 }

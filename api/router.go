@@ -139,6 +139,8 @@ func (s *Server) routes() {
 	s.read("GET /v1/hypervisors", adminOnly, s.listHypervisors)
 	s.read("GET /v1/hypervisors/statistics", adminOnly, s.hypervisorStatistics)
 	s.read("GET /v1/hypervisors/{name}", adminOnly, s.showHypervisor)
+
+	s.identityRoutes()
 }
 
 // route registers h at pattern for callers of access a: the one place a
@@ -171,10 +173,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead && !strings.HasPrefix(pattern, "POST /v1/cluster/") {
-			// A write is validated against the local replica: bring it up to
-			// date first, so a client that wrote through another node (an
-			// image upload, a flavor) is never told that it does not exist.
+		if syncsFirst(r.Method, pattern) {
 			ctx, cancel := context.WithTimeout(r.Context(), settleTimeout)
 			err := s.cluster.Sync(ctx)
 			cancel()
@@ -195,6 +194,24 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeError(w, r, fmt.Errorf("%w: no route for %s %s", fsm.ErrNotFound, r.Method, r.URL.Path))
+}
+
+// syncsFirst reports whether a routed request brings the local replica up
+// to date (cluster.Sync) before it is served. A write is validated against
+// the local replica, so a client that wrote through another node (an image
+// upload, a flavor) is never told that it does not exist. Not synced: the
+// cluster's membership calls, which must work while there is no leader, and
+// logging in, which writes nothing to Raft and reads only the replica, as
+// every token validation does: a node without a leader still lets users log
+// in rather than answering 503.
+func syncsFirst(method, pattern string) bool {
+	switch {
+	case method == http.MethodGet || method == http.MethodHead:
+		return false
+	case strings.HasPrefix(pattern, "POST /v1/cluster/"), pattern == loginPattern:
+		return false
+	}
+	return true
 }
 
 type requestIDKey struct{}
