@@ -31,6 +31,12 @@ type State interface {
 	RolesOf(userID, projectID string) []fsm.Role
 	SigningKey(kid string) (fsm.SigningKey, error)
 	TokenRevoked(auditID string) bool
+	// Identity management (/identity/v3).
+	Projects() []fsm.Project
+	Users() []fsm.User
+	Role(ref string) (fsm.Role, error)
+	Roles() []fsm.Role
+	RoleAssignments(userID, projectID string) []fsm.RoleAssignment
 }
 
 var _ State = (*fsm.FSM)(nil)

@@ -1,9 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -40,6 +44,32 @@ func (s *Server) identityRoutes() {
 	// GET serves HEAD too: net/http leaves the body out.
 	s.route("GET "+identityPrefix+"/auth/tokens", authenticated, s.validateToken)
 	s.route("DELETE "+identityPrefix+"/auth/tokens", authenticated, s.revokeToken)
+
+	const projects, users, roles = identityPrefix + "/projects", identityPrefix + "/users", identityPrefix + "/roles"
+	s.collection(projects, adminOnly, adminOnly, s.listProjects, s.showProject, s.createProject, s.deleteProject)
+	s.route("PATCH "+projects+"/{id}", adminOnly, s.updateProject)
+
+	s.read("GET "+users, adminOnly, s.listUsers)
+	s.read("GET "+users+"/{id}", authenticated, s.showUser) // the user itself, or an admin
+	s.route("POST "+users, adminOnly, s.createUser)
+	s.route("PATCH "+users+"/{id}", adminOnly, s.updateUser)
+	s.route("DELETE "+users+"/{id}", adminOnly, s.deleteUser)
+	s.route("POST "+users+"/{id}/password", authenticated, s.changePassword) // the user itself, or an admin
+
+	s.collection(roles, adminOnly, adminOnly, s.listRoles, s.showRole, s.createRole, s.deleteRole)
+
+	const assignment = projects + "/{project}/users/{user}/roles/{role}"
+	s.route("PUT "+assignment, adminOnly, s.grantRole)
+	s.read("GET "+assignment, adminOnly, s.checkRole) // HEAD too
+	s.route("DELETE "+assignment, adminOnly, s.revokeRole)
+	s.read("GET "+projects+"/{project}/users/{user}/roles", adminOnly, s.listUserRoles)
+	s.read("GET "+identityPrefix+"/role_assignments", adminOnly, s.listRoleAssignments)
+}
+
+// commitNoContent commits cmd unless the lookup before it failed, and
+// answers 204: Keystone's answer to a grant, as to a delete.
+func (s *Server) commitNoContent(w http.ResponseWriter, r *http.Request, lookupErr error, cmd fsm.Command) {
+	s.commitDelete(w, r, lookupErr, cmd)
 }
 
 // baseURL is this node's API root as the client reached it. The scheme is
@@ -109,4 +139,98 @@ func isDefaultDomain(id, name string) bool {
 		return id == fsm.DefaultDomainID
 	}
 	return strings.EqualFold(name, "Default")
+}
+
+// links are a Keystone object's links.
+type links struct {
+	Self string `json:"self"`
+}
+
+// collectionLinks are a Keystone list's links: shoal does not paginate.
+type collectionLinks struct {
+	Self     string  `json:"self"`
+	Previous *string `json:"previous"`
+	Next     *string `json:"next"`
+}
+
+// listLinks are the links of the list r asked for.
+func listLinks(r *http.Request) collectionLinks {
+	return collectionLinks{Self: baseURL(r) + r.URL.RequestURI()}
+}
+
+// objectURL is the Keystone URL of an object: collection is "projects",
+// "users" or "roles".
+func objectURL(r *http.Request, collection, id string) string {
+	return identityURL(r) + "/" + collection + "/" + url.PathEscape(id)
+}
+
+// decodeKeystone strictly decodes a Keystone request body {key: {...}} into
+// v, which must be a pointer to a struct holding key's fields.
+func decodeKeystone(w http.ResponseWriter, r *http.Request, key string, v any) error {
+	b, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	var env map[string]json.RawMessage
+	if err := decodeStrict(b, &env); err != nil {
+		return err
+	}
+	inner, ok := env[key]
+	if !ok || len(env) != 1 {
+		return fmt.Errorf("%w: the request body must be {%q: {...}}", fsm.ErrInvalid, key)
+	}
+	if bytes.Equal(bytes.TrimSpace(inner), []byte("null")) {
+		return fmt.Errorf("%w: %q must be an object", fsm.ErrInvalid, key)
+	}
+	if err := decodeStrict(inner, v); err != nil {
+		return err
+	}
+	return nil
+}
+
+// notFound is Keystone's 404 for an object named by ID.
+func notFound(kind, id string) error {
+	return fmt.Errorf("%w: could not find %s: %s", fsm.ErrNotFound, kind, id)
+}
+
+// exact looks an object up by ID alone (the replica's lookups also take
+// names, which Keystone's /{id} routes do not).
+func exact[T any](kind, id string, get func(string) (T, error), idOf func(T) string) (T, error) {
+	v, err := get(id)
+	if err != nil || idOf(v) != id {
+		var zero T
+		return zero, notFound(kind, id)
+	}
+	return v, nil
+}
+
+func (s *Server) project(id string) (fsm.Project, error) {
+	return exact("project", id, s.state.Project, func(p fsm.Project) string { return p.ID })
+}
+
+func (s *Server) user(id string) (fsm.User, error) {
+	return exact("user", id, s.state.User, func(u fsm.User) string { return u.ID })
+}
+
+func (s *Server) role(id string) (fsm.Role, error) {
+	return exact("role", id, s.state.Role, func(r fsm.Role) string { return r.ID })
+}
+
+// checkDomain refuses a domain other than the one that exists.
+func checkDomain(id *string) error {
+	if id != nil && *id != fsm.DefaultDomainID {
+		return notFound("domain", *id)
+	}
+	return nil
+}
+
+// errDuplicate is Keystone's 409 for a name in use.
+func errDuplicate(kind, name string) error {
+	return fmt.Errorf("%w: conflict occurred attempting to store %s - duplicate entry found with name %s", fsm.ErrConflict, kind, name)
+}
+
+// writeUpdated finishes a PATCH: 200 with body, index idx.
+func writeUpdated(w http.ResponseWriter, idx uint64, body any) {
+	setIndex(w, idx)
+	writeJSON(w, http.StatusOK, body)
 }

@@ -111,7 +111,6 @@ func (k *keystoneServer) login(t *testing.T, body string) (string, tokenBody) {
 
 // identityState is what a refused identity request must leave untouched.
 type identityState struct {
-	index       uint64
 	projects    []fsm.Project
 	users       []fsm.User
 	roles       []fsm.Role
@@ -119,7 +118,7 @@ type identityState struct {
 }
 
 func (c *fakeCluster) identityState() identityState {
-	return identityState{index: c.FSM.Index(), projects: c.FSM.Projects(), users: c.FSM.Users(),
+	return identityState{projects: c.FSM.Projects(), users: c.FSM.Users(),
 		roles: c.FSM.Roles(), assignments: c.FSM.RoleAssignments("", "")}
 }
 

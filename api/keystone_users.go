@@ -1,0 +1,227 @@
+package api
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/shoal-project/shoal/api/identity"
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// Keystone's user, as shown: never its password hash.
+type userDoc struct {
+	ID                string         `json:"id"`
+	Name              string         `json:"name"`
+	DomainID          string         `json:"domain_id"`
+	Enabled           bool           `json:"enabled"`
+	DefaultProjectID  string         `json:"default_project_id,omitempty"`
+	PasswordExpiresAt *string        `json:"password_expires_at"`
+	Options           map[string]any `json:"options"`
+	Links             links          `json:"links"`
+}
+
+func userOf(r *http.Request, u fsm.User) userDoc {
+	return userDoc{ID: u.ID, Name: u.Name, DomainID: u.DomainID, Enabled: u.Enabled, DefaultProjectID: u.DefaultProjectID,
+		Options: map[string]any{}, Links: links{Self: objectURL(r, "users", u.ID)}}
+}
+
+// userRequest is the body of a user's create or update. Users have no
+// description here: the replicated user does not keep one.
+type userRequest struct {
+	Name             *string `json:"name"`
+	Password         *string `json:"password"`
+	DefaultProjectID *string `json:"default_project_id"`
+	Enabled          *bool   `json:"enabled"`
+	DomainID         *string `json:"domain_id"`
+}
+
+// check refuses a domain other than default and a default project that
+// does not exist ("" clears it).
+func (s *Server) checkUser(req userRequest) error {
+	if err := checkDomain(req.DomainID); err != nil {
+		return err
+	}
+	if p := req.DefaultProjectID; p != nil && *p != "" {
+		if _, err := s.project(*p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// uniqueUser refuses a name in use; fsm decides for good.
+func (s *Server) uniqueUser(name string) error {
+	if u, err := s.state.User(name); err == nil && u.Name == name {
+		return errDuplicate("user", name)
+	}
+	return nil
+}
+
+// hashOf hashes a new password on this node, before Raft: only the hash
+// enters the log. nil stays nil.
+func hashOf(pw *string) (*string, error) {
+	if pw == nil {
+		return nil, nil
+	}
+	h, err := identity.HashPassword(*pw)
+	if err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	idx := s.state.Index()
+	q := r.URL.Query()
+	out := []userDoc{}
+	for _, u := range s.state.Users() {
+		if keep(q, "name", u.Name) && keep(q, "domain_id", u.DomainID) && keepEnabled(q, u.Enabled) {
+			out = append(out, userOf(r, u))
+		}
+	}
+	setIndex(w, idx)
+	writeJSON(w, http.StatusOK, map[string]any{"users": out, "links": listLinks(r)})
+}
+
+// showUser answers an admin, or the user itself (Keystone's policy).
+func (s *Server) showUser(w http.ResponseWriter, r *http.Request) {
+	idx := s.state.Index()
+	u, err := s.selfOrAdmin(r)
+	s.writeFound(w, r, idx, err, func() any { return map[string]userDoc{"user": userOf(r, u)} })
+}
+
+// selfOrAdmin names the user of the path for a caller that is that user or
+// an admin; another caller gets 403 before anything is looked up.
+func (s *Server) selfOrAdmin(r *http.Request) (fsm.User, error) {
+	id := r.PathValue("id")
+	if caller := principalOf(r.Context()); caller.UserID != id && !caller.Admin() {
+		return fsm.User{}, errPolicy(r)
+	}
+	return s.user(id)
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
+	var req userRequest
+	err := decodeKeystone(w, r, "user", &req)
+	if err == nil && req.Name == nil {
+		err = fmt.Errorf("%w: 'name' is a required property", fsm.ErrInvalid)
+	}
+	if err == nil {
+		err = s.checkUser(req)
+	}
+	if err == nil {
+		err = s.uniqueUser(*req.Name)
+	}
+	var hash *string
+	if err == nil {
+		hash, err = hashOf(req.Password)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	now := s.auth.Now().UTC()
+	u := fsm.User{ID: newKeystoneID(), Name: *req.Name, DomainID: fsm.DefaultDomainID, Enabled: true, Created: now, Updated: now}
+	if hash != nil {
+		u.PasswordHash = *hash
+	}
+	if req.DefaultProjectID != nil {
+		u.DefaultProjectID = *req.DefaultProjectID
+	}
+	if req.Enabled != nil {
+		u.Enabled = *req.Enabled
+	}
+	idx, created, err := applyRead(s, r.Context(), &fsm.CreateUser{User: u}, "user", u.ID, s.user)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeCreated(w, idx, objectURL(r, "users", u.ID), map[string]userDoc{"user": userOf(r, created)})
+}
+
+// updateUser is PATCH: a new password or a disable kills the user's tokens
+// (fsm moves TokensValidAfter).
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
+	var req userRequest
+	u, err := s.user(r.PathValue("id"))
+	if err == nil {
+		err = decodeKeystone(w, r, "user", &req)
+	}
+	if err == nil {
+		err = s.checkUser(req)
+	}
+	if err == nil && req.Name != nil && *req.Name != u.Name {
+		err = s.uniqueUser(*req.Name)
+	}
+	var hash *string
+	if err == nil {
+		hash, err = hashOf(req.Password)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.commitUserUpdate(w, r, &fsm.UpdateUser{ID: u.ID, Name: req.Name, Enabled: req.Enabled,
+		DefaultProjectID: req.DefaultProjectID, PasswordHash: hash, Time: s.auth.Now().UTC()}, http.StatusOK)
+}
+
+// commitUserUpdate commits cmd and answers status: 200 with the user, or
+// 204 with nothing.
+func (s *Server) commitUserUpdate(w http.ResponseWriter, r *http.Request, cmd *fsm.UpdateUser, status int) {
+	idx, updated, err := applyRead(s, r.Context(), cmd, "user", cmd.ID, s.user)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if status == http.StatusNoContent {
+		setIndex(w, idx)
+		w.WriteHeader(status)
+		return
+	}
+	writeUpdated(w, idx, map[string]userDoc{"user": userOf(r, updated)})
+}
+
+// changePassword is Keystone's self-service POST /users/{id}/password: the
+// original password must be right (a wrong one is a throttled 401, as a
+// failed login is), and every token of the user dies.
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
+	started := s.auth.Now()
+	var req struct {
+		Password         *string `json:"password"`
+		OriginalPassword *string `json:"original_password"`
+	}
+	u, err := s.selfOrAdmin(r)
+	if err == nil {
+		err = decodeKeystone(w, r, "user", &req)
+	}
+	if err == nil && (req.Password == nil || req.OriginalPassword == nil) {
+		err = fmt.Errorf("%w: 'password' and 'original_password' are required properties", fsm.ErrInvalid)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !identity.CheckPassword(u.PasswordHash, *req.OriginalPassword) {
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "api: password change refused",
+			slog.String("user", u.Name), slog.String("reason", "wrong original password"),
+			slog.String("remote", r.RemoteAddr), slog.String("request_id", requestID(r.Context())))
+		if s.auth.Throttle.Failed(r.Context(), u.Name, started) != nil {
+			return
+		}
+		s.writeError(w, r, fmt.Errorf("%w: invalid original password", fsm.ErrUnauthorized))
+		return
+	}
+	hash, err := hashOf(req.Password)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.commitUserUpdate(w, r, &fsm.UpdateUser{ID: u.ID, PasswordHash: hash, Time: s.auth.Now().UTC()}, http.StatusNoContent)
+}
+
+// deleteUser removes a user and its role assignments; its tokens die.
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	u, err := s.user(r.PathValue("id"))
+	s.commitDelete(w, r, err, &fsm.DeleteUser{ID: u.ID})
+}
