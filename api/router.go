@@ -276,7 +276,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		// Only a programming error (an unencodable type) gets here.
 		status = http.StatusInternalServerError
-		b, _ = json.Marshal(ErrorBody{Error: ErrorDetail{Code: status, Kind: kindInternal, Message: "encoding response: " + err.Error()}})
+		b, _ = json.Marshal(ErrorBody{Error: ErrorDetail{Code: status, Title: http.StatusText(status), Kind: kindInternal, Message: "encoding response: " + err.Error()}})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
