@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -114,6 +115,12 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 		return Principal{}, errUnauthenticated
 	}
 	p, err := s.principalFor(token)
+	if mayLag(err) && s.trySync(r.Context()) {
+		// Made through another node a moment ago (a new user, a role just
+		// granted, a node's key just published): this replica may not have
+		// it yet.
+		p, err = s.principalFor(token)
+	}
 	if err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "api: token refused",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
@@ -137,6 +144,17 @@ func (s *Server) authenticateNode(r *http.Request, sig string) (Principal, error
 		return Principal{}, errUnauthenticated
 	}
 	return Principal{Node: k.Host}, nil
+}
+
+// mayLag reports whether a token refusal may only mean that this replica
+// has not applied a recent write yet.
+func mayLag(err error) bool {
+	for _, e := range []error{identity.ErrUnknownKey, identity.ErrUserNotFound, identity.ErrProjectNotFound, identity.ErrNoRole} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // principalFor parses and validates token and reads who it names.

@@ -29,6 +29,8 @@ type fakeCluster struct {
 	joinErr   error
 	left      bool
 	joined    [][]string
+	syncs     int
+	onSync    func() // what catching up with the leader brings, if anything
 }
 
 func newFakeCluster(t *testing.T) *fakeCluster {
@@ -73,7 +75,17 @@ func (c *fakeCluster) IsLeader() bool {
 	return c.leader
 }
 
-func (c *fakeCluster) Sync(context.Context) error { return nil }
+func (c *fakeCluster) Sync(context.Context) error {
+	c.mu.Lock()
+	c.syncs++
+	f := c.onSync
+	c.onSync = nil
+	c.mu.Unlock()
+	if f != nil {
+		f()
+	}
+	return nil
+}
 
 func (c *fakeCluster) Barrier(context.Context) error {
 	c.mu.Lock()

@@ -173,7 +173,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		if syncsFirst(r.Method, pattern) {
+		switch syncsFirst(r.Method, pattern) {
+		case syncRequired:
 			ctx, cancel := context.WithTimeout(r.Context(), settleTimeout)
 			err := s.cluster.Sync(ctx)
 			cancel()
@@ -181,6 +182,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 				s.writeError(w, r, err)
 				return
 			}
+		case syncIfLeader:
+			s.trySync(r.Context())
 		}
 		s.mux.ServeHTTP(w, r)
 		return
@@ -196,22 +199,47 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, fmt.Errorf("%w: no route for %s %s", fsm.ErrNotFound, r.Method, r.URL.Path))
 }
 
-// syncsFirst reports whether a routed request brings the local replica up
-// to date (cluster.Sync) before it is served. A write is validated against
-// the local replica, so a client that wrote through another node (an image
-// upload, a flavor) is never told that it does not exist. Not synced: the
-// cluster's membership calls, which must work while there is no leader, and
-// logging in, which writes nothing to Raft and reads only the replica, as
-// every token validation does: a node without a leader still lets users log
-// in rather than answering 503.
-func syncsFirst(method, pattern string) bool {
+// How a routed request brings the local replica up to date before it is
+// served.
+type syncMode int
+
+const (
+	syncNever syncMode = iota
+	// syncRequired: a write is validated against the local replica, so a
+	// client that wrote through another node (an image upload, a flavor) is
+	// never told that it does not exist; no leader → 503.
+	syncRequired
+	// syncIfLeader: logging in reads only the replica and writes nothing, so
+	// it catches up when it can (a user just created through another node
+	// can log in here at once) and serves from the replica as it is when
+	// there is no leader, rather than answering 503.
+	syncIfLeader
+)
+
+// syncsFirst says how a request for pattern syncs. Reads never do (they
+// take ?consistent=true for that), nor do the cluster's membership calls,
+// which must work while there is no leader.
+func syncsFirst(method, pattern string) syncMode {
 	switch {
 	case method == http.MethodGet || method == http.MethodHead:
-		return false
-	case strings.HasPrefix(pattern, "POST /v1/cluster/"), pattern == loginPattern:
-		return false
+		return syncNever
+	case strings.HasPrefix(pattern, "POST /v1/cluster/"):
+		return syncNever
+	case pattern == loginPattern:
+		return syncIfLeader
 	}
-	return true
+	return syncRequired
+}
+
+// trySyncTimeout bounds a best-effort catch-up: about a few heartbeats.
+const trySyncTimeout = 2 * time.Second
+
+// trySync brings the replica up to date if the leader answers soon, and
+// reports whether it did.
+func (s *Server) trySync(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, trySyncTimeout)
+	defer cancel()
+	return s.cluster.Sync(ctx) == nil
 }
 
 type requestIDKey struct{}
