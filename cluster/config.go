@@ -55,6 +55,15 @@ type Config struct {
 
 	// NetworkCIDR is the default network's range, stamped at bootstrap.
 	NetworkCIDR string
+	// Bootstrapping runs once, when this node is about to bootstrap a new
+	// cluster (Bootstrap set, no Raft state yet), with the node's advertised
+	// HTTP address. The identity it returns (Keystone's bootstrap: roles,
+	// project and user admin) goes into the cluster's Bootstrap command; nil
+	// makes a cluster without users. An error stops New before anything is
+	// bootstrapped. The agent makes the admin's password and writes its
+	// credentials here: they exist before the cluster does, and a restart,
+	// which finds Raft state, never makes them again.
+	Bootstrapping func(httpAddr string) (*fsm.BootstrapIdentity, error)
 	// OnLeader runs while this node leads, after the leader's barrier; its
 	// context ends when leadership is lost. The scheduler runs here.
 	OnLeader func(ctx context.Context)

@@ -74,7 +74,7 @@ func (n *Node) leaderLoop(ctx context.Context) {
 	}
 	if n.fsm.ClusterID() == "" {
 		cmd := &fsm.Bootstrap{ClusterID: uuid.NewString(), Time: time.Now().UTC(), Flavors: fsm.DefaultFlavors(),
-			NetworkCIDR: n.cfg.NetworkCIDR}
+			NetworkCIDR: n.cfg.NetworkCIDR, Identity: n.identity}
 		if _, err := n.Apply(ctx, cmd); err != nil && !errors.Is(err, fsm.ErrConflict) {
 			n.log.Error("stamping cluster identity failed", "err", err)
 		}

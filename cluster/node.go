@@ -29,6 +29,9 @@ type Node struct {
 	log    *slog.Logger
 	fsm    *fsm.FSM
 	invSrc InventorySource
+	// identity is what Bootstrapping returned, for the Bootstrap command
+	// this node proposes as the new cluster's first leader.
+	identity *fsm.BootstrapIdentity
 
 	raft      *raft.Raft
 	store     *raftboltdb.BoltStore

@@ -52,6 +52,13 @@ func (n *Node) setupRaft() error {
 		return fmt.Errorf("raft state: %w", err)
 	}
 	if !has && cfg.Bootstrap {
+		if cfg.Bootstrapping != nil {
+			id, err := cfg.Bootstrapping(n.HTTPAddr())
+			if err != nil {
+				return fmt.Errorf("bootstrap: %w", err)
+			}
+			n.identity = id
+		}
 		conf := raft.Configuration{Servers: []raft.Server{{
 			Suffrage: raft.Voter, ID: rc.LocalID, Address: n.transport.LocalAddr(),
 		}}}
