@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/cluster"
 	shoalagent "github.com/shoal-project/shoal/cmd/shoal/agent"
 	"github.com/shoal-project/shoal/compute"
@@ -56,6 +57,8 @@ func agentCommand() *cli.Command {
 			&cli.DurationFlag{Name: "lease", Value: cluster.DefaultLease, EnvVars: env("LEASE"), Usage: "how long a host may run its servers without reaching a leader with quorum; then it fences itself (0: the default)"},
 			&cli.DurationFlag{Name: "lease-margin", Value: cluster.DefaultLeaseMargin, EnvVars: env("LEASE_MARGIN"), Usage: "extra wait, after a dead host's lease, before its servers are evacuated (0: the default)"},
 			&cli.DurationFlag{Name: "dead-voter-timeout", Value: cluster.DefaultDeadVoterTimeout, EnvVars: env("DEAD_VOTER_TIMEOUT"), Usage: "a Raft voter dead this long is removed (a live non-voter takes its place)"},
+			&cli.DurationFlag{Name: "token-ttl", Value: api.DefaultTokenTTL, EnvVars: env("TOKEN_TTL"), Usage: "how long the tokens this node issues live"},
+			&cli.StringFlag{Name: "admin-password-file", EnvVars: env("ADMIN_PASSWORD_FILE"), Usage: "with --bootstrap: the bootstrap admin's password, in a file only its owner may read (default: a random one); either way it is written to DATA_DIR/" + shoalagent.OpenrcFile},
 			&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug|info|warn|error"},
 		},
 		Action: runAgent,
@@ -79,21 +82,26 @@ func agentConfig(c *cli.Context, logger *slog.Logger) shoalagent.Config {
 		NetworkCIDR:   c.String("network-cidr"),
 		Ratios: fsm.Ratios{CPU: c.Float64("cpu-allocation-ratio"), RAM: c.Float64("ram-allocation-ratio"),
 			Disk: c.Float64("disk-allocation-ratio")},
-		Lease:            c.Duration("lease"),
-		LeaseMargin:      c.Duration("lease-margin"),
-		DeadVoterTimeout: c.Duration("dead-voter-timeout"),
-		Driver:           c.String("driver"),
-		LibvirtURI:       c.String("libvirt-uri"),
-		Fake:             fake.Config{VCPUs: c.Int("fake-vcpus"), MemoryMiB: c.Int64("fake-memory-mib"), DiskGiB: c.Int64("fake-disk-gib")},
-		Reserved:         compute.Reserved{MemoryMiB: c.Int64("reserved-host-memory-mib"), VCPUs: c.Int("reserved-host-cpus")},
-		Version:          version,
-		Logger:           logger,
+		Lease:             c.Duration("lease"),
+		LeaseMargin:       c.Duration("lease-margin"),
+		DeadVoterTimeout:  c.Duration("dead-voter-timeout"),
+		TokenTTL:          c.Duration("token-ttl"),
+		AdminPasswordFile: c.String("admin-password-file"),
+		Driver:            c.String("driver"),
+		LibvirtURI:        c.String("libvirt-uri"),
+		Fake:              fake.Config{VCPUs: c.Int("fake-vcpus"), MemoryMiB: c.Int64("fake-memory-mib"), DiskGiB: c.Int64("fake-disk-gib")},
+		Reserved:          compute.Reserved{MemoryMiB: c.Int64("reserved-host-memory-mib"), VCPUs: c.Int("reserved-host-cpus")},
+		Version:           version,
+		Logger:            logger,
 	}
 }
 
 func runAgent(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usageError(c, "agent takes no arguments, got "+strings.Join(c.Args().Slice(), " "))
+	}
+	if c.Duration("token-ttl") <= 0 {
+		return usageError(c, fmt.Sprintf("--token-ttl must be more than 0, not %v", c.Duration("token-ttl")))
 	}
 	logger, err := newLogger(c.String("log-level"))
 	if err != nil {

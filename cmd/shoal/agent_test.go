@@ -1,12 +1,17 @@
 package main
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/cluster"
 	shoalagent "github.com/shoal-project/shoal/cmd/shoal/agent"
 )
@@ -31,10 +36,12 @@ func TestAgentFlagsMapOntoConfig(t *testing.T) {
 	var cfg shoalagent.Config
 	capture(t, "agent", func(c *cli.Context) { cfg = agentConfig(c, nil) },
 		"--name", "n2", "--data-dir", "/var/lib/shoal", "--driver", "fake", "--bind", "10.0.0.2", "--join", "10.0.0.1:7946",
-		"--lease", "0", "--lease-margin", "2s", "--fake-vcpus", "4", "--cpu-allocation-ratio", "4")
+		"--lease", "0", "--lease-margin", "2s", "--fake-vcpus", "4", "--cpu-allocation-ratio", "4",
+		"--token-ttl", "1h", "--admin-password-file", "/etc/shoal/admin-password")
 	if cfg.Name != "n2" || cfg.DataDir != "/var/lib/shoal" || cfg.Driver != shoalagent.DriverFake || cfg.BindAddr != "10.0.0.2" ||
 		!slices.Equal(cfg.Join, []string{"10.0.0.1:7946"}) || cfg.Fake.VCPUs != 4 || cfg.Ratios.CPU != 4 ||
-		cfg.HTTPPort != shoalagent.DefaultHTTPPort || cfg.LeaseMargin != 2*time.Second {
+		cfg.HTTPPort != shoalagent.DefaultHTTPPort || cfg.LeaseMargin != 2*time.Second || cfg.TokenTTL != time.Hour ||
+		cfg.AdminPasswordFile != "/etc/shoal/admin-password" {
 		t.Fatalf("flags mapped to %+v", cfg)
 	}
 	// --lease 0 is the default lease for everything that reads it, not 0.
@@ -43,6 +50,31 @@ func TestAgentFlagsMapOntoConfig(t *testing.T) {
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("Validate = %v", err)
+	}
+}
+
+// The token lifetime defaults to Keystone's, is read from SHOAL_TOKEN_TTL,
+// and is refused unless positive before anything starts.
+func TestAgentTokenTTL(t *testing.T) {
+	var cfg shoalagent.Config
+	capture(t, "agent", func(c *cli.Context) { cfg = agentConfig(c, nil) }, "--data-dir", "/d")
+	if cfg.TokenTTL != api.DefaultTokenTTL {
+		t.Errorf("default token lifetime %v, want %v", cfg.TokenTTL, api.DefaultTokenTTL)
+	}
+	t.Setenv("SHOAL_TOKEN_TTL", "30m")
+	capture(t, "agent", func(c *cli.Context) { cfg = agentConfig(c, nil) }, "--data-dir", "/d")
+	if cfg.TokenTTL != 30*time.Minute {
+		t.Errorf("SHOAL_TOKEN_TTL=30m gave %v", cfg.TokenTTL)
+	}
+	for _, ttl := range []string{"0", "-1h"} {
+		dir := filepath.Join(t.TempDir(), "data")
+		err := newApp().Run([]string{"shoal", "agent", "--data-dir", dir, "--driver", "fake", "--token-ttl", ttl})
+		if err == nil || !strings.Contains(err.Error(), "--token-ttl must be more than 0") {
+			t.Errorf("--token-ttl %s: %v, want it refused", ttl, err)
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("--token-ttl %s made the data dir: %v", ttl, err)
+		}
 	}
 }
 

@@ -98,6 +98,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	}()
 	ccfg := cfg.clusterConfig()
 	ccfg.OnLeader = a.schedule
+	ccfg.Bootstrapping = a.bootstrapping
 	if a.node, err = cluster.New(ccfg, inventorySource(a.driver, a.cfg.Reserved)); err != nil {
 		return nil, err
 	}
@@ -193,6 +194,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	a.startReconciler(ctx)
 	a.every(ctx, 5*time.Minute, a.pruneImages)
 	a.every(ctx, 5*time.Second, a.replicateImages)
+	a.wg.Go(func() { a.publishKey(ctx) })
 	a.log.Info("shoal agent running", "name", a.cfg.Name, "http", a.node.HTTPAddr(), "gossip", a.node.GossipAddr(),
 		"raft", a.node.RaftAddr(), "driver", a.cfg.Driver, "version", a.cfg.Version)
 	return nil

@@ -63,6 +63,10 @@ type Config struct {
 	// TokenTTL is how long the tokens this node issues live; 0 is
 	// api.DefaultTokenTTL.
 	TokenTTL time.Duration
+	// AdminPasswordFile holds the bootstrap admin's password (read on a real
+	// bootstrap only, and only when it is its owner's alone); empty: the
+	// password is made up. Either way it ends up in DataDir/admin-openrc.
+	AdminPasswordFile string
 
 	Driver     string      // DriverLibvirt (default) or DriverFake
 	LibvirtURI string      // default libvirt.DefaultURI
@@ -111,6 +115,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Reserved.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.TokenTTL < 0 {
+		errs = append(errs, fmt.Errorf("the token lifetime must be positive, not %v", c.TokenTTL))
 	}
 	switch c.Driver {
 	case DriverFake:

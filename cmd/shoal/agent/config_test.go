@@ -35,6 +35,8 @@ func TestConfigValidate(t *testing.T) {
 		{"negative reserved memory", func(c *Config) { c.Reserved.MemoryMiB = -1 }, "reserved host memory"},
 		{"negative reserved vCPUs", func(c *Config) { c.Reserved.VCPUs = -1 }, "reserved host vCPUs"},
 		{"unknown driver", func(c *Config) { c.Driver = "xen" }, `unknown driver "xen"`},
+		{"token lifetime", func(c *Config) { c.TokenTTL = time.Hour }, ""},
+		{"negative token lifetime", func(c *Config) { c.TokenTTL = -time.Hour }, "token lifetime must be positive"},
 		{"fake without memory", func(c *Config) { c.Fake = fake.Config{MemoryMiB: -1} }, "memory must be positive"},
 		{"libvirt over ssh", func(c *Config) { c.Driver, c.LibvirtURI = DriverLibvirt, "qemu+ssh://h/system" }, "unsupported URI"},
 		{"every problem at once", func(c *Config) { c.Name, c.Driver = "", "xen" }, "unknown driver"},
