@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/identity/identitytest"
 	"github.com/shoal-project/shoal/compute/imagecache"
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/fsm/fsmtest"
@@ -32,17 +33,22 @@ func (n *oneNode) Join(context.Context, []string) error { return nil }
 func (n *oneNode) Leave(context.Context) error          { return nil }
 func (n *oneNode) Health() api.Health                   { return api.Health{Name: "n1", Status: "ok"} }
 
+// newOneNode is the stand-in bootstrapped with the test identity; the
+// command line runs as its admin, with the token in SHOAL_TOKEN as a user
+// may give it.
 func newOneNode(t *testing.T) (*oneNode, http.Handler) {
 	t.Helper()
 	n := &oneNode{fsmtest.New()}
-	n.MustApply(t, &fsm.Bootstrap{ClusterID: "c1", Flavors: fsm.DefaultFlavors(), NetworkCIDR: fsm.DefaultNetworkCIDR},
-		&fsm.RegisterHost{Name: "n1", HTTPAddress: "127.0.0.1:8774"},
+	t.Setenv("SHOAL_TOKEN", identitytest.AdminToken)
+	n.MustApply(t, identitytest.Bootstrap("c1")...)
+	n.MustApply(t, &fsm.RegisterHost{Name: "n1", HTTPAddress: "127.0.0.1:8774"},
 		&fsm.UpdateHostInventory{Name: "n1", Inventory: fsm.Inventory{VCPUs: 4, MemoryMiB: 8192, DiskGiB: 40, HypervisorType: "QEMU"}})
 	cache, err := imagecache.New(imagecache.Config{Dir: filepath.Join(t.TempDir(), "images"), NodeName: "n1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n, api.New(api.Config{State: n.FSM, Cluster: n, NodeName: "n1", Images: cacheImages{cache}}).Handler()
+	return n, api.New(api.Config{State: n.FSM, Cluster: n, NodeName: "n1", Images: cacheImages{cache},
+		Auth: api.Auth{Signer: identitytest.Signer}}).Handler()
 }
 
 // cacheImages shows an imagecache.Cache to the API.
