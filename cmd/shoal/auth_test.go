@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-project/shoal/api/client"
 	"github.com/shoal-project/shoal/api/client/clienttest"
 )
 
@@ -174,5 +175,15 @@ func TestTokenIssueAndErrors(t *testing.T) {
 	authEnv(t, nil)
 	if _, _, err := runCLI(t, h, "token issue"); err == nil || !strings.Contains(err.Error(), "OS_AUTH_URL") {
 		t.Errorf("token issue without credentials: %v", err)
+	}
+}
+
+// A 401 is answered with what to do: source an openrc.
+func TestHintFor401(t *testing.T) {
+	if hint := hintFor(fmt.Errorf("listing: %w", &client.Error{Status: http.StatusUnauthorized})); !strings.Contains(hint, "admin-openrc") {
+		t.Errorf("hint for a 401: %q", hint)
+	}
+	if hint := hintFor(&client.Error{Status: http.StatusNotFound}); hint != "" {
+		t.Errorf("hint for a 404: %q", hint)
 	}
 }

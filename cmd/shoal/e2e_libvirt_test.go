@@ -201,11 +201,11 @@ func runBench(t *testing.T, a *agent, image string, want int) string {
 	n := benchCount(t, a, want)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n+1)*2*time.Minute)
 	defer cancel()
-	args := []string{"--addr", a.addr(), "bench", "boot", "--count", strconv.Itoa(n), "--image", image, "--flavor", "m1.tiny"}
+	args := []string{"bench", "boot", "--count", strconv.Itoa(n), "--image", image, "--flavor", "m1.tiny"}
 	start := time.Now()
-	out, err := exec.CommandContext(ctx, shoalBin, args...).CombinedOutput()
+	out, err := cliCommand(ctx, a, a.credentials(t), args...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("shoal %s: %v after %v\n%s", strings.Join(args[2:], " "), err, time.Since(start).Round(time.Second), out)
+		t.Fatalf("shoal %s: %v after %v\n%s", strings.Join(args, " "), err, time.Since(start).Round(time.Second), out)
 	}
 	return strings.TrimSpace(string(out))
 }

@@ -12,7 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -48,20 +50,47 @@ type agent struct {
 	http, gossip, raftPort int
 	cmd                    *exec.Cmd
 	log                    *bytes.Buffer
+
+	// boot is the node that bootstrapped this one's cluster: the CLI runs
+	// through this node as a user would, with boot's admin-openrc sourced.
+	boot *agent
+	// cache is the XDG_CACHE_HOME of the CLI runs through a cluster (set
+	// on its boot node): they share one token cache, as a user's do.
+	cache string
+	// openrc is what sourcing boot's admin-openrc sets, read once.
+	openrc []string
 }
 
 func (a *agent) addr() string       { return fmt.Sprintf("http://127.0.0.1:%d", a.http) }
 func (a *agent) gossipAddr() string { return fmt.Sprintf("127.0.0.1:%d", a.gossip) }
 
+// byGossip finds the agent a --join names, to tell whose cluster it joins.
+var byGossip sync.Map // gossip address → *agent
+
 func newAgent(t *testing.T, name string) *agent {
-	return &agent{name: name, dir: t.TempDir(), http: freePort(t), gossip: freePort(t), raftPort: freePort(t)}
+	a := &agent{name: name, dir: t.TempDir(), http: freePort(t), gossip: freePort(t), raftPort: freePort(t), cache: t.TempDir()}
+	byGossip.Store(a.gossipAddr(), a)
+	t.Cleanup(func() { byGossip.Delete(a.gossipAddr()) })
+	return a
 }
+
+// joined records that a is now in the cluster of member (added with
+// `shoal join`, which names no agent flag).
+func (a *agent) joined(member *agent) { a.boot = member.boot }
 
 // start runs the agent with only its name, data dir and ports plus extra flags.
 func (a *agent) start(t *testing.T, extra ...string) {
 	t.Helper()
 	args := append([]string{"agent", "--name", a.name, "--data-dir", a.dir, "--driver", "fake",
 		"--http-port", fmt.Sprint(a.http), "--gossip-port", fmt.Sprint(a.gossip), "--raft-port", fmt.Sprint(a.raftPort)}, extra...)
+	if slices.Contains(extra, "--bootstrap") {
+		a.boot = a
+	}
+	if i := slices.Index(extra, "--join"); i >= 0 && i+1 < len(extra) {
+		if m, ok := byGossip.Load(extra[i+1]); ok {
+			a.joined(m.(*agent))
+		}
+	}
 	a.log = &bytes.Buffer{}
 	a.cmd = exec.Command(shoalBin, args...)
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
@@ -96,13 +125,81 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// run runs the shoal CLI against an agent and returns its output.
+// run runs the shoal CLI against an agent as its cluster's admin and
+// returns its output.
 func run(t *testing.T, a *agent, args ...string) (string, error) {
+	t.Helper()
+	return runAs(t, a, a.credentials(t), args...)
+}
+
+// runAs runs the shoal CLI against an agent with env (credentials) added
+// to an environment cleared of any the test process has.
+func runAs(t *testing.T, a *agent, env []string, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, shoalBin, append([]string{"--addr", a.addr()}, args...)...).CombinedOutput()
+	out, err := cliCommand(ctx, a, env, args...).CombinedOutput()
 	return string(out), err
+}
+
+// cliCommand is the shoal CLI run against a with only env's credentials.
+func cliCommand(ctx context.Context, a *agent, env []string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, shoalBin, append([]string{"--addr", a.addr()}, args...)...)
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !strings.HasPrefix(k, "OS_") && k != "SHOAL_TOKEN" && k != "XDG_CACHE_HOME" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
+}
+
+// credentials is what a user of a's cluster has: its bootstrap node's
+// admin-openrc, sourced, and a token cache. A node in no cluster yet gets
+// none.
+func (a *agent) credentials(t *testing.T) []string {
+	t.Helper()
+	b := a.boot
+	if b == nil {
+		return nil
+	}
+	if b.openrc == nil {
+		b.openrc = sourceOpenrc(t, filepath.Join(b.dir, "admin-openrc"))
+	}
+	return append(slices.Clone(b.openrc), "XDG_CACHE_HOME="+b.cache)
+}
+
+// sourceOpenrc is what `. path` sets in sh that the CLI reads: the user's
+// way of reading it.
+func sourceOpenrc(t *testing.T, path string) []string {
+	t.Helper()
+	out, err := exec.Command("sh", "-c", `. "$1" && env -0`, "sh", path).Output()
+	if err != nil {
+		t.Fatalf("sourcing %s: %v", path, err)
+	}
+	var env []string
+	for _, kv := range strings.Split(string(out), "\x00") {
+		if k, _, ok := strings.Cut(kv, "="); ok && (strings.HasPrefix(k, "OS_") || k == "SHOAL_ADDR") {
+			env = append(env, kv)
+		}
+	}
+	if len(env) == 0 {
+		t.Fatalf("sourcing %s set no OS_ variable", path)
+	}
+	return env
+}
+
+// token is a token of a's cluster admin, for raw HTTP calls.
+func token(t *testing.T, a *agent) string {
+	t.Helper()
+	out, err := run(t, a, "token", "issue", "-o", "json")
+	var tok struct {
+		ID string `json:"id"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &tok) != nil || tok.ID == "" {
+		t.Fatalf("token issue: %v\n%s", err, out)
+	}
+	return tok.ID
 }
 
 func members(t *testing.T, a *agent) []api.Member {
@@ -171,9 +268,12 @@ func TestAcceptance(t *testing.T) {
 	n1.start(t, "--bootstrap")
 	n2.start(t, "--join", n1.gossipAddr())
 	n3.start(t)
-	if out, err := run(t, n3, "join", n1.gossipAddr()); err != nil {
+	// n3 holds no cluster yet, so no user of it: a member, asked by its
+	// admin, pulls n3 in (gossip joins both ways; the leader adds it).
+	if out, err := run(t, n1, "join", n3.gossipAddr()); err != nil {
 		t.Fatalf("shoal join: %v\n%s\nagent log:\n%s", err, out, n3.log)
 	}
+	n3.joined(n1)
 	for _, a := range all {
 		took := testkit.WaitEvery(t, cliPoll, 30*time.Second, "a healthy 3-node view on "+a.name, func() bool { return healthy(members(t, a)) })
 		t.Logf("%s sees 3 alive members, one leader, three voters after %v", a.name, took)
@@ -263,6 +363,7 @@ func TestJoinRefusesNodeOfAnotherCluster(t *testing.T) {
 
 func badInput(t *testing.T, a *agent) {
 	before, _ := run(t, a, "flavor", "list", "-o", "json")
+	tok := token(t, a)
 	for _, tc := range []struct{ name, body, kind string }{
 		{"malformed JSON", `{"flavor":{"name":"x",`, "invalid"},
 		{"unknown field", `{"flavor":{"name":"x","vcpus":1,"ram":64,"disk":1,"color":"red"}}`, "invalid"},
@@ -271,7 +372,13 @@ func badInput(t *testing.T, a *agent) {
 		{"lone surrogate", `{"flavor":{"name":"x\ud800","vcpus":1,"ram":64,"disk":1}}`, "invalid"},
 		{"duplicate name", `{"flavor":{"name":"e2e.small","vcpus":1,"ram":64,"disk":1}}`, "conflict"},
 	} {
-		resp, err := http.Post(a.addr()+"/v1/flavors", "application/json", strings.NewReader(tc.body))
+		req, err := http.NewRequest(http.MethodPost, a.addr()+"/v1/flavors", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Auth-Token", tok)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}

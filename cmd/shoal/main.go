@@ -3,10 +3,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/shoal-project/shoal/api/client"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -16,8 +20,20 @@ func main() {
 	app := newApp()
 	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
 		fmt.Fprintln(os.Stderr, "shoal:", err)
+		if hint := hintFor(err); hint != "" {
+			fmt.Fprintln(os.Stderr, "shoal:", hint)
+		}
 		os.Exit(1)
 	}
+}
+
+// hintFor says what to do about err, when the fix is the user's to make.
+func hintFor(err error) string {
+	if apiErr := (*client.Error)(nil); errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized {
+		return "the node wants a valid token: `source` an openrc (the bootstrap node writes DATA_DIR/admin-openrc) " +
+			"or give --os-auth-url and the user's credentials, or --token"
+	}
+	return ""
 }
 
 func newApp() *cli.App {
