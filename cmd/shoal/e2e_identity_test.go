@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -40,7 +41,7 @@ func TestAdminOpenrc(t *testing.T) {
 	}
 
 	t.Run("sourced, the CLI lists servers through every node", func(t *testing.T) {
-		create(t, n1, "vm-openrc")
+		create(t, n1, "vm-openrc", "--flavor", "m1.tiny")
 		for _, a := range nodes {
 			if out := mustRun(t, a, "server", "list"); !strings.Contains(out, "vm-openrc") {
 				t.Errorf("server list through %s:\n%s", a.name, out)
@@ -72,9 +73,9 @@ func TestAdminOpenrc(t *testing.T) {
 		}
 		// A new token cache: the CLI logs in afresh at n1 with the password.
 		fresh := append(n1.credentials(t), "XDG_CACHE_HOME="+t.TempDir())
-		testkit.WaitEvery(t, cliPoll, 30*time.Second, "the admin to log in at the restarted n1", func() bool {
+		testkit.WaitEvery(t, cliPoll, 30*time.Second, "the admin to log in at the restarted n1", func() (bool, string) {
 			out, err := runAs(t, n1, fresh, "server", "list")
-			return err == nil && strings.Contains(out, "vm-openrc")
+			return err == nil && strings.Contains(out, "vm-openrc"), fmt.Sprintf("%v\n%s\nn1's log:\n%s", err, out, n1.log)
 		})
 		noPassword(t, nodes, password)
 	})

@@ -105,6 +105,14 @@ func (a *agent) start(t *testing.T, extra ...string) {
 		}
 		return err == nil
 	})
+	if a.boot == a {
+		// A new cluster's admin logs in once the node has bootstrapped it
+		// and published its key; a restarted one at once.
+		testkit.WaitEvery(t, cliPoll, 30*time.Second, a.name+"'s admin to log in", func() (bool, string) {
+			out, err := run(t, a, "token", "issue")
+			return err == nil, out
+		})
+	}
 }
 
 func (a *agent) kill() {
