@@ -115,21 +115,23 @@ func HTTPCode(err error) int {
 	return 0
 }
 
-// Client talks JSON to one node's API.
+// Client talks JSON to one node's API, as admin: every call but health
+// carries admin's token.
 type Client struct {
-	Base string
-	hc   *http.Client
+	Base  string
+	hc    *http.Client
+	admin *Admin
 }
 
 // NewClient returns a client whose calls give up after 5 s unless their
 // context ends sooner.
-func NewClient(base string) *Client {
-	return &Client{Base: base, hc: &http.Client{Timeout: 5 * time.Second}}
+func NewClient(base string, admin *Admin) *Client {
+	return &Client{Base: base, hc: &http.Client{Timeout: 5 * time.Second}, admin: admin}
 }
 
 // WithTimeout returns a client for base with another per-call timeout.
 func (c *Client) WithTimeout(d time.Duration) *Client {
-	return &Client{Base: c.Base, hc: &http.Client{Timeout: d}}
+	return &Client{Base: c.Base, hc: &http.Client{Timeout: d}, admin: c.admin}
 }
 
 // Health answers GET /v1/health; a 503 (no leader, waiting) still decodes.
@@ -220,21 +222,50 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	return nil
 }
 
+// send sends a request with the admin's token (health needs none); a token
+// refused with 401 is replaced by a new login and the request sent again,
+// once.
 func (c *Client) send(ctx context.Context, method, path string, in any) (int, []byte, error) {
-	var rd io.Reader
+	var data []byte
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return 0, nil, err
 		}
-		rd = bytes.NewReader(b)
+		data = b
+	}
+	refused := ""
+	for {
+		var token string
+		if path != "/v1/health" && c.admin != nil {
+			t, err := c.admin.Token(ctx, c.hc, c.Base, refused)
+			if err != nil {
+				return 0, nil, err
+			}
+			token = t
+		}
+		code, body, err := c.sendOnce(ctx, method, path, data, token)
+		if err != nil || code != http.StatusUnauthorized || token == "" || refused != "" {
+			return code, body, err
+		}
+		refused = token
+	}
+}
+
+func (c *Client) sendOnce(ctx context.Context, method, path string, data []byte, token string) (int, []byte, error) {
+	var rd io.Reader
+	if data != nil {
+		rd = bytes.NewReader(data)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
 	if err != nil {
 		return 0, nil, err
 	}
-	if in != nil {
+	if data != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("X-Auth-Token", token)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -162,7 +162,13 @@ func (l *Lab) UploadBlankImage(via *Host, name string) string {
 	if out, err := exec.Command("qemu-img", "create", "-f", "qcow2", path, "64M").CombinedOutput(); err != nil {
 		l.t.Fatalf("qemu-img: %v\n%s", err, out)
 	}
-	out, err := exec.Command(l.Bin, "--addr", via.URL(), "image", "create", name, "--file", path, "--disk-format", "qcow2").CombinedOutput()
+	env, err := l.Admin.CLIEnv(via.URL(), dir)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	cmd := exec.Command(l.Bin, "--addr", via.URL(), "image", "create", name, "--file", path, "--disk-format", "qcow2")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		l.t.Fatalf("shoal image create %s: %v\n%s", name, err, out)
 	}

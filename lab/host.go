@@ -35,7 +35,7 @@ func newHost(l *Lab, i int) *Host {
 	h := &Host{Name: fmt.Sprintf("h%d", i), Index: i, Addr: fmt.Sprintf("10.99.0.%d", 10+i), lab: l}
 	h.Dir = filepath.Join(l.Dir, h.Name)
 	h.logPath = filepath.Join(h.Dir, "agent.log")
-	h.API = NewClient("http://" + h.Addr + ":8774")
+	h.API = NewClient("http://"+h.Addr+":8774", l.Admin)
 	return h
 }
 

@@ -44,6 +44,9 @@ type Lab struct {
 	Bin    string // the shoal binary
 	Hosts  []*Host
 	flags  []string
+	// Admin is the cluster's bootstrap admin (h1's admin-openrc): every
+	// host's API client acts as it.
+	Admin *Admin
 
 	lastGood atomic.Int32 // index of the host that last listed servers
 }
@@ -75,6 +78,7 @@ func Start(t testing.TB, cfg Config) *Lab {
 	l.script("down")
 	t.Cleanup(l.down)
 	l.script("up", fmt.Sprint(cfg.Hosts))
+	l.Admin = &Admin{Openrc: filepath.Join(l.Dir, "h1", "shoal", "admin-openrc")}
 	for i := 1; i <= cfg.Hosts; i++ {
 		l.Hosts = append(l.Hosts, newHost(l, i))
 	}
