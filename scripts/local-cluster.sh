@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Brings up a local 3-node shoal cluster on loopback, or takes it down.
 #   scripts/local-cluster.sh [up|down|status]
-# n1 bootstraps, n2 starts with --join, n3 starts plain and is added with
-# `shoal join`. Data and logs live in .lab/local/. The nodes use the libvirt
+# n1 bootstraps, n2 starts with --join, n3 starts plain and n1 pulls it in
+# with `shoal join`. Data and logs live in .lab/local/. Every CLI call runs
+# as the cluster's admin, with n1's admin-openrc sourced, as a user would. The nodes use the libvirt
 # driver (all three on this machine's libvirtd, each seeing only its own
 # domains); SHOAL_DRIVER=fake runs them without libvirt. `up` then uploads the
 # tiny guest image, boots a server through a follower, and prints the server
@@ -16,7 +17,18 @@ IMAGE="$ROOT/.lab/images/shoal-tiny.qcow2"
 http_port() { echo $((8773 + $1)); }
 gossip_port() { echo $((7936 + 10 * $1)); }
 raft_port() { echo $((7937 + 10 * $1)); }
-api() { "$SHOAL" --addr "http://127.0.0.1:$(http_port "$1")" "${@:2}"; }
+OPENRC="$LAB/n1/data/admin-openrc" # written by n1 when it bootstraps
+# api I ARGS...: the CLI against node I as the cluster's admin; tokens are
+# cached in the lab's dir, not the user's.
+api() {
+  (
+    if [ -f "$OPENRC" ]; then . "$OPENRC"; fi
+    XDG_CACHE_HOME="$LAB/cache" "$SHOAL" --addr "http://127.0.0.1:$(http_port "$1")" "${@:2}"
+  )
+}
+# listening I: node I accepts connections on its API port (a node that
+# belongs to no cluster yet has no user to ask it anything as).
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$(http_port "$1")") 2>/dev/null; }
 
 start_node() { # i [flags...]
   local i=$1; shift
@@ -26,7 +38,7 @@ start_node() { # i [flags...]
     "$@" >"$LAB/n$i/agent.log" 2>&1 &
   echo $! >"$LAB/n$i/pid"
   for _ in $(seq 100); do
-    api "$i" members >/dev/null 2>&1 && return 0
+    listening "$i" && return 0
     kill -0 "$(cat "$LAB/n$i/pid")" 2>/dev/null || break
     sleep 0.1
   done
@@ -65,9 +77,13 @@ up() {
   "$ROOT/scripts/build-tiny-image.sh" "$IMAGE"
   build_shoal
   start_node 1 --bootstrap
+  for _ in $(seq 100); do # n1 has bootstrapped the cluster and its admin
+    api 1 token issue >/dev/null 2>&1 && break
+    sleep 0.2
+  done
   start_node 2 --join "127.0.0.1:$(gossip_port 1)"
   start_node 3
-  api 3 join "127.0.0.1:$(gossip_port 1)"
+  api 1 join "127.0.0.1:$(gossip_port 3)"
   for _ in $(seq 100); do
     alive=$(api 1 members -o json 2>/dev/null | grep -o '"status": *"alive"' | wc -l || true)
     [ "$alive" = 3 ] && break
@@ -92,7 +108,10 @@ up() {
     api 1 server console-log demo | tr -d '\r' | grep 'shoal-tiny:' | sed 's/^/  | /'
   fi
   echo
-  echo "API: http://127.0.0.1:8774 (n1), :8775 (n2), :8776 (n3). Try: bin/shoal server list"
+  echo "API: http://127.0.0.1:8774 (n1), :8775 (n2), :8776 (n3)."
+  echo "The cluster's admin credentials are in $OPENRC. Use them as with OpenStack:"
+  echo "  source $OPENRC"
+  echo "  bin/shoal server list"
   echo "Stop with: scripts/local-cluster.sh down"
 }
 
