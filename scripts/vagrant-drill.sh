@@ -123,7 +123,7 @@ teardown() { # idempotent: whatever a run (or a killed one) left
 		done
 		ip netns del "$NS"
 	fi
-	rm -rf "$STATE" "$VAGRANT_DOTFILE_PATH" "$LAB/ssh-config" "$LAB/blank.qcow2"
+	rm -rf "$STATE" "$VAGRANT_DOTFILE_PATH" "$LAB/ssh-config" "$LAB/blank.qcow2" "$LAB/admin-openrc" "$LAB/cache"
 	set -e
 }
 
@@ -200,9 +200,21 @@ ssh_config
 
 addr() { echo "$NET.$((10 + ${1#node}))"; }
 api_node=node1
-shoal() { inns "$ROOT/bin/shoal" --addr "http://$(addr "$api_node"):8774" "$@"; }
+# The drill is the cluster's admin: node1's admin-openrc (root's, 0600, in
+# the VM), kept 0600 here and sourced for every call as a user would, with
+# OS_AUTH_URL at the node asked (node1 may be the one powered off).
+(umask 077 && on_node node1 sudo cat /var/lib/shoal/admin-openrc </dev/null >"$LAB/admin-openrc") ||
+	die "cannot read node1's /var/lib/shoal/admin-openrc"
+shoal() {
+	(
+		. "$LAB/admin-openrc"
+		export OS_AUTH_URL="http://$(addr "$api_node"):8774/identity/v3" XDG_CACHE_HOME="$LAB/cache"
+		inns "$ROOT/bin/shoal" --addr "http://$(addr "$api_node"):8774" "$@"
+	)
+}
 
-# The manual path a person takes works too: vagrant ssh, the profile's SHOAL_ADDR.
+# The manual path a person takes works too: vagrant ssh, the profile's
+# SHOAL_ADDR and the admin-openrc provisioning copied for the login user.
 inns vagrant ssh node1 -c 'shoal members' 2>&1 | sed 's/^/  /'
 alive=0
 for _ in $(seq 60); do

@@ -74,8 +74,13 @@ trap 'rm -f "$settings"' EXIT
 } >"$settings"
 install_file 0644 "$settings" /etc/default/shoal
 
-# The client's default address is 127.0.0.1; the agent listens on the lab address.
-echo "export SHOAL_ADDR=http://$address:8774" >/etc/profile.d/shoal.sh
+# The client's default address is 127.0.0.1; the agent listens on the lab
+# address. A login user with a copy of the bootstrap admin's openrc (node1,
+# below) is that admin in every shell, as after `source admin-openrc`.
+{
+	echo 'if [ -r "$HOME/admin-openrc" ]; then . "$HOME/admin-openrc"; fi'
+	echo "export SHOAL_ADDR=http://$address:8774"
+} >/etc/profile.d/shoal.sh
 
 systemctl daemon-reload
 systemctl enable --now libvirtd
@@ -86,10 +91,26 @@ else
 	systemctl start shoal
 fi
 
-# Wait for the API so that `vagrant up` ends with nodes that answer.
+# healthy: GET /v1/health (no token needed) answers 200.
+healthy() {
+	local status
+	exec 3<>"/dev/tcp/$address/8774" || return 1
+	printf 'GET /v1/health HTTP/1.0\r\nHost: %s\r\n\r\n' "$address" >&3
+	read -r _ status _ <&3 || status=
+	exec 3<&-
+	[[ $status == 200 ]]
+}
+
+# Wait for the API so that `vagrant up` ends with nodes that answer. The
+# bootstrap node wrote its admin's credentials (0600, root's) before its
+# cluster existed; the login user gets a copy of its own.
 for _ in $(seq 60); do
-	if /usr/local/bin/shoal --addr "http://$address:8774" members >/dev/null 2>&1; then
-		log "$name is up: http://$address:8774 (shoal members, shoal server list)"
+	if healthy 2>/dev/null; then
+		log "$name is up: http://$address:8774"
+		if [[ -f /var/lib/shoal/admin-openrc ]] && id vagrant >/dev/null 2>&1; then
+			install -m 0600 -o vagrant -g vagrant /var/lib/shoal/admin-openrc ~vagrant/admin-openrc
+			log "the cluster's admin credentials: /var/lib/shoal/admin-openrc, copied to ~vagrant/admin-openrc (sourced at login: shoal members, shoal server list)"
+		fi
 		exit 0
 	fi
 	sleep 1
