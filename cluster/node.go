@@ -141,7 +141,10 @@ func (n *Node) Start(ctx context.Context, public http.Handler) {
 	n.goRun(func() { n.catchUpLoop(ctx) })
 	n.goRun(func() { n.renewLoop(ctx) })
 	if len(n.cfg.Join) == 0 && !n.hasState() && !n.cfg.Bootstrap {
-		n.log.Info("waiting to be joined: this node has no cluster state; run `shoal join PEER` against it, or start it with --join or --bootstrap")
+		// It has no users to authenticate a request with yet: a member of
+		// the cluster is asked to pull it in.
+		n.log.Info("waiting to be joined: this node has no cluster state; as the cluster's admin, run `shoal join " +
+			n.gossipAddr + "` against a member, or start it with --join or --bootstrap")
 	}
 }
 

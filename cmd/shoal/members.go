@@ -15,6 +15,8 @@ func joinCommand() *cli.Command {
 		Name:      "join",
 		Usage:     "join the node at --addr to the cluster that PEER (a gossip host:port) belongs to",
 		ArgsUsage: "PEER [PEER...]",
+		Description: "Gossip joins both ways: a new node, which has no users to log in as yet, is added by " +
+			"running this against a member as the cluster's admin, with the new node's gossip address as PEER.",
 		Action: func(c *cli.Context) error {
 			peers, err := someArgs(c, "PEER")
 			if err != nil {
