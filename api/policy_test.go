@@ -133,9 +133,9 @@ func TestPolicyEveryRoute(t *testing.T) {
 					}
 					id := target.id(row.obj)
 					path, body := strings.ReplaceAll(row.path, "%s", id), strings.ReplaceAll(row.body, "%s", id)
-					status, raw := w.as(t, caller, method, path, body)
-					if !outcome(status, want) {
-						t.Errorf("%s %s as %s = %d, want %s; body %s", method, path, caller, status, want, raw)
+					resp, raw := w.as(t, caller, method, path, body)
+					if !outcome(resp.StatusCode, want) {
+						t.Errorf("%s %s as %s = %d, want %s; body %s", method, path, caller, resp.StatusCode, want, raw)
 					}
 				})
 			}

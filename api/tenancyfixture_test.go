@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -81,10 +82,9 @@ func (w *tenants) seedProject(t *testing.T, n int, project, user string) owned {
 }
 
 // as sends a request as caller.
-func (w *tenants) as(t *testing.T, caller, method, path, body string) (int, []byte) {
+func (w *tenants) as(t *testing.T, caller, method, path, body string) (*http.Response, []byte) {
 	t.Helper()
-	resp, raw := call(t, w.ts, method, path, body, HeaderAuthToken, w.token[caller])
-	return resp.StatusCode, raw
+	return call(t, w.ts, method, path, body, HeaderAuthToken, w.token[caller])
 }
 
 // stubImages holds every image's data (a few bytes) and stores nothing.
