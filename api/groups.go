@@ -35,7 +35,7 @@ func (s *Server) listServerGroups(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
 	q := r.URL.Query()
 	err := onlyParams(q, "all_projects", "consistent")
-	var scope projectScope
+	var scope tenantScope
 	if err == nil {
 		scope, err = listScope(r, q, "all_projects")
 	}

@@ -316,7 +316,7 @@ func (s *Server) parseZone(az string) (zone, host string, err error) {
 func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
 	q, err := parseServerQuery(r.URL.Query())
-	var scope projectScope
+	var scope tenantScope
 	if err == nil {
 		scope, err = listScope(r, r.URL.Query(), "all_tenants", "project_id", "tenant_id")
 	}

@@ -90,14 +90,14 @@ func findVisible[T any](items []T, ref, kind, kinds string, keep func(T) bool, k
 	return zero, fmt.Errorf("%w: %d %s are named %q; use the ID", fsm.ErrConflict, len(match), kinds, ref)
 }
 
-// projectScope is which projects' objects a listing shows: all of them
+// tenantScope is which projects' objects a listing shows: all of them
 // (all ""), or one.
-type projectScope struct {
+type tenantScope struct {
 	all     bool
 	project string
 }
 
-func (sc projectScope) has(projectID string) bool { return sc.all || sc.project == projectID }
+func (sc tenantScope) has(projectID string) bool { return sc.all || sc.project == projectID }
 
 // listScope reads Nova's scope parameters of a listing: allKey
 // (all_tenants for servers, all_projects for server groups) with any value
@@ -105,9 +105,9 @@ func (sc projectScope) has(projectID string) bool { return sc.all || sc.project 
 // filter. Without them a caller lists its own project. Asking for all
 // projects, or another project than one's own, is an admin's right: anyone
 // else gets Nova's policy error (403).
-func listScope(r *http.Request, q url.Values, allKey string, filters ...string) (projectScope, error) {
+func listScope(r *http.Request, q url.Values, allKey string, filters ...string) (tenantScope, error) {
 	p := principalOf(r.Context())
-	sc := projectScope{project: p.ProjectID}
+	sc := tenantScope{project: p.ProjectID}
 	if q.Has(allKey) {
 		all, err := parseBool(allKey, q.Get(allKey))
 		if err != nil {

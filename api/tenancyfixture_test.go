@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shoal-project/shoal/api/identity/identitytest"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -21,8 +22,8 @@ type tenants struct {
 	srv *Server
 	ts  *httptest.Server
 	// token of each caller: alpha's reader and member, beta's member, the
-	// bootstrap admin, a bad one and none.
-	token map[string]string
+	// bootstrap admin, a bad one and none; user: the user ID of each.
+	token, user map[string]string
 	// alpha and beta: what each project owns.
 	alpha, beta owned
 }
@@ -56,6 +57,8 @@ func newTenants(t *testing.T) *tenants {
 	r, m, b := c.addTenant(t, "alpha", fsm.RoleReader), c.addTenant(t, "alpha", fsm.RoleMember), c.addTenant(t, "beta", fsm.RoleMember)
 	w.token = map[string]string{noToken: "", badToken: "shoal1.bogus.token", reader: r.Token, member: m.Token,
 		betaUser: b.Token, admin: adminToken}
+	w.user = map[string]string{noToken: m.UserID, badToken: m.UserID, reader: r.UserID, member: m.UserID, betaUser: b.UserID,
+		admin: identitytest.AdminUserID}
 	w.alpha = w.seedProject(t, 1, m.ProjectID, m.UserID)
 	w.beta = w.seedProject(t, 2, b.ProjectID, b.UserID)
 	return w
@@ -81,10 +84,10 @@ func (w *tenants) seedProject(t *testing.T, n int, project, user string) owned {
 	return o
 }
 
-// as sends a request as caller.
-func (w *tenants) as(t *testing.T, caller, method, path, body string) (*http.Response, []byte) {
+// as sends a request as caller, with more headers (name, value) if given.
+func (w *tenants) as(t *testing.T, caller, method, path, body string, header ...string) (*http.Response, []byte) {
 	t.Helper()
-	return call(t, w.ts, method, path, body, HeaderAuthToken, w.token[caller])
+	return call(t, w.ts, method, path, body, append([]string{HeaderAuthToken, w.token[caller]}, header...)...)
 }
 
 // stubImages holds every image's data (a few bytes) and stores nothing.
