@@ -23,6 +23,8 @@ type State interface {
 	ServerGroup(ref string) (fsm.ServerGroup, error)
 	Usage() map[string]fsm.Usage
 	Network() (fsm.NetworkInfo, bool)
+	Quota(projectID string) fsm.QuotaSet
+	ProjectUsage(projectID string) fsm.QuotaUsage
 	WaitForIndex(ctx context.Context, idx uint64) error
 
 	// Identity: tokens are validated against these at every request.

@@ -34,7 +34,7 @@ func (s *Server) consoleLog(w http.ResponseWriter, r *http.Request) {
 		}
 		lines = n
 	}
-	inst, err := s.state.Instance(r.PathValue("id"))
+	inst, err := s.serverFor(r, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

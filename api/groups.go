@@ -29,18 +29,33 @@ type ServerGroupList struct {
 	ServerGroups []fsm.ServerGroup `json:"server_groups"`
 }
 
+// listServerGroups shows the caller's project's groups; an admin sees
+// every project's with all_projects (Nova's parameter for server groups).
 func (s *Server) listServerGroups(w http.ResponseWriter, r *http.Request) {
-	setIndex(w, s.state.Index())
-	groups := s.state.ServerGroups()
-	for k := range groups {
-		groups[k] = withMembers(groups[k])
+	idx := s.state.Index()
+	q := r.URL.Query()
+	err := onlyParams(q, "all_projects", "consistent")
+	var scope tenantScope
+	if err == nil {
+		scope, err = listScope(r, q, "all_projects")
 	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	groups := []fsm.ServerGroup{}
+	for _, g := range s.state.ServerGroups() {
+		if scope.has(g.ProjectID) {
+			groups = append(groups, withMembers(g))
+		}
+	}
+	setIndex(w, idx)
 	writeJSON(w, http.StatusOK, ServerGroupList{ServerGroups: groups})
 }
 
 func (s *Server) showServerGroup(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	g, err := s.state.ServerGroup(r.PathValue("id"))
+	g, err := s.serverGroupFor(r, r.PathValue("id"))
 	s.writeFound(w, r, idx, err, func() any { return ServerGroupResponse{ServerGroup: withMembers(g)} })
 }
 
@@ -57,7 +72,9 @@ func (s *Server) createServerGroup(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	g := fsm.ServerGroup{ID: uuid.NewString(), Name: req.Name, Policy: req.Policy, Created: time.Now().UTC()}
+	p := principalOf(r.Context())
+	g := fsm.ServerGroup{ID: uuid.NewString(), Name: req.Name, Policy: req.Policy, ProjectID: p.ProjectID, UserID: p.UserID,
+		Created: time.Now().UTC()}
 	idx, created, err := applyRead(s, r.Context(), &fsm.CreateServerGroup{Group: g}, "server group", g.ID, s.state.ServerGroup)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -67,7 +84,7 @@ func (s *Server) createServerGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteServerGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := s.state.ServerGroup(r.PathValue("id"))
+	g, err := s.serverGroupFor(r, r.PathValue("id"))
 	s.commitDelete(w, r, err, &fsm.DeleteServerGroup{ID: g.ID})
 }
 

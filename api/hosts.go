@@ -161,7 +161,9 @@ func (s *Server) evacuateHost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	cmd := &fsm.EvacuateInstances{TargetHost: req.Host, RequestID: requestID(r.Context()), Time: time.Now().UTC()}
+	p := principalOf(r.Context())
+	cmd := &fsm.EvacuateInstances{TargetHost: req.Host, RequestID: requestID(r.Context()), UserID: p.UserID, ProjectID: p.ProjectID,
+		Time: time.Now().UTC()}
 	for _, inst := range s.state.Instances(func(i *fsm.Instance) bool { return i.Host == h.Name && i.TaskState != fsm.TaskDeleting }) {
 		cmd.IDs = append(cmd.IDs, inst.ID)
 	}

@@ -52,17 +52,19 @@ type StoredImage struct {
 // bytes. The data is checked and stored here, then this node is recorded
 // as holding it, which makes a queued image active.
 func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) {
+	// Whose image it is comes first: another project's is absent or
+	// forbidden whatever this node stores.
+	img, err := s.imageToChange(r, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if s.images == nil {
 		s.writeError(w, r, fmt.Errorf("%w: this node stores no images", errNotImplemented))
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/octet-stream" {
 		s.writeError(w, r, fmt.Errorf("%w: send image data as application/octet-stream, not %q", errMediaType, truncate(r.Header.Get("Content-Type"))))
-		return
-	}
-	img, err := s.state.Image(r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
 		return
 	}
 	if img.Status == fsm.ImageActive && img.Checksum != "" {
@@ -129,7 +131,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 // one answers 404 (peers fetch only from the nodes in the image's locations).
 // Range requests are served, so a broken download can resume.
 func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) {
-	img, err := s.state.Image(r.PathValue("id"))
+	img, err := s.imageFor(r, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -33,27 +33,57 @@ type ImageCreate struct {
 	MinRAM          int               `json:"min_ram,omitempty"`
 	MinDisk         int               `json:"min_disk,omitempty"`
 	Properties      map[string]string `json:"properties,omitempty"`
+	// Visibility is Glance's: private (the default), public (an admin's
+	// right) or shared.
+	Visibility string `json:"visibility,omitempty"`
 }
 
-// ImageResponse is the body of GET /v1/images/{id} and of a create.
+// ImageResponse is the body of GET /v1/images/{id} and of a create, as a
+// client decodes it (the server adds Glance's owner: see imageView).
 type ImageResponse struct {
 	Image fsm.Image `json:"image"`
 }
 
-// ImageList is the body of GET /v1/images.
+// ImageList is the body of GET /v1/images, as a client decodes it.
 type ImageList struct {
 	Images []fsm.Image `json:"images"`
 }
 
+// imageVisibilities are the values of the visibility filter of a listing.
+var imageVisibilities = []string{fsm.ImagePrivate, fsm.ImagePublic, fsm.ImageShared, "all"}
+
+// listImages shows what the caller sees (Glance): its project's images and
+// the public ones; an admin sees all. visibility filters by one kind.
 func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
-	setIndex(w, s.state.Index())
-	writeJSON(w, http.StatusOK, ImageList{Images: s.state.Images()})
+	idx := s.state.Index()
+	q := r.URL.Query()
+	err := onlyParams(q, "visibility", "consistent")
+	want := q.Get("visibility")
+	if err == nil && want != "" && !slices.Contains(imageVisibilities, want) {
+		err = fmt.Errorf("%w: visibility %q: use one of %s", fsm.ErrInvalid, truncate(want), strings.Join(imageVisibilities, ", "))
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p := principalOf(r.Context())
+	out := []imageView{}
+	for _, img := range s.state.Images() {
+		v := viewImage(img)
+		if seesImage(p, img) && (want == "" || want == "all" || want == v.Visibility) {
+			out = append(out, v)
+		}
+	}
+	setIndex(w, idx)
+	writeJSON(w, http.StatusOK, struct {
+		Images []imageView `json:"images"`
+	}{out})
 }
 
 func (s *Server) showImage(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	img, err := s.state.Image(r.PathValue("id"))
-	s.writeFound(w, r, idx, err, func() any { return ImageResponse{Image: img} })
+	img, err := s.imageFor(r, r.PathValue("id"))
+	s.writeFound(w, r, idx, err, func() any { return imageResponse(img) })
 }
 
 func (s *Server) createImage(w http.ResponseWriter, r *http.Request) {
@@ -62,6 +92,11 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) {
 	var img fsm.Image
 	if err == nil {
 		img, err = req.image()
+	}
+	p := principalOf(r.Context())
+	if err == nil && img.Visibility == fsm.ImagePublic && !p.Admin() {
+		// Glance's publicize_image policy.
+		err = fmt.Errorf("%w: you are not authorized to complete publicize_image action", fsm.ErrForbidden)
 	}
 	if err == nil {
 		if existing, lookupErr := s.state.Image(img.ID); lookupErr == nil && existing.ID == img.ID {
@@ -72,6 +107,7 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	img.ProjectID, img.UserID = p.ProjectID, p.UserID
 	img.Created = time.Now().UTC()
 	img.Updated = img.Created
 	idx, created, err := applyRead(s, r.Context(), &fsm.CreateImage{Image: img}, "image", img.ID, s.state.Image)
@@ -79,7 +115,7 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeCreated(w, idx, "/v1/images/"+url.PathEscape(img.ID), ImageResponse{Image: created})
+	writeCreated(w, idx, "/v1/images/"+url.PathEscape(img.ID), imageResponse(created))
 }
 
 // image validates the request and builds the record to propose: queued
@@ -105,6 +141,14 @@ func (req ImageCreate) image() (fsm.Image, error) {
 	if err := validMetadata("image property", req.Properties); err != nil {
 		return fsm.Image{}, err
 	}
+	visibility := req.Visibility
+	switch visibility {
+	case "":
+		visibility = fsm.ImagePrivate
+	case fsm.ImagePrivate, fsm.ImagePublic, fsm.ImageShared:
+	default:
+		return fsm.Image{}, fmt.Errorf("%w: visibility %q: use private, public or shared", fsm.ErrInvalid, truncate(req.Visibility))
+	}
 	id := uuid.NewString()
 	if req.ID != "" {
 		u, err := uuid.Parse(req.ID)
@@ -116,12 +160,12 @@ func (req ImageCreate) image() (fsm.Image, error) {
 	return fsm.Image{
 		ID: id, Name: req.Name, DiskFormat: req.DiskFormat, ContainerFormat: req.ContainerFormat,
 		Status: fsm.ImageQueued, MinRAM: req.MinRAM, MinDisk: req.MinDisk,
-		Properties: req.Properties,
+		Properties: req.Properties, Visibility: visibility,
 	}, nil
 }
 
 func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request) {
-	img, err := s.state.Image(r.PathValue("id"))
+	img, err := s.imageToChange(r, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -132,4 +176,33 @@ func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.commitDelete(w, r, nil, &fsm.DeleteImage{ID: img.ID})
+}
+
+// imageView is an image as Glance shows it: its project as owner (null for
+// images made before identity) and always a visibility. Images made before
+// identity show public, since every project sees them (fsm.Image.VisibleTo).
+type imageView struct {
+	fsm.Image
+	Owner      *string `json:"owner"`
+	Visibility string  `json:"visibility"`
+}
+
+func viewImage(img fsm.Image) imageView {
+	v := imageView{Image: img, Visibility: img.Visibility}
+	if img.ProjectID != "" {
+		v.Owner = &img.ProjectID
+	}
+	switch {
+	case img.ProjectID == "":
+		v.Visibility = fsm.ImagePublic
+	case v.Visibility == "":
+		v.Visibility = fsm.ImagePrivate
+	}
+	return v
+}
+
+func imageResponse(img fsm.Image) any {
+	return struct {
+		Image imageView `json:"image"`
+	}{viewImage(img)}
 }

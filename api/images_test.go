@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/shoal-project/shoal/api/identity/identitytest"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -33,6 +34,7 @@ func TestImageCRUD(t *testing.T) {
 		Status: "queued", Locations: []string{}, MinRAM: 64, MinDisk: 1,
 		Properties: map[string]string{"hw_machine_type": "q35", "os_distro": "cirros"},
 		Created:    img.Created, Updated: img.Created,
+		ProjectID: identitytest.AdminProjectID, UserID: identitytest.AdminUserID, Visibility: fsm.ImagePrivate,
 		Indexes: fsm.Indexes{CreateIndex: c.FSM.Index(), ModifyIndex: c.FSM.Index()},
 	}
 	if !reflect.DeepEqual(img, want) {
@@ -98,7 +100,8 @@ func TestServerGroupCRUD(t *testing.T) {
 	if resp.StatusCode != 200 || len(got.Members) != 2 || servers[0].ServerGroup != g.ID {
 		t.Errorf("show = %d %s", resp.StatusCode, raw)
 	}
-	resp, raw = call(t, ts, "GET", "/v1/server-groups", "")
+	// The seeded group was made before identity: only all_projects shows it.
+	resp, raw = call(t, ts, "GET", "/v1/server-groups?all_projects=1", "")
 	var names []string
 	for _, g := range decode[ServerGroupList](t, raw).ServerGroups {
 		names = append(names, g.Name)

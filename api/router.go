@@ -136,6 +136,15 @@ func (s *Server) routes() {
 
 	s.collection("/v1/server-groups", projectReader, projectMember, s.listServerGroups, s.showServerGroup, s.createServerGroup, s.deleteServerGroup)
 
+	// Nova's policies: a reader reads its own project's quota (the handler
+	// refuses another's), anyone the defaults and its own limits; an admin
+	// sets and resets.
+	s.read("GET /v1/quota-sets/{project_id}", projectReader, s.showQuota)
+	s.read("GET /v1/quota-sets/{project_id}/defaults", authenticated, s.showDefaultQuota)
+	s.route("PUT /v1/quota-sets/{project_id}", adminOnly, s.updateQuota)
+	s.route("DELETE /v1/quota-sets/{project_id}", adminOnly, s.resetQuota)
+	s.read("GET /v1/limits", authenticated, s.showLimits)
+
 	s.read("GET /v1/hypervisors", adminOnly, s.listHypervisors)
 	s.read("GET /v1/hypervisors/statistics", adminOnly, s.hypervisorStatistics)
 	s.read("GET /v1/hypervisors/{name}", adminOnly, s.showHypervisor)

@@ -41,7 +41,11 @@ func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
 	}
 	var inst fsm.Instance
 	if err == nil {
-		inst, err = s.state.Instance(r.PathValue("id"))
+		inst, err = s.serverFor(r, r.PathValue("id"))
+	}
+	p := principalOf(r.Context())
+	if err == nil && adminActions[req.Action] && !p.Admin() {
+		err = errPolicy(r)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -50,9 +54,10 @@ func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
 	var c fsm.Command = cmd
 	if req.Action == fsm.ActionEvacuate {
 		c = &fsm.EvacuateInstances{IDs: []string{inst.ID}, TargetHost: req.Host, RequestID: requestID(r.Context()),
-			Time: time.Now().UTC()}
+			UserID: p.UserID, ProjectID: p.ProjectID, Time: time.Now().UTC()}
 	}
 	cmd.ID, cmd.RequestID, cmd.Time = inst.ID, requestID(r.Context()), time.Now().UTC()
+	cmd.UserID, cmd.ProjectID = p.UserID, p.ProjectID
 	// Illegal transitions are the FSM's call: it answers ErrConflict (409).
 	idx, inst, err := applyRead(s, r.Context(), c, "server", inst.ID, s.state.Instance)
 	if err != nil {
@@ -62,6 +67,11 @@ func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
 	setIndex(w, idx)
 	writeJSON(w, http.StatusAccepted, ServerResponse{Server: serverDetail(inst, s.imageNames())})
 }
+
+// adminActions are the actions Nova's default policy keeps for admins
+// (os-admin-actions:reset_state, os-evacuate); a member of the server's
+// project gets 403 for them.
+var adminActions = map[string]bool{fsm.ActionResetState: true, fsm.ActionEvacuate: true}
 
 // command validates the request and builds the FSM command without its ID,
 // request ID and time.
@@ -101,7 +111,7 @@ func (req ServerActionRequest) command() (*fsm.InstanceAction, error) {
 
 func (s *Server) listServerActions(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	inst, err := s.state.Instance(r.PathValue("id"))
+	inst, err := s.serverFor(r, r.PathValue("id"))
 	s.writeFound(w, r, idx, err, func() any {
 		actions := slices.Clone(inst.Actions)
 		if actions == nil {

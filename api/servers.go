@@ -42,6 +42,10 @@ type ServerDetail struct {
 	AvailabilityZone string            `json:"availability_zone"`
 	ServerGroup      string            `json:"server_group"` // the group's ID, or ""
 	HA               string            `json:"ha"`           // restart|none: what happens when its host dies
+	// TenantID and UserID own the server (Nova's names); empty for servers
+	// made before identity.
+	TenantID string `json:"tenant_id"`
+	UserID   string `json:"user_id"`
 }
 
 // ImageRef names the image a server was built from.
@@ -96,13 +100,16 @@ type serverCreateRequest struct {
 // ServerFilter selects servers in GET /v1/servers. Name is a regular
 // expression matched anywhere in the name (Nova's semantics); Status is
 // matched case-insensitively; Limit 0 means all; Marker is the ID of the last
-// server of the previous page.
+// server of the previous page. A caller lists its own project's servers;
+// AllTenants (every project) and ProjectID (another one) are an admin's.
 type ServerFilter struct {
-	Status string
-	Host   string
-	Name   string
-	Limit  int
-	Marker string
+	Status     string
+	Host       string
+	Name       string
+	Limit      int
+	Marker     string
+	AllTenants bool
+	ProjectID  string
 }
 
 // Query encodes the filter as GET /v1/servers's query parameters.
@@ -116,6 +123,12 @@ func (f ServerFilter) Query() url.Values {
 	if f.Limit != 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}
+	if f.AllTenants {
+		q.Set("all_tenants", "1")
+	}
+	if f.ProjectID != "" {
+		q.Set("project_id", f.ProjectID)
+	}
 	return q
 }
 
@@ -127,7 +140,7 @@ func (s *Server) createServers(w http.ResponseWriter, r *http.Request) {
 	err := decodeWrapped(w, r, "server", &req)
 	var cmd *fsm.CreateInstances
 	if err == nil {
-		cmd, err = s.newInstances(r.Context(), req)
+		cmd, err = s.newInstances(r, req)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -170,8 +183,9 @@ func (s *Server) applyToServers(ctx context.Context, c fsm.Command, ids []string
 }
 
 // newInstances validates a create request against the local replica and
-// builds the command, with IDs, request ID and time stamped.
-func (s *Server) newInstances(ctx context.Context, req serverCreateRequest) (*fsm.CreateInstances, error) {
+// builds the command, with IDs, request ID, time and owner stamped. The
+// image and the group must be ones the caller sees.
+func (s *Server) newInstances(r *http.Request, req serverCreateRequest) (*fsm.CreateInstances, error) {
 	count := 1
 	if req.Count != nil {
 		count = *req.Count
@@ -202,13 +216,13 @@ func (s *Server) newInstances(ctx context.Context, req serverCreateRequest) (*fs
 	if err != nil {
 		return nil, err
 	}
-	f, img, err := s.flavorAndImage(req.Flavor, req.Image)
+	f, img, err := s.flavorAndImage(r, req.Flavor, req.Image)
 	if err != nil {
 		return nil, err
 	}
 	var groupID string
 	if req.ServerGroup != "" {
-		g, err := s.state.ServerGroup(req.ServerGroup)
+		g, err := s.serverGroupFor(r, req.ServerGroup)
 		if err != nil {
 			return nil, badRef("server group", req.ServerGroup, err)
 		}
@@ -217,7 +231,8 @@ func (s *Server) newInstances(ctx context.Context, req serverCreateRequest) (*fs
 	if _, ok := s.state.Network(); !ok {
 		return nil, fmt.Errorf("%w: the cluster has no network for fixed IPs", fsm.ErrConflict)
 	}
-	cmd := &fsm.CreateInstances{RequestID: requestID(ctx), Time: time.Now().UTC()}
+	p := principalOf(r.Context())
+	cmd := &fsm.CreateInstances{RequestID: requestID(r.Context()), Time: time.Now().UTC(), ProjectID: p.ProjectID, UserID: p.UserID}
 	for _, name := range names {
 		cmd.Instances = append(cmd.Instances, fsm.NewInstance{
 			ID: uuid.NewString(), Name: name, FlavorID: f.ID, ImageID: img.ID,
@@ -230,7 +245,7 @@ func (s *Server) newInstances(ctx context.Context, req serverCreateRequest) (*fs
 // flavorAndImage resolves both references and checks the image fits the
 // flavor, with Nova's messages. A bad reference is a bad request (400), as
 // Nova answers for a bad flavorRef or imageRef.
-func (s *Server) flavorAndImage(flavorRef, imageRef string) (fsm.Flavor, fsm.Image, error) {
+func (s *Server) flavorAndImage(r *http.Request, flavorRef, imageRef string) (fsm.Flavor, fsm.Image, error) {
 	if err := validRef("flavor", flavorRef); err != nil {
 		return fsm.Flavor{}, fsm.Image{}, err
 	}
@@ -241,7 +256,7 @@ func (s *Server) flavorAndImage(flavorRef, imageRef string) (fsm.Flavor, fsm.Ima
 	if err != nil {
 		return fsm.Flavor{}, fsm.Image{}, badRef("flavor", flavorRef, err)
 	}
-	img, err := s.state.Image(imageRef)
+	img, err := s.imageFor(r, imageRef)
 	if err != nil {
 		return fsm.Flavor{}, fsm.Image{}, badRef("image", imageRef, err)
 	}
@@ -264,11 +279,12 @@ func (s *Server) flavorAndImage(flavorRef, imageRef string) (fsm.Flavor, fsm.Ima
 	return f, img, nil
 }
 
-// badRef turns a failed lookup of something a request refers to into a bad request.
+// badRef turns a failed lookup of something a request refers to into a bad
+// request, with Nova's message ("Image cirros could not be found.").
 func badRef(what, ref string, err error) error {
 	switch {
 	case errors.Is(err, fsm.ErrNotFound):
-		return fmt.Errorf("%w: %s %q could not be found", fsm.ErrInvalid, what, ref)
+		return fmt.Errorf("%w: %s%s %s could not be found.", fsm.ErrInvalid, strings.ToUpper(what[:1]), what[1:], ref)
 	case errors.Is(err, fsm.ErrConflict):
 		return fmt.Errorf("%w: %s %q is ambiguous: %v", fsm.ErrInvalid, what, ref, err)
 	}
@@ -300,11 +316,15 @@ func (s *Server) parseZone(az string) (zone, host string, err error) {
 func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
 	q, err := parseServerQuery(r.URL.Query())
+	var scope tenantScope
+	if err == nil {
+		scope, err = listScope(r, r.URL.Query(), "all_tenants", "project_id", "tenant_id")
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	all := s.state.Instances(nil)
+	all := s.state.Instances(func(i *fsm.Instance) bool { return scope.has(i.ProjectID) })
 	start := 0
 	if q.Marker != "" {
 		k := slices.IndexFunc(all, func(i fsm.Instance) bool { return i.ID == q.Marker })
@@ -346,9 +366,9 @@ func parseServerQuery(v url.Values) (serverQuery, error) {
 	var q serverQuery
 	for k, vals := range v {
 		switch k {
-		case "status", "host", "name", "limit", "marker", "consistent":
+		case "status", "host", "name", "limit", "marker", "consistent", "all_tenants", "project_id", "tenant_id":
 		default:
-			return q, fmt.Errorf("%w: unknown query parameter %q (use status, host, name, limit, marker)", fsm.ErrInvalid, k)
+			return q, fmt.Errorf("%w: unknown query parameter %q (use status, host, name, limit, marker, all_tenants, project_id)", fsm.ErrInvalid, k)
 		}
 		if len(vals) > 1 {
 			return q, fmt.Errorf("%w: query parameter %q is given %d times", fsm.ErrInvalid, k, len(vals))
@@ -384,18 +404,19 @@ func parseServerQuery(v url.Values) (serverQuery, error) {
 
 func (s *Server) showServer(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	inst, err := s.state.Instance(r.PathValue("id"))
+	inst, err := s.serverFor(r, r.PathValue("id"))
 	s.writeFound(w, r, idx, err, func() any { return ServerResponse{Server: serverDetail(inst, s.imageNames())} })
 }
 
 func (s *Server) deleteServer(w http.ResponseWriter, r *http.Request) {
-	inst, err := s.state.Instance(r.PathValue("id"))
+	inst, err := s.serverFor(r, r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	p := principalOf(r.Context())
 	idx, err := s.apply(r.Context(), &fsm.InstanceAction{ID: inst.ID, Action: fsm.ActionDelete,
-		RequestID: requestID(r.Context()), Time: time.Now().UTC()})
+		RequestID: requestID(r.Context()), UserID: p.UserID, ProjectID: p.ProjectID, Time: time.Now().UTC()})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -421,6 +442,7 @@ func serverDetail(i fsm.Instance, images map[string]string) ServerDetail {
 		Addresses: i.Addresses, VMState: i.VMState, TaskState: i.TaskState, PowerState: i.PowerState,
 		Created: i.Created, Updated: i.Updated, Metadata: i.Metadata,
 		AvailabilityZone: i.AvailabilityZone, ServerGroup: i.ServerGroupID, HA: i.Policy(),
+		TenantID: i.ProjectID, UserID: i.UserID,
 	}
 	if d.Addresses == nil {
 		d.Addresses = []fsm.Address{}

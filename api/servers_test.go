@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/shoal-project/shoal/api/identity/identitytest"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -34,6 +35,7 @@ func TestServerLifecycle(t *testing.T) {
 		Image: ImageRef{ID: seed.image.ID, Name: "cirros"}, Addresses: vm.Addresses,
 		VMState: fsm.VMBuilding, TaskState: fsm.TaskScheduling, Created: vm.Created, Updated: vm.Created,
 		Metadata: map[string]string{"role": "web"}, AvailabilityZone: "nova", ServerGroup: seed.group.ID, HA: fsm.HARestart,
+		TenantID: identitytest.AdminProjectID, UserID: identitytest.AdminUserID,
 	}
 	if !reflect.DeepEqual(vm, want) {
 		t.Errorf("created\n %+v\nwant\n %+v", vm, want)

@@ -26,10 +26,13 @@ type MarkHostUp struct {
 
 // EvacuateInstances is an operator's evacuation (Nova's evacuate): allowed only
 // for servers whose host is down, or that an evacuation left without a host.
+// UserID and ProjectID are who asks, for the action log.
 type EvacuateInstances struct {
 	IDs        []string  `json:"ids"`
 	TargetHost string    `json:"target_host,omitempty"`
 	RequestID  string    `json:"request_id"`
+	UserID     string    `json:"user_id,omitempty"`
+	ProjectID  string    `json:"project_id,omitempty"`
 	Time       time.Time `json:"time"`
 }
 
@@ -76,7 +79,7 @@ func applyMarkHostDown(s *State, index uint64, c Command) error {
 				" is down and this server's HA policy is none: evacuate it (shoal server evacuate) or wait for the host"}
 			inst.finishAction("error", "host "+cmd.Name+" went down", cmd.Time)
 		default:
-			inst.evacuate(cmd.RequestID, "", cmd.LastSeen, cmd.Time, "host "+cmd.Name+" is down ("+cmd.Reason+")")
+			inst.evacuate(cmd.RequestID, Actor{}, "", cmd.LastSeen, cmd.Time, "host "+cmd.Name+" is down ("+cmd.Reason+")")
 		}
 		inst.Updated, inst.ModifyIndex = cmd.Time, index
 		s.track(inst)
@@ -125,7 +128,8 @@ func applyEvacuateInstances(s *State, index uint64, c Command) error {
 		if from == "" {
 			from = "nowhere"
 		}
-		inst.evacuate(cmd.RequestID, cmd.TargetHost, cmd.Time, cmd.Time, "evacuate from "+from+" asked by an operator")
+		inst.evacuate(cmd.RequestID, Actor{UserID: cmd.UserID, ProjectID: cmd.ProjectID}, cmd.TargetHost, cmd.Time, cmd.Time,
+			"evacuate from "+from+" asked by an operator")
 		inst.Updated, inst.ModifyIndex = cmd.Time, index
 		s.track(inst)
 	}
@@ -168,7 +172,7 @@ func (h *Host) isDown() bool { return h != nil && h.Down }
 // keeping its identity and addresses. A server that was stopped stays
 // stopped where it lands; any other ends ACTIVE (memory state is lost with
 // the host). The action starts at since, so its duration is the failover time.
-func (i *Instance) evacuate(requestID, target string, since, now time.Time, why string) {
+func (i *Instance) evacuate(requestID string, by Actor, target string, since, now time.Time, why string) {
 	switch {
 	case i.VMState == VMBuilding:
 		i.TaskState = TaskScheduling // a build that never finished starts over
@@ -182,7 +186,7 @@ func (i *Instance) evacuate(requestID, target string, since, now time.Time, why 
 	i.Host, i.ForceHost, i.TaskIndex, i.Attempts = "", target, 0, 0
 	i.PowerState = PowerNoState
 	i.Fault = nil
-	i.startAction(requestID, ActionEvacuate, since)
+	i.startAction(requestID, ActionEvacuate, by, since)
 	if k := len(i.Actions) - 1; k >= 0 {
 		i.Actions[k].Message = why
 	}

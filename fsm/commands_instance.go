@@ -46,15 +46,21 @@ const (
 	ActionResetState = "reset-state"
 )
 
-// InstanceAction asks for a state change of one server.
+// InstanceAction asks for a state change of one server. UserID and
+// ProjectID are who asks (the action log records them); entries logged
+// before identity have neither.
 type InstanceAction struct {
 	ID        string    `json:"id"`
 	Action    string    `json:"action"`
 	Hard      bool      `json:"hard,omitempty"`  // reboot
 	State     string    `json:"state,omitempty"` // reset-state: active|error
 	RequestID string    `json:"request_id"`
+	UserID    string    `json:"user_id,omitempty"`
+	ProjectID string    `json:"project_id,omitempty"`
 	Time      time.Time `json:"time"`
 }
+
+func (c *InstanceAction) actor() Actor { return Actor{UserID: c.UserID, ProjectID: c.ProjectID} }
 
 func (*CreateInstances) Type() Type { return TypeCreateInstances }
 func (*InstanceAction) Type() Type  { return TypeInstanceAction }
@@ -156,7 +162,7 @@ func (s *State) newInstance(n NewInstance, cmd *CreateInstances) (*Instance, err
 		ProjectID: cmd.ProjectID, UserID: cmd.UserID,
 		Created: cmd.Time, Updated: cmd.Time,
 	}
-	inst.startAction(cmd.RequestID, "create", cmd.Time)
+	inst.startAction(cmd.RequestID, "create", Actor{UserID: cmd.UserID, ProjectID: cmd.ProjectID}, cmd.Time)
 	return inst, nil
 }
 
@@ -217,7 +223,7 @@ func applyInstanceAction(s *State, index uint64, c Command) error {
 	s.untrack(inst)
 	inst.TaskState, inst.TaskIndex = tr.task, index
 	inst.Updated, inst.ModifyIndex = cmd.Time, index
-	inst.startAction(cmd.RequestID, actionName(cmd), cmd.Time)
+	inst.startAction(cmd.RequestID, actionName(cmd), cmd.actor(), cmd.Time)
 	s.track(inst)
 	return nil
 }
@@ -242,7 +248,7 @@ func (s *State) deleteInstance(inst *Instance, cmd *InstanceAction, index uint64
 	s.untrack(inst)
 	inst.TaskState, inst.TaskIndex = TaskDeleting, index
 	inst.Updated, inst.ModifyIndex = cmd.Time, index
-	inst.startAction(cmd.RequestID, ActionDelete, cmd.Time)
+	inst.startAction(cmd.RequestID, ActionDelete, cmd.actor(), cmd.Time)
 	s.track(inst)
 	return nil
 }
@@ -264,7 +270,7 @@ func (s *State) resetState(inst *Instance, cmd *InstanceAction, index uint64) er
 	inst.VMState, inst.TaskState, inst.TaskIndex = vm, TaskNone, 0
 	inst.Updated, inst.ModifyIndex = cmd.Time, index
 	inst.finishAction("error", "interrupted by reset-state", cmd.Time)
-	inst.startAction(cmd.RequestID, ActionResetState+" "+cmd.State, cmd.Time)
+	inst.startAction(cmd.RequestID, ActionResetState+" "+cmd.State, cmd.actor(), cmd.Time)
 	inst.finishAction("success", "", cmd.Time)
 	s.track(inst)
 	return nil

@@ -83,7 +83,7 @@ func applyReportInstances(s *State, index uint64, c Command) error {
 			// The guest went down on its own: the server is SHUTOFF, as
 			// Nova's power-state sync decides.
 			inst.VMState = VMStopped
-			inst.startAction("", "stop (guest shut down)", cmd.Time)
+			inst.startAction("", "stop (guest shut down)", Actor{}, cmd.Time)
 			inst.finishAction("success", "", cmd.Time)
 		}
 		inst.Updated, inst.ModifyIndex = cmd.Time, index

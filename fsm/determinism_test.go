@@ -21,6 +21,8 @@ type logGen struct {
 	// owner draws everything about projects and quotas, so that adding them
 	// left the rest of each seed's log as it was.
 	owner *rand.Rand
+	// actor draws who asks for an action, for the same reason.
+	actor *rand.Rand
 	seed  uint64
 	model *fsm.FSM
 	seen  map[string]int // statuses the model's servers went through, counted per entry
@@ -28,7 +30,7 @@ type logGen struct {
 
 func newLogGen(seed uint64) *logGen {
 	return &logGen{rng: rand.New(rand.NewPCG(seed, seed^0x5ca1ab1e)), owner: rand.New(rand.NewPCG(seed, seed^0x0c0ffee)),
-		seed: seed, model: fsm.New(), seen: map[string]int{}}
+		actor: rand.New(rand.NewPCG(seed, seed^0xac7)), seed: seed, model: fsm.New(), seen: map[string]int{}}
 }
 
 func (g *logGen) pick(prefix string, n int) string {
@@ -261,6 +263,9 @@ func (g *logGen) instanceAction(index uint64, at time.Time) fsm.Command {
 	}
 	c.Action = actions[g.rng.IntN(len(actions))]
 	c.Hard = g.chance(3)
+	if g.actor.IntN(2) == 0 { // who asked: the action log records it
+		c.ProjectID, c.UserID = fmt.Sprintf("p%d", g.actor.IntN(3)), fmt.Sprintf("u%d", g.actor.IntN(2))
+	}
 	if c.Action == fsm.ActionResetState {
 		c.State = []string{"active", "error", "error", "stopped"}[g.rng.IntN(4)]
 	}

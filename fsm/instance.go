@@ -74,9 +74,14 @@ type Address struct {
 }
 
 // Action is one entry of an instance's action log (Nova's instance actions).
+// UserID and ProjectID are who asked for it (the caller's token scope, as
+// Nova records them); both are empty for the system's own actions and for
+// entries logged before identity.
 type Action struct {
 	RequestID string    `json:"request_id"`
 	Action    string    `json:"action"`
+	UserID    string    `json:"user_id,omitempty"`
+	ProjectID string    `json:"project_id,omitempty"`
 	Start     time.Time `json:"start_time"`
 	Finish    time.Time `json:"finish_time,omitzero"`
 	Result    string    `json:"result,omitempty"` // "" while running, then success|error
@@ -165,8 +170,15 @@ func (i *Instance) claims() bool {
 	return i.Host != "" && i.VMState != VMDeleted
 }
 
-func (i *Instance) startAction(requestID, action string, t time.Time) {
-	i.Actions = append(i.Actions, Action{RequestID: requestID, Action: action, Start: t})
+// Actor is who asks for an action: a user and the project its token is
+// scoped to. The zero Actor is the system itself.
+type Actor struct {
+	UserID    string
+	ProjectID string
+}
+
+func (i *Instance) startAction(requestID, action string, by Actor, t time.Time) {
+	i.Actions = append(i.Actions, Action{RequestID: requestID, Action: action, UserID: by.UserID, ProjectID: by.ProjectID, Start: t})
 	if len(i.Actions) > maxActions {
 		i.Actions = append([]Action(nil), i.Actions[len(i.Actions)-maxActions:]...)
 	}

@@ -1,0 +1,214 @@
+package api
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/shoal-project/shoal/api/identity/identitytest"
+)
+
+// Expected outcomes in the policy table. allowed is any 2xx, or a business
+// answer (400, 409, 415, 503…) that is none of 401, 403, 404.
+const (
+	allowed   = "ok"
+	forbidden = "403"
+	absent    = "404"
+	badReq    = "400"
+)
+
+// policyRow is one route: how to call it, and what reader, member and admin
+// get on their own project's objects. In path and body, %project, %user
+// (its member), %server, %group, %image and %self (the caller; the other
+// project's member on the other side) name the caller's own project's
+// objects, or the other project's; %role is the member role. With subject,
+// X-Subject-Token carries the caller's own token (or the other project
+// member's). other is what a reader or member gets on the other side (""
+// = the same as on their own); an admin gets its own outcome on both.
+// Every route is also called without and with a bad token: 401, unless
+// public.
+type policyRow struct {
+	path, body            string
+	subject               bool
+	reader, member, admin string
+	other                 string
+}
+
+// policyTable is Nova's, Glance's and Keystone's default policy for every
+// route, by the pattern it is registered with.
+var policyTable = map[string]policyRow{
+	"GET /v1/health":                {path: "/v1/health", reader: allowed, member: allowed, admin: allowed},
+	"GET /v1/cluster/members":       {path: "/v1/cluster/members", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/cluster/leader":        {path: "/v1/cluster/leader", reader: forbidden, member: forbidden, admin: allowed},
+	"POST /v1/cluster/join":         {path: "/v1/cluster/join", body: `{"peers":["127.0.0.1:7946"]}`, reader: forbidden, member: forbidden, admin: allowed},
+	"POST /v1/cluster/leave":        {path: "/v1/cluster/leave", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/flavors":               {path: "/v1/flavors", reader: allowed, member: allowed, admin: allowed},
+	"GET /v1/flavors/{id}":          {path: "/v1/flavors/1", reader: allowed, member: allowed, admin: allowed},
+	"POST /v1/flavors":              {path: "/v1/flavors", body: `{"name":"m9","vcpus":1,"ram":512,"disk":1}`, reader: forbidden, member: forbidden, admin: allowed},
+	"DELETE /v1/flavors/{id}":       {path: "/v1/flavors/5", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/hosts":                 {path: "/v1/hosts", reader: forbidden, member: forbidden, admin: allowed},
+	"POST /v1/hosts/{name}/disable": {path: "/v1/hosts/node2/disable", body: `{}`, reader: forbidden, member: forbidden, admin: allowed},
+	"POST /v1/hosts/{name}/enable":  {path: "/v1/hosts/node2/enable", reader: forbidden, member: forbidden, admin: allowed},
+	"POST /v1/hosts/{name}/force-down": {path: "/v1/hosts/node2/force-down", body: `{"forced_down":true}`,
+		reader: forbidden, member: forbidden, admin: allowed},
+	"POST /v1/hosts/{name}/evacuate": {path: "/v1/hosts/node2/evacuate", body: `{}`, reader: forbidden, member: forbidden, admin: allowed},
+
+	// Servers: a project's own (Nova); another project's are absent, and
+	// listing another project's is an admin's.
+	"GET /v1/servers":         {path: "/v1/servers?project_id=%project", reader: allowed, member: allowed, admin: allowed, other: forbidden},
+	"GET /v1/servers/{id}":    {path: "/v1/servers/%server", reader: allowed, member: allowed, admin: allowed, other: absent},
+	"DELETE /v1/servers/{id}": {path: "/v1/servers/%server", reader: forbidden, member: allowed, admin: allowed, other: absent},
+	// An image the caller cannot see is a bad imageRef, as in Nova.
+	"POST /v1/servers": {path: "/v1/servers", body: `{"server":{"name":"new","flavor":"1","image":"%image"}}`,
+		reader: forbidden, member: allowed, admin: allowed, other: badReq},
+	"POST /v1/servers/{id}/action":     {path: "/v1/servers/%server/action", body: `{"action":"stop"}`, reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"GET /v1/servers/{id}/actions":     {path: "/v1/servers/%server/actions", reader: allowed, member: allowed, admin: allowed, other: absent},
+	"GET /v1/servers/{id}/console-log": {path: "/v1/servers/%server/console-log", reader: forbidden, member: allowed, admin: allowed, other: absent},
+
+	// Images (Glance): private ones are their project's.
+	"GET /v1/images":                {path: "/v1/images", reader: allowed, member: allowed, admin: allowed},
+	"GET /v1/images/{id}":           {path: "/v1/images/%image", reader: allowed, member: allowed, admin: allowed, other: absent},
+	"POST /v1/images":               {path: "/v1/images", body: `{"name":"new","disk_format":"qcow2","container_format":"bare"}`, reader: forbidden, member: allowed, admin: allowed},
+	"DELETE /v1/images/{id}":        {path: "/v1/images/%image", reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"GET /v1/images/{id}/file":      {path: "/v1/images/%image/file", reader: allowed, member: allowed, admin: allowed, other: absent},
+	"PUT /v1/images/{id}/file":      {path: "/v1/images/%image/file", body: "data", reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"GET /v1/server-groups":         {path: "/v1/server-groups", reader: allowed, member: allowed, admin: allowed},
+	"GET /v1/server-groups/{id}":    {path: "/v1/server-groups/%group", reader: allowed, member: allowed, admin: allowed, other: absent},
+	"POST /v1/server-groups":        {path: "/v1/server-groups", body: `{"server_group":{"name":"g","policy":"affinity"}}`, reader: forbidden, member: allowed, admin: allowed},
+	"DELETE /v1/server-groups/{id}": {path: "/v1/server-groups/%group", reader: forbidden, member: allowed, admin: allowed, other: absent},
+
+	// Quotas (Nova): one's own project's are readable, another's are an
+	// admin's (403: a quota is not an object of the project); only an
+	// admin sets them.
+	"GET /v1/quota-sets/{project_id}":          {path: "/v1/quota-sets/%project", reader: allowed, member: allowed, admin: allowed, other: forbidden},
+	"GET /v1/quota-sets/{project_id}/defaults": {path: "/v1/quota-sets/%project/defaults", reader: allowed, member: allowed, admin: allowed},
+	"PUT /v1/quota-sets/{project_id}":          {path: "/v1/quota-sets/%project", body: `{"quota_set":{"instances":20}}`, reader: forbidden, member: forbidden, admin: allowed},
+	"DELETE /v1/quota-sets/{project_id}":       {path: "/v1/quota-sets/%project", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/limits":                           {path: "/v1/limits?tenant_id=%project", reader: allowed, member: allowed, admin: allowed, other: forbidden},
+
+	"GET /v1/hypervisors":            {path: "/v1/hypervisors", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/hypervisors/statistics": {path: "/v1/hypervisors/statistics", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/hypervisors/{name}":     {path: "/v1/hypervisors/node1", reader: forbidden, member: forbidden, admin: allowed},
+
+	// Keystone: version documents and logging in are open; one's own token
+	// and user are one's own; the rest is an admin's.
+	"GET /identity":                         {path: "/identity", reader: allowed, member: allowed, admin: allowed},
+	"GET /identity/{$}":                     {path: "/identity/", reader: allowed, member: allowed, admin: allowed},
+	"GET /identity/v3":                      {path: "/identity/v3", reader: allowed, member: allowed, admin: allowed},
+	"GET /identity/v3/{$}":                  {path: "/identity/v3/", reader: allowed, member: allowed, admin: allowed},
+	"POST /identity/v3/auth/tokens":         {path: "/identity/v3/auth/tokens", body: login, reader: allowed, member: allowed, admin: allowed},
+	"GET /identity/v3/auth/tokens":          {path: "/identity/v3/auth/tokens", subject: true, reader: allowed, member: allowed, admin: allowed, other: forbidden},
+	"DELETE /identity/v3/auth/tokens":       {path: "/identity/v3/auth/tokens", subject: true, reader: allowed, member: allowed, admin: allowed, other: forbidden},
+	"GET /identity/v3/users/{id}":           {path: "/identity/v3/users/%self", reader: allowed, member: allowed, admin: allowed, other: forbidden},
+	"POST /identity/v3/users/{id}/password": {path: "/identity/v3/users/%self/password", body: changePassword, reader: allowed, member: allowed, admin: allowed, other: forbidden},
+	"GET /identity/v3/users":                {path: "/identity/v3/users", reader: forbidden, member: forbidden, admin: allowed},
+	"POST /identity/v3/users":               {path: "/identity/v3/users", body: `{"user":{"name":"carol","password":"secret-pw-1"}}`, reader: forbidden, member: forbidden, admin: allowed},
+	"PATCH /identity/v3/users/{id}":         {path: "/identity/v3/users/%user", body: `{"user":{"enabled":true}}`, reader: forbidden, member: forbidden, admin: allowed},
+	"DELETE /identity/v3/users/{id}":        {path: "/identity/v3/users/%user", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /identity/v3/projects":             {path: "/identity/v3/projects", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /identity/v3/projects/{id}":        {path: "/identity/v3/projects/%project", reader: forbidden, member: forbidden, admin: allowed},
+	"POST /identity/v3/projects":            {path: "/identity/v3/projects", body: `{"project":{"name":"gamma"}}`, reader: forbidden, member: forbidden, admin: allowed},
+	"PATCH /identity/v3/projects/{id}":      {path: "/identity/v3/projects/%project", body: `{"project":{"description":"x"}}`, reader: forbidden, member: forbidden, admin: allowed},
+	"DELETE /identity/v3/projects/{id}":     {path: "/identity/v3/projects/%project", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /identity/v3/roles":                {path: "/identity/v3/roles", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /identity/v3/roles/{id}":           {path: "/identity/v3/roles/%role", reader: forbidden, member: forbidden, admin: allowed},
+	"POST /identity/v3/roles":               {path: "/identity/v3/roles", body: `{"role":{"name":"operator"}}`, reader: forbidden, member: forbidden, admin: allowed},
+	"DELETE /identity/v3/roles/{id}":        {path: "/identity/v3/roles/%role", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /identity/v3/role_assignments":     {path: "/identity/v3/role_assignments", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /identity/v3/projects/{project}/users/{user}/roles": {path: "/identity/v3/projects/%project/users/%user/roles",
+		reader: forbidden, member: forbidden, admin: allowed},
+	"PUT /identity/v3/projects/{project}/users/{user}/roles/{role}": {path: "/identity/v3/projects/%project/users/%user/roles/%role",
+		reader: forbidden, member: forbidden, admin: allowed},
+	"GET /identity/v3/projects/{project}/users/{user}/roles/{role}": {path: "/identity/v3/projects/%project/users/%user/roles/%role",
+		reader: forbidden, member: forbidden, admin: allowed},
+	"DELETE /identity/v3/projects/{project}/users/{user}/roles/{role}": {path: "/identity/v3/projects/%project/users/%user/roles/%role",
+		reader: forbidden, member: forbidden, admin: allowed},
+}
+
+// Bodies of the Keystone rows: alpha's member logs in; a user changes its
+// own password.
+var (
+	login = `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"alpha-member",` +
+		`"domain":{"name":"Default"},"password":"` + identitytest.Password + `"}}},` +
+		`"scope":{"project":{"name":"alpha","domain":{"name":"Default"}}}}}`
+	changePassword = `{"user":{"password":"another secret","original_password":"` + identitytest.Password + `"}}`
+)
+
+// Every route × role × own/other project: the table must name every
+// registered route, so a route added without a policy row fails here.
+func TestPolicyEveryRoute(t *testing.T) {
+	reads := newTenants(t) // shared by the cases that change nothing
+	routes := reads.srv.access
+	patterns := slices.Sorted(maps.Keys(routes))
+	for _, pattern := range patterns {
+		row, ok := policyTable[pattern]
+		if !ok {
+			t.Errorf("route %q (access %s) has no row in policyTable", pattern, routes[pattern])
+			continue
+		}
+		method, _, _ := strings.Cut(pattern, " ")
+		open := routes[pattern] == public
+		for _, caller := range []string{noToken, badToken, reader, member, admin} {
+			for _, side := range []string{"own", "other"} {
+				t.Run(fmt.Sprintf("%s/%s/%s", pattern, caller, side), func(t *testing.T) {
+					// A fresh cluster for each write: a delete or an action
+					// must not change what the next caller finds.
+					w := reads
+					if method != http.MethodGet {
+						w = newTenants(t)
+					}
+					target, want := w.alpha, row.want(caller)
+					if side == "other" {
+						target = w.beta
+						if row.other != "" && caller != admin && want == allowed {
+							want = row.other
+						}
+					}
+					if (caller == noToken || caller == badToken) && !open {
+						want = "401"
+					}
+					self, subject := w.user[caller], w.token[caller]
+					if side == "other" {
+						self, subject = w.beta.user, w.token[betaUser]
+					}
+					fill := strings.NewReplacer("%project", target.project, "%user", target.user, "%server", target.server,
+						"%group", target.group, "%image", target.image, "%self", self, "%role", identitytest.MemberRoleID)
+					path, body := fill.Replace(row.path), fill.Replace(row.body)
+					var header []string
+					if row.subject {
+						header = []string{HeaderSubjectToken, subject}
+					}
+					resp, raw := w.as(t, caller, method, path, body, header...)
+					if !outcome(resp.StatusCode, want) {
+						t.Errorf("%s %s as %s = %d, want %s; body %s", method, path, caller, resp.StatusCode, want, raw)
+					}
+				})
+			}
+		}
+	}
+	for pattern := range policyTable {
+		if !slices.Contains(patterns, pattern) {
+			t.Errorf("policyTable has a row for %q, which is not a route", pattern)
+		}
+	}
+}
+
+func (row policyRow) want(caller string) string {
+	switch caller {
+	case reader:
+		return row.reader
+	case member:
+		return row.member
+	}
+	return row.admin
+}
+
+func outcome(status int, want string) bool {
+	if want != allowed {
+		return fmt.Sprint(status) == want
+	}
+	return status < 400 || !slices.Contains([]int{401, 403, 404, 405}, status)
+}

@@ -1,0 +1,224 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// Quotas and limits in Nova's shapes (os-quota-sets, limits). The limits
+// are enforced inside Apply (fsm.QuotaError); these routes show and set them.
+
+// QuotaSetBody is the body of GET /v1/quota-sets/{project_id} (with ID) and
+// of a PUT's answer (without, as Nova).
+type QuotaSetBody struct {
+	QuotaSet QuotaSetView `json:"quota_set"`
+}
+
+// QuotaSetView is a project's quota set with Nova's keys.
+type QuotaSetView struct {
+	ID string `json:"id,omitempty"`
+	fsm.QuotaSet
+}
+
+// LimitsBody is the body of GET /v1/limits.
+type LimitsBody struct {
+	Limits Limits `json:"limits"`
+}
+
+// Limits is Nova's limits view: absolute limits with the project's usage;
+// no rate limits (an empty list, as Nova since Newton).
+type Limits struct {
+	Absolute AbsoluteLimits `json:"absolute"`
+	Rate     []any          `json:"rate"`
+}
+
+// AbsoluteLimits are Nova's names for the quota set and its usage.
+type AbsoluteLimits struct {
+	MaxTotalInstances     int `json:"maxTotalInstances"`
+	MaxTotalCores         int `json:"maxTotalCores"`
+	MaxTotalRAMSize       int `json:"maxTotalRAMSize"`
+	MaxServerGroups       int `json:"maxServerGroups"`
+	MaxServerGroupMembers int `json:"maxServerGroupMembers"`
+	MaxTotalKeypairs      int `json:"maxTotalKeypairs"`
+	TotalInstancesUsed    int `json:"totalInstancesUsed"`
+	TotalCoresUsed        int `json:"totalCoresUsed"`
+	TotalRAMUsed          int `json:"totalRAMUsed"`
+	TotalServerGroupsUsed int `json:"totalServerGroupsUsed"`
+}
+
+// quotaProject is the project of a quota-set route. A caller may read its
+// own project's quota; another project's is an admin's (Nova's policy
+// answers 403, not 404, since quotas are not the project's objects). An
+// unknown project is 404.
+func (s *Server) quotaProject(r *http.Request) (string, error) {
+	id := r.PathValue("project_id")
+	if !principalOf(r.Context()).Sees(id) {
+		return "", errPolicy(r)
+	}
+	if p, err := s.state.Project(id); err != nil || p.ID != id {
+		return "", fmt.Errorf("%w: project %q", fsm.ErrNotFound, id)
+	}
+	return id, nil
+}
+
+func (s *Server) showQuota(w http.ResponseWriter, r *http.Request) {
+	idx := s.state.Index()
+	id, err := s.quotaProject(r)
+	s.writeFound(w, r, idx, err, func() any { return QuotaSetBody{QuotaSetView{ID: id, QuotaSet: s.state.Quota(id)}} })
+}
+
+func (s *Server) showDefaultQuota(w http.ResponseWriter, r *http.Request) {
+	idx := s.state.Index()
+	id := r.PathValue("project_id")
+	var err error
+	if p, lookupErr := s.state.Project(id); lookupErr != nil || p.ID != id {
+		err = fmt.Errorf("%w: project %q", fsm.ErrNotFound, id)
+	}
+	s.writeFound(w, r, idx, err, func() any { return QuotaSetBody{QuotaSetView{ID: id, QuotaSet: fsm.DefaultQuota()}} })
+}
+
+// updateQuota is Nova's PUT: a partial quota set; without "force", a limit
+// below what the project already uses is refused, as in Nova.
+func (s *Server) updateQuota(w http.ResponseWriter, r *http.Request) {
+	id, err := s.quotaProject(r)
+	var o fsm.QuotaOverride
+	force := false
+	if err == nil {
+		o, force, err = decodeQuotaSet(w, r)
+	}
+	if err == nil && !force {
+		err = belowUsage(o, s.state.ProjectUsage(id))
+	}
+	s.commitQuota(w, r, err, id, o, http.StatusOK)
+}
+
+// resetQuota is Nova's DELETE: the project's limits go back to the defaults.
+func (s *Server) resetQuota(w http.ResponseWriter, r *http.Request) {
+	id, err := s.quotaProject(r)
+	d := fsm.DefaultQuota()
+	o := fsm.QuotaOverride{Instances: &d.Instances, Cores: &d.Cores, RAM: &d.RAM, ServerGroups: &d.ServerGroups,
+		ServerGroupMembers: &d.ServerGroupMembers, KeyPairs: &d.KeyPairs}
+	s.commitQuota(w, r, err, id, o, http.StatusAccepted)
+}
+
+func (s *Server) commitQuota(w http.ResponseWriter, r *http.Request, err error, id string, o fsm.QuotaOverride, status int) {
+	var idx uint64
+	if err == nil {
+		idx, err = s.apply(r.Context(), &fsm.SetQuota{ProjectID: id, Quota: o})
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	setIndex(w, idx)
+	if status == http.StatusAccepted {
+		w.WriteHeader(status)
+		return
+	}
+	writeJSON(w, status, QuotaSetBody{QuotaSetView{QuotaSet: s.state.Quota(id)}})
+}
+
+// quotaKeys are the keys a PUT may carry, in fsm.QuotaOverride's order.
+var quotaKeys = []string{fsm.QuotaInstances, fsm.QuotaCores, fsm.QuotaRAM, fsm.QuotaServerGroups,
+	fsm.QuotaServerGroupMembers, fsm.QuotaKeyPairs}
+
+// decodeQuotaSet reads {"quota_set":{…}}: known keys only, each an integer
+// (or a string of one, as Nova's schema allows) of -1 or more.
+func decodeQuotaSet(w http.ResponseWriter, r *http.Request) (fsm.QuotaOverride, bool, error) {
+	var body struct {
+		QuotaSet map[string]json.RawMessage `json:"quota_set"`
+	}
+	var o fsm.QuotaOverride
+	if err := decodeBody(w, r, &body); err != nil {
+		return o, false, err
+	}
+	if body.QuotaSet == nil {
+		return o, false, fmt.Errorf("%w: the body must be {\"quota_set\":{...}}", fsm.ErrInvalid)
+	}
+	fields := []**int{&o.Instances, &o.Cores, &o.RAM, &o.ServerGroups, &o.ServerGroupMembers, &o.KeyPairs}
+	force := false
+	for k, raw := range body.QuotaSet {
+		if k == "force" {
+			if err := json.Unmarshal(raw, &force); err != nil {
+				return o, false, fmt.Errorf("%w: force must be a boolean", fsm.ErrInvalid)
+			}
+			continue
+		}
+		at := slices.Index(quotaKeys, k)
+		if at < 0 {
+			return o, false, fmt.Errorf("%w: unknown quota %q (use %s)", fsm.ErrInvalid, truncate(k), strings.Join(quotaKeys, ", "))
+		}
+		n, err := quotaValue(raw)
+		if err != nil {
+			return o, false, fmt.Errorf("%w: quota %s: %v", fsm.ErrInvalid, k, err)
+		}
+		*fields[at] = &n
+	}
+	return o, force, nil
+}
+
+func quotaValue(raw json.RawMessage) (int, error) {
+	var n int
+	if err := json.Unmarshal(raw, &n); err != nil {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, fmt.Errorf("must be an integer, not %s", truncate(string(raw)))
+		}
+		if n, err = strconv.Atoi(s); err != nil {
+			return 0, fmt.Errorf("must be an integer, not %q", truncate(s))
+		}
+	}
+	if n < fsm.Unlimited {
+		return 0, fmt.Errorf("must be -1 (unlimited) or more, not %d", n)
+	}
+	return n, nil
+}
+
+// belowUsage refuses a limit below what the project holds, with Nova's message.
+func belowUsage(o fsm.QuotaOverride, u fsm.QuotaUsage) error {
+	for _, c := range []struct {
+		name  string
+		limit *int
+		used  int
+	}{
+		{fsm.QuotaInstances, o.Instances, u.Instances}, {fsm.QuotaCores, o.Cores, u.Cores},
+		{fsm.QuotaRAM, o.RAM, u.RAM}, {fsm.QuotaServerGroups, o.ServerGroups, u.ServerGroups},
+	} {
+		if c.limit != nil && *c.limit != fsm.Unlimited && *c.limit < c.used {
+			return fmt.Errorf("%w: Quota limit %d for %s must be greater than or equal to already used and reserved %d.",
+				fsm.ErrInvalid, *c.limit, c.name, c.used)
+		}
+	}
+	return nil
+}
+
+// showLimits is Nova's GET /limits for the caller's project; an admin may
+// name another with tenant_id (Nova's limits:other_project policy).
+func (s *Server) showLimits(w http.ResponseWriter, r *http.Request) {
+	idx := s.state.Index()
+	q := r.URL.Query()
+	err := onlyParams(q, "tenant_id", "consistent")
+	id := principalOf(r.Context()).ProjectID
+	if t := q.Get("tenant_id"); err == nil && t != "" && t != id {
+		id = t
+		if !principalOf(r.Context()).Admin() {
+			err = errPolicy(r)
+		} else if p, lookupErr := s.state.Project(id); lookupErr != nil || p.ID != id {
+			err = fmt.Errorf("%w: project %q", fsm.ErrNotFound, id)
+		}
+	}
+	s.writeFound(w, r, idx, err, func() any {
+		l, u := s.state.Quota(id), s.state.ProjectUsage(id)
+		return LimitsBody{Limits{Rate: []any{}, Absolute: AbsoluteLimits{
+			MaxTotalInstances: l.Instances, MaxTotalCores: l.Cores, MaxTotalRAMSize: l.RAM,
+			MaxServerGroups: l.ServerGroups, MaxServerGroupMembers: l.ServerGroupMembers, MaxTotalKeypairs: l.KeyPairs,
+			TotalInstancesUsed: u.Instances, TotalCoresUsed: u.Cores, TotalRAMUsed: u.RAM, TotalServerGroupsUsed: u.ServerGroups,
+		}}}
+	})
+}
