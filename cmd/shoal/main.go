@@ -46,6 +46,11 @@ func newApp() *cli.App {
 			imageCommand(),
 			serverGroupCommand(),
 			tokenCommand(),
+			projectCommand(),
+			userCommand(),
+			roleCommand(),
+			quotaCommand(),
+			limitsCommand(),
 		},
 	}
 }
