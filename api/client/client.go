@@ -208,6 +208,11 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 // The body is buffered, so a request refused with 401 can be sent again: once,
 // with a token the client's TokenSource renewed.
 func (c *Client) send(ctx context.Context, method, path string, body any) (*http.Response, []byte, error) {
+	return c.sendWith(ctx, method, path, body, nil)
+}
+
+// sendWith is send with extra request headers (Keystone's X-Subject-Token).
+func (c *Client) sendWith(ctx context.Context, method, path string, body any, header http.Header) (*http.Response, []byte, error) {
 	var payload []byte
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -220,19 +225,19 @@ func (c *Client) send(ctx context.Context, method, path string, body any) (*http
 	if err != nil {
 		return nil, nil, err
 	}
-	resp, data, err := c.roundTrip(ctx, method, path, payload, token)
+	resp, data, err := c.roundTrip(ctx, method, path, payload, token, header)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized || c.tokens == nil {
 		return resp, data, err
 	}
 	if token, err = c.tokens.Renew(ctx, token); err != nil {
 		return nil, nil, err
 	}
-	return c.roundTrip(ctx, method, path, payload, token)
+	return c.roundTrip(ctx, method, path, payload, token, header)
 }
 
-// roundTrip sends one request with payload (nil: no body) and token (empty:
-// none) and reads the bounded answer.
-func (c *Client) roundTrip(ctx context.Context, method, path string, payload []byte, token string) (*http.Response, []byte, error) {
+// roundTrip sends one request with payload (nil: no body), token (empty:
+// none) and any extra header, and reads the bounded answer.
+func (c *Client) roundTrip(ctx context.Context, method, path string, payload []byte, token string, header http.Header) (*http.Response, []byte, error) {
 	var rd io.Reader
 	if payload != nil {
 		rd = bytes.NewReader(payload)
@@ -240,6 +245,9 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, payload []b
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return nil, nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	req.Header.Set("Accept", "application/json")
 	if payload != nil {
@@ -275,6 +283,11 @@ func responseError(resp *http.Response, data []byte) *Error {
 	var body api.ErrorBody
 	if json.Unmarshal(data, &body) == nil && body.Error.Message != "" {
 		e.Kind, e.Message = body.Error.Kind, body.Error.Message
+		if e.Kind == "" {
+			// Keystone's error body ({"code","title","message"}) has no kind:
+			// its status says as much as Keystone's clients read from it.
+			e.Kind = keystoneKinds[resp.StatusCode]
+		}
 		return e
 	}
 	e.Message = strings.TrimSpace(string(data))
@@ -285,6 +298,16 @@ func responseError(resp *http.Response, data []byte) *Error {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	return e
+}
+
+// keystoneKinds are the kinds of fsm's vocabulary that Keystone's statuses
+// mean, for an error body that names none.
+var keystoneKinds = map[int]string{
+	http.StatusBadRequest:   fsm.KindOf(fsm.ErrInvalid),
+	http.StatusUnauthorized: fsm.KindOf(fsm.ErrUnauthorized),
+	http.StatusForbidden:    fsm.KindOf(fsm.ErrForbidden),
+	http.StatusNotFound:     fsm.KindOf(fsm.ErrNotFound),
+	http.StatusConflict:     fsm.KindOf(fsm.ErrConflict),
 }
 
 // authorize sets the token on a request send does not make (image data).

@@ -62,6 +62,11 @@ func newApp() *cli.App {
 			imageCommand(),
 			serverGroupCommand(),
 			tokenCommand(),
+			projectCommand(),
+			userCommand(),
+			roleCommand(),
+			quotaCommand(),
+			limitsCommand(),
 		},
 	}
 }
