@@ -162,15 +162,34 @@ func (l *Lab) UploadBlankImage(via *Host, name string) string {
 	if out, err := exec.Command("qemu-img", "create", "-f", "qcow2", path, "64M").CombinedOutput(); err != nil {
 		l.t.Fatalf("qemu-img: %v\n%s", err, out)
 	}
+	l.CLI(via, dir, "image", "create", name, "--file", path, "--disk-format", "qcow2")
+	return name
+}
+
+// LiftAdminQuota makes the admin project's instance, core and RAM quotas
+// unlimited (Nova's defaults, 10 instances, would cap the scenarios, which
+// size their servers to the hosts instead).
+func (l *Lab) LiftAdminQuota(via *Host) {
+	l.t.Helper()
+	dir, err := os.MkdirTemp("", "shoal-lab-cli-")
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	l.CLI(via, dir, "quota", "set", "admin", "--instances", "-1", "--cores", "-1", "--ram", "-1")
+}
+
+// CLI runs the shoal CLI against via as the cluster's admin, with its token
+// cache in dir, and fails the test if it fails.
+func (l *Lab) CLI(via *Host, dir string, args ...string) {
+	l.t.Helper()
 	env, err := l.Admin.CLIEnv(via.URL(), dir)
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	cmd := exec.Command(l.Bin, "--addr", via.URL(), "image", "create", name, "--file", path, "--disk-format", "qcow2")
+	cmd := exec.Command(l.Bin, append([]string{"--addr", via.URL()}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		l.t.Fatalf("shoal image create %s: %v\n%s", name, err, out)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		l.t.Fatalf("shoal %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return name
 }

@@ -47,6 +47,7 @@ func setup(t *testing.T) *env {
 		t.Fatalf("creating flavor %s: %v", flavor, err)
 	}
 	l.UploadBlankImage(l.Hosts[1], image)
+	l.LiftAdminQuota(l.Hosts[1])
 	e.warmUp()
 	return e
 }

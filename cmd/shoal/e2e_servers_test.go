@@ -59,6 +59,14 @@ func startCluster(t *testing.T) []*agent {
 	return all
 }
 
+// liftAdminQuota makes the admin project's instance, core and RAM quotas
+// unlimited, for tests that size their servers to the hosts rather than to
+// Nova's default quota (10 instances).
+func liftAdminQuota(t *testing.T, a *agent) {
+	t.Helper()
+	mustRun(t, a, "quota", "set", "admin", "--instances", "-1", "--cores", "-1", "--ram", "-1")
+}
+
 func mustRun(t *testing.T, a *agent, args ...string) string {
 	t.Helper()
 	out, err := run(t, a, args...)
@@ -122,6 +130,7 @@ func TestServersAcceptance(t *testing.T) {
 	network := netip.MustParsePrefix("10.88.0.0/16")
 
 	// 12 m1.small servers through different nodes: all ACTIVE, spread, distinct IPs.
+	liftAdminQuota(t, nodes[0])
 	start := time.Now()
 	var ids []string
 	for i := 0; i < 12; i++ {
