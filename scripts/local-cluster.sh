@@ -92,7 +92,7 @@ up() {
   echo
   api 1 members
   echo
-  api 1 image create tiny --file "$IMAGE" --disk-format qcow2 >/dev/null
+  api 1 image create tiny --file "$IMAGE" --disk-format qcow2 --public >/dev/null
   # Forced onto n3: the image was uploaded to n1, so n3 fetches it from its peer.
   api 2 server create demo --flavor m1.tiny --image tiny --availability-zone nova:n3 --wait
   echo

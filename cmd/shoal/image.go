@@ -35,6 +35,9 @@ func imageCommand() *cli.Command {
 					&cli.IntFlag{Name: "min-disk", Usage: "minimum disk in GiB a flavor needs for it"},
 					&cli.StringSliceFlag{Name: "property", KeepSpace: true, Usage: "KEY=VALUE (repeat for more)"},
 					&cli.StringFlag{Name: "id", Usage: "image ID, a UUID (default: generated)"},
+					&cli.BoolFlag{Name: "public", Usage: "every project may use it (admin only)"},
+					&cli.BoolFlag{Name: "private", Usage: "only this project may use it (the default)"},
+					&cli.BoolFlag{Name: "shared", Usage: "shared with chosen projects (Glance's shared)"},
 				},
 				Action: func(c *cli.Context) error {
 					name, err := oneArg(c, "NAME")
@@ -46,6 +49,10 @@ func imageCommand() *cli.Command {
 						return err
 					}
 					props, err := parseProperties(c.StringSlice("property"))
+					if err != nil {
+						return err
+					}
+					visibility, err := visibilityFlag(c)
 					if err != nil {
 						return err
 					}
@@ -62,6 +69,7 @@ func imageCommand() *cli.Command {
 						ID: c.String("id"), Name: name,
 						DiskFormat: c.String("disk-format"), ContainerFormat: c.String("container-format"),
 						MinRAM: c.Int("min-ram"), MinDisk: c.Int("min-disk"), Properties: props,
+						Visibility: visibility,
 					})
 					if err != nil {
 						return err
@@ -311,4 +319,22 @@ func humanBytes(n int64) string {
 		v, unit = v/1024, u
 	}
 	return fmt.Sprintf("%.1f %s", v, unit)
+}
+
+// visibilityFlag reads --public, --private or --shared (at most one), as
+// `openstack image create` takes them; none leaves Glance's default.
+func visibilityFlag(c *cli.Context) (string, error) {
+	var chosen []string
+	for _, v := range []string{"public", "private", "shared"} {
+		if c.Bool(v) {
+			chosen = append(chosen, v)
+		}
+	}
+	if len(chosen) > 1 {
+		return "", usageError(c, "give at most one of --public, --private and --shared")
+	}
+	if len(chosen) == 0 {
+		return "", nil
+	}
+	return chosen[0], nil
 }

@@ -129,16 +129,24 @@ func serverListCommand() *cli.Command {
 			&cli.StringFlag{Name: "name", Usage: "only servers whose name matches this regular expression"},
 			&cli.IntFlag{Name: "limit", Usage: "at most this many servers (1-1000)"},
 			&cli.StringFlag{Name: "marker", Usage: "start after the server with this ID (the last of the previous page)"},
+			&cli.BoolFlag{Name: "all-projects", Usage: "servers of every project (admin only; Nova's all_tenants)"},
+			&cli.StringFlag{Name: "project", Usage: "only servers of this project, by name or ID (admin only, with --all-projects)"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
 				return err
 			}
 			return callAndPrint(c, func(cl *client.Client) ([]api.ServerDetail, error) {
-				return cl.Servers(c.Context, api.ServerFilter{
-					Status: c.String("status"), Host: c.String("host"), Name: c.String("name"),
-					Limit: c.Int("limit"), Marker: c.String("marker"),
-				})
+				f := api.ServerFilter{Status: c.String("status"), Host: c.String("host"), Name: c.String("name"),
+					Limit: c.Int("limit"), Marker: c.String("marker"), AllTenants: c.Bool("all-projects")}
+				if ref := c.String("project"); ref != "" {
+					p, err := cl.Project(c.Context, ref)
+					if err != nil {
+						return nil, err
+					}
+					f.ProjectID, f.AllTenants = p.ID, true
+				}
+				return cl.Servers(c.Context, f)
 			}, printServers)
 		},
 	}
