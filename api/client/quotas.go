@@ -2,46 +2,27 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 
+	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/fsm"
 )
 
-// QuotaSet is Nova's quota_set: a project's limits (fsm's, one home for the
-// names and units) and, on a read, the project's ID.
-type QuotaSet struct {
-	ID string `json:"id,omitempty"`
-	fsm.QuotaSet
-}
+// QuotaSet is Nova's quota_set: a project's limits and, on a read, the
+// project's ID (the API's type: one home for the shape).
+type QuotaSet = api.QuotaSetView
 
 // QuotaUpdate is the body of PUT /quota-sets/{project_id}: the limits
 // given change, the others stay (fsm's partial quota set).
 type QuotaUpdate = fsm.QuotaOverride
 
 // Limits is Nova's GET /limits: the caller's project's absolute limits and
-// what it uses of them. Rate limits are gone from Nova; the list stays,
-// empty, in the shape.
-type Limits struct {
-	Absolute AbsoluteLimits    `json:"absolute"`
-	Rate     []json.RawMessage `json:"rate"`
-}
-
-// AbsoluteLimits are the limits and usage Nova's /limits shows, by its names.
-// RAM is in MiB.
-type AbsoluteLimits struct {
-	MaxTotalInstances     int `json:"maxTotalInstances"`
-	MaxTotalCores         int `json:"maxTotalCores"`
-	MaxTotalRAMSize       int `json:"maxTotalRAMSize"`
-	MaxServerGroups       int `json:"maxServerGroups"`
-	MaxServerGroupMembers int `json:"maxServerGroupMembers"`
-	MaxTotalKeypairs      int `json:"maxTotalKeypairs"`
-	TotalInstancesUsed    int `json:"totalInstancesUsed"`
-	TotalCoresUsed        int `json:"totalCoresUsed"`
-	TotalRAMUsed          int `json:"totalRAMUsed"`
-	TotalServerGroupsUsed int `json:"totalServerGroupsUsed"`
-}
+// what it uses of them (the API's types).
+type (
+	Limits         = api.Limits
+	AbsoluteLimits = api.AbsoluteLimits
+)
 
 // Quota returns the quota set of the project with that ID (Nova takes IDs
 // only: resolve a name with Project first).

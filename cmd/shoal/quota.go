@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"strconv"
 
 	"github.com/urfave/cli/v2"
@@ -147,7 +146,7 @@ func printQuota(o *output, q client.QuotaSet) error {
 // --absolute` does: NAME and VALUE, in Nova's names.
 func printLimits(o *output, l client.Limits) error {
 	if l.Rate == nil {
-		l.Rate = []json.RawMessage{}
+		l.Rate = []any{}
 	}
 	a := l.Absolute
 	rows := [][]string{
