@@ -33,7 +33,7 @@ type fakeCluster struct {
 	onSync    func() // what catching up with the leader brings, if anything
 }
 
-func newFakeCluster(t *testing.T) *fakeCluster {
+func newFakeCluster(t testing.TB) *fakeCluster {
 	t.Helper()
 	c := &fakeCluster{
 		Applier:   fsmtest.New(),

@@ -43,6 +43,7 @@ go test -count=1 -v -tags lab -timeout 60m -run 'TestLab(PowerOff|Partition|Lead
 step "benchmarks, one short pass each"
 go test -run '^$' -bench . -benchtime 5000x ./cluster/
 go test -run '^$' -bench BenchmarkSelect -benchtime 3x ./scheduler/
+go test -run '^$' -bench 'BenchmarkAuthenticate|BenchmarkToken' -cpu 1 -benchtime 2000x ./api/ ./api/identity/
 
 step "fuzzing the log codec briefly"
 go test -run '^$' -fuzz FuzzDecode -fuzztime 10s ./fsm/
