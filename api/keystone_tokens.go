@@ -144,10 +144,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
+		werr := s.auth.Throttle.Failed(r.Context(), req.throttleName(), started)
+		// Counted: per user name and in all, for an operator to spot guessing.
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "api: login refused",
 			slog.String("user", req.throttleName()), slog.String("reason", err.Error()),
+			slog.Uint64("failures", s.auth.Throttle.Failures(req.throttleName())),
+			slog.Uint64("failures_total", s.auth.Throttle.Total()),
 			slog.String("remote", r.RemoteAddr), slog.String("request_id", requestID(r.Context())))
-		if werr := s.auth.Throttle.Failed(r.Context(), req.throttleName(), started); werr != nil {
+		if werr != nil {
 			return // the client went away while held
 		}
 		s.writeError(w, r, errUnauthenticated)
