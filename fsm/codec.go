@@ -48,6 +48,15 @@ const (
 	TypePublishSigningKey Type = 34
 	TypeRetireSigningKey  Type = 35
 	TypeRevokeToken       Type = 36
+
+	TypeCreateJoinToken  Type = 37
+	TypeConsumeJoinToken Type = 38
+	TypeRevokeJoinToken  Type = 39
+	TypeRecordNodeCert   Type = 40
+	TypeRevokeNodeCerts  Type = 41
+	TypeInstallGossipKey Type = 42
+	TypeUseGossipKey     Type = 43
+	TypeRemoveGossipKey  Type = 44
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -103,6 +112,15 @@ var registry = map[Type]handler{
 	TypePublishSigningKey: {"publish-signing-key", func() Command { return &PublishSigningKey{} }, applyPublishSigningKey},
 	TypeRetireSigningKey:  {"retire-signing-key", func() Command { return &RetireSigningKey{} }, applyRetireSigningKey},
 	TypeRevokeToken:       {"revoke-token", func() Command { return &RevokeToken{} }, applyRevokeToken},
+
+	TypeCreateJoinToken:  {"create-join-token", func() Command { return &CreateJoinToken{} }, applyCreateJoinToken},
+	TypeConsumeJoinToken: {"consume-join-token", func() Command { return &ConsumeJoinToken{} }, applyConsumeJoinToken},
+	TypeRevokeJoinToken:  {"revoke-join-token", func() Command { return &RevokeJoinToken{} }, applyRevokeJoinToken},
+	TypeRecordNodeCert:   {"record-node-cert", func() Command { return &RecordNodeCert{} }, applyRecordNodeCert},
+	TypeRevokeNodeCerts:  {"revoke-node-certs", func() Command { return &RevokeNodeCerts{} }, applyRevokeNodeCerts},
+	TypeInstallGossipKey: {"install-gossip-key", func() Command { return &InstallGossipKey{} }, applyInstallGossipKey},
+	TypeUseGossipKey:     {"use-gossip-key", func() Command { return &UseGossipKey{} }, applyUseGossipKey},
+	TypeRemoveGossipKey:  {"remove-gossip-key", func() Command { return &RemoveGossipKey{} }, applyRemoveGossipKey},
 }
 
 // Encode turns a command into a log entry: one type byte, then JSON.

@@ -14,7 +14,9 @@ type RegisterHost struct {
 	Time          time.Time `json:"time"`
 }
 
-// DeregisterHost removes a host record.
+// DeregisterHost removes a host record (host remove, graceful leave) and
+// revokes every certificate recorded for the node: a node that is no longer
+// a member must not be let back in with the certificate it holds.
 type DeregisterHost struct {
 	Name string `json:"name"`
 }
@@ -60,12 +62,13 @@ func applyRegisterHost(s *State, index uint64, c Command) error {
 	return nil
 }
 
-func applyDeregisterHost(s *State, _ uint64, c Command) error {
+func applyDeregisterHost(s *State, index uint64, c Command) error {
 	cmd := c.(*DeregisterHost)
 	if _, ok := s.Hosts[cmd.Name]; !ok {
 		return fmt.Errorf("%w: host %q", ErrNotFound, cmd.Name)
 	}
 	delete(s.Hosts, cmd.Name)
+	s.revokeNodeCerts(cmd.Name, index)
 	s.hostsGen++
 	return nil
 }

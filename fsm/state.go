@@ -32,6 +32,15 @@ type State struct {
 	SigningKeys map[string]*SigningKey  `json:"signing_keys,omitempty"`
 	Revoked     map[string]TokenRevoked `json:"revoked_tokens,omitempty"`
 
+	// Cluster security (cluster_security.go), omitted while empty like
+	// identity: join tokens by ID, issued node certificates by serial (so
+	// the revocation check on every handshake is one lookup), the sealed
+	// gossip keyring by key ID and the ID of its primary key.
+	JoinTokens    map[string]*JoinToken `json:"join_tokens,omitempty"`
+	NodeCerts     map[string]*NodeCert  `json:"node_certs,omitempty"`
+	GossipKeys    map[string]*GossipKey `json:"gossip_keys,omitempty"`
+	GossipPrimary string                `json:"gossip_primary,omitempty"`
+
 	// Derived indexes, rebuilt on restore and never serialized.
 	flavorNames map[string]string
 	usage       map[string]*Usage // host → claims
@@ -87,6 +96,7 @@ func (s *State) reindex() {
 		s.Network.Allocated = map[string]string{}
 	}
 	s.reindexIdentity()
+	s.reindexClusterSecurity()
 	s.flavorNames = make(map[string]string, len(s.Flavors))
 	for id, f := range s.Flavors {
 		s.flavorNames[f.Name] = id
