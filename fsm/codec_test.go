@@ -61,6 +61,14 @@ func everyCommand(t testing.TB) []fsm.Command {
 			Indexes: fsm.Indexes{CreateIndex: 3, ModifyIndex: 4}}},
 		&fsm.RetireSigningKey{ID: "k1", Time: t2},
 		&fsm.RevokeToken{AuditID: "a1", ExpiresAt: t2, Time: t1},
+		&fsm.CreateJoinToken{ID: "t1", SecretHash: secretA, CreatedAt: t0, ExpiresAt: t2, MaxUses: 3, CreatedBy: "u1"},
+		&fsm.ConsumeJoinToken{ID: "t1", SecretHash: secretA, Node: "h2", Now: t1},
+		&fsm.RevokeJoinToken{ID: "t1"},
+		&fsm.RecordNodeCert{Serial: "0a1b", Node: "h2", NotAfter: t2, Now: t1},
+		&fsm.RevokeNodeCerts{Node: "h2"},
+		&fsm.InstallGossipKey{ID: keyA, Sealed: sealedA},
+		&fsm.UseGossipKey{ID: keyA},
+		&fsm.RemoveGossipKey{ID: keyB},
 	}
 }
 
@@ -112,6 +120,14 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypePublishSigningKey, 34, "publish-signing-key"},
 		{fsm.TypeRetireSigningKey, 35, "retire-signing-key"},
 		{fsm.TypeRevokeToken, 36, "revoke-token"},
+		{fsm.TypeCreateJoinToken, 37, "create-join-token"},
+		{fsm.TypeConsumeJoinToken, 38, "consume-join-token"},
+		{fsm.TypeRevokeJoinToken, 39, "revoke-join-token"},
+		{fsm.TypeRecordNodeCert, 40, "record-node-cert"},
+		{fsm.TypeRevokeNodeCerts, 41, "revoke-node-certs"},
+		{fsm.TypeInstallGossipKey, 42, "install-gossip-key"},
+		{fsm.TypeUseGossipKey, 43, "use-gossip-key"},
+		{fsm.TypeRemoveGossipKey, 44, "remove-gossip-key"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {
@@ -200,7 +216,10 @@ var undecodable = []struct {
 	{"upload size fractional", []byte("\x11{\"id\":\"i\",\"size\":1.5}")},
 	{"location node not a string", []byte("\x12{\"id\":\"i\",\"node\":7}")},
 	{"batch entry create-instances not json", []byte("\x01{\"entries\":[\"DXs=\"]}")}, // "\x0d{"
-	{"type after the last", []byte("\x25{}")},
+	{"uses as string", []byte("\x25{\"id\":\"t\",\"max_uses\":\"1\"}")},
+	{"sealed key not base64", []byte("\x2a{\"id\":\"k\",\"sealed\":\"!!\"}")},
+	{"not after not a time", []byte("\x28{\"serial\":\"0a\",\"not_after\":\"soon\"}")},
+	{"type after the last", []byte("\x2d{}")},
 }
 
 func TestDecodeRejects(t *testing.T) {

@@ -56,6 +56,20 @@ func assertSameReads(t testing.TB, a, b *fsm.FSM) {
 	same("Roles", a.Roles(), b.Roles())
 	same("RoleAssignments", a.RoleAssignments("", ""), b.RoleAssignments("", ""))
 	same("SigningKeys", a.SigningKeys(), b.SigningKeys())
+	same("JoinTokens", a.JoinTokens(), b.JoinTokens())
+	for _, tok := range a.JoinTokens() {
+		x, errX := a.JoinToken(tok.ID)
+		y, errY := b.JoinToken(tok.ID)
+		same("JoinToken("+tok.ID+")", []any{x, errX}, []any{y, errY})
+	}
+	same("NodeCerts", a.NodeCerts(""), b.NodeCerts(""))
+	for _, c := range a.NodeCerts("") {
+		same("NodeCerts("+c.Node+")", a.NodeCerts(c.Node), b.NodeCerts(c.Node))
+		same("NodeCertRevoked("+c.Serial+")", a.NodeCertRevoked(c.Serial), b.NodeCertRevoked(c.Serial))
+	}
+	keysA, primaryA := a.GossipKeys()
+	keysB, primaryB := b.GossipKeys()
+	same("GossipKeys", []any{keysA, primaryA}, []any{keysB, primaryB})
 	for _, p := range a.Projects() {
 		x, errX := a.Project(p.Name)
 		y, errY := b.Project(p.Name)

@@ -23,14 +23,16 @@ type logGen struct {
 	owner *rand.Rand
 	// actor draws who asks for an action, for the same reason.
 	actor *rand.Rand
-	seed  uint64
-	model *fsm.FSM
-	seen  map[string]int // statuses the model's servers went through, counted per entry
+	// security draws the cluster security commands, for the same reason.
+	security *rand.Rand
+	seed     uint64
+	model    *fsm.FSM
+	seen     map[string]int // statuses the model's servers went through, counted per entry
 }
 
 func newLogGen(seed uint64) *logGen {
 	return &logGen{rng: rand.New(rand.NewPCG(seed, seed^0x5ca1ab1e)), owner: rand.New(rand.NewPCG(seed, seed^0x0c0ffee)),
-		actor: rand.New(rand.NewPCG(seed, seed^0xac7)), seed: seed, model: fsm.New(), seen: map[string]int{}}
+		actor: rand.New(rand.NewPCG(seed, seed^0xac7)), security: rand.New(rand.NewPCG(seed, seed^0x5ec)), seed: seed, model: fsm.New(), seen: map[string]int{}}
 }
 
 func (g *logGen) pick(prefix string, n int) string {
@@ -59,11 +61,16 @@ func pickKnown[T any](g *logGen, prefix string, n int, known []T, id func(T) str
 	return picked
 }
 
+// stamp is the time a proposer stamps on the entry at index: whole seconds
+// plus a fixed fraction, in UTC.
+func stamp(index uint64) time.Time {
+	return t0.Add(time.Duration(index)*time.Second + 250*time.Millisecond)
+}
+
 // command returns one non-batch command; a good share is invalid or stale by
 // construction.
 func (g *logGen) command(index uint64) fsm.Command {
-	// Whole seconds plus a fixed fraction, in UTC: what a proposer would stamp.
-	at := t0.Add(time.Duration(index)*time.Second + 250*time.Millisecond)
+	at := stamp(index)
 	if g.owner.IntN(60) == 0 {
 		return g.setQuota()
 	}
@@ -353,12 +360,20 @@ func (g *logGen) report(at time.Time) fsm.Command {
 }
 
 // entries returns n encoded log entries, about one in eight a batch, and
-// applies each to the model.
+// about n/5 cluster security entries between them, and applies each to the
+// model.
 func (g *logGen) entries(t testing.TB, n int) [][]byte {
 	t.Helper()
 	var log [][]byte
-	for i := range n {
-		index := uint64(i + 1)
+	for range n {
+		// Now and then a cluster security command comes first, as an entry
+		// of its own: drawn apart, so the other entries are what they were.
+		if g.security.IntN(5) == 0 {
+			index := uint64(len(log) + 1)
+			log = append(log, encode(t, g.clusterSecurity(stamp(index))))
+			g.model.ApplyEntry(index, log[len(log)-1])
+		}
+		index := uint64(len(log) + 1)
 		var entry []byte
 		if g.rng.IntN(8) != 0 {
 			entry = encode(t, g.command(index))
@@ -534,7 +549,7 @@ func assertLogExercisesCompute(t *testing.T, ok, total map[fsm.Type]int, seen ma
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])
 		}
 	}
-	for typ := fsm.TypeCreateProject; typ <= fsm.TypeRevokeToken; typ++ {
+	for typ := fsm.TypeCreateProject; typ <= fsm.TypeRemoveGossipKey; typ++ {
 		t.Logf("%-22s %3d of %3d ok", typ, ok[typ], total[typ])
 		if ok[typ] == 0 || ok[typ] == total[typ] {
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])

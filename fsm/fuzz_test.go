@@ -66,6 +66,14 @@ func FuzzDecode(f *testing.F) {
 		"\x22{\"key\":{\"id\":\"k\",\"public_key\":\"\",\"retired\":\"0001-01-01T00:00:00Z\"}}",
 		"\x22{\"key\":{\"id\":\"k\",\"public_key\":null}}",
 		"\x24{\"audit_id\":\"a\",\"expires_at\":\"2026-03-01T12:00:00-07:00\"}",
+		// Cluster security: zones, empty and null values, odd numbers.
+		"\x25{\"id\":\"t\",\"secret_hash\":\"\",\"created_at\":\"2026-03-01T12:00:00+01:00\",\"max_uses\":9007199254740993}",
+		"\x25{\"id\":\"t\",\"created_by\":\"\",\"max_uses\":-0}",
+		"\x26{\"id\":\"t\",\"node\":\"\",\"now\":\"2026-03-01T12:00:00-00:30\"}",
+		"\x28{\"serial\":\"0A\",\"node\":\"h1\",\"not_after\":\"2026-03-31T12:00:00+05:30\",\"now\":\"0001-01-01T00:00:00Z\"}",
+		"\x2a{\"id\":\"00112233445566aa\",\"sealed\":\"\"}",
+		"\x2a{\"id\":\"00112233445566aa\",\"sealed\":null}",
+		"\x2c{\"id\":null}",
 	} {
 		f.Add([]byte(s))
 	}
