@@ -108,8 +108,10 @@ func (ca *CA) Issue(req NodeRequest, now time.Time) (*x509.Certificate, error) {
 	if err := validNodeName(req.Name); err != nil {
 		return nil, err
 	}
-	if req.PublicKey == nil {
-		return nil, fmt.Errorf("%w: no public key", ErrBadRequest)
+	// The key comes from a joiner over the network: take only the kind the
+	// cluster makes (NewKey), never a weak or exotic one.
+	if pub, ok := req.PublicKey.(*ecdsa.PublicKey); !ok || pub.Curve != elliptic.P256() {
+		return nil, fmt.Errorf("%w: the public key must be ECDSA P-256, not %T", ErrBadRequest, req.PublicKey)
 	}
 	if req.TTL < 0 {
 		return nil, fmt.Errorf("%w: negative lifetime", ErrBadRequest)

@@ -1,6 +1,9 @@
 package pki
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/x509"
 	"errors"
 	"net"
@@ -95,6 +98,10 @@ func TestIssueRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub := key.Public()
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, req := range []NodeRequest{
 		{Name: "", PublicKey: pub},
 		{Name: InternalServerName, PublicKey: pub},
@@ -105,6 +112,7 @@ func TestIssueRefuses(t *testing.T) {
 		{Name: "n1"},
 		{Name: "n1", PublicKey: pub, TTL: -time.Hour},
 		{Name: "n1", PublicKey: "not a key"},
+		{Name: "n1", PublicKey: p384.Public()},
 	} {
 		if _, err := ca.Issue(req, time.Now()); !errors.Is(err, ErrBadRequest) {
 			t.Errorf("Issue(%q, key %T, ttl %v) = %v, want ErrBadRequest", req.Name, req.PublicKey, req.TTL, err)

@@ -86,6 +86,7 @@ func Load(dir string) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s and %s: %v", ErrBadBundle, NodeCertFile, NodeKeyFile, err)
 	}
+	node = withChain(node, ca)
 	if err := checkNode(ca, node); err != nil {
 		return nil, err
 	}
@@ -93,7 +94,7 @@ func Load(dir string) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Bundle{CA: ca, Node: withChain(node, ca), GossipKeys: keys}, nil
+	return &Bundle{CA: ca, Node: node, GossipKeys: keys}, nil
 }
 
 // Save writes the whole bundle, node.crt last: its presence is what Load

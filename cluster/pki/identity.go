@@ -31,8 +31,9 @@ type Identity struct {
 }
 
 // NewIdentity serves b's node certificate. revoked answers from the replica
-// whether a serial is denied; nil denies nothing (tests, a joiner). b is
-// trusted as Load or the bootstrap made it.
+// whether a serial is denied; it runs in every handshake, concurrently, so it
+// must be a cheap lookup. nil denies nothing (tests, a joiner). b is trusted
+// as Load or the bootstrap made it.
 func NewIdentity(b *Bundle, revoked func(serial string) bool) *Identity {
 	if revoked == nil {
 		revoked = func(string) bool { return false }
