@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -207,5 +208,34 @@ func TestNodePeerRefusesUnverified(t *testing.T) {
 		if _, _, ok := NodePeer(cs); ok {
 			t.Errorf("%s: NodePeer ok", name)
 		}
+	}
+}
+
+// A session resumed after its node was removed is refused too: revocation
+// runs in VerifyConnection, which crypto/tls calls on resumption.
+func TestRevokedOnResumption(t *testing.T) {
+	ca := newTestCA(t, "")
+	now := time.Now()
+	client := newNode(t, ca, "b", now, 0)
+	var gone atomic.Bool
+	revoked := func(serial string) bool { return gone.Load() && serial == SerialOf(client.Leaf) }
+	server := NewIdentity(&Bundle{CA: ca, Node: newNode(t, ca, "a", now, 0)}, revoked).PeerServerTLS()
+	clientCfg := NewIdentity(&Bundle{CA: ca, Node: client}, nil).PeerClientTLS()
+	clientCfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+
+	for i, wantResumed := range []bool{false, true} {
+		srv, cli := handshake(t, server, clientCfg)
+		mustErr(t, "server", srv.err, nil)
+		mustErr(t, "client", cli.err, nil)
+		if cli.state.DidResume != wantResumed {
+			t.Fatalf("handshake %d: resumed %v, want %v", i, cli.state.DidResume, wantResumed)
+		}
+	}
+	gone.Store(true)
+	srv, cli := handshake(t, server, clientCfg)
+	mustErr(t, "server", srv.err, ErrRevoked)
+	mustErr(t, "client", cli.err, errAny)
+	if !srv.state.DidResume {
+		t.Fatal("the refused handshake was not a resumption: the test proves nothing")
 	}
 }
