@@ -6,6 +6,7 @@ import (
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 )
@@ -77,4 +78,12 @@ func NewGossipKey() ([]byte, error) {
 		return nil, fmt.Errorf("pki: gossip key: %w", err)
 	}
 	return key, nil
+}
+
+// GossipKeyID names a gossip key without revealing it: the hex of the first
+// 8 bytes of its SHA-256. Raft and gossip metadata (rotation progress) carry
+// only this name.
+func GossipKeyID(key []byte) string {
+	sum := sha256.Sum256(key)
+	return hex.EncodeToString(sum[:8])
 }

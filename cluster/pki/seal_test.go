@@ -2,6 +2,8 @@ package pki
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"testing"
 )
@@ -57,4 +59,12 @@ func flip(b []byte, i int) []byte {
 	out := append([]byte{}, b...)
 	out[i] ^= 0x01
 	return out
+}
+
+func TestGossipKeyID(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, GossipKeySize)
+	sum := sha256.Sum256(key)
+	if id := GossipKeyID(key); id != hex.EncodeToString(sum[:8]) || len(id) != 16 {
+		t.Fatalf("GossipKeyID = %q", id)
+	}
 }
