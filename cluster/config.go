@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -52,6 +53,14 @@ type Config struct {
 	LeaseMargin      time.Duration
 	DeadVoterTimeout time.Duration
 	FailoverInterval time.Duration
+
+	// CertTTL is how long the node certificates this node issues are valid
+	// (DefaultCertTTL); each node renews its own at two thirds of its life.
+	CertTTL time.Duration
+	// APICert, if set, is the certificate the API presents to clients that
+	// do not ask for a node (an operator's own, from a CA their users trust).
+	// Node-to-node traffic always uses the cluster CA.
+	APICert *tls.Certificate
 
 	// NetworkCIDR is the default network's range, stamped at bootstrap.
 	NetworkCIDR string
@@ -107,6 +116,7 @@ func (c Config) WithDefaults() Config {
 	setDefault(&c.TrailingLogs, 10240)
 	setDefault(&c.MaxBatch, 256)
 	setDefault(&c.NetworkCIDR, fsm.DefaultNetworkCIDR)
+	setDefault(&c.CertTTL, DefaultCertTTL)
 	setDefault(&c.GossipProfile, "lan")
 	setDefault(&c.Logger, slog.Default())
 	return c

@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,8 @@ type forwarder struct {
 func newForwarder(n *Node) *forwarder {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
+		TLSClientConfig:     n.tls.PeerClientTLS(),
+		TLSHandshakeTimeout: 2 * time.Second,
 		MaxIdleConnsPerHost: 64,
 		// Close idle connections well before the server would, so a request is
 		// never written into a connection the server is closing (its fate would
@@ -126,15 +129,14 @@ func (f *forwarder) serveApply(w http.ResponseWriter, r *http.Request) {
 // forward sends one entry to the leader. A failure to connect means it was
 // never sent (errNotLeader, retryable); any failure after that is ambiguous.
 func (f *forwarder) forward(ctx context.Context, addr string, data []byte) (uint64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+applyPath, bytes.NewReader(data))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, internalURL(addr, applyPath), bytes.NewReader(data))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err := f.client.Do(req)
 	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "dial" {
+		if neverSent(err) {
 			return 0, fmt.Errorf("%w: leader %s unreachable: %v", errNotLeader, addr, err)
 		}
 		return 0, fmt.Errorf("%w: forwarding to leader %s: %v", errUnknownOutcome, addr, err)
@@ -148,4 +150,16 @@ func (f *forwarder) forward(ctx context.Context, addr string, data []byte) (uint
 		return reply.Index, fromWire(reply.Error)
 	}
 	return reply.Index, nil
+}
+
+// neverSent reports whether a failed request certainly never reached the
+// server's handler: the connection was never made, or its TLS handshake
+// failed (nothing of the request is written before the handshake ends).
+func neverSent(err error) bool {
+	var op *net.OpError
+	var verify *tls.CertificateVerificationError
+	var alert tls.AlertError
+	var header tls.RecordHeaderError
+	return (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &verify) || errors.As(err, &alert) ||
+		errors.As(err, &header)
 }

@@ -36,12 +36,12 @@ func TestErrorsCrossTheHop(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			leader := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			leader := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				_ = json.NewEncoder(w).Encode(applyReply{Index: 7, Error: toWire(tt.sent)})
 			}))
 			t.Cleanup(leader.Close)
 			f := &forwarder{client: leader.Client()}
-			_, err := f.forward(context.Background(), strings.TrimPrefix(leader.URL, "http://"), []byte{1})
+			_, err := f.forward(context.Background(), strings.TrimPrefix(leader.URL, "https://"), []byte{1})
 			for _, want := range tt.want {
 				if !errors.Is(err, want) {
 					t.Errorf("forward = %v; does not match %v", err, want)

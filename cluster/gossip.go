@@ -36,6 +36,15 @@ func (n *Node) setupGossip() error {
 	// A node that comes back with a new address (a restart on other ports, a
 	// moved VM) may take over its dead entry after this long.
 	mc.DeadNodeReclaimTime = 2 * time.Second
+	// Every gossip packet, TCP and UDP, is encrypted and authenticated with
+	// the cluster's keyring; a packet under no key of it is dropped unread.
+	n.setKeyIDs(n.gossipKeys)
+	kr, err := memberlist.NewKeyring(n.gossipKeys, n.gossipKeys[0])
+	if err != nil {
+		return fmt.Errorf("gossip keyring: %w", err)
+	}
+	mc.Keyring, mc.GossipVerifyIncoming, mc.GossipVerifyOutgoing = kr, true, true
+	n.keyring = kr
 	d := &gossipDelegate{n: n}
 	mc.Delegate, mc.Events, mc.Merge = d, d, d
 	ml, err := memberlist.Create(mc)
@@ -53,7 +62,7 @@ func (n *Node) localMeta() meta {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	m := newMeta(n.clusterID, n.RaftAddr(), n.HTTPAddr(), n.inventory)
-	m.Leaving, m.Fenced = n.leaving, n.fenced
+	m.Leaving, m.Fenced, m.Keys = n.leaving, n.fenced, n.keyIDs
 	return m
 }
 

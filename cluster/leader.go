@@ -95,7 +95,15 @@ func (n *Node) leaderLoop(ctx context.Context) {
 	}
 	t := time.NewTicker(n.cfg.ReconcileInterval)
 	defer t.Stop()
+	seeded := false
 	for {
+		if !seeded {
+			if err := n.seedSecurity(ctx); err != nil {
+				n.log.Warn("seeding the cluster's certificates and keyring in raft; retrying", "err", err)
+			} else {
+				seeded = true
+			}
+		}
 		n.reconcile(ctx)
 		select {
 		case <-ctx.Done():

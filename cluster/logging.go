@@ -52,3 +52,10 @@ func (w stdWriter) Write(p []byte) (int, error) {
 	w.l.Log(context.Background(), lv, line)
 	return len(p), nil
 }
+
+// newHTTPErrorLogger is the HTTPS server's error log. What it reports is
+// mostly about clients (a failed TLS handshake, a port scan), so it logs at
+// debug level: a stranger's garbage must not flood the node's log.
+func newHTTPErrorLogger(l *slog.Logger) *log.Logger {
+	return log.New(stdWriter{l.With("component", "https")}, "[DEBUG] ", 0)
+}

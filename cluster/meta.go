@@ -26,6 +26,9 @@ type meta struct {
 	Version   string   `json:"v,omitempty"`
 	Leaving   bool     `json:"l,omitempty"` // set just before a graceful leave
 	Fenced    bool     `json:"f,omitempty"` // the node has no lease and runs nothing
+	// Keys are the IDs of the gossip keys the node holds, the one it sends
+	// under first: a key rotation waits on them.
+	Keys []string `json:"k,omitempty"`
 }
 
 func newMeta(clusterID, raftAddr, httpAddr string, inv fsm.Inventory) meta {

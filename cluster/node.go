@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
+	"github.com/shoal-project/shoal/cluster/pki"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -36,8 +38,12 @@ type Node struct {
 	raft      *raft.Raft
 	store     *raftboltdb.BoltStore
 	transport *raft.NetworkTransport
-	leaderCh  chan bool
-	ml        *memberlist.Memberlist
+	tls       *pki.Identity // this node's certificate, the CA, revocation
+	// gossipKeys is the keyring memberlist starts with, from the bundle.
+	gossipKeys [][]byte
+	leaderCh   chan bool
+	ml         *memberlist.Memberlist
+	keyring    *memberlist.Keyring // memberlist's, kept in line with Raft's
 	// gossipAddr is read from memberlist once, before anything runs:
 	// LocalNode() is not safe to read while memberlist updates it.
 	gossipAddr string
@@ -53,6 +59,7 @@ type Node struct {
 	members   map[string]*member // gossip view, including dead and left nodes
 	mergeErr  error              // last merge this node refused
 	leaving   bool               // published in metadata before a graceful leave
+	keyIDs    []string           // gossip keys held, primary first (metadata)
 
 	lease  *Lease
 	grants atomic.Pointer[Grants] // while this node leads
@@ -121,15 +128,11 @@ func New(cfg Config, invSrc InventorySource) (*Node, error) {
 // endpoints on the HTTP listener. It returns at once.
 func (n *Node) Start(ctx context.Context, public http.Handler) {
 	ctx, n.cancel = context.WithCancel(ctx)
-	mux := http.NewServeMux()
-	n.fwd.register(mux)
-	mux.HandleFunc("POST "+leasePath, n.serveLease)
-	if public != nil {
-		mux.Handle("/", public)
-	}
-	n.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	n.httpSrv = &http.Server{Handler: n.handler(public), ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout: 120 * time.Second, ErrorLog: newHTTPErrorLogger(n.log)}
+	ln := tls.NewListener(n.httpLn, n.tls.HTTPServerTLS(n.cfg.APICert))
 	n.goRun(func() {
-		if err := n.httpSrv.Serve(n.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := n.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("http server stopped", "err", err)
 		}
 	})
@@ -140,6 +143,8 @@ func (n *Node) Start(ctx context.Context, public http.Handler) {
 	n.goRun(func() { n.gossipRepairLoop(ctx) })
 	n.goRun(func() { n.catchUpLoop(ctx) })
 	n.goRun(func() { n.renewLoop(ctx) })
+	n.goRun(func() { n.keyringLoop(ctx) })
+	n.goRun(func() { n.certLoop(ctx) })
 	if len(n.cfg.Join) == 0 && !n.hasState() && !n.cfg.Bootstrap {
 		// It has no users to authenticate a request with yet: a member of
 		// the cluster is asked to pull it in.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+
+	"github.com/shoal-project/shoal/cluster/pki"
 )
 
 func (n *Node) setupRaft() error {
@@ -28,13 +30,24 @@ func (n *Node) setupRaft() error {
 	if err != nil {
 		return fmt.Errorf("snapshot store: %w", err)
 	}
+	has, err := raft.HasExistingState(store, store, snaps)
+	if err != nil {
+		return fmt.Errorf("raft state: %w", err)
+	}
+	bundle, err := n.loadBundle(has)
+	if err != nil {
+		return err
+	}
+	n.tls = pki.NewIdentity(bundle, n.fsm.NodeCertRevoked)
+	n.gossipKeys = bundle.GossipKeys
 	bind := net.JoinHostPort(cfg.BindAddr, strconv.Itoa(cfg.RaftPort))
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return fmt.Errorf("raft listener: %w", err)
 	}
 	adv := &net.TCPAddr{IP: net.ParseIP(cfg.AdvertiseAddr), Port: ln.Addr().(*net.TCPAddr).Port}
-	n.transport = raft.NewNetworkTransportWithLogger(&tcpStreamLayer{ln: ln, adv: adv}, 5, 10*time.Second, hlog)
+	stream := newTLSStreamLayer(ln, adv, n.tls.PeerServerTLS(), n.tls.PeerClientTLS())
+	n.transport = raft.NewNetworkTransportWithLogger(stream, 5, 10*time.Second, hlog)
 
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.Name)
@@ -47,10 +60,6 @@ func (n *Node) setupRaft() error {
 	rc.TrailingLogs = cfg.TrailingLogs
 	rc.NotifyCh = n.leaderCh
 
-	has, err := raft.HasExistingState(store, store, snaps)
-	if err != nil {
-		return fmt.Errorf("raft state: %w", err)
-	}
 	if !has && cfg.Bootstrap {
 		if cfg.Bootstrapping != nil {
 			id, err := cfg.Bootstrapping(n.HTTPAddr())
@@ -80,18 +89,4 @@ func (n *Node) setupRaft() error {
 // hasState reports whether this node has ever been part of a Raft cluster.
 func (n *Node) hasState() bool {
 	return n.raft.LastIndex() > 0
-}
-
-// tcpStreamLayer is raft's TCP stream layer with a listener we opened ourselves
-// (so port 0 works and the advertised address is ours to choose).
-type tcpStreamLayer struct {
-	ln  net.Listener
-	adv net.Addr
-}
-
-func (t *tcpStreamLayer) Accept() (net.Conn, error) { return t.ln.Accept() }
-func (t *tcpStreamLayer) Close() error              { return t.ln.Close() }
-func (t *tcpStreamLayer) Addr() net.Addr            { return t.adv }
-func (t *tcpStreamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	return net.DialTimeout("tcp", string(addr), timeout)
 }

@@ -30,7 +30,7 @@ func (n *Node) readIndex(ctx context.Context) (uint64, error) {
 	if id == "" || addr == "" {
 		return 0, fsm.ErrNoLeader
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+readIndexPath, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, internalURL(addr, readIndexPath), nil)
 	if err != nil {
 		return 0, err
 	}

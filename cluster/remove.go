@@ -44,7 +44,7 @@ func (n *Node) removeOnce(ctx context.Context, name string) error {
 		return fsm.ErrNoLeader
 	}
 	body := fmt.Sprintf(`{"name":%q}`, name)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+removePath, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, internalURL(addr, removePath), strings.NewReader(body))
 	if err != nil {
 		return err
 	}

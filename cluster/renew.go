@@ -79,7 +79,7 @@ func (n *Node) requestLease(ctx context.Context) error {
 		return fsm.ErrNoLeader
 	}
 	body, _ := json.Marshal(leaseRequest{Node: n.cfg.Name})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+l.HTTPAddress+leasePath, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, internalURL(l.HTTPAddress, leasePath), bytes.NewReader(body))
 	if err != nil {
 		return err
 	}

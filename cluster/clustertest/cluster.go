@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -104,6 +105,9 @@ func (c *Cluster) Add(bootstrap bool, join []string) *Node {
 func (c *Cluster) Start(i int) {
 	c.t.Helper()
 	nd := c.Nodes[i]
+	if !nd.Config.Bootstrap && !joined(nd.Config.DataDir) {
+		c.admit(nd)
+	}
 	node, err := cluster.New(nd.Config, nd.Inv.Source)
 	if err != nil {
 		c.t.Fatalf("starting %s: %v", nd.Config.Name, err)
@@ -122,6 +126,36 @@ func pin(cfg *cluster.Config, n *cluster.Node) {
 		fmt.Sscanf(p.addr[len("127.0.0.1:"):], "%d", &port)
 		*p.dst = port
 	}
+}
+
+// joined reports whether a node's data dir holds its cluster certificate.
+func joined(dataDir string) bool {
+	_, err := os.Stat(filepath.Join(cluster.TLSDir(dataDir), "node.crt"))
+	return err == nil
+}
+
+// admit has a running node make a one-use join token and nd trade it for
+// its certificate, as `shoal agent --join-token` does.
+func (c *Cluster) admit(nd *Node) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, m := range c.Nodes {
+		if !m.up {
+			continue
+		}
+		tok, _, err := m.CreateJoinToken(ctx, time.Hour, 1, "clustertest")
+		if err != nil {
+			c.t.Fatalf("making a join token on %s: %v", m.Config.Name, err)
+		}
+		_, err = cluster.RequestJoin(ctx, cluster.JoinRequest{Token: tok, Name: nd.Config.Name,
+			BindAddr: nd.Config.BindAddr, AdvertiseAddr: nd.Config.AdvertiseAddr, DataDir: nd.Config.DataDir})
+		if err != nil {
+			c.t.Fatalf("admitting %s: %v", nd.Config.Name, err)
+		}
+		return
+	}
+	c.t.Fatalf("admitting %s: no node is running to make a join token", nd.Config.Name)
 }
 
 // Stop shuts node i down without leaving (as a crash or kill would look to

@@ -204,3 +204,14 @@ func nodeIPs(ips []net.IP) []net.IP {
 	}
 	return out
 }
+
+// NewCAFrom makes a CA from a certificate and key received from a peer,
+// refusing a key that is not the certificate's or a certificate that is not
+// a CA.
+func NewCAFrom(cert *x509.Certificate, key crypto.PrivateKey) (*CA, error) {
+	k, ok := key.(*ecdsa.PrivateKey)
+	if !ok || !cert.IsCA || !k.PublicKey.Equal(cert.PublicKey) {
+		return nil, fmt.Errorf("%w: the CA key is not the CA certificate's", ErrBadBundle)
+	}
+	return &CA{Cert: cert, Key: k}, nil
+}

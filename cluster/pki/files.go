@@ -230,3 +230,18 @@ func decodeGossipKeys(data []byte) ([][]byte, error) {
 	}
 	return keys, nil
 }
+
+// NodeCertificate makes a node's TLS certificate from the DER the CA
+// signed and the node's own key, checked like a loaded bundle: signed by
+// ca, for nodes, and of this key. Its chain is the leaf then the CA.
+func NodeCertificate(der []byte, key crypto.PrivateKey, ca *CA) (tls.Certificate, error) {
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("%w: node certificate: %v", ErrBadBundle, err)
+	}
+	cert := withChain(tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, ca)
+	if err := checkNode(ca, cert); err != nil {
+		return tls.Certificate{}, err
+	}
+	return cert, nil
+}

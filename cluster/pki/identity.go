@@ -130,14 +130,18 @@ func NodePeer(cs *tls.ConnectionState) (name, serial string, ok bool) {
 	if leaf.IsCA || !slices.Contains(leaf.DNSNames, InternalServerName) {
 		return "", "", false
 	}
-	name = leaf.Subject.CommonName
+	return NodeName(leaf), SerialOf(leaf), true
+}
+
+// NodeName is the node a node certificate names: its DNS name that is not
+// InternalServerName, or its common name.
+func NodeName(leaf *x509.Certificate) string {
 	for _, n := range leaf.DNSNames {
 		if n != InternalServerName {
-			name = n
-			break
+			return n
 		}
 	}
-	return name, SerialOf(leaf), true
+	return leaf.Subject.CommonName
 }
 
 func (i *Identity) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
