@@ -2,16 +2,11 @@ package client
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"io/fs"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,7 +14,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/shoal-project/shoal/api/client/clienttest"
 )
@@ -89,7 +83,7 @@ func TestHTTPSTrust(t *testing.T) {
 	}{
 		{"system roots", nil},
 		{"nil pool: system roots", []Option{WithCA(nil)}},
-		{"another CA", []Option{WithCA(clienttest.CAPool(selfSigned(t, "other CA")))}},
+		{"another CA", []Option{WithCA(clienttest.CAPool(clienttest.SelfSigned(t, "other CA")))}},
 	} {
 		t.Run("refused: "+tc.name, func(t *testing.T) {
 			c := New(ts.URL, tc.opts...)
@@ -159,7 +153,7 @@ func TestPasswordAuthTrust(t *testing.T) {
 }
 
 func TestLoadCA(t *testing.T) {
-	ca1, ca2 := selfSigned(t, "CA one"), selfSigned(t, "CA two")
+	ca1, ca2 := clienttest.SelfSigned(t, "CA one"), clienttest.SelfSigned(t, "CA two")
 	certPEM := func(c *x509.Certificate) string {
 		return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
 	}
@@ -214,26 +208,3 @@ func TestLoadCA(t *testing.T) {
 var errBroken = errors.New("a broken certificate")
 
 func ptr(s string) *string { return &s }
-
-// selfSigned is a CA certificate of its own, trusted by nobody.
-func selfSigned(t *testing.T, name string) *x509.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
-}

@@ -1,20 +1,17 @@
 // Package clienttest holds a fake Keystone for the tests of the client and
 // of the command line: it checks the exact body of POST /v3/auth/tokens and
 // answers in Keystone's shape, and it guards a handler as a node would,
-// refusing requests without a token it issued.
+// refusing requests without a token it issued. It also serves HTTPS as
+// nodes do, with the certificates a client must be told to trust.
 package clienttest
 
 import (
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -73,17 +70,6 @@ func NewTLSKeystone(t *testing.T, wantBody, password string) *Keystone {
 	return newKeystone(t, wantBody, password, func(h http.Handler) *httptest.Server { return NewTLSServer(t, h) })
 }
 
-// NewTLSServer is httptest.NewTLSServer, closed when the test ends, that
-// does not log the handshakes clients refuse: the tests that prove a client
-// refuses an untrusted node make them on purpose.
-func NewTLSServer(t *testing.T, h http.Handler) *httptest.Server {
-	ts := httptest.NewUnstartedServer(h)
-	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
-	ts.StartTLS()
-	t.Cleanup(ts.Close)
-	return ts
-}
-
 func newKeystone(t *testing.T, wantBody, password string, start func(http.Handler) *httptest.Server) *Keystone {
 	k := &Keystone{WantBody: wantBody, Password: password, TTL: time.Hour, t: t, valid: map[string]bool{}}
 	k.server = start(http.HandlerFunc(k.serve))
@@ -97,24 +83,6 @@ func (k *Keystone) AuthURL() string { return k.server.URL + "/v3" }
 // Certificate is the TLS fake's certificate (nil on plain HTTP), the one to
 // trust: CAPool and CAFile give it as a client takes it.
 func (k *Keystone) Certificate() *x509.Certificate { return k.server.Certificate() }
-
-// CAPool is a pool that holds cert alone.
-func CAPool(cert *x509.Certificate) *x509.CertPool {
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return pool
-}
-
-// CAFile writes cert as a PEM bundle into a file of the test's and returns
-// its path, for LoadCA and --os-cacert.
-func CAFile(t *testing.T, cert *x509.Certificate) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "ca.crt")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // Auths counts the POST /auth/tokens requests received.
 func (k *Keystone) Auths() int {
