@@ -32,7 +32,7 @@ var ErrNoPassword = errors.New("no password given (OS_PASSWORD)")
 // named by ID, or by name within a domain; the project to scope the token to
 // likewise. The password is never printed: String and GoString leave it out.
 type Credentials struct {
-	AuthURL           string // Keystone's v3 root, such as http://node:8774/identity/v3
+	AuthURL           string // Keystone's v3 root, such as https://node:8774/identity/v3
 	UserID            string
 	Username          string
 	UserDomainName    string
@@ -119,9 +119,12 @@ type PasswordAuth struct {
 	tok Token
 }
 
-// NewPasswordAuth returns a PasswordAuth for creds; cache may be nil.
-func NewPasswordAuth(creds Credentials, cache TokenCache) *PasswordAuth {
-	return &PasswordAuth{creds: creds, cache: cache, http: &http.Client{Timeout: Timeout}, now: time.Now}
+// NewPasswordAuth returns a PasswordAuth for creds; cache may be nil. opts
+// are the options of the API client it serves that say whom to trust
+// (WithCA, WithCAFile): Keystone may sit at another URL, never behind
+// another trust. Token options mean nothing here.
+func NewPasswordAuth(creds Credentials, cache TokenCache, opts ...Option) *PasswordAuth {
+	return &PasswordAuth{creds: creds, cache: cache, http: HTTPClient(opts...), now: time.Now}
 }
 
 // Token returns a token usable now: the one held, a cached one, or a new one.
@@ -194,10 +197,11 @@ func (p *PasswordAuth) authenticate(ctx context.Context) (Token, error) {
 	return t, nil
 }
 
-// orDefault is hc, or a client bounded by Timeout when hc is nil.
+// orDefault is hc, or when hc is nil New's default: bounded by Timeout,
+// trusting the system's roots. A cluster's own CA needs HTTPClient(WithCA(…)).
 func orDefault(hc *http.Client) *http.Client {
 	if hc == nil {
-		return &http.Client{Timeout: Timeout}
+		return HTTPClient()
 	}
 	return hc
 }

@@ -5,6 +5,10 @@
 // A client sends no token unless given one (WithToken) or a TokenSource
 // (WithTokenSource), such as PasswordAuth, which speaks Keystone v3 password
 // authentication and may share its tokens through a FileCache.
+//
+// Nodes speak HTTPS only. A client trusts the system's roots unless given
+// the cluster's CA (WithCA, WithCAFile, LoadCA); PasswordAuth takes the same
+// options, so that the token request trusts what the API calls trust.
 package client
 
 import (
@@ -47,11 +51,13 @@ func WithToken(token string) Option { return func(c *Client) { c.token = token }
 // request, and ask src for a new one once when the API refuses it (401).
 func WithTokenSource(src TokenSource) Option { return func(c *Client) { c.tokens = src } }
 
-// New returns a client for addr, a URL such as http://127.0.0.1:8774 or a bare
-// host:port (http is assumed). Without options it sends no token.
+// New returns a client for addr, a URL such as https://127.0.0.1:8774 or a
+// bare host:port, which means https: nodes serve nothing else. An http:// URL
+// is used as given (a test's plain server). Without options it sends no
+// token and trusts the system's roots.
 func New(addr string, opts ...Option) *Client {
 	if !strings.Contains(addr, "://") {
-		addr = "http://" + addr
+		addr = "https://" + addr
 	}
 	c := &Client{base: strings.TrimRight(addr, "/"), http: &http.Client{Timeout: Timeout}}
 	for _, o := range opts {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/client/clienttest"
 	"github.com/shoal-project/shoal/api/identity/identitytest"
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/fsm/fsmtest"
@@ -76,9 +77,10 @@ func newTestClient(t *testing.T) (*cluster, *Client) {
 	}
 	c.MustApply(t, identitytest.Bootstrap("c1")...)
 	c.MustApply(t, &fsm.RegisterHost{Name: "node1", HTTPAddress: "127.0.0.1:8774"})
-	ts := httptest.NewServer(api.New(api.Config{State: c.FSM, Cluster: c, Auth: api.Auth{Signer: identitytest.Signer}}).Handler())
+	// HTTPS, as nodes serve their API, named by a bare host:port.
+	ts := httptest.NewTLSServer(api.New(api.Config{State: c.FSM, Cluster: c, Auth: api.Auth{Signer: identitytest.Signer}}).Handler())
 	t.Cleanup(ts.Close)
-	return c, New(strings.TrimPrefix(ts.URL, "http://"), WithToken(identitytest.AdminToken)) // bare host:port
+	return c, New(strings.TrimPrefix(ts.URL, "https://"), WithToken(identitytest.AdminToken), WithCA(clienttest.CAPool(ts.Certificate())))
 }
 
 func TestFlavors(t *testing.T) {

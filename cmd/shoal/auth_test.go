@@ -19,7 +19,7 @@ import (
 func authEnv(t *testing.T, env map[string]string) string {
 	t.Helper()
 	for _, v := range []string{"SHOAL_TOKEN", "OS_AUTH_URL", "OS_USERNAME", "OS_USER_ID", "OS_PASSWORD", "OS_PROJECT_NAME",
-		"OS_PROJECT_ID", "OS_USER_DOMAIN_NAME", "OS_PROJECT_DOMAIN_NAME"} {
+		"OS_PROJECT_ID", "OS_USER_DOMAIN_NAME", "OS_PROJECT_DOMAIN_NAME", "OS_CACERT", "SHOAL_CACERT"} {
 		t.Setenv(v, env[v]) // restored when the test ends
 		if _, ok := env[v]; !ok {
 			os.Unsetenv(v)

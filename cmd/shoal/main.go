@@ -3,10 +3,12 @@
 package main
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -29,9 +31,25 @@ func main() {
 
 // hintFor says what to do about err, when the fix is the user's to make.
 func hintFor(err error) string {
-	if apiErr := (*client.Error)(nil); errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized {
+	var (
+		apiErr   *client.Error
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+	)
+	switch {
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized:
 		return "the node wants a valid token: `source` an openrc (the bootstrap node writes DATA_DIR/admin-openrc) " +
 			"or give --os-auth-url and the user's credentials, or --token"
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest && apiErr.Kind == "" &&
+		strings.Contains(apiErr.Message, "HTTP request to an HTTPS server"): // Go's server says so, not shoal's API
+		return "the node speaks HTTPS only: give --addr (SHOAL_ADDR) and --os-auth-url (OS_AUTH_URL) as https:// URLs, " +
+			"or `source` a fresh admin-openrc"
+	case errors.As(err, &unknown):
+		return "the node's certificate is not trusted: `source` the admin-openrc (it sets OS_CACERT) " +
+			"or pass --os-cacert DATA_DIR/tls/ca.crt"
+	case errors.As(err, &hostname):
+		return "the node's certificate does not name the host in --addr: address the node by a name or IP " +
+			"its certificate holds (a node's own certificate holds its node name, its addresses and 127.0.0.1)"
 	}
 	return ""
 }
@@ -45,7 +63,8 @@ func newApp() *cli.App {
 		// --property k=v may carry commas in its value.
 		DisableSliceFlagSeparator: true,
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "addr", Value: "http://127.0.0.1:8774", EnvVars: []string{"SHOAL_ADDR"}, Usage: "HTTP address of any shoal node"},
+			&cli.StringFlag{Name: "addr", Value: "https://127.0.0.1:8774", EnvVars: []string{"SHOAL_ADDR"},
+				Usage: "HTTPS address of any shoal node's API (a bare host:port means https)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output format: table|json"},
 		}, authFlags()...),
 		Commands: []*cli.Command{

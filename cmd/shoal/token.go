@@ -45,7 +45,7 @@ func tokenCommand() *cli.Command {
 						return usageError(c, "token revoke "+errNoAuthURL.Error())
 					}
 					if own := c.String("token"); own != "" {
-						return client.RevokeToken(c.Context, nil, c.String("os-auth-url"), own, token)
+						return client.RevokeToken(c.Context, client.HTTPClient(trustOptions(c)...), c.String("os-auth-url"), own, token)
 					}
 					return passwordAuth(c).Revoke(c.Context, token)
 				},

@@ -1,10 +1,12 @@
 // Package clienttest holds a fake Keystone for the tests of the client and
 // of the command line: it checks the exact body of POST /v3/auth/tokens and
 // answers in Keystone's shape, and it guards a handler as a node would,
-// refusing requests without a token it issued.
+// refusing requests without a token it issued. It also serves HTTPS as
+// nodes do, with the certificates a client must be told to trust.
 package clienttest
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -54,17 +56,33 @@ var (
 		`"scope":{"project":{"id":"` + ProjectID + `"}}}}`
 )
 
-// NewKeystone starts a fake Keystone, closed when the test ends.
+// NewKeystone starts a fake Keystone on plain HTTP, closed when the test ends.
 func NewKeystone(t *testing.T, wantBody, password string) *Keystone {
 	t.Helper()
+	return newKeystone(t, wantBody, password, httptest.NewServer)
+}
+
+// NewTLSKeystone is NewKeystone on HTTPS, as a node serves it, with the
+// certificate every httptest TLS server has (Certificate): a client must be
+// told to trust it.
+func NewTLSKeystone(t *testing.T, wantBody, password string) *Keystone {
+	t.Helper()
+	return newKeystone(t, wantBody, password, func(h http.Handler) *httptest.Server { return NewTLSServer(t, h) })
+}
+
+func newKeystone(t *testing.T, wantBody, password string, start func(http.Handler) *httptest.Server) *Keystone {
 	k := &Keystone{WantBody: wantBody, Password: password, TTL: time.Hour, t: t, valid: map[string]bool{}}
-	k.server = httptest.NewServer(http.HandlerFunc(k.serve))
+	k.server = start(http.HandlerFunc(k.serve))
 	t.Cleanup(k.server.Close)
 	return k
 }
 
 // AuthURL is the fake's v3 root, what OS_AUTH_URL names.
 func (k *Keystone) AuthURL() string { return k.server.URL + "/v3" }
+
+// Certificate is the TLS fake's certificate (nil on plain HTTP), the one to
+// trust: CAPool and CAFile give it as a client takes it.
+func (k *Keystone) Certificate() *x509.Certificate { return k.server.Certificate() }
 
 // Auths counts the POST /auth/tokens requests received.
 func (k *Keystone) Auths() int {
