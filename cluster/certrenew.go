@@ -85,7 +85,11 @@ func (n *Node) renewCert(ctx context.Context) error {
 	if err := pki.SaveNode(TLSDir(n.cfg.DataDir), cert); err != nil {
 		return err
 	}
-	n.tls.SetCertificate(cert)
+	if err := n.tls.SetCertificate(cert); err != nil {
+		return err
+	}
+	// Gossip the new serial: the leader checks it before anything else.
+	go func() { _ = n.ml.UpdateNode(time.Second) }()
 	n.log.Info("renewed this node's certificate", "serial", pki.SerialOf(cert.Leaf), "expires", cert.Leaf.NotAfter)
 	return nil
 }
@@ -146,6 +150,9 @@ func (n *Node) serveCert(w http.ResponseWriter, r *http.Request) {
 	switch err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); {
 	case err != nil:
 		reply.Error = toWire(fmt.Errorf("%w: a certificate request is JSON with a public key", fsm.ErrInvalid))
+	case r.TLS == nil || len(r.TLS.PeerCertificates) == 0:
+		// requireNode lets nothing else through; a node renews only itself.
+		reply.Error = toWire(fmt.Errorf("%w: a renewal comes with the node's certificate", fsm.ErrInvalid))
 	case !n.IsLeader():
 		reply.Error = toWire(errNotLeader)
 	default:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/memberlist"
 
+	"github.com/shoal-project/shoal/cluster/pki"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -63,6 +64,7 @@ func (n *Node) localMeta() meta {
 	defer n.mu.Unlock()
 	m := newMeta(n.clusterID, n.RaftAddr(), n.HTTPAddr(), n.inventory)
 	m.Leaving, m.Fenced, m.Keys = n.leaving, n.fenced, n.keyIDs
+	m.Serial = pki.SerialOf(n.tls.Certificate().Leaf)
 	return m
 }
 

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -145,8 +146,19 @@ func (n *Node) reconcile(ctx context.Context) {
 					voters--
 				}
 			}
+			n.revokeLeft(ctx, m.name)
 			continue
 		case m.status != "alive" && m.status != "suspect":
+			continue
+		case !n.certified(m):
+			// Removed (its certificates revoked) or not admitted: it has
+			// no place in Raft, whatever gossip says.
+			if inRaft && m.name != n.cfg.Name {
+				n.changeMembership("remove (not certified)", m.name, n.raft.RemoveServer(id, 0, 0))
+				if srv.Suffrage == raft.Voter {
+					voters--
+				}
+			}
 			continue
 		}
 		addr := raft.ServerAddress(m.meta.Raft)
@@ -170,6 +182,29 @@ func (n *Node) reconcile(ctx context.Context) {
 		n.registerHost(ctx, m)
 		n.updateHostInventory(ctx, m)
 	}
+}
+
+// certified reports whether a member gossips the serial of a certificate
+// the replica recorded for it and has not revoked.
+func (n *Node) certified(m member) bool {
+	if m.meta.Serial == "" || n.fsm.NodeCertRevoked(m.meta.Serial) {
+		return false
+	}
+	return slices.ContainsFunc(n.fsm.NodeCerts(m.name), func(c fsm.NodeCert) bool { return c.Serial == m.meta.Serial })
+}
+
+// revokeLeft revokes the certificates of a member that left gracefully: a
+// node that left is no longer a member, and coming back takes a new token.
+func (n *Node) revokeLeft(ctx context.Context, name string) {
+	live := slices.ContainsFunc(n.fsm.NodeCerts(name), func(c fsm.NodeCert) bool { return !c.Revoked })
+	if !live || name == n.cfg.Name {
+		return
+	}
+	if _, err := n.Apply(ctx, &fsm.RevokeNodeCerts{Node: name}); err != nil {
+		n.log.Warn("revoking the certificates of a node that left", "node", name, "err", err)
+		return
+	}
+	n.log.Info("revoked the certificates of a node that left", "node", name)
 }
 
 func (n *Node) changeMembership(what, name string, f raft.IndexFuture) {

@@ -29,6 +29,9 @@ type meta struct {
 	// Keys are the IDs of the gossip keys the node holds, the one it sends
 	// under first: a key rotation waits on them.
 	Keys []string `json:"k,omitempty"`
+	// Serial is the node's certificate's: the leader lets into Raft only
+	// a member whose certificate it recorded and has not revoked.
+	Serial string `json:"s,omitempty"`
 }
 
 func newMeta(clusterID, raftAddr, httpAddr string, inv fsm.Inventory) meta {

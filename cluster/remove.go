@@ -69,7 +69,7 @@ func (f *forwarder) serveRemove(w http.ResponseWriter, r *http.Request) {
 	}
 	var reply applyReply
 	switch {
-	case json.NewDecoder(r.Body).Decode(&req) != nil || req.Name == "":
+	case json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req) != nil || req.Name == "":
 		reply.Error = toWire(fmt.Errorf(`%w: body must be {"name":"..."}`, fsm.ErrInvalid))
 	case f.n.raft.State() != raft.Leader:
 		reply.Error = toWire(errNotLeader)

@@ -14,9 +14,10 @@ type RegisterHost struct {
 	Time          time.Time `json:"time"`
 }
 
-// DeregisterHost removes a host record (host remove, graceful leave) and
-// revokes every certificate recorded for the node: a node that is no longer
-// a member must not be let back in with the certificate it holds.
+// DeregisterHost removes a host record (host remove) and revokes every
+// certificate recorded for the node: a node that is no longer a member must
+// not be let back in with the certificate it holds. A host that still has
+// servers is refused: they would be left on no host.
 type DeregisterHost struct {
 	Name string `json:"name"`
 }
@@ -66,6 +67,10 @@ func applyDeregisterHost(s *State, index uint64, c Command) error {
 	cmd := c.(*DeregisterHost)
 	if _, ok := s.Hosts[cmd.Name]; !ok {
 		return fmt.Errorf("%w: host %q", ErrNotFound, cmd.Name)
+	}
+	if on := s.instancesOn(cmd.Name); len(on) > 0 {
+		return fmt.Errorf("%w: host %s still has %d servers; evacuate, migrate or delete them first",
+			ErrConflict, cmd.Name, len(on))
 	}
 	delete(s.Hosts, cmd.Name)
 	s.revokeNodeCerts(cmd.Name, index)

@@ -15,11 +15,14 @@ import (
 
 // File names under DATA_DIR/tls.
 const (
-	CACertFile     = "ca.crt"
-	CAKeyFile      = "ca.key"
-	NodeCertFile   = "node.crt"
-	NodeKeyFile    = "node.key"
-	GossipKeysFile = "gossip.keys"
+	CACertFile   = "ca.crt"
+	CAKeyFile    = "ca.key"
+	NodeCertFile = "node.crt"
+	NodeKeyFile  = "node.key"
+	// nodeKeyPrevFile keeps the key a renewal replaces until its
+	// certificate is replaced too.
+	nodeKeyPrevFile = "node.key.prev"
+	GossipKeysFile  = "gossip.keys"
 )
 
 var (
@@ -83,6 +86,15 @@ func Load(dir string) (*Bundle, error) {
 	}
 	ca := &CA{Cert: caPair.Leaf, Key: caKey}
 	node, err := tls.X509KeyPair(nodePEM, nodeKeyPEM)
+	if err != nil {
+		// A renewal saves the key, then the certificate: between the two
+		// the certificate is still the previous one, whose key it kept.
+		if prev, perr := readFile(dir, nodeKeyPrevFile, true); perr == nil {
+			if pair, perr := tls.X509KeyPair(nodePEM, prev); perr == nil {
+				node, err = pair, nil
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s and %s: %v", ErrBadBundle, NodeCertFile, NodeKeyFile, err)
 	}
@@ -168,6 +180,14 @@ func saveNode(dir string, cert tls.Certificate) error {
 	var chain []byte
 	for _, der := range cert.Certificate {
 		chain = append(chain, certPEM(der)...)
+	}
+	// The two files cannot be replaced in one step: the key being replaced
+	// is kept until the certificate is, so Load always finds a matching
+	// pair (a crash in between leaves the previous, still valid, one).
+	if old, err := os.ReadFile(filepath.Join(dir, NodeKeyFile)); err == nil {
+		if err := writeFile(dir, nodeKeyPrevFile, old, 0o600); err != nil {
+			return err
+		}
 	}
 	if err := writeFile(dir, NodeKeyFile, key, 0o600); err != nil {
 		return err
