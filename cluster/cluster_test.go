@@ -222,6 +222,15 @@ func TestGracefulLeaveRemovesFromRaft(t *testing.T) {
 		return false
 	})
 	createFlavor(t, c.Nodes[other], "after-leave")
+	testkit.WaitFor(t, settle, "the leaver's certificates revoked", func() bool {
+		certs := c.Nodes[other].FSM().NodeCerts(c.Nodes[leaving].Name())
+		for _, cert := range certs {
+			if !cert.Revoked {
+				return false
+			}
+		}
+		return len(certs) > 0
+	})
 }
 
 // TestJoinRefusesAnotherCluster: each cluster gossips under its own keys, so
