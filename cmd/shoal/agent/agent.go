@@ -70,6 +70,10 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	if err := Preflight(cfg, deps.Host); err != nil {
 		return nil, err
 	}
+	apiCert, err := loadAPICert(cfg.TLSCertFile, cfg.TLSKeyFile)
+	if err != nil {
+		return nil, err
+	}
 	if err := makeDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
@@ -99,6 +103,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	ccfg := cfg.clusterConfig()
 	ccfg.OnLeader = a.schedule
 	ccfg.Bootstrapping = a.bootstrapping
+	ccfg.APICert = apiCert
 	if a.node, err = cluster.New(ccfg, inventorySource(a.driver, a.cfg.Reserved)); err != nil {
 		return nil, err
 	}
@@ -174,6 +179,15 @@ func (a *Agent) markLeft() { a.leaveOnce.Do(func() { close(a.left) }) }
 // Left is closed once this node has left its cluster through the API; the
 // owner then shuts the agent down.
 func (a *Agent) Left() <-chan struct{} { return a.left }
+
+// Node is the agent's cluster node, for what runs beside the API in the
+// same process (tests make join tokens with it).
+func (a *Agent) Node() *cluster.Node { return a.node }
+
+// Health is the node's health as its API reports it.
+func (a *Agent) Health() api.Health {
+	return apiCluster{n: a.node, scheduler: &a.scheduling}.Health()
+}
 
 // HTTPAddr is the advertised address of the API.
 func (a *Agent) HTTPAddr() string { return a.node.HTTPAddr() }

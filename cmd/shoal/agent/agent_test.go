@@ -14,6 +14,7 @@ import (
 
 	"github.com/shoal-project/shoal/api/client"
 	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/cluster/pki"
 	"github.com/shoal-project/shoal/internal/testkit"
 )
 
@@ -22,6 +23,9 @@ import (
 func fakeAgent(dir string) Config {
 	return Config{Name: "n1", DataDir: dir, BindAddr: "127.0.0.1", Bootstrap: true, Driver: DriverFake, Logger: discard}
 }
+
+// caFile is the cluster CA of the agent whose data dir is dir.
+func caFile(dir string) string { return filepath.Join(cluster.TLSDir(dir), pki.CACertFile) }
 
 // An agent starts, serves a healthy node through its API, and Shutdown
 // leaves nothing of it running.
@@ -35,7 +39,7 @@ func TestAgentStartsHealthyAndShutsDownClean(t *testing.T) {
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c := client.New(a.HTTPAddr())
+	c := client.New(a.HTTPAddr(), client.WithCAFile(caFile(dir)))
 	testkit.WaitFor(t, 30*time.Second, "the agent to report itself healthy, unfenced and scheduling", func() bool {
 		h, err := c.Health(context.Background())
 		return err == nil && h.Status == "ok" && h.Name == "n1" && h.Role == "leader" && !h.Fenced && h.Scheduler

@@ -27,6 +27,9 @@ const (
 	DefaultHTTPPort   = 8774
 	DefaultGossipPort = 7946
 	DefaultRaftPort   = 7947
+	// DefaultDataDir is the agent's data dir, and where `shoal join` looks
+	// for its socket, unless told otherwise.
+	DefaultDataDir = "/var/lib/shoal"
 )
 
 // schedulerStartupGrace keeps a new leader from failing servers with "No
@@ -46,9 +49,12 @@ type Config struct {
 	RaftPort      int    // 0: a free port
 	Bootstrap     bool
 	Join          []string
-	MaxVoters     int    // default cluster's
-	Zone          string // default cluster's
-	NetworkCIDR   string // default fsm.DefaultNetworkCIDR
+	// JoinToken, for a node that is not a member yet, is traded for its
+	// certificate before it starts (see Admit). A secret: never logged.
+	JoinToken   string
+	MaxVoters   int    // default cluster's
+	Zone        string // default cluster's
+	NetworkCIDR string // default fsm.DefaultNetworkCIDR
 	// Ratios are the scheduler's allocation ratios; a zero component takes
 	// fsm.DefaultRatios'.
 	Ratios fsm.Ratios
@@ -67,6 +73,15 @@ type Config struct {
 	// bootstrap only, and only when it is its owner's alone); empty: the
 	// password is made up. Either way it ends up in DataDir/admin-openrc.
 	AdminPasswordFile string
+
+	// TLSCertFile and TLSKeyFile are the operator's own certificate for the
+	// API (both or neither; the key file its owner's alone); node traffic
+	// keeps the cluster CA's certificates either way.
+	TLSCertFile string
+	TLSKeyFile  string
+	// CertTTL is how long the node certificates this node signs live; 0 is
+	// cluster.DefaultCertTTL. Tests shorten it to see renewals.
+	CertTTL time.Duration
 
 	Driver     string      // DriverLibvirt (default) or DriverFake
 	LibvirtURI string      // default libvirt.DefaultURI
@@ -119,6 +134,12 @@ func (c Config) Validate() error {
 	if c.TokenTTL < 0 {
 		errs = append(errs, fmt.Errorf("the token lifetime must be positive, not %v", c.TokenTTL))
 	}
+	if c.CertTTL < 0 {
+		errs = append(errs, fmt.Errorf("the node certificate lifetime must be positive, not %v", c.CertTTL))
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		errs = append(errs, fmt.Errorf("%w: give both the certificate and its key, or neither", ErrAPICert))
+	}
 	switch c.Driver {
 	case DriverFake:
 		if err := c.Fake.Validate(); err != nil {
@@ -154,6 +175,7 @@ func (c Config) clusterConfig() cluster.Config {
 		LeaseDuration:    c.Lease,
 		LeaseMargin:      c.LeaseMargin,
 		DeadVoterTimeout: c.DeadVoterTimeout,
+		CertTTL:          c.CertTTL,
 	}
 }
 

@@ -7,13 +7,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/shoal-project/shoal/api/identity"
+	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/cluster/pki"
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/internal/backoff"
 )
@@ -43,7 +44,13 @@ func (a *Agent) bootstrapping(httpAddr string) (*fsm.BootstrapIdentity, error) {
 	if err != nil {
 		return nil, err
 	}
-	path, err := writeOpenrc(a.cfg.DataDir, "http://"+httpAddr, password)
+	// The cluster has just made its CA (before this hook), so the file the
+	// openrc tells clients to trust is there.
+	caFile, err := filepath.Abs(filepath.Join(cluster.TLSDir(a.cfg.DataDir), pki.CACertFile))
+	if err != nil {
+		return nil, err
+	}
+	path, err := writeOpenrc(a.cfg.DataDir, "https://"+httpAddr, caFile, password)
 	if err != nil {
 		return nil, err
 	}
@@ -63,22 +70,7 @@ func adminPassword(file string) (string, error) {
 		}
 		return base64.RawURLEncoding.EncodeToString(b), nil
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrAdminPassword, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	switch {
-	case err != nil:
-		return "", fmt.Errorf("%w: %w", ErrAdminPassword, err)
-	case !st.Mode().IsRegular():
-		return "", fmt.Errorf("%w %s is not a regular file", ErrAdminPassword, file)
-	case st.Mode().Perm()&0o077 != 0:
-		return "", fmt.Errorf("%w %s has mode %v: others may read or change it; make it its owner's alone (chmod 600)",
-			ErrAdminPassword, file, st.Mode().Perm())
-	}
-	b, err := io.ReadAll(io.LimitReader(f, identity.MaxPasswordBytes+3))
+	b, err := readPrivate(file, identity.MaxPasswordBytes+3)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrAdminPassword, err)
 	}
@@ -112,8 +104,9 @@ func newBootstrapIdentity(password string) (*fsm.BootstrapIdentity, error) {
 		AdminRoleID: ids[2], MemberRoleID: ids[3], ReaderRoleID: ids[4]}, nil
 }
 
-// openrc is the file's text for an API at apiURL (http://host:port).
-func openrc(apiURL, password string) string {
+// openrc is the file's text for an API at apiURL (https://host:port) whose
+// certificate caFile's CA signed.
+func openrc(apiURL, caFile, password string) string {
 	return fmt.Sprintf(`# The shoal cluster's bootstrap administrator (OpenStack openrc form).
 # Keep it private: source it to use the shoal or openstack CLI as admin.
 export OS_AUTH_URL=%s
@@ -123,8 +116,9 @@ export OS_PROJECT_NAME=admin
 export OS_USER_DOMAIN_NAME=Default
 export OS_PROJECT_DOMAIN_NAME=Default
 export OS_IDENTITY_API_VERSION=3
+export OS_CACERT=%s
 export SHOAL_ADDR=%s
-`, shellQuote(apiURL+"/identity/v3"), shellQuote(password), shellQuote(apiURL))
+`, shellQuote(apiURL+"/identity/v3"), shellQuote(password), shellQuote(caFile), shellQuote(apiURL))
 }
 
 // shellQuote quotes s for sh: inside single quotes nothing is special but
@@ -136,7 +130,7 @@ func shellQuote(s string) string {
 // writeOpenrc writes dir/admin-openrc, 0600 from its first byte, through a
 // temporary file renamed into place: a crash leaves the old file or the new,
 // never half of one.
-func writeOpenrc(dir, apiURL, password string) (string, error) {
+func writeOpenrc(dir, apiURL, caFile, password string) (string, error) {
 	path := filepath.Join(dir, OpenrcFile)
 	f, err := os.CreateTemp(dir, "."+OpenrcFile+"-*")
 	if err != nil {
@@ -145,7 +139,7 @@ func writeOpenrc(dir, apiURL, password string) (string, error) {
 	defer os.Remove(f.Name()) // nothing left to remove after the rename
 	err = f.Chmod(0o600)
 	if err == nil {
-		_, err = f.WriteString(openrc(apiURL, password))
+		_, err = f.WriteString(openrc(apiURL, caFile, password))
 	}
 	if err == nil {
 		err = f.Sync()

@@ -20,6 +20,8 @@ import (
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/api/client"
 	"github.com/shoal-project/shoal/api/identity"
+	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/cluster/pki"
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/internal/testkit"
 )
@@ -135,16 +137,17 @@ func TestWriteOpenrc(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, OpenrcFile), []byte("stale"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		path, err := writeOpenrc(dir, "http://10.0.0.1:8774", password)
+		path, err := writeOpenrc(dir, "https://10.0.0.1:8774", "/var/lib/shoal/tls/ca.crt", password)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 || path != filepath.Join(dir, OpenrcFile) {
 			t.Fatalf("%s: %v, %v; want mode 0600", path, st.Mode(), err)
 		}
-		want := map[string]string{"OS_AUTH_URL": "http://10.0.0.1:8774/identity/v3", "OS_USERNAME": "admin",
+		want := map[string]string{"OS_AUTH_URL": "https://10.0.0.1:8774/identity/v3", "OS_USERNAME": "admin",
 			"OS_PASSWORD": password, "OS_PROJECT_NAME": "admin", "OS_USER_DOMAIN_NAME": "Default",
-			"OS_PROJECT_DOMAIN_NAME": "Default", "OS_IDENTITY_API_VERSION": "3", "SHOAL_ADDR": "http://10.0.0.1:8774"}
+			"OS_PROJECT_DOMAIN_NAME": "Default", "OS_IDENTITY_API_VERSION": "3", "OS_CACERT": "/var/lib/shoal/tls/ca.crt",
+			"SHOAL_ADDR": "https://10.0.0.1:8774"}
 		got := sourced(t, path)
 		for k, v := range want {
 			if got[k] != v {
@@ -197,9 +200,10 @@ func stopAgent(t *testing.T, a *Agent) {
 	}
 }
 
-// login authenticates with an openrc's credentials.
+// login authenticates with an openrc's credentials, trusting its CA.
 func login(ctx context.Context, env map[string]string) (client.Token, error) {
-	return client.Authenticate(ctx, nil, client.Credentials{AuthURL: env["OS_AUTH_URL"], Username: env["OS_USERNAME"],
+	hc := client.HTTPClient(client.WithCAFile(env["OS_CACERT"]))
+	return client.Authenticate(ctx, hc, client.Credentials{AuthURL: env["OS_AUTH_URL"], Username: env["OS_USERNAME"],
 		UserDomainName: env["OS_USER_DOMAIN_NAME"], Password: env["OS_PASSWORD"], ProjectName: env["OS_PROJECT_NAME"],
 		ProjectDomainName: env["OS_PROJECT_DOMAIN_NAME"]})
 }
@@ -216,8 +220,11 @@ func TestAgentBootstrapsAdmin(t *testing.T) {
 	a := startAgent(t, cfg)
 	path := filepath.Join(dir, OpenrcFile)
 	env := sourced(t, path)
-	if env["OS_AUTH_URL"] != "http://"+a.HTTPAddr()+"/identity/v3" || env["SHOAL_ADDR"] != "http://"+a.HTTPAddr() {
-		t.Fatalf("admin-openrc names %v, want this node's API %s", env, a.HTTPAddr())
+	if env["OS_AUTH_URL"] != "https://"+a.HTTPAddr()+"/identity/v3" || env["SHOAL_ADDR"] != "https://"+a.HTTPAddr() {
+		t.Fatalf("admin-openrc names %v, want this node's API %s over HTTPS", env, a.HTTPAddr())
+	}
+	if ca := env["OS_CACERT"]; !filepath.IsAbs(ca) || ca != filepath.Join(cluster.TLSDir(dir), pki.CACertFile) {
+		t.Fatalf("admin-openrc trusts %q, want the cluster CA's absolute path", ca)
 	}
 	var token client.Token
 	testkit.WaitFor(t, 30*time.Second, "the admin to log in through admin-openrc", func() bool {
@@ -228,7 +235,7 @@ func TestAgentBootstrapsAdmin(t *testing.T) {
 	if _, err := a.node.FSM().SigningKey(a.signer.KeyID()); err != nil {
 		t.Errorf("the node's key is not published: %v", err)
 	}
-	if _, err := client.New(a.HTTPAddr(), client.WithToken(token.ID)).Servers(t.Context(), api.ServerFilter{}); err != nil {
+	if _, err := client.New(env["SHOAL_ADDR"], client.WithToken(token.ID), client.WithCAFile(env["OS_CACERT"])).Servers(t.Context(), api.ServerFilter{}); err != nil {
 		t.Errorf("listing servers with the admin's token: %v", err)
 	}
 	if !bytes.Contains(logs.Bytes(), []byte(path)) || bytes.Contains(logs.Bytes(), []byte(env["OS_PASSWORD"])) {
