@@ -33,7 +33,7 @@ func agentCommand() *cli.Command {
 		Usage: "run a shoal node (gossip, Raft, API, scheduler and compute driver)",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "name", Value: host, EnvVars: env("NAME"), Usage: "node name, unique in the cluster"},
-			&cli.StringFlag{Name: "data-dir", Required: true, EnvVars: env("DATA_DIR"), Usage: "where Raft state, images and disks live"},
+			&cli.StringFlag{Name: "data-dir", Value: shoalagent.DefaultDataDir, EnvVars: env("DATA_DIR"), Usage: "where Raft state, certificates, images and disks live"},
 			&cli.StringFlag{Name: "bind", Value: shoalagent.DefaultBindAddr, EnvVars: env("BIND"), Usage: "IP address to listen on"},
 			&cli.StringFlag{Name: "advertise", EnvVars: env("ADVERTISE"), Usage: "IP address other nodes reach this one at (default: --bind)"},
 			&cli.IntFlag{Name: "http-port", Value: shoalagent.DefaultHTTPPort, EnvVars: env("HTTP_PORT"), Usage: "HTTP API port"},
@@ -41,6 +41,11 @@ func agentCommand() *cli.Command {
 			&cli.IntFlag{Name: "raft-port", Value: shoalagent.DefaultRaftPort, EnvVars: env("RAFT_PORT"), Usage: "Raft port"},
 			&cli.BoolFlag{Name: "bootstrap", EnvVars: env("BOOTSTRAP"), Usage: "start a new cluster (ignored when Raft state exists)"},
 			&cli.StringSliceFlag{Name: "join", EnvVars: env("JOIN"), Usage: "gossip HOST:PORT of any member; repeatable; retried until it answers"},
+			&cli.StringFlag{Name: "join-token", EnvVars: env("JOIN_TOKEN"), Usage: "a new node's join `TOKEN` (made by shoal cluster join-token create), traded for its certificate before it starts; " +
+				"without one (and without --bootstrap) a new node waits for shoal join on DATA_DIR/" + shoalagent.SocketFile},
+			&cli.StringFlag{Name: "tls-cert", EnvVars: env("TLS_CERT"), TakesFile: true, Usage: "PEM certificate (chain) `FILE` the API shows clients, instead of the node's own from the cluster CA; with --tls-key"},
+			&cli.StringFlag{Name: "tls-key", EnvVars: env("TLS_KEY"), TakesFile: true, Usage: "PEM key `FILE` of --tls-cert, only its owner may read it"},
+			&cli.DurationFlag{Name: "cert-ttl", Hidden: true, EnvVars: env("CERT_TTL"), Usage: "lifetime of the node certificates this node signs (tests)"},
 			&cli.IntFlag{Name: "max-voters", Value: 5, EnvVars: env("MAX_VOTERS"), Usage: "Raft voters; later nodes join as non-voters"},
 			&cli.StringFlag{Name: "zone", Value: "nova", EnvVars: env("ZONE"), Usage: "availability zone of this host"},
 			&cli.StringFlag{Name: "driver", Value: shoalagent.DriverLibvirt, EnvVars: env("DRIVER"), Usage: "compute driver: libvirt|fake"},
@@ -77,6 +82,10 @@ func agentConfig(c *cli.Context, logger *slog.Logger) shoalagent.Config {
 		RaftPort:      c.Int("raft-port"),
 		Bootstrap:     c.Bool("bootstrap"),
 		Join:          c.StringSlice("join"),
+		JoinToken:     c.String("join-token"),
+		TLSCertFile:   c.String("tls-cert"),
+		TLSKeyFile:    c.String("tls-key"),
+		CertTTL:       c.Duration("cert-ttl"),
 		MaxVoters:     c.Int("max-voters"),
 		Zone:          c.String("zone"),
 		NetworkCIDR:   c.String("network-cidr"),
@@ -109,13 +118,25 @@ func runAgent(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := shoalagent.New(agentConfig(c, logger), shoalagent.Deps{})
+	// A node that is not a member yet joins first (with its token, or
+	// waiting for `shoal join`): New only starts a member.
+	local, cfg, err := shoalagent.Admit(ctx, agentConfig(c, logger), shoalagent.Deps{})
+	if err != nil {
+		if ctx.Err() != nil {
+			logger.Info("stopped before joining a cluster")
+			return nil
+		}
+		return err
+	}
+	defer local.Close()
+	a, err := shoalagent.New(cfg, shoalagent.Deps{})
 	if err != nil {
 		return err
 	}
 	if err := a.Start(ctx); err != nil {
 		return errors.Join(err, shutdown(a))
 	}
+	local.Attach(a)
 	select {
 	case <-ctx.Done():
 	case <-a.Left():

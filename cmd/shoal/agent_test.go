@@ -53,6 +53,29 @@ func TestAgentFlagsMapOntoConfig(t *testing.T) {
 	}
 }
 
+// The join and TLS flags map onto Config; the join token is also read from
+// SHOAL_JOIN_TOKEN (kept out of the process list), and the data dir
+// defaults to the one `shoal join` looks in.
+func TestAgentJoinAndTLSFlags(t *testing.T) {
+	var cfg shoalagent.Config
+	capture(t, "agent", func(c *cli.Context) { cfg = agentConfig(c, nil) },
+		"--join-token", "shoaljoin1_x", "--tls-cert", "/etc/shoal/api.crt", "--tls-key", "/etc/shoal/api.key", "--cert-ttl", "1h")
+	if cfg.JoinToken != "shoaljoin1_x" || cfg.TLSCertFile != "/etc/shoal/api.crt" || cfg.TLSKeyFile != "/etc/shoal/api.key" ||
+		cfg.CertTTL != time.Hour || cfg.DataDir != shoalagent.DefaultDataDir {
+		t.Fatalf("flags mapped to %+v", cfg)
+	}
+	t.Setenv("SHOAL_JOIN_TOKEN", "shoaljoin1_env")
+	capture(t, "agent", func(c *cli.Context) { cfg = agentConfig(c, nil) })
+	if cfg.JoinToken != "shoaljoin1_env" {
+		t.Errorf("SHOAL_JOIN_TOKEN gave %q", cfg.JoinToken)
+	}
+	var dataDir string
+	capture(t, "join", func(c *cli.Context) { dataDir = c.String("data-dir") })
+	if dataDir != cfg.DataDir {
+		t.Errorf("shoal join looks in %s, the agent's default data dir is %s", dataDir, cfg.DataDir)
+	}
+}
+
 // The token lifetime defaults to Keystone's, is read from SHOAL_TOKEN_TTL,
 // and is refused unless positive before anything starts.
 func TestAgentTokenTTL(t *testing.T) {

@@ -10,23 +10,6 @@ import (
 	"github.com/shoal-project/shoal/api/client"
 )
 
-func joinCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "join",
-		Usage:     "join the node at --addr to the cluster that PEER (a gossip host:port) belongs to",
-		ArgsUsage: "PEER [PEER...]",
-		Description: "Gossip joins both ways: a new node, which has no users to log in as yet, is added by " +
-			"running this against a member as the cluster's admin, with the new node's gossip address as PEER.",
-		Action: func(c *cli.Context) error {
-			peers, err := someArgs(c, "PEER")
-			if err != nil {
-				return err
-			}
-			return callAndPrint(c, func(cl *client.Client) (api.Health, error) { return cl.Join(c.Context, peers) }, printJoined)
-		},
-	}
-}
-
 func leaveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "leave",
@@ -44,14 +27,6 @@ func leaveCommand() *cli.Command {
 			return err
 		},
 	}
-}
-
-func printJoined(o *output, h api.Health) error {
-	if o.json {
-		return o.printJSON(api.JoinResponse{Health: h})
-	}
-	_, err := fmt.Fprintf(o.w, "joined: %s is a member of cluster %s (role %s)\n", h.Name, h.ClusterID, h.Role)
-	return err
 }
 
 func membersCommand() *cli.Command {

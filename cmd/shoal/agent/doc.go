@@ -5,7 +5,7 @@
 // binary's wiring, yet as a package of its own so the wiring is tested like
 // any other code: cmd/shoal only maps flags onto Config.
 //
-// Three concerns of the agent live here, once:
+// Four concerns of the agent live here, once:
 //   - the lease settings, normalised in Config.WithDefaults from cluster's
 //     defaults and handed to the node, its in-process fence and the fence
 //     guard alike;
@@ -13,5 +13,9 @@
 //     when the agent is gone and its lease has run out (FenceGuard; the
 //     binary's hidden GuardCommand only parses its flags);
 //   - the preflight, which refuses to start, with one line naming the fix,
-//     on a host where the agent would fail later and over and over.
+//     on a host where the agent would fail later and over and over;
+//   - becoming a member (Admit, before New): a node without a cluster
+//     certificate trades its join token for one, or waits for `shoal join`
+//     on its root-only local socket (ListenLocal), which then serves local
+//     operator commands for the agent's life.
 package agent
