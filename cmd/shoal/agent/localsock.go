@@ -41,6 +41,10 @@ const (
 	StatusStarting = "starting"
 )
 
+// maxSocketPath is the longest path a unix socket may have (Linux's
+// sun_path holds 108 bytes with its terminating NUL).
+const maxSocketPath = 107
+
 // ErrLocalSocket is a local socket the agent cannot own.
 var ErrLocalSocket = errors.New("local socket")
 
@@ -98,6 +102,10 @@ func ListenLocal(dataDir string, log *slog.Logger) (*LocalServer, error) {
 		return nil, fmt.Errorf("%w: %w", ErrLocalSocket, err)
 	}
 	defer os.RemoveAll(tmp)
+	if n := len(filepath.Join(tmp, "s")); n > maxSocketPath {
+		return nil, fmt.Errorf("%w: the data dir's path is too long for a unix socket in it: use a shorter --data-dir (%d bytes at most)",
+			ErrLocalSocket, maxSocketPath-(n-len(dataDir)))
+	}
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(tmp, "s"), Net: "unix"})
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrLocalSocket, path, err)

@@ -202,3 +202,17 @@ func TestLocalSocketWaitEnds(t *testing.T) {
 		t.Fatalf("AwaitJoin = %v, want context.Canceled", err)
 	}
 }
+
+// A data dir too deep for a unix socket is named as the problem.
+func TestLocalSocketPathTooLong(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), strings.Repeat("d", 100))
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ListenLocal(dir, discard); !errors.Is(err, ErrLocalSocket) || !strings.Contains(err.Error(), "shorter --data-dir") {
+		t.Fatalf("ListenLocal = %v", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
