@@ -49,6 +49,10 @@ go test -run '^$' -bench 'BenchmarkAuthenticate|BenchmarkToken' -cpu 1 -benchtim
 # deadline exceeded" when the time runs out while a worker is busy.
 step "fuzzing the log codec briefly (300,000 inputs)"
 go test -run '^$' -fuzz FuzzDecode -fuzztime 300000x ./fsm/
+step "fuzzing the join token, the join handshake and the internal endpoints briefly"
+go test -run '^$' -fuzz FuzzParse -fuzztime 200000x -fuzzminimizetime 2s ./cluster/jointoken/
+go test -run '^$' -fuzz FuzzAdmit -fuzztime 20000x -fuzzminimizetime 2s ./cluster/
+go test -run '^$' -fuzz FuzzInternal -fuzztime 20000x -fuzzminimizetime 2s ./cluster/
 
 # The Vagrant drill (three VMs under TCG, about 9 min) does not fit CI's time
 # budget: it runs only when asked.
