@@ -72,9 +72,15 @@ func (s *Server) commitNoContent(w http.ResponseWriter, r *http.Request, lookupE
 	s.commitDelete(w, r, lookupErr, cmd)
 }
 
-// baseURL is this node's API root as the client reached it. The scheme is
-// http until the API serves TLS.
-func baseURL(r *http.Request) string { return "http://" + r.Host }
+// baseURL is this node's API root as the client reached it: https on the
+// node's TLS listener (the only one a node serves), http only on a plain
+// listener (tests).
+func baseURL(r *http.Request) string {
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
+}
 
 // identityURL is this node's Keystone root as the client reached it.
 func identityURL(r *http.Request) string { return baseURL(r) + identityPrefix }

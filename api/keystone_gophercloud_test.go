@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -15,14 +16,27 @@ import (
 )
 
 // TestGophercloudKeystone proves the Keystone subset with OpenStack's Go
-// client, through its real calls: log in, find Keystone in the catalog,
-// manage projects, users and roles, validate and revoke tokens.
+// client, through its real calls, over HTTPS as nodes serve it: log in, find
+// Keystone in the catalog (an https endpoint), manage projects, users and
+// roles, validate and revoke tokens.
 func TestGophercloudKeystone(t *testing.T) {
-	k := newKeystoneServer(t)
+	k := newKeystoneTLSServer(t)
 	ctx := context.Background()
 	authURL := k.ts.URL + "/identity/v3"
+	if !strings.HasPrefix(authURL, "https://") {
+		t.Fatalf("not over TLS: %s", authURL)
+	}
+	// openstack.AuthenticatedClient, with a client that trusts the node.
+	login := func(ctx context.Context, opts gophercloud.AuthOptions) (*gophercloud.ProviderClient, error) {
+		p, err := openstack.NewClient(opts.IdentityEndpoint)
+		if err != nil {
+			return nil, err
+		}
+		p.HTTPClient = *k.ts.Client()
+		return p, openstack.Authenticate(ctx, p, opts)
+	}
 
-	admin, err := openstack.AuthenticatedClient(ctx, gophercloud.AuthOptions{IdentityEndpoint: authURL,
+	admin, err := login(ctx, gophercloud.AuthOptions{IdentityEndpoint: authURL,
 		Username: "admin", Password: identitytest.Password, DomainName: "Default", TenantName: "admin"})
 	if err != nil {
 		t.Fatalf("admin login: %v", err)
@@ -72,7 +86,7 @@ func TestGophercloudKeystone(t *testing.T) {
 	// The new user logs in by domain ID, scoped by project ID.
 	userLogin := func(password string) *gophercloud.ProviderClient {
 		t.Helper()
-		p, err := openstack.AuthenticatedClient(ctx, gophercloud.AuthOptions{IdentityEndpoint: authURL,
+		p, err := login(ctx, gophercloud.AuthOptions{IdentityEndpoint: authURL,
 			Username: "gopher", Password: password, DomainID: "default", Scope: &gophercloud.AuthScope{ProjectID: project.ID}})
 		if err != nil {
 			t.Fatalf("user login: %v", err)

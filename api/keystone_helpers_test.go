@@ -60,12 +60,28 @@ func newKeystoneServer(t *testing.T) *keystoneServer {
 // newKeystoneServerWith serves the fake cluster as wrap presents it.
 func newKeystoneServerWith(t *testing.T, wrap func(*fakeCluster) Cluster) *keystoneServer {
 	t.Helper()
+	return newKeystone(t, wrap, false)
+}
+
+// newKeystoneTLSServer serves Keystone over HTTPS, as a node does.
+func newKeystoneTLSServer(t *testing.T) *keystoneServer {
+	t.Helper()
+	return newKeystone(t, func(c *fakeCluster) Cluster { return c }, true)
+}
+
+func newKeystone(t *testing.T, wrap func(*fakeCluster) Cluster, overTLS bool) *keystoneServer {
+	t.Helper()
 	c := newFakeCluster(t)
 	k := &keystoneServer{c: c, throttle: identity.NewThrottle(0, nil, nil), log: &syncBuffer{}}
 	auth := testAuth()
 	auth.Throttle = k.throttle
 	logger := slog.New(slog.NewTextHandler(k.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	k.ts = httptest.NewServer(New(Config{State: c.FSM, Cluster: wrap(c), NodeName: "node1", Auth: auth, Logger: logger}).Handler())
+	k.ts = httptest.NewUnstartedServer(New(Config{State: c.FSM, Cluster: wrap(c), NodeName: "node1", Auth: auth, Logger: logger}).Handler())
+	if overTLS {
+		k.ts.StartTLS()
+	} else {
+		k.ts.Start()
+	}
 	t.Cleanup(k.ts.Close)
 	return k
 }
