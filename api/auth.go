@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/api/identity"
+	"github.com/shoal-project/shoal/cluster/pki"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -62,8 +63,8 @@ type Principal struct {
 	ProjectName string
 	Roles       []string // names, ordered
 	Claims      identity.Claims
-	// Node is set instead of all the above on a request another node signed
-	// on its own behalf: the name its published key is registered under.
+	// Node is set instead of all the above on a request another node makes
+	// on its own behalf: the name in the node certificate it presented.
 	Node string
 }
 
@@ -130,20 +131,29 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	return p, nil
 }
 
-// authenticateNode checks a request another node signed with its key.
-func (s *Server) authenticateNode(r *http.Request, sig string) (Principal, error) {
-	kid, err := identity.VerifyRequest(sig, r.Method, r.URL.RequestURI(), s.auth.Now(), identityView{s.state})
-	if err != nil {
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "api: node signature refused",
+// errNotNode is the 403 of a request to a node-only route without a
+// verified node certificate of this cluster: a user's token, even the
+// admin's, does not open it. (The cluster's HTTPS handler refuses such a
+// request before the API sees it; this is the API's own check.)
+var errNotNode = fmt.Errorf("%w: internal endpoints take only a node certificate of this cluster", fsm.ErrForbidden)
+
+// authenticatePeer names the node at the other end of the request's
+// connection from its certificate, which the listener verified against the
+// cluster CA, and refuses one the replica has revoked (a connection opened
+// before its node was removed).
+func (s *Server) authenticatePeer(r *http.Request) (Principal, error) {
+	name, serial, ok := pki.NodePeer(r.TLS)
+	if !ok || s.state.NodeCertRevoked(serial) {
+		reason := "no node certificate"
+		if ok {
+			reason = "node certificate " + serial + " of " + name + " revoked"
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "api: internal request refused",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.String("reason", err.Error()), slog.String("request_id", requestID(r.Context())))
-		return Principal{}, errUnauthenticated
+			slog.String("reason", reason), slog.String("request_id", requestID(r.Context())))
+		return Principal{}, errNotNode
 	}
-	k, err := s.state.SigningKey(kid)
-	if err != nil || k.Host == "" {
-		return Principal{}, errUnauthenticated
-	}
-	return Principal{Node: k.Host}, nil
+	return Principal{Node: name}, nil
 }
 
 // mayLag reports whether a token refusal may only mean that this replica

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"net/http"
+	"time"
 
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -39,6 +41,11 @@ type State interface {
 	Role(ref string) (fsm.Role, error)
 	Roles() []fsm.Role
 	RoleAssignments(userID, projectID string) []fsm.RoleAssignment
+
+	// Cluster security: join tokens (listed without their secrets) and the
+	// deny-list of node certificates, asked on every internal request.
+	JoinTokens() []fsm.JoinToken
+	NodeCertRevoked(serial string) bool
 }
 
 var _ State = (*fsm.FSM)(nil)
@@ -99,12 +106,23 @@ type Cluster interface {
 	// cluster had committed when it was called (a read index from the
 	// leader), so a write validated here sees what other nodes acknowledged.
 	Sync(ctx context.Context) error
-	// Join joins this node to the cluster that peers (gossip host:port) belong
-	// to and returns once it is a Raft member.
-	Join(ctx context.Context, peers []string) error
 	// Leave leaves the cluster gracefully: this node is removed from Raft and
 	// announces its departure over gossip; the agent then stops.
 	Leave(ctx context.Context) error
 	// Health reports this node's state.
 	Health() Health
+
+	// CreateJoinToken makes a join token for uses joins, valid for ttl (0:
+	// the cluster's default), records its hash and returns the token, which
+	// exists nowhere else. A ttl or uses out of the cluster's bounds is
+	// refused with fsm.ErrInvalid before anything is proposed.
+	CreateJoinToken(ctx context.Context, ttl time.Duration, uses int, createdBy string) (token string, rec fsm.JoinToken, err error)
+	// RotateGossipKey replaces the cluster's gossip key and returns the new
+	// key's ID once every live member uses it.
+	RotateGossipKey(ctx context.Context) (keyID string, err error)
+	// InternalClient reaches other nodes' HTTPS port as this node: it
+	// presents the node certificate and trusts only the cluster CA. The API
+	// forwards requests to other nodes (a consistent read to the leader, a
+	// console log to the server's host) with its transport.
+	InternalClient() *http.Client
 }

@@ -166,7 +166,7 @@ func TestJSONText(t *testing.T) {
 		{"server action", "POST", "/v1/servers/" + vm + "/action", `{"action":"reset-state","state":"%s"}`},
 		{"host disable", "POST", "/v1/hosts/node1/disable", `{"reason":"%s"}`},
 		{"host evacuate", "POST", "/v1/hosts/node2/evacuate", `{"host":"%s"}`},
-		{"join", "POST", "/v1/cluster/join", `{"peers":["%s"]}`},
+		{"join token", "POST", "/v1/cluster/join-tokens", `{"ttl":"%s"}`},
 	}
 	texts := []struct{ name, text, contains string }{
 		{"lone high surrogate", `\ud800`, "surrogate"},
@@ -185,14 +185,10 @@ func TestJSONText(t *testing.T) {
 				c.seedCompute(t)
 				id := seedServer(t, ts)
 				before := c.snapshot()
-				_, _, joinedBefore := c.counts()
 				resp, raw := call(t, ts, b.method, strings.ReplaceAll(b.path, vm, id), fmt.Sprintf(b.body, tx.text))
 				wantError(t, resp, raw, 400, tx.contains)
 				if after := c.snapshot(); !reflect.DeepEqual(after, before) {
 					t.Errorf("state changed: index %d→%d, applied %d→%d", before.index, after.index, before.applied, after.applied)
-				}
-				if _, _, joined := c.counts(); len(joined) != len(joinedBefore) {
-					t.Errorf("join went through: %v", joined)
 				}
 			})
 		}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"reflect"
 	"testing"
@@ -66,59 +65,6 @@ func TestLeader(t *testing.T) {
 	wantError(t, resp, body, http.StatusServiceUnavailable, "no cluster leader")
 	if resp.Header.Get("Retry-After") != "1" {
 		t.Error("no Retry-After")
-	}
-}
-
-func TestJoin(t *testing.T) {
-	tests := []struct {
-		name      string
-		body      string
-		joinErr   error
-		status    int
-		contains  string
-		wantPeers []string
-	}{
-		{"peers", `{"peers":["10.0.0.1:7946","node2.lab:7946"]}`, nil, 200, "", []string{"10.0.0.1:7946", "node2.lab:7946"}},
-		{"peer shorthand", `{"peer":"[fe80::1]:7946"}`, nil, 200, "", []string{"[fe80::1]:7946"}},
-		{"already elsewhere", `{"peer":"10.0.0.1:7946"}`, fmt.Errorf("%w: node1 already belongs to cluster c1", fsm.ErrConflict), 409, "already belongs to cluster c1", []string{"10.0.0.1:7946"}},
-		{"unreachable", `{"peer":"10.0.0.1:7946"}`, fmt.Errorf("no peer answered"), 500, "no peer answered", []string{"10.0.0.1:7946"}},
-		{"no peers", `{"peers":[]}`, nil, 400, "at least one peer", nil},
-		{"empty object", `{}`, nil, 400, "at least one peer", nil},
-		{"no port", `{"peer":"10.0.0.1"}`, nil, 400, "host:port", nil},
-		{"no host", `{"peer":":7946"}`, nil, 400, "host:port", nil},
-		{"port zero", `{"peer":"10.0.0.1:0"}`, nil, 400, "port", nil},
-		{"port too big", `{"peer":"10.0.0.1:65536"}`, nil, 400, "port", nil},
-		{"port not numeric", `{"peer":"10.0.0.1:gossip"}`, nil, 400, "port", nil},
-		{"signed port", `{"peer":"10.0.0.1:+80"}`, nil, 400, "port", nil},
-		{"one bad among good", `{"peers":["10.0.0.1:7946","bad"]}`, nil, 400, `"bad"`, nil},
-		{"wrong type", `{"peers":"10.0.0.1:7946"}`, nil, 400, "array", nil},
-		{"unknown field", `{"peers":["10.0.0.1:7946"],"force":true}`, nil, 400, `"force"`, nil},
-		{"malformed", `{"peers":[`, nil, 400, "JSON", nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, ts := newTestServer(t)
-			c.set(func(c *fakeCluster) { c.joinErr = tt.joinErr })
-			resp, body := call(t, ts, "POST", "/v1/cluster/join", tt.body)
-			if tt.status == 200 {
-				if resp.StatusCode != 200 {
-					t.Fatalf("join = %d %s", resp.StatusCode, body)
-				}
-				if h := decode[JoinResponse](t, body).Health; h.Name != "node1" || h.ClusterID != "c1" {
-					t.Errorf("health = %+v", h)
-				}
-			} else {
-				wantError(t, resp, body, tt.status, tt.contains)
-			}
-			_, _, joined := c.counts()
-			var got []string
-			if len(joined) > 0 {
-				got = joined[0]
-			}
-			if len(joined) > 1 || !reflect.DeepEqual(got, tt.wantPeers) {
-				t.Errorf("Join calls = %q, want one with %q", joined, tt.wantPeers)
-			}
-		})
 	}
 }
 

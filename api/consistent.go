@@ -71,9 +71,11 @@ func wantsConsistent(r *http.Request) (bool, error) {
 }
 
 // forward proxies r to another node's API (the leader, or a server's host),
-// marked so it cannot bounce again.
+// marked so it cannot bounce again. Nodes speak HTTPS only; the hop goes as
+// this node (its certificate, the cluster CA), carrying the caller's token,
+// which the other node checks again.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, l Leader) {
-	target := &url.URL{Scheme: "http", Host: l.HTTPAddress}
+	target := &url.URL{Scheme: "https", Host: l.HTTPAddress}
 	id := requestID(r.Context())
 	p := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -82,7 +84,7 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, l Leader) {
 			pr.Out.Header.Set(HeaderForwarded, "1")
 			pr.Out.Header.Set(HeaderRequestID, id)
 		},
-		Transport: s.transport,
+		Transport: s.cluster.InternalClient().Transport,
 		ModifyResponse: func(resp *http.Response) error {
 			// The leader echoes our request ID; we have set it already.
 			resp.Header.Del(HeaderRequestID)

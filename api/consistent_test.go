@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sync"
 	"testing"
@@ -13,15 +12,15 @@ import (
 func TestConsistentReadOnLeader(t *testing.T) {
 	c, ts := newTestServer(t)
 	for _, q := range []string{"?consistent=true", "?consistent", "?consistent=1"} {
-		_, before, _ := c.counts()
+		_, before := c.counts()
 		resp, body := call(t, ts, "GET", "/v1/flavors"+q, "")
-		if _, after, _ := c.counts(); resp.StatusCode != 200 || after != before+1 {
+		if _, after := c.counts(); resp.StatusCode != 200 || after != before+1 {
 			t.Errorf("%s: %d %s, barriers %d→%d", q, resp.StatusCode, body, before, after)
 		}
 	}
-	_, before, _ := c.counts()
+	_, before := c.counts()
 	call(t, ts, "GET", "/v1/flavors?consistent=false", "")
-	if _, after, _ := c.counts(); after != before {
+	if _, after := c.counts(); after != before {
 		t.Error("consistent=false ran a barrier")
 	}
 	resp, body := call(t, ts, "GET", "/v1/flavors?consistent=maybe", "")
@@ -56,14 +55,16 @@ func TestConsistentReadOnFollower(t *testing.T) {
 	leader := newFakeCluster(t)
 	leader.MustApply(t, &fsm.CreateFlavor{Flavor: fsm.Flavor{ID: "new", Name: "fresh", VCPUs: 1, RAM: 1}})
 	var rec seen
-	leaderTS := httptest.NewServer(rec.wrap(New(Config{State: leader.FSM, Cluster: leader, NodeName: "leader", Auth: testAuth()}).Handler()))
-	t.Cleanup(leaderTS.Close)
+	// Over HTTPS, node to node, as nodes forward.
+	leaderTS := nodeServer(t, rec.wrap(New(Config{State: leader.FSM, Cluster: leader, NodeName: "leader", Auth: testAuth()}).Handler()),
+		nodeIdentity(t, testCA(), "leader"))
 	u, _ := url.Parse(leaderTS.URL)
 
 	follower, ts := newTestServer(t)
 	follower.set(func(c *fakeCluster) {
 		c.leader = false
 		c.leaderOf = Leader{Name: "leader", HTTPAddress: u.Host}
+		c.client = nodeClient(t, nodeIdentity(t, testCA(), "node1"))
 	})
 
 	resp, body := call(t, ts, "GET", "/v1/flavors/fresh", "")
@@ -86,7 +87,7 @@ func TestConsistentReadOnFollower(t *testing.T) {
 	if len(headers) != 1 || headers[0].Get(HeaderForwarded) != "1" || headers[0].Get(HeaderRequestID) != "trace-1" {
 		t.Fatalf("leader saw %v", headers)
 	}
-	if _, barriers, _ := leader.counts(); urls[0] != "/v1/flavors/fresh?consistent=true" || barriers != 1 {
+	if _, barriers := leader.counts(); urls[0] != "/v1/flavors/fresh?consistent=true" || barriers != 1 {
 		t.Errorf("leader saw %s, barriers %d", urls[0], barriers)
 	}
 

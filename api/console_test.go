@@ -36,9 +36,9 @@ func TestConsoleLog(t *testing.T) {
 	// node2's API, as the host of "there": it serves from its own driver.
 	remote := New(Config{State: c.FSM, Cluster: c, NodeName: "node2", Auth: testAuth(),
 		Consoles: fakeConsoles{"there": "remote 1\nremote 2\n"}})
-	ts2 := httptest.NewServer(remote.Handler())
-	t.Cleanup(ts2.Close)
-	c.MustApply(t, &fsm.RegisterHost{Name: "node2", HTTPAddress: strings.TrimPrefix(ts2.URL, "http://"), Time: now})
+	ts2 := nodeServer(t, remote.Handler(), nodeIdentity(t, testCA(), "node2"))
+	c.MustApply(t, &fsm.RegisterHost{Name: "node2", HTTPAddress: strings.TrimPrefix(ts2.URL, "https://"), Time: now})
+	c.set(func(c *fakeCluster) { c.client = nodeClient(t, nodeIdentity(t, testCA(), "node1")) })
 
 	local := New(Config{State: c.FSM, Cluster: c, NodeName: "node1", Auth: testAuth(),
 		Consoles: fakeConsoles{"here": "line 1\nline 2\nshoal-tiny: boot done\n"}})

@@ -3,12 +3,15 @@ package api
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/shoal-project/shoal/api/identity/identitytest"
+	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/cluster/jointoken"
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/fsm/fsmtest"
 )
@@ -26,11 +29,12 @@ type fakeCluster struct {
 	barriers  int
 	members   []Member
 	health    Health
-	joinErr   error
 	left      bool
-	joined    [][]string
 	syncs     int
-	onSync    func() // what catching up with the leader brings, if anything
+	rotateErr error        // returned by RotateGossipKey
+	gossipKey string       // the last key RotateGossipKey made
+	client    *http.Client // InternalClient; nil: http.DefaultClient
+	onSync    func()       // what catching up with the leader brings, if anything
 }
 
 func newFakeCluster(t testing.TB) *fakeCluster {
@@ -94,13 +98,6 @@ func (c *fakeCluster) Barrier(context.Context) error {
 	return nil
 }
 
-func (c *fakeCluster) Join(_ context.Context, peers []string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.joined = append(c.joined, peers)
-	return c.joinErr
-}
-
 func (c *fakeCluster) Leave(context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -114,6 +111,55 @@ func (c *fakeCluster) Health() Health {
 	h := c.health
 	h.Index = c.FSM.Index()
 	return h
+}
+
+// CreateJoinToken does what cluster.Node does, over the fake's FSM: the
+// cluster's bounds, a real token, its hash recorded.
+func (c *fakeCluster) CreateJoinToken(ctx context.Context, ttl time.Duration, uses int, createdBy string) (string, fsm.JoinToken, error) {
+	if ttl == 0 {
+		ttl = cluster.DefaultJoinTokenTTL
+	}
+	if ttl < 0 || ttl > cluster.MaxJoinTokenTTL || uses < 1 || uses > fsm.MaxJoinTokenUses {
+		return "", fsm.JoinToken{}, fmt.Errorf("%w: ttl %s, uses %d out of bounds", fsm.ErrInvalid, ttl, uses)
+	}
+	tok, err := jointoken.New([32]byte{1}, []string{"127.0.0.1:8774"})
+	if err != nil {
+		return "", fsm.JoinToken{}, err
+	}
+	now := time.Now().UTC()
+	cmd := &fsm.CreateJoinToken{ID: tok.ID(), SecretHash: tok.SecretHash(), CreatedAt: now, ExpiresAt: now.Add(ttl),
+		MaxUses: uses, CreatedBy: createdBy}
+	if _, err := c.Apply(ctx, cmd); err != nil {
+		return "", fsm.JoinToken{}, err
+	}
+	return tok.String(), fsm.JoinToken{ID: cmd.ID, CreatedAt: cmd.CreatedAt, ExpiresAt: cmd.ExpiresAt, MaxUses: uses,
+		CreatedBy: createdBy}, nil
+}
+
+func (c *fakeCluster) RotateGossipKey(context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rotateErr != nil {
+		return "", c.rotateErr
+	}
+	c.gossipKey = fmt.Sprintf("%016x", c.FSM.Index()+1)
+	return c.gossipKey, nil
+}
+
+// rotated is the ID of the last key RotateGossipKey made, or "".
+func (c *fakeCluster) rotated() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gossipKey
+}
+
+func (c *fakeCluster) InternalClient() *http.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client == nil {
+		return http.DefaultClient
+	}
+	return c.client
 }
 
 func (c *fakeCluster) set(f func(c *fakeCluster)) {
@@ -133,10 +179,10 @@ func newTestServer(t *testing.T) (*fakeCluster, *httptest.Server) {
 
 // counts reads the fake's bookkeeping under its lock; applied counts the
 // commands that reached the FSM.
-func (c *fakeCluster) counts() (applied, barriers int, joined [][]string) {
+func (c *fakeCluster) counts() (applied, barriers int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return int(c.Index()), c.barriers, append([][]string(nil), c.joined...)
+	return int(c.Index()), c.barriers
 }
 
 // compute seeds what servers need: two hosts with capacity (node1 up, node2
@@ -201,7 +247,7 @@ type stateSnapshot struct {
 }
 
 func (c *fakeCluster) snapshot() stateSnapshot {
-	applied, _, _ := c.counts()
+	applied, _ := c.counts()
 	return stateSnapshot{index: c.FSM.Index(), applied: applied, instances: c.FSM.Instances(nil),
 		images: c.FSM.Images(), groups: c.FSM.ServerGroups(), hosts: c.FSM.Hosts(), flavors: c.FSM.Flavors()}
 }

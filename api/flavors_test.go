@@ -128,10 +128,10 @@ func TestFlavorBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, ts := newTestServer(t)
 			index, flavors := c.FSM.Index(), c.FSM.Flavors()
-			applied, _, _ := c.counts()
+			applied, _ := c.counts()
 			resp, body := call(t, ts, tt.method, tt.path, tt.body)
 			wantError(t, resp, body, tt.status, tt.contains)
-			appliedAfter, _, _ := c.counts()
+			appliedAfter, _ := c.counts()
 			if c.FSM.Index() != index || appliedAfter != applied || !reflect.DeepEqual(c.FSM.Flavors(), flavors) {
 				t.Errorf("state changed: index %d→%d, applied %d→%d", index, c.FSM.Index(), applied, appliedAfter)
 			}

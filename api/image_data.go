@@ -20,6 +20,10 @@ import (
 // streams (Glance sends an md5 in Content-MD5; shoal's checksums are sha256).
 const HeaderImageChecksum = "X-Image-Checksum"
 
+// internalImageFile is where other nodes fetch an image's data from this
+// one, with their node certificate (compute/imagecache builds the same path).
+const internalImageFile = "/internal/v1/images/{id}/file"
+
 // DefaultMaxImageBytes bounds one upload unless Config.MaxImageBytes says otherwise.
 const DefaultMaxImageBytes = int64(64) << 30
 
@@ -127,9 +131,11 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// downloadImage streams this node's copy of an image's data; a node without
-// one answers 404 (peers fetch only from the nodes in the image's locations).
-// Range requests are served, so a broken download can resume.
+// downloadImage streams this node's copy of an image's data, to a project
+// reader (GET /v1/images/{id}/file) or to another node (the internal route);
+// a node without one answers 404 (peers fetch only from the nodes in the
+// image's locations). Range requests are served, so a broken download can
+// resume.
 func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) {
 	img, err := s.imageFor(r, r.PathValue("id"))
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shoal-project/shoal/api/identity/identitytest"
 	"github.com/shoal-project/shoal/compute/imagecache"
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -32,11 +31,14 @@ func (a cacheImages) Put(ctx context.Context, r io.Reader, format string, max in
 func (a cacheImages) Has(sum string) bool                           { return a.c.Has(sum) }
 func (a cacheImages) Open(sum string) (io.ReadCloser, int64, error) { return a.c.Open(sum) }
 
-// newImageServer is a test server storing images in a real cache in a temp dir.
+// newImageServer is node's API over HTTPS, as a node serves it, with a node
+// certificate of testCA, storing images in a real cache in a temp dir that
+// fetches from peers as node.
 func newImageServer(t *testing.T, c *fakeCluster, node string, edit ...func(*Config)) (*httptest.Server, *imagecache.Cache) {
 	t.Helper()
+	id := nodeIdentity(t, testCA(), node)
 	cache, err := imagecache.New(imagecache.Config{Dir: filepath.Join(t.TempDir(), "images"), NodeName: node,
-		Images: c.FSM, Peers: imagecache.HostRecords(c.FSM), Recorder: c, Sign: identitytest.Signer.SignHTTP})
+		Images: c.FSM, Peers: imagecache.HostRecords(c.FSM), Recorder: c, HTTPClient: nodeClient(t, id)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,9 +46,7 @@ func newImageServer(t *testing.T, c *fakeCluster, node string, edit ...func(*Con
 	for _, e := range edit {
 		e(&cfg)
 	}
-	ts := httptest.NewServer(New(cfg).Handler())
-	t.Cleanup(ts.Close)
-	return ts, cache
+	return nodeServer(t, New(cfg).Handler(), id), cache
 }
 
 // qcow2Image is a minimal valid qcow2 v3 image of n bytes; edit may spoil it.
@@ -200,7 +200,7 @@ func TestImageUploadRefused(t *testing.T) {
 	req, _ := http.NewRequest("PUT", ts.URL+"/v1/images/"+img.ID+"/file", io.MultiReader(bytes.NewReader(make([]byte, 4<<20))))
 	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set(HeaderAuthToken, adminToken)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := ts.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,13 +231,14 @@ func TestImageDownloadWithoutCopy(t *testing.T) {
 }
 
 // A node without the data fetches it from the node it was uploaded to,
-// through that node's real download endpoint, and is then listed too.
+// through that node's real internal endpoint, over HTTPS with its node
+// certificate, and is then listed too.
 func TestImagePeerFetch(t *testing.T) {
 	c := newFakeCluster(t)
 	ts1, _ := newImageServer(t, c, "node1")
 	ts2, cache2 := newImageServer(t, c, "node2")
 	for name, ts := range map[string]*httptest.Server{"node1": ts1, "node2": ts2} {
-		c.MustApply(t, &fsm.RegisterHost{Name: name, HTTPAddress: strings.TrimPrefix(ts.URL, "http://"), Time: time.Unix(1, 0).UTC()})
+		c.MustApply(t, &fsm.RegisterHost{Name: name, HTTPAddress: strings.TrimPrefix(ts.URL, "https://"), Time: time.Unix(1, 0).UTC()})
 	}
 	img := createQueued(t, ts1, "tiny", "qcow2")
 	data := qcow2Image(1 << 20)

@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 
-	"github.com/shoal-project/shoal/api/identity"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -27,15 +26,15 @@ const (
 	// adminOnly: the cloud administrator alone (flavors, hosts, hypervisors,
 	// the cluster, quotas, identity).
 	adminOnly
-	// nodeOrReader: a project reader, or another node of the cluster on its
-	// own behalf (a request signed with its published key: fetching image
-	// data from a peer).
-	nodeOrReader
+	// nodeOnly: another node of the cluster on its own behalf, known by the
+	// node certificate it presented (fetching image data from a peer); no
+	// token, not even the admin's, opens these routes.
+	nodeOnly
 )
 
 var accessNames = map[access]string{public: "public", authenticated: "authenticated",
 	projectReader: "project reader", projectMember: "project member", adminOnly: "admin",
-	nodeOrReader: "node or project reader"}
+	nodeOnly: "node"}
 
 func (a access) String() string { return accessNames[a] }
 
@@ -44,10 +43,12 @@ func (p Principal) allows(a access) bool {
 	switch a {
 	case public, authenticated:
 		return true
-	case projectReader, nodeOrReader:
-		return p.Node != "" || p.Has(fsm.RoleReader)
+	case projectReader:
+		return p.Has(fsm.RoleReader)
 	case projectMember:
 		return p.Has(fsm.RoleMember)
+	case nodeOnly:
+		return p.Node != ""
 	}
 	return p.Admin()
 }
@@ -65,14 +66,15 @@ func (s *Server) guard(r *http.Request, pattern string) (*http.Request, error) {
 	if a == public {
 		return r, nil
 	}
-	if sig := r.Header.Get(identity.HeaderNodeSignature); sig != "" && a == nodeOrReader {
-		p, err := s.authenticateNode(r, sig)
-		if err != nil {
-			return r, err
-		}
-		return r.WithContext(withPrincipal(r.Context(), p)), nil
+	var (
+		p   Principal
+		err error
+	)
+	if a == nodeOnly {
+		p, err = s.authenticatePeer(r)
+	} else {
+		p, err = s.authenticate(r)
 	}
-	p, err := s.authenticate(r)
 	if err != nil {
 		return r, err
 	}

@@ -22,14 +22,14 @@ const (
 
 // policyRow is one route: how to call it, and what reader, member and admin
 // get on their own project's objects. In path and body, %project, %user
-// (its member), %server, %group, %image and %self (the caller; the other
+// (its member), %server, %group, %image, %jointoken (the cluster's) and %self (the caller; the other
 // project's member on the other side) name the caller's own project's
 // objects, or the other project's; %role is the member role. With subject,
 // X-Subject-Token carries the caller's own token (or the other project
 // member's). other is what a reader or member gets on the other side (""
 // = the same as on their own); an admin gets its own outcome on both.
 // Every route is also called without and with a bad token: 401, unless
-// public.
+// public, or node-only (403: a token is not what it takes).
 type policyRow struct {
 	path, body            string
 	subject               bool
@@ -40,18 +40,21 @@ type policyRow struct {
 // policyTable is Nova's, Glance's and Keystone's default policy for every
 // route, by the pattern it is registered with.
 var policyTable = map[string]policyRow{
-	"GET /v1/health":                {path: "/v1/health", reader: allowed, member: allowed, admin: allowed},
-	"GET /v1/cluster/members":       {path: "/v1/cluster/members", reader: forbidden, member: forbidden, admin: allowed},
-	"GET /v1/cluster/leader":        {path: "/v1/cluster/leader", reader: forbidden, member: forbidden, admin: allowed},
-	"POST /v1/cluster/join":         {path: "/v1/cluster/join", body: `{"peers":["127.0.0.1:7946"]}`, reader: forbidden, member: forbidden, admin: allowed},
-	"POST /v1/cluster/leave":        {path: "/v1/cluster/leave", reader: forbidden, member: forbidden, admin: allowed},
-	"GET /v1/flavors":               {path: "/v1/flavors", reader: allowed, member: allowed, admin: allowed},
-	"GET /v1/flavors/{id}":          {path: "/v1/flavors/1", reader: allowed, member: allowed, admin: allowed},
-	"POST /v1/flavors":              {path: "/v1/flavors", body: `{"name":"m9","vcpus":1,"ram":512,"disk":1}`, reader: forbidden, member: forbidden, admin: allowed},
-	"DELETE /v1/flavors/{id}":       {path: "/v1/flavors/5", reader: forbidden, member: forbidden, admin: allowed},
-	"GET /v1/hosts":                 {path: "/v1/hosts", reader: forbidden, member: forbidden, admin: allowed},
-	"POST /v1/hosts/{name}/disable": {path: "/v1/hosts/node2/disable", body: `{}`, reader: forbidden, member: forbidden, admin: allowed},
-	"POST /v1/hosts/{name}/enable":  {path: "/v1/hosts/node2/enable", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/health":                      {path: "/v1/health", reader: allowed, member: allowed, admin: allowed},
+	"GET /v1/cluster/members":             {path: "/v1/cluster/members", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/cluster/leader":              {path: "/v1/cluster/leader", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/cluster/join-tokens":         {path: "/v1/cluster/join-tokens", reader: forbidden, member: forbidden, admin: allowed},
+	"POST /v1/cluster/join-tokens":        {path: "/v1/cluster/join-tokens", body: `{"ttl":"10m"}`, reader: forbidden, member: forbidden, admin: allowed},
+	"DELETE /v1/cluster/join-tokens/{id}": {path: "/v1/cluster/join-tokens/%jointoken", reader: forbidden, member: forbidden, admin: allowed},
+	"POST /v1/cluster/gossip-key/rotate":  {path: "/v1/cluster/gossip-key/rotate", reader: forbidden, member: forbidden, admin: allowed},
+	"POST /v1/cluster/leave":              {path: "/v1/cluster/leave", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/flavors":                     {path: "/v1/flavors", reader: allowed, member: allowed, admin: allowed},
+	"GET /v1/flavors/{id}":                {path: "/v1/flavors/1", reader: allowed, member: allowed, admin: allowed},
+	"POST /v1/flavors":                    {path: "/v1/flavors", body: `{"name":"m9","vcpus":1,"ram":512,"disk":1}`, reader: forbidden, member: forbidden, admin: allowed},
+	"DELETE /v1/flavors/{id}":             {path: "/v1/flavors/5", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/hosts":                       {path: "/v1/hosts", reader: forbidden, member: forbidden, admin: allowed},
+	"POST /v1/hosts/{name}/disable":       {path: "/v1/hosts/node2/disable", body: `{}`, reader: forbidden, member: forbidden, admin: allowed},
+	"POST /v1/hosts/{name}/enable":        {path: "/v1/hosts/node2/enable", reader: forbidden, member: forbidden, admin: allowed},
 	"POST /v1/hosts/{name}/force-down": {path: "/v1/hosts/node2/force-down", body: `{"forced_down":true}`,
 		reader: forbidden, member: forbidden, admin: allowed},
 	"POST /v1/hosts/{name}/evacuate": {path: "/v1/hosts/node2/evacuate", body: `{}`, reader: forbidden, member: forbidden, admin: allowed},
@@ -69,16 +72,19 @@ var policyTable = map[string]policyRow{
 	"GET /v1/servers/{id}/console-log": {path: "/v1/servers/%server/console-log", reader: forbidden, member: allowed, admin: allowed, other: absent},
 
 	// Images (Glance): private ones are their project's.
-	"GET /v1/images":                {path: "/v1/images", reader: allowed, member: allowed, admin: allowed},
-	"GET /v1/images/{id}":           {path: "/v1/images/%image", reader: allowed, member: allowed, admin: allowed, other: absent},
-	"POST /v1/images":               {path: "/v1/images", body: `{"name":"new","disk_format":"qcow2","container_format":"bare"}`, reader: forbidden, member: allowed, admin: allowed},
-	"DELETE /v1/images/{id}":        {path: "/v1/images/%image", reader: forbidden, member: allowed, admin: allowed, other: absent},
-	"GET /v1/images/{id}/file":      {path: "/v1/images/%image/file", reader: allowed, member: allowed, admin: allowed, other: absent},
-	"PUT /v1/images/{id}/file":      {path: "/v1/images/%image/file", body: "data", reader: forbidden, member: allowed, admin: allowed, other: absent},
-	"GET /v1/server-groups":         {path: "/v1/server-groups", reader: allowed, member: allowed, admin: allowed},
-	"GET /v1/server-groups/{id}":    {path: "/v1/server-groups/%group", reader: allowed, member: allowed, admin: allowed, other: absent},
-	"POST /v1/server-groups":        {path: "/v1/server-groups", body: `{"server_group":{"name":"g","policy":"affinity"}}`, reader: forbidden, member: allowed, admin: allowed},
-	"DELETE /v1/server-groups/{id}": {path: "/v1/server-groups/%group", reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"GET /v1/images":           {path: "/v1/images", reader: allowed, member: allowed, admin: allowed},
+	"GET /v1/images/{id}":      {path: "/v1/images/%image", reader: allowed, member: allowed, admin: allowed, other: absent},
+	"POST /v1/images":          {path: "/v1/images", body: `{"name":"new","disk_format":"qcow2","container_format":"bare"}`, reader: forbidden, member: allowed, admin: allowed},
+	"DELETE /v1/images/{id}":   {path: "/v1/images/%image", reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"GET /v1/images/{id}/file": {path: "/v1/images/%image/file", reader: allowed, member: allowed, admin: allowed, other: absent},
+	// Another node's, with its certificate: no token opens it, not even
+	// the admin's (nodecert_test.go proves a node certificate does).
+	"GET /internal/v1/images/{id}/file": {path: "/internal/v1/images/%image/file", reader: forbidden, member: forbidden, admin: forbidden},
+	"PUT /v1/images/{id}/file":          {path: "/v1/images/%image/file", body: "data", reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"GET /v1/server-groups":             {path: "/v1/server-groups", reader: allowed, member: allowed, admin: allowed},
+	"GET /v1/server-groups/{id}":        {path: "/v1/server-groups/%group", reader: allowed, member: allowed, admin: allowed, other: absent},
+	"POST /v1/server-groups":            {path: "/v1/server-groups", body: `{"server_group":{"name":"g","policy":"affinity"}}`, reader: forbidden, member: allowed, admin: allowed},
+	"DELETE /v1/server-groups/{id}":     {path: "/v1/server-groups/%group", reader: forbidden, member: allowed, admin: allowed, other: absent},
 
 	// Quotas (Nova): one's own project's are readable, another's are an
 	// admin's (403: a quota is not an object of the project); only an
@@ -167,7 +173,7 @@ func TestPolicyEveryRoute(t *testing.T) {
 							want = row.other
 						}
 					}
-					if (caller == noToken || caller == badToken) && !open {
+					if (caller == noToken || caller == badToken) && !open && routes[pattern] != nodeOnly {
 						want = "401"
 					}
 					self, subject := w.user[caller], w.token[caller]
@@ -175,7 +181,8 @@ func TestPolicyEveryRoute(t *testing.T) {
 						self, subject = w.beta.user, w.token[betaUser]
 					}
 					fill := strings.NewReplacer("%project", target.project, "%user", target.user, "%server", target.server,
-						"%group", target.group, "%image", target.image, "%self", self, "%role", identitytest.MemberRoleID)
+						"%group", target.group, "%image", target.image, "%self", self, "%role", identitytest.MemberRoleID,
+						"%jointoken", policyJoinToken)
 					path, body := fill.Replace(row.path), fill.Replace(row.body)
 					var header []string
 					if row.subject {

@@ -30,8 +30,9 @@ const (
 const (
 	maxBodyBytes    = 1 << 20
 	maxRequestIDLen = 64
-	// joinTimeout bounds a join; the client's timeout is set above it.
-	joinTimeout = 60 * time.Second
+	// membershipTimeout bounds a leave and a gossip key rotation (which waits
+	// for every live member); the client's timeout is set above it.
+	membershipTimeout = 60 * time.Second
 	// settleTimeout bounds a barrier and the wait for a write to be applied locally.
 	settleTimeout = 10 * time.Second
 )
@@ -54,18 +55,17 @@ type Config struct {
 
 // Server is the HTTP API of one node.
 type Server struct {
-	state     State
-	cluster   Cluster
-	node      string
-	log       *slog.Logger
-	mux       *http.ServeMux
-	transport http.RoundTripper // to the leader, for consistent reads
-	handler   http.Handler
-	consoles  Consoles
-	images    Images
-	maxImage  int64
-	auth      Auth
-	access    map[string]access // route pattern → who may call it
+	state    State
+	cluster  Cluster
+	node     string
+	log      *slog.Logger
+	mux      *http.ServeMux
+	handler  http.Handler
+	consoles Consoles
+	images   Images
+	maxImage int64
+	auth     Auth
+	access   map[string]access // route pattern → who may call it
 }
 
 // New builds a Server. It panics when State or Cluster is missing: that is a
@@ -85,17 +85,16 @@ func New(cfg Config) *Server {
 		log = log.With("node", cfg.NodeName)
 	}
 	s := &Server{
-		state:     cfg.State,
-		cluster:   cfg.Cluster,
-		node:      cfg.NodeName,
-		log:       log,
-		mux:       http.NewServeMux(),
-		transport: http.DefaultTransport.(*http.Transport).Clone(),
-		consoles:  cfg.Consoles,
-		images:    cfg.Images,
-		maxImage:  cfg.MaxImageBytes,
-		auth:      cfg.Auth,
-		access:    map[string]access{},
+		state:    cfg.State,
+		cluster:  cfg.Cluster,
+		node:     cfg.NodeName,
+		log:      log,
+		mux:      http.NewServeMux(),
+		consoles: cfg.Consoles,
+		images:   cfg.Images,
+		maxImage: cfg.MaxImageBytes,
+		auth:     cfg.Auth,
+		access:   map[string]access{},
 	}
 	s.auth.withDefaults()
 	if s.maxImage <= 0 {
@@ -113,8 +112,11 @@ func (s *Server) routes() {
 	s.route("GET /v1/health", public, s.health)
 	s.read("GET /v1/cluster/members", adminOnly, s.members)
 	s.read("GET /v1/cluster/leader", adminOnly, s.leader)
-	s.route("POST /v1/cluster/join", adminOnly, s.join)
 	s.route("POST /v1/cluster/leave", adminOnly, s.leave)
+	s.read("GET /v1/cluster/join-tokens", adminOnly, s.listJoinTokens)
+	s.route("POST /v1/cluster/join-tokens", adminOnly, s.createJoinToken)
+	s.route("DELETE /v1/cluster/join-tokens/{id}", adminOnly, s.revokeJoinToken)
+	s.route("POST /v1/cluster/gossip-key/rotate", adminOnly, s.rotateGossipKey)
 
 	s.collection("/v1/flavors", authenticated, adminOnly, s.listFlavors, s.showFlavor, s.createFlavor, s.deleteFlavor)
 
@@ -130,8 +132,10 @@ func (s *Server) routes() {
 	s.route("GET /v1/servers/{id}/console-log", projectMember, s.consoleLog)
 
 	s.collection("/v1/images", projectReader, projectMember, s.listImages, s.showImage, s.createImage, s.deleteImage)
-	// Not s.read: the data is this node's copy, never the leader's.
-	s.route("GET /v1/images/{id}/file", nodeOrReader, s.downloadImage)
+	// Not s.read: the data is this node's copy, never the leader's. Other
+	// nodes fetch it on the internal path, with their node certificate.
+	s.route("GET /v1/images/{id}/file", projectReader, s.downloadImage)
+	s.route("GET "+internalImageFile, nodeOnly, s.downloadImage)
 	s.route("PUT /v1/images/{id}/file", projectMember, s.uploadImage)
 
 	s.collection("/v1/server-groups", projectReader, projectMember, s.listServerGroups, s.showServerGroup, s.createServerGroup, s.deleteServerGroup)

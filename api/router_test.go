@@ -145,7 +145,7 @@ func TestRoutingErrors(t *testing.T) {
 		{"GET", "/v1/flavors/", 404, ""},
 		{"PUT", "/v1/flavors", 405, "GET, HEAD, POST"},
 		{"DELETE", "/v1/hosts", 405, "GET, HEAD"},
-		{"GET", "/v1/cluster/join", 405, "POST"},
+		{"GET", "/v1/cluster/gossip-key/rotate", 405, "POST"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

@@ -61,8 +61,14 @@ func newTenants(t *testing.T) *tenants {
 		admin: identitytest.AdminUserID}
 	w.alpha = w.seedProject(t, 1, m.ProjectID, m.UserID)
 	w.beta = w.seedProject(t, 2, b.ProjectID, b.UserID)
+	now := time.Now().UTC()
+	c.MustApply(t, &fsm.CreateJoinToken{ID: policyJoinToken, SecretHash: sumOf(7), CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+		MaxUses: 1, CreatedBy: identitytest.AdminUserID})
 	return w
 }
+
+// policyJoinToken is the ID of the join token newTenants makes.
+const policyJoinToken = "0123456789abcdef0123456789abcdef"
 
 // seedProject gives a project a private image with data, a server group and
 // a server built from the image, running on node1.

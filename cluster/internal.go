@@ -12,6 +12,12 @@ import (
 // certificate: the server takes nothing else.
 func internalURL(addr, path string) string { return "https://" + addr + path }
 
+// InternalClient reaches other nodes' HTTPS port as this node: it presents
+// the node certificate (renewals included) and trusts only a node
+// certificate of the cluster CA that is not revoked. Write forwarding uses
+// it; so do the API's hops to other nodes and the image cache's fetches.
+func (n *Node) InternalClient() *http.Client { return n.fwd.client }
+
 // requireNode serves h only to a peer that presented a node certificate of
 // this cluster's CA that the replica has not revoked. A user's token, even
 // the admin's, does not open these endpoints. The handshake already refused

@@ -26,7 +26,8 @@ import (
 	"github.com/shoal-project/shoal/fsm"
 )
 
-// Timeout bounds every request; it sits above the server's 60 s join limit.
+// Timeout bounds every request; it sits above the server's 60 s limit on
+// leaving and on a gossip key rotation.
 const Timeout = 70 * time.Second
 
 // maxResponseBytes bounds what the client reads from one response.
@@ -112,14 +113,6 @@ func (c *Client) Leader(ctx context.Context) (api.Leader, error) {
 	var out api.LeaderResponse
 	err := c.do(ctx, http.MethodGet, "/v1/cluster/leader", nil, &out)
 	return out.Leader, err
-}
-
-// Join asks the node to join the cluster its peers (gossip host:port) are in,
-// and returns its health once it is a member.
-func (c *Client) Join(ctx context.Context, peers []string) (api.Health, error) {
-	var out api.JoinResponse
-	err := c.do(ctx, http.MethodPost, "/v1/cluster/join", api.JoinRequest{Peers: peers}, &out)
-	return out.Health, err
 }
 
 // Leave makes the node leave its cluster gracefully; its agent then stops.

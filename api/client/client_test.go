@@ -10,10 +10,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/api/client/clienttest"
 	"github.com/shoal-project/shoal/api/identity/identitytest"
+	"github.com/shoal-project/shoal/cluster/jointoken"
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/fsm/fsmtest"
 )
@@ -25,7 +27,7 @@ type cluster struct {
 	mu      sync.Mutex
 	health  api.Health
 	leader  bool
-	joinErr error
+	keyErr  error // RotateGossipKey's answer
 	members []api.Member
 }
 
@@ -52,11 +54,30 @@ func (c *cluster) Sync(context.Context) error    { return nil }
 
 func (c *cluster) Leave(context.Context) error { return nil }
 
-func (c *cluster) Join(context.Context, []string) error {
+func (c *cluster) RotateGossipKey(context.Context) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.joinErr
+	return "0011223344556677", c.keyErr
 }
+
+// CreateJoinToken records a token as cluster.Node does, without its bounds.
+func (c *cluster) CreateJoinToken(ctx context.Context, ttl time.Duration, uses int, by string) (string, fsm.JoinToken, error) {
+	if ttl == 0 {
+		ttl = time.Hour
+	}
+	tok, err := jointoken.New([32]byte{7}, []string{"127.0.0.1:8774"})
+	if err != nil {
+		return "", fsm.JoinToken{}, err
+	}
+	now := time.Now().UTC()
+	cmd := &fsm.CreateJoinToken{ID: tok.ID(), SecretHash: tok.SecretHash(), CreatedAt: now, ExpiresAt: now.Add(ttl), MaxUses: uses, CreatedBy: by}
+	if _, err := c.Apply(ctx, cmd); err != nil {
+		return "", fsm.JoinToken{}, err
+	}
+	return tok.String(), fsm.JoinToken{ID: cmd.ID, CreatedAt: now, ExpiresAt: cmd.ExpiresAt, MaxUses: uses, CreatedBy: by}, nil
+}
+
+func (c *cluster) InternalClient() *http.Client { return http.DefaultClient }
 
 func (c *cluster) Health() api.Health {
 	c.mu.Lock()
@@ -162,19 +183,9 @@ func TestClusterCalls(t *testing.T) {
 		t.Errorf("Hosts = %+v, %v", hosts, err)
 	}
 
-	if _, err := cl.Join(ctx, []string{"127.0.0.1:7946"}); err != nil {
-		t.Errorf("Join: %v", err)
-	}
-	if _, err := cl.Join(ctx, []string{"nope"}); !errors.Is(err, fsm.ErrInvalid) {
-		t.Errorf("Join bad peer: %v", err)
-	}
 	c.mu.Lock()
-	c.joinErr = errors.Join(fsm.ErrConflict, errors.New("node1 already belongs to cluster c9"))
 	c.leader = false
 	c.mu.Unlock()
-	if _, err := cl.Join(ctx, []string{"127.0.0.1:7946"}); !errors.Is(err, fsm.ErrConflict) || !strings.Contains(err.Error(), "c9") {
-		t.Errorf("Join conflict: %v", err)
-	}
 	if _, err := cl.Leader(ctx); !errors.Is(err, fsm.ErrNoLeader) {
 		t.Errorf("Leader without one: %v", err)
 	}
@@ -219,9 +230,9 @@ func TestErrorsRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
 			c.mu.Lock()
-			c.joinErr = fmt.Errorf("join: %w", fmt.Errorf("%w: detail for %s", tt.sentinel, tt.kind))
+			c.keyErr = fmt.Errorf("rotating: %w", fmt.Errorf("%w: detail for %s", tt.sentinel, tt.kind))
 			c.mu.Unlock()
-			_, err := cl.Join(context.Background(), []string{"127.0.0.1:7946"})
+			_, err := cl.RotateGossipKey(context.Background())
 			var e *Error
 			if !errors.As(err, &e) || e.Status != tt.status || e.Kind != tt.kind || !strings.Contains(e.Message, "detail for "+tt.kind) {
 				t.Fatalf("err = %#v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/api/identity/identitytest"
+	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/cluster/jointoken"
 	"github.com/shoal-project/shoal/compute/imagecache"
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/fsm/fsmtest"
@@ -25,13 +28,36 @@ type oneNode struct{ *fsmtest.Applier }
 func (n *oneNode) Members() []api.Member {
 	return []api.Member{{Name: "n1", Status: "alive", Role: "leader"}}
 }
-func (n *oneNode) Leader() (api.Leader, bool)           { return api.Leader{Name: "n1"}, true }
-func (n *oneNode) IsLeader() bool                       { return true }
-func (n *oneNode) Barrier(context.Context) error        { return nil }
-func (n *oneNode) Sync(context.Context) error           { return nil }
-func (n *oneNode) Join(context.Context, []string) error { return nil }
-func (n *oneNode) Leave(context.Context) error          { return nil }
-func (n *oneNode) Health() api.Health                   { return api.Health{Name: "n1", Status: "ok"} }
+func (n *oneNode) Leader() (api.Leader, bool)    { return api.Leader{Name: "n1"}, true }
+func (n *oneNode) IsLeader() bool                { return true }
+func (n *oneNode) Barrier(context.Context) error { return nil }
+func (n *oneNode) Sync(context.Context) error    { return nil }
+func (n *oneNode) Leave(context.Context) error   { return nil }
+func (n *oneNode) Health() api.Health            { return api.Health{Name: "n1", Status: "ok"} }
+func (n *oneNode) InternalClient() *http.Client  { return http.DefaultClient }
+func (n *oneNode) RotateGossipKey(context.Context) (string, error) {
+	return "8899aabbccddeeff", nil
+}
+
+// CreateJoinToken makes and records a real token, as cluster.Node does.
+func (n *oneNode) CreateJoinToken(ctx context.Context, ttl time.Duration, uses int, by string) (string, fsm.JoinToken, error) {
+	if ttl == 0 {
+		ttl = cluster.DefaultJoinTokenTTL
+	}
+	if ttl > cluster.MaxJoinTokenTTL {
+		return "", fsm.JoinToken{}, fmt.Errorf("%w: a join token lives at most %s", fsm.ErrInvalid, cluster.MaxJoinTokenTTL)
+	}
+	tok, err := jointoken.New([32]byte{9}, []string{"127.0.0.1:8774"})
+	if err != nil {
+		return "", fsm.JoinToken{}, err
+	}
+	now := time.Now().UTC()
+	cmd := &fsm.CreateJoinToken{ID: tok.ID(), SecretHash: tok.SecretHash(), CreatedAt: now, ExpiresAt: now.Add(ttl), MaxUses: uses, CreatedBy: by}
+	if _, err := n.Apply(ctx, cmd); err != nil {
+		return "", fsm.JoinToken{}, err
+	}
+	return tok.String(), fsm.JoinToken{ID: cmd.ID, CreatedAt: now, ExpiresAt: cmd.ExpiresAt, MaxUses: uses, CreatedBy: by}, nil
+}
 
 // newOneNode is the stand-in bootstrapped with the test identity; the
 // command line runs as its admin, with the token in SHOAL_TOKEN as a user

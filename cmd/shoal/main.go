@@ -73,6 +73,7 @@ func newApp() *cli.App {
 			joinCommand(),
 			leaveCommand(),
 			membersCommand(),
+			clusterCommand(),
 			flavorCommand(),
 			hostCommand(),
 			benchCommand(),

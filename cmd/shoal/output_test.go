@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -99,6 +100,10 @@ func TestCommandsAgainstAPI(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 		json.NewEncoder(w).Encode(api.FlavorResponse{Flavor: fsm.Flavor{ID: "t-2", Name: "tiny2", VCPUs: 2, RAM: 256}})
 	})
+	mux.HandleFunc("DELETE /v1/cluster/join-tokens/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusConflict)
+		json.NewEncoder(w).Encode(api.ErrorBody{Error: api.ErrorDetail{Code: 409, Kind: "conflict", Message: "conflict: token " + r.PathValue("id") + " is busy"}})
+	})
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
 
@@ -130,6 +135,9 @@ func TestCommandsAgainstAPI(t *testing.T) {
 		t.Errorf("flavor create printed\n%s", out)
 	}
 
+	if _, err := run("cluster join-token revoke t1"); !errors.Is(err, fsm.ErrConflict) || err.Error() != "HTTP 409: conflict: token t1 is busy" {
+		t.Errorf("revoke error = %v", err)
+	}
 	if _, err := run("-o yaml members"); err == nil || !strings.Contains(err.Error(), "yaml") {
 		t.Errorf("bad -o: %v", err)
 	}
@@ -177,6 +185,12 @@ func TestArgumentErrors(t *testing.T) {
 		{"hypervisor stats x", "hypervisor stats takes no arguments (usage: shoal hypervisor stats)"},
 		{"server list x", "server list takes no arguments (usage: shoal server list)"},
 		{"join", "join needs --token TOKEN (usage: shoal join [PEER...])"},
+		{"cluster join-token revoke", "cluster join-token revoke needs one join token ID (usage: shoal cluster join-token revoke ID)"},
+		{"cluster join-token list x", "cluster join-token list takes no arguments (usage: shoal cluster join-token list)"},
+		{"cluster join-token create x", "cluster join-token create takes no arguments (usage: shoal cluster join-token create)"},
+		{"cluster join-token create --ttl 0s", "--ttl must be a positive duration such as 1h or 30m (usage: shoal cluster join-token create)"},
+		{"cluster join-token create --uses 0", "--uses must be at least 1 (usage: shoal cluster join-token create)"},
+		{"cluster gossip-key rotate now", "cluster gossip-key rotate takes no arguments (usage: shoal cluster gossip-key rotate)"},
 		{"flavor show a b", "flavor show needs one flavor ID or name (usage: shoal flavor show REF)"},
 		{"server-group delete", "server-group delete needs one group ID or name (usage: shoal server-group delete GROUP)"},
 		{"image create", "image create needs one NAME (usage: shoal image create NAME)"},

@@ -55,22 +55,22 @@ type Recorder interface {
 }
 
 // Config is what a Cache needs. Dir is required; Put, Has, Open and Remove
-// need nothing else. Path needs Images and Peers, and records fetched copies
-// through Recorder when there is one.
+// need nothing else. Path needs Images, and Peers and HTTPClient to fetch,
+// and records fetched copies through Recorder when there is one.
 type Config struct {
 	Dir      string // where the data lives, typically DataDir/images
 	NodeName string // this node, as image locations name it
 	Images   Images
 	Peers    Peers
 	Recorder Recorder
-	// HTTPClient fetches from peers; nil uses a client without an overall
-	// timeout (a large image takes long), bounded by the caller's context.
+	// HTTPClient fetches from peers, over HTTPS as this node: the node's
+	// TLS client (its certificate, the cluster CA; cluster.Node's
+	// InternalClient), since peers serve image data to other nodes only.
+	// Fetching needs it; it should bound dialing and handshakes, while a
+	// whole fetch, long for a large image, is bounded by the caller's context.
 	HTTPClient *http.Client
-	// Sign, when set, signs each request to a peer (the node's key: the
-	// peer refuses unsigned requests for image data).
-	Sign   func(req *http.Request)
-	Logger *slog.Logger     // nil discards
-	Now    func() time.Time // stamps recorded locations; nil is time.Now
+	Logger     *slog.Logger     // nil discards
+	Now        func() time.Time // stamps recorded locations; nil is time.Now
 }
 
 // Validate reports a Config the cache cannot work with.
@@ -90,11 +90,10 @@ type Stored struct {
 
 // Cache is one node's content-addressed image store.
 type Cache struct {
-	cfg  Config
-	dir  string
-	http *http.Client
-	log  *slog.Logger
-	now  func() time.Time
+	cfg Config
+	dir string
+	log *slog.Logger
+	now func() time.Time
 
 	mu      sync.Mutex
 	fetches map[string]*fetch // checksum → the fetch under way
@@ -118,12 +117,7 @@ func New(cfg Config) (*Cache, error) {
 			return nil, fmt.Errorf("imagecache: removing a partial file: %w", err)
 		}
 	}
-	c := &Cache{cfg: cfg, dir: cfg.Dir, http: cfg.HTTPClient, log: cfg.Logger, now: cfg.Now, fetches: map[string]*fetch{}}
-	if c.http == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.ResponseHeaderTimeout = 30 * time.Second
-		c.http = &http.Client{Transport: t}
-	}
+	c := &Cache{cfg: cfg, dir: cfg.Dir, log: cfg.Logger, now: cfg.Now, fetches: map[string]*fetch{}}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -9,8 +9,10 @@
 // guest read host files), or raw that is not a qcow2 in disguise. Path, the
 // compute.ImageCache a driver calls, returns the local file of an image and,
 // when this node has none, fetches it from a node listed in the image's
-// Locations (GET /v1/images/{id}/file), verifies its checksum before it becomes
-// visible, and records this node as one more location through Raft.
+// Locations (GET https://NODE/internal/v1/images/{id}/file, as this node: the
+// HTTP client given presents its node certificate, which that route alone
+// takes), verifies its checksum before it becomes visible, and records this
+// node as one more location through Raft.
 //
 // The cache reads image records and host addresses, and records locations,
 // through small interfaces it declares (Images, Peers, Recorder), so it is

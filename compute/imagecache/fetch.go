@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/fsm"
@@ -107,8 +108,8 @@ func (c *Cache) fetch(ctx context.Context, img fsm.Image) error {
 	if len(sources) == 0 {
 		return fmt.Errorf("%w: image %s: no other node holds its data", ErrNoCopy, img.ID)
 	}
-	if c.cfg.Peers == nil {
-		return errors.New("imagecache: fetching from peers needs Config.Peers")
+	if c.cfg.Peers == nil || c.cfg.HTTPClient == nil {
+		return errors.New("imagecache: fetching from peers needs Config.Peers and Config.HTTPClient")
 	}
 	start := rand.IntN(len(sources)) // spread fetches over the holders
 	var errs []error
@@ -134,22 +135,38 @@ func (c *Cache) fetch(ctx context.Context, img fsm.Image) error {
 	return fmt.Errorf("%w: fetching image %s: %w", ErrNoCopy, img.ID, errors.Join(errs...))
 }
 
-// fetchFrom downloads img's data from one peer into the cache, verifying
-// its checksum and size before it becomes visible.
+// internalImagePath is where a node serves the data of image id to other
+// nodes (api's internal route): only to a client with a node certificate.
+func internalImagePath(id string) string {
+	return "/internal/v1/images/" + url.PathEscape(id) + "/file"
+}
+
+// headerTimeout bounds the wait for a peer's answer to begin; the transfer
+// itself is bounded by the caller's context alone (a large image takes long).
+const headerTimeout = 30 * time.Second
+
+var errNoAnswer = fmt.Errorf("no answer within %s", headerTimeout)
+
+// fetchFrom downloads img's data from one peer (addr: its API's host:port)
+// into the cache, verifying its checksum and size before it becomes visible.
 func (c *Cache) fetchFrom(ctx context.Context, addr string, img fsm.Image) error {
-	if !strings.Contains(addr, "://") {
-		addr = "http://" + addr
-	}
-	u := strings.TrimRight(addr, "/") + "/v1/images/" + url.PathEscape(img.ID) + "/file"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	u := "https://" + hostPort(addr) + internalImagePath(img.ID)
+	reqCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
-	if c.cfg.Sign != nil {
-		c.cfg.Sign(req)
+	stalled := time.AfterFunc(headerTimeout, func() { cancel(errNoAnswer) })
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if !stalled.Stop() && err == nil {
+		resp.Body.Close()
+		err = errNoAnswer
 	}
-	resp, err := c.http.Do(req)
 	if err != nil {
+		if cause := context.Cause(reqCtx); errors.Is(cause, errNoAnswer) {
+			return fmt.Errorf("GET %s: %w", u, cause)
+		}
 		return err
 	}
 	defer resp.Body.Close()
@@ -169,6 +186,15 @@ func (c *Cache) fetchFrom(ctx context.Context, addr string, img fsm.Image) error
 		return fmt.Errorf("%w: got %d bytes, the image has %d", ErrChecksum, stored.Size, img.Size)
 	}
 	return nil
+}
+
+// hostPort is addr without a scheme, had one been recorded: nodes speak
+// HTTPS only, whatever a host record says.
+func hostPort(addr string) string {
+	if _, rest, ok := strings.Cut(addr, "://"); ok {
+		addr = rest
+	}
+	return strings.TrimRight(addr, "/")
 }
 
 // record lists this node as holding img's data. A failure is logged, not

@@ -63,9 +63,9 @@ func (c *catalog) records() []fsm.ImageUploaded {
 	return append([]fsm.ImageUploaded(nil), c.recorded...)
 }
 
-// peer serves GET /v1/images/{id}/file from a cache, as the API does, for
-// the images it holds (ID → checksum); before, when set, runs first (to
-// stall requests).
+// peer serves GET /internal/v1/images/{id}/file from a cache, as the API
+// does for other nodes, for the images it holds (ID → checksum); before,
+// when set, runs first (to stall requests).
 type peer struct {
 	cache  *imagecache.Cache
 	held   map[string]string
@@ -78,9 +78,10 @@ func (p *peer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.before != nil {
 		p.before(r)
 	}
-	id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v1/images/"), "/file")
+	id, internal := strings.CutPrefix(r.URL.Path, "/internal/v1/images/")
+	id, file := strings.CutSuffix(id, "/file")
 	sum, ok := p.held[id]
-	if !ok || r.Method != http.MethodGet {
+	if !ok || !internal || !file || r.Method != http.MethodGet {
 		http.Error(w, "no such image", http.StatusNotFound)
 		return
 	}
@@ -97,20 +98,38 @@ func (p *peer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 const imageID = "4e3c0c2a-0000-4000-8000-000000000001"
 
-// twoNodes has the image's data on n1 (served over HTTP) and none on n2.
+// tlsServer is an HTTPS test server; every one of them presents httptest's
+// certificate, which tlsClient trusts: what a node's TLS client is to the
+// cache.
+func tlsServer(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	ts := httptest.NewTLSServer(h)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func tlsClient(t *testing.T) *http.Client {
+	t.Helper()
+	ts := tlsServer(t, http.NotFoundHandler())
+	return ts.Client()
+}
+
+// twoNodes has the image's data on n1 (served over HTTPS) and none on n2.
 func twoNodes(t *testing.T, data []byte) (cat *catalog, n1 *peer, n2 *imagecache.Cache) {
 	t.Helper()
 	cat = &catalog{images: map[string]fsm.Image{}, peers: map[string]string{}}
-	wire := func(cfg *imagecache.Config) { cfg.Images, cfg.Peers, cfg.Recorder = cat, cat, cat }
+	client := tlsClient(t)
+	wire := func(cfg *imagecache.Config) {
+		cfg.Images, cfg.Peers, cfg.Recorder, cfg.HTTPClient = cat, cat, cat, client
+	}
 	n1 = &peer{cache: newCache(t, "n1", wire)}
 	st, err := n1.cache.Put(context.Background(), bytes.NewReader(data), "qcow2", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n1.held = map[string]string{imageID: st.Checksum}
-	ts := httptest.NewServer(n1)
-	t.Cleanup(ts.Close)
-	cat.peers["n1"] = strings.TrimPrefix(ts.URL, "http://")
+	ts := tlsServer(t, n1)
+	cat.peers["n1"] = strings.TrimPrefix(ts.URL, "https://")
 	cat.images[imageID] = fsm.Image{ID: imageID, Name: "tiny", DiskFormat: "qcow2", Status: fsm.ImageActive,
 		Size: st.Size, Checksum: st.Checksum, Locations: []string{"n1"}}
 	return cat, n1, newCache(t, "n2", wire)
@@ -190,9 +209,8 @@ func TestPathRefusesWrongData(t *testing.T) {
 				cat.images[imageID] = img
 			}
 			if tc.serve != nil {
-				ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { tc.serve(w) }))
-				t.Cleanup(ts.Close)
-				cat.peers["n1"] = ts.URL
+				ts := tlsServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { tc.serve(w) }))
+				cat.peers["n1"] = ts.URL // with its scheme: fetched over https all the same
 			}
 			if p, _, err := n2.Path(context.Background(), imageID); !errors.Is(err, imagecache.ErrNoCopy) {
 				t.Fatalf("Path = %s, %v; want an error wrapping ErrNoCopy", p, err)
@@ -210,8 +228,7 @@ func TestPathRefusesWrongData(t *testing.T) {
 // With several holders, one that fails is skipped.
 func TestPathTriesEveryHolder(t *testing.T) {
 	cat, _, n2 := twoNodes(t, qcow2(3, 4096))
-	down := httptest.NewServer(http.NotFoundHandler())
-	t.Cleanup(down.Close)
+	down := tlsServer(t, http.NotFoundHandler())
 	cat.peers["n0"], cat.peers["n3"] = down.URL, "" // n3: address unknown
 	img := cat.images[imageID]
 	img.Locations = []string{"n0", "n1", "n2", "n3"}
@@ -308,4 +325,27 @@ func TestPathAbandonedFetch(t *testing.T) {
 	if err := <-second; err != nil {
 		t.Errorf("waiting Path = %v", err)
 	}
+}
+
+// Nodes speak HTTPS only: a fetch goes over TLS whatever the host record
+// says, and without the node's TLS client there is no fetch at all.
+func TestPathFetchesOverTLSOnly(t *testing.T) {
+	data := qcow2(3, 4096)
+	cat, n1, _ := twoNodes(t, data)
+	plain := httptest.NewServer(n1)
+	t.Cleanup(plain.Close)
+	cat.peers["n1"] = "http://" + strings.TrimPrefix(plain.URL, "http://")
+	n2 := newCache(t, "n2", func(cfg *imagecache.Config) {
+		cfg.Images, cfg.Peers, cfg.Recorder, cfg.HTTPClient = cat, cat, cat, plain.Client()
+	})
+	if _, _, err := n2.Path(context.Background(), imageID); !errors.Is(err, imagecache.ErrNoCopy) || n1.hits.Load() != 0 {
+		t.Errorf("Path from a plain HTTP peer = %v after %d requests served; want ErrNoCopy and none", err, n1.hits.Load())
+	}
+
+	noClient := newCache(t, "n2", func(cfg *imagecache.Config) { cfg.Images, cfg.Peers, cfg.Recorder = cat, cat, cat })
+	if _, _, err := noClient.Path(context.Background(), imageID); err == nil || !strings.Contains(err.Error(), "HTTPClient") {
+		t.Errorf("Path without an HTTP client = %v", err)
+	}
+	assertEmpty(t, n2.Dir())
+	assertEmpty(t, noClient.Dir())
 }

@@ -86,7 +86,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	}
 	a.signer = signer
 	images, err := imagecache.New(imagecache.Config{Dir: filepath.Join(cfg.DataDir, "images"),
-		NodeName: cfg.Name, Logger: a.log, Images: later, Peers: later, Recorder: later, Sign: signer.SignHTTP})
+		NodeName: cfg.Name, Logger: a.log, Images: later, Peers: later, Recorder: later, HTTPClient: later.internalClient()})
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/cluster"
@@ -42,8 +44,19 @@ func (a apiCluster) Leader() (api.Leader, bool) {
 func (a apiCluster) IsLeader() bool                    { return a.n.IsLeader() }
 func (a apiCluster) Barrier(ctx context.Context) error { return a.n.Barrier(ctx) }
 func (a apiCluster) Sync(ctx context.Context) error    { return a.n.SyncReplica(ctx) }
-func (a apiCluster) Join(ctx context.Context, peers []string) error {
-	return a.n.Join(ctx, peers)
+func (a apiCluster) InternalClient() *http.Client      { return a.n.InternalClient() }
+
+// CreateJoinToken makes a join token; a ttl of 0 (the API's "not given")
+// is the cluster's default.
+func (a apiCluster) CreateJoinToken(ctx context.Context, ttl time.Duration, uses int, by string) (string, fsm.JoinToken, error) {
+	if ttl == 0 {
+		ttl = cluster.DefaultJoinTokenTTL
+	}
+	return a.n.CreateJoinToken(ctx, ttl, uses, by)
+}
+
+func (a apiCluster) RotateGossipKey(ctx context.Context) (string, error) {
+	return a.n.RotateGossipKey(ctx)
 }
 
 // Leave leaves the cluster, then asks the agent's owner to shut it down; the
@@ -111,6 +124,23 @@ func (l laterNode) HostHTTPAddress(name string) (string, bool) {
 	}
 	h, err := n.FSM().Host(name)
 	return h.HTTPAddress, err == nil && h.HTTPAddress != ""
+}
+
+// internalClient is the node's TLS client (cluster.Node.InternalClient) for
+// what is built before the node: each request goes through the node's
+// client as it is when the request is made.
+func (l laterNode) internalClient() *http.Client { return &http.Client{Transport: l} }
+
+// RoundTrip makes laterNode the transport of internalClient.
+func (l laterNode) RoundTrip(req *http.Request) (*http.Response, error) {
+	n := l.n.Load()
+	if n == nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, errNodeNotReady
+	}
+	return n.InternalClient().Transport.RoundTrip(req)
 }
 
 func (l laterNode) Apply(ctx context.Context, c fsm.Command) (uint64, error) {
