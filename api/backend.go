@@ -125,4 +125,9 @@ type Cluster interface {
 	// forwards requests to other nodes (a consistent read to the leader, a
 	// console log to the server's host) with its transport.
 	InternalClient() *http.Client
+	// RemoveHost takes a node out of the cluster for good: its host record
+	// goes, its certificates are revoked (every node refuses them from then
+	// on) and it leaves Raft. Refused (fsm.ErrConflict) for a host that has
+	// servers and for the node serving the request.
+	RemoveHost(ctx context.Context, name string) error
 }

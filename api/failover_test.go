@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"reflect"
 	"strings"
@@ -74,5 +75,48 @@ func TestEvacuateAndForceDown(t *testing.T) {
 	acts := decode[ServerActionList](t, raw).Actions
 	if resp.StatusCode != http.StatusOK || len(acts) == 0 || acts[0].Action != fsm.ActionEvacuate {
 		t.Fatalf("actions = %d %+v", resp.StatusCode, acts)
+	}
+}
+
+// TestRemoveHost: an admin removes a host with no servers (its record goes,
+// its certificates are revoked); a host with servers, an unknown host and a
+// non-admin are refused and change nothing.
+func TestRemoveHost(t *testing.T) {
+	c, ts := newTestServer(t)
+	c.seedCompute(t)
+	c.MustApply(t, &fsm.RecordNodeCert{Serial: "abc123", Node: "node2", NotAfter: time.Unix(1e9, 0).UTC(),
+		Now: time.Unix(100, 0).UTC()})
+	resp, raw := call(t, ts, "POST", "/v1/servers", `{"name":"db","flavor":"m1.tiny","image":"cirros"}`)
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("create = %d %s", resp.StatusCode, raw)
+	}
+	c.place(t, decode[ServerResponse](t, raw).Server.ID, "node1", "")
+	member := c.addTenant(t, "ops", fsm.RoleMember)
+	for _, tc := range []struct {
+		path   string
+		header []string
+		want   int
+	}{
+		{"/v1/hosts/node1", nil, http.StatusConflict},
+		{"/v1/hosts/nosuch", nil, http.StatusNotFound},
+		{"/v1/hosts/node2", []string{"X-Auth-Token", member.Token}, http.StatusForbidden},
+	} {
+		// A refused command is in the log (the index moves) and changes nothing.
+		hosts, certs := c.FSM.Hosts(), c.FSM.NodeCerts("")
+		if resp, raw := call(t, ts, "DELETE", tc.path, "", tc.header...); resp.StatusCode != tc.want {
+			t.Errorf("DELETE %s = %d %s, want %d", tc.path, resp.StatusCode, raw, tc.want)
+		}
+		if !reflect.DeepEqual(c.FSM.Hosts(), hosts) || !reflect.DeepEqual(c.FSM.NodeCerts(""), certs) {
+			t.Errorf("DELETE %s changed the hosts or certificates", tc.path)
+		}
+	}
+	if resp, raw := call(t, ts, "DELETE", "/v1/hosts/node2", ""); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE node2 = %d %s", resp.StatusCode, raw)
+	}
+	if _, err := c.FSM.Host("node2"); !errors.Is(err, fsm.ErrNotFound) {
+		t.Fatalf("node2 still recorded: %v", err)
+	}
+	if !c.FSM.NodeCertRevoked("abc123") {
+		t.Fatal("node2's certificate is not revoked")
 	}
 }

@@ -136,6 +136,13 @@ func (c *fakeCluster) CreateJoinToken(ctx context.Context, ttl time.Duration, us
 		CreatedBy: createdBy}, nil
 }
 
+// RemoveHost deregisters the host as the cluster does (there is no Raft
+// configuration to leave here).
+func (c *fakeCluster) RemoveHost(ctx context.Context, name string) error {
+	_, err := c.Apply(ctx, &fsm.DeregisterHost{Name: name})
+	return err
+}
+
 func (c *fakeCluster) RotateGossipKey(context.Context) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -179,3 +179,20 @@ func (s *Server) evacuateHost(w http.ResponseWriter, r *http.Request) {
 	setIndex(w, idx)
 	writeJSON(w, http.StatusAccepted, ServerList{Servers: out})
 }
+
+// removeHost is Nova's service delete: the node is out of the cluster for
+// good and its certificates are refused by every node; coming back takes a
+// new join token.
+func (s *Server) removeHost(w http.ResponseWriter, r *http.Request) {
+	h, err := s.state.Host(r.PathValue("name"))
+	if err == nil {
+		err = s.cluster.RemoveHost(r.Context(), h.Name)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p := principalOf(r.Context())
+	s.log.Info("api: host removed", "host", h.Name, "user", p.UserName, "project", p.ProjectName)
+	w.WriteHeader(http.StatusNoContent)
+}

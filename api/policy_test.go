@@ -58,6 +58,7 @@ var policyTable = map[string]policyRow{
 	"POST /v1/hosts/{name}/force-down": {path: "/v1/hosts/node2/force-down", body: `{"forced_down":true}`,
 		reader: forbidden, member: forbidden, admin: allowed},
 	"POST /v1/hosts/{name}/evacuate": {path: "/v1/hosts/node2/evacuate", body: `{}`, reader: forbidden, member: forbidden, admin: allowed},
+	"DELETE /v1/hosts/{name}":        {path: "/v1/hosts/node2", reader: forbidden, member: forbidden, admin: allowed},
 
 	// Servers: a project's own (Nova); another project's are absent, and
 	// listing another project's is an admin's.

@@ -125,6 +125,7 @@ func (s *Server) routes() {
 	s.route("POST /v1/hosts/{name}/enable", adminOnly, s.enableHost)
 	s.route("POST /v1/hosts/{name}/force-down", adminOnly, s.forceHostDown)
 	s.route("POST /v1/hosts/{name}/evacuate", adminOnly, s.evacuateHost)
+	s.route("DELETE /v1/hosts/{name}", adminOnly, s.removeHost)
 
 	s.collection("/v1/servers", projectReader, projectMember, s.listServers, s.showServer, s.createServers, s.deleteServer)
 	s.route("POST /v1/servers/{id}/action", projectMember, s.serverAction)

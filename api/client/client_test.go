@@ -54,6 +54,11 @@ func (c *cluster) Sync(context.Context) error    { return nil }
 
 func (c *cluster) Leave(context.Context) error { return nil }
 
+func (c *cluster) RemoveHost(ctx context.Context, name string) error {
+	_, err := c.Apply(ctx, &fsm.DeregisterHost{Name: name})
+	return err
+}
+
 func (c *cluster) RotateGossipKey(context.Context) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -48,3 +48,13 @@ func (c *Client) RotateGossipKey(ctx context.Context) (string, error) {
 	err := c.do(ctx, http.MethodPost, "/v1/cluster/gossip-key/rotate", nil, &out)
 	return out.GossipKey.ID, err
 }
+
+// RemoveHost takes a host out of the cluster for good (its certificates are
+// revoked; it needs a new join token to come back).
+func (c *Client) RemoveHost(ctx context.Context, name string) error {
+	path, err := refPath("/v1/hosts/", "host name", name)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodDelete, path, nil, nil)
+}

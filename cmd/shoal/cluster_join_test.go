@@ -18,6 +18,7 @@ import (
 	"github.com/shoal-project/shoal/api/client"
 	"github.com/shoal-project/shoal/cluster/jointoken"
 	shoalagent "github.com/shoal-project/shoal/cmd/shoal/agent"
+	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/internal/testkit"
 )
 
@@ -138,6 +139,19 @@ func TestClusterCommandsOnASecuredCluster(t *testing.T) {
 	shoal("cluster", "join-token", "revoke", otherTok.ID())
 	if rec, err := state.JoinToken(otherTok.ID()); err != nil || !rec.Revoked {
 		t.Errorf("revoked token: %+v, %v", rec, err)
+	}
+
+	// The admin removes n2 for good: its record goes and its certificates
+	// are revoked, so its consistent read above would now be refused.
+	if out := shoal("host", "remove", "n2"); !strings.Contains(out, "removed host n2") {
+		t.Errorf("host remove printed %q", out)
+	}
+	if _, err := state.Host("n2"); err == nil {
+		t.Error("n2 is still a host")
+	}
+	certs := state.NodeCerts("n2")
+	if len(certs) == 0 || slices.ContainsFunc(certs, func(c fsm.NodeCert) bool { return !c.Revoked }) {
+		t.Errorf("n2's certificates after host remove: %+v", certs)
 	}
 }
 

@@ -35,6 +35,10 @@ func (n *oneNode) Sync(context.Context) error    { return nil }
 func (n *oneNode) Leave(context.Context) error   { return nil }
 func (n *oneNode) Health() api.Health            { return api.Health{Name: "n1", Status: "ok"} }
 func (n *oneNode) InternalClient() *http.Client  { return http.DefaultClient }
+func (n *oneNode) RemoveHost(ctx context.Context, name string) error {
+	_, err := n.Apply(ctx, &fsm.DeregisterHost{Name: name})
+	return err
+}
 func (n *oneNode) RotateGossipKey(context.Context) (string, error) {
 	return "8899aabbccddeeff", nil
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/shoal-project/shoal/api"
@@ -41,6 +44,12 @@ func hostCommand() *cli.Command {
 				}),
 			},
 			hostEvacuateCommand(),
+			refCommand("remove", "remove a host from the cluster for good (Nova's service delete): its certificates are "+
+				"refused by every node from then on, and coming back takes a new join token; refused while it has servers",
+				operand{usage: "NAME", what: "host name"},
+				func(cl *client.Client, ctx context.Context, name string) (string, error) {
+					return name, cl.RemoveHost(ctx, name)
+				}, printRemovedHost),
 		},
 	}
 }
@@ -88,4 +97,12 @@ func hostEvacuateCommand() *cli.Command {
 			}, printServers)
 		},
 	}
+}
+
+func printRemovedHost(o *output, name string) error {
+	if o.json {
+		return nil
+	}
+	_, err := fmt.Fprintf(o.w, "removed host %s: its certificates are revoked\n", name)
+	return err
 }

@@ -55,6 +55,10 @@ func (a apiCluster) CreateJoinToken(ctx context.Context, ttl time.Duration, uses
 	return a.n.CreateJoinToken(ctx, ttl, uses, by)
 }
 
+func (a apiCluster) RemoveHost(ctx context.Context, name string) error {
+	return a.n.RemoveHost(ctx, name)
+}
+
 func (a apiCluster) RotateGossipKey(ctx context.Context) (string, error) {
 	return a.n.RotateGossipKey(ctx)
 }
