@@ -74,6 +74,16 @@ func statusOf(err error) (status int, retryAfter bool) {
 	return http.StatusInternalServerError, false
 }
 
+// StatusOf is the HTTP status the API answers err with, for other servers
+// of the same process that speak its error body (the agent's local socket).
+func StatusOf(err error) int {
+	status, _ := statusOf(err)
+	return status
+}
+
+// KindOf is the kind an error body carries for err.
+func KindOf(err error) string { return kindOf(err) }
+
 // kindOf is the kind an error body carries: that of err's sentinel, else
 // timeout for a deadline and internal for the rest.
 func kindOf(err error) string {

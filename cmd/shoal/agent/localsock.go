@@ -281,26 +281,14 @@ func (s *LocalServer) serveHealth(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// writeLocalError answers in the API's error shape. The join's outcomes are
-// few, so their statuses are spelled here.
+// writeLocalError answers with the API's status and error body.
 func writeLocalError(w http.ResponseWriter, err error) {
-	status := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, fsm.ErrInvalid):
-		status = http.StatusBadRequest
-	case errors.Is(err, fsm.ErrUnauthorized):
-		status = http.StatusUnauthorized
-	case errors.Is(err, fsm.ErrConflict):
-		status = http.StatusConflict
-	case errors.Is(err, fsm.ErrUnavailable), errors.Is(err, context.Canceled):
-		status = http.StatusServiceUnavailable
+	if errors.Is(err, context.Canceled) {
+		err = fmt.Errorf("%w: %v", fsm.ErrUnavailable, err)
 	}
-	kind := fsm.KindOf(err)
-	if kind == "" {
-		kind = "internal"
-	}
+	status := api.StatusOf(err)
 	writeLocalJSON(w, status, api.ErrorBody{Error: api.ErrorDetail{Code: status, Title: http.StatusText(status),
-		Kind: kind, Message: err.Error()}})
+		Kind: api.KindOf(err), Message: err.Error()}})
 }
 
 func writeLocalJSON(w http.ResponseWriter, status int, v any) {
