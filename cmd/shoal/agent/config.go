@@ -137,6 +137,11 @@ func (c Config) Validate() error {
 	if c.CertTTL < 0 {
 		errs = append(errs, fmt.Errorf("the node certificate lifetime must be positive, not %v", c.CertTTL))
 	}
+	if c.Bootstrap && c.JoinToken != "" {
+		// One of the two is a mistake, and guessing which would either
+		// make a cluster nobody wanted or spend a token: refuse both.
+		errs = append(errs, errors.New("--bootstrap starts a new cluster and --join-token joins an existing one: give one of them"))
+	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, fmt.Errorf("%w: give both the certificate and its key, or neither", ErrAPICert))
 	}

@@ -35,6 +35,8 @@ func TestConfigValidate(t *testing.T) {
 		{"negative reserved memory", func(c *Config) { c.Reserved.MemoryMiB = -1 }, "reserved host memory"},
 		{"negative reserved vCPUs", func(c *Config) { c.Reserved.VCPUs = -1 }, "reserved host vCPUs"},
 		{"unknown driver", func(c *Config) { c.Driver = "xen" }, `unknown driver "xen"`},
+		{"join with a token", func(c *Config) { c.Join, c.JoinToken = []string{"10.0.0.1:7946"}, "shoaljoin1_x" }, ""},
+		{"bootstrap with a join token", func(c *Config) { c.Bootstrap, c.JoinToken = true, "shoaljoin1_x" }, "give one of them"},
 		{"token lifetime", func(c *Config) { c.TokenTTL = time.Hour }, ""},
 		{"negative token lifetime", func(c *Config) { c.TokenTTL = -time.Hour }, "token lifetime must be positive"},
 		{"fake without memory", func(c *Config) { c.Fake = fake.Config{MemoryMiB: -1} }, "memory must be positive"},
