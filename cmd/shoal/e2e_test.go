@@ -20,6 +20,10 @@ import (
 	"time"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/client"
+	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/cluster/pki"
+	shoalagent "github.com/shoal-project/shoal/cmd/shoal/agent"
 	"github.com/shoal-project/shoal/internal/testkit"
 )
 
@@ -49,7 +53,8 @@ type agent struct {
 	dir                    string
 	http, gossip, raftPort int
 	cmd                    *exec.Cmd
-	log                    *bytes.Buffer
+	exited                 chan struct{} // closed when cmd has exited
+	log                    *syncBuffer
 
 	// boot is the node that bootstrapped this one's cluster: the CLI runs
 	// through this node as a user would, with boot's admin-openrc sourced.
@@ -61,7 +66,7 @@ type agent struct {
 	openrc []string
 }
 
-func (a *agent) addr() string       { return fmt.Sprintf("http://127.0.0.1:%d", a.http) }
+func (a *agent) addr() string       { return fmt.Sprintf("https://127.0.0.1:%d", a.http) }
 func (a *agent) gossipAddr() string { return fmt.Sprintf("127.0.0.1:%d", a.gossip) }
 
 // byGossip finds the agent a --join names, to tell whose cluster it joins.
@@ -74,37 +79,51 @@ func newAgent(t *testing.T, name string) *agent {
 	return a
 }
 
-// joined records that a is now in the cluster of member (added with
-// `shoal join`, which names no agent flag).
+// joined records that a is now in the cluster of member (joined with
+// `shoal join` through its socket, which names no agent flag).
 func (a *agent) joined(member *agent) { a.boot = member.boot }
 
-// start runs the agent with only its name, data dir and ports plus extra flags.
+// member reports whether a holds its cluster certificate: it bootstrapped
+// or joined, and restarts as a member whatever its flags.
+func (a *agent) member() bool {
+	_, err := os.Stat(filepath.Join(cluster.TLSDir(a.dir), pki.NodeCertFile))
+	return err == nil
+}
+
+// start runs the agent with its name, data dir and ports plus extra flags,
+// and waits until it serves. A new node that --join's a member joins with a
+// join token its cluster's admin makes with the CLI (unless extra gives
+// one), as an operator does; a new node with neither --join nor --bootstrap
+// is blank: it waits on its socket for `shoal join` (see joinBlank).
 func (a *agent) start(t *testing.T, extra ...string) {
 	t.Helper()
-	args := append([]string{"agent", "--name", a.name, "--data-dir", a.dir, "--driver", "fake",
-		"--http-port", fmt.Sprint(a.http), "--gossip-port", fmt.Sprint(a.gossip), "--raft-port", fmt.Sprint(a.raftPort)}, extra...)
-	if slices.Contains(extra, "--bootstrap") {
+	blank := false
+	switch {
+	case slices.Contains(extra, "--bootstrap"):
 		a.boot = a
-	}
-	if i := slices.Index(extra, "--join"); i >= 0 && i+1 < len(extra) {
-		if m, ok := byGossip.Load(extra[i+1]); ok {
-			a.joined(m.(*agent))
+	case a.member():
+	case slices.Contains(extra, "--join"):
+		i := slices.Index(extra, "--join")
+		m, ok := byGossip.Load(extra[i+1])
+		if !ok {
+			t.Fatalf("%s joins %s, which no agent of this test gossips at", a.name, extra[i+1])
 		}
-	}
-	a.log = &bytes.Buffer{}
-	a.cmd = exec.Command(shoalBin, args...)
-	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
-	if err := a.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", a.name, err)
-	}
-	t.Cleanup(func() { a.kill() })
-	testkit.WaitEvery(t, cliPoll, 15*time.Second, a.name+" to serve HTTP", func() bool {
-		resp, err := http.Get(a.addr() + "/v1/health")
-		if err == nil {
-			resp.Body.Close()
+		a.joined(m.(*agent))
+		if !slices.Contains(extra, "--join-token") {
+			extra = append(slices.Clone(extra), "--join-token", joinToken(t, m.(*agent)))
 		}
-		return err == nil
-	})
+	default:
+		blank = true
+	}
+	exited := a.spawn(t, extra...)
+	if blank {
+		testkit.WaitEvery(t, cliPoll, 15*time.Second, a.name+" to wait on its socket", func() (bool, string) {
+			h, err := localHealth(a)
+			return h.Status == shoalagent.StatusWaiting && a.alive(t, exited), fmt.Sprintf("%+v, %v", h, err)
+		})
+		return
+	}
+	a.waitServing(t, exited)
 	if a.boot == a {
 		// A new cluster's admin logs in once the node has bootstrapped it
 		// and published its key; a restarted one at once.
@@ -115,10 +134,142 @@ func (a *agent) start(t *testing.T, extra ...string) {
 	}
 }
 
+// spawn starts the agent process; the channel is closed when it exits.
+func (a *agent) spawn(t *testing.T, extra ...string) chan struct{} {
+	t.Helper()
+	args := append([]string{"agent", "--name", a.name, "--data-dir", a.dir, "--driver", "fake",
+		"--http-port", fmt.Sprint(a.http), "--gossip-port", fmt.Sprint(a.gossip), "--raft-port", fmt.Sprint(a.raftPort)}, extra...)
+	a.log = &syncBuffer{}
+	a.cmd = exec.Command(shoalBin, args...)
+	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
+	if err := a.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", a.name, err)
+	}
+	exited := make(chan struct{})
+	cmd := a.cmd
+	go func() { _ = cmd.Wait(); close(exited) }()
+	a.exited = exited
+	t.Cleanup(func() { a.kill() })
+	return exited
+}
+
+// alive fails the test at once when the agent has exited.
+func (a *agent) alive(t *testing.T, exited chan struct{}) bool {
+	t.Helper()
+	select {
+	case <-exited:
+		t.Fatalf("%s exited; its log:\n%s", a.name, a.log)
+	default:
+	}
+	return true
+}
+
+// waitServing waits until a answers its health over HTTPS, verified with
+// its cluster's CA.
+func (a *agent) waitServing(t *testing.T, exited chan struct{}) {
+	t.Helper()
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, a.name+" to serve HTTPS", func() (bool, string) {
+		a.alive(t, exited)
+		hc, err := a.httpClient()
+		if err != nil {
+			return false, err.Error()
+		}
+		defer hc.CloseIdleConnections()
+		resp, err := hc.Get(a.addr() + "/v1/health")
+		if err != nil {
+			return false, err.Error()
+		}
+		resp.Body.Close()
+		return true, ""
+	})
+}
+
+// httpClient is an HTTPS client that trusts a's cluster CA, as a user's
+// OS_CACERT makes the CLI do.
+func (a *agent) httpClient() (*http.Client, error) {
+	if a.boot == nil {
+		return nil, fmt.Errorf("%s is in no cluster", a.name)
+	}
+	pool, err := client.LoadCA(filepath.Join(cluster.TLSDir(a.boot.dir), pki.CACertFile))
+	if err != nil {
+		return nil, err
+	}
+	return client.HTTPClient(client.WithCA(pool)), nil
+}
+
+// joinToken is a join token of m's cluster, made by its admin with the CLI
+// (`shoal cluster join-token create` plus flags), which prints it alone on
+// stdout.
+func joinToken(t *testing.T, m *agent, flags ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := cliCommand(ctx, m, m.credentials(t), append([]string{"cluster", "join-token", "create"}, flags...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	token := strings.TrimSuffix(string(out), "\n")
+	if err != nil || !strings.HasPrefix(token, "shoaljoin1_") || strings.ContainsAny(token, " \n") {
+		t.Fatalf("shoal cluster join-token create: %v\nstdout: %q\nstderr: %s", err, out, &stderr)
+	}
+	return token
+}
+
+// joinBlank joins the blank agent a to m's cluster as its operator does:
+// a token from m's admin, then `shoal join --token` on a's host, which
+// reaches a's agent through the socket in its data dir. It waits until a
+// serves.
+func (a *agent) joinBlank(t *testing.T, m *agent) {
+	t.Helper()
+	token := joinToken(t, m)
+	if out, err := runAs(t, a, nil, "join", "--token", token, "--data-dir", a.dir); err != nil {
+		t.Fatalf("shoal join: %v\n%s\nagent log:\n%s", err, out, a.log)
+	}
+	a.joined(m)
+	a.waitServing(t, a.exited)
+}
+
+// localHealth is the agent's health through its socket.
+func localHealth(a *agent) (shoalagent.LocalHealth, error) {
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", filepath.Join(a.dir, shoalagent.SocketFile))
+		}}}
+	defer hc.CloseIdleConnections()
+	var h shoalagent.LocalHealth
+	resp, err := hc.Get("http://shoal" + shoalagent.LocalHealthPath)
+	if err != nil {
+		return h, err
+	}
+	defer resp.Body.Close()
+	return h, json.NewDecoder(resp.Body).Decode(&h)
+}
+
+// syncBuffer is an agent's log: written by the process's copier, read by
+// the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *syncBuffer) Bytes() []byte { return []byte(b.String()) }
+
 func (a *agent) kill() {
 	if a.cmd != nil && a.cmd.Process != nil {
 		_ = a.cmd.Process.Signal(syscall.SIGKILL)
-		_, _ = a.cmd.Process.Wait()
+		<-a.exited
 		a.cmd = nil
 	}
 }
@@ -274,14 +425,12 @@ func TestAcceptance(t *testing.T) {
 	n1, n2, n3 := newAgent(t, "n1"), newAgent(t, "n2"), newAgent(t, "n3")
 	all := []*agent{n1, n2, n3}
 	n1.start(t, "--bootstrap")
+	// n2 joins in one command: --join and a token from n1's admin.
 	n2.start(t, "--join", n1.gossipAddr())
+	// n3 starts blank, holding no cluster, and is joined on its own host
+	// with `shoal join --token` through its socket.
 	n3.start(t)
-	// n3 holds no cluster yet, so no user of it: a member, asked by its
-	// admin, pulls n3 in (gossip joins both ways; the leader adds it).
-	if out, err := run(t, n1, "join", n3.gossipAddr()); err != nil {
-		t.Fatalf("shoal join: %v\n%s\nagent log:\n%s", err, out, n3.log)
-	}
-	n3.joined(n1)
+	n3.joinBlank(t, n1)
 	for _, a := range all {
 		took := testkit.WaitEvery(t, cliPoll, 30*time.Second, "a healthy 3-node view on "+a.name, func() bool { return healthy(members(t, a)) })
 		t.Logf("%s sees 3 alive members, one leader, three voters after %v", a.name, took)
@@ -338,10 +487,8 @@ func TestAcceptance(t *testing.T) {
 	if out, err := run(t, dead, "leave"); err != nil {
 		t.Fatalf("shoal leave: %v\n%s", err, out)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- dead.cmd.Wait() }()
 	select {
-	case <-exited:
+	case <-dead.exited:
 		dead.cmd = nil
 	case <-time.After(20 * time.Second):
 		t.Fatalf("%s still running 20 s after leave", dead.name)
@@ -356,6 +503,12 @@ func TestAcceptance(t *testing.T) {
 	})
 }
 
+// A node of one cluster is never taken into another. Its operator's
+// mistakes: `shoal join` with another cluster's token on a member is
+// refused, saying which cluster it is in, and spends nothing; a member
+// restarted with another cluster's token and gossip address stays in its
+// own cluster (its certificate, not the token, says which), and the
+// other's gossip, under other keys, does not take it in.
 func TestJoinRefusesNodeOfAnotherCluster(t *testing.T) {
 	a, b := newAgent(t, "a1"), newAgent(t, "b1")
 	a.start(t, "--bootstrap")
@@ -363,15 +516,89 @@ func TestJoinRefusesNodeOfAnotherCluster(t *testing.T) {
 	for _, x := range []*agent{a, b} {
 		testkit.WaitEvery(t, cliPoll, 15*time.Second, x.name+" to lead its cluster", func() bool { return leaderOf(members(t, x)) == x.name })
 	}
-	out, err := run(t, b, "join", a.gossipAddr())
-	if err == nil || !strings.Contains(out, "belongs to cluster") || !strings.Contains(out, "409") {
-		t.Fatalf("join across clusters: err=%v, output:\n%s", err, out)
+	bCluster := health(t, b).ClusterID
+	tokenA := joinToken(t, a)
+
+	out, err := runAs(t, b, nil, "join", "--token", tokenA, "--data-dir", b.dir)
+	if err == nil || !strings.Contains(out, "already a member of cluster "+bCluster) {
+		t.Fatalf("shoal join on a member of another cluster: err=%v, output:\n%s\nwant it refused naming cluster %s", err, out, bCluster)
 	}
+	unspent(t, a)
+
+	// A new node given --bootstrap and a token is refused before it makes
+	// anything: it cannot both start a cluster and join one.
+	c := newAgent(t, "c1")
+	if out, err := exec.Command(shoalBin, "agent", "--name", c.name, "--data-dir", c.dir, "--driver", "fake",
+		"--bootstrap", "--join-token", tokenA).CombinedOutput(); err == nil || !strings.Contains(string(out), "give one of them") {
+		t.Fatalf("agent --bootstrap --join-token: err=%v, output:\n%s\nwant it refused, saying why", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(cluster.TLSDir(c.dir), pki.CACertFile)); err == nil {
+		t.Fatal("agent --bootstrap --join-token made a cluster CA")
+	}
+	unspent(t, a)
+
+	b.kill()
+	b.start(t, "--join", a.gossipAddr(), "--join-token", tokenA)
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, "b1 to find a1's gossip closed to it", func() bool {
+		return strings.Contains(b.log.String(), "gossip join failed") && strings.Contains(b.log.String(), a.gossipAddr())
+	})
+	if h := health(t, b); h.ClusterID != bCluster || h.Leader != b.name {
+		t.Fatalf("b1 restarted with a1's token: %+v; want it leading its own cluster %s", h, bCluster)
+	}
+	if ms := members(t, a); len(ms) != 1 || ms[0].Name != a.name {
+		t.Fatalf("a1's members: %+v; want a1 alone", ms)
+	}
+	unspent(t, a)
+}
+
+// unspent fails the test unless every join token of a's cluster is unused.
+func unspent(t *testing.T, a *agent) {
+	t.Helper()
+	for _, tok := range joinTokens(t, a) {
+		if tok.Uses != 0 || tok.State != api.JoinTokenActive {
+			t.Fatalf("join token %s: %d uses, %s; want it unspent", tok.ID, tok.Uses, tok.State)
+		}
+	}
+}
+
+// joinTokens lists a's cluster's join tokens with the CLI.
+func joinTokens(t *testing.T, a *agent) []api.JoinTokenInfo {
+	t.Helper()
+	out, err := run(t, a, "cluster", "join-token", "list", "-o", "json")
+	var list api.JoinTokenList
+	if err != nil || json.Unmarshal([]byte(out), &list) != nil {
+		t.Fatalf("join-token list: %v\n%s", err, out)
+	}
+	return list.JoinTokens
+}
+
+// health is a's GET /v1/health over HTTPS.
+func health(t *testing.T, a *agent) api.Health {
+	t.Helper()
+	hc, err := a.httpClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Get(a.addr() + "/v1/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h api.Health
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 func badInput(t *testing.T, a *agent) {
 	before, _ := run(t, a, "flavor", "list", "-o", "json")
 	tok := token(t, a)
+	hc, err := a.httpClient()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ name, body, kind string }{
 		{"malformed JSON", `{"flavor":{"name":"x",`, "invalid"},
 		{"unknown field", `{"flavor":{"name":"x","vcpus":1,"ram":64,"disk":1,"color":"red"}}`, "invalid"},
@@ -386,7 +613,7 @@ func badInput(t *testing.T, a *agent) {
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Auth-Token", tok)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}

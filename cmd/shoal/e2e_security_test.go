@@ -1,0 +1,96 @@
+//go:build e2e
+
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoal-project/shoal/internal/testkit"
+)
+
+// A join token admits as many nodes as it says, once each: a second node
+// presenting a used token is refused on its own host, by `shoal join` and
+// by `shoal agent --join-token`, with the reason, and is never a member.
+func TestJoinTokenReuseRefused(t *testing.T) {
+	n1, n2, n3, n4 := newAgent(t, "n1"), newAgent(t, "n2"), newAgent(t, "n3"), newAgent(t, "n4")
+	n1.start(t, "--bootstrap")
+	token := joinToken(t, n1)
+	n2.start(t, "--join", n1.gossipAddr(), "--join-token", token)
+
+	n3.start(t)
+	out, err := runAs(t, n3, nil, "join", "--token", token, "--data-dir", n3.dir)
+	if err == nil || !strings.Contains(out, "join token already used (1 of 1 uses)") {
+		t.Fatalf("shoal join with a used token: err=%v, output:\n%s\nwant it refused, saying the token is used", err, out)
+	}
+	if h, err := localHealth(n3); err != nil || h.Status != "waiting to be joined" {
+		t.Fatalf("n3 after the refusal: %+v, %v; want it blank, still waiting", h, err)
+	}
+	if n3.member() {
+		t.Fatal("n3 holds a cluster certificate after a refused join")
+	}
+
+	exited := n4.spawn(t, "--join", n1.gossipAddr(), "--join-token", token)
+	select {
+	case <-exited:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("n4, started with a used token, still runs after 60 s; its log:\n%s", n4.log)
+	}
+	if n4.cmd.ProcessState.Success() || !strings.Contains(n4.log.String(), "join token already used") {
+		t.Fatalf("agent --join-token with a used token: %v; log:\n%s\nwant it to stop, saying the token is used", n4.cmd.ProcessState, n4.log)
+	}
+	if strings.Contains(n4.log.String(), token) {
+		t.Fatal("the agent logged its join token")
+	}
+
+	var names []string
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, "n1 and n2 alive, n2 a voter", func() bool {
+		names = names[:0]
+		ok := true
+		for _, m := range members(t, n1) {
+			names = append(names, m.Name)
+			ok = ok && m.Status == "alive" && m.Role != "none"
+		}
+		return ok && len(names) == 2
+	})
+	if slices.Contains(names, "n3") || slices.Contains(names, "n4") {
+		t.Fatalf("members: %v; a node refused its token is a member", names)
+	}
+	if toks := joinTokens(t, n1); len(toks) != 1 || toks[0].Uses != 1 || !slices.Equal(toks[0].UsedBy, []string{"n2"}) {
+		t.Fatalf("join tokens: %+v; want the one token used once, by n2", toks)
+	}
+}
+
+// `shoal cluster gossip-key rotate` with three agents up replaces the key
+// with no member lost, and a member restarted afterwards comes back with
+// the new key.
+func TestGossipKeyRotate(t *testing.T) {
+	n1, n2, n3 := newAgent(t, "n1"), newAgent(t, "n2"), newAgent(t, "n3")
+	all := []*agent{n1, n2, n3}
+	n1.start(t, "--bootstrap")
+	n2.start(t, "--join", n1.gossipAddr())
+	n3.start(t, "--join", n1.gossipAddr())
+	for _, a := range all {
+		testkit.WaitEvery(t, cliPoll, 30*time.Second, "a healthy 3-node view on "+a.name, func() bool { return healthy(members(t, a)) })
+	}
+	out, err := run(t, n2, "cluster", "gossip-key", "rotate")
+	if err != nil || !strings.Contains(out, "gossip key rotated") {
+		t.Fatalf("gossip-key rotate: %v\n%s", err, out)
+	}
+	for _, a := range all {
+		if ms := members(t, a); !healthy(ms) {
+			t.Fatalf("%s's view after the rotation: %+v; want every member alive", a.name, ms)
+		}
+	}
+	if out, err := run(t, n3, "flavor", "create", "after-rotate", "--vcpus", "1", "--ram", "256"); err != nil {
+		t.Fatalf("a write after the rotation: %v\n%s", err, out)
+	}
+
+	n3.kill()
+	n3.start(t)
+	for _, a := range all {
+		testkit.WaitEvery(t, cliPoll, 30*time.Second, "a healthy 3-node view on "+a.name+" after n3's restart", func() bool { return healthy(members(t, a)) })
+	}
+}
