@@ -3,11 +3,13 @@ package lab
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -54,6 +56,28 @@ func (a *Admin) Env() (map[string]string, error) {
 	}
 	a.env = env
 	return env, nil
+}
+
+// RootCAs is the pool of the CA the openrc's OS_CACERT names: the cluster
+// CA, which every node's API certificate chains to.
+func (a *Admin) RootCAs() (*x509.CertPool, error) {
+	env, err := a.Env()
+	if err != nil {
+		return nil, err
+	}
+	path := env["OS_CACERT"]
+	if path == "" {
+		return nil, fmt.Errorf("%s sets no OS_CACERT", a.Openrc)
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("the cluster CA (%s's OS_CACERT): %w", a.Openrc, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("the cluster CA %s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 // CLIEnv is the environment of a shoal CLI run against base as the admin:

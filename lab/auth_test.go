@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -60,16 +61,29 @@ func (k *fakeKeystone) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // when its token is refused.
 func TestClientLogsInAsAdmin(t *testing.T) {
 	k := &fakeKeystone{seen: map[string]string{}}
-	ts := httptest.NewServer(k)
+	ts := httptest.NewTLSServer(k)
 	t.Cleanup(ts.Close)
-	openrc := filepath.Join(t.TempDir(), "admin-openrc")
-	text := "export OS_AUTH_URL='http://192.0.2.1:8774/identity/v3'\nexport OS_USERNAME=admin\n" +
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.crt")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	openrc := filepath.Join(dir, "admin-openrc")
+	text := "export OS_AUTH_URL='https://192.0.2.1:8774/identity/v3'\nexport OS_USERNAME=admin\n" +
 		"export OS_PASSWORD='it'\\''s secret'\nexport OS_PROJECT_NAME=admin\nexport OS_USER_DOMAIN_NAME=Default\n" +
-		"export OS_PROJECT_DOMAIN_NAME=Default\n"
+		"export OS_PROJECT_DOMAIN_NAME=Default\nexport OS_CACERT=" + ca + "\n"
 	if err := os.WriteFile(openrc, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := NewClient(ts.URL, &Admin{Openrc: openrc})
+	admin := &Admin{Openrc: openrc}
+	if _, err := NewClient(ts.URL, admin, nil).Health(context.Background()); err == nil {
+		t.Fatal("a client without the cluster CA took the server's certificate")
+	}
+	roots, err := admin.RootCAs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewClient(ts.URL, admin, roots)
 	ctx := context.Background()
 	if _, err := c.Health(ctx); err != nil || k.seen["/v1/health"] != "" {
 		t.Fatalf("health: %v, token %q; want it asked without one", err, k.seen["/v1/health"])

@@ -3,6 +3,8 @@ package lab
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,23 +117,27 @@ func HTTPCode(err error) int {
 	return 0
 }
 
-// Client talks JSON to one node's API, as admin: every call but health
-// carries admin's token.
+// Client talks JSON to one node's API over HTTPS, as admin: every call but
+// health carries admin's token.
 type Client struct {
 	Base  string
 	hc    *http.Client
 	admin *Admin
 }
 
-// NewClient returns a client whose calls give up after 5 s unless their
-// context ends sooner.
-func NewClient(base string, admin *Admin) *Client {
-	return &Client{Base: base, hc: &http.Client{Timeout: 5 * time.Second}, admin: admin}
+// NewClient returns a client of the API at base (https://host:port) that
+// trusts only the CAs in roots (the cluster CA) and whose calls give up
+// after 5 s unless their context ends sooner.
+func NewClient(base string, admin *Admin, roots *x509.CertPool) *Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	return &Client{Base: base, hc: &http.Client{Timeout: 5 * time.Second, Transport: tr}, admin: admin}
 }
 
-// WithTimeout returns a client for base with another per-call timeout.
+// WithTimeout returns a client for base with another per-call timeout; it
+// shares c's connections.
 func (c *Client) WithTimeout(d time.Duration) *Client {
-	return &Client{Base: c.Base, hc: &http.Client{Timeout: d}, admin: c.admin}
+	return &Client{Base: c.Base, hc: &http.Client{Timeout: d, Transport: c.hc.Transport}, admin: c.admin}
 }
 
 // Health answers GET /v1/health; a 503 (no leader, waiting) still decodes.

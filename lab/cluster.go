@@ -183,13 +183,26 @@ func (l *Lab) LiftAdminQuota(via *Host) {
 // cache in dir, and fails the test if it fails.
 func (l *Lab) CLI(via *Host, dir string, args ...string) {
 	l.t.Helper()
+	if _, err := l.cliOutput(via, dir, args...); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+// cliOutput runs the shoal CLI against via as the cluster's admin (the
+// openrc's variables: https, OS_CACERT), with its token cache in dir, and
+// returns its stdout; a failure's error holds its stderr.
+func (l *Lab) cliOutput(via *Host, dir string, args ...string) (string, error) {
 	env, err := l.Admin.CLIEnv(via.URL(), dir)
 	if err != nil {
-		l.t.Fatal(err)
+		return "", err
 	}
 	cmd := exec.Command(l.Bin, append([]string{"--addr", via.URL()}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		l.t.Fatalf("shoal %s: %v\n%s", strings.Join(args, " "), err, out)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return string(out), fmt.Errorf("shoal %s: %w\n%s%s", strings.Join(args, " "), err, out, stderr.String())
 	}
+	return string(out), nil
 }

@@ -35,25 +35,35 @@ func newHost(l *Lab, i int) *Host {
 	h := &Host{Name: fmt.Sprintf("h%d", i), Index: i, Addr: fmt.Sprintf("10.99.0.%d", 10+i), lab: l}
 	h.Dir = filepath.Join(l.Dir, h.Name)
 	h.logPath = filepath.Join(h.Dir, "agent.log")
-	h.API = NewClient("http://"+h.Addr+":8774", l.Admin)
 	return h
 }
 
 // URL is the host's API endpoint.
-func (h *Host) URL() string { return "http://" + h.Addr + ":8774" }
+func (h *Host) URL() string { return "https://" + h.Addr + ":8774" }
+
+// DataDir is the agent's data dir.
+func (h *Host) DataDir() string { return filepath.Join(h.Dir, "shoal") }
+
+// member reports whether the host's agent holds its cluster certificate
+// (it bootstrapped or joined): then it restarts with no bootstrap or join
+// flag, finding its cluster from its data dir.
+func (h *Host) member() bool {
+	_, err := os.Stat(filepath.Join(h.DataDir(), "tls", "node.crt"))
+	return err == nil
+}
 
 // EnvPath is the host's host.env (absent while powered off).
 func (h *Host) EnvPath() string { return filepath.Join(h.Dir, "host.env") }
 
 // StartAgent runs the agent in the host, in a process group of its own so
-// KillAgent can kill it alone. h1 bootstraps and the others join it on the
-// first start; later starts pass neither, since a node with Raft state finds
-// its cluster by itself. It waits until the agent answers HTTP from inside
-// the host.
+// KillAgent can kill it alone. On the first start h1 bootstraps and the
+// others join it with the lab's join token; later starts pass neither,
+// since a node holding its certificate finds its cluster by itself. It
+// waits until the agent answers HTTPS from inside the host.
 func (h *Host) StartAgent() {
 	h.lab.t.Helper()
 	done := h.spawn()
-	testkit.WaitEvery(h.lab.t, Poll, 30*time.Second, "lab: "+h.Name+": agent to answer HTTP", func() (bool, string) {
+	testkit.WaitEvery(h.lab.t, Poll, 30*time.Second, "lab: "+h.Name+": agent to answer HTTPS", func() (bool, string) {
 		if _, err := h.InsideHealth(); err == nil {
 			return true, ""
 		}
@@ -78,14 +88,19 @@ func (h *Host) spawn() chan struct{} {
 	if h.agent != nil {
 		h.lab.t.Fatalf("lab: %s: agent already running", h.Name)
 	}
-	data := filepath.Join(h.Dir, "shoal")
+	data := h.DataDir()
 	args := []string{"exec", h.Name, h.lab.Bin, "agent", "--name", h.Name, "--data-dir", data, "--bind", h.Addr}
-	if _, err := os.Stat(filepath.Join(data, "raft")); os.IsNotExist(err) {
-		if h.Index == 1 {
-			args = append(args, "--bootstrap")
-		} else {
-			args = append(args, "--join", h.lab.Hosts[0].Addr+":7946")
-		}
+	var env []string
+	switch {
+	case h.member():
+	case h.Index == 1:
+		args = append(args, "--bootstrap")
+	case h.lab.joinToken == "":
+		h.lab.t.Fatalf("lab: %s: no join token to join h1 with", h.Name)
+	default:
+		// The token goes in the environment, where ps does not show it.
+		args = append(args, "--join", h.lab.Hosts[0].Addr+":7946")
+		env = append(env, "SHOAL_JOIN_TOKEN="+h.lab.joinToken)
 	}
 	args = append(args, h.lab.flags...)
 	if err := os.MkdirAll(data, 0o755); err != nil {
@@ -99,6 +114,7 @@ func (h *Host) spawn() chan struct{} {
 	fmt.Fprintf(log, "=== lab: %s starting agent: %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(args[2:], " "))
 	cmd := exec.Command(h.lab.Script, args...)
 	cmd.Dir = h.lab.Root
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -172,7 +188,8 @@ func (h *Host) Partition() { h.lab.t.Helper(); h.lab.script("partition", h.Name)
 func (h *Host) Heal() { h.lab.t.Helper(); h.lab.script("heal", h.Name) }
 
 // InsideHealth asks the host's API from inside its namespace, which works
-// while it is partitioned: curl through `netns-lab.sh exec`.
+// while it is partitioned: curl through `netns-lab.sh exec`, trusting the
+// cluster CA.
 func (h *Host) InsideHealth() (Health, error) {
 	var out Health
 	err := h.insideGet("/v1/health", &out)
@@ -182,7 +199,7 @@ func (h *Host) InsideHealth() (Health, error) {
 func (h *Host) insideGet(path string, out any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, h.lab.Script, "exec", h.Name, "curl", "-sS", "-m", "3", h.URL()+path)
+	cmd := exec.CommandContext(ctx, h.lab.Script, "exec", h.Name, "curl", "-sS", "-m", "3", "--cacert", h.lab.CAFile(), h.URL()+path)
 	cmd.Dir = h.lab.Root
 	body, err := cmd.Output()
 	if err != nil {

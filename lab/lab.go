@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -47,14 +48,19 @@ type Lab struct {
 	// Admin is the cluster's bootstrap admin (h1's admin-openrc): every
 	// host's API client acts as it.
 	Admin *Admin
+	// joinToken is what h2..hN join h1 with on their first start: made by
+	// the admin once h1 runs, one use per host.
+	joinToken string
 
 	lastGood atomic.Int32 // index of the host that last listed servers
 }
 
 // Start builds the binary (unless $SHOAL_BIN names one), brings the lab up
-// from scratch, starts one agent per host (h1 bootstraps, the others join
-// it) and waits for a healthy cluster. Cleanup tears everything down, also
-// when the test fails.
+// from scratch, starts one agent per host (h1 bootstraps; its admin makes a
+// join token with the CLI; the others join with it) and waits for a healthy
+// cluster. Every call speaks HTTPS and trusts the cluster CA that h1's
+// admin-openrc names. Cleanup tears everything down, also when the test
+// fails.
 func Start(t testing.TB, cfg Config) *Lab {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -82,11 +88,47 @@ func Start(t testing.TB, cfg Config) *Lab {
 	for i := 1; i <= cfg.Hosts; i++ {
 		l.Hosts = append(l.Hosts, newHost(l, i))
 	}
+	l.Hosts[0].StartAgent()
+	// h1 writes its admin-openrc once it has bootstrapped the identity.
+	var roots *x509.CertPool
+	testkit.WaitEvery(t, Poll, 30*time.Second, "lab: h1's admin-openrc and CA", func() (bool, string) {
+		var err error
+		roots, err = l.Admin.RootCAs()
+		return err == nil, fmt.Sprint(err)
+	})
 	for _, h := range l.Hosts {
+		h.API = NewClient(h.URL(), l.Admin, roots)
+	}
+	if cfg.Hosts > 1 {
+		l.joinToken = l.makeJoinToken(cfg.Hosts - 1)
+	}
+	for _, h := range l.Hosts[1:] {
 		h.StartAgent()
 	}
 	l.WaitHealthy(90 * time.Second)
 	return l
+}
+
+// CAFile is the cluster CA's certificate, in h1's data dir (every node
+// holds the same).
+func (l *Lab) CAFile() string { return filepath.Join(l.Dir, "h1", "shoal", "tls", "ca.crt") }
+
+// makeJoinToken has the admin make a join token of uses uses with the CLI
+// through h1, as an operator does, once h1's admin can log in.
+func (l *Lab) makeJoinToken(uses int) string {
+	l.t.Helper()
+	dir, err := os.MkdirTemp("", "shoal-lab-cli-")
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	var token string
+	testkit.WaitEvery(l.t, Poll, 30*time.Second, "lab: h1's admin to make a join token", func() (bool, string) {
+		out, err := l.cliOutput(l.Hosts[0], dir, "cluster", "join-token", "create", "--uses", fmt.Sprint(uses))
+		token = strings.TrimSpace(out)
+		return err == nil && token != "", fmt.Sprint(err)
+	})
+	return token
 }
 
 // Host returns the host named name (h1, h2, …).
