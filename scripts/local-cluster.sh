@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Brings up a local 3-node shoal cluster on loopback, or takes it down.
 #   scripts/local-cluster.sh [up|down|status]
-# n1 bootstraps, n2 starts with --join, n3 starts plain and n1 pulls it in
-# with `shoal join`. Data and logs live in .lab/local/. Every CLI call runs
-# as the cluster's admin, with n1's admin-openrc sourced, as a user would. The nodes use the libvirt
-# driver (all three on this machine's libvirtd, each seeing only its own
-# domains); SHOAL_DRIVER=fake runs them without libvirt. `up` then uploads the
-# tiny guest image, boots a server through a follower, and prints the server
-# list and the guest's console tail.
+# n1 bootstraps the cluster (its CA, its admin). The two ways to join a host
+# are both shown, each with a single-use join token the admin makes with
+# `shoal cluster join-token create`: n2 starts with --join and --join-token
+# (one command); n3 starts blank and waits until `shoal join --token` on its
+# host hands it the token through the socket in its data dir. Everything is
+# secured: HTTPS API, mutual TLS between nodes, encrypted gossip. Data and
+# logs live in .lab/local/. Every CLI call runs as the cluster's admin, with
+# n1's admin-openrc sourced (https URLs, OS_CACERT), as a user would. The
+# nodes use the libvirt driver (all three on this machine's libvirtd, each
+# seeing only its own domains); SHOAL_DRIVER=fake runs them without libvirt.
+# `up` then uploads the tiny guest image, boots a server through a follower,
+# and prints the server list and the guest's console tail.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 LAB="$ROOT/.lab/local"
 SHOAL="$ROOT/bin/shoal"
@@ -23,12 +28,13 @@ OPENRC="$LAB/n1/data/admin-openrc" # written by n1 when it bootstraps
 api() {
   (
     if [ -f "$OPENRC" ]; then . "$OPENRC"; fi
-    XDG_CACHE_HOME="$LAB/cache" "$SHOAL" --addr "http://127.0.0.1:$(http_port "$1")" "${@:2}"
+    XDG_CACHE_HOME="$LAB/cache" "$SHOAL" --addr "https://127.0.0.1:$(http_port "$1")" "${@:2}"
   )
 }
-# listening I: node I accepts connections on its API port (a node that
-# belongs to no cluster yet has no user to ask it anything as).
+# listening I: node I accepts connections on its API port.
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$(http_port "$1")") 2>/dev/null; }
+# waiting I: node I, blank, listens on the socket in its data dir.
+waiting() { [ -S "$LAB/n$1/data/shoal.sock" ]; }
 
 start_node() { # i [flags...]
   local i=$1; shift
@@ -37,8 +43,13 @@ start_node() { # i [flags...]
     --http-port "$(http_port "$i")" --gossip-port "$(gossip_port "$i")" --raft-port "$(raft_port "$i")" \
     "$@" >"$LAB/n$i/agent.log" 2>&1 &
   echo $! >"$LAB/n$i/pid"
-  for _ in $(seq 100); do
-    listening "$i" && return 0
+}
+
+# wait_node I CHECK: until CHECK I holds, or node I has died.
+wait_node() {
+  local i=$1
+  for _ in $(seq 300); do
+    "$2" "$i" && return 0
     kill -0 "$(cat "$LAB/n$i/pid")" 2>/dev/null || break
     sleep 0.1
   done
@@ -77,13 +88,24 @@ up() {
   "$ROOT/scripts/build-tiny-image.sh" "$IMAGE"
   build_shoal
   start_node 1 --bootstrap
+  wait_node 1 listening
   for _ in $(seq 100); do # n1 has bootstrapped the cluster and its admin
     api 1 token issue >/dev/null 2>&1 && break
     sleep 0.2
   done
-  start_node 2 --join "127.0.0.1:$(gossip_port 1)"
+  # One command: the new node trades its token for a certificate, then joins.
+  local token
+  token=$(api 1 cluster join-token create)
+  echo "n2: shoal agent --join 127.0.0.1:$(gossip_port 1) --join-token \$(shoal cluster join-token create)"
+  start_node 2 --join "127.0.0.1:$(gossip_port 1)" --join-token "$token"
+  wait_node 2 listening
+  # A blank node: it waits on DATA_DIR/shoal.sock until joined on its host.
+  echo "n3: shoal agent (blank), then: shoal join --token \$(shoal cluster join-token create) --data-dir $LAB/n3/data"
   start_node 3
-  api 1 join "127.0.0.1:$(gossip_port 3)"
+  wait_node 3 waiting
+  token=$(api 1 cluster join-token create)
+  "$SHOAL" join --token "$token" --data-dir "$LAB/n3/data"
+  wait_node 3 listening
   for _ in $(seq 100); do
     alive=$(api 1 members -o json 2>/dev/null | grep -o '"status": *"alive"' | wc -l || true)
     [ "$alive" = 3 ] && break
@@ -108,8 +130,9 @@ up() {
     api 1 server console-log demo | tr -d '\r' | grep 'shoal-tiny:' | sed 's/^/  | /'
   fi
   echo
-  echo "API: http://127.0.0.1:8774 (n1), :8775 (n2), :8776 (n3)."
-  echo "The cluster's admin credentials are in $OPENRC. Use them as with OpenStack:"
+  echo "API: https://127.0.0.1:8774 (n1), :8775 (n2), :8776 (n3); their certificates come from the cluster CA"
+  echo "in $LAB/n1/data/tls/ca.crt. The cluster's admin credentials (and OS_CACERT) are in $OPENRC."
+  echo "Use them as with OpenStack:"
   echo "  source $OPENRC"
   echo "  bin/shoal server list"
   echo "Stop with: scripts/local-cluster.sh down"
