@@ -7,7 +7,8 @@
 # machine's libvirtd and networks are never touched and every VM address
 # (vagrant-libvirt's management network 192.168.121.0/24, the lab's private
 # network) stays inside it. Steps: build bin/shoal and the box
-# (scripts/vagrant/build-box.sh), `vagrant up` node1..3 from shoal/bookworm-local,
+# (scripts/vagrant/build-box.sh), `vagrant up` node1..3 from shoal/bookworm-local
+# (node1 bootstraps; node2 and node3 join with its join token, see Vagrantfile),
 # upload a blank qcow2 image, create SHOAL_DRILL_SERVERS servers (1 vCPU, 64 MiB,
 # 1 GiB: blank disks, since their QEMU is TCG inside TCG), power one VM off
 # hard (virsh destroy), wait until its servers are ACTIVE on the others with
@@ -123,7 +124,7 @@ teardown() { # idempotent: whatever a run (or a killed one) left
 		done
 		ip netns del "$NS"
 	fi
-	rm -rf "$STATE" "$VAGRANT_DOTFILE_PATH" "$LAB/ssh-config" "$LAB/blank.qcow2" "$LAB/admin-openrc" "$LAB/cache"
+	rm -rf "$STATE" "$VAGRANT_DOTFILE_PATH" "$LAB/ssh-config" "$LAB/blank.qcow2" "$LAB/admin-openrc" "$LAB/ca.crt" "$LAB/cache"
 	set -e
 }
 
@@ -132,7 +133,7 @@ if [[ ${1:-} == down ]]; then
 	log "torn down"
 	exit 0
 fi
-[[ $# -eq 0 ]] || { sed -n '2,27s/^# \{0,1\}//p' "$0"; exit 2; }
+[[ $# -eq 0 ]] || { sed -n '2,28s/^# \{0,1\}//p' "$0"; exit 2; }
 
 mkdir -p "$LAB"
 exec 9>"$LAB/drill.lock"
@@ -202,14 +203,18 @@ addr() { echo "$NET.$((10 + ${1#node}))"; }
 api_node=node1
 # The drill is the cluster's admin: node1's admin-openrc (root's, 0600, in
 # the VM), kept 0600 here and sourced for every call as a user would, with
-# OS_AUTH_URL at the node asked (node1 may be the one powered off).
+# OS_AUTH_URL at the node asked (node1 may be the one powered off), and the
+# cluster CA copied from node1 as its OS_CACERT (the openrc names the VM's
+# path).
 (umask 077 && on_node node1 sudo cat /var/lib/shoal/admin-openrc </dev/null >"$LAB/admin-openrc") ||
 	die "cannot read node1's /var/lib/shoal/admin-openrc"
+on_node node1 cat /etc/shoal/ca.crt </dev/null >"$LAB/ca.crt" || die "cannot read node1's /etc/shoal/ca.crt"
 shoal() {
 	(
+		# shellcheck source=/dev/null
 		. "$LAB/admin-openrc"
-		export OS_AUTH_URL="http://$(addr "$api_node"):8774/identity/v3" XDG_CACHE_HOME="$LAB/cache"
-		inns "$ROOT/bin/shoal" --addr "http://$(addr "$api_node"):8774" "$@"
+		export OS_AUTH_URL="https://$(addr "$api_node"):8774/identity/v3" OS_CACERT="$LAB/ca.crt" XDG_CACHE_HOME="$LAB/cache"
+		inns "$ROOT/bin/shoal" --addr "https://$(addr "$api_node"):8774" "$@"
 	)
 }
 
