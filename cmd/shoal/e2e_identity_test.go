@@ -50,7 +50,7 @@ func TestAdminOpenrc(t *testing.T) {
 	})
 
 	t.Run("without credentials, a clear 401", func(t *testing.T) {
-		out, err := runAs(t, n1, nil, "server", "list")
+		out, err := runAs(t, n1, trust(t, n1), "server", "list")
 		if err == nil || !strings.Contains(out, "HTTP 401") || !strings.Contains(out, "admin-openrc") {
 			t.Errorf("server list without credentials: %v\n%s\nwant a 401 saying to source an openrc", err, out)
 		}

@@ -34,6 +34,7 @@ func newTenant(t *testing.T, admin *agent, project, name, role string) tenant {
 	env := []string{"OS_AUTH_URL=" + openrcValue(t, admin.boot, "OS_AUTH_URL"), "OS_USERNAME=" + name,
 		"OS_PASSWORD=" + password, "OS_PROJECT_NAME=" + project, "OS_USER_DOMAIN_NAME=Default",
 		"OS_PROJECT_DOMAIN_NAME=Default", "XDG_CACHE_HOME=" + filepath.Join(t.TempDir(), "cache")}
+	env = append(env, trust(t, admin)...)
 	return tenant{name: name, project: project, env: env}
 }
 
@@ -115,7 +116,7 @@ func TestTenancyAcrossNodes(t *testing.T) {
 
 	// A token revoked through one node is refused by all three.
 	token := tokenOf(t, alice, n1)
-	withToken := []string{"SHOAL_TOKEN=" + token}
+	withToken := append(trust(t, n1), "SHOAL_TOKEN="+token)
 	for _, a := range nodes {
 		if out, err := runAs(t, a, withToken, "server", "list"); err != nil {
 			t.Fatalf("alice's token on %s before revoking: %v\n%s", a.name, err, out)
@@ -134,7 +135,7 @@ func TestTenancyAcrossNodes(t *testing.T) {
 	mustRun(t, nodes[2], "role", "remove", "--project", "other", "--user", "bob", "member")
 	for _, a := range nodes {
 		testkit.WaitEvery(t, cliPoll, 10*time.Second, "bob's token refused by "+a.name, func() (bool, string) {
-			out, err := runAs(t, a, []string{"SHOAL_TOKEN=" + token}, "server", "list")
+			out, err := runAs(t, a, append(trust(t, n1), "SHOAL_TOKEN="+token), "server", "list")
 			return err != nil && strings.Contains(out, "HTTP 401"), out
 		})
 	}
