@@ -106,9 +106,11 @@ up() {
   token=$(api 1 cluster join-token create)
   "$SHOAL" join --token "$token" --data-dir "$LAB/n3/data"
   wait_node 3 listening
-  for _ in $(seq 100); do
-    alive=$(api 1 members -o json 2>/dev/null | grep -o '"status": *"alive"' | wc -l || true)
-    [ "$alive" = 3 ] && break
+  for _ in $(seq 100); do # every node alive, holding its lease (not fenced)
+    members=$(api 1 members -o json 2>/dev/null || true)
+    alive=$(grep -o '"status": *"alive"' <<<"$members" | wc -l)
+    unfenced=$(grep -o '"fenced": *false' <<<"$members" | wc -l)
+    [ "$alive" = 3 ] && [ "$unfenced" = 3 ] && break
     sleep 0.2
   done
   echo
