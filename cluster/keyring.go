@@ -18,13 +18,17 @@ import (
 // the new key from the leader over mutual TLS and comes back.
 func (n *Node) keyringLoop(ctx context.Context) {
 	for {
+		// Watched before the sync, so that a change applied while it reads
+		// the replica (a node catching up applies a rotation's install, use
+		// and remove in a burst) wakes the next sync instead of being missed.
+		watch := n.fsm.WatchCh()
 		if err := n.syncKeyring(); err != nil {
 			n.log.Warn("gossip keyring", "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-n.fsm.WatchCh():
+		case <-watch:
 		}
 	}
 }
