@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -112,6 +113,9 @@ func TestGossipKeyRotate(t *testing.T) {
 	t.Logf("n3 seen down after %v; the rotation without it took %v", took, time.Since(start))
 	n3.start(t)
 	for _, a := range all {
-		testkit.WaitEvery(t, cliPoll, 30*time.Second, "a healthy 3-node view on "+a.name+" after n3 missed a rotation", func() bool { return healthy(members(t, a)) })
+		testkit.WaitEvery(t, cliPoll, 30*time.Second, "a healthy 3-node view on "+a.name+" after n3 missed a rotation", func() (bool, string) {
+			ms := members(t, a)
+			return healthy(ms), fmt.Sprintf("%+v\nn3's log:\n%s", ms, n3.log)
+		})
 	}
 }
