@@ -3,12 +3,19 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/cluster"
+	"github.com/shoal-project/shoal/cluster/pki"
 	"github.com/shoal-project/shoal/internal/testkit"
 )
 
@@ -118,4 +125,74 @@ func TestGossipKeyRotate(t *testing.T) {
 			return healthy(ms), fmt.Sprintf("%+v\nn3's log:\n%s", ms, n3.log)
 		})
 	}
+}
+
+// A node of one cluster is never taken into another. Its operator's
+// mistakes: `shoal join` with another cluster's token on a member is
+// refused, saying which cluster it is in, and spends nothing; a member
+// restarted with another cluster's token and gossip address stays in its
+// own cluster (its certificate, not the token, says which), and the
+// other's gossip, under other keys, does not take it in.
+func TestJoinRefusesNodeOfAnotherCluster(t *testing.T) {
+	a, b := newAgent(t, "a1"), newAgent(t, "b1")
+	a.start(t, "--bootstrap")
+	b.start(t, "--bootstrap")
+	for _, x := range []*agent{a, b} {
+		testkit.WaitEvery(t, cliPoll, 15*time.Second, x.name+" to lead its cluster", func() bool { return leaderOf(members(t, x)) == x.name })
+	}
+	bCluster := health(t, b).ClusterID
+	tokenA := joinToken(t, a)
+
+	out, err := runAs(t, b, nil, "join", "--token", tokenA, "--data-dir", b.dir)
+	if err == nil || !strings.Contains(out, "already a member of cluster "+bCluster) {
+		t.Fatalf("shoal join on a member of another cluster: err=%v, output:\n%s\nwant it refused naming cluster %s", err, out, bCluster)
+	}
+	unspent(t, a)
+
+	// A new node given --bootstrap and a token is refused before it makes
+	// anything: it cannot both start a cluster and join one.
+	c := newAgent(t, "c1")
+	if out, err := exec.Command(shoalBin, "agent", "--name", c.name, "--data-dir", c.dir, "--driver", "fake",
+		"--bootstrap", "--join-token", tokenA).CombinedOutput(); err == nil || !strings.Contains(string(out), "give one of them") {
+		t.Fatalf("agent --bootstrap --join-token: err=%v, output:\n%s\nwant it refused, saying why", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(cluster.TLSDir(c.dir), pki.CACertFile)); err == nil {
+		t.Fatal("agent --bootstrap --join-token made a cluster CA")
+	}
+	unspent(t, a)
+
+	b.kill()
+	b.start(t, "--join", a.gossipAddr(), "--join-token", tokenA)
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, "b1 to find a1's gossip closed to it", func() bool {
+		return strings.Contains(b.log.String(), "gossip join failed") && strings.Contains(b.log.String(), a.gossipAddr())
+	})
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, "b1 to lead its own cluster again", func() (bool, string) {
+		h := health(t, b)
+		return h.ClusterID == bCluster && h.Leader == b.name, fmt.Sprintf("%+v", h)
+	})
+	if ms := members(t, a); len(ms) != 1 || ms[0].Name != a.name {
+		t.Fatalf("a1's members: %+v; want a1 alone", ms)
+	}
+	unspent(t, a)
+}
+
+// unspent fails the test unless every join token of a's cluster is unused.
+func unspent(t *testing.T, a *agent) {
+	t.Helper()
+	for _, tok := range joinTokens(t, a) {
+		if tok.Uses != 0 || tok.State != api.JoinTokenActive {
+			t.Fatalf("join token %s: %d uses, %s; want it unspent", tok.ID, tok.Uses, tok.State)
+		}
+	}
+}
+
+// joinTokens lists a's cluster's join tokens with the CLI.
+func joinTokens(t *testing.T, a *agent) []api.JoinTokenInfo {
+	t.Helper()
+	out, err := run(t, a, "cluster", "join-token", "list", "-o", "json")
+	var list api.JoinTokenList
+	if err != nil || json.Unmarshal([]byte(out), &list) != nil {
+		t.Fatalf("join-token list: %v\n%s", err, out)
+	}
+	return list.JoinTokens
 }
