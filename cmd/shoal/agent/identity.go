@@ -50,6 +50,11 @@ func (a *Agent) bootstrapping(httpAddr string) (*fsm.BootstrapIdentity, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.cfg.TLSCertFile != "" {
+		// The API presents the operator's certificate, which clients check
+		// against their own roots; the cluster CA would refuse it.
+		caFile = ""
+	}
 	path, err := writeOpenrc(a.cfg.DataDir, "https://"+httpAddr, caFile, password)
 	if err != nil {
 		return nil, err
@@ -105,8 +110,14 @@ func newBootstrapIdentity(password string) (*fsm.BootstrapIdentity, error) {
 }
 
 // openrc is the file's text for an API at apiURL (https://host:port) whose
-// certificate caFile's CA signed.
+// certificate caFile's CA signed; with no caFile (the operator's own API
+// certificate) clients use their system's roots.
 func openrc(apiURL, caFile, password string) string {
+	trust := "export OS_CACERT=" + shellQuote(caFile)
+	if caFile == "" {
+		trust = "# The API presents the operator's own certificate (--tls-cert): point OS_AUTH_URL and\n" +
+			"# SHOAL_ADDR at the name it carries; clients trust it through their system's roots."
+	}
 	return fmt.Sprintf(`# The shoal cluster's bootstrap administrator (OpenStack openrc form).
 # Keep it private: source it to use the shoal or openstack CLI as admin.
 export OS_AUTH_URL=%s
@@ -116,9 +127,9 @@ export OS_PROJECT_NAME=admin
 export OS_USER_DOMAIN_NAME=Default
 export OS_PROJECT_DOMAIN_NAME=Default
 export OS_IDENTITY_API_VERSION=3
-export OS_CACERT=%s
+%s
 export SHOAL_ADDR=%s
-`, shellQuote(apiURL+"/identity/v3"), shellQuote(password), shellQuote(caFile), shellQuote(apiURL))
+`, shellQuote(apiURL+"/identity/v3"), shellQuote(password), trust, shellQuote(apiURL))
 }
 
 // shellQuote quotes s for sh: inside single quotes nothing is special but

@@ -158,6 +158,15 @@ func TestWriteOpenrc(t *testing.T) {
 			t.Errorf("temporary files left behind: %v", left)
 		}
 	}
+	// With the operator's own API certificate there is no CA to name: the
+	// cluster CA would refuse that certificate.
+	path, err := writeOpenrc(t.TempDir(), "https://10.0.0.1:8774", "", "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sourced(t, path); got["OS_CACERT"] != "" || got["SHOAL_ADDR"] != "https://10.0.0.1:8774" {
+		t.Errorf("openrc for an operator's certificate sets OS_CACERT=%q SHOAL_ADDR=%q", got["OS_CACERT"], got["SHOAL_ADDR"])
+	}
 }
 
 // logBuffer is a logger's output, safe to read while the agent writes.
