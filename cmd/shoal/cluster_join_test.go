@@ -175,5 +175,8 @@ func sourced(t *testing.T, path string) []string {
 			env = append(env, kv)
 		}
 	}
+	if len(env) == 0 {
+		t.Fatalf("sourcing %s set no OS_ variable", path)
+	}
 	return env
 }

@@ -323,7 +323,7 @@ func (a *agent) credentials(t *testing.T) []string {
 		return nil
 	}
 	if b.openrc == nil {
-		b.openrc = sourceOpenrc(t, filepath.Join(b.dir, "admin-openrc"))
+		b.openrc = sourced(t, filepath.Join(b.dir, "admin-openrc"))
 	}
 	return append(slices.Clone(b.openrc), "XDG_CACHE_HOME="+b.cache)
 }
@@ -333,26 +333,6 @@ func (a *agent) credentials(t *testing.T) []string {
 func trust(t *testing.T, a *agent) []string {
 	t.Helper()
 	return []string{"OS_CACERT=" + openrcValue(t, a, "OS_CACERT")}
-}
-
-// sourceOpenrc is what `. path` sets in sh that the CLI reads: the user's
-// way of reading it.
-func sourceOpenrc(t *testing.T, path string) []string {
-	t.Helper()
-	out, err := exec.Command("sh", "-c", `. "$1" && env -0`, "sh", path).Output()
-	if err != nil {
-		t.Fatalf("sourcing %s: %v", path, err)
-	}
-	var env []string
-	for _, kv := range strings.Split(string(out), "\x00") {
-		if k, _, ok := strings.Cut(kv, "="); ok && (strings.HasPrefix(k, "OS_") || k == "SHOAL_ADDR") {
-			env = append(env, kv)
-		}
-	}
-	if len(env) == 0 {
-		t.Fatalf("sourcing %s set no OS_ variable", path)
-	}
-	return env
 }
 
 // token is a token of a's cluster admin, for raw HTTP calls.
