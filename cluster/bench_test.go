@@ -34,6 +34,7 @@ func BenchmarkApply(b *testing.B) {
 			}
 			host := target.Name()
 			var failed atomic.Int64
+			var firstErr atomic.Value
 			b.SetParallelism(128) // 128 proposers per core
 			b.ResetTimer()
 			start := time.Now()
@@ -43,13 +44,14 @@ func BenchmarkApply(b *testing.B) {
 					cmd := &fsm.SetHostEnabled{Name: host, Enabled: true, Time: time.Unix(1, 0).UTC()}
 					if _, err := target.Apply(ctx, cmd); err != nil {
 						failed.Add(1)
+						firstErr.CompareAndSwap(nil, err.Error())
 					}
 				}
 			})
 			elapsed := time.Since(start)
 			b.StopTimer()
 			if n := failed.Load(); n > 0 {
-				b.Fatalf("%d of %d applies failed", n, b.N)
+				b.Fatalf("%d of %d applies failed, the first with: %v", n, b.N, firstErr.Load())
 			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
 		})

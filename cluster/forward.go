@@ -26,17 +26,40 @@ type forwarder struct {
 }
 
 func newForwarder(n *Node) *forwarder {
+	cfg := n.tls.PeerClientTLS()
+	// Resumed sessions make a new connection cheap under a burst of
+	// writes; revocation is still checked on each (pki.Identity).
+	cfg.ClientSessionCache = tls.NewLRUClientSessionCache(256)
 	tr := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
-		TLSClientConfig:     n.tls.PeerClientTLS(),
-		TLSHandshakeTimeout: 2 * time.Second,
-		MaxIdleConnsPerHost: 64,
+		DialTLSContext:      dialTLS(cfg),
+		MaxIdleConnsPerHost: 256,
 		// Close idle connections well before the server would, so a request is
 		// never written into a connection the server is closing (its fate would
 		// then be unknown).
 		IdleConnTimeout: 30 * time.Second,
 	}
 	return &forwarder{n: n, client: &http.Client{Transport: tr}}
+}
+
+// dialTLS connects and completes the TLS handshake as one dial: whatever
+// fails before the connection is ready (a refused connection, a slow or
+// refused handshake) is a dial error, so the request certainly was not sent
+// and a forwarded write may be retried (neverSent).
+func dialTLS(cfg *tls.Config) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		d := tls.Dialer{NetDialer: &net.Dialer{}, Config: cfg}
+		conn, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			var op *net.OpError
+			if !errors.As(err, &op) || op.Op != "dial" {
+				err = &net.OpError{Op: "dial", Net: network, Err: err}
+			}
+			return nil, err
+		}
+		return conn, nil
+	}
 }
 
 // wireError is how errors cross the internal hop: the kind of their sentinel
@@ -153,13 +176,9 @@ func (f *forwarder) forward(ctx context.Context, addr string, data []byte) (uint
 }
 
 // neverSent reports whether a failed request certainly never reached the
-// server's handler: the connection was never made, or its TLS handshake
-// failed (nothing of the request is written before the handshake ends).
+// server's handler: the connection, TLS handshake included (dialTLS), was
+// never made.
 func neverSent(err error) bool {
 	var op *net.OpError
-	var verify *tls.CertificateVerificationError
-	var alert tls.AlertError
-	var header tls.RecordHeaderError
-	return (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &verify) || errors.As(err, &alert) ||
-		errors.As(err, &header)
+	return errors.As(err, &op) && op.Op == "dial"
 }

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,5 +65,19 @@ func TestUnknownKindIsUnknownOutcome(t *testing.T) {
 	err := fromWire(&wireError{Kind: "from_the_future", Message: "m"})
 	if !errors.Is(err, errUnknownOutcome) || errors.Is(err, errNotLeader) || err.Error() != "m" {
 		t.Errorf("fromWire(unknown kind) = %v", err)
+	}
+}
+
+// TestRefusedHandshakeIsNeverSent: a leader whose certificate this node
+// refuses never received the write, so the follower may send it elsewhere.
+func TestRefusedHandshakeIsNeverSent(t *testing.T) {
+	reached := false
+	leader := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached = true }))
+	t.Cleanup(leader.Close)
+	untrusting := &tls.Config{RootCAs: x509.NewCertPool(), MinVersion: tls.VersionTLS13}
+	f := &forwarder{client: &http.Client{Transport: &http.Transport{DialTLSContext: dialTLS(untrusting)}}}
+	_, err := f.forward(context.Background(), strings.TrimPrefix(leader.URL, "https://"), []byte{1})
+	if !errors.Is(err, errNotLeader) || reached {
+		t.Fatalf("forward = %v (handler reached: %v); want a retryable never-sent error", err, reached)
 	}
 }
