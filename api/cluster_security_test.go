@@ -19,13 +19,14 @@ import (
 	"github.com/shoal-project/shoal/cluster/jointoken"
 	"github.com/shoal-project/shoal/cluster/pki"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // newLoggedServer is newTestServer with its log (debug, every request) kept.
-func newLoggedServer(t *testing.T) (*fakeCluster, *httptest.Server, *syncBuffer) {
+func newLoggedServer(t *testing.T) (*fakeCluster, *httptest.Server, *testkit.SyncBuffer) {
 	t.Helper()
 	c := newFakeCluster(t)
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ts := httptest.NewServer(New(Config{State: c.FSM, Cluster: c, NodeName: "node1", Auth: testAuth(), Logger: logger}).Handler())
 	t.Cleanup(ts.Close)

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -9,12 +8,12 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/shoal-project/shoal/api/identity"
 	"github.com/shoal-project/shoal/api/identity/identitytest"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/testkit"
 )
 
 // keystoneServer is a test server whose failed logins are not held (a
@@ -23,25 +22,7 @@ type keystoneServer struct {
 	c        *fakeCluster
 	ts       *httptest.Server
 	throttle *identity.Throttle
-	log      *syncBuffer
-}
-
-// syncBuffer is a log sink the server writes to while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	log      *testkit.SyncBuffer
 }
 
 // noLeader is a cluster that cannot Sync or Apply: a node cut off from
@@ -72,7 +53,7 @@ func newKeystoneTLSServer(t *testing.T) *keystoneServer {
 func newKeystone(t *testing.T, wrap func(*fakeCluster) Cluster, overTLS bool) *keystoneServer {
 	t.Helper()
 	c := newFakeCluster(t)
-	k := &keystoneServer{c: c, throttle: identity.NewThrottle(0, nil, nil), log: &syncBuffer{}}
+	k := &keystoneServer{c: c, throttle: identity.NewThrottle(0, nil, nil), log: &testkit.SyncBuffer{}}
 	auth := testAuth()
 	auth.Throttle = k.throttle
 	logger := slog.New(slog.NewTextHandler(k.log, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -98,7 +98,7 @@ func openrcValue(t *testing.T, a *agent, key string) string {
 // node's log, or in the CLI's token cache.
 func noPassword(t *testing.T, nodes []*agent, password string) {
 	t.Helper()
-	for _, a := range append([]*agent{{name: "the CLI's token cache", dir: nodes[0].boot.cache, log: &syncBuffer{}}}, nodes...) {
+	for _, a := range append([]*agent{{name: "the CLI's token cache", dir: nodes[0].boot.cache, log: &testkit.SyncBuffer{}}}, nodes...) {
 		files := 0
 		err := filepath.WalkDir(a.dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !d.Type().IsRegular() {

@@ -54,7 +54,7 @@ type agent struct {
 	http, gossip, raftPort int
 	cmd                    *exec.Cmd
 	exited                 chan struct{} // closed when cmd has exited
-	log                    *syncBuffer
+	log                    *testkit.SyncBuffer
 
 	// boot is the node that bootstrapped this one's cluster: the CLI runs
 	// through this node as a user would, with boot's admin-openrc sourced.
@@ -139,7 +139,7 @@ func (a *agent) spawn(t *testing.T, extra ...string) chan struct{} {
 	t.Helper()
 	args := append([]string{"agent", "--name", a.name, "--data-dir", a.dir, "--driver", "fake",
 		"--http-port", fmt.Sprint(a.http), "--gossip-port", fmt.Sprint(a.gossip), "--raft-port", fmt.Sprint(a.raftPort)}, extra...)
-	a.log = &syncBuffer{}
+	a.log = &testkit.SyncBuffer{}
 	a.cmd = exec.Command(shoalBin, args...)
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
 	if err := a.cmd.Start(); err != nil {
@@ -244,27 +244,6 @@ func localHealth(a *agent) (shoalagent.LocalHealth, error) {
 	defer resp.Body.Close()
 	return h, json.NewDecoder(resp.Body).Decode(&h)
 }
-
-// syncBuffer is an agent's log: written by the process's copier, read by
-// the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Bytes() []byte { return []byte(b.String()) }
 
 func (a *agent) kill() {
 	if a.cmd != nil && a.cmd.Process != nil {

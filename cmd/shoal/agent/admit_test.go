@@ -84,7 +84,7 @@ func joinToken(t *testing.T, a *Agent, uses int) string {
 
 // newNode is a node that has not joined, with token (maybe none), logging
 // to logs.
-func newNode(t *testing.T, name, token string, logs *logBuffer) Config {
+func newNode(t *testing.T, name, token string, logs *testkit.SyncBuffer) Config {
 	return Config{Name: name, DataDir: filepath.Join(t.TempDir(), "data"), BindAddr: "127.0.0.1", Driver: DriverFake,
 		JoinToken: token, Logger: slog.New(slog.NewTextHandler(logs, nil))}
 }
@@ -110,7 +110,7 @@ func TestAdmitWithJoinToken(t *testing.T) {
 		{"a malformed token", jointoken.Prefix + "AAAA", fsm.ErrInvalid, "malformed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			logs := &logBuffer{}
+			logs := &testkit.SyncBuffer{}
 			cfg := newNode(t, "n2", tc.token, logs)
 			local, _, err := Admit(t.Context(), cfg, Deps{})
 			if !errors.Is(err, tc.sentinel) || !strings.Contains(err.Error(), tc.message) || local != nil {
@@ -127,7 +127,7 @@ func TestAdmitWithJoinToken(t *testing.T) {
 		})
 	}
 
-	logs := &logBuffer{}
+	logs := &testkit.SyncBuffer{}
 	cfg := newNode(t, "n2", good, logs)
 	cfg.Join = []string{"192.0.2.1:7946"}
 	local, joined, err := Admit(t.Context(), cfg, Deps{})
@@ -158,7 +158,7 @@ func TestAdmitWithJoinToken(t *testing.T) {
 	}
 
 	// The token is used up: a third node is refused, and says why.
-	third := newNode(t, "n3", good, &logBuffer{})
+	third := newNode(t, "n3", good, &testkit.SyncBuffer{})
 	if _, _, err := Admit(t.Context(), third, Deps{}); !errors.Is(err, fsm.ErrUnauthorized) {
 		t.Errorf("a used token: %v, want it refused", err)
 	}
@@ -180,7 +180,7 @@ func bootCA(t *testing.T, a *Agent) *pki.CA {
 // A blank node's wait ends with its context (SIGTERM): nothing joined,
 // nothing left but the data dir.
 func TestAdmitBlankStops(t *testing.T) {
-	cfg := newNode(t, "n2", "", &logBuffer{})
+	cfg := newNode(t, "n2", "", &testkit.SyncBuffer{})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -169,24 +168,6 @@ func TestWriteOpenrc(t *testing.T) {
 	}
 }
 
-// logBuffer is a logger's output, safe to read while the agent writes.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) Bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.Clone(l.b.Bytes())
-}
-
 // startAgent starts cfg's agent and stops it at the end of the test.
 func startAgent(t *testing.T, cfg Config) *Agent {
 	t.Helper()
@@ -223,7 +204,7 @@ func login(ctx context.Context, env map[string]string) (client.Token, error) {
 // file and the password as they are.
 func TestAgentBootstrapsAdmin(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	logs := &logBuffer{}
+	logs := &testkit.SyncBuffer{}
 	cfg := fakeAgent(dir)
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	a := startAgent(t, cfg)
