@@ -52,6 +52,9 @@ func benchBoot(c *cli.Context) error {
 		if err != nil {
 			return fmt.Errorf("create %d: %w", i, err)
 		}
+		if len(servers) != 1 {
+			return fmt.Errorf("create %d: the API answered with %d servers, want 1", i, len(servers))
+		}
 		id := servers[0].ID
 		created = append(created, id)
 		for {
