@@ -57,6 +57,19 @@ const (
 	TypeInstallGossipKey Type = 42
 	TypeUseGossipKey     Type = 43
 	TypeRemoveGossipKey  Type = 44
+
+	TypeCreateNetwork               Type = 45
+	TypeDeleteNetwork               Type = 46
+	TypeAllocateFloatingIP          Type = 47
+	TypeReleaseFloatingIP           Type = 48
+	TypeAssociateFloatingIP         Type = 49
+	TypeDisassociateFloatingIP      Type = 50
+	TypeCreateSecurityGroup         Type = 51
+	TypeDeleteSecurityGroup         Type = 52
+	TypeCreateSecurityGroupRule     Type = 53
+	TypeDeleteSecurityGroupRule     Type = 54
+	TypeAddInstanceSecurityGroup    Type = 55
+	TypeRemoveInstanceSecurityGroup Type = 56
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -121,6 +134,19 @@ var registry = map[Type]handler{
 	TypeInstallGossipKey: {"install-gossip-key", func() Command { return &InstallGossipKey{} }, applyInstallGossipKey},
 	TypeUseGossipKey:     {"use-gossip-key", func() Command { return &UseGossipKey{} }, applyUseGossipKey},
 	TypeRemoveGossipKey:  {"remove-gossip-key", func() Command { return &RemoveGossipKey{} }, applyRemoveGossipKey},
+
+	TypeCreateNetwork:               {"create-network", func() Command { return &CreateNetwork{} }, applyCreateNetwork},
+	TypeDeleteNetwork:               {"delete-network", func() Command { return &DeleteNetwork{} }, applyDeleteNetwork},
+	TypeAllocateFloatingIP:          {"allocate-floating-ip", func() Command { return &AllocateFloatingIP{} }, applyAllocateFloatingIP},
+	TypeReleaseFloatingIP:           {"release-floating-ip", func() Command { return &ReleaseFloatingIP{} }, applyReleaseFloatingIP},
+	TypeAssociateFloatingIP:         {"associate-floating-ip", func() Command { return &AssociateFloatingIP{} }, applyAssociateFloatingIP},
+	TypeDisassociateFloatingIP:      {"disassociate-floating-ip", func() Command { return &DisassociateFloatingIP{} }, applyDisassociateFloatingIP},
+	TypeCreateSecurityGroup:         {"create-security-group", func() Command { return &CreateSecurityGroup{} }, applyCreateSecurityGroup},
+	TypeDeleteSecurityGroup:         {"delete-security-group", func() Command { return &DeleteSecurityGroup{} }, applyDeleteSecurityGroup},
+	TypeCreateSecurityGroupRule:     {"create-security-group-rule", func() Command { return &CreateSecurityGroupRule{} }, applyCreateSecurityGroupRule},
+	TypeDeleteSecurityGroupRule:     {"delete-security-group-rule", func() Command { return &DeleteSecurityGroupRule{} }, applyDeleteSecurityGroupRule},
+	TypeAddInstanceSecurityGroup:    {"add-instance-security-group", func() Command { return &AddInstanceSecurityGroup{} }, applyAddInstanceSecurityGroup},
+	TypeRemoveInstanceSecurityGroup: {"remove-instance-security-group", func() Command { return &RemoveInstanceSecurityGroup{} }, applyRemoveInstanceSecurityGroup},
 }
 
 // Encode turns a command into a log entry: one type byte, then JSON.

@@ -219,7 +219,7 @@ var undecodable = []struct {
 	{"uses as string", []byte("\x25{\"id\":\"t\",\"max_uses\":\"1\"}")},
 	{"sealed key not base64", []byte("\x2a{\"id\":\"k\",\"sealed\":\"!!\"}")},
 	{"not after not a time", []byte("\x28{\"serial\":\"0a\",\"not_after\":\"soon\"}")},
-	{"type after the last", []byte("\x2d{}")},
+	{"type after the last", []byte("\x39{}")},
 }
 
 func TestDecodeRejects(t *testing.T) {

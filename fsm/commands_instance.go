@@ -18,6 +18,9 @@ type NewInstance struct {
 	ServerGroupID    string            `json:"server_group_id,omitempty"`
 	Metadata         map[string]string `json:"metadata,omitempty"`
 	HA               string            `json:"ha,omitempty"` // restart (default) or none
+	// SecurityGroups are group IDs (the API resolves names) of the
+	// request's project; none means its default group.
+	SecurityGroups []string `json:"security_groups,omitempty"`
 }
 
 // CreateInstances creates servers, all or none: each gets a fixed IP and a
@@ -111,6 +114,9 @@ func applyCreateInstances(s *State, index uint64, c Command) error {
 		s.macs[mac] = true
 		inst.Addresses = []Address{{Network: s.Network.Name, IP: got[k], MAC: mac}}
 		inst.CreateIndex, inst.ModifyIndex, inst.TaskIndex = index, index, index
+		for _, g := range inst.SecurityGroups {
+			s.ensureDefaultIfNamed(cmd.ProjectID, g, cmd.Time, index)
+		}
 		s.Instances[inst.ID] = inst
 		if g, ok := s.Groups[inst.ServerGroupID]; ok {
 			g.Members = append(g.Members, inst.ID)
@@ -153,12 +159,25 @@ func (s *State) newInstance(n NewInstance, cmd *CreateInstances) (*Instance, err
 			return nil, fmt.Errorf("%w: server group %q", ErrNotFound, n.ServerGroupID)
 		}
 	}
+	groups := []string{DefaultSecurityGroupID(cmd.ProjectID)}
+	if len(n.SecurityGroups) > 0 {
+		groups = nil
+		for _, g := range n.SecurityGroups {
+			if slices.Contains(groups, g) {
+				continue // Nova takes a group named twice once
+			}
+			if err := s.checkInstanceGroup(cmd.ProjectID, g); err != nil {
+				return nil, err
+			}
+			groups = append(groups, g)
+		}
+	}
 	inst := &Instance{
 		ID: n.ID, Name: n.Name, ImageID: n.ImageID,
 		Flavor:  FlavorSpec{ID: f.ID, Name: f.Name, VCPUs: f.VCPUs, RAM: f.RAM, Disk: f.Disk},
 		VMState: VMBuilding, TaskState: TaskScheduling, PowerState: PowerNoState,
 		Metadata: maps.Clone(n.Metadata), AvailabilityZone: n.AvailabilityZone,
-		ServerGroupID: n.ServerGroupID, ForceHost: n.ForceHost, HA: n.HA,
+		ServerGroupID: n.ServerGroupID, SecurityGroups: groups, ForceHost: n.ForceHost, HA: n.HA,
 		ProjectID: cmd.ProjectID, UserID: cmd.UserID,
 		Created: cmd.Time, Updated: cmd.Time,
 	}
@@ -242,7 +261,7 @@ func (s *State) deleteInstance(inst *Instance, cmd *InstanceAction, index uint64
 		return fmt.Errorf("%w: server %s is already being deleted", ErrConflict, inst.ID)
 	}
 	if inst.Host == "" {
-		s.removeInstance(inst)
+		s.removeInstance(inst, index)
 		return nil
 	}
 	s.untrack(inst)
@@ -276,8 +295,9 @@ func (s *State) resetState(inst *Instance, cmd *InstanceAction, index uint64) er
 	return nil
 }
 
-// removeInstance forgets a server: claim, pending mark, IP, MAC, group.
-func (s *State) removeInstance(inst *Instance) {
+// removeInstance forgets a server: claim, pending mark, IP, MAC, group;
+// its floating IPs are detached at index and stay with its project.
+func (s *State) removeInstance(inst *Instance, index uint64) {
 	s.untrack(inst)
 	s.unqueue(inst.ID)
 	for _, a := range inst.Addresses {
@@ -287,5 +307,6 @@ func (s *State) removeInstance(inst *Instance) {
 		delete(s.macs, a.MAC)
 	}
 	s.removeMember(inst)
+	s.disassociateFrom(inst.ID, index)
 	delete(s.Instances, inst.ID)
 }

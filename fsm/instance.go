@@ -107,8 +107,11 @@ type Instance struct {
 	Metadata         map[string]string `json:"metadata,omitempty"`
 	AvailabilityZone string            `json:"availability_zone,omitempty"`
 	ServerGroupID    string            `json:"server_group_id,omitempty"`
-	ForceHost        string            `json:"force_host,omitempty"`
-	HA               string            `json:"ha,omitempty"` // "" means HARestart
+	// SecurityGroups are the IDs of the groups the server's port is in;
+	// a server created without any is in its project's default group.
+	SecurityGroups []string `json:"security_groups,omitempty"`
+	ForceHost      string   `json:"force_host,omitempty"`
+	HA             string   `json:"ha,omitempty"` // "" means HARestart
 	// ProjectID and UserID own the server (set at creation, never changed);
 	// both are empty for servers made before identity.
 	ProjectID string    `json:"project_id,omitempty"`

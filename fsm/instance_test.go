@@ -31,7 +31,8 @@ func TestCreateInstances(t *testing.T) {
 		Addresses:        []fsm.Address{{Network: "default", IP: "10.20.0.2", MAC: expectedMAC("a", 0)}},
 		Metadata:         map[string]string{"role": "web"},
 		AvailabilityZone: "nova", ServerGroupID: "g1", ForceHost: "h2",
-		Created: t1, Updated: t1,
+		SecurityGroups: []string{fsm.DefaultSecurityGroupID("")},
+		Created:        t1, Updated: t1,
 		Actions:   []fsm.Action{{RequestID: "req-1", Action: "create", Start: t1}},
 		Indexes:   fsm.Indexes{CreateIndex: index, ModifyIndex: index},
 		TaskIndex: index,
@@ -78,6 +79,7 @@ func TestCreateInstances(t *testing.T) {
 	got.Metadata["role"] = "changed"
 	got.Addresses[0].IP = "1.2.3.4"
 	got.Actions[0].Action = "changed"
+	got.SecurityGroups[0] = "changed"
 	if again := w.inst("a"); !reflect.DeepEqual(again, want) {
 		t.Errorf("a reader's change leaked into the state: %+v", again)
 	}

@@ -15,6 +15,7 @@ const (
 	QuotaServerGroups       = "server_groups"
 	QuotaServerGroupMembers = "server_group_members"
 	QuotaKeyPairs           = "key_pairs"
+	QuotaFloatingIPs        = "floating_ips"
 )
 
 // Unlimited is the quota limit that never refuses (Nova's -1).
@@ -29,12 +30,13 @@ type QuotaSet struct {
 	ServerGroups       int `json:"server_groups"`
 	ServerGroupMembers int `json:"server_group_members"`
 	KeyPairs           int `json:"key_pairs"`
+	FloatingIPs        int `json:"floating_ips"`
 }
 
 // DefaultQuota is what a project gets for every limit it has no override
 // for: Nova's defaults.
 func DefaultQuota() QuotaSet {
-	return QuotaSet{Instances: 10, Cores: 20, RAM: 51200, ServerGroups: 10, ServerGroupMembers: 10, KeyPairs: 100}
+	return QuotaSet{Instances: 10, Cores: 20, RAM: 51200, ServerGroups: 10, ServerGroupMembers: 10, KeyPairs: 100, FloatingIPs: 10}
 }
 
 // QuotaOverride is a partial quota set: the limits given, nil for the rest.
@@ -47,19 +49,20 @@ type QuotaOverride struct {
 	ServerGroups       *int `json:"server_groups,omitempty"`
 	ServerGroupMembers *int `json:"server_group_members,omitempty"`
 	KeyPairs           *int `json:"key_pairs,omitempty"`
+	FloatingIPs        *int `json:"floating_ips,omitempty"`
 }
 
 // limits lists the fields of both shapes in the same order, so merging and
 // validating do not repeat themselves per resource.
 func (q *QuotaSet) limits() []*int {
-	return []*int{&q.Instances, &q.Cores, &q.RAM, &q.ServerGroups, &q.ServerGroupMembers, &q.KeyPairs}
+	return []*int{&q.Instances, &q.Cores, &q.RAM, &q.ServerGroups, &q.ServerGroupMembers, &q.KeyPairs, &q.FloatingIPs}
 }
 
 func (o *QuotaOverride) limits() []**int {
-	return []**int{&o.Instances, &o.Cores, &o.RAM, &o.ServerGroups, &o.ServerGroupMembers, &o.KeyPairs}
+	return []**int{&o.Instances, &o.Cores, &o.RAM, &o.ServerGroups, &o.ServerGroupMembers, &o.KeyPairs, &o.FloatingIPs}
 }
 
-var quotaNames = []string{QuotaInstances, QuotaCores, QuotaRAM, QuotaServerGroups, QuotaServerGroupMembers, QuotaKeyPairs}
+var quotaNames = []string{QuotaInstances, QuotaCores, QuotaRAM, QuotaServerGroups, QuotaServerGroupMembers, QuotaKeyPairs, QuotaFloatingIPs}
 
 // SetQuota changes the limits given for one project and leaves the others
 // as they were (Nova's PUT os-quota-sets/{project}). Whether the project
@@ -118,6 +121,7 @@ type QuotaUsage struct {
 	Cores        int `json:"cores"`
 	RAM          int `json:"ram"`
 	ServerGroups int `json:"server_groups"`
+	FloatingIPs  int `json:"floating_ips"`
 }
 
 // projectUsage counts by scanning: it runs only for commands of a project,
@@ -137,6 +141,7 @@ func (s *State) projectUsage(projectID string) QuotaUsage {
 			u.ServerGroups++
 		}
 	}
+	u.FloatingIPs = s.floatingIPsOf(projectID)
 	return u
 }
 

@@ -150,7 +150,7 @@ func TestOwnedGroupsAndImages(t *testing.T) {
 func TestSetQuota(t *testing.T) {
 	w := newWorld(t, testCIDR)
 	def := fsm.DefaultQuota()
-	if def != (fsm.QuotaSet{Instances: 10, Cores: 20, RAM: 51200, ServerGroups: 10, ServerGroupMembers: 10, KeyPairs: 100}) {
+	if def != (fsm.QuotaSet{Instances: 10, Cores: 20, RAM: 51200, ServerGroups: 10, ServerGroupMembers: 10, KeyPairs: 100, FloatingIPs: 10}) {
 		t.Fatalf("DefaultQuota = %+v, want Nova's", def)
 	}
 	if got := w.f.Quota("p1"); got != def {

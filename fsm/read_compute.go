@@ -13,6 +13,7 @@ func (i *Instance) clone() Instance {
 	c := *i
 	c.Addresses = slices.Clone(i.Addresses)
 	c.Metadata = maps.Clone(i.Metadata)
+	c.SecurityGroups = slices.Clone(i.SecurityGroups)
 	c.Actions = slices.Clone(i.Actions)
 	if i.Fault != nil {
 		f := *i.Fault

@@ -41,6 +41,13 @@ type State struct {
 	GossipKeys    map[string]*GossipKey `json:"gossip_keys,omitempty"`
 	GossipPrimary string                `json:"gossip_primary,omitempty"`
 
+	// Networking beyond the tenant network (issue 12), omitted while empty:
+	// external networks by ID, floating IPs by ID, security groups by ID
+	// (each holding its rules).
+	Networks       map[string]*Network       `json:"networks,omitempty"`
+	FloatingIPs    map[string]*FloatingIP    `json:"floating_ips,omitempty"`
+	SecurityGroups map[string]*SecurityGroup `json:"security_groups,omitempty"`
+
 	// Derived indexes, rebuilt on restore and never serialized.
 	flavorNames map[string]string
 	usage       map[string]*Usage // host → claims
@@ -94,6 +101,16 @@ func (s *State) reindex() {
 	}
 	if s.Network != nil && s.Network.Allocated == nil {
 		s.Network.Allocated = map[string]string{}
+	}
+	for _, n := range s.Networks {
+		if n.Allocated == nil {
+			n.Allocated = map[string]string{}
+		}
+	}
+	for _, g := range s.SecurityGroups {
+		if g.Rules == nil {
+			g.Rules = []SecurityGroupRule{}
+		}
 	}
 	s.reindexIdentity()
 	s.reindexClusterSecurity()
