@@ -354,7 +354,9 @@ func checkDerived(t testing.TB, f *fsm.FSM) {
 	if v.Index != f.Index() {
 		t.Fatalf("SchedulingView.Index = %d, want %d", v.Index, f.Index())
 	}
-	checkAddresses(t, stateOf(t, f))
+	st := stateOf(t, f)
+	checkAddresses(t, st)
+	checkNetworking(t, st)
 
 	groups := map[string]fsm.ServerGroup{}
 	for _, g := range f.ServerGroups() {
