@@ -225,6 +225,9 @@ func applyRemoveInstanceSecurityGroup(s *State, index uint64, c Command) error {
 		return fmt.Errorf("%w: server %s is not in security group %s", ErrConflict, inst.ID, cmd.GroupID)
 	}
 	inst.SecurityGroups = slices.Delete(slices.Clone(inst.SecurityGroups), k, k+1)
+	if len(inst.SecurityGroups) == 0 {
+		inst.SecurityGroups = nil // as a restored replica has it
+	}
 	inst.Updated, inst.ModifyIndex = cmd.Time, index
 	return nil
 }

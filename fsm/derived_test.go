@@ -45,7 +45,34 @@ func assertSameReads(t testing.TB, a, b *fsm.FSM) {
 		same("Instances(InProject("+p+"))", a.Instances(fsm.InProject(p)), b.Instances(fsm.InProject(p)))
 		same("ImagesVisibleTo("+p+")", a.ImagesVisibleTo(p), b.ImagesVisibleTo(p))
 		same("ServerGroupsOf("+p+")", a.ServerGroupsOf(p), b.ServerGroupsOf(p))
+		same("SecurityGroupsOf("+p+")", a.SecurityGroupsOf(p), b.SecurityGroupsOf(p))
+		same("FloatingIPs(FloatingIPsOf("+p+"))", a.FloatingIPs(fsm.FloatingIPsOf(p)), b.FloatingIPs(fsm.FloatingIPsOf(p)))
 	}
+	same("Networks", a.Networks(), b.Networks())
+	same("ExternalNetworks", a.ExternalNetworks(), b.ExternalNetworks())
+	for _, n := range a.Networks() {
+		x, errX := a.NetworkByID(n.ID)
+		y, errY := b.NetworkByID(n.ID)
+		same("NetworkByID("+n.ID+")", []any{x, errX}, []any{y, errY})
+	}
+	same("FloatingIPs", a.FloatingIPs(nil), b.FloatingIPs(nil))
+	for _, fip := range a.FloatingIPs(nil) {
+		x, errX := a.FloatingIP(fip.ID)
+		y, errY := b.FloatingIP(fip.ID)
+		same("FloatingIP("+fip.ID+")", []any{x, errX}, []any{y, errY})
+	}
+	same("AllSecurityGroups", a.AllSecurityGroups(), b.AllSecurityGroups())
+	for _, g := range a.AllSecurityGroups() {
+		x, errX := a.SecurityGroup(g.ID)
+		y, errY := b.SecurityGroup(g.ID)
+		same("SecurityGroup("+g.ID+")", []any{x, errX}, []any{y, errY})
+		for _, r := range g.Rules {
+			x, errX := a.SecurityGroupRule(r.ID)
+			y, errY := b.SecurityGroupRule(r.ID)
+			same("SecurityGroupRule("+r.ID+")", []any{x, errX}, []any{y, errY})
+		}
+	}
+	same("NetworkView", a.NetworkView(), b.NetworkView())
 	for _, fl := range a.Flavors() {
 		x, errX := a.Flavor(fl.Name)
 		y, errY := b.Flavor(fl.Name)

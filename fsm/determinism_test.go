@@ -25,14 +25,18 @@ type logGen struct {
 	actor *rand.Rand
 	// security draws the cluster security commands, for the same reason.
 	security *rand.Rand
-	seed     uint64
-	model    *fsm.FSM
-	seen     map[string]int // statuses the model's servers went through, counted per entry
+	// network draws the networking commands (and the groups of new
+	// servers), for the same reason.
+	network *rand.Rand
+	seed    uint64
+	model   *fsm.FSM
+	seen    map[string]int // statuses the model's servers went through, counted per entry
 }
 
 func newLogGen(seed uint64) *logGen {
 	return &logGen{rng: rand.New(rand.NewPCG(seed, seed^0x5ca1ab1e)), owner: rand.New(rand.NewPCG(seed, seed^0x0c0ffee)),
-		actor: rand.New(rand.NewPCG(seed, seed^0xac7)), security: rand.New(rand.NewPCG(seed, seed^0x5ec)), seed: seed, model: fsm.New(), seen: map[string]int{}}
+		actor: rand.New(rand.NewPCG(seed, seed^0xac7)), security: rand.New(rand.NewPCG(seed, seed^0x5ec)),
+		network: rand.New(rand.NewPCG(seed, seed^0x4e7)), seed: seed, model: fsm.New(), seen: map[string]int{}}
 }
 
 func (g *logGen) pick(prefix string, n int) string {
@@ -228,6 +232,7 @@ func (g *logGen) createInstances(index uint64, at time.Time) fsm.Command {
 		if g.chance(20) {
 			n.Name = ""
 		}
+		n.SecurityGroups = g.serverGroups(c.ProjectID)
 		c.Instances = append(c.Instances, n)
 	}
 	return c
@@ -371,6 +376,12 @@ func (g *logGen) entries(t testing.TB, n int) [][]byte {
 		if g.security.IntN(5) == 0 {
 			index := uint64(len(log) + 1)
 			log = append(log, encode(t, g.clusterSecurity(stamp(index))))
+			g.model.ApplyEntry(index, log[len(log)-1])
+		}
+		// And networking commands, the same way.
+		if g.network.IntN(3) == 0 {
+			index := uint64(len(log) + 1)
+			log = append(log, encode(t, g.networking(stamp(index))))
 			g.model.ApplyEntry(index, log[len(log)-1])
 		}
 		index := uint64(len(log) + 1)
@@ -550,6 +561,12 @@ func assertLogExercisesCompute(t *testing.T, ok, total map[fsm.Type]int, seen ma
 		}
 	}
 	for typ := fsm.TypeCreateProject; typ <= fsm.TypeRemoveGossipKey; typ++ {
+		t.Logf("%-22s %3d of %3d ok", typ, ok[typ], total[typ])
+		if ok[typ] == 0 || ok[typ] == total[typ] {
+			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])
+		}
+	}
+	for typ := fsm.TypeCreateNetwork; typ <= fsm.TypeRemoveInstanceSecurityGroup; typ++ {
 		t.Logf("%-22s %3d of %3d ok", typ, ok[typ], total[typ])
 		if ok[typ] == 0 || ok[typ] == total[typ] {
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])

@@ -74,6 +74,17 @@ func FuzzDecode(f *testing.F) {
 		"\x2a{\"id\":\"00112233445566aa\",\"sealed\":\"\"}",
 		"\x2a{\"id\":\"00112233445566aa\",\"sealed\":null}",
 		"\x2c{\"id\":null}",
+		// Networking: pools, ports as pointers (0, null, huge), empty lists.
+		"\x2d{\"id\":\"n\",\"cidr\":\"10.66.0.0/24\",\"external\":true,\"allocation_pools\":[],\"time\":\"2026-03-01T12:00:00+01:00\"}",
+		"\x2d{\"id\":\"n\",\"allocation_pools\":[{\"start\":\"\",\"end\":null}]}",
+		"\x2f{\"id\":\"f\",\"network_id\":\"n\",\"ip\":\"\"}",
+		"\x31{\"floating_ip_id\":\"f\",\"instance_id\":\"a\",\"cross_project\":false}",
+		"\x33{\"group\":{\"id\":\"g\",\"rules\":null}}",
+		"\x33{\"group\":{\"id\":\"g\",\"rules\":[{\"id\":\"r\",\"port_range_min\":0,\"port_range_max\":null}]}}",
+		"\x35{\"rule\":{\"id\":\"r\",\"port_range_min\":9007199254740993,\"created\":\"2026-03-01T12:00:00-07:00\"}}",
+		"\x35{\"rule\":{\"id\":\"r\",\"port_range_min\":-0}}",
+		"\x0d{\"instances\":[{\"id\":\"a\",\"security_groups\":[]}]}",
+		"\x37{\"instance_id\":\"a\",\"group_id\":\"\",\"time\":\"0001-01-01T00:00:00Z\"}",
 	} {
 		f.Add([]byte(s))
 	}
