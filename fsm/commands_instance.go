@@ -24,7 +24,9 @@ type NewInstance struct {
 }
 
 // CreateInstances creates servers, all or none: each gets a fixed IP and a
-// MAC on the default network and waits for the scheduler (BUILD/scheduling).
+// MAC on the default network, its security groups (its project's default
+// group when it names none, stored here on its first use) and waits for the
+// scheduler (BUILD/scheduling).
 // The servers of a request with a ProjectID belong to it (and to UserID) and
 // count against its quota, checked here, in Apply, so that creates proposed
 // at once on different nodes cannot exceed it together.
