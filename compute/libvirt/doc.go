@@ -7,9 +7,11 @@
 //
 // Domain, network, pool and volume XML come from libvirtxml structs
 // (xml.go), never from templates. Instance disks are qcow2 overlays in this
-// node's dir pool (disks.go); the cluster network is an isolated libvirt
-// network (network.go) with one static DHCP reservation per address
-// (dhcp.go).
+// node's dir pool (disks.go); the cluster network is a libvirt network in
+// forward mode open (network.go: a bridge with the anycast gateway, no
+// libvirt firewall; compute/network routes and filters) with one static
+// DHCP reservation per address (dhcp.go), and each guest's port is the tap
+// TapName(instance ID).
 //
 // Shoal's domains are the ones carrying an element in MetadataNamespace; only
 // those naming this node are its own. Every other domain on the host belongs

@@ -95,15 +95,31 @@ func domainFor(spec compute.InstanceSpec, o domainOpts) *libvirtxml.Domain {
 			}},
 		},
 	}
-	// shoal has one network today: every address is a port on it.
-	for _, a := range spec.Addresses {
-		d.Devices.Interfaces = append(d.Devices.Interfaces, libvirtxml.DomainInterface{
+	// shoal has one network today: every address is a port on it, and an
+	// instance has one address, so one port whose tap is TapName's. A second
+	// port (none is made today) would take libvirt's vnetN: two taps of one
+	// name cannot exist.
+	for i, a := range spec.Addresses {
+		nic := libvirtxml.DomainInterface{
 			MAC:    &libvirtxml.DomainInterfaceMAC{Address: a.MAC},
 			Source: &libvirtxml.DomainInterfaceSource{Network: &libvirtxml.DomainInterfaceSourceNetwork{Network: o.Network}},
 			Model:  &libvirtxml.DomainInterfaceModel{Type: "virtio"},
-		})
+		}
+		if i == 0 {
+			nic.Target = &libvirtxml.DomainInterfaceTarget{Dev: TapName(spec.ID)}
+		}
+		d.Devices.Interfaces = append(d.Devices.Interfaces, nic)
 	}
 	return d
+}
+
+// TapName is the host-side device of an instance's port: "tap" and the
+// first 11 characters of its ID, as Neutron names a port's tap. It is
+// decided here, not by libvirt (vnetN, in start order), so the host's
+// network reconciler finds a guest's port from the FSM alone and filters it
+// from the moment QEMU creates it. 14 bytes fit IFNAMSIZ.
+func TapName(instanceID string) string {
+	return "tap" + instanceID[:min(11, len(instanceID))]
 }
 
 // title is the server's name as libvirt accepts a title: one line.
@@ -143,9 +159,23 @@ func shortHash(s string) string {
 	return fmt.Sprintf("%08x", h.Sum32())
 }
 
-// networkFor is the libvirt network of the cluster network: isolated (no
-// <forward>, so guest traffic never leaves the host), DHCP with static
-// reservations only, added per instance by each node.
+// bridgeMAC is the bridge's MAC on every host of a cluster network:
+// fa:16:3f (locally administered, next to the guests' fa:16:3e) and 3 bytes
+// of FNV-1a of the CIDR. Every host's bridge is the same gateway (anycast):
+// with one MAC too, a guest's ARP entry for its gateway stays right when the
+// guest moves to another host.
+func bridgeMAC(cidr string) string {
+	h := fnv.New32a()
+	h.Write([]byte(cidr))
+	s := h.Sum(nil)
+	return fmt.Sprintf("fa:16:3f:%02x:%02x:%02x", s[0], s[1], s[2])
+}
+
+// networkFor is the libvirt network of the cluster network: forward mode
+// open (libvirt routes nothing and adds no firewall rule: shoal's
+// compute/network owns routing and filtering), the anycast gateway (the
+// same address and bridge MAC on every host), DHCP with static reservations
+// only, added per instance by each node.
 func networkFor(n fsm.NetworkInfo, bridge string) (*libvirtxml.Network, error) {
 	prefix, err := netip.ParsePrefix(n.CIDR)
 	if err != nil || !prefix.Addr().Is4() {
@@ -156,8 +186,10 @@ func networkFor(n fsm.NetworkInfo, bridge string) (*libvirtxml.Network, error) {
 		return nil, fmt.Errorf("libvirt: network %s: gateway %q is not in %s", n.Name, n.Gateway, n.CIDR)
 	}
 	return &libvirtxml.Network{
-		Name:   networkName(n),
-		Bridge: &libvirtxml.NetworkBridge{Name: bridgeFor(bridge, n.CIDR), STP: "on", Delay: "0"},
+		Name:    networkName(n),
+		Forward: &libvirtxml.NetworkForward{Mode: "open"},
+		Bridge:  &libvirtxml.NetworkBridge{Name: bridgeFor(bridge, n.CIDR), STP: "on", Delay: "0"},
+		MAC:     &libvirtxml.NetworkMAC{Address: bridgeMAC(n.CIDR)},
 		IPs: []libvirtxml.NetworkIP{{
 			Address: gw.String(),
 			Netmask: netmask(prefix.Bits()),

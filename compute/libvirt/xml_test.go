@@ -2,6 +2,7 @@ package libvirt
 
 import (
 	"flag"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,8 +119,11 @@ func TestNetworkXMLGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "network.xml", doc+"\n")
-	if strings.Contains(doc, "<forward") || strings.Contains(doc, "<range") {
-		t.Errorf("network must be isolated with no dynamic range:\n%s", doc)
+	if strings.Contains(doc, "<range") {
+		t.Errorf("network must have no dynamic range:\n%s", doc)
+	}
+	if !hasShape(n, bridgeMAC("10.88.0.0/16")) {
+		t.Errorf("network must forward open with the anycast bridge MAC:\n%s", doc)
 	}
 	for _, bad := range []fsm.NetworkInfo{
 		{Name: "x", CIDR: "fd00::/64", Gateway: "fd00::1"},
@@ -129,6 +133,44 @@ func TestNetworkXMLGolden(t *testing.T) {
 		if _, err := networkFor(bad, "br"); err == nil {
 			t.Errorf("networkFor(%+v) accepted", bad)
 		}
+	}
+}
+
+// Every host derives the same bridge MAC from the CIDR alone, and another
+// network gets another one.
+func TestBridgeMAC(t *testing.T) {
+	a, b := bridgeMAC("10.88.0.0/16"), bridgeMAC("10.78.0.0/24")
+	if a != bridgeMAC("10.88.0.0/16") || a == b {
+		t.Errorf("bridgeMAC: %s, %s", a, b)
+	}
+	for _, mac := range []string{a, b} {
+		hw, err := net.ParseMAC(mac)
+		if err != nil || len(hw) != 6 || !strings.HasPrefix(mac, "fa:16:3f:") {
+			t.Errorf("bridgeMAC = %q (%v), want fa:16:3f:xx:xx:xx", mac, err)
+		}
+	}
+}
+
+func TestTapName(t *testing.T) {
+	for id, want := range map[string]string{
+		"6a0f3c1e-1111-4000-8000-000000000001": "tap6a0f3c1e-11",
+		"short":                                "tapshort",
+	} {
+		if got := TapName(id); got != want {
+			t.Errorf("TapName(%q) = %q, want %q", id, got, want)
+		}
+	}
+	if n := len(TapName("6a0f3c1e-1111-4000-8000-000000000001")); n > maxBridgeName {
+		t.Errorf("tap name is %d bytes, more than IFNAMSIZ-1", n)
+	}
+}
+
+func TestDomainXMLTapOnFirstPortOnly(t *testing.T) {
+	spec := testSpec("web-1")
+	spec.Addresses = append(spec.Addresses, fsm.Address{Network: "default", IP: "10.88.0.6", MAC: "fa:16:3e:01:02:04"})
+	nics := domainFor(spec, testOpts).Devices.Interfaces
+	if len(nics) != 2 || nics[0].Target == nil || nics[0].Target.Dev != TapName(spec.ID) || nics[1].Target != nil {
+		t.Errorf("interfaces' targets: %+v", nics)
 	}
 }
 
