@@ -15,6 +15,8 @@
 # The guest prints on its serial console (kernel cmdline console=ttyS0):
 #   shoal-tiny: booting
 #   shoal-tiny: dhcp address <IP>       (or "shoal-tiny: dhcp failed")
+#   shoal-tiny: listening 80 8080       (httpd: an index page holding the
+#                                        hostname; nc: answers the hostname)
 #   shoal-tiny: boot done
 # then keeps a shell on the console; the ACPI power button powers it off.
 # Verify with scripts/tiny-image/selftest.sh.

@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86
 	qemu-utils libvirt-clients dnsmasq-base dnsmasq-utils
-	iproute2 curl) # the last two for the failover lab (scripts/lab, lab/)
+	iproute2 curl nftables) # the last three for the lab (scripts/lab, lab/; nft
+# for power-off, which deletes the nftables tables shoal's hosts made)
 wait_seconds=30
 
 log() { printf 'setup-libvirt: %s\n' "$*"; }

@@ -2,10 +2,11 @@
 # Multi-host lab on one machine: each "host" is a network namespace plus a
 # private mount namespace running its own libvirtd + virtlogd. Needs root.
 #
-#   netns-lab.sh up [N]            create bridge shlab0 (10.99.0.1/24) and hosts h1..hN (default 3)
+#   netns-lab.sh up [N]            create bridge shlab0 (10.99.0.1/24), the outside netns and hosts h1..hN (default 3)
 #   netns-lab.sh exec hI CMD...    run CMD inside host I (its net + mount namespaces)
+#   netns-lab.sh outside CMD...    run CMD in the outside netns shlab-out (the machine's mounts)
 #   netns-lab.sh power-off hI      SIGKILL everything in host I (libvirtd, virtlogd, QEMU, exec'd processes);
-#                                  drop the bridges and firewall rules it made, as a reboot would
+#                                  drop the bridges, addresses, routes and firewall rules it made, as a reboot would
 #   netns-lab.sh power-on hI       start host I's virtlogd/libvirtd again (same state dirs)
 #   netns-lab.sh partition hI      cut host I's link (root-side veth down)
 #   netns-lab.sh heal hI           restore host I's link
@@ -14,7 +15,12 @@
 #   netns-lab.sh down              remove everything (idempotent)
 #
 # Layout: host I = netns shlab-hI, address 10.99.0.(10+I)/24 on its eth0; the
-# root-side veth is shlab-hI, enslaved to bridge shlab0. State lives in
+# root-side veth is shlab-hI, enslaved to bridge shlab0. The "outside" (what
+# is beyond the cloud: a client on the internet, the external network's
+# router) is netns shlab-out, its eth0 on shlab0 too with 10.99.0.2/24 and
+# 10.66.0.1/24, the gateway of the lab's external network 10.66.0.0/24 (its
+# floating IPs answer from the hosts' eth0). It runs nothing; `outside` runs
+# a command there (busybox wget/nc, curl). State lives in
 # .lab/netns/hI/{lib,log,etc} (bind-mounted over /var/lib/libvirt,
 # /var/log/libvirt, /etc/libvirt inside the host); /run is a fresh tmpfs per
 # boot, so transient domains and runtime state vanish on power-off like on a
@@ -44,6 +50,8 @@ LAB="$ROOT/.lab/netns"
 BR=shlab0
 BR_ADDR=10.99.0.1/24
 NET_PREFIX=10.99.0
+OUT_NS=shlab-out
+OUT_ADDRS=(10.99.0.2/24 10.66.0.1/24)
 
 die() { echo "netns-lab: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root"
@@ -167,19 +175,31 @@ power_off() { # h: SIGKILL every process whose netns is the host's
   for p in $killed; do
     for n in $(seq 100); do [ -e "/proc/$p" ] || break; sleep 0.05; done
   done
-  reset_net "$ns"
+  reset_net "$ns" "$(addr_of "$h")"
   rm -f "$(hostdir "$h")/init.pid" "$(hostdir "$h")/host.env"
   echo "$h: powered off"
 }
 
-reset_net() { # ns: clear what a real reboot clears in the kernel and a
-  # netns keeps: links libvirtd made (bridges; taps go with QEMU), firewall
-  # rules and forwarding. A bridge left behind makes libvirtd's network fail
-  # to start after power-on ("Network is already in use by interface").
-  local ns=$1 l t ipt
+reset_net() { # ns addr: clear what a real reboot clears in the kernel and
+  # a netns keeps: links libvirtd made (bridges; taps go with QEMU), what
+  # shoal's network reconciler programmed (addresses such as floating IPs on
+  # eth0 beyond the host's own, routes, proxy neighbours, nftables tables),
+  # firewall rules and forwarding. A bridge left behind makes libvirtd's
+  # network fail to start after power-on ("Network is already in use by
+  # interface"); a floating IP left on eth0 would keep answering ARP.
+  local ns=$1 addr=$2 l t ipt a r
   for l in $(ip -n "$ns" -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//'); do
     case "$l" in lo | eth0) ;; *) ip -n "$ns" link del "$l" 2>/dev/null || true ;; esac
   done
+  for a in $(ip -n "$ns" -4 -o addr show dev eth0 2>/dev/null | awk '{print $4}'); do
+    [ "$a" = "$addr/24" ] || ip -n "$ns" addr del "$a" dev eth0 2>/dev/null || true
+  done
+  # Every route the kernel did not make for an address (shoal's are proto 250).
+  ip -n "$ns" -4 route show table all 2>/dev/null | { grep -v ' proto kernel' || true; } | while read -r r; do
+    # shellcheck disable=SC2086 # the route's words are ip's arguments
+    ip -n "$ns" route del $r 2>/dev/null || true
+  done
+  ip -n "$ns" neigh flush proxy 2>/dev/null || true
   for ipt in iptables ip6tables; do
     command -v "$ipt" >/dev/null || continue
     for t in filter nat mangle raw; do
@@ -187,7 +207,8 @@ reset_net() { # ns: clear what a real reboot clears in the kernel and a
       ip netns exec "$ns" "$ipt" -t "$t" -X 2>/dev/null || true
     done
   done
-  if command -v nft >/dev/null; then ip netns exec "$ns" nft flush ruleset 2>/dev/null || true; fi
+  # Deletes every table, shoal's `inet shoal` and `bridge shoal` with them.
+  ip netns exec "$ns" nft flush ruleset 2>/dev/null || true
   ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=0 2>/dev/null || true
 }
 
@@ -213,9 +234,27 @@ create_host() { # h
   : "$i"
 }
 
+create_outside() {
+  local a
+  ns_exists "$OUT_NS" || ip netns add "$OUT_NS"
+  ip -n "$OUT_NS" link set lo up
+  if ! ip link show "$OUT_NS" >/dev/null 2>&1; then
+    ip link add "$OUT_NS" type veth peer name "$OUT_NS-p"
+    ip link set "$OUT_NS-p" netns "$OUT_NS"
+    ip -n "$OUT_NS" link set "$OUT_NS-p" name eth0
+    for a in "${OUT_ADDRS[@]}"; do ip -n "$OUT_NS" addr add "$a" dev eth0; done
+    ip -n "$OUT_NS" link set eth0 up
+    ip link set "$OUT_NS" master "$BR"
+    ip link set "$OUT_NS" up
+  fi
+}
+
 cmd_up() {
   local n=${1:-3} i t0
   { [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ]; } || die "up N: N must be a positive number"
+  # power-off deletes what shoal programmed in nftables: without nft it
+  # could not, and a floating IP's NAT would outlive its host's power.
+  command -v nft >/dev/null || die "nft not found: install nftables (scripts/setup-libvirt.sh does)"
   t0=$(date +%s%N)
   mkdir -p "$LAB" /var/run/netns
   if ! ip link show "$BR" >/dev/null 2>&1; then
@@ -223,6 +262,7 @@ cmd_up() {
     ip addr add "$BR_ADDR" dev "$BR"
     ip link set "$BR" up
   fi
+  create_outside
   for i in $(seq "$n"); do create_host "h$i"; done
   # boot the hosts in parallel
   local pids=() rc=0
@@ -238,6 +278,7 @@ cmd_down() {
   for h in $(lab_hosts); do power_off "$h" >/dev/null & done
   wait
   for h in $(lab_hosts); do ip netns del "$(ns_of "$h")" 2>/dev/null || true; done
+  ip netns del "$OUT_NS" 2>/dev/null || true
   # root-side veths (deleting one end removes the pair) and the bridge
   ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | { grep '^shlab' || true; } |
     while read -r l; do ip link del "$l" 2>/dev/null || true; done
@@ -251,6 +292,11 @@ cmd_status() {
     echo "bridge $BR $(ip -br -4 addr show "$BR" | awk '{print $2, $3}')"
   else
     echo "bridge $BR absent"
+  fi
+  if ns_exists "$OUT_NS"; then
+    echo "outside $OUT_NS $(ip -n "$OUT_NS" -br -4 addr show dev eth0 2>/dev/null | awk '{$1=""; print}')"
+  else
+    echo "outside $OUT_NS absent"
   fi
   printf '%-4s %-10s %-12s %-5s %-8s %s\n' HOST NETNS ADDR LINK INIT LIBVIRTD
   for h in $(lab_hosts); do
@@ -275,10 +321,11 @@ case "$cmd" in
   down) cmd_down ;;
   status) cmd_status ;;
   exec) [ $# -ge 2 ] || die "usage: exec hI CMD..."; host_exec "$@" ;;
+  outside) [ $# -ge 1 ] || die "usage: outside CMD..."; ns_exists "$OUT_NS" || die "no $OUT_NS (run up)"; exec ip netns exec "$OUT_NS" "$@" ;;
   power-off) [ $# = 1 ] || die "usage: power-off hI"; need_host "$1"; power_off "$1" ;;
   power-on) [ $# = 1 ] || die "usage: power-on hI"; power_on "$1" ;;
   partition) [ $# = 1 ] || die "usage: partition hI"; need_host "$1"; ip link set "shlab-$1" down; echo "$1: partitioned" ;;
   heal) [ $# = 1 ] || die "usage: heal hI"; need_host "$1"; ip link set "shlab-$1" up; echo "$1: healed" ;;
   env) [ $# = 1 ] || die "usage: env hI"; need_host "$1"; cat "$(hostdir "$1")/host.env" ;;
-  *) sed -n '2,15s/^# \{0,1\}//p' "$0"; [ -z "$cmd" ] || [ "$cmd" = help ] || exit 2 ;;
+  *) sed -n '2,16s/^# \{0,1\}//p' "$0"; [ -z "$cmd" ] || [ "$cmd" = help ] || exit 2 ;;
 esac

@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # selftest.sh [IMAGE] boots shoal's tiny guest image under libvirt (TCG) and
-# checks its serial console markers and its DHCP lease. Needs root and a running
+# checks its serial console markers, its DHCP lease and hostname, and its two
+# listeners. Needs root and a running
 # libvirtd (scripts/setup-libvirt.sh). Builds the image first if IMAGE is not
 # given (scripts/build-tiny-image.sh, cached).
 #
 # It creates, and always removes again:
 #   - a transient isolated libvirt network (no <forward>) on 10.253.7.0/24
 #     (override the /24 with SHOAL_TINY_NET=10.x.y), DHCP with one static host
-#     entry (fixed MAC -> .10) and no range;
+#     entry (fixed MAC -> .10, hostname tiny-selftest) and no range;
 #   - a transient TCG domain (type qemu, 256 MiB) with a copy of the image as
 #     its virtio disk, a virtio NIC with that MAC and its serial console logged
 #     to a file.
-# It waits (<= SHOAL_TINY_TIMEOUT, 120 s) for "shoal-tiny: boot done" and
-# "shoal-tiny: dhcp address <expected IP>" (the lease is read from the
-# console: no traffic is sent to the guest from outside), then presses the
-# ACPI power button and waits for the guest to power off
-# (SHOAL_TINY_SHUTDOWN=0 skips that).
+# It waits (<= SHOAL_TINY_TIMEOUT, 120 s) for "shoal-tiny: boot done",
+# "shoal-tiny: listening 80 8080" and "shoal-tiny: dhcp address <expected IP>"
+# (the lease is read from the console), then asks the guest from the host
+# over the bridge: GET http://IP/ (httpd) and a connection to IP:8080 (nc)
+# must both answer the DHCP hostname. Then it presses the ACPI power button
+# and waits for the guest to power off (SHOAL_TINY_SHUTDOWN=0 skips that).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -25,6 +27,7 @@ TIMEOUT=${SHOAL_TINY_TIMEOUT:-120}
 SHUTDOWN=${SHOAL_TINY_SHUTDOWN:-1}
 MAC=52:54:00:fd:07:0a
 GUEST_IP=$NET.10
+GUEST_NAME=tiny-selftest
 tag=shoal-tiny-st-$$
 bridge=shtiny$$ # <= 15 chars
 bridge=${bridge:0:15}
@@ -76,7 +79,7 @@ cat >"$tmp/net.xml" <<XML
   <bridge name='$bridge' stp='off' delay='0'/>
   <ip address='$NET.1' netmask='255.255.255.0'>
     <dhcp>
-      <host mac='$MAC' name='shoal-tiny' ip='$GUEST_IP'/>
+      <host mac='$MAC' name='$GUEST_NAME' ip='$GUEST_IP'/>
     </dhcp>
   </ip>
 </network>
@@ -118,7 +121,7 @@ XML
 
 v net-create "$tmp/net.xml" >/dev/null || fail "net-create failed"
 net_up=1
-log "network $tag: $NET.0/24 on $bridge, isolated, DHCP $MAC -> $GUEST_IP"
+log "network $tag: $NET.0/24 on $bridge, isolated, DHCP $MAC -> $GUEST_IP ($GUEST_NAME)"
 t0=$(date +%s.%N)
 v create "$tmp/dom.xml" >/dev/null || fail "domain create failed"
 dom_up=1
@@ -134,8 +137,8 @@ dhcp_address() {
 	sed -n "${n}p" "$1" | grep -o 'dhcp address [0-9.]*' | cut -d' ' -f3
 }
 elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-t_done='' t_dhcp=''
-while [[ -z $t_done || -z $t_dhcp ]]; do
+t_done='' t_dhcp='' t_listen=''
+while [[ -z $t_done || -z $t_dhcp || -z $t_listen ]]; do
 	if [[ -f $tmp/console.log ]]; then
 		# Judge the address only once its line is complete (the console
 		# may be read in the middle of writing it).
@@ -144,16 +147,37 @@ while [[ -z $t_done || -z $t_dhcp ]]; do
 			t_dhcp=$(elapsed)
 		fi
 		[[ -z $t_done ]] && grep -q '^shoal-tiny: boot done' "$tmp/console.log" && t_done=$(elapsed)
+		[[ -z $t_listen ]] && grep -q '^shoal-tiny: listening 80 8080' "$tmp/console.log" && t_listen=$(elapsed)
 		if grep -q '^shoal-tiny: dhcp failed' "$tmp/console.log"; then fail "guest reports: dhcp failed"; fi
 	fi
 	[[ $(v domstate "$tag" 2>/dev/null) == running ]] || fail "domain is no longer running"
 	awk -v e="$(elapsed)" -v t="$TIMEOUT" 'BEGIN { exit !(e > t) }' &&
-		fail "timed out after ${TIMEOUT}s (boot done: ${t_done:-no}, dhcp $GUEST_IP: ${t_dhcp:-no})"
+		fail "timed out after ${TIMEOUT}s (boot done: ${t_done:-no}, dhcp $GUEST_IP: ${t_dhcp:-no}, listening: ${t_listen:-no})"
 	sleep 0.1
 done
 log "boot done after ${t_done}s, dhcp address $GUEST_IP after ${t_dhcp}s"
 grep '^shoal-tiny:' "$tmp/console.log" | tr -d '\r' | sed 's/^/  | /' >&2
 
+# answer PORT prints what the guest answers on PORT: the index page for 80,
+# nc's output for 8080. nc may still be binding when the marker is out:
+# the caller retries.
+answer() {
+	if (($1 == 80)); then
+		curl -sS -m 3 "http://$GUEST_IP/"
+	else
+		# shellcheck disable=SC2016 # $0 and $1 are the inner bash's
+		timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" && cat <&3' "$GUEST_IP" "$1"
+	fi
+}
+for port in 80 8080; do
+	got=
+	for ((i = 0; i < 50; i++)); do
+		got=$(answer "$port" 2>/dev/null | tr -d '\r') && [[ $got == "$GUEST_NAME" ]] && break
+		sleep 0.1
+	done
+	[[ $got == "$GUEST_NAME" ]] || fail "port $port of $GUEST_IP answers '$got', want the hostname $GUEST_NAME"
+	log "port $port answers the hostname $GUEST_NAME"
+done
 
 if ((SHUTDOWN)); then
 	t1=$(date +%s.%N)
