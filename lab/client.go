@@ -55,11 +55,13 @@ type Member struct {
 	Fenced  bool   `json:"fenced"`
 }
 
-// Address is one of a server's fixed IPs.
+// Address is one of a server's addresses: a fixed IP, or a floating IP
+// (Type "floating") attached to it.
 type Address struct {
 	Network string `json:"network"`
 	IP      string `json:"ip"`
 	MAC     string `json:"mac"`
+	Type    string `json:"OS-EXT-IPS:type,omitempty"`
 }
 
 // Server is one server as the API shows it.

@@ -196,6 +196,16 @@ func (h *Host) InsideHealth() (Health, error) {
 	return out, err
 }
 
+// Exec runs a command inside the host (`netns-lab.sh exec`: its network
+// and mount namespaces) and returns its output, stdout and stderr together;
+// a command that fails returns an *exec.ExitError.
+func (h *Host) Exec(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, h.lab.Script, append([]string{"exec", h.Name}, args...)...)
+	cmd.Dir = h.lab.Root
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 func (h *Host) insideGet(path string, out any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

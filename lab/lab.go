@@ -133,10 +133,8 @@ func (l *Lab) makeJoinToken(uses int) string {
 
 // Host returns the host named name (h1, h2, …).
 func (l *Lab) Host(name string) *Host {
-	for _, h := range l.Hosts {
-		if h.Name == name {
-			return h
-		}
+	if h := l.hostNamed(name); h != nil {
+		return h
 	}
 	l.t.Fatalf("lab: no host %q", name)
 	return nil
