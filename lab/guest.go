@@ -67,7 +67,9 @@ func (l *Lab) UploadTinyImage(via *Host) {
 	l.CLI(via, dir, "image", "create", TinyImage, "--file", path, "--disk-format", "qcow2")
 }
 
-// Guest is a server booted from the tiny image.
+// Guest is a server booted from the tiny image. Its busybox (Debian 12's
+// busybox-static 1.35) has a wget that crashes: HTTP from a guest is nc
+// with the request on its stdin, as TestLabGuest does.
 type Guest struct {
 	ID   string
 	Name string
@@ -263,6 +265,29 @@ func (g *Guest) Run(ctx context.Context, cmd string) (output string, rc int, err
 	}
 }
 
+// Dial connects from the guest to ip:port with nc (2 s to connect), sends
+// nothing, and returns what the other end says before it closes; an error
+// when nc fails (no connection) or the guest does not answer.
+func (g *Guest) Dial(ctx context.Context, ip string, port int) (string, error) {
+	return g.runOK(ctx, fmt.Sprintf("nc -w 2 %s %d </dev/null", ip, port))
+}
+
+// Ping sends one ICMP echo from the guest: nil when the reply came within
+// 2 s.
+func (g *Guest) Ping(ctx context.Context, ip string) error {
+	_, err := g.runOK(ctx, "ping -c 1 -W 2 "+ip)
+	return err
+}
+
+// runOK is Run, with a non-zero exit status as an error.
+func (g *Guest) runOK(ctx context.Context, cmd string) (string, error) {
+	out, rc, err := g.Run(ctx, cmd)
+	if err == nil && rc != 0 {
+		err = fmt.Errorf("guest %s: %q exited %d: %s", g.Name, cmd, rc, strings.TrimSpace(out))
+	}
+	return out, err
+}
+
 // probeAnswer finds a Run's answer in the console text after the Run began:
 // the output between the begin line and the end marker, and the exit status.
 func probeAnswer(console, begin string, end *regexp.Regexp) (string, bool, int) {
@@ -386,10 +411,11 @@ func (l *Lab) Outside(ctx context.Context, args ...string) (string, error) {
 	return string(out), err
 }
 
-// OutsideGet fetches url from the outside with busybox wget, giving up
-// after 2 s without an answer (a dropped packet is a timeout, not a refusal).
+// OutsideGet fetches url from the outside with curl (the machine's busybox
+// wget is static and crashes on Debian 12), giving up after 2 s without an
+// answer: a dropped packet is a timeout, not a refusal.
 func (l *Lab) OutsideGet(ctx context.Context, url string) (string, error) {
-	return l.Outside(ctx, "busybox", "wget", "-q", "-T", "2", "-O", "-", url)
+	return l.Outside(ctx, "curl", "-sS", "--max-time", "2", url)
 }
 
 // OutsideDial connects from the outside to ip:port with busybox nc, sends

@@ -34,6 +34,9 @@ func TestLabGuest(t *testing.T) {
 		{"printf 'a b'", "a b", 0},
 		{"false", "", 1},
 		{"ip -4 -o addr show dev eth0 | grep -c " + s.FixedIP() + "/", "1\n", 0},
+		// The tools the network scenarios use, against the guest's own
+		// listeners.
+		{`printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 2 127.0.0.1 80 | tail -n 1`, "lab-guest-1\n", 0},
 	} {
 		out, rc, err := g.Run(ctx, tc.cmd)
 		if err != nil || out != tc.out || rc != tc.rc {
@@ -41,8 +44,14 @@ func TestLabGuest(t *testing.T) {
 			t.Fatalf("Run(%q) = %q, %d, %v; want %q, %d\nconsole:\n%s", tc.cmd, out, rc, err, tc.out, tc.rc, console)
 		}
 	}
+	if out, err := g.Dial(ctx, "127.0.0.1", 8080); err != nil || out != "lab-guest-1\n" {
+		t.Errorf("guest dials its own 8080: %q, %v", out, err)
+	}
+	if err := g.Ping(ctx, s.FixedIP()); err != nil {
+		t.Errorf("guest pings itself: %v", err)
+	}
 	for _, probe := range [][]string{
-		{"busybox", "wget", "-q", "-T", "2", "-O", "-", "http://" + s.FixedIP() + "/"},
+		{"curl", "-sS", "--max-time", "2", "http://" + s.FixedIP() + "/"},
 		{"busybox", "nc", "-w", "2", s.FixedIP(), "8080"},
 	} {
 		if out, err := h1.Exec(ctx, probe...); err != nil || out != "lab-guest-1\n" {

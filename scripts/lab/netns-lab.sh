@@ -294,7 +294,7 @@ cmd_status() {
     echo "bridge $BR absent"
   fi
   if ns_exists "$OUT_NS"; then
-    echo "outside $OUT_NS $(ip -n "$OUT_NS" -br -4 addr show dev eth0 2>/dev/null | awk '{$1=""; print}')"
+    echo "outside $OUT_NS $(ip -n "$OUT_NS" -br -4 addr show dev eth0 2>/dev/null | awk '{$1=""; sub(/^ /, ""); print}')"
   else
     echo "outside $OUT_NS absent"
   fi
