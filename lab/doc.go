@@ -14,6 +14,13 @@
 //	go test -tags lab -timeout 2h -run 'TestLab' ./lab/ -v
 //	go test -tags lab -timeout 1h -run 'TestLabPartition$' ./lab/ -v
 //	go test -tags lab -run 'TestHarness$' ./lab/ -v  # the lab itself, 25 s
+//	go test -tags lab -run 'TestLabGuest$' ./lab/ -v # a tiny guest, 35 s
+//
+// Guests that the network scenarios drive (guest.go) boot from the tiny
+// image (scripts/build-tiny-image.sh): Guest.Run types a command into the
+// guest's serial console and reads its output and exit status back from the
+// console log; Lab.Outside runs a command in the outside namespace
+// (shlab-out), and Host.Exec one inside a host.
 //
 // TestLabPowerOff, TestLabPartition and TestLabLeaderKill print their
 // figures as lines starting "lab: ". SHOAL_LAB_TRIALS sets the trials per
