@@ -12,7 +12,6 @@ import (
 // inet hooks.
 const bridgePriorityFilter nftables.ChainPriority = -200
 
-
 // bridgeTable is table bridge shoal for rs (validated): stateless
 // anti-spoofing for every frame a guest sends, forwarded or to the host.
 // Frames from any other port find no element in the ports map and pass.
