@@ -43,6 +43,15 @@ if [[ -c /dev/kvm ]] && getent group kvm >/dev/null &&
 	chmod g+rw /dev/kvm
 fi
 
+# Bridged IPv4 meets netfilter (shoal's security groups, and the netns tests
+# of compute/network) only through br_netfilter: built into some kernels, a
+# module in Debian's. Nothing else is needed: shoal programs nftables over
+# netlink and runs no `nft`.
+if [[ ! -d /proc/sys/net/bridge ]]; then
+	log "loading br_netfilter"
+	modprobe br_netfilter
+fi
+
 # running NAME succeeds when the daemon's pid file names a live NAME process,
 # or, lacking one, when a process called NAME exists.
 running() {

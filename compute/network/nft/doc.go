@@ -1,0 +1,25 @@
+// Package nft programs this host's packet filter and NAT with nftables,
+// through netlink (github.com/google/nftables), never by running `nft`.
+//
+// Shoal owns two tables and nothing else:
+//
+//   - table inet shoal: 1:1 NAT for floating IPs (DNAT in prerouting and
+//     output by the map fip-dnat, SNAT in postrouting by fip-snat), SNAT of
+//     the rest of the tenant network to the uplink address, and the stateful
+//     security groups on the forward and input hooks. Bridged traffic reaches
+//     these hooks through br_netfilter (bridge-nf-call-iptables=1), so one
+//     rule set covers same-host, routed and DNATed traffic alike.
+//   - table bridge shoal: stateless anti-spoofing per guest tap (the bridge
+//     family has no conntrack on this kernel, so state lives in inet).
+//
+// Because anti-spoofing ties each fixed IP to its tap, the groups key on
+// fixed IPs: membership is a set per group (sg-<id>), and ports are found by
+// the verdict maps egress and ingress (fixed IP → per-port chain).
+//
+// Apply is declarative and idempotent: it computes the desired tables from a
+// Ruleset (pure, see build*.go), reads what the kernel holds (kernel.go),
+// diffs the two (diff.go, pure) and sends only the difference in one atomic
+// batch. Set and map elements change one by one, so a membership change
+// rewrites no chain; chains whose rules changed are flushed and refilled.
+// Names derive only from tap names and group IDs, never from user text.
+package nft

@@ -1,0 +1,104 @@
+package nft
+
+import (
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func TestGroupSetName(t *testing.T) {
+	uuid := "5f0c2b1e-8a8e-4b7e-9d0e-2f6d8c1a3b4c"
+	if got := groupSet(uuid); got != "sg-"+uuid {
+		t.Errorf("groupSet(uuid) = %q", got)
+	}
+	// IDs that are not plain tokens are hashed: bounded, and no user-ish
+	// text (spaces, quotes, braces) ever reaches a set name.
+	for _, id := range []string{"web servers", `x" ; flush ruleset`, strings.Repeat("a", 65), "ünï", "a/b"} {
+		got := groupSet(id)
+		if !strings.HasPrefix(got, "sgh-") || len(got) != 4+24 || !plainToken(got) {
+			t.Errorf("groupSet(%q) = %q, want sgh-<24 hex>", id, got)
+		}
+		if groupSet(id) != got {
+			t.Errorf("groupSet(%q) not deterministic", id)
+		}
+	}
+	if groupSet("a b") == groupSet("a c") {
+		t.Error("different IDs, one set name")
+	}
+}
+
+// TestNamesComeFromTapsAndGroupIDs: every chain and set name in both tables
+// is a fixed name or is built from a tap name or a group ID.
+func TestNamesComeFromTapsAndGroupIDs(t *testing.T) {
+	rs := sample()
+	allowed := map[string]bool{chainPrerouting: true, chainOutput: true, chainPostrouting: true,
+		chainForward: true, chainInput: true, mapFIPDNAT: true, mapFIPSNAT: true, mapEgress: true,
+		mapIngress: true, mapPorts: true}
+	for _, p := range rs.Ports {
+		allowed[egressChain(p.Tap)], allowed[ingressChain(p.Tap)], allowed[portChain(p.Tap)] = true, true, true
+	}
+	for _, g := range rs.Groups {
+		allowed[groupSet(g.ID)] = true
+	}
+	for _, tab := range []table{inetTable(rs), bridgeTable(rs)} {
+		for _, c := range tab.chains {
+			if !allowed[c.name] {
+				t.Errorf("chain %q", c.name)
+			}
+		}
+		for _, s := range tab.sets {
+			if !allowed[s.name] {
+				t.Errorf("set %q", s.name)
+			}
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	if err := sample().validate(); err != nil {
+		t.Fatalf("sample: %v", err)
+	}
+	if err := (Ruleset{}).validate(); err != nil {
+		t.Errorf("empty ruleset (no ports, no NAT): %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(rs *Ruleset)
+	}{
+		{"IPv6 tenant", func(rs *Ruleset) { rs.Tenant = prefix("fd00::/64") }},
+		{"NAT without tenant", func(rs *Ruleset) { rs.Tenant = netip.Prefix{} }},
+		{"uplink address without uplink", func(rs *Ruleset) { rs.Uplink = "" }},
+		{"uplink name with a space", func(rs *Ruleset) { rs.Uplink = "eth 0" }},
+		{"floating IP twice", func(rs *Ruleset) { rs.NAT = append(rs.NAT, NAT{rs.NAT[0].Floating, addr("10.88.0.6")}) }},
+		{"fixed IP with two floating IPs", func(rs *Ruleset) { rs.NAT = append(rs.NAT, NAT{addr("10.66.0.201"), rs.NAT[0].Fixed}) }},
+		{"IPv6 floating IP", func(rs *Ruleset) { rs.NAT[0].Floating = addr("2001:db8::1") }},
+		{"tap name too long", func(rs *Ruleset) { rs.Ports[0].Tap = "tap0123456789abc" }},
+		{"tap name with a quote", func(rs *Ruleset) { rs.Ports[0].Tap = `tap"x` }},
+		{"tap twice", func(rs *Ruleset) { rs.Ports[1].Tap = rs.Ports[0].Tap }},
+		{"port IP twice", func(rs *Ruleset) { rs.Ports[1].IP = rs.Ports[0].IP }},
+		{"port IP unspecified", func(rs *Ruleset) { rs.Ports[0].IP = addr("0.0.0.0") }},
+		{"short MAC", func(rs *Ruleset) { rs.Ports[0].MAC = rs.Ports[0].MAC[:4] }},
+		{"port in an unknown group", func(rs *Ruleset) { rs.Ports[0].Groups = []string{"nope"} }},
+		{"group ID twice", func(rs *Ruleset) { rs.Groups[1].ID = rs.Groups[0].ID }},
+		{"empty group ID", func(rs *Ruleset) { rs.Groups[0].ID = "" }},
+		{"IPv6 member", func(rs *Ruleset) { rs.Groups[0].Members = append(rs.Groups[0].Members, addr("fd00::1")) }},
+		{"unknown remote group", func(rs *Ruleset) { rs.Groups[0].Rules[0].RemoteGroup = "nope" }},
+		{"prefix and remote group", func(rs *Ruleset) { rs.Groups[0].Rules[0].Remote = prefix("10.0.0.0/8") }},
+		{"IPv6 remote prefix", func(rs *Ruleset) { rs.Groups[0].Rules[1].Remote = prefix("fd00::/8") }},
+		{"unknown protocol", func(rs *Ruleset) { rs.Groups[0].Rules[1].Protocol = "sctp" }},
+		{"port min > max", func(rs *Ruleset) { rs.Groups[0].Rules[1] = Rule{Protocol: "tcp", PortMin: 90, PortMax: 80} }},
+		{"port max without min", func(rs *Ruleset) { rs.Groups[0].Rules[1] = Rule{Protocol: "udp", PortMax: 80} }},
+		{"port above 65535", func(rs *Ruleset) { rs.Groups[0].Rules[1] = Rule{Protocol: "tcp", PortMin: 70000} }},
+		{"icmp type 256", func(rs *Ruleset) { rs.Groups[0].Rules[1] = Rule{Protocol: "icmp", PortMin: 256, PortMax: -1} }},
+		{"icmp code without type", func(rs *Ruleset) { rs.Groups[0].Rules[1] = Rule{Protocol: "icmp", PortMin: -1, PortMax: 0} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := sample()
+			tc.change(&rs)
+			if err := rs.validate(); !errors.Is(err, ErrInvalid) {
+				t.Errorf("validate = %v, want ErrInvalid", err)
+			}
+		})
+	}
+}
