@@ -1,0 +1,65 @@
+package link
+
+import (
+	"net"
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/mdlayher/arp"
+	"github.com/vishvananda/netlink"
+)
+
+func TestGratuitousARP(t *testing.T) {
+	hw := net.HardwareAddr{0x52, 0x54, 0, 1, 2, 3}
+	ip := netip.MustParseAddr("10.66.0.201")
+	p, err := GratuitousARP(hw, ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back arp.Packet
+	if err := back.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if back.Operation != arp.OperationRequest || back.SenderIP != ip || back.TargetIP != ip ||
+		back.SenderHardwareAddr.String() != hw.String() || back.TargetHardwareAddr.String() != "00:00:00:00:00:00" {
+		t.Fatalf("gratuitous ARP = %+v", back)
+	}
+}
+
+func TestWantedRoutes(t *testing.T) {
+	a := netip.MustParseAddr
+	d := Desired{
+		Routes:         []Route{{Dst: a("10.78.0.5"), Via: a("10.99.0.12")}, {Dst: a("fd00::1"), Via: a("10.99.0.12")}},
+		ExternalRoutes: []netip.Prefix{netip.MustParsePrefix("10.66.0.7/24")},
+	}
+	got := sortedKeys(wantedRoutes(d, nil))
+	if want := []netip.Prefix{netip.MustParsePrefix("10.78.0.5/32")}; !slices.Equal(got, want) {
+		t.Fatalf("without an uplink: %v, want %v", got, want)
+	}
+	up := &netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Index: 7}}
+	w := wantedRoutes(d, up)
+	got = sortedKeys(w)
+	if want := []netip.Prefix{netip.MustParsePrefix("10.66.0.0/24"), netip.MustParsePrefix("10.78.0.5/32")}; !slices.Equal(got, want) {
+		t.Fatalf("with an uplink: %v, want %v", got, want)
+	}
+	ext := w[netip.MustParsePrefix("10.66.0.0/24")]
+	if ext.LinkIndex != 7 || ext.Gw != nil || ext.Scope != netlink.SCOPE_LINK || ext.Protocol != Protocol {
+		t.Fatalf("external route %+v", ext)
+	}
+	if !sameRoute(netlink.Route{LinkIndex: 7, Scope: netlink.SCOPE_LINK}, ext) || sameRoute(netlink.Route{LinkIndex: 8, Scope: netlink.SCOPE_LINK}, ext) {
+		t.Fatal("sameRoute compares on-link routes by device")
+	}
+}
+
+func TestMinus(t *testing.T) {
+	a := netip.MustParseAddr
+	got := minus([]netip.Addr{a("10.0.0.3"), a("10.0.0.1"), a("10.0.0.3"), a("10.0.0.2")}, []netip.Addr{a("10.0.0.2")})
+	if want := []netip.Addr{a("10.0.0.1"), a("10.0.0.3")}; !slices.Equal(got, want) {
+		t.Fatalf("minus = %v, want %v", got, want)
+	}
+}
