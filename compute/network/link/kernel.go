@@ -94,11 +94,17 @@ func dstOf(r netlink.Route) netip.Prefix {
 	return prefixOf(r.Dst)
 }
 
-func describe(r netlink.Route) string {
-	if r.Gw != nil {
+// describe names a route for the log; uplink names the device an on-link
+// route is on when it is the uplink.
+func describe(r netlink.Route, uplink netlink.Link) string {
+	switch {
+	case r.Gw != nil:
 		return fmt.Sprintf("%s via %s", dstOf(r), r.Gw)
+	case uplink != nil && r.LinkIndex == uplink.Attrs().Index:
+		return fmt.Sprintf("%s dev %s", dstOf(r), uplink.Attrs().Name)
+	default:
+		return fmt.Sprintf("%s dev #%d", dstOf(r), r.LinkIndex)
 	}
-	return fmt.Sprintf("%s dev #%d", dstOf(r), r.LinkIndex)
 }
 
 // proxies are the IPv4 proxy neighbours on link.

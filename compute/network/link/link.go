@@ -137,7 +137,7 @@ func (l *Link) Withdraw(d Desired) ([]string, error) {
 			continue
 		}
 		if _, ok := want[dstOf(r)]; !ok {
-			c.note("-route "+describe(r), netlink.RouteDel(&r))
+			c.note("-route "+describe(r, uplink), netlink.RouteDel(&r))
 		}
 	}
 	if br, err := linkByName(d.Bridge); err == nil {
@@ -195,7 +195,7 @@ func (l *Link) Program(d Desired) ([]string, error) {
 		if have, ok := ours[dst]; ok && sameRoute(have, r) {
 			continue
 		}
-		c.note("+route "+describe(r), netlink.RouteReplace(&r))
+		c.note("+route "+describe(r, uplink), netlink.RouteReplace(&r))
 	}
 	if br, err := linkByName(d.Bridge); err == nil {
 		have, err := proxies(br)
