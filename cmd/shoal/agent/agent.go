@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +22,7 @@ import (
 	"github.com/shoal-project/shoal/compute/fake"
 	"github.com/shoal-project/shoal/compute/imagecache"
 	"github.com/shoal-project/shoal/compute/libvirt"
+	"github.com/shoal-project/shoal/compute/network"
 	"github.com/shoal-project/shoal/scheduler"
 )
 
@@ -230,7 +233,8 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 }
 
 // startReconciler runs this node's fence and reconciler when its driver can
-// run instances.
+// run instances and, with libvirt, the network reconciler, which the fence's
+// changes wake at once.
 func (a *Agent) startReconciler(ctx context.Context) {
 	hv, ok := a.driver.(compute.Hypervisor)
 	if !ok {
@@ -241,13 +245,46 @@ func (a *Agent) startReconciler(ctx context.Context) {
 	n.SetFenced(true) // until the first lease and re-read replica
 	lead := compute.FenceLead(a.cfg.Lease)
 	valid := func() bool { return n.Lease().Remaining() > lead }
-	fence := compute.NewFence(compute.FenceConfig{Valid: valid, Resync: n.SyncReplica,
-		OnChange: n.SetFenced, Logger: a.log}, hv)
+	var fence *compute.Fence
+	onChange := n.SetFenced
+	plane := a.networkReconciler(func() bool { return !fence.Ready() })
+	if plane != nil {
+		onChange = func(fenced bool) {
+			n.SetFenced(fenced)
+			plane.Kick() // a fenced host withdraws its floating IPs at once
+		}
+	}
+	fence = compute.NewFence(compute.FenceConfig{Valid: valid, Resync: n.SyncReplica,
+		OnChange: onChange, Logger: a.log}, hv)
 	ready := func() bool { return fence.Ready() && n.CaughtUp() }
 	r := compute.NewReconciler(compute.ReconcilerConfig{Host: n.Name(), Logger: a.log, Epoch: fence.Epoch},
 		n.FSM(), fence.Guard(hv), reporter{n}, ready)
 	a.wg.Go(func() { fence.Run(ctx) })
 	a.wg.Go(func() { r.Run(ctx) })
+	if plane != nil {
+		a.wg.Go(func() { plane.Run(ctx) })
+	}
+}
+
+// networkReconciler is the host's data plane reconciler (routes, floating
+// IPs, NAT, security groups), with the libvirt driver only: it programs the
+// bridge libvirt makes. fenced tells it to hold no floating IP.
+func (a *Agent) networkReconciler(fenced func() bool) *network.Reconciler {
+	d, ok := a.driver.(*libvirt.Driver)
+	if !ok {
+		return nil
+	}
+	var addr netip.Addr // the advertise address, as peers see this host
+	if host, _, err := net.SplitHostPort(a.node.RaftAddr()); err == nil {
+		addr, _ = netip.ParseAddr(host)
+	}
+	r, err := network.New(network.Config{Host: a.node.Name(), Address: addr, ExternalInterface: a.cfg.ExternalInterface,
+		Bridge: d.Bridge, Fenced: fenced, Logger: a.log}, a.node.FSM(), network.NewKernelDataplane(a.log))
+	if err != nil {
+		a.log.Error("network reconciler not started", "err", err)
+		return nil
+	}
+	return r
 }
 
 // pruneImages removes cached images no image record names any more, once

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/shoal-project/shoal/cluster"
@@ -31,6 +32,9 @@ const (
 	// for its socket, unless told otherwise.
 	DefaultDataDir = "/var/lib/shoal"
 )
+
+// maxInterfaceName is the longest Linux interface name (IFNAMSIZ - 1).
+const maxInterfaceName = 15
 
 // schedulerStartupGrace keeps a new leader from failing servers with "No
 // valid host" before every host has gossiped to it.
@@ -93,6 +97,11 @@ type Config struct {
 	// fingerprint whatever the driver. Zero reserves nothing; the binary's
 	// flags default to Nova's (compute.DefaultReservedMemoryMiB).
 	Reserved compute.Reserved
+
+	// ExternalInterface is the uplink that holds floating IPs and carries
+	// guests' traffic out (libvirt driver); empty: the interface holding
+	// the advertise address.
+	ExternalInterface string
 }
 
 // WithDefaults returns c with its zero fields set.
@@ -130,6 +139,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Reserved.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if len(c.ExternalInterface) > maxInterfaceName || strings.ContainsAny(c.ExternalInterface, "/ \t\n") {
+		errs = append(errs, fmt.Errorf("external interface %q is not an interface name", c.ExternalInterface))
 	}
 	if c.TokenTTL < 0 {
 		errs = append(errs, fmt.Errorf("the token lifetime must be positive, not %v", c.TokenTTL))
