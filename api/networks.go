@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"time"
@@ -82,6 +83,9 @@ func (s *Server) createNetwork(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		cmd, err = newNetwork(r, req)
 	}
+	if err == nil {
+		err = s.overlapping(cmd.CIDR)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -95,9 +99,8 @@ func (s *Server) createNetwork(w http.ResponseWriter, r *http.Request) {
 }
 
 // newNetwork checks a create request against the rules that need no state
-// (fsm's CreateNetwork.Validate, their one home; Apply checks them again,
-// with an overlap with another network's CIDR) and builds the command with
-// its ID, owner and time.
+// (fsm's CreateNetwork.Validate, their one home; Apply checks them again)
+// and builds the command with its ID, owner and time.
 func newNetwork(r *http.Request, req NetworkCreate) (*fsm.CreateNetwork, error) {
 	if err := validName("network name", req.Name); err != nil {
 		return nil, err
@@ -110,6 +113,22 @@ func newNetwork(r *http.Request, req NetworkCreate) (*fsm.CreateNetwork, error) 
 		Gateway: req.Gateway, AllocationPools: slices.Clone(req.AllocationPools), ProjectID: principalOf(r.Context()).ProjectID,
 		Time: time.Now().UTC()}
 	return cmd, cmd.Validate()
+}
+
+// overlapping refuses a CIDR that shares an address with a network of the
+// replica (ErrConflict), before anything is proposed; Apply refuses it again
+// against the state it applies to.
+func (s *Server) overlapping(cidr string) error {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return nil // Validate has refused it already
+	}
+	for _, n := range s.state.Networks() {
+		if q, err := netip.ParsePrefix(n.CIDR); err == nil && q.Overlaps(p) {
+			return fmt.Errorf("%w: CIDR %s overlaps network %s (%s)", fsm.ErrConflict, p.Masked(), n.Name, n.CIDR)
+		}
+	}
+	return nil
 }
 
 func (s *Server) deleteNetwork(w http.ResponseWriter, r *http.Request) {
