@@ -165,10 +165,19 @@ func (s *Server) createSecurityGroup(w http.ResponseWriter, r *http.Request) {
 	writeCreated(w, idx, "/v1/security-groups/"+url.PathEscape(g.ID), SecurityGroupResponse{SecurityGroup: securityGroupView(created)})
 }
 
-// deleteSecurityGroup deletes a group; the default group and a group a
-// server is in are the FSM's to refuse (409).
+// deleteSecurityGroup deletes a group. The default group and a group a
+// server is in are refused (409) here, before anything is proposed, and
+// again in Apply.
 func (s *Server) deleteSecurityGroup(w http.ResponseWriter, r *http.Request) {
 	g, err := s.securityGroupFor(r, r.PathValue("id"))
+	if err == nil && g.ID == fsm.DefaultSecurityGroupID(g.ProjectID) {
+		err = fmt.Errorf("%w: insufficient rights for removing default security group", fsm.ErrConflict)
+	}
+	if err == nil {
+		if in := s.state.Instances(func(i *fsm.Instance) bool { return slices.Contains(i.SecurityGroups, g.ID) }); len(in) > 0 {
+			err = fmt.Errorf("%w: security group %s is in use by server %s", fsm.ErrConflict, g.ID, in[0].ID)
+		}
+	}
 	s.commitDelete(w, r, err, &fsm.DeleteSecurityGroup{ID: g.ID, ProjectID: g.ProjectID})
 }
 
