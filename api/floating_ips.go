@@ -131,8 +131,8 @@ func (s *Server) floatingIPFor(r *http.Request, ref string) (fsm.FloatingIP, err
 	}
 	if addr, perr := netip.ParseAddr(ref); perr == nil {
 		ip := addr.String()
-		for _, f := range s.state.FloatingIPs(func(f *fsm.FloatingIP) bool { return f.IP == ip && p.Sees(f.ProjectID) }) {
-			return f, nil
+		if fs := s.state.FloatingIPs(func(f *fsm.FloatingIP) bool { return f.IP == ip && p.Sees(f.ProjectID) }); len(fs) > 0 {
+			return fs[0], nil
 		}
 	}
 	return fsm.FloatingIP{}, fmt.Errorf("%w: floating IP %q", fsm.ErrNotFound, ref)

@@ -217,10 +217,7 @@ func (s *Server) newSecurityGroupRule(r *http.Request, req SecurityGroupRuleCrea
 			return fsm.SecurityGroupRule{}, err
 		}
 	}
-	protocol, err := ruleProtocol(req.Protocol)
-	if err != nil {
-		return fsm.SecurityGroupRule{}, err
-	}
+	protocol := ruleProtocol(req.Protocol)
 	ethertype := req.Ethertype
 	if strings.EqualFold(ethertype, fsm.EthertypeIPv4) {
 		ethertype = fsm.EthertypeIPv4 // Neutron takes any case
@@ -243,16 +240,16 @@ func (s *Server) newSecurityGroupRule(r *http.Request, req SecurityGroupRuleCrea
 // ruleProtocol normalizes a rule's protocol as Neutron does: names in any
 // case, and the IANA numbers of the ones supported. What else is given is
 // left for fsm to refuse, with its message.
-func ruleProtocol(p string) (string, error) {
+func ruleProtocol(p string) string {
 	switch p = strings.ToLower(p); p {
 	case "1":
-		return "icmp", nil
+		return fsm.ProtocolICMP
 	case "6":
-		return "tcp", nil
+		return fsm.ProtocolTCP
 	case "17":
-		return "udp", nil
+		return fsm.ProtocolUDP
 	}
-	return p, nil
+	return p
 }
 
 func (s *Server) deleteSecurityGroupRule(w http.ResponseWriter, r *http.Request) {
