@@ -25,6 +25,17 @@ type State interface {
 	ServerGroup(ref string) (fsm.ServerGroup, error)
 	Usage() map[string]fsm.Usage
 	Network() (fsm.NetworkInfo, bool)
+	// Networking: the tenant network (ID "default") and the external ones,
+	// floating IPs, security groups (a project's default group shown
+	// before it is stored).
+	Networks() []fsm.Network
+	NetworkByID(id string) (fsm.Network, error)
+	FloatingIPs(keep func(*fsm.FloatingIP) bool) []fsm.FloatingIP
+	FloatingIP(id string) (fsm.FloatingIP, error)
+	SecurityGroupsOf(projectID string) []fsm.SecurityGroup
+	SecurityGroup(id string) (fsm.SecurityGroup, error)
+	AllSecurityGroups() []fsm.SecurityGroup
+	SecurityGroupRule(id string) (fsm.SecurityGroupRule, error)
 	Quota(projectID string) fsm.QuotaSet
 	ProjectUsage(projectID string) fsm.QuotaUsage
 	WaitForIndex(ctx context.Context, idx uint64) error

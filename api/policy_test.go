@@ -24,7 +24,9 @@ const (
 // get on their own project's objects. In path and body, %project, %user
 // (its member), %server, %group, %image, %jointoken (the cluster's) and %self (the caller; the other
 // project's member on the other side) name the caller's own project's
-// objects, or the other project's; %role is the member role. With subject,
+// objects, or the other project's (%fip a floating IP, %fipaddress its
+// address, %secgroup a security group, %rule its rule); %role is the
+// member role. With subject,
 // X-Subject-Token carries the caller's own token (or the other project
 // member's). other is what a reader or member gets on the other side (""
 // = the same as on their own); an admin gets its own outcome on both.
@@ -86,6 +88,28 @@ var policyTable = map[string]policyRow{
 	"GET /v1/server-groups/{id}":        {path: "/v1/server-groups/%group", reader: allowed, member: allowed, admin: allowed, other: absent},
 	"POST /v1/server-groups":            {path: "/v1/server-groups", body: `{"server_group":{"name":"g","policy":"affinity"}}`, reader: forbidden, member: allowed, admin: allowed},
 	"DELETE /v1/server-groups/{id}":     {path: "/v1/server-groups/%group", reader: forbidden, member: allowed, admin: allowed, other: absent},
+
+	// Networking (Neutron): every project sees the networks, only an admin
+	// makes and removes them (deleting public, which holds floating IPs, is
+	// a 409: allowed); floating IPs and security groups are their project's,
+	// another project's are absent, and listing another project's is an
+	// admin's.
+	"GET /v1/networks":                {path: "/v1/networks", reader: allowed, member: allowed, admin: allowed},
+	"GET /v1/networks/{id}":           {path: "/v1/networks/public", reader: allowed, member: allowed, admin: allowed},
+	"POST /v1/networks":               {path: "/v1/networks", body: `{"network":{"name":"ext2","external":true,"cidr":"10.77.0.0/24","gateway":"10.77.0.1"}}`, reader: forbidden, member: forbidden, admin: allowed},
+	"DELETE /v1/networks/{id}":        {path: "/v1/networks/public", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/floating-ips":            {path: "/v1/floating-ips?project_id=%project", reader: allowed, member: allowed, admin: allowed, other: forbidden},
+	"GET /v1/floating-ips/{id}":       {path: "/v1/floating-ips/%fip", reader: allowed, member: allowed, admin: allowed, other: absent},
+	"POST /v1/floating-ips":           {path: "/v1/floating-ips", body: `{"floating_ip":{"network":"public"}}`, reader: forbidden, member: allowed, admin: allowed},
+	"DELETE /v1/floating-ips/{id}":    {path: "/v1/floating-ips/%fipaddress", reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"GET /v1/security-groups":         {path: "/v1/security-groups?project_id=%project", reader: allowed, member: allowed, admin: allowed, other: forbidden},
+	"GET /v1/security-groups/{id}":    {path: "/v1/security-groups/%secgroup", reader: allowed, member: allowed, admin: allowed, other: absent},
+	"POST /v1/security-groups":        {path: "/v1/security-groups", body: `{"security_group":{"name":"db"}}`, reader: forbidden, member: allowed, admin: allowed},
+	"DELETE /v1/security-groups/{id}": {path: "/v1/security-groups/%secgroup", reader: forbidden, member: allowed, admin: allowed, other: absent},
+	// A rule on another project's group: the group is absent.
+	"POST /v1/security-group-rules": {path: "/v1/security-group-rules", body: `{"security_group_rule":{"security_group_id":"%secgroup",` +
+		`"direction":"ingress","protocol":"tcp","port_range_min":80,"port_range_max":80}}`, reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"DELETE /v1/security-group-rules/{id}": {path: "/v1/security-group-rules/%rule", reader: forbidden, member: allowed, admin: allowed, other: absent},
 
 	// Quotas (Nova): one's own project's are readable, another's are an
 	// admin's (403: a quota is not an object of the project); only an
@@ -183,7 +207,8 @@ func TestPolicyEveryRoute(t *testing.T) {
 					}
 					fill := strings.NewReplacer("%project", target.project, "%user", target.user, "%server", target.server,
 						"%group", target.group, "%image", target.image, "%self", self, "%role", identitytest.MemberRoleID,
-						"%jointoken", policyJoinToken)
+						"%jointoken", policyJoinToken,
+						"%fipaddress", target.fipAddress, "%fip", target.fip, "%secgroup", target.secgroup, "%rule", target.rule)
 					path, body := fill.Replace(row.path), fill.Replace(row.body)
 					var header []string
 					if row.subject {

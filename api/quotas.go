@@ -46,10 +46,12 @@ type AbsoluteLimits struct {
 	MaxServerGroups       int `json:"maxServerGroups"`
 	MaxServerGroupMembers int `json:"maxServerGroupMembers"`
 	MaxTotalKeypairs      int `json:"maxTotalKeypairs"`
+	MaxTotalFloatingIPs   int `json:"maxTotalFloatingIps"`
 	TotalInstancesUsed    int `json:"totalInstancesUsed"`
 	TotalCoresUsed        int `json:"totalCoresUsed"`
 	TotalRAMUsed          int `json:"totalRAMUsed"`
 	TotalServerGroupsUsed int `json:"totalServerGroupsUsed"`
+	TotalFloatingIPsUsed  int `json:"totalFloatingIpsUsed"`
 }
 
 // quotaProject is the project of a quota-set route. A caller may read its
@@ -103,7 +105,7 @@ func (s *Server) resetQuota(w http.ResponseWriter, r *http.Request) {
 	id, err := s.quotaProject(r)
 	d := fsm.DefaultQuota()
 	o := fsm.QuotaOverride{Instances: &d.Instances, Cores: &d.Cores, RAM: &d.RAM, ServerGroups: &d.ServerGroups,
-		ServerGroupMembers: &d.ServerGroupMembers, KeyPairs: &d.KeyPairs}
+		ServerGroupMembers: &d.ServerGroupMembers, KeyPairs: &d.KeyPairs, FloatingIPs: &d.FloatingIPs}
 	s.commitQuota(w, r, err, id, o, http.StatusAccepted)
 }
 
@@ -126,7 +128,7 @@ func (s *Server) commitQuota(w http.ResponseWriter, r *http.Request, err error, 
 
 // quotaKeys are the keys a PUT may carry, in fsm.QuotaOverride's order.
 var quotaKeys = []string{fsm.QuotaInstances, fsm.QuotaCores, fsm.QuotaRAM, fsm.QuotaServerGroups,
-	fsm.QuotaServerGroupMembers, fsm.QuotaKeyPairs}
+	fsm.QuotaServerGroupMembers, fsm.QuotaKeyPairs, fsm.QuotaFloatingIPs}
 
 // decodeQuotaSet reads {"quota_set":{…}}: known keys only, each an integer
 // (or a string of one, as Nova's schema allows) of -1 or more.
@@ -141,7 +143,7 @@ func decodeQuotaSet(w http.ResponseWriter, r *http.Request) (fsm.QuotaOverride, 
 	if body.QuotaSet == nil {
 		return o, false, fmt.Errorf("%w: the body must be {\"quota_set\":{...}}", fsm.ErrInvalid)
 	}
-	fields := []**int{&o.Instances, &o.Cores, &o.RAM, &o.ServerGroups, &o.ServerGroupMembers, &o.KeyPairs}
+	fields := []**int{&o.Instances, &o.Cores, &o.RAM, &o.ServerGroups, &o.ServerGroupMembers, &o.KeyPairs, &o.FloatingIPs}
 	force := false
 	for k, raw := range body.QuotaSet {
 		if k == "force" {
@@ -189,6 +191,7 @@ func belowUsage(o fsm.QuotaOverride, u fsm.QuotaUsage) error {
 	}{
 		{fsm.QuotaInstances, o.Instances, u.Instances}, {fsm.QuotaCores, o.Cores, u.Cores},
 		{fsm.QuotaRAM, o.RAM, u.RAM}, {fsm.QuotaServerGroups, o.ServerGroups, u.ServerGroups},
+		{fsm.QuotaFloatingIPs, o.FloatingIPs, u.FloatingIPs},
 	} {
 		if c.limit != nil && *c.limit != fsm.Unlimited && *c.limit < c.used {
 			return fmt.Errorf("%w: Quota limit %d for %s must be greater than or equal to already used and reserved %d.",
@@ -218,7 +221,9 @@ func (s *Server) showLimits(w http.ResponseWriter, r *http.Request) {
 		return LimitsBody{Limits{Rate: []any{}, Absolute: AbsoluteLimits{
 			MaxTotalInstances: l.Instances, MaxTotalCores: l.Cores, MaxTotalRAMSize: l.RAM,
 			MaxServerGroups: l.ServerGroups, MaxServerGroupMembers: l.ServerGroupMembers, MaxTotalKeypairs: l.KeyPairs,
-			TotalInstancesUsed: u.Instances, TotalCoresUsed: u.Cores, TotalRAMUsed: u.RAM, TotalServerGroupsUsed: u.ServerGroups,
+			MaxTotalFloatingIPs: l.FloatingIPs,
+			TotalInstancesUsed:  u.Instances, TotalCoresUsed: u.Cores, TotalRAMUsed: u.RAM, TotalServerGroupsUsed: u.ServerGroups,
+			TotalFloatingIPsUsed: u.FloatingIPs,
 		}}}
 	})
 }

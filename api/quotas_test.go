@@ -17,12 +17,12 @@ func TestQuotaSetsAndLimits(t *testing.T) {
 		want         string
 	}{
 		{reader, "/v1/quota-sets/" + a, 200, `{"quota_set":{"id":"` + a + `","instances":10,"cores":20,"ram":51200,` +
-			`"server_groups":10,"server_group_members":10,"key_pairs":100}}`},
+			`"server_groups":10,"server_group_members":10,"key_pairs":100,"floating_ips":10}}`},
 		{reader, "/v1/quota-sets/" + a + "/defaults", 200, `{"quota_set":{"id":"` + a + `","instances":10,"cores":20,"ram":51200,` +
-			`"server_groups":10,"server_group_members":10,"key_pairs":100}}`},
+			`"server_groups":10,"server_group_members":10,"key_pairs":100,"floating_ips":10}}`},
 		{member, "/v1/limits", 200, `{"limits":{"absolute":{"maxTotalInstances":10,"maxTotalCores":20,"maxTotalRAMSize":51200,` +
-			`"maxServerGroups":10,"maxServerGroupMembers":10,"maxTotalKeypairs":100,"totalInstancesUsed":1,"totalCoresUsed":1,` +
-			`"totalRAMUsed":512,"totalServerGroupsUsed":1},"rate":[]}}`},
+			`"maxServerGroups":10,"maxServerGroupMembers":10,"maxTotalKeypairs":100,"maxTotalFloatingIps":10,` +
+			`"totalInstancesUsed":1,"totalCoresUsed":1,"totalRAMUsed":512,"totalServerGroupsUsed":1,"totalFloatingIpsUsed":1},"rate":[]}}`},
 		{reader, "/v1/quota-sets/" + w.beta.project, 403, ""},
 		{reader, "/v1/limits?tenant_id=" + w.beta.project, 403, ""},
 		{admin, "/v1/quota-sets/nope", 404, ""},
@@ -38,7 +38,7 @@ func TestQuotaSetsAndLimits(t *testing.T) {
 
 	// PUT is partial; the answer has no id, as Nova's.
 	resp, raw := w.as(t, admin, "PUT", "/v1/quota-sets/"+a, `{"quota_set":{"instances":"5","cores":-1}}`)
-	if want := `{"quota_set":{"instances":5,"cores":-1,"ram":51200,"server_groups":10,"server_group_members":10,"key_pairs":100}}` + "\n"; resp.StatusCode != 200 || string(raw) != want {
+	if want := `{"quota_set":{"instances":5,"cores":-1,"ram":51200,"server_groups":10,"server_group_members":10,"key_pairs":100,"floating_ips":10}}` + "\n"; resp.StatusCode != 200 || string(raw) != want {
 		t.Errorf("PUT = %d %s, want %s", resp.StatusCode, raw, want)
 	}
 	before := w.c.snapshot()
@@ -48,7 +48,8 @@ func TestQuotaSetsAndLimits(t *testing.T) {
 		status     int
 		contains   string
 	}{
-		{"/v1/quota-sets/" + a, `{"quota_set":{"floating_ips":1}}`, 400, "unknown quota"},
+		{"/v1/quota-sets/" + a, `{"quota_set":{"security_groups":1}}`, 400, "unknown quota"},
+		{"/v1/quota-sets/" + a, `{"quota_set":{"floating_ips":0}}`, 400, "Quota limit 0 for floating_ips must be greater than or equal to already used and reserved 1."},
 		{"/v1/quota-sets/" + a, `{"quota_set":{"instances":1.5}}`, 400, "integer"},
 		{"/v1/quota-sets/" + a, `{"quota_set":{"instances":"ten"}}`, 400, "integer"},
 		{"/v1/quota-sets/" + a, `{"quota_set":{"instances":-2}}`, 400, "-1 (unlimited) or more"},

@@ -141,6 +141,15 @@ func (s *Server) routes() {
 
 	s.collection("/v1/server-groups", projectReader, projectMember, s.listServerGroups, s.showServerGroup, s.createServerGroup, s.deleteServerGroup)
 
+	// Networking (Neutron's policies): every network is visible to every
+	// project (external networks are shared), only an admin makes and
+	// removes them; floating IPs and security groups are their project's.
+	s.collection("/v1/networks", authenticated, adminOnly, s.listNetworks, s.showNetwork, s.createNetwork, s.deleteNetwork)
+	s.collection("/v1/floating-ips", projectReader, projectMember, s.listFloatingIPs, s.showFloatingIP, s.createFloatingIP, s.deleteFloatingIP)
+	s.collection("/v1/security-groups", projectReader, projectMember, s.listSecurityGroups, s.showSecurityGroup, s.createSecurityGroup, s.deleteSecurityGroup)
+	s.route("POST /v1/security-group-rules", projectMember, s.createSecurityGroupRule)
+	s.route("DELETE /v1/security-group-rules/{id}", projectMember, s.deleteSecurityGroupRule)
+
 	// Nova's policies: a reader reads its own project's quota (the handler
 	// refuses another's), anyone the defaults and its own limits; an admin
 	// sets and resets.

@@ -12,12 +12,19 @@ import (
 
 // ServerActionRequest is the body of POST /v1/servers/{id}/action. Type is
 // SOFT (the default) or HARD and goes only with reboot; State is active or
-// error and goes only with reset-state, which needs it.
+// error and goes only with reset-state, which needs it. Address (a floating
+// IP) goes with add-floating-ip and remove-floating-ip, FixedAddress (the
+// server's fixed IP to map it to; default its first) with add-floating-ip;
+// Name (a security group's name or ID) with add-security-group and
+// remove-security-group.
 type ServerActionRequest struct {
-	Action string `json:"action"`
-	Type   string `json:"type,omitempty"`
-	State  string `json:"state,omitempty"`
-	Host   string `json:"host,omitempty"` // evacuate: the target (the scheduler picks when empty)
+	Action       string `json:"action"`
+	Type         string `json:"type,omitempty"`
+	State        string `json:"state,omitempty"`
+	Host         string `json:"host,omitempty"` // evacuate: the target (the scheduler picks when empty)
+	Address      string `json:"address,omitempty"`
+	FixedAddress string `json:"fixed_address,omitempty"`
+	Name         string `json:"name,omitempty"`
 }
 
 // ServerActionList is the body of GET /v1/servers/{id}/actions, newest first
@@ -26,18 +33,29 @@ type ServerActionList struct {
 	Actions []fsm.Action `json:"actions"`
 }
 
+// The server actions on networking (Nova's addFloatingIp, removeFloatingIp,
+// addSecurityGroup, removeSecurityGroup): they change what the server's
+// port may reach, not its lifecycle, so they are commands of their own
+// rather than an fsm.InstanceAction.
+const (
+	ActionAddFloatingIP       = "add-floating-ip"
+	ActionRemoveFloatingIP    = "remove-floating-ip"
+	ActionAddSecurityGroup    = "add-security-group"
+	ActionRemoveSecurityGroup = "remove-security-group"
+)
+
 // serverActions are the actions the endpoint takes; delete has its own verb.
 var serverActions = []string{
 	fsm.ActionStart, fsm.ActionStop, fsm.ActionReboot, fsm.ActionPause, fsm.ActionUnpause,
 	fsm.ActionSuspend, fsm.ActionResume, fsm.ActionResetState, fsm.ActionEvacuate,
+	ActionAddFloatingIP, ActionRemoveFloatingIP, ActionAddSecurityGroup, ActionRemoveSecurityGroup,
 }
 
 func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
 	var req ServerActionRequest
 	err := decodeBody(w, r, &req)
-	var cmd *fsm.InstanceAction
 	if err == nil {
-		cmd, err = req.command()
+		err = req.check()
 	}
 	var inst fsm.Instance
 	if err == nil {
@@ -47,17 +65,14 @@ func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
 	if err == nil && adminActions[req.Action] && !p.Admin() {
 		err = errPolicy(r)
 	}
+	var c fsm.Command
+	if err == nil {
+		c, err = s.actionCommand(r, inst, req)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	var c fsm.Command = cmd
-	if req.Action == fsm.ActionEvacuate {
-		c = &fsm.EvacuateInstances{IDs: []string{inst.ID}, TargetHost: req.Host, RequestID: requestID(r.Context()),
-			UserID: p.UserID, ProjectID: p.ProjectID, Time: time.Now().UTC()}
-	}
-	cmd.ID, cmd.RequestID, cmd.Time = inst.ID, requestID(r.Context()), time.Now().UTC()
-	cmd.UserID, cmd.ProjectID = p.UserID, p.ProjectID
 	// Illegal transitions are the FSM's call: it answers ErrConflict (409).
 	idx, inst, err := applyRead(s, r.Context(), c, "server", inst.ID, s.state.Instance)
 	if err != nil {
@@ -65,7 +80,29 @@ func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setIndex(w, idx)
-	writeJSON(w, http.StatusAccepted, ServerResponse{Server: serverDetail(inst, s.imageNames())})
+	writeJSON(w, http.StatusAccepted, ServerResponse{Server: s.serverViews().detail(inst)})
+}
+
+// actionCommand builds the command of a checked request on inst, with the
+// caller, the request ID and the time stamped.
+func (s *Server) actionCommand(r *http.Request, inst fsm.Instance, req ServerActionRequest) (fsm.Command, error) {
+	p := principalOf(r.Context())
+	switch req.Action {
+	case ActionAddFloatingIP, ActionRemoveFloatingIP:
+		return s.floatingIPAction(r, inst, req)
+	case ActionAddSecurityGroup, ActionRemoveSecurityGroup:
+		return s.securityGroupAction(inst, req)
+	case fsm.ActionEvacuate:
+		return &fsm.EvacuateInstances{IDs: []string{inst.ID}, TargetHost: req.Host, RequestID: requestID(r.Context()),
+			UserID: p.UserID, ProjectID: p.ProjectID, Time: time.Now().UTC()}, nil
+	}
+	cmd, err := req.command()
+	if err != nil {
+		return nil, err
+	}
+	cmd.ID, cmd.RequestID, cmd.Time = inst.ID, requestID(r.Context()), time.Now().UTC()
+	cmd.UserID, cmd.ProjectID = p.UserID, p.ProjectID
+	return cmd, nil
 }
 
 // adminActions are the actions Nova's default policy keeps for admins
@@ -73,22 +110,56 @@ func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
 // project gets 403 for them.
 var adminActions = map[string]bool{fsm.ActionResetState: true, fsm.ActionEvacuate: true}
 
-// command validates the request and builds the FSM command without its ID,
-// request ID and time.
-func (req ServerActionRequest) command() (*fsm.InstanceAction, error) {
+// actionFields says which actions each optional field goes with; a field
+// given with another action is refused, so a typo never goes unnoticed.
+var actionFields = []struct {
+	name    string
+	value   func(ServerActionRequest) string
+	actions []string
+}{
+	{"type", func(r ServerActionRequest) string { return r.Type }, []string{fsm.ActionReboot}},
+	{"state", func(r ServerActionRequest) string { return r.State }, []string{fsm.ActionResetState}},
+	{"host", func(r ServerActionRequest) string { return r.Host }, []string{fsm.ActionEvacuate}},
+	{"address", func(r ServerActionRequest) string { return r.Address }, []string{ActionAddFloatingIP, ActionRemoveFloatingIP}},
+	{"fixed_address", func(r ServerActionRequest) string { return r.FixedAddress }, []string{ActionAddFloatingIP}},
+	{"name", func(r ServerActionRequest) string { return r.Name }, []string{ActionAddSecurityGroup, ActionRemoveSecurityGroup}},
+}
+
+// check validates what the request says without the state: a known action,
+// only the fields that go with it, and those it needs.
+func (req ServerActionRequest) check() error {
 	if !slices.Contains(serverActions, req.Action) {
-		return nil, fmt.Errorf("%w: unknown action %q (use %s)", fsm.ErrInvalid, req.Action, strings.Join(serverActions, ", "))
+		return fmt.Errorf("%w: unknown action %q (use %s)", fsm.ErrInvalid, req.Action, strings.Join(serverActions, ", "))
 	}
+	for _, f := range actionFields {
+		v := f.value(req)
+		if v != "" && !slices.Contains(f.actions, req.Action) {
+			return fmt.Errorf("%w: %s goes only with %s, not %s", fsm.ErrInvalid, f.name, strings.Join(f.actions, " or "), req.Action)
+		}
+		if err := validText(f.name, v, maxResourceRef); err != nil {
+			return err
+		}
+	}
+	switch req.Action {
+	case ActionAddFloatingIP, ActionRemoveFloatingIP:
+		if req.Address == "" {
+			return fmt.Errorf("%w: %s needs the floating IP's address", fsm.ErrInvalid, req.Action)
+		}
+	case ActionAddSecurityGroup, ActionRemoveSecurityGroup:
+		if req.Name == "" {
+			return fmt.Errorf("%w: %s needs the security group's name", fsm.ErrInvalid, req.Action)
+		}
+	case fsm.ActionReboot, fsm.ActionResetState:
+		_, err := req.command()
+		return err
+	}
+	return nil
+}
+
+// command builds the fsm.InstanceAction of a lifecycle action, without its
+// ID, request ID and time.
+func (req ServerActionRequest) command() (*fsm.InstanceAction, error) {
 	cmd := &fsm.InstanceAction{Action: req.Action}
-	if req.Type != "" && req.Action != fsm.ActionReboot {
-		return nil, fmt.Errorf("%w: type goes only with reboot, not %s", fsm.ErrInvalid, req.Action)
-	}
-	if req.State != "" && req.Action != fsm.ActionResetState {
-		return nil, fmt.Errorf("%w: state goes only with reset-state, not %s", fsm.ErrInvalid, req.Action)
-	}
-	if req.Host != "" && req.Action != fsm.ActionEvacuate {
-		return nil, fmt.Errorf("%w: host goes only with evacuate, not %s", fsm.ErrInvalid, req.Action)
-	}
 	switch req.Action {
 	case fsm.ActionReboot:
 		switch strings.ToUpper(req.Type) {

@@ -31,7 +31,7 @@ type ServerDetail struct {
 	Host             string            `json:"host"`
 	Flavor           fsm.FlavorSpec    `json:"flavor"` // as it was at create
 	Image            ImageRef          `json:"image"`
-	Addresses        []fsm.Address     `json:"addresses"`
+	Addresses        []ServerAddress   `json:"addresses"`
 	VMState          string            `json:"vm_state"`
 	TaskState        string            `json:"task_state"` // "" when no task runs
 	PowerState       fsm.PowerState    `json:"power_state"`
@@ -42,11 +42,27 @@ type ServerDetail struct {
 	AvailabilityZone string            `json:"availability_zone"`
 	ServerGroup      string            `json:"server_group"` // the group's ID, or ""
 	HA               string            `json:"ha"`           // restart|none: what happens when its host dies
+	// SecurityGroups name the groups the server's port is in (Nova's shape).
+	SecurityGroups []SecurityGroupRef `json:"security_groups"`
 	// TenantID and UserID own the server (Nova's names); empty for servers
 	// made before identity.
 	TenantID string `json:"tenant_id"`
 	UserID   string `json:"user_id"`
 }
+
+// ServerAddress is one of a server's addresses: a fixed IP on its network
+// (Type "fixed") or a floating IP mapped to one (Type "floating", shown after
+// its fixed IP with the same network and MAC, as Nova shows it).
+type ServerAddress struct {
+	fsm.Address
+	Type string `json:"OS-EXT-IPS:type"`
+}
+
+// Address types of a ServerAddress (Nova's OS-EXT-IPS:type).
+const (
+	AddressFixed    = "fixed"
+	AddressFloating = "floating"
+)
 
 // ImageRef names the image a server was built from.
 type ImageRef struct {
@@ -74,27 +90,31 @@ type ServerList struct {
 // ServerCreate is what POST /v1/servers takes, wrapped as {"server":{...}}.
 // Flavor, Image and ServerGroup are IDs or names. AvailabilityZone is "zone",
 // "zone:host" or ":host" (Nova's forced-host syntax). Count 0 means 1.
+// SecurityGroups are names (or IDs) of the project's groups; none means its
+// default group.
 type ServerCreate struct {
-	Name             string            `json:"name"`
-	Flavor           string            `json:"flavor"`
-	Image            string            `json:"image"`
-	AvailabilityZone string            `json:"availability_zone,omitempty"`
-	ServerGroup      string            `json:"server_group,omitempty"`
-	Metadata         map[string]string `json:"metadata,omitempty"`
-	Count            int               `json:"count,omitempty"`
-	HA               string            `json:"ha,omitempty"` // restart (default) or none
+	Name             string             `json:"name"`
+	Flavor           string             `json:"flavor"`
+	Image            string             `json:"image"`
+	AvailabilityZone string             `json:"availability_zone,omitempty"`
+	ServerGroup      string             `json:"server_group,omitempty"`
+	Metadata         map[string]string  `json:"metadata,omitempty"`
+	Count            int                `json:"count,omitempty"`
+	HA               string             `json:"ha,omitempty"` // restart (default) or none
+	SecurityGroups   []SecurityGroupRef `json:"security_groups,omitempty"`
 }
 
 // serverCreateRequest tells a missing count from a zero one.
 type serverCreateRequest struct {
-	Name             string            `json:"name"`
-	Flavor           string            `json:"flavor"`
-	Image            string            `json:"image"`
-	AvailabilityZone string            `json:"availability_zone"`
-	ServerGroup      string            `json:"server_group"`
-	Metadata         map[string]string `json:"metadata"`
-	Count            *int              `json:"count"`
-	HA               string            `json:"ha"`
+	Name             string             `json:"name"`
+	Flavor           string             `json:"flavor"`
+	Image            string             `json:"image"`
+	AvailabilityZone string             `json:"availability_zone"`
+	ServerGroup      string             `json:"server_group"`
+	Metadata         map[string]string  `json:"metadata"`
+	Count            *int               `json:"count"`
+	HA               string             `json:"ha"`
+	SecurityGroups   []SecurityGroupRef `json:"security_groups"`
 }
 
 // ServerFilter selects servers in GET /v1/servers. Name is a regular
@@ -170,14 +190,14 @@ func (s *Server) applyToServers(ctx context.Context, c fsm.Command, ids []string
 	if err != nil {
 		return idx, nil, err
 	}
-	images := s.imageNames()
+	views := s.serverViews()
 	out := make([]ServerDetail, 0, len(ids))
 	for _, id := range ids {
 		inst, err := s.state.Instance(id)
 		if err != nil {
 			return idx, nil, fmt.Errorf("reading back server %q applied at index %d: %w", id, idx, err)
 		}
-		out = append(out, serverDetail(inst, images))
+		out = append(out, views.detail(inst))
 	}
 	return idx, out, nil
 }
@@ -232,11 +252,16 @@ func (s *Server) newInstances(r *http.Request, req serverCreateRequest) (*fsm.Cr
 		return nil, fmt.Errorf("%w: the cluster has no network for fixed IPs", fsm.ErrConflict)
 	}
 	p := principalOf(r.Context())
+	groups, err := s.serverSecurityGroups(p.ProjectID, req.SecurityGroups)
+	if err != nil {
+		return nil, err
+	}
 	cmd := &fsm.CreateInstances{RequestID: requestID(r.Context()), Time: time.Now().UTC(), ProjectID: p.ProjectID, UserID: p.UserID}
 	for _, name := range names {
 		cmd.Instances = append(cmd.Instances, fsm.NewInstance{
 			ID: uuid.NewString(), Name: name, FlavorID: f.ID, ImageID: img.ID,
 			AvailabilityZone: zone, ForceHost: host, ServerGroupID: groupID, Metadata: req.Metadata, HA: req.HA,
+			SecurityGroups: groups,
 		})
 	}
 	return cmd, nil
@@ -334,14 +359,14 @@ func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
 		}
 		start = k + 1
 	}
-	images := s.imageNames()
+	views := s.serverViews()
 	out := []ServerDetail{}
 	for _, inst := range all[start:] {
 		if q.Limit > 0 && len(out) == q.Limit {
 			break
 		}
 		if q.matches(&inst) {
-			out = append(out, serverDetail(inst, images))
+			out = append(out, views.detail(inst))
 		}
 	}
 	setIndex(w, idx)
@@ -405,7 +430,7 @@ func parseServerQuery(v url.Values) (serverQuery, error) {
 func (s *Server) showServer(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
 	inst, err := s.serverFor(r, r.PathValue("id"))
-	s.writeFound(w, r, idx, err, func() any { return ServerResponse{Server: serverDetail(inst, s.imageNames())} })
+	s.writeFound(w, r, idx, err, func() any { return ServerResponse{Server: s.serverViews().detail(inst)} })
 }
 
 func (s *Server) deleteServer(w http.ResponseWriter, r *http.Request) {
@@ -425,27 +450,54 @@ func (s *Server) deleteServer(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// imageNames maps image IDs to names, to show them with servers.
-func (s *Server) imageNames() map[string]string {
-	out := map[string]string{}
-	for _, img := range s.state.Images() {
-		out[img.ID] = img.Name
-	}
-	return out
+// serverViews is what rendering servers needs beside the instances, read
+// once per response: image names, security group names and the floating
+// IPs attached to each server.
+type serverViews struct {
+	images   map[string]string           // image ID → name
+	groups   map[string]string           // security group ID → name
+	floating map[string][]fsm.FloatingIP // instance ID → its floating IPs
 }
 
-// serverDetail renders an instance in the wire shape.
-func serverDetail(i fsm.Instance, images map[string]string) ServerDetail {
+func (s *Server) serverViews() serverViews {
+	v := serverViews{images: map[string]string{}, groups: map[string]string{}, floating: map[string][]fsm.FloatingIP{}}
+	for _, img := range s.state.Images() {
+		v.images[img.ID] = img.Name
+	}
+	for _, g := range s.state.AllSecurityGroups() {
+		v.groups[g.ID] = g.Name
+	}
+	for _, f := range s.state.FloatingIPs(func(f *fsm.FloatingIP) bool { return f.InstanceID != "" }) {
+		v.floating[f.InstanceID] = append(v.floating[f.InstanceID], f)
+	}
+	return v
+}
+
+// detail renders an instance in the wire shape.
+func (v serverViews) detail(i fsm.Instance) ServerDetail {
 	d := ServerDetail{
 		ID: i.ID, Name: i.Name, Status: i.Status(), Host: i.Host, Flavor: i.Flavor,
-		Image:     ImageRef{ID: i.ImageID, Name: images[i.ImageID]},
-		Addresses: i.Addresses, VMState: i.VMState, TaskState: i.TaskState, PowerState: i.PowerState,
+		Image:     ImageRef{ID: i.ImageID, Name: v.images[i.ImageID]},
+		Addresses: []ServerAddress{}, VMState: i.VMState, TaskState: i.TaskState, PowerState: i.PowerState,
 		Created: i.Created, Updated: i.Updated, Metadata: i.Metadata,
 		AvailabilityZone: i.AvailabilityZone, ServerGroup: i.ServerGroupID, HA: i.Policy(),
-		TenantID: i.ProjectID, UserID: i.UserID,
+		TenantID: i.ProjectID, UserID: i.UserID, SecurityGroups: []SecurityGroupRef{},
 	}
-	if d.Addresses == nil {
-		d.Addresses = []fsm.Address{}
+	for _, a := range i.Addresses {
+		d.Addresses = append(d.Addresses, ServerAddress{Address: a, Type: AddressFixed})
+		for _, f := range v.floating[i.ID] {
+			if f.FixedIP == a.IP {
+				d.Addresses = append(d.Addresses, ServerAddress{Address: fsm.Address{Network: a.Network, IP: f.IP, MAC: a.MAC},
+					Type: AddressFloating})
+			}
+		}
+	}
+	for _, id := range i.SecurityGroups {
+		name := v.groups[id]
+		if name == "" {
+			name = id // not readable here (cannot happen once stored): the ID still names it
+		}
+		d.SecurityGroups = append(d.SecurityGroups, SecurityGroupRef{Name: name})
 	}
 	if d.Metadata == nil {
 		d.Metadata = map[string]string{}

@@ -36,6 +36,7 @@ func TestServerLifecycle(t *testing.T) {
 		VMState: fsm.VMBuilding, TaskState: fsm.TaskScheduling, Created: vm.Created, Updated: vm.Created,
 		Metadata: map[string]string{"role": "web"}, AvailabilityZone: "nova", ServerGroup: seed.group.ID, HA: fsm.HARestart,
 		TenantID: identitytest.AdminProjectID, UserID: identitytest.AdminUserID,
+		SecurityGroups: []SecurityGroupRef{{Name: "default"}}, // none asked for: the project's default
 	}
 	if !reflect.DeepEqual(vm, want) {
 		t.Errorf("created\n %+v\nwant\n %+v", vm, want)

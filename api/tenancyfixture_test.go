@@ -12,11 +12,13 @@ import (
 
 	"github.com/shoal-project/shoal/api/identity/identitytest"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/fsm/fsmtest"
 )
 
 // tenants is a cluster with two projects, alpha and beta, each owning a
-// running server, a server group and a private image with data, all made
-// through fsm commands as their member would.
+// running server, a server group, a private image with data, a floating IP
+// of the external network "public" and a security group with a rule, all
+// made through fsm commands as their member would.
 type tenants struct {
 	c   *fakeCluster
 	srv *Server
@@ -28,10 +30,16 @@ type tenants struct {
 	alpha, beta owned
 }
 
-// owned is what one project owns: IDs by object kind.
+// owned is what one project owns: IDs by object kind (fip: the floating
+// IP's ID, fipAddress its address; secgroup and rule: a security group and
+// its one rule).
 type owned struct {
 	project, user, server, group, image string
+	fip, fipAddress, secgroup, rule     string
 }
+
+// publicNetwork is the ID of the external network newTenants makes.
+const publicNetwork = "7e000000-0000-4000-8000-000000000001"
 
 // Callers of the policy tests.
 const (
@@ -54,6 +62,8 @@ func newTenants(t *testing.T) *tenants {
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	w := &tenants{c: c, srv: srv, ts: ts}
+	c.MustApply(t, &fsm.CreateNetwork{ID: publicNetwork, Name: "public", External: true, CIDR: "10.66.0.0/24", Gateway: "10.66.0.1",
+		AllocationPools: []fsm.IPRange{{Start: "10.66.0.200", End: "10.66.0.240"}}, Time: time.Unix(300, 0).UTC()})
 	r, m, b := c.addTenant(t, "alpha", fsm.RoleReader), c.addTenant(t, "alpha", fsm.RoleMember), c.addTenant(t, "beta", fsm.RoleMember)
 	w.token = map[string]string{noToken: "", badToken: "shoal1.bogus.token", reader: r.Token, member: m.Token,
 		betaUser: b.Token, admin: adminToken}
@@ -76,7 +86,10 @@ func (w *tenants) seedProject(t *testing.T, n int, project, user string) owned {
 	t.Helper()
 	now := time.Unix(300, 0).UTC()
 	o := owned{project: project, user: user, server: fmt.Sprintf("5e000000-0000-4000-8000-%012d", n),
-		group: fmt.Sprintf("9e000000-0000-4000-8000-%012d", n), image: fmt.Sprintf("1e000000-0000-4000-8000-%012d", n)}
+		group: fmt.Sprintf("9e000000-0000-4000-8000-%012d", n), image: fmt.Sprintf("1e000000-0000-4000-8000-%012d", n),
+		fip: fmt.Sprintf("f1000000-0000-4000-8000-%012d", n), secgroup: fmt.Sprintf("5c000000-0000-4000-8000-%012d", n),
+		rule: fmt.Sprintf("5d000000-0000-4000-8000-%012d", n)}
+	port := 22
 	w.c.MustApply(t,
 		&fsm.CreateImage{Image: fsm.Image{ID: o.image, Name: fmt.Sprintf("img-%d", n), DiskFormat: "qcow2", ContainerFormat: "bare",
 			Status: fsm.ImageQueued, ProjectID: project, UserID: user, Visibility: fsm.ImagePrivate, Created: now, Updated: now}},
@@ -85,7 +98,12 @@ func (w *tenants) seedProject(t *testing.T, n int, project, user string) owned {
 			ProjectID: project, UserID: user, Created: now}},
 		&fsm.CreateInstances{RequestID: "req-seed", Time: now, ProjectID: project, UserID: user, Instances: []fsm.NewInstance{
 			{ID: o.server, Name: fmt.Sprintf("vm-%d", n), FlavorID: "1", ImageID: o.image}}},
+		&fsm.AllocateFloatingIP{ID: o.fip, NetworkID: publicNetwork, ProjectID: project, UserID: user, Time: now},
+		&fsm.CreateSecurityGroup{Group: fsm.SecurityGroup{ID: o.secgroup, Name: fmt.Sprintf("web-%d", n), ProjectID: project,
+			UserID: user, Created: now, Rules: []fsm.SecurityGroupRule{{ID: o.rule, Direction: fsm.DirectionIngress,
+				Protocol: fsm.ProtocolTCP, PortMin: &port, PortMax: &port}}}},
 	)
+	o.fipAddress = fsmtest.MustRead(t, "FloatingIP", w.c.FSM.FloatingIP, o.fip).IP
 	w.c.place(t, o.server, "node1", "")
 	return o
 }

@@ -97,8 +97,9 @@ func TestIdentityCommands(t *testing.T) {
 // shape, an empty rate list included.
 func TestPrintQuotaAndLimits(t *testing.T) {
 	q := client.QuotaSet{ID: "p1"}
-	q.Instances, q.Cores, q.RAM, q.ServerGroups, q.ServerGroupMembers, q.KeyPairs = 2, 20, 51200, 10, 10, -1
-	l := client.Limits{Absolute: client.AbsoluteLimits{MaxTotalInstances: 2, TotalInstancesUsed: 1, MaxTotalRAMSize: 51200, TotalRAMUsed: 512}}
+	q.Instances, q.Cores, q.RAM, q.ServerGroups, q.ServerGroupMembers, q.KeyPairs, q.FloatingIPs = 2, 20, 51200, 10, 10, -1, 10
+	l := client.Limits{Absolute: client.AbsoluteLimits{MaxTotalInstances: 2, TotalInstancesUsed: 1, MaxTotalRAMSize: 51200, TotalRAMUsed: 512,
+		MaxTotalFloatingIPs: 10, TotalFloatingIPsUsed: 3}}
 	tests := []struct {
 		name  string
 		json  bool
@@ -113,6 +114,7 @@ ram                   51200
 server_groups         10
 server_group_members  10
 key_pairs             -1
+floating_ips          10
 `},
 		{"quota json", true, func(o *output) error { return printQuota(o, q) }, `{
   "quota_set": {
@@ -122,7 +124,8 @@ key_pairs             -1
     "ram": 51200,
     "server_groups": 10,
     "server_group_members": 10,
-    "key_pairs": -1
+    "key_pairs": -1,
+    "floating_ips": 10
   }
 }
 `},
@@ -133,10 +136,12 @@ maxTotalRAMSize        51200
 maxServerGroups        0
 maxServerGroupMembers  0
 maxTotalKeypairs       0
+maxTotalFloatingIps    10
 totalInstancesUsed     1
 totalCoresUsed         0
 totalRAMUsed           512
 totalServerGroupsUsed  0
+totalFloatingIpsUsed   3
 `},
 	}
 	for _, tt := range tests {

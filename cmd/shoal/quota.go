@@ -18,6 +18,7 @@ var quotaFlags = []struct{ flag, usage string }{
 	{"server-groups", "server groups"},
 	{"server-group-members", "servers in one server group"},
 	{"key-pairs", "key pairs"},
+	{"floating-ips", "floating IPs"},
 }
 
 func quotaCommand() *cli.Command {
@@ -61,7 +62,7 @@ func quotaCommand() *cli.Command {
 						return err
 					}
 					var u client.QuotaUpdate
-					limits := []**int{&u.Instances, &u.Cores, &u.RAM, &u.ServerGroups, &u.ServerGroupMembers, &u.KeyPairs}
+					limits := []**int{&u.Instances, &u.Cores, &u.RAM, &u.ServerGroups, &u.ServerGroupMembers, &u.KeyPairs, &u.FloatingIPs}
 					given := false
 					for i, f := range quotaFlags {
 						if c.IsSet(f.flag) {
@@ -139,6 +140,7 @@ func printQuota(o *output, q client.QuotaSet) error {
 		{fsm.QuotaServerGroups, strconv.Itoa(q.ServerGroups)},
 		{fsm.QuotaServerGroupMembers, strconv.Itoa(q.ServerGroupMembers)},
 		{fsm.QuotaKeyPairs, strconv.Itoa(q.KeyPairs)},
+		{fsm.QuotaFloatingIPs, strconv.Itoa(q.FloatingIPs)},
 	})
 }
 
@@ -156,10 +158,12 @@ func printLimits(o *output, l client.Limits) error {
 		{"maxServerGroups", strconv.Itoa(a.MaxServerGroups)},
 		{"maxServerGroupMembers", strconv.Itoa(a.MaxServerGroupMembers)},
 		{"maxTotalKeypairs", strconv.Itoa(a.MaxTotalKeypairs)},
+		{"maxTotalFloatingIps", strconv.Itoa(a.MaxTotalFloatingIPs)},
 		{"totalInstancesUsed", strconv.Itoa(a.TotalInstancesUsed)},
 		{"totalCoresUsed", strconv.Itoa(a.TotalCoresUsed)},
 		{"totalRAMUsed", strconv.Itoa(a.TotalRAMUsed)},
 		{"totalServerGroupsUsed", strconv.Itoa(a.TotalServerGroupsUsed)},
+		{"totalFloatingIpsUsed", strconv.Itoa(a.TotalFloatingIPsUsed)},
 	}
 	if o.json {
 		return o.printJSON(map[string]any{"limits": l})

@@ -48,6 +48,10 @@ func serverCommand() *cli.Command {
 				}
 				return printActions(o, actions)
 			}),
+			serverAddRemoveCommand("add", "attach a floating IP to a server, or put it in a security group",
+				api.ActionAddFloatingIP, api.ActionAddSecurityGroup),
+			serverAddRemoveCommand("remove", "detach a floating IP from a server, or take it out of a security group",
+				api.ActionRemoveFloatingIP, api.ActionRemoveSecurityGroup),
 		},
 	}
 }
@@ -66,6 +70,7 @@ func serverCreateCommand() *cli.Command {
 			&cli.IntFlag{Name: "count", Value: 1, Usage: "how many servers to create (1-100)"},
 			&cli.BoolFlag{Name: "wait", Usage: "wait until every server is ACTIVE or ERROR, printing each change"},
 			&cli.StringFlag{Name: "ha", Usage: "when its host dies: restart (the default: evacuated automatically) or none (ERROR until an operator acts)"},
+			&cli.StringSliceFlag{Name: "security-group", Usage: "a security group of the project, by name or ID (repeat for more; default: default)"},
 		},
 		Action: func(c *cli.Context) error {
 			name, err := oneArg(c, "NAME")
@@ -87,6 +92,9 @@ func serverCreateCommand() *cli.Command {
 				Name: name, Flavor: c.String("flavor"), Image: c.String("image"),
 				AvailabilityZone: c.String("availability-zone"), ServerGroup: c.String("server-group"),
 				Metadata: metadata, Count: c.Int("count"), HA: c.String("ha"),
+			}
+			for _, g := range c.StringSlice("security-group") {
+				req.SecurityGroups = append(req.SecurityGroups, api.SecurityGroupRef{Name: g})
 			}
 			cl := apiClient(c)
 			servers, err := cl.CreateServer(c.Context, req)
@@ -358,6 +366,7 @@ func printServer(o *output, s api.ServerDetail) error {
 		{"addresses", addresses(s.Addresses)},
 		{"availability_zone", s.AvailabilityZone},
 		{"server_group", s.ServerGroup},
+		{"security_groups", securityGroups(s.SecurityGroups)},
 		{"ha", s.HA},
 		{"metadata", properties(s.Metadata)},
 		{"fault", fault},
@@ -374,8 +383,9 @@ func printActions(o *output, actions []fsm.Action) error {
 		})
 }
 
-// networks is openstack's NETWORKS column: net=ip, ip; other=ip.
-func networks(addrs []fsm.Address) string {
+// networks is openstack's NETWORKS column: net=ip, ip; other=ip (a
+// floating IP after the fixed one it maps to).
+func networks(addrs []api.ServerAddress) string {
 	var order []string
 	ips := map[string][]string{}
 	for _, a := range addrs {
@@ -391,13 +401,62 @@ func networks(addrs []fsm.Address) string {
 	return strings.Join(parts, "; ")
 }
 
-// addresses is networks with each port's MAC.
-func addresses(addrs []fsm.Address) string {
+// addresses is networks with each port's MAC, and floating IPs marked.
+func addresses(addrs []api.ServerAddress) string {
 	parts := make([]string, 0, len(addrs))
 	for _, a := range addrs {
+		if a.Type == api.AddressFloating {
+			parts = append(parts, fmt.Sprintf("%s=%s (floating)", a.Network, a.IP))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s=%s (%s)", a.Network, a.IP, a.MAC))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// securityGroups shows a server's groups by name, comma separated.
+func securityGroups(refs []api.SecurityGroupRef) string {
+	names := make([]string, len(refs))
+	for k, r := range refs {
+		names[k] = r.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// serverAddRemoveCommand is `server add` or `server remove`: a floating IP
+// (by address) or a security group (by name or ID) on one server.
+func serverAddRemoveCommand(verb, usage, floatingAction, groupAction string) *cli.Command {
+	sub := func(name string, arg operand, usage, action string) *cli.Command {
+		return &cli.Command{
+			Name:      name,
+			Usage:     usage,
+			ArgsUsage: "SERVER " + arg.usage,
+			Action: func(c *cli.Context) error {
+				if c.NArg() != 2 {
+					return argsError(c, "needs a "+serverRef+" and a "+arg.what)
+				}
+				o, err := outputFor(c)
+				if err != nil {
+					return err
+				}
+				req := api.ServerActionRequest{Action: action}
+				if action == floatingAction {
+					req.Address = c.Args().Get(1)
+				} else {
+					req.Name = c.Args().Get(1)
+				}
+				return runAction(c, o, []string{c.Args().First()}, req)
+			},
+		}
+	}
+	return &cli.Command{
+		Name:  verb,
+		Usage: usage,
+		Subcommands: []*cli.Command{
+			sub("floating-ip", operand{"IP_ADDRESS", "floating IP address"}, verb+" a floating IP (by address)", floatingAction),
+			sub("security-group", operand{"GROUP", "security group name or ID"}, verb+" a security group (by name or ID)", groupAction),
+		},
+	}
 }
 
 func imageName(img api.ImageRef) string {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -50,10 +51,12 @@ var (
 	testCreated = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	testServer  = api.ServerDetail{
 		ID: "6f1c", Name: "vm1", Status: "ACTIVE", Host: "n2",
-		Flavor:    fsm.FlavorSpec{ID: "1", Name: "m1.tiny", VCPUs: 1, RAM: 512, Disk: 1},
-		Image:     api.ImageRef{ID: "img-1", Name: "cirros"},
-		Addresses: []fsm.Address{{Network: "default", IP: "10.88.0.5", MAC: "fa:16:3e:00:00:01"}},
-		VMState:   fsm.VMActive, PowerState: fsm.PowerRunning, Created: testCreated, Updated: testCreated,
+		Flavor: fsm.FlavorSpec{ID: "1", Name: "m1.tiny", VCPUs: 1, RAM: 512, Disk: 1},
+		Image:  api.ImageRef{ID: "img-1", Name: "cirros"},
+		Addresses: []api.ServerAddress{
+			{Address: fsm.Address{Network: "default", IP: "10.88.0.5", MAC: "fa:16:3e:00:00:01"}, Type: api.AddressFixed}},
+		SecurityGroups: []api.SecurityGroupRef{{Name: "default"}, {Name: "web"}},
+		VMState:        fsm.VMActive, PowerState: fsm.PowerRunning, Created: testCreated, Updated: testCreated,
 		Metadata: map[string]string{"role": "web", "env": "prod"}, AvailabilityZone: "nova",
 	}
 )
@@ -61,11 +64,16 @@ var (
 func TestPrintComputeTables(t *testing.T) {
 	building := api.ServerDetail{ID: "7a2d", Name: "vm2", Status: "ERROR", Image: api.ImageRef{ID: "img-2"},
 		Flavor: fsm.FlavorSpec{Name: "m1.small"}, VMState: fsm.VMError,
-		Addresses: []fsm.Address{{Network: "default", IP: "10.88.0.6"}, {Network: "default", IP: "10.88.0.7"}, {Network: "ext", IP: "192.0.2.9"}},
-		Fault:     &api.Fault{Code: 500, Message: "No valid host was found"}}
+		Addresses: []api.ServerAddress{{Address: fsm.Address{Network: "default", IP: "10.88.0.6"}, Type: api.AddressFixed},
+			{Address: fsm.Address{Network: "default", IP: "10.88.0.7"}, Type: api.AddressFixed},
+			{Address: fsm.Address{Network: "ext", IP: "192.0.2.9"}, Type: api.AddressFixed}},
+		Fault: &api.Fault{Code: 500, Message: "No valid host was found"}}
 	image := fsm.Image{ID: "img-1", Name: "cirros", DiskFormat: "qcow2", ContainerFormat: "bare", Size: 1024, Status: "active",
 		Locations: []string{"n1", "n2"}, MinRAM: 64, Properties: map[string]string{"os": "cirros"}, Created: testCreated, Updated: testCreated}
 	group := fsm.ServerGroup{ID: "g1", Name: "spread", Policy: "anti-affinity", Members: []string{"6f1c", "7a2d"}, Created: testCreated}
+	floating := testServer
+	floating.Addresses = append(slices.Clone(floating.Addresses),
+		api.ServerAddress{Address: fsm.Address{Network: "default", IP: "10.66.0.200", MAC: "fa:16:3e:00:00:01"}, Type: api.AddressFloating})
 	hv := api.Hypervisor{Name: "n1", State: "up", Status: "enabled", HypervisorType: "QEMU", HypervisorVersion: "8.2.2",
 		VCPUs: 8, VCPUsUsed: 2, MemoryMiB: 16384, MemoryMiBUsed: 1024, FreeRAMMiB: 15360, DiskGiB: 100, DiskGiBUsed: 2, FreeDiskGiB: 98, RunningVMs: 2}
 	tests := []printCase{
@@ -88,11 +96,16 @@ image              cirros (img-1)
 addresses          default=10.88.0.5 (fa:16:3e:00:00:01)
 availability_zone  nova
 server_group       -
+security_groups    default, web
 ha                 -
 metadata           env='prod', role='web'
 fault              -
 created            2025-01-02T03:04:05Z
 updated            2025-01-02T03:04:05Z
+`},
+		{"floating address", func(o *output) error { return printServers(o, []api.ServerDetail{floating}) }, `
+ID    NAME  STATUS  HOST  NETWORKS                        FLAVOR   IMAGE
+6f1c  vm1   ACTIVE  n2    default=10.88.0.5, 10.66.0.200  m1.tiny  cirros
 `},
 		{"actions", func(o *output) error {
 			return printActions(o, []fsm.Action{
