@@ -25,10 +25,10 @@ func connect(t *testing.T) *nftables.Conn {
 // flushed and refilled gets new handles.
 func handles(t *testing.T) map[string][]uint64 {
 	t.Helper()
-	c := connect(t)
+	requireThrowaway(t)
 	out := map[string][]uint64{}
 	for _, fam := range []nftables.TableFamily{nftables.TableFamilyINet, nftables.TableFamilyBridge} {
-		have, err := readTable(c, fam)
+		have, err := readTable(fam)
 		if err != nil || have == nil {
 			t.Fatalf("read table %v: %v (present: %v)", fam, err, have != nil)
 		}
@@ -48,7 +48,13 @@ func applyWant(t *testing.T, rs Ruleset) []tableDiff {
 	if err := rs.validate(); err != nil {
 		t.Fatal(err)
 	}
-	diffs, err := apply(connect(t), []table{inetTable(rs), bridgeTable(rs)})
+	requireThrowaway(t)
+	c, err := newConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseLasting()
+	diffs, err := apply(c, []table{inetTable(rs), bridgeTable(rs)})
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
@@ -59,9 +65,9 @@ func applyWant(t *testing.T, rs Ruleset) []tableDiff {
 // chain with its rules in order, every set with its elements, nothing more.
 func requireInKernel(t *testing.T, rs Ruleset) {
 	t.Helper()
-	c := connect(t)
+	requireThrowaway(t)
 	for _, want := range []table{inetTable(rs), bridgeTable(rs)} {
-		have, err := readTable(c, want.family)
+		have, err := readTable(want.family)
 		if err != nil || have == nil {
 			t.Fatalf("read %v: %v (present %v)", want.family, err, have != nil)
 		}

@@ -113,18 +113,12 @@ func sameHook(a, b *hook) bool {
 	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
-// sameSetType compares kinds and types. The library reads a verdict map's
-// key type back as "verdict", so there its elements' key length stands in.
+// sameSetType compares flags, kinds and key and data types (by the
+// kernel's type number and length).
 func sameSetType(w, h set) bool {
-	if w.verdict || h.verdict {
-		for _, e := range h.elems {
-			if len(e.key) != int(w.key.Bytes) {
-				return false
-			}
-		}
-		return w.verdict == h.verdict
-	}
-	return w.key.Name == h.key.Name && w.data.Name == h.data.Name
+	return h.flags == w.wantFlags() && h.verdict == w.verdict &&
+		h.key.GetNFTMagic() == w.key.GetNFTMagic() && h.key.Bytes == w.key.Bytes &&
+		(w.verdict || h.data.GetNFTMagic() == w.data.GetNFTMagic() && h.data.Bytes == w.data.Bytes)
 }
 
 func sameRules(a, b []rule) bool {

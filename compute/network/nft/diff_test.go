@@ -4,12 +4,19 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+
+	"github.com/google/nftables"
+	"golang.org/x/sys/unix"
 )
 
 // asRead turns a desired table into what readTable would return for it:
 // rules carry only their ids.
 func asRead(tab table) *table {
-	out := &table{family: tab.family, sets: tab.sets}
+	out := &table{family: tab.family}
+	for _, s := range tab.sets {
+		s.flags = s.wantFlags()
+		out.sets = append(out.sets, s)
+	}
 	for _, c := range tab.chains {
 		rc := chain{name: c.name, hook: c.hook}
 		for _, r := range c.rules {
@@ -104,31 +111,23 @@ func TestDiffChangedValueIsDeletedThenAdded(t *testing.T) {
 func TestDiffIncompatibleRebuilds(t *testing.T) {
 	want := inetTable(sample())
 	for name, spoil := range map[string]func(h *table){
-		"set type": func(h *table) {
-			h.sets[0].data = setOfName("ipv4_addr").key
-			h.sets[0].key = setOfName("ether_addr").key
-		},
-		"set became a map":    func(h *table) { h.sets[4].verdict = true },
-		"verdict key width":   func(h *table) { h.sets[2].elems = []elem{{key: make([]byte, 16), jump: "x"}} },
+		"map key type":        func(h *table) { h.sets[0].key = nftables.TypeEtherAddr },
+		"map data type":       func(h *table) { h.sets[1].data = nftables.TypeEtherAddr },
+		"set became a map":    func(h *table) { h.sets[4].verdict, h.sets[4].flags = true, unix.NFT_SET_MAP },
+		"interval flag":       func(h *table) { h.sets[5].flags |= unix.NFT_SET_INTERVAL },
+		"verdict key type":    func(h *table) { h.sets[2].key = nftables.TypeIFName },
 		"hook priority":       func(h *table) { hk := *h.chains[3].hook; hk.prio = 10; h.chains[3].hook = &hk },
 		"drop policy":         func(h *table) { hk := *h.chains[4].hook; hk.policy = 0; h.chains[4].hook = &hk },
 		"base became regular": func(h *table) { h.chains[0].hook = nil },
 	} {
 		t.Run(name, func(t *testing.T) {
 			have := asRead(inetTable(sample()))
-			have.sets = slices.Clone(have.sets)
 			spoil(have)
 			if d := diffTable(want, have); !d.rebuild || !d.create {
 				t.Errorf("diff %+v, want a rebuild", d)
 			}
 		})
 	}
-}
-
-func setOfName(n string) set {
-	s := set{}
-	s.key.Name = n
-	return s
 }
 
 func TestDiffForeignRulesAndObjectsGo(t *testing.T) {

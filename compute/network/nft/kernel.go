@@ -1,8 +1,8 @@
 package nft
 
 import (
-	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/google/nftables"
@@ -28,10 +28,11 @@ func Apply(rs Ruleset) error {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	c, err := nftables.New()
+	c, err := newConn()
 	if err != nil {
-		return fmt.Errorf("nft: %w", err)
+		return err
 	}
+	defer c.CloseLasting()
 	_, err = apply(c, []table{inetTable(rs), bridgeTable(rs)})
 	return err
 }
@@ -40,10 +41,11 @@ func Apply(rs Ruleset) error {
 func Remove() error {
 	mu.Lock()
 	defer mu.Unlock()
-	c, err := nftables.New()
+	c, err := newConn()
 	if err != nil {
-		return fmt.Errorf("nft: %w", err)
+		return err
 	}
+	defer c.CloseLasting()
 	for _, fam := range []nftables.TableFamily{nftables.TableFamilyINet, nftables.TableFamilyBridge} {
 		t := &nftables.Table{Name: TableName, Family: fam}
 		c.AddTable(t) // adding an existing table is a no-op, so the delete never fails on absence
@@ -55,12 +57,46 @@ func Remove() error {
 	return nil
 }
 
+// bufferBytes bounds a batch and the kernel's replies to it. The kernel
+// takes a batch only whole, in one datagram, and echoes every rule added,
+// so both socket buffers must hold a whole batch: the default (net.core
+// wmem_max, about 200 KiB) fits some 50 ports. The size is a limit, not an
+// allocation; FORCE because it is above that sysctl (CAP_NET_ADMIN, which
+// nftables needs anyway).
+const bufferBytes = 64 << 20
+
+// newConn opens one netlink socket for the whole read-diff-write step, in
+// the calling thread's network namespace.
+func newConn() (*nftables.Conn, error) {
+	c, err := nftables.New(nftables.AsLasting(), nftables.WithSockOptions(func(nc *netlink.Conn) error {
+		raw, err := nc.SyscallConn()
+		if err != nil {
+			return err
+		}
+		var serr error
+		if err := raw.Control(func(fd uintptr) {
+			for _, opt := range []int{unix.SO_SNDBUFFORCE, unix.SO_RCVBUFFORCE} {
+				if serr == nil {
+					serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, opt, bufferBytes)
+				}
+			}
+		}); err != nil {
+			return err
+		}
+		return serr
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("nft: netlink: %w", err)
+	}
+	return c, nil
+}
+
 // apply reads, diffs and writes; it returns what it changed (tests look).
 func apply(c *nftables.Conn, want []table) ([]tableDiff, error) {
 	diffs := make([]tableDiff, len(want))
 	changed := false
 	for i, w := range want {
-		have, err := readTable(c, w.family)
+		have, err := readTable(w.family)
 		if err != nil {
 			return nil, err
 		}
@@ -108,18 +144,21 @@ func enqueue(c *nftables.Conn, d tableDiff) error {
 	}
 	for _, s := range d.addSets {
 		ns := nftSet(t, s)
-		if err := c.AddSet(ns, nftElems(s.elems)); err != nil {
+		if err := c.AddSet(ns, nil); err != nil {
 			return fmt.Errorf("nft: set %s: %w", s.name, err)
+		}
+		if err := inChunks(s.elems, ns, c.SetAddElements); err != nil {
+			return err
 		}
 	}
 	for name, es := range d.delElems {
-		if err := c.SetDeleteElements(&nftables.Set{Table: t, Name: name}, nftElems(es)); err != nil {
-			return fmt.Errorf("nft: set %s: %w", name, err)
+		if err := inChunks(es, &nftables.Set{Table: t, Name: name}, c.SetDeleteElements); err != nil {
+			return err
 		}
 	}
 	for name, es := range d.addElems {
-		if err := c.SetAddElements(&nftables.Set{Table: t, Name: name}, nftElems(es)); err != nil {
-			return fmt.Errorf("nft: set %s: %w", name, err)
+		if err := inChunks(es, &nftables.Set{Table: t, Name: name}, c.SetAddElements); err != nil {
+			return err
 		}
 	}
 	for _, ch := range d.refill {
@@ -139,6 +178,20 @@ func enqueue(c *nftables.Conn, d tableDiff) error {
 	}
 	for _, name := range d.delSets {
 		c.DelSet(&nftables.Set{Table: t, Name: name})
+	}
+	return nil
+}
+
+// elemsPerMessage bounds one message's element list: it is a single netlink
+// attribute, whose length field is 16 bits. Past 64 KiB it wraps and the
+// kernel silently takes a prefix (1000 taps were added as 36).
+const elemsPerMessage = 128
+
+func inChunks(es []elem, s *nftables.Set, op func(*nftables.Set, []nftables.SetElement) error) error {
+	for chunk := range slices.Chunk(es, elemsPerMessage) {
+		if err := op(s, nftElems(chunk)); err != nil {
+			return fmt.Errorf("nft: set %s: %w", s.Name, err)
+		}
 	}
 	return nil
 }
@@ -173,100 +226,4 @@ func nftElems(es []elem) []nftables.SetElement {
 		}
 	}
 	return out
-}
-
-// readTable reads shoal's table of family back into the model (nil: absent).
-func readTable(c *nftables.Conn, family nftables.TableFamily) (*table, error) {
-	tables, err := c.ListTablesOfFamily(family)
-	if err != nil {
-		return nil, fmt.Errorf("nft: list tables: %w", err)
-	}
-	var t *nftables.Table
-	for _, x := range tables {
-		if x.Name == TableName {
-			t = x
-		}
-	}
-	if t == nil {
-		return nil, nil
-	}
-	have := &table{family: family}
-	chains, err := c.ListChainsOfTableFamily(family)
-	if err != nil {
-		return nil, fmt.Errorf("nft: list chains: %w", err)
-	}
-	for _, ch := range chains {
-		if ch.Table == nil || ch.Table.Name != TableName {
-			continue
-		}
-		rules, err := c.GetRules(t, ch)
-		if err != nil {
-			return nil, fmt.Errorf("nft: rules of %s: %w", ch.Name, err)
-		}
-		m := chain{name: ch.Name}
-		if ch.Hooknum != nil && ch.Priority != nil {
-			m.hook = &hook{num: *ch.Hooknum, prio: *ch.Priority, typ: ch.Type, policy: nftables.ChainPolicyAccept}
-			if ch.Policy != nil {
-				m.hook.policy = *ch.Policy
-			}
-		}
-		for _, r := range rules {
-			m.rules = append(m.rules, rule{id: ruleID(r.UserData), handle: r.Handle})
-		}
-		have.chains = append(have.chains, m)
-	}
-	sets, err := c.GetSets(t)
-	if err != nil {
-		return nil, fmt.Errorf("nft: list sets: %w", err)
-	}
-	for _, s := range sets {
-		if s.Anonymous { // belongs to a rule; goes when its chain is flushed
-			continue
-		}
-		elems, err := c.GetSetElements(s)
-		if err != nil {
-			return nil, fmt.Errorf("nft: elements of %s: %w", s.Name, err)
-		}
-		m := set{name: s.Name, key: s.KeyType, data: s.DataType,
-			verdict: s.IsMap && (s.KeyType.Name == "verdict" || s.DataType.Name == "verdict")}
-		if m.verdict {
-			m.data = nftables.SetDatatype{}
-		}
-		for _, e := range elems {
-			x := elem{key: e.Key}
-			switch {
-			case m.verdict:
-				x.jump = jumpTarget(e.Val)
-			case s.IsMap:
-				x.val = e.Val
-			}
-			m.elems = append(m.elems, x)
-		}
-		have.sets = append(have.sets, m)
-	}
-	return have, nil
-}
-
-// jumpTarget decodes a verdict map element's data (the library leaves it
-// encoded): the chain of a jump, or a marker no desired element has.
-func jumpTarget(b []byte) string {
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return "?"
-	}
-	ad.ByteOrder = binary.BigEndian
-	var code int32
-	var chainName string
-	for ad.Next() {
-		switch ad.Type() {
-		case unix.NFTA_VERDICT_CODE:
-			code = int32(ad.Uint32())
-		case unix.NFTA_VERDICT_CHAIN:
-			chainName = ad.String()
-		}
-	}
-	if ad.Err() != nil || code != unix.NFT_JUMP || chainName == "" {
-		return fmt.Sprintf("?verdict %d", code)
-	}
-	return chainName
 }

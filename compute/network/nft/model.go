@@ -9,6 +9,7 @@ import (
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
+	"golang.org/x/sys/unix"
 )
 
 // table is one nftables table as shoal wants it, or as the kernel holds it
@@ -49,6 +50,7 @@ type set struct {
 	key     nftables.SetDatatype
 	data    nftables.SetDatatype
 	verdict bool
+	flags   uint32 // NFT_SET_*, as read back; shoal's are wantFlags
 	elems   []elem
 }
 
@@ -69,6 +71,15 @@ func (e elem) value() string {
 }
 
 func (s set) isMap() bool { return s.verdict || s.data.Name != "" }
+
+// wantFlags are the flags shoal creates s with: plain hash sets and maps,
+// no intervals, timeouts or constants.
+func (s set) wantFlags() uint32 {
+	if s.isMap() {
+		return unix.NFT_SET_MAP
+	}
+	return 0
+}
 
 // newRule digests exprs into the rule's id. The digest covers the whole
 // netlink encoding, so any change to a rule changes its id.

@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 
 // requireThrowaway stops a test whose goroutine is not in a namespace it
 // made (a subtest runs in a goroutine of its own: it must enter first).
-func requireThrowaway(t *testing.T) {
+func requireThrowaway(t testing.TB) {
 	t.Helper()
 	cur, err := netns.Get()
 	if err != nil {
@@ -40,7 +40,7 @@ func requireThrowaway(t *testing.T) {
 
 // inThrowawayNetns moves the test's goroutine, locked to its OS thread, into
 // a new network namespace and returns it (closed at cleanup).
-func inThrowawayNetns(t *testing.T) netns.NsHandle {
+func inThrowawayNetns(t testing.TB) netns.NsHandle {
 	t.Helper()
 	runtime.LockOSThread()
 	orig, err := netns.Get()
