@@ -17,9 +17,10 @@
 // the verdict maps egress and ingress (fixed IP → per-port chain).
 //
 // Apply is declarative and idempotent: it computes the desired tables from a
-// Ruleset (pure, see build*.go), reads what the kernel holds (kernel.go),
+// Ruleset (pure, see build*.go), reads what the kernel holds (read.go),
 // diffs the two (diff.go, pure) and sends only the difference in one atomic
-// batch. Set and map elements change one by one, so a membership change
-// rewrites no chain; chains whose rules changed are flushed and refilled.
+// batch (kernel.go). Set and map elements change one by one, so a
+// membership change rewrites no chain; chains whose rules changed are
+// flushed and refilled.
 // Names derive only from tap names and group IDs, never from user text.
 package nft

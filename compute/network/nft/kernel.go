@@ -65,8 +65,8 @@ func Remove() error {
 // nftables needs anyway).
 const bufferBytes = 64 << 20
 
-// newConn opens one netlink socket for the whole read-diff-write step, in
-// the calling thread's network namespace.
+// newConn opens the netlink socket that carries a batch, in the calling
+// thread's network namespace.
 func newConn() (*nftables.Conn, error) {
 	c, err := nftables.New(nftables.AsLasting(), nftables.WithSockOptions(func(nc *netlink.Conn) error {
 		raw, err := nc.SyscallConn()
@@ -129,7 +129,7 @@ func apply(c *nftables.Conn, want []table) ([]tableDiff, error) {
 
 // enqueue adds d's messages to c's batch, in dependency order: chains exist
 // before anything jumps to them, elements that jump to a chain go before the
-// chain does, and rules that look a set up go before the set does.
+// chain does, and rules (and maps) that name a set or chain go before it.
 func enqueue(c *nftables.Conn, d tableDiff) error {
 	t := &nftables.Table{Name: TableName, Family: d.family}
 	if d.rebuild {
@@ -173,11 +173,11 @@ func enqueue(c *nftables.Conn, d tableDiff) error {
 	for _, name := range d.delChains {
 		c.FlushChain(&nftables.Chain{Table: t, Name: name})
 	}
-	for _, name := range d.delChains {
-		c.DelChain(&nftables.Chain{Table: t, Name: name})
-	}
 	for _, name := range d.delSets {
 		c.DelSet(&nftables.Set{Table: t, Name: name})
+	}
+	for _, name := range d.delChains {
+		c.DelChain(&nftables.Chain{Table: t, Name: name})
 	}
 	return nil
 }
