@@ -17,6 +17,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"github.com/shoal-project/shoal/compute/network/internal/netnstest"
 )
 
 // Dial timeouts. A dropped SYN gives no answer at all, so a drop can only
@@ -58,11 +60,7 @@ func inNetns(ns netns.NsHandle, f func() error) error {
 // a port of br when br is not nil.
 func addGuest(t *testing.T, h *netlink.Handle, br netlink.Link, name, tap, mac string, addrs ...string) *guest {
 	t.Helper()
-	ns, err := newDetachedNetns()
-	if err != nil {
-		t.Fatalf("guest %s netns: %v", name, err)
-	}
-	t.Cleanup(func() { ns.Close() })
+	ns := netnstest.Other(t)
 	g := &guest{name: name, ns: ns, port: Port{Tap: tap, MAC: mustMAC(mac), IP: prefix(addrs[0]).Addr()}}
 	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: tap},
 		PeerName: "eth0", PeerHardwareAddr: g.port.MAC, PeerNamespace: netlink.NsFd(int(ns))}
@@ -106,25 +104,6 @@ func (g *guest) handle(t *testing.T) *netlink.Handle {
 	}
 	t.Cleanup(gh.Close)
 	return gh
-}
-
-// newDetachedNetns makes a namespace without entering it for good: the
-// calling thread (the test's, locked) goes back where it was.
-func newDetachedNetns() (netns.NsHandle, error) {
-	cur, err := netns.Get()
-	if err != nil {
-		return 0, err
-	}
-	defer cur.Close()
-	ns, err := netns.New()
-	if err != nil {
-		return 0, err
-	}
-	if err := netns.Set(cur); err != nil {
-		ns.Close()
-		return 0, err
-	}
-	return ns, nil
 }
 
 // neigh pins ip → mac in g's neighbour table, so a flow's first packet is

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/shoal-project/shoal/compute/network/internal/netnstest"
 )
 
 // hostNetns identifies the network namespace the test binary started in:
@@ -38,27 +40,12 @@ func requireThrowaway(t testing.TB) {
 	}
 }
 
-// inThrowawayNetns moves the test's goroutine, locked to its OS thread, into
-// a new network namespace and returns it (closed at cleanup).
+// inThrowawayNetns moves the test's goroutine, locked to its thread, into a
+// new network namespace (netnstest.Enter) and returns it.
 func inThrowawayNetns(t testing.TB) netns.NsHandle {
 	t.Helper()
-	runtime.LockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		t.Fatalf("current netns: %v", err)
-	}
-	ns, err := netns.New()
-	if err != nil {
-		orig.Close()
-		t.Fatalf("new netns (this test needs root): %v", err)
-	}
-	t.Cleanup(func() {
-		if err := netns.Set(orig); err != nil {
-			t.Errorf("back to the original netns: %v", err)
-		}
-		ns.Close()
-		orig.Close()
-	})
+	ns := netnstest.Enter(t)
+	requireThrowaway(t)
 	return ns
 }
 
