@@ -306,7 +306,7 @@ func (c *Checker) learn(list []Server) {
 	for _, s := range list {
 		for _, a := range s.Addresses {
 			mac := strings.ToLower(a.MAC)
-			if a.IP == "" {
+			if a.IP == "" || a.Type == "floating" { // a floating IP shares its fixed IP's MAC
 				continue
 			}
 			byIP[a.IP] = append(byIP[a.IP], s.ID)

@@ -22,8 +22,16 @@
 // console log; Lab.Outside runs a command in the outside namespace
 // (shlab-out), and Host.Exec one inside a host.
 //
-// TestLabPowerOff, TestLabPartition and TestLabLeaderKill print their
-// figures as lines starting "lab: ". SHOAL_LAB_TRIALS sets the trials per
+// TestLabNetwork runs issue 12's data plane on two tiny guests in one lab,
+// scenario after scenario (east-west, egress, floating IP, security group
+// change, anti-spoof, floating IP failover); the outside namespace's probes
+// are Go sockets made in shlab-out (outside.go), so a probe's start is
+// known to the millisecond.
+//
+//	go test -tags lab -run 'TestLabNetwork$' ./lab/ -v
+//
+// TestLabPowerOff, TestLabPartition, TestLabLeaderKill and TestLabNetwork
+// print their figures as lines starting "lab: ". SHOAL_LAB_TRIALS sets the trials per
 // scenario (default 10) and SHOAL_BIN a prebuilt binary (default: built once
 // from ./cmd/shoal). On failure the agents' and fence guards' logs are kept
 // in .lab/lab-logs/<test>/.

@@ -36,9 +36,11 @@ step "the Vagrant lab file validates"
 
 # Three hosts in network namespaces, each with its own libvirtd and agent; a
 # checker samples every libvirtd throughout and fails on any double run or
-# duplicate IP. SHOAL_LAB_TRIALS (default 10) trials per scenario.
-step "failover lab: power-off, partition, leader kill (${SHOAL_LAB_TRIALS:-10} trials each)"
-go test -count=1 -v -tags lab -timeout 60m -run 'TestLab(PowerOff|Partition|LeaderKill)$' ./lab/ |
+# duplicate IP. SHOAL_LAB_TRIALS (default 10) trials per scenario. The
+# network scenarios run real tiny guests: fixed IPs across hosts, egress,
+# floating IPs, security groups, anti-spoofing, floating IP failover.
+step "failover and network lab: power-off, partition, leader kill, network (${SHOAL_LAB_TRIALS:-10} trials each)"
+go test -count=1 -v -tags lab -timeout 60m -run 'TestLab(PowerOff|Partition|LeaderKill|Network)$' ./lab/ |
   grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|^lab: |_test\.go:[0-9]+:|violation'
 
 
