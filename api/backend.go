@@ -36,6 +36,9 @@ type State interface {
 	SecurityGroup(id string) (fsm.SecurityGroup, error)
 	AllSecurityGroups() []fsm.SecurityGroup
 	SecurityGroupRule(id string) (fsm.SecurityGroupRule, error)
+	// Keypairs of one user (Nova's os-keypairs), ordered by name.
+	KeyPairsOf(userID string) []fsm.KeyPair
+	KeyPair(userID, name string) (fsm.KeyPair, error)
 	Quota(projectID string) fsm.QuotaSet
 	ProjectUsage(projectID string) fsm.QuotaUsage
 	WaitForIndex(ctx context.Context, idx uint64) error

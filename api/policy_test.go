@@ -111,6 +111,13 @@ var policyTable = map[string]policyRow{
 		`"direction":"ingress","protocol":"tcp","port_range_min":80,"port_range_max":80}}`, reader: forbidden, member: allowed, admin: allowed, other: absent},
 	"DELETE /v1/security-group-rules/{id}": {path: "/v1/security-group-rules/%rule", reader: forbidden, member: allowed, admin: allowed, other: absent},
 
+	// Keypairs (Nova): a user's own whatever its roles; another user's
+	// (user_id) are an admin's.
+	"GET /v1/keypairs":         {path: "/v1/keypairs?user_id=%self", reader: allowed, member: allowed, admin: allowed, other: forbidden},
+	"GET /v1/keypairs/{id}":    {path: "/v1/keypairs/key?user_id=%self", reader: allowed, member: allowed, admin: allowed, other: forbidden},
+	"POST /v1/keypairs":        {path: "/v1/keypairs", body: `{"keypair":{"name":"new","user_id":"%self"}}`, reader: allowed, member: allowed, admin: allowed, other: forbidden},
+	"DELETE /v1/keypairs/{id}": {path: "/v1/keypairs/key?user_id=%self", reader: allowed, member: allowed, admin: allowed, other: forbidden},
+
 	// Quotas (Nova): one's own project's are readable, another's are an
 	// admin's (403: a quota is not an object of the project); only an
 	// admin sets them.

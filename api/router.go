@@ -150,6 +150,10 @@ func (s *Server) routes() {
 	s.route("POST /v1/security-group-rules", projectMember, s.createSecurityGroupRule)
 	s.route("DELETE /v1/security-group-rules/{id}", projectMember, s.deleteSecurityGroupRule)
 
+	// Keypairs are their user's whatever its roles (Nova's policy: admin or
+	// owner); the handlers keep a caller to its own.
+	s.collection("/v1/keypairs", authenticated, authenticated, s.listKeyPairs, s.showKeyPair, s.createKeyPair, s.deleteKeyPair)
+
 	// Nova's policies: a reader reads its own project's quota (the handler
 	// refuses another's), anyone the defaults and its own limits; an admin
 	// sets and resets.

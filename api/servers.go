@@ -48,6 +48,11 @@ type ServerDetail struct {
 	// made before identity.
 	TenantID string `json:"tenant_id"`
 	UserID   string `json:"user_id"`
+	// KeyName is the keypair the server was created with ("" for none);
+	// ConfigDrive is "True" when it asked for a config drive, else "", as
+	// Nova shows both.
+	KeyName     string `json:"key_name"`
+	ConfigDrive string `json:"config_drive"`
 }
 
 // ServerAddress is one of a server's addresses: a fixed IP on its network
@@ -91,7 +96,9 @@ type ServerList struct {
 // Flavor, Image and ServerGroup are IDs or names. AvailabilityZone is "zone",
 // "zone:host" or ":host" (Nova's forced-host syntax). Count 0 means 1.
 // SecurityGroups are names (or IDs) of the project's groups; none means its
-// default group.
+// default group. KeyName is one of the caller's keypairs, whose public key
+// the servers copy; UserData is base64 (at most 65535 bytes of it, Nova's
+// limit); ConfigDrive asks for a config drive.
 type ServerCreate struct {
 	Name             string             `json:"name"`
 	Flavor           string             `json:"flavor"`
@@ -102,6 +109,9 @@ type ServerCreate struct {
 	Count            int                `json:"count,omitempty"`
 	HA               string             `json:"ha,omitempty"` // restart (default) or none
 	SecurityGroups   []SecurityGroupRef `json:"security_groups,omitempty"`
+	KeyName          string             `json:"key_name,omitempty"`
+	UserData         string             `json:"user_data,omitempty"`
+	ConfigDrive      bool               `json:"config_drive,omitempty"`
 }
 
 // serverCreateRequest tells a missing count from a zero one.
@@ -115,6 +125,9 @@ type serverCreateRequest struct {
 	Count            *int               `json:"count"`
 	HA               string             `json:"ha"`
 	SecurityGroups   []SecurityGroupRef `json:"security_groups"`
+	KeyName          string             `json:"key_name"`
+	UserData         string             `json:"user_data"`
+	ConfigDrive      bool               `json:"config_drive"`
 }
 
 // ServerFilter selects servers in GET /v1/servers. Name is a regular
@@ -256,15 +269,35 @@ func (s *Server) newInstances(r *http.Request, req serverCreateRequest) (*fsm.Cr
 	if err != nil {
 		return nil, err
 	}
+	keyData, err := s.serverKey(p.UserID, req.KeyName)
+	if err != nil {
+		return nil, err
+	}
+	if err := fsm.ValidUserData(req.UserData); err != nil {
+		return nil, err
+	}
 	cmd := &fsm.CreateInstances{RequestID: requestID(r.Context()), Time: time.Now().UTC(), ProjectID: p.ProjectID, UserID: p.UserID}
 	for _, name := range names {
 		cmd.Instances = append(cmd.Instances, fsm.NewInstance{
 			ID: uuid.NewString(), Name: name, FlavorID: f.ID, ImageID: img.ID,
 			AvailabilityZone: zone, ForceHost: host, ServerGroupID: groupID, Metadata: req.Metadata, HA: req.HA,
-			SecurityGroups: groups,
+			SecurityGroups: groups, KeyName: req.KeyName, KeyData: keyData, UserData: req.UserData, ConfigDrive: req.ConfigDrive,
 		})
 	}
 	return cmd, nil
+}
+
+// serverKey is the public key of the caller's keypair name, which a new
+// server copies (as Nova does); "" for none. An unknown one is Nova's 400.
+func (s *Server) serverKey(userID, name string) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	k, err := s.state.KeyPair(userID, name)
+	if err != nil {
+		return "", fmt.Errorf("%w: Invalid key_name provided.", fsm.ErrInvalid)
+	}
+	return k.PublicKey, nil
 }
 
 // flavorAndImage resolves both references and checks the image fits the
@@ -481,7 +514,10 @@ func (v serverViews) detail(i fsm.Instance) ServerDetail {
 		Addresses: []ServerAddress{}, VMState: i.VMState, TaskState: i.TaskState, PowerState: i.PowerState,
 		Created: i.Created, Updated: i.Updated, Metadata: i.Metadata,
 		AvailabilityZone: i.AvailabilityZone, ServerGroup: i.ServerGroupID, HA: i.Policy(),
-		TenantID: i.ProjectID, UserID: i.UserID, SecurityGroups: []SecurityGroupRef{},
+		TenantID: i.ProjectID, UserID: i.UserID, SecurityGroups: []SecurityGroupRef{}, KeyName: i.KeyName,
+	}
+	if i.ConfigDrive {
+		d.ConfigDrive = "True"
 	}
 	for _, a := range i.Addresses {
 		d.Addresses = append(d.Addresses, ServerAddress{Address: a, Type: AddressFixed})

@@ -18,7 +18,8 @@ import (
 // tenants is a cluster with two projects, alpha and beta, each owning a
 // running server, a server group, a private image with data, a floating IP
 // of the external network "public" and a security group with a rule, all
-// made through fsm commands as their member would.
+// made through fsm commands as their member would; every caller has a
+// keypair named policyKeyPair.
 type tenants struct {
 	c   *fakeCluster
 	srv *Server
@@ -74,8 +75,14 @@ func newTenants(t *testing.T) *tenants {
 	now := time.Now().UTC()
 	c.MustApply(t, &fsm.CreateJoinToken{ID: policyJoinToken, SecretHash: sumOf(7), CreatedAt: now, ExpiresAt: now.Add(time.Hour),
 		MaxUses: 1, CreatedBy: identitytest.AdminUserID})
+	for k, caller := range []string{reader, member, betaUser, admin} {
+		c.MustApply(t, &fsm.CreateKeyPair{KeyPair: testKeyPair(t, w.user[caller], policyKeyPair, byte(k))})
+	}
 	return w
 }
+
+// policyKeyPair is the name of the keypair newTenants gives each caller.
+const policyKeyPair = "key"
 
 // policyJoinToken is the ID of the join token newTenants makes.
 const policyJoinToken = "0123456789abcdef0123456789abcdef"
