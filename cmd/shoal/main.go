@@ -84,6 +84,7 @@ func newApp() *cli.App {
 			networkCommand(),
 			floatingIPCommand(),
 			securityGroupCommand(),
+			keyPairCommand(),
 			tokenCommand(),
 			projectCommand(),
 			userCommand(),

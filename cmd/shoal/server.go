@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -71,6 +74,9 @@ func serverCreateCommand() *cli.Command {
 			&cli.BoolFlag{Name: "wait", Usage: "wait until every server is ACTIVE or ERROR, printing each change"},
 			&cli.StringFlag{Name: "ha", Usage: "when its host dies: restart (the default: evacuated automatically) or none (ERROR until an operator acts)"},
 			&cli.StringSliceFlag{Name: "security-group", Usage: "a security group of the project, by name or ID (repeat for more; default: default)"},
+			&cli.StringFlag{Name: "key-name", Usage: "one of your keypairs: the guest gets its public key"},
+			&cli.StringFlag{Name: "user-data", Usage: "a `FILE` the guest reads at boot (a cloud-init script or #cloud-config; at most 48 KiB)"},
+			&cli.BoolFlag{Name: "config-drive", Usage: "attach a config drive (the metadata as an ISO 9660 disk)"},
 		},
 		Action: func(c *cli.Context) error {
 			name, err := oneArg(c, "NAME")
@@ -88,10 +94,15 @@ func serverCreateCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			userData, err := readUserData(c.String("user-data"))
+			if err != nil {
+				return err
+			}
 			req := api.ServerCreate{
 				Name: name, Flavor: c.String("flavor"), Image: c.String("image"),
 				AvailabilityZone: c.String("availability-zone"), ServerGroup: c.String("server-group"),
 				Metadata: metadata, Count: c.Int("count"), HA: c.String("ha"),
+				KeyName: c.String("key-name"), UserData: userData, ConfigDrive: c.Bool("config-drive"),
 			}
 			for _, g := range c.StringSlice("security-group") {
 				req.SecurityGroups = append(req.SecurityGroups, api.SecurityGroupRef{Name: g})
@@ -368,6 +379,8 @@ func printServer(o *output, s api.ServerDetail) error {
 		{"server_group", s.ServerGroup},
 		{"security_groups", securityGroups(s.SecurityGroups)},
 		{"ha", s.HA},
+		{"key_name", s.KeyName},
+		{"config_drive", s.ConfigDrive},
 		{"metadata", properties(s.Metadata)},
 		{"fault", fault},
 		{"created", timestamp(s.Created)},
@@ -490,6 +503,24 @@ func powerState(p fsm.PowerState) string {
 		return "Suspended"
 	}
 	return strconv.Itoa(int(p))
+}
+
+// readUserData reads a user data file and encodes it as the API takes it
+// (base64); "" reads nothing. The API bounds its size.
+func readUserData(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("user data: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, fsm.MaxUserDataLen+1)) // past the limit once encoded: let the API say so
+	if err != nil {
+		return "", fmt.Errorf("user data: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(data), nil
 }
 
 // parseProperties turns repeated KEY=VALUE flags into a map. The value may be
