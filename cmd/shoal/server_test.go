@@ -98,6 +98,8 @@ availability_zone  nova
 server_group       -
 security_groups    default, web
 ha                 -
+key_name           -
+config_drive       -
 metadata           env='prod', role='web'
 fault              -
 created            2025-01-02T03:04:05Z
