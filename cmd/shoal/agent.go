@@ -19,6 +19,7 @@ import (
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/compute/fake"
 	"github.com/shoal-project/shoal/compute/libvirt"
+	"github.com/shoal-project/shoal/compute/metadata"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -50,6 +51,7 @@ func agentCommand() *cli.Command {
 			&cli.StringFlag{Name: "zone", Value: "nova", EnvVars: env("ZONE"), Usage: "availability zone of this host"},
 			&cli.StringFlag{Name: "driver", Value: shoalagent.DriverLibvirt, EnvVars: env("DRIVER"), Usage: "compute driver: libvirt|fake"},
 			&cli.StringFlag{Name: "external-interface", EnvVars: env("EXTERNAL_INTERFACE"), Usage: "libvirt driver: the `INTERFACE` that holds this host's floating IPs and carries guests' traffic out (default: the one holding the advertise address)"},
+			&cli.IntFlag{Name: "metadata-port", Value: metadata.DefaultPort, EnvVars: env("METADATA_PORT"), Usage: "libvirt driver: the metadata service's port on the tenant gateway, where guests' 169.254.169.254:80 is sent; agents sharing a host need one each"},
 			&cli.StringFlag{Name: "libvirt-uri", Value: libvirt.DefaultURI, EnvVars: env("LIBVIRT_URI"), Usage: "libvirt connection URI"},
 			&cli.IntFlag{Name: "fake-vcpus", Value: fake.DefaultVCPUs, EnvVars: env("FAKE_VCPUS"), Usage: "fake driver: vCPUs"},
 			&cli.Int64Flag{Name: "fake-memory-mib", Value: fake.DefaultMemoryMiB, EnvVars: env("FAKE_MEMORY_MIB"), Usage: "fake driver: memory (MiB)"},
@@ -100,6 +102,7 @@ func agentConfig(c *cli.Context, logger *slog.Logger) shoalagent.Config {
 		Driver:            c.String("driver"),
 		LibvirtURI:        c.String("libvirt-uri"),
 		ExternalInterface: c.String("external-interface"),
+		MetadataPort:      c.Int("metadata-port"),
 		Fake:              fake.Config{VCPUs: c.Int("fake-vcpus"), MemoryMiB: c.Int64("fake-memory-mib"), DiskGiB: c.Int64("fake-disk-gib")},
 		Reserved:          compute.Reserved{MemoryMiB: c.Int64("reserved-host-memory-mib"), VCPUs: c.Int("reserved-host-cpus")},
 		Version:           version,

@@ -18,6 +18,9 @@ func FromFSM(nv fsm.NetworkView, local Local) View {
 		if p, err := netip.ParsePrefix(nv.Tenant.CIDR); err == nil {
 			v.Tenant = p.Masked()
 		}
+		if gw, err := netip.ParseAddr(nv.Tenant.Gateway); err == nil {
+			v.Gateway = gw
+		}
 	}
 	for _, h := range nv.Hosts {
 		if a, ok := underlay(h); ok {

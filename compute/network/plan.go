@@ -36,6 +36,9 @@ type Desired struct {
 //   - The ruleset has a port for each instance here, its groups, and every
 //     group their rules name as remote group (members only: no local port
 //     uses its rules). Members are fixed IPs of instances cluster-wide.
+//   - With a metadata port, guests' 169.254.169.254:80 is this node's
+//     metadata service on the gateway (fenced or not: it answers only for
+//     the guests the replica places here).
 func Plan(v View, me string, fenced bool) Desired {
 	byID := placed(v)
 	var mine []Instance
@@ -61,6 +64,9 @@ func Plan(v View, me string, fenced bool) Desired {
 		d.FloatingAddrs, d.Ruleset.NAT = floating(v, me, byID, d.ExternalRoutes)
 	}
 	d.Ruleset.Ports, d.Ruleset.Groups = ports(v, mine, byID)
+	if v.Local.MetadataPort != 0 && v.Gateway.Is4() && v.Tenant.Contains(v.Gateway) {
+		d.Ruleset.Metadata = netip.AddrPortFrom(v.Gateway, v.Local.MetadataPort)
+	}
 	return d
 }
 

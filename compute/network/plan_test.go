@@ -106,6 +106,19 @@ func TestPlan(t *testing.T) {
 				d.ProxyNeigh = []netip.Addr{ip("10.78.0.2"), ip("10.78.0.3")}
 				d.FloatingAddrs, d.Ruleset.NAT, d.Ruleset.Ports, d.Ruleset.Groups = nil, nil, nil, nil
 			}},
+		{name: "metadata port: guests' 169.254.169.254 is the service on the gateway", me: "h1",
+			view: func(v *View) { v.Gateway, v.Local.MetadataPort = ip("10.78.0.1"), 8775 },
+			want: func(d *Desired) { d.Ruleset.Metadata = netip.MustParseAddrPort("10.78.0.1:8775") }},
+		{name: "metadata stays while fenced: it answers only this host's guests", me: "h1", fenced: true,
+			view: func(v *View) { v.Gateway, v.Local.MetadataPort = ip("10.78.0.1"), 8775 },
+			want: func(d *Desired) {
+				d.FloatingAddrs, d.Ruleset.NAT = nil, nil
+				d.Ruleset.Metadata = netip.MustParseAddrPort("10.78.0.1:8775")
+			}},
+		{name: "no metadata without a gateway in the tenant network", me: "h1",
+			view: func(v *View) { v.Gateway, v.Local.MetadataPort = ip("10.79.0.1"), 8775 }},
+		{name: "no metadata without a port", me: "h1",
+			view: func(v *View) { v.Gateway = ip("10.78.0.1") }},
 		{name: "fenced: no floating IP, no NAT; routes and filters stay", me: "h1", fenced: true,
 			want: func(d *Desired) { d.FloatingAddrs, d.Ruleset.NAT = nil, nil }},
 		{name: "no uplink: no floating IP, no NAT", me: "h1",

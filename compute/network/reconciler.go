@@ -47,6 +47,9 @@ type Config struct {
 	// interface holding it, unless ExternalInterface names one.
 	Address           netip.Addr
 	ExternalInterface string
+	// MetadataPort is this node's metadata service port on the tenant
+	// gateway, where guests' 169.254.169.254:80 is DNATed; 0: none.
+	MetadataPort uint16
 	// Bridge names the tenant bridge (the libvirt driver's); an error
 	// means there is no tenant network yet.
 	Bridge func() (string, error)
@@ -209,7 +212,7 @@ func (r *Reconciler) pass(force bool) ([]string, error) {
 	r.logOnce(&r.lastUplinkErr, err, "no uplink: floating IPs and NAT wait for it", "uplink found")
 	// Fenced is read after the view: a fence that comes up meanwhile
 	// wins, and one that goes down is seen by the pass its Kick starts.
-	d := Plan(FromFSM(nv, Local{Bridge: bridge, Uplink: uplink}), r.cfg.Host, r.cfg.Fenced())
+	d := Plan(FromFSM(nv, Local{Bridge: bridge, Uplink: uplink, MetadataPort: r.cfg.MetadataPort}), r.cfg.Host, r.cfg.Fenced())
 	if !force && len(errs) == 0 && r.applied != nil && reflect.DeepEqual(*r.applied, d) {
 		return nil, nil
 	}

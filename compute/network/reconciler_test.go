@@ -190,6 +190,25 @@ func TestReconcilerPass(t *testing.T) {
 	}
 }
 
+// TestReconcilerMetadataPort: the node's metadata port and the tenant
+// gateway from the replica make the ruleset's metadata DNAT.
+func TestReconcilerMetadataPort(t *testing.T) {
+	nv := cluster()
+	nv.Tenant.Gateway = "10.78.0.1"
+	st, dp, f := newState(nv), &dataplane{}, &fence{}
+	r, err := New(Config{Host: "h1", Address: h1, MetadataPort: 8775, Bridge: func() (string, error) { return "shbr1", nil },
+		Fenced: f.get}, st, dp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Pass(true); err != nil {
+		t.Fatal(err)
+	}
+	if got := dp.filtered[len(dp.filtered)-1].Metadata; got != netip.MustParseAddrPort("10.78.0.1:8775") {
+		t.Errorf("metadata DNAT to %v, want 10.78.0.1:8775", got)
+	}
+}
+
 func TestReconcilerWithoutBridgeOrUplink(t *testing.T) {
 	st, dp, f := newState(cluster()), &dataplane{}, &fence{fenced: true}
 	r := newReconciler(t, st, dp, f, func() (string, error) { return "", errors.New("libvirtd is away") })

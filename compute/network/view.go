@@ -14,6 +14,7 @@ import (
 // a function of its replica and its fence.
 type View struct {
 	Tenant    netip.Prefix          // the tenant network
+	Gateway   netip.Addr            // its gateway (every host's bridge holds it)
 	Hosts     map[string]netip.Addr // each host's underlay address (its advertise address)
 	Instances []Instance
 	External  []netip.Prefix // the external networks' CIDRs
@@ -49,4 +50,7 @@ type Group struct {
 type Local struct {
 	Bridge string      // the tenant bridge (the libvirt network's)
 	Uplink link.Uplink // zero when it has none: then no floating IP, NAT or external route
+	// MetadataPort is where this node's metadata service listens on the
+	// gateway; 0: no metadata DNAT.
+	MetadataPort uint16
 }

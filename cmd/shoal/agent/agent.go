@@ -234,7 +234,7 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 
 // startReconciler runs this node's fence and reconciler when its driver can
 // run instances and, with libvirt, the network reconciler, which the fence's
-// changes wake at once.
+// changes wake at once, and the metadata service its DNAT leads to.
 func (a *Agent) startReconciler(ctx context.Context) {
 	hv, ok := a.driver.(compute.Hypervisor)
 	if !ok {
@@ -263,6 +263,9 @@ func (a *Agent) startReconciler(ctx context.Context) {
 	a.wg.Go(func() { r.Run(ctx) })
 	if plane != nil {
 		a.wg.Go(func() { plane.Run(ctx) })
+		if d, ok := a.driver.(*libvirt.Driver); ok {
+			a.startMetadata(ctx, d)
+		}
 	}
 }
 
@@ -279,7 +282,8 @@ func (a *Agent) networkReconciler(fenced func() bool) *network.Reconciler {
 		addr, _ = netip.ParseAddr(host)
 	}
 	r, err := network.New(network.Config{Host: a.node.Name(), Address: addr, ExternalInterface: a.cfg.ExternalInterface,
-		Bridge: d.Bridge, Fenced: fenced, Logger: a.log}, a.node.FSM(), network.NewKernelDataplane(a.log))
+		MetadataPort: uint16(a.cfg.MetadataPort), Bridge: d.Bridge, Fenced: fenced, Logger: a.log},
+		a.node.FSM(), network.NewKernelDataplane(a.log))
 	if err != nil {
 		a.log.Error("network reconciler not started", "err", err)
 		return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/compute/fake"
 	"github.com/shoal-project/shoal/compute/libvirt"
+	"github.com/shoal-project/shoal/compute/metadata"
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/scheduler"
 )
@@ -102,6 +103,10 @@ type Config struct {
 	// guests' traffic out (libvirt driver); empty: the interface holding
 	// the advertise address.
 	ExternalInterface string
+	// MetadataPort is the metadata service's port on the tenant gateway
+	// (libvirt driver), where guests' 169.254.169.254:80 is DNATed; agents
+	// sharing a host take one each. 0: metadata.DefaultPort (Nova's 8775).
+	MetadataPort int
 }
 
 // WithDefaults returns c with its zero fields set.
@@ -114,6 +119,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.LibvirtURI == "" {
 		c.LibvirtURI = libvirt.DefaultURI
+	}
+	if c.MetadataPort == 0 {
+		c.MetadataPort = metadata.DefaultPort
 	}
 	c.Fake = c.Fake.WithDefaults()
 	if c.Logger == nil {
@@ -142,6 +150,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.ExternalInterface) > maxInterfaceName || strings.ContainsAny(c.ExternalInterface, "/ \t\n") {
 		errs = append(errs, fmt.Errorf("external interface %q is not an interface name", c.ExternalInterface))
+	}
+	if c.MetadataPort < 1 || c.MetadataPort > 65535 {
+		errs = append(errs, fmt.Errorf("metadata port %d is out of range", c.MetadataPort))
 	}
 	if c.TokenTTL < 0 {
 		errs = append(errs, fmt.Errorf("the token lifetime must be positive, not %v", c.TokenTTL))

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 )
@@ -18,6 +19,16 @@ func inetTable(rs Ruleset) table {
 	r := func(groups ...[]expr.Any) rule { return newRule(t.family, cat(groups...)...) }
 
 	dnat := r(nfprotoIPv4(), natByMap(offIPDaddr, mapFIPDNAT, expr.NATTypeDestNAT))
+	pre := []rule{dnat}
+	if rs.Metadata.IsValid() {
+		// From the guests only (the host is no guest); validate put the
+		// service in the tenant network.
+		pre = []rule{r(nfprotoIPv4(), ipPrefix(offIPSaddr, rs.Tenant, expr.CmpOpEq), toMetadata(),
+			one(&expr.Immediate{Register: reg1, Data: rs.Metadata.Addr().AsSlice()},
+				&expr.Immediate{Register: reg2, Data: binaryutil.BigEndian.PutUint16(rs.Metadata.Port())},
+				&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: reg1,
+					RegProtoMin: reg2, Specified: true})), dnat}
+	}
 	// A guest with a floating IP leaves the tenant network as that IP; any
 	// other guest leaves through the uplink as the host. Nothing is NATed
 	// without a tenant network (validate allows that only without NAT).
@@ -43,7 +54,7 @@ func inetTable(rs Ruleset) table {
 		r(nfprotoIPv4(), one(load(expr.PayloadBaseNetworkHeader, offIPDaddr, 4), vmap(mapIngress))),
 	}
 	t.chains = []chain{
-		{name: chainPrerouting, hook: natHook(nftables.ChainHookPrerouting, nftables.ChainPriorityNATDest), rules: []rule{dnat}},
+		{name: chainPrerouting, hook: natHook(nftables.ChainHookPrerouting, nftables.ChainPriorityNATDest), rules: pre},
 		{name: chainOutput, hook: natHook(nftables.ChainHookOutput, nftables.ChainPriorityNATDest), rules: []rule{dnat}},
 		{name: chainPostrouting, hook: natHook(nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource), rules: post},
 		{name: chainForward, hook: filterHook(nftables.ChainHookForward, *nftables.ChainPriorityFilter), rules: filter},
@@ -61,7 +72,7 @@ func inetTable(rs Ruleset) table {
 	ingress := set{name: mapIngress, key: ipv4, verdict: true}
 	groups := groupsByID(rs.Groups)
 	for _, p := range sortedPorts(rs.Ports) {
-		eg, in := portChains(t.family, p, groups)
+		eg, in := portChains(t.family, p, groups, rs.Metadata)
 		t.chains = append(t.chains, eg, in)
 		egress.elems = append(egress.elems, elem{key: p.IP.AsSlice(), jump: eg.name})
 		ingress.elems = append(ingress.elems, elem{key: p.IP.AsSlice(), jump: in.name})
@@ -78,8 +89,10 @@ func inetTable(rs Ruleset) table {
 }
 
 // portChains builds eg-<tap> and in-<tap>: every rule of every group the
-// port is in, each returning (allow) on match, then drop.
-func portChains(f nftables.TableFamily, p Port, groups map[string]Group) (eg, in chain) {
+// port is in, each returning (allow) on match, then drop. The metadata
+// service is always allowed: as the guest addressed it (forwarded) and,
+// once DNATed, where it listens (the input hook sees the new address).
+func portChains(f nftables.TableFamily, p Port, groups map[string]Group, metadata netip.AddrPort) (eg, in chain) {
 	r := func(groups ...[]expr.Any) rule { return newRule(f, cat(groups...)...) }
 	ctInvalid := r(ctState(expr.CtStateBitINVALID), one(drop()))
 	eg = chain{name: egressChain(p.Tap), rules: []rule{
@@ -90,6 +103,10 @@ func portChains(f nftables.TableFamily, p Port, groups map[string]Group) (eg, in
 		// these hooks do not see.
 		r(l4proto(unix.IPPROTO_UDP), thPorts(offTHSport, 68, 68), thPorts(offTHDport, 67, 67), one(ret())),
 	}}
+	if metadata.IsValid() {
+		eg.rules = slices.Insert(eg.rules, 2, r(nfprotoIPv4(), ipAddr(offIPDaddr, metadata.Addr(), expr.CmpOpEq),
+			l4proto(unix.IPPROTO_TCP), thPorts(offTHDport, metadata.Port(), metadata.Port()), one(ret())))
+	}
 	in = chain{name: ingressChain(p.Tap), rules: []rule{ctInvalid}}
 	ids := slices.Clone(p.Groups)
 	slices.Sort(ids)
@@ -152,6 +169,12 @@ func ruleMatch(gr Rule) []expr.Any {
 		}
 	}
 	return m
+}
+
+// toMetadata matches the metadata service as guests address it.
+func toMetadata() []expr.Any {
+	return cat(ipAddr(offIPDaddr, netip.MustParseAddr(MetadataAddr), expr.CmpOpEq),
+		l4proto(unix.IPPROTO_TCP), thPorts(offTHDport, MetadataPort, MetadataPort))
 }
 
 // natByMap rewrites the address at off through the map name.

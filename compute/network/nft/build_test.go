@@ -156,6 +156,34 @@ func TestInetTableGolden(t *testing.T) {
 	}
 }
 
+// TestInetTableMetadata: with a metadata service, guests' (saddr in the
+// tenant network) 169.254.169.254:80 is DNATed to it before the floating
+// IPs' map, and every egress chain lets the DNATed flow reach it on the
+// input hook; without one, nothing changes (TestInetTableGolden).
+func TestInetTableMetadata(t *testing.T) {
+	rs := sample()
+	rs.Metadata = netip.MustParseAddrPort("10.88.0.1:8775")
+	if err := rs.validate(); err != nil {
+		t.Fatal(err)
+	}
+	const v4 = "meta:nfproto == 02 "
+	want := map[string][]string{
+		"prerouting": {
+			v4 + "nh[12:4] &ffff0000^00000000 == 10.88.0.0 nh[16:4] == 169.254.169.254 meta:l4proto == 06 th[2:2] == 0050 imm 10.88.0.1 imm 2247 dnat addr:port",
+			v4 + "nh[16:4] map @fip-dnat dnat"},
+		"output": {v4 + "nh[16:4] map @fip-dnat dnat"},
+		"eg-tapaaaaaaaaaaa": {"ct:state &01000000^00000000 != 0.0.0.0 drop",
+			v4 + "nh[16:4] == 169.254.169.254 return",
+			v4 + "nh[16:4] == 10.88.0.1 meta:l4proto == 06 th[2:2] == 2247 return",
+			"meta:l4proto == 11 th[0:2] == 0044 th[2:2] == 0043 return", "return", "drop"},
+	}
+	for _, c := range inetTable(rs).chains {
+		if w, ok := want[c.name]; ok && !slices.Equal(dumpChain(c), w) {
+			t.Errorf("chain %s:\n got  %s\n want %s", c.name, strings.Join(dumpChain(c), "\n       "), strings.Join(w, "\n       "))
+		}
+	}
+}
+
 func TestInetTableWithoutUplinkAddr(t *testing.T) {
 	rs := sample()
 	rs.UplinkAddr, rs.Uplink = netip.Addr{}, ""

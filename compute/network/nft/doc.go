@@ -5,8 +5,10 @@
 //
 //   - table inet shoal: 1:1 NAT for floating IPs (DNAT in prerouting and
 //     output by the map fip-dnat, SNAT in postrouting by fip-snat), SNAT of
-//     the rest of the tenant network to the uplink address, and the stateful
-//     security groups on the forward and input hooks. Bridged traffic reaches
+//     the rest of the tenant network to the uplink address, DNAT of guests'
+//     169.254.169.254:80 to this node's metadata service on the gateway,
+//     and the stateful security groups on the forward and input hooks
+//     (every port may reach the metadata service, before and after DNAT). Bridged traffic reaches
 //     these hooks through br_netfilter (bridge-nf-call-iptables=1), so one
 //     rule set covers same-host, routed and DNATed traffic alike.
 //   - table bridge shoal: stateless anti-spoofing per guest tap (the bridge

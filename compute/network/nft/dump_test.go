@@ -59,6 +59,9 @@ func dumpOne(e expr.Any) string {
 		if *x == (expr.NAT{Type: x.Type, Family: unix.NFPROTO_IPV4, RegAddrMin: reg1}) {
 			return kind
 		}
+		if *x == (expr.NAT{Type: x.Type, Family: unix.NFPROTO_IPV4, RegAddrMin: reg1, RegProtoMin: reg2, Specified: true}) {
+			return kind + " addr:port"
+		}
 	case *expr.Verdict:
 		switch x.Kind {
 		case expr.VerdictAccept:

@@ -15,6 +15,7 @@ import (
 
 const (
 	reg1        = 1
+	reg2        = 2
 	regVerdict  = 0
 	ifnameBytes = 16 // IFNAMSIZ: meta iifname/oifname load this many bytes
 

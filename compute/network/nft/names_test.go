@@ -92,6 +92,12 @@ func TestValidate(t *testing.T) {
 		{"port above 65535", func(rs *Ruleset) { rs.Groups[0].Rules[1] = Rule{Protocol: "tcp", PortMin: 70000} }},
 		{"icmp type 256", func(rs *Ruleset) { rs.Groups[0].Rules[1] = Rule{Protocol: "icmp", PortMin: 256, PortMax: -1} }},
 		{"icmp code without type", func(rs *Ruleset) { rs.Groups[0].Rules[1] = Rule{Protocol: "icmp", PortMin: -1, PortMax: 0} }},
+		{"metadata outside the tenant network", func(rs *Ruleset) { rs.Metadata = netip.MustParseAddrPort("10.99.0.11:8775") }},
+		{"metadata on port 0", func(rs *Ruleset) { rs.Metadata = netip.AddrPortFrom(addr("10.88.0.1"), 0) }},
+		{"IPv6 metadata", func(rs *Ruleset) { rs.Metadata = netip.MustParseAddrPort("[fd00::1]:8775") }},
+		{"metadata without tenant", func(rs *Ruleset) {
+			rs.Metadata, rs.Tenant, rs.NAT, rs.UplinkAddr = netip.MustParseAddrPort("10.88.0.1:8775"), netip.Prefix{}, nil, netip.Addr{}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rs := sample()

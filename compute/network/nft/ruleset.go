@@ -12,8 +12,12 @@ import (
 // nothing is changed rather than a guess programmed.
 var ErrInvalid = errors.New("nft: invalid ruleset")
 
-// MetadataAddr is the metadata service's address: a port may always reach it.
-const MetadataAddr = "169.254.169.254"
+// MetadataAddr and MetadataPort are the metadata service's address and
+// port as guests know it: a port may always reach it.
+const (
+	MetadataAddr = "169.254.169.254"
+	MetadataPort = 80
+)
 
 // Ruleset is everything this host's filter and NAT must express.
 type Ruleset struct {
@@ -23,6 +27,10 @@ type Ruleset struct {
 	NAT        []NAT        // this host's floating IPs
 	Ports      []Port       // this host's guest ports
 	Groups     []Group      // every group a local port is in, plus every group those groups' rules name as remote group
+	// Metadata is where this host's metadata service listens (the tenant
+	// gateway, this node's port): guests' MetadataAddr:MetadataPort is
+	// DNATed there. Zero: no metadata DNAT.
+	Metadata netip.AddrPort
 }
 
 // NAT maps a floating IP to a fixed IP, both ways.
@@ -68,6 +76,9 @@ func (rs Ruleset) validate() error {
 	}
 	if rs.UplinkAddr.IsValid() && (!rs.UplinkAddr.Is4() || rs.Uplink == "") {
 		return invalid("uplink address %s needs an IPv4 address and an uplink interface", rs.UplinkAddr)
+	}
+	if rs.Metadata.IsValid() && (!rs.Metadata.Addr().Is4() || rs.Metadata.Port() == 0 || !rs.Tenant.Contains(rs.Metadata.Addr())) {
+		return invalid("metadata service %s is not an IPv4 address and port in the tenant network", rs.Metadata)
 	}
 	if rs.Uplink != "" && !validIfname(rs.Uplink) {
 		return invalid("uplink interface name %q", rs.Uplink)
