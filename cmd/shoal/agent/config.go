@@ -102,6 +102,9 @@ type Config struct {
 	// guests' traffic out (libvirt driver); empty: the interface holding
 	// the advertise address.
 	ExternalInterface string
+	// ForceConfigDrive gives every server on this host a config drive,
+	// asked for or not (libvirt driver; Nova's force_config_drive).
+	ForceConfigDrive bool
 }
 
 // WithDefaults returns c with its zero fields set.
@@ -203,5 +206,6 @@ func (c Config) schedulerConfig() scheduler.Config {
 // libvirtConfig is the driver's share of c; the image cache and the
 // cluster's views are added by New.
 func (c Config) libvirtConfig() libvirt.Config {
-	return libvirt.Config{URI: c.LibvirtURI, DataDir: c.DataDir, Logger: c.Logger, Node: c.Name}
+	return libvirt.Config{URI: c.LibvirtURI, DataDir: c.DataDir, Logger: c.Logger, Node: c.Name,
+		ForceConfigDrive: c.ForceConfigDrive}
 }
