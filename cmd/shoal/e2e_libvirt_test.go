@@ -137,6 +137,11 @@ func TestLibvirtAcceptance(t *testing.T) {
 		t.Fatalf("guest DHCP address %v, want the fixed IP %s; console:\n%s", m, ip, out)
 	}
 	t.Logf("guest booted and leased %s within %v", ip, took.Round(time.Second))
+	// The guest's kernel logs the SMBIOS system it reads (the same fields as
+	// /sys/class/dmi/id/): OpenStack Nova, what cloud-init looks for.
+	if !strings.Contains(out, "DMI: OpenStack Foundation OpenStack Nova,") {
+		t.Errorf("the guest's kernel does not see an OpenStack Nova machine (no \"DMI: OpenStack Foundation OpenStack Nova\" line); console:\n%s", out)
+	}
 
 	for _, step := range []struct {
 		args        []string
