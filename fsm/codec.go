@@ -70,6 +70,9 @@ const (
 	TypeDeleteSecurityGroupRule     Type = 54
 	TypeAddInstanceSecurityGroup    Type = 55
 	TypeRemoveInstanceSecurityGroup Type = 56
+
+	TypeCreateKeyPair Type = 57
+	TypeDeleteKeyPair Type = 58
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -147,6 +150,9 @@ var registry = map[Type]handler{
 	TypeDeleteSecurityGroupRule:     {"delete-security-group-rule", func() Command { return &DeleteSecurityGroupRule{} }, applyDeleteSecurityGroupRule},
 	TypeAddInstanceSecurityGroup:    {"add-instance-security-group", func() Command { return &AddInstanceSecurityGroup{} }, applyAddInstanceSecurityGroup},
 	TypeRemoveInstanceSecurityGroup: {"remove-instance-security-group", func() Command { return &RemoveInstanceSecurityGroup{} }, applyRemoveInstanceSecurityGroup},
+
+	TypeCreateKeyPair: {"create-keypair", func() Command { return &CreateKeyPair{} }, applyCreateKeyPair},
+	TypeDeleteKeyPair: {"delete-keypair", func() Command { return &DeleteKeyPair{} }, applyDeleteKeyPair},
 }
 
 // Encode turns a command into a log entry: one type byte, then JSON.

@@ -29,7 +29,7 @@ func everyCommand(t testing.TB) []fsm.Command {
 		&fsm.CreateInstances{RequestID: "req-1", Time: t1, ProjectID: "p1", UserID: "u1", Instances: []fsm.NewInstance{
 			{ID: "i-1", Name: "web-1", FlavorID: "1", ImageID: "img-1", AvailabilityZone: "nova",
 				ForceHost: "h1", ServerGroupID: "g1", Metadata: map[string]string{"role": "web", "tier": "1"},
-				SecurityGroups: []string{"sg1", "sg2"}},
+				SecurityGroups: []string{"sg1", "sg2"}, KeyName: "laptop", KeyData: sshKeyA, UserData: script, ConfigDrive: true},
 			server("i-2"),
 		}},
 		&fsm.InstanceAction{ID: "i-1", Action: fsm.ActionReboot, Hard: true, State: "error", RequestID: "req-2",
@@ -88,6 +88,9 @@ func everyCommand(t testing.TB) []fsm.Command {
 		&fsm.DeleteSecurityGroupRule{ID: "r2", ProjectID: "p1", Time: t2},
 		&fsm.AddInstanceSecurityGroup{InstanceID: "i-1", GroupID: "sg1", Time: t2},
 		&fsm.RemoveInstanceSecurityGroup{InstanceID: "i-1", GroupID: "sg1", Time: t2},
+		&fsm.CreateKeyPair{KeyPair: fsm.KeyPair{Name: "laptop", UserID: "u1", ProjectID: "p1", PublicKey: sshKeyA,
+			Fingerprint: fpA, Type: fsm.KeyPairTypeSSH, Created: t1, Indexes: fsm.Indexes{CreateIndex: 3, ModifyIndex: 4}}},
+		&fsm.DeleteKeyPair{UserID: "u1", Name: "laptop"},
 	}
 }
 
@@ -159,6 +162,8 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeDeleteSecurityGroupRule, 54, "delete-security-group-rule"},
 		{fsm.TypeAddInstanceSecurityGroup, 55, "add-instance-security-group"},
 		{fsm.TypeRemoveInstanceSecurityGroup, 56, "remove-instance-security-group"},
+		{fsm.TypeCreateKeyPair, 57, "create-keypair"},
+		{fsm.TypeDeleteKeyPair, 58, "delete-keypair"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {
@@ -254,7 +259,9 @@ var undecodable = []struct {
 	{"port fractional", []byte("\x35{\"rule\":{\"id\":\"r\",\"port_range_max\":1.5}}")},
 	{"pools not a list", []byte("\x2d{\"allocation_pools\":{}}")},
 	{"cross project not bool", []byte("\x31{\"cross_project\":\"yes\"}")},
-	{"type after the last", []byte("\x39{}")},
+	{"config drive not bool", []byte("\x0d{\"instances\":[{\"id\":\"a\",\"config_drive\":\"yes\"}]}")},
+	{"keypair not an object", []byte("\x39{\"keypair\":[]}")},
+	{"type after the last", []byte("\x3b{}")},
 }
 
 func TestDecodeRejects(t *testing.T) {

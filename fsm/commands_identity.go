@@ -47,7 +47,7 @@ type UpdateUser struct {
 	Time             time.Time `json:"time"`
 }
 
-// DeleteUser removes a user and its role assignments.
+// DeleteUser removes a user, its role assignments and its keypairs.
 type DeleteUser struct {
 	ID string `json:"id"`
 }
@@ -206,6 +206,7 @@ func applyDeleteUser(s *State, _ uint64, c Command) error {
 		return err
 	}
 	s.dropAssignments(func(a RoleAssignment) bool { return a.UserID == id })
+	s.dropKeyPairsOf(id)
 	delete(s.userNames, nameKey(u.DomainID, u.Name))
 	delete(s.Users, id)
 	return nil

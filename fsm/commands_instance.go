@@ -21,6 +21,13 @@ type NewInstance struct {
 	// SecurityGroups are group IDs (the API resolves names) of the
 	// request's project; none means its default group.
 	SecurityGroups []string `json:"security_groups,omitempty"`
+	// KeyName and KeyData: the creating user's keypair and its public key,
+	// copied by the API (both or neither). UserData is base64 text
+	// (ValidUserData). See Instance.
+	KeyName     string `json:"key_name,omitempty"`
+	KeyData     string `json:"key_data,omitempty"`
+	UserData    string `json:"user_data,omitempty"`
+	ConfigDrive bool   `json:"config_drive,omitempty"`
 }
 
 // CreateInstances creates servers, all or none: each gets a fixed IP and a
@@ -156,6 +163,9 @@ func (s *State) newInstance(n NewInstance, cmd *CreateInstances) (*Instance, err
 	if n.HA != "" && n.HA != HARestart && n.HA != HANone {
 		return nil, fmt.Errorf("%w: ha must be %s or %s, not %q", ErrInvalid, HARestart, HANone, n.HA)
 	}
+	if err := validBootData(n); err != nil {
+		return nil, err
+	}
 	if n.ServerGroupID != "" {
 		if _, ok := s.Groups[n.ServerGroupID]; !ok {
 			return nil, fmt.Errorf("%w: server group %q", ErrNotFound, n.ServerGroupID)
@@ -181,6 +191,7 @@ func (s *State) newInstance(n NewInstance, cmd *CreateInstances) (*Instance, err
 		Metadata: maps.Clone(n.Metadata), AvailabilityZone: n.AvailabilityZone,
 		ServerGroupID: n.ServerGroupID, SecurityGroups: groups, ForceHost: n.ForceHost, HA: n.HA,
 		ProjectID: cmd.ProjectID, UserID: cmd.UserID,
+		KeyName: n.KeyName, KeyData: n.KeyData, UserData: n.UserData, ConfigDrive: n.ConfigDrive,
 		Created: cmd.Time, Updated: cmd.Time,
 	}
 	inst.startAction(cmd.RequestID, "create", Actor{UserID: cmd.UserID, ProjectID: cmd.ProjectID}, cmd.Time)

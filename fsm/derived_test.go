@@ -115,6 +115,14 @@ func assertSameReads(t testing.TB, a, b *fsm.FSM) {
 		y, errY := b.Role(r.Name)
 		same("Role("+r.Name+")", []any{x, errX}, []any{y, errY})
 	}
+	for _, u := range []string{"u0", "u1", "u2", "u3", "u-admin"} {
+		same("KeyPairsOf("+u+")", a.KeyPairsOf(u), b.KeyPairsOf(u))
+		for _, k := range a.KeyPairsOf(u) {
+			x, errX := a.KeyPair(u, k.Name)
+			y, errY := b.KeyPair(u, k.Name)
+			same("KeyPair("+u+", "+k.Name+")", []any{x, errX}, []any{y, errY})
+		}
+	}
 	sameSnapshot(t, "snapshots differ", a, b)
 }
 

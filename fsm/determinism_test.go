@@ -28,15 +28,19 @@ type logGen struct {
 	// network draws the networking commands (and the groups of new
 	// servers), for the same reason.
 	network *rand.Rand
-	seed    uint64
-	model   *fsm.FSM
-	seen    map[string]int // statuses the model's servers went through, counted per entry
+	// keys draws the keypair commands and new servers' boot data, for the
+	// same reason.
+	keys  *rand.Rand
+	seed  uint64
+	model *fsm.FSM
+	seen  map[string]int // statuses the model's servers went through, counted per entry
 }
 
 func newLogGen(seed uint64) *logGen {
 	return &logGen{rng: rand.New(rand.NewPCG(seed, seed^0x5ca1ab1e)), owner: rand.New(rand.NewPCG(seed, seed^0x0c0ffee)),
 		actor: rand.New(rand.NewPCG(seed, seed^0xac7)), security: rand.New(rand.NewPCG(seed, seed^0x5ec)),
-		network: rand.New(rand.NewPCG(seed, seed^0x4e7)), seed: seed, model: fsm.New(), seen: map[string]int{}}
+		network: rand.New(rand.NewPCG(seed, seed^0x4e7)), keys: rand.New(rand.NewPCG(seed, seed^0x6e75)),
+		seed: seed, model: fsm.New(), seen: map[string]int{}}
 }
 
 func (g *logGen) pick(prefix string, n int) string {
@@ -233,6 +237,7 @@ func (g *logGen) createInstances(index uint64, at time.Time) fsm.Command {
 			n.Name = ""
 		}
 		n.SecurityGroups = g.serverGroups(c.ProjectID)
+		g.bootData(&n)
 		c.Instances = append(c.Instances, n)
 	}
 	return c
@@ -382,6 +387,12 @@ func (g *logGen) entries(t testing.TB, n int) [][]byte {
 		if g.network.IntN(3) == 0 {
 			index := uint64(len(log) + 1)
 			log = append(log, encode(t, g.networking(stamp(index))))
+			g.model.ApplyEntry(index, log[len(log)-1])
+		}
+		// And keypair commands.
+		if g.keys.IntN(6) == 0 {
+			index := uint64(len(log) + 1)
+			log = append(log, encode(t, g.keyPair(stamp(index))))
 			g.model.ApplyEntry(index, log[len(log)-1])
 		}
 		index := uint64(len(log) + 1)
@@ -566,7 +577,7 @@ func assertLogExercisesCompute(t *testing.T, ok, total map[fsm.Type]int, seen ma
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])
 		}
 	}
-	for typ := fsm.TypeCreateNetwork; typ <= fsm.TypeRemoveInstanceSecurityGroup; typ++ {
+	for typ := fsm.TypeCreateNetwork; typ <= fsm.TypeDeleteKeyPair; typ++ {
 		t.Logf("%-22s %3d of %3d ok", typ, ok[typ], total[typ])
 		if ok[typ] == 0 || ok[typ] == total[typ] {
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])

@@ -85,6 +85,11 @@ func FuzzDecode(f *testing.F) {
 		"\x35{\"rule\":{\"id\":\"r\",\"port_range_min\":-0}}",
 		"\x0d{\"instances\":[{\"id\":\"a\",\"security_groups\":[]}]}",
 		"\x37{\"instance_id\":\"a\",\"group_id\":\"\",\"time\":\"0001-01-01T00:00:00Z\"}",
+		// Keypairs and boot data: nulls, empty values, zones.
+		"\x39{\"keypair\":{\"name\":\"k\",\"user_id\":null,\"created\":\"2026-03-01T12:00:00+01:00\"}}",
+		"\x39{\"keypair\":null}",
+		"\x3a{\"user_id\":\"u\",\"name\":\"\"}",
+		"\x0d{\"instances\":[{\"id\":\"a\",\"key_name\":\"\",\"user_data\":null,\"config_drive\":false}]}",
 	} {
 		f.Add([]byte(s))
 	}

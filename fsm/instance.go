@@ -114,12 +114,22 @@ type Instance struct {
 	HA             string   `json:"ha,omitempty"` // "" means HARestart
 	// ProjectID and UserID own the server (set at creation, never changed);
 	// both are empty for servers made before identity.
-	ProjectID string    `json:"project_id,omitempty"`
-	UserID    string    `json:"user_id,omitempty"`
-	Attempts  int       `json:"attempts,omitempty"` // placements rejected at commit
-	Created   time.Time `json:"created"`
-	Updated   time.Time `json:"updated"`
-	Actions   []Action  `json:"actions,omitempty"`
+	ProjectID string `json:"project_id,omitempty"`
+	UserID    string `json:"user_id,omitempty"`
+	// KeyName and KeyData are the keypair the server was created with and
+	// its public key as it was then (Nova copies it: deleting the keypair
+	// later does not change what the guest is told). UserData is base64
+	// text as given; ConfigDrive asks for a config drive. All are set at
+	// creation and never changed; the guest reads them through the
+	// metadata service and the config drive.
+	KeyName     string    `json:"key_name,omitempty"`
+	KeyData     string    `json:"key_data,omitempty"`
+	UserData    string    `json:"user_data,omitempty"`
+	ConfigDrive bool      `json:"config_drive,omitempty"`
+	Attempts    int       `json:"attempts,omitempty"` // placements rejected at commit
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+	Actions     []Action  `json:"actions,omitempty"`
 	Indexes
 }
 

@@ -161,6 +161,8 @@ func (e *QuotaError) Error() string {
 		return "Quota exceeded, too many server groups."
 	case QuotaServerGroupMembers:
 		return "Quota exceeded, too many servers in group"
+	case QuotaKeyPairs:
+		return "Quota exceeded, too many key pairs."
 	}
 	return fmt.Sprintf("Quota exceeded for %s: Requested %d, but already used %d of %d %s",
 		e.Resource, e.Requested, e.Used, e.Allowed, e.Resource)

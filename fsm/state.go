@@ -48,6 +48,9 @@ type State struct {
 	FloatingIPs    map[string]*FloatingIP    `json:"floating_ips,omitempty"`
 	SecurityGroups map[string]*SecurityGroup `json:"security_groups,omitempty"`
 
+	// Keypairs (keypair.go) by user ID, then name; omitted while empty.
+	KeyPairs map[string]map[string]*KeyPair `json:"key_pairs,omitempty"`
+
 	// Derived indexes, rebuilt on restore and never serialized.
 	flavorNames map[string]string
 	usage       map[string]*Usage // host → claims
