@@ -118,6 +118,7 @@ func SpecOf(inst fsm.Instance) InstanceSpec {
 		ID: inst.ID, Name: inst.Name,
 		VCPUs: inst.Flavor.VCPUs, MemoryMiB: inst.Flavor.RAM, DiskGiB: inst.Flavor.Disk,
 		ImageID: inst.ImageID, Addresses: inst.Addresses, Metadata: inst.Metadata,
+		ConfigDrive: inst.ConfigDrive,
 	}
 }
 

@@ -30,52 +30,23 @@ func (d *Driver) configDrivePath(id string) string {
 	return filepath.Join(d.cfg.ConfigDriveDir, id+".iso")
 }
 
-// writeConfigDrive builds instance id's config drive and puts it in place
-// of the old one by rename: a running QEMU keeps the image it opened, the
-// next boot reads the new one. The file is 0600 (user data may hold
-// secrets); libvirt hands it to QEMU's user when the domain starts.
+// writeConfigDrive has instance id's config drive built afresh in place
+// of the old one (Config.ConfigDrive replaces it whole), in a directory
+// QEMU can reach: libvirt hands the 0600 file to QEMU's user when the
+// domain starts.
 func (d *Driver) writeConfigDrive(ctx context.Context, id string) (string, error) {
 	if d.cfg.ConfigDrive == nil {
 		return "", compute.Permanent(fmt.Errorf("libvirt: instance %s wants a config drive, but this driver has no Config.ConfigDrive to build one", id))
-	}
-	iso, err := d.cfg.ConfigDrive(ctx, id)
-	if err != nil {
-		return "", fmt.Errorf("libvirt: config drive of %s: %w", id, err)
 	}
 	if err := d.searchable(d.cfg.ConfigDriveDir); err != nil {
 		return "", err
 	}
 	path := d.configDrivePath(id)
-	if err := writeFileAtomic(path, iso); err != nil {
+	if err := d.cfg.ConfigDrive(ctx, id, path); err != nil {
 		return "", fmt.Errorf("libvirt: config drive of %s: %w", id, err)
 	}
-	d.log.Debug("config drive written", "instance", id, "path", path, "bytes", len(iso))
+	d.log.Debug("config drive written", "instance", id, "path", path)
 	return path, nil
-}
-
-// writeFileAtomic writes data to a new 0600 file beside path, then renames
-// it over path: readers see the old file or the whole new one.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // removeConfigDrive deletes instance id's config drive; missing is fine.

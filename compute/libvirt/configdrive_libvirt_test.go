@@ -41,11 +41,11 @@ type isoBuilder struct {
 	builds map[string]int
 }
 
-func (b *isoBuilder) build(_ context.Context, id string) ([]byte, error) {
+func (b *isoBuilder) build(_ context.Context, id, path string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.builds[id]++
-	return b.image(id, b.builds[id]), nil
+	return os.WriteFile(path, b.image(id, b.builds[id]), 0o600)
 }
 
 func (b *isoBuilder) image(id string, n int) []byte {

@@ -75,11 +75,14 @@ type Config struct {
 	// reboot before it is reset instead; default 30s.
 	SoftRebootTimeout time.Duration
 
-	// ConfigDrive builds the config drive ISO of instance id from what the
-	// cluster holds now; Define calls it for every instance that wants one
-	// (InstanceSpec.ConfigDrive, or ForceConfigDrive). Nil: such an
-	// instance cannot be defined here.
-	ConfigDrive func(ctx context.Context, id string) ([]byte, error)
+	// ConfigDrive writes the config drive ISO of instance id, built from
+	// what the cluster holds now, to path: mode 0600 (user data may hold
+	// secrets), whole or not at all (written beside it, then renamed, so a
+	// running QEMU keeps the image it opened and the next boot reads the
+	// new one), as metadata.ConfigDrive does. Define calls it for every
+	// instance that wants one (InstanceSpec.ConfigDrive, or
+	// ForceConfigDrive). Nil: such an instance cannot be defined here.
+	ConfigDrive func(ctx context.Context, id, path string) error
 	// ForceConfigDrive gives every instance a config drive, asked for or
 	// not (Nova's force_config_drive).
 	ForceConfigDrive bool
