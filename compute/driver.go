@@ -107,6 +107,9 @@ type InstanceSpec struct {
 	ImageID   string
 	Addresses []fsm.Address
 	Metadata  map[string]string
+	// ConfigDrive: the user asked for a config drive (Nova's config_drive);
+	// a host may attach one to every instance regardless.
+	ConfigDrive bool
 }
 
 // SpecOf builds the spec of an instance from its flavor, image and addresses.
@@ -115,6 +118,7 @@ func SpecOf(inst fsm.Instance) InstanceSpec {
 		ID: inst.ID, Name: inst.Name,
 		VCPUs: inst.Flavor.VCPUs, MemoryMiB: inst.Flavor.RAM, DiskGiB: inst.Flavor.Disk,
 		ImageID: inst.ImageID, Addresses: inst.Addresses, Metadata: inst.Metadata,
+		ConfigDrive: inst.ConfigDrive,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/shoal-project/shoal/compute"
+	"github.com/shoal-project/shoal/fsm"
 )
 
 func TestPermanent(t *testing.T) {
@@ -37,5 +38,18 @@ func TestPermanent(t *testing.T) {
 	}
 	if compute.Permanent(nil) != nil {
 		t.Error("Permanent(nil) is not nil")
+	}
+}
+
+// A domain is built from the instance as the FSM holds it, its wish for a
+// config drive included.
+func TestSpecOfCarriesConfigDrive(t *testing.T) {
+	for _, want := range []bool{false, true} {
+		inst := fsm.Instance{ID: "a", Name: "web", ImageID: "img", ConfigDrive: want,
+			Flavor: fsm.FlavorSpec{VCPUs: 2, RAM: 512, Disk: 1}}
+		spec := compute.SpecOf(inst)
+		if spec.ConfigDrive != want || spec.ID != "a" || spec.VCPUs != 2 || spec.MemoryMiB != 512 || spec.DiskGiB != 1 {
+			t.Errorf("SpecOf(config drive %v) = %+v", want, spec)
+		}
 	}
 }

@@ -53,6 +53,25 @@ func TestAgentFlagsMapOntoConfig(t *testing.T) {
 	}
 }
 
+// --force-config-drive (or SHOAL_FORCE_CONFIG_DRIVE) reaches the config;
+// without it a server gets a config drive only when it asks.
+func TestAgentForceConfigDrive(t *testing.T) {
+	var cfg shoalagent.Config
+	capture(t, "agent", func(c *cli.Context) { cfg = agentConfig(c, nil) }, "--data-dir", "/d")
+	if cfg.ForceConfigDrive {
+		t.Error("config drives forced by default")
+	}
+	capture(t, "agent", func(c *cli.Context) { cfg = agentConfig(c, nil) }, "--data-dir", "/d", "--force-config-drive")
+	if !cfg.ForceConfigDrive {
+		t.Error("--force-config-drive did not reach the config")
+	}
+	t.Setenv("SHOAL_FORCE_CONFIG_DRIVE", "true")
+	capture(t, "agent", func(c *cli.Context) { cfg = agentConfig(c, nil) }, "--data-dir", "/d")
+	if !cfg.ForceConfigDrive {
+		t.Error("SHOAL_FORCE_CONFIG_DRIVE did not reach the config")
+	}
+}
+
 // The join and TLS flags map onto Config; the join token is also read from
 // SHOAL_JOIN_TOKEN (kept out of the process list), and the data dir
 // defaults to the one `shoal join` looks in.

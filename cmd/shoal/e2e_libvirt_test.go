@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"libvirt.org/go/libvirtxml"
+
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/internal/testkit"
 )
@@ -95,7 +97,9 @@ func TestLibvirtAcceptance(t *testing.T) {
 	// instance disks.
 	a.dir = filepath.Join(testkit.SharedDir(t, "shoal-e2e-libvirt-", 0o711), "data")
 	cleanupLibvirt(t, "lv1")
-	a.start(t, "--bootstrap", "--driver", "libvirt", "--network-cidr", "10.77.0.0/24")
+	// Every server gets a config drive, as on a Nova host with
+	// force_config_drive: the whole path from the replica to QEMU runs.
+	a.start(t, "--bootstrap", "--driver", "libvirt", "--network-cidr", "10.77.0.0/24", "--force-config-drive")
 	testkit.WaitEvery(t, cliPoll, 30*time.Second, "the node to lead", func() bool { return leaderOf(members(t, a)) == "lv1" })
 	testkit.WaitEvery(t, cliPoll, 30*time.Second, "host capacity in Raft", func() bool { return statsVCPUs(t, a) > 0 })
 	mustRun(t, a, "image", "create", "tiny", "--file", image, "--disk-format", "qcow2")
@@ -137,6 +141,11 @@ func TestLibvirtAcceptance(t *testing.T) {
 		t.Fatalf("guest DHCP address %v, want the fixed IP %s; console:\n%s", m, ip, out)
 	}
 	t.Logf("guest booted and leased %s within %v", ip, took.Round(time.Second))
+	// The guest's kernel logs the SMBIOS system it reads (the same fields as
+	// /sys/class/dmi/id/): OpenStack Nova, what cloud-init looks for.
+	if !strings.Contains(out, "DMI: OpenStack Foundation OpenStack Nova,") {
+		t.Errorf("the guest's kernel does not see an OpenStack Nova machine (no \"DMI: OpenStack Foundation OpenStack Nova\" line); console:\n%s", out)
+	}
 
 	for _, step := range []struct {
 		args        []string
@@ -161,12 +170,21 @@ func TestLibvirtAcceptance(t *testing.T) {
 	if _, err := os.Stat(disk); err != nil {
 		t.Fatalf("instance disk: %v", err)
 	}
+	drive := configDriveOf(t, vm.ID)
+	if want := filepath.Join(a.dir, "config-drive", vm.ID+".iso"); drive != want {
+		t.Fatalf("config drive attached from %q, want %s", drive, want)
+	}
+	if st, err := os.Stat(drive); err != nil || st.Size() == 0 {
+		t.Fatalf("config drive file: %v", err)
+	}
 	mustRun(t, a, "server", "delete", vm.ID, "--wait")
 	if got := domstate(t, vm.ID); got != "missing" {
 		t.Fatalf("after delete virsh domstate = %q", got)
 	}
-	if _, err := os.Stat(disk); !os.IsNotExist(err) {
-		t.Fatalf("instance disk still there after delete: %v", err)
+	for _, path := range []string{disk, drive} {
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Fatalf("%s still there after delete: %v", path, err)
+		}
 	}
 
 	// A qcow2 naming a backing file could expose host files: refused.
@@ -189,6 +207,27 @@ func TestLibvirtAcceptance(t *testing.T) {
 	}
 	mustRun(t, a, "image", "create", "blank", "--file", blank, "--disk-format", "qcow2")
 	t.Log("blank disk: " + runBench(t, a, "blank", 20))
+}
+
+// configDriveOf is the file of the read-only cdrom libvirt has attached to
+// the server's domain; the test fails when there is none.
+func configDriveOf(t *testing.T, id string) string {
+	t.Helper()
+	doc, err := virsh(t, "dumpxml", id)
+	if err != nil {
+		t.Fatalf("virsh dumpxml %s: %v: %s", id, err, doc)
+	}
+	var def libvirtxml.Domain
+	if err := def.Unmarshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, disk := range def.Devices.Disks {
+		if disk.Device == "cdrom" && disk.ReadOnly != nil && disk.Source != nil && disk.Source.File != nil {
+			return disk.Source.File.File
+		}
+	}
+	t.Fatalf("domain %s has no read-only cdrom (config drive):\n%s", id, doc)
+	return ""
 }
 
 // runBench runs `shoal bench boot` with m1.tiny servers of image and

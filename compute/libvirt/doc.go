@@ -11,7 +11,9 @@
 // forward mode open (network.go: a bridge with the anycast gateway, no
 // libvirt firewall; compute/network routes and filters) with one static
 // DHCP reservation per address (dhcp.go), and each guest's port is the tap
-// TapName(instance ID).
+// TapName(instance ID). Every domain tells its guest through SMBIOS that it
+// runs on OpenStack Nova; an instance that wants a config drive gets its ISO
+// as a read-only cdrom (configdrive.go).
 //
 // Shoal's domains are the ones carrying an element in MetadataNamespace; only
 // those naming this node are its own. Every other domain on the host belongs

@@ -74,6 +74,21 @@ type Config struct {
 	// SoftRebootTimeout is how long a guest may take to honor an ACPI
 	// reboot before it is reset instead; default 30s.
 	SoftRebootTimeout time.Duration
+
+	// ConfigDrive writes the config drive ISO of instance id, built from
+	// what the cluster holds now, to path: mode 0600 (user data may hold
+	// secrets), whole or not at all (written beside it, then renamed, so a
+	// running QEMU keeps the image it opened and the next boot reads the
+	// new one), as metadata.ConfigDrive does. Define calls it for every
+	// instance that wants one (InstanceSpec.ConfigDrive, or
+	// ForceConfigDrive). Nil: such an instance cannot be defined here.
+	ConfigDrive func(ctx context.Context, id, path string) error
+	// ForceConfigDrive gives every instance a config drive, asked for or
+	// not (Nova's force_config_drive).
+	ForceConfigDrive bool
+	// ConfigDriveDir holds the config drives, <uuid>.iso; default
+	// DataDir/config-drive.
+	ConfigDriveDir string
 }
 
 // WithDefaults returns c with its empty fields set to the defaults.
@@ -94,9 +109,12 @@ func (c Config) WithDefaults() Config {
 		if c.ConsoleDir == "" {
 			c.ConsoleDir = filepath.Join(c.DataDir, "console")
 		}
+		if c.ConfigDriveDir == "" {
+			c.ConfigDriveDir = filepath.Join(c.DataDir, "config-drive")
+		}
 	}
 	// libvirt needs absolute paths in pool and domain XML.
-	for _, dir := range []*string{&c.InstancesDir, &c.ConsoleDir} {
+	for _, dir := range []*string{&c.InstancesDir, &c.ConsoleDir, &c.ConfigDriveDir} {
 		if abs, err := filepath.Abs(*dir); *dir != "" && err == nil {
 			*dir = abs
 		}
@@ -169,6 +187,7 @@ type Driver struct {
 	conn       *golibvirt.Libvirt // nil while reconnecting
 	closed     bool
 	domainType string // decided once, on first success
+	machine    string // libvirt's default machine type for domainType, asked once
 
 	setupMu sync.Mutex // one pool or network set-up at a time
 	dhcpMu  sync.Mutex // one read-modify-write of DHCP reservations at a time

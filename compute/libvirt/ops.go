@@ -21,10 +21,11 @@ var (
 	_ compute.Notifier   = (*Driver)(nil)
 )
 
-// Define creates the instance's disk, domain (shut off) and DHCP
-// reservations. A domain of this node that exists is never redefined: only
-// its reservations are made sure of. What retrying cannot heal (see
-// classify) comes back marked compute.ErrPermanent.
+// Define creates the instance's disk, config drive (when it wants one),
+// domain (shut off) and DHCP reservations. A domain of this node that
+// exists is never redefined: only its reservations are made sure of and
+// its config drive rebuilt. What retrying cannot heal (see classify) comes
+// back marked compute.ErrPermanent.
 func (d *Driver) Define(ctx context.Context, spec compute.InstanceSpec) error {
 	return classify(d.define(ctx, spec))
 }
@@ -56,6 +57,11 @@ func (d *Driver) define(ctx context.Context, spec compute.InstanceSpec) error {
 				spec.ID, dom.Name, m.Node)
 		}
 		d.remember(spec.ID)
+		if d.wantsConfigDrive(spec) { // fresh for the domain's next boot
+			if _, err := d.writeConfigDrive(ctx, spec.ID); err != nil {
+				return err
+			}
+		}
 		return d.reserve(l, spec)
 	case !hasCode(err, golibvirt.ErrNoDomain):
 		return mapError(spec.ID, err)
@@ -71,6 +77,16 @@ func (d *Driver) define(ctx context.Context, spec compute.InstanceSpec) error {
 	}
 	opts := domainOpts{DomainType: domainType, Node: d.cfg.Node, ClusterID: d.clusterID(),
 		DiskPath: disk, ConsoleLog: d.consolePath(spec.ID)}
+	if d.wantsConfigDrive(spec) {
+		if opts.ConfigDrive, err = d.writeConfigDrive(ctx, spec.ID); err != nil {
+			return err
+		}
+		machine, err := d.defaultMachine(l, domainType)
+		if err != nil {
+			return err
+		}
+		opts.CDROMBus = cdromBus(machine)
+	}
 	if len(spec.Addresses) > 0 {
 		net, err := d.ensureNetwork(l)
 		if err != nil {
@@ -238,9 +254,10 @@ func (d *Driver) Destroy(ctx context.Context, id string) error {
 }
 
 // Undefine powers the domain off if needed and removes it with its DHCP
-// reservations, disk, managed save and console log. The domain goes last,
-// so an Undefine cut short is finished by the next one; leftovers of a
-// domain that is gone (disk, console log) are removed too.
+// reservations, disk, config drive, managed save and console log. The
+// domain goes last, so an Undefine cut short is finished by the next one;
+// leftovers of a domain that is gone (disk, config drive, console log) are
+// removed too.
 func (d *Driver) Undefine(ctx context.Context, id string) error {
 	err := d.withDomain(ctx, "undefine", id, false, func(l *golibvirt.Libvirt, dom golibvirt.Domain, st golibvirt.DomainState) error {
 		if st != golibvirt.DomainShutoff {
@@ -288,9 +305,13 @@ func (d *Driver) unreserve(l *golibvirt.Libvirt, dom golibvirt.Domain) error {
 	return nil
 }
 
-// removeFiles deletes instance id's disk and console log; missing is fine.
+// removeFiles deletes instance id's disk, config drive and console log;
+// missing is fine.
 func (d *Driver) removeFiles(l *golibvirt.Libvirt, id string) error {
 	if err := d.deleteVolume(l, id); err != nil {
+		return err
+	}
+	if err := d.removeConfigDrive(id); err != nil {
 		return err
 	}
 	if err := os.Remove(d.consolePath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {

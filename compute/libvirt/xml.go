@@ -49,6 +49,10 @@ type domainOpts struct {
 	DiskPath   string // the instance's qcow2 overlay
 	Network    string // libvirt network of the instance's NICs
 	ConsoleLog string // file the serial console is logged to
+	// ConfigDrive is the instance's config drive ISO, attached as a
+	// read-only cdrom on CDROMBus; empty: none.
+	ConfigDrive string
+	CDROMBus    string
 }
 
 // domainFor is the one place a shoal domain's XML is decided. spec.Name is
@@ -67,9 +71,11 @@ func domainFor(spec compute.InstanceSpec, o domainOpts) *libvirtxml.Domain {
 		Metadata: &libvirtxml.DomainMetadata{XML: string(meta)},
 		Memory:   &libvirtxml.DomainMemory{Value: uint(spec.MemoryMiB), Unit: "MiB"},
 		VCPU:     &libvirtxml.DomainVCPU{Placement: "static", Value: uint(spec.VCPUs)},
+		SysInfo:  []libvirtxml.DomainSysInfo{sysinfo(spec.ID)},
 		OS: &libvirtxml.DomainOS{
 			Type:        &libvirtxml.DomainOSType{Type: "hvm"},
 			BootDevices: []libvirtxml.DomainBootDevice{{Dev: "hd"}},
+			SMBios:      &libvirtxml.DomainSMBios{Mode: "sysinfo"},
 		},
 		// ACPI, or the guest never sees the power button Stop presses.
 		Features:   &libvirtxml.DomainFeatureList{ACPI: &libvirtxml.DomainFeature{}, APIC: &libvirtxml.DomainFeatureAPIC{}},
@@ -95,6 +101,9 @@ func domainFor(spec compute.InstanceSpec, o domainOpts) *libvirtxml.Domain {
 			}},
 		},
 	}
+	if o.ConfigDrive != "" {
+		d.Devices.Disks = append(d.Devices.Disks, configDriveDisk(o.ConfigDrive, o.CDROMBus))
+	}
 	// shoal has one network today: every address is a port on it, and an
 	// instance has one address, so one port whose tap is TapName's. A second
 	// port (none is made today) would take libvirt's vnetN: two taps of one
@@ -111,6 +120,31 @@ func domainFor(spec compute.InstanceSpec, o domainOpts) *libvirtxml.Domain {
 		d.Devices.Interfaces = append(d.Devices.Interfaces, nic)
 	}
 	return d
+}
+
+// SMBIOS system information every guest sees (dmidecode, and
+// /sys/class/dmi/id/ on Linux), as Nova's libvirt driver sets it: cloud-init
+// engages its OpenStack datasource only when the product is Nova's (or a
+// config drive is present), and finds the instance's UUID in the serial.
+const (
+	smbiosManufacturer = "OpenStack Foundation"
+	smbiosProduct      = "OpenStack Nova"
+	smbiosFamily       = "Virtual Machine"
+)
+
+// sysinfo is the domain's SMBIOS system block: serial and UUID are the
+// server's UUID (Nova's sysinfo_serial=unique; libvirt requires the uuid
+// entry to equal the domain's).
+func sysinfo(id string) libvirtxml.DomainSysInfo {
+	return libvirtxml.DomainSysInfo{SMBIOS: &libvirtxml.DomainSysInfoSMBIOS{
+		System: &libvirtxml.DomainSysInfoSystem{Entry: []libvirtxml.DomainSysInfoEntry{
+			{Name: "manufacturer", Value: smbiosManufacturer},
+			{Name: "product", Value: smbiosProduct},
+			{Name: "serial", Value: id},
+			{Name: "uuid", Value: id},
+			{Name: "family", Value: smbiosFamily},
+		}},
+	}}
 }
 
 // TapName is the host-side device of an instance's port: "tap" and the

@@ -103,6 +103,69 @@ func TestDomainXMLEscapesName(t *testing.T) {
 	}
 }
 
+// Every domain tells its guest, through SMBIOS, that it runs on OpenStack
+// Nova, with the server's UUID as serial: what cloud-init checks.
+func TestDomainXMLSysinfo(t *testing.T) {
+	spec := testSpec("web-1")
+	d := domainFor(spec, testOpts)
+	if d.OS.SMBios == nil || d.OS.SMBios.Mode != "sysinfo" {
+		t.Errorf("os smbios = %+v, want mode sysinfo", d.OS.SMBios)
+	}
+	if len(d.SysInfo) != 1 || d.SysInfo[0].SMBIOS == nil || d.SysInfo[0].SMBIOS.System == nil {
+		t.Fatalf("sysinfo = %+v, want one SMBIOS block with a system", d.SysInfo)
+	}
+	got := map[string]string{}
+	for _, e := range d.SysInfo[0].SMBIOS.System.Entry {
+		got[e.Name] = e.Value
+	}
+	want := map[string]string{"manufacturer": "OpenStack Foundation", "product": "OpenStack Nova",
+		"serial": spec.ID, "uuid": spec.ID, "family": "Virtual Machine"}
+	if len(got) != len(want) {
+		t.Errorf("sysinfo system entries = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("sysinfo %s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+// A config drive is a read-only raw cdrom on the bus the machine type has,
+// never booted from; without one the domain has its disk only.
+func TestDomainXMLConfigDrive(t *testing.T) {
+	opts := testOpts
+	opts.ConfigDrive = "/var/lib/shoal/config-drive/6a0f3c1e-1111-4000-8000-000000000001.iso"
+	opts.CDROMBus = cdromBus("pc-i440fx-7.2")
+	doc, err := domainFor(testSpec("web-1"), opts).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "domain-config-drive.xml", doc+"\n")
+
+	for _, tc := range []struct{ machine, bus, dev string }{
+		{"pc-i440fx-7.2", "ide", "hdd"},
+		{"pc", "ide", "hdd"},
+		{"", "ide", "hdd"},
+		{"pc-q35-7.2", "sata", "sda"},
+		{"q35", "sata", "sda"},
+	} {
+		opts.CDROMBus = cdromBus(tc.machine)
+		disks := domainFor(testSpec("web-1"), opts).Devices.Disks
+		if len(disks) != 2 {
+			t.Fatalf("%s: %d disks, want the root disk and the config drive", tc.machine, len(disks))
+		}
+		cd := disks[1]
+		if cd.Device != "cdrom" || cd.ReadOnly == nil || cd.Driver.Type != "raw" || cd.Source.File.File != opts.ConfigDrive ||
+			cd.Target.Bus != tc.bus || cd.Target.Dev != tc.dev || cd.Boot != nil {
+			t.Errorf("machine %q: config drive %+v (target %+v), want a read-only raw cdrom %s on %s",
+				tc.machine, cd, cd.Target, tc.dev, tc.bus)
+		}
+	}
+	if disks := domainFor(testSpec("web-1"), testOpts).Devices.Disks; len(disks) != 1 {
+		t.Errorf("without a config drive: %d disks, want 1", len(disks))
+	}
+}
+
 func TestTitleIsOneLine(t *testing.T) {
 	if got := title("  web\n1\tfront  "); got != "web 1 front" {
 		t.Errorf("title = %q", got)

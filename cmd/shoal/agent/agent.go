@@ -160,6 +160,7 @@ func (a *Agent) openDriver(later laterNode) (compute.Driver, error) {
 	default:
 		cfg := a.cfg.libvirtConfig()
 		cfg.ClusterID, cfg.Images, cfg.Network = later.clusterID, a.images, later.network
+		cfg.ConfigDrive = later.configDrive
 		ctx, cancel := context.WithTimeout(context.Background(), libvirtTimeout)
 		defer cancel()
 		d, err := libvirt.New(ctx, cfg)

@@ -107,6 +107,9 @@ type Config struct {
 	// (libvirt driver), where guests' 169.254.169.254:80 is DNATed; agents
 	// sharing a host take one each. 0: metadata.DefaultPort (Nova's 8775).
 	MetadataPort int
+	// ForceConfigDrive gives every server on this host a config drive,
+	// asked for or not (libvirt driver; Nova's force_config_drive).
+	ForceConfigDrive bool
 }
 
 // WithDefaults returns c with its zero fields set.
@@ -214,5 +217,6 @@ func (c Config) schedulerConfig() scheduler.Config {
 // libvirtConfig is the driver's share of c; the image cache and the
 // cluster's views are added by New.
 func (c Config) libvirtConfig() libvirt.Config {
-	return libvirt.Config{URI: c.LibvirtURI, DataDir: c.DataDir, Logger: c.Logger, Node: c.Name}
+	return libvirt.Config{URI: c.LibvirtURI, DataDir: c.DataDir, Logger: c.Logger, Node: c.Name,
+		ForceConfigDrive: c.ForceConfigDrive}
 }

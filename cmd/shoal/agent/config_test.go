@@ -64,6 +64,16 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
+// The libvirt driver is told to force config drives when the agent is.
+func TestLibvirtConfigForcesConfigDrive(t *testing.T) {
+	for _, force := range []bool{false, true} {
+		c := Config{Name: "n1", DataDir: "/d", ForceConfigDrive: force}.WithDefaults()
+		if got := c.libvirtConfig().ForceConfigDrive; got != force {
+			t.Errorf("ForceConfigDrive %v reached the driver as %v", force, got)
+		}
+	}
+}
+
 // The lease settings are normalised once and the node, the in-process fence
 // and the fence guard are all handed the same values: a zero lease used to
 // be 5s to the node but gave the guard a lead of 0.
