@@ -25,10 +25,13 @@ type Desired struct {
 //
 //   - An instance runs where its Host says; one with no host or no fixed IP
 //     on the tenant network runs nowhere and is skipped everywhere.
-//   - Every instance on another host (whose underlay address is known and
-//     is not this host's) gets a /32 route via that host and a proxy
-//     neighbour on the bridge; an instance here gets neither (it is on the
-//     bridge itself).
+//   - Every instance on another host (whose underlay address is known, is
+//     not this host's and is not a loopback address) gets a /32 route via
+//     that host and a proxy neighbour on the bridge; an instance here gets
+//     neither (it is on the bridge itself). Hosts on a loopback address, or
+//     on this host's own, share this host's namespace (a development
+//     cluster on one machine) and its bridge: their guests are on the
+//     bridge already, and a route via lo would take their traffic away.
 //   - Floating IPs go on this host only for servers its replica says run
 //     here, only inside a known external network, only with an uplink, and
 //     never while fenced: a fenced host may have been evacuated already, and
@@ -50,7 +53,7 @@ func Plan(v View, me string, fenced bool) Desired {
 			continue
 		}
 		via, ok := v.Hosts[i.Host]
-		if !ok || !via.Is4() || (selfKnown && via == self) {
+		if !ok || !via.Is4() || via.IsLoopback() || (selfKnown && via == self) {
 			continue
 		}
 		d.Routes = append(d.Routes, link.Route{Dst: i.IP, Via: via})

@@ -128,6 +128,12 @@ func TestPlan(t *testing.T) {
 					Instance{ID: idC, Host: "h3", IP: ip("10.78.0.4"), MAC: mac(4)},
 					Instance{ID: idD, Host: "h9", IP: ip("10.78.0.5"), MAC: mac(5)})
 			}},
+		{name: "hosts on loopback share this namespace: no route to their guests", me: "h1",
+			view: func(v *View) {
+				v.Hosts["h2"], v.Hosts["h3"] = ip("127.0.0.1"), ip("127.0.0.2")
+				v.Instances = append(v.Instances, Instance{ID: idC, Host: "h3", IP: ip("10.78.0.4"), MAC: mac(4)})
+			},
+			want: func(d *Desired) { d.Routes, d.ProxyNeigh = nil, nil }},
 		{name: "floating IP outside every external network is not taken", me: "h1",
 			view: func(v *View) { v.Floating[0].IP = ip("192.0.2.1") },
 			want: func(d *Desired) { d.FloatingAddrs, d.Ruleset.NAT = nil, nil }},

@@ -75,7 +75,7 @@ func TestReconcilerNetns(t *testing.T) {
 	}
 
 	st, f := newState(cluster()), &fence{}
-	dp := NewKernelDataplane(nil)
+	dp := NewKernelDataplane("h1", t.TempDir(), nil)
 	r, err := New(Config{Host: "h1", Address: h1, Bridge: func() (string, error) { return "br0", nil }, Fenced: f.get}, st, dp)
 	if err != nil {
 		t.Fatal(err)

@@ -144,28 +144,6 @@ func addrsOn(link netlink.Link) ([]netip.Addr, error) {
 	return out, nil
 }
 
-// floatingAddrs are the floating IPs on link: its /32 addresses inside an
-// external CIDR, or that this Link added (its network may be gone since).
-func (l *Link) floatingAddrs(link netlink.Link, external []netip.Prefix) ([]netip.Addr, error) {
-	as, err := dump("addresses", func() ([]netlink.Addr, error) { return netlink.AddrList(link, netlink.FAMILY_V4) })
-	if err != nil {
-		return nil, err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []netip.Addr
-	for _, a := range as {
-		p := prefixOf(a.IPNet)
-		if p.Bits() != 32 {
-			continue
-		}
-		if l.added[p.Addr()] || slices.ContainsFunc(external, func(e netip.Prefix) bool { return e.Contains(p.Addr()) }) {
-			out = append(out, p.Addr())
-		}
-	}
-	return out, nil
-}
-
 func hostAddr(ip netip.Addr) *netlink.Addr {
 	return &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(ip, 32))}
 }

@@ -1,9 +1,13 @@
 package link
 
 import (
+	"maps"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mdlayher/arp"
@@ -61,5 +65,39 @@ func TestMinus(t *testing.T) {
 	got := minus([]netip.Addr{a("10.0.0.3"), a("10.0.0.1"), a("10.0.0.3"), a("10.0.0.2")}, []netip.Addr{a("10.0.0.2")})
 	if want := []netip.Addr{a("10.0.0.1"), a("10.0.0.3")}; !slices.Equal(got, want) {
 		t.Fatalf("minus = %v, want %v", got, want)
+	}
+}
+
+func TestOwnedRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), StateFile)
+	if o, err := readOwned(path); err != nil || len(o) != 0 {
+		t.Fatalf("missing record = %v, %v; want empty", o, err)
+	}
+	want := owned{netip.MustParseAddr("10.66.0.201"): "eth0", netip.MustParseAddr("10.66.0.9"): "eth1"}
+	if err := writeOwned(path, want); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if got := strings.Join(strings.Fields(string(b)), ""); got != `{"floating":[{"addr":"10.66.0.9","link":"eth1"},{"addr":"10.66.0.201","link":"eth0"}]}` {
+		t.Errorf("record = %s, want sorted entries", got)
+	}
+	if o, err := readOwned(path); err != nil || !maps.Equal(o, want) {
+		t.Errorf("read back %v, %v; want %v", o, err, want)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+	// A record that cannot be read is an error, never "nothing recorded":
+	// that would leave this node's floating IPs on the uplink for good.
+	if err := os.WriteFile(path, []byte("{garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readOwned(path); err == nil {
+		t.Error("a corrupt record read as empty")
+	}
+	l := New(Config{StateFile: path})
+	defer l.Close()
+	if err := l.own("eth0", []netip.Addr{netip.MustParseAddr("10.66.0.3")}); err == nil {
+		t.Error("a floating IP was recorded over a record that cannot be read")
 	}
 }

@@ -21,13 +21,19 @@ func inetTable(rs Ruleset) table {
 	// A guest with a floating IP leaves the tenant network as that IP; any
 	// other guest leaves through the uplink as the host. Nothing is NATed
 	// without a tenant network (validate allows that only without NAT).
-	var post []rule
+	//
+	// The two are chains of their own, the uplink's after the floating
+	// IPs' (srcnat+10), because several nodes' tables may share one
+	// namespace and a connection takes the first SNAT any NAT chain gives
+	// it: every node's floating IP SNAT must have had its look before any
+	// node's uplink SNAT, which matches every guest of the tenant network.
+	var post, masq []rule
 	if rs.Tenant.IsValid() {
 		post = append(post, r(nfprotoIPv4(), ipPrefix(offIPDaddr, rs.Tenant, expr.CmpOpNeq),
 			natByMap(offIPSaddr, mapFIPSNAT, expr.NATTypeSourceNAT)))
 	}
 	if rs.Tenant.IsValid() && rs.UplinkAddr.IsValid() {
-		post = append(post, r(nfprotoIPv4(),
+		masq = append(masq, r(nfprotoIPv4(),
 			ipPrefix(offIPSaddr, rs.Tenant, expr.CmpOpEq),
 			ipPrefix(offIPDaddr, rs.Tenant, expr.CmpOpNeq),
 			one(meta(expr.MetaKeyOIFNAME), cmp(expr.CmpOpEq, ifname(rs.Uplink))),
@@ -46,6 +52,7 @@ func inetTable(rs Ruleset) table {
 		{name: chainPrerouting, hook: natHook(nftables.ChainHookPrerouting, nftables.ChainPriorityNATDest), rules: []rule{dnat}},
 		{name: chainOutput, hook: natHook(nftables.ChainHookOutput, nftables.ChainPriorityNATDest), rules: []rule{dnat}},
 		{name: chainPostrouting, hook: natHook(nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource), rules: post},
+		{name: chainUplinkSNAT, hook: natHook(nftables.ChainHookPostrouting, uplinkSNATPriority()), rules: masq},
 		{name: chainForward, hook: filterHook(nftables.ChainHookForward, *nftables.ChainPriorityFilter), rules: filter},
 		{name: chainInput, hook: filterHook(nftables.ChainHookInput, *nftables.ChainPriorityFilter), rules: filter},
 	}
@@ -152,6 +159,12 @@ func ruleMatch(gr Rule) []expr.Any {
 		}
 	}
 	return m
+}
+
+// uplinkSNATPriority runs the uplink SNAT after every table's floating IP
+// SNAT (srcnat, 100).
+func uplinkSNATPriority() *nftables.ChainPriority {
+	return nftables.ChainPriorityRef(*nftables.ChainPriorityNATSource + 10)
 }
 
 // natByMap rewrites the address at off through the map name.

@@ -93,7 +93,7 @@ func TestInetTableGolden(t *testing.T) {
 		chains[c.name] = dumpChain(c)
 		names = append(names, c.name)
 	}
-	wantNames := []string{"prerouting", "output", "postrouting", "forward", "input",
+	wantNames := []string{"prerouting", "output", "postrouting", "postrouting-uplink", "forward", "input",
 		"eg-tapaaaaaaaaaaa", "in-tapaaaaaaaaaaa", "eg-tapbbbbbbbbbbb", "in-tapbbbbbbbbbbb"}
 	if !slices.Equal(names, wantNames) {
 		t.Fatalf("chains %v, want %v", names, wantNames)
@@ -111,6 +111,8 @@ func TestInetTableGolden(t *testing.T) {
 		"output":     {dnatByMap},
 		"postrouting": {
 			v4 + "nh[16:4] &ffff0000^00000000 != 10.88.0.0 nh[12:4] map @fip-snat snat",
+		},
+		"postrouting-uplink": {
 			v4 + `nh[12:4] &ffff0000^00000000 == 10.88.0.0 nh[16:4] &ffff0000^00000000 != 10.88.0.0 meta:oifname == "eth0" imm 10.99.0.11 snat`,
 		},
 		"forward":           {establishOK, v4 + "nh[12:4] vmap @egress", v4 + "nh[16:4] vmap @ingress"},
@@ -162,6 +164,9 @@ func TestInetTableWithoutUplinkAddr(t *testing.T) {
 	for _, c := range inetTable(rs).chains {
 		if c.name == chainPostrouting && len(c.rules) != 1 {
 			t.Errorf("postrouting without an uplink address: %v, want only the floating IP SNAT", dumpChain(c))
+		}
+		if c.name == chainUplinkSNAT && len(c.rules) != 0 {
+			t.Errorf("uplink SNAT without an uplink address: %v, want none", dumpChain(c))
 		}
 	}
 }

@@ -7,6 +7,54 @@ import (
 	"testing"
 )
 
+// testTable names the tables the netns tests program.
+const testTable = "shoal-test"
+
+func TestTableFor(t *testing.T) {
+	for node, want := range map[string]string{
+		"n1":                    "shoal-n1",
+		"host-7.rack_2":         "shoal-host-7.rack_2",
+		strings.Repeat("a", 58): "shoal-" + strings.Repeat("a", 58),
+	} {
+		if got := TableFor(node); got != want || !validTable(got) {
+			t.Errorf("TableFor(%q) = %q (valid %v), want %q", node, got, validTable(got), want)
+		}
+	}
+	// Any other name is hashed: bounded, valid, deterministic, and never
+	// the plain name of another node.
+	seen := map[string]string{}
+	for _, node := range []string{"", "web servers", `x" ; flush ruleset`, strings.Repeat("a", 59), "ünï", "a/b"} {
+		got := TableFor(node)
+		if !strings.HasPrefix(got, "shoalx-") || len(got) != 7+16 || !validTable(got) {
+			t.Errorf("TableFor(%q) = %q, want shoalx-<16 hex>", node, got)
+		}
+		if TableFor(node) != got {
+			t.Errorf("TableFor(%q) not deterministic", node)
+		}
+		if other, ok := seen[got]; ok {
+			t.Errorf("TableFor(%q) = TableFor(%q)", node, other)
+		}
+		seen[got] = node
+	}
+	// A plain name keeps "shoal-" even when it looks hashed.
+	if got := TableFor("shoalx-0123456789abcdef"); got != "shoal-shoalx-0123456789abcdef" {
+		t.Errorf("TableFor of a hashed-looking name = %q", got)
+	}
+}
+
+// TestApplyRefusesForeignTables: a table that is not shoal's is refused
+// before any socket opens (so this runs anywhere, without root).
+func TestApplyRefusesForeignTables(t *testing.T) {
+	for _, name := range []string{"", "filter", "nat", "libvirt_network", "shoal x", "shoal;", strings.Repeat("shoal", 13)} {
+		if err := Apply(name, Ruleset{}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Apply(%q) = %v, want ErrInvalid", name, err)
+		}
+		if err := Remove(name); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Remove(%q) = %v, want ErrInvalid", name, err)
+		}
+	}
+}
+
 func TestGroupSetName(t *testing.T) {
 	uuid := "5f0c2b1e-8a8e-4b7e-9d0e-2f6d8c1a3b4c"
 	if got := groupSet(uuid); got != "sg-"+uuid {
@@ -32,7 +80,7 @@ func TestGroupSetName(t *testing.T) {
 // is a fixed name or is built from a tap name or a group ID.
 func TestNamesComeFromTapsAndGroupIDs(t *testing.T) {
 	rs := sample()
-	allowed := map[string]bool{chainPrerouting: true, chainOutput: true, chainPostrouting: true,
+	allowed := map[string]bool{chainPrerouting: true, chainOutput: true, chainPostrouting: true, chainUplinkSNAT: true,
 		chainForward: true, chainInput: true, mapFIPDNAT: true, mapFIPSNAT: true, mapEgress: true,
 		mapIngress: true, mapPorts: true}
 	for _, p := range rs.Ports {
