@@ -69,6 +69,7 @@ type Config struct {
 type Link struct {
 	announce  []time.Duration
 	stateFile string
+	lockWait  time.Duration // lockWait, shorter in tests
 	log       *slog.Logger
 
 	mu         sync.Mutex
@@ -88,7 +89,7 @@ func New(cfg Config) *Link {
 		cfg.Logger = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Link{announce: cfg.Announce, stateFile: cfg.StateFile, log: cfg.Logger.With("component", "network"),
+	return &Link{announce: cfg.Announce, stateFile: cfg.StateFile, lockWait: lockWait, log: cfg.Logger.With("component", "network"),
 		owned: owned{}, announcing: map[netip.Addr]*announcement{}, ctx: ctx, cancel: cancel}
 }
 
@@ -156,7 +157,7 @@ func (l *Link) Withdraw(d Desired) ([]string, error) {
 			c.note("-proxy "+ip.String()+" on "+d.Bridge, netlink.NeighDel(proxyNeigh(br, ip)))
 		}
 	}
-	l.withdrawFloating(&c, func(ip netip.Addr, dev string) bool {
+	l.withdrawFloating(&c, false, func(ip netip.Addr, dev string) bool {
 		return dev == d.Uplink && slices.Contains(d.FloatingAddrs, ip)
 	})
 	return c.result()
@@ -204,39 +205,52 @@ func (l *Link) Program(d Desired) ([]string, error) {
 		}
 	}
 	if uplinkErr == nil && len(d.FloatingAddrs) > 0 {
-		have, err := addrsOn(uplink)
-		c.fail(err)
-		if err := l.own(d.Uplink, d.FloatingAddrs); err != nil {
-			c.fail(err)
-			return c.result()
-		}
-		for _, ip := range minus(d.FloatingAddrs, have) {
-			err := netlink.AddrReplace(uplink, hostAddr(ip))
-			if err == nil {
-				l.startAnnouncing(d.Uplink, ip)
-			}
-			c.note("+floating "+ip.String()+" on "+d.Uplink, err)
+		for _, ip := range l.addFloating(&c, uplink, d) {
+			l.startAnnouncing(d.Uplink, ip)
 		}
 	}
 	return c.result()
 }
 
-// own records ips as this node's, on dev. An address that is already on
-// dev is recorded too: it is one this node wants, so it is its own to
-// withdraw later (an agent that lost its record adopts what it programs).
-func (l *Link) own(dev string, ips []netip.Addr) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	o, err := l.loadOwned()
+// addFloating records every floating IP d wants, then adds those the
+// uplink lacks, under the record's lock; it returns those it added. An
+// address that is already on the uplink is recorded too: it is one this
+// node wants, so it is its own to withdraw later (an agent that lost its
+// record adopts what it programs).
+func (l *Link) addFloating(c *changes, uplink netlink.Link, d Desired) []netip.Addr {
+	have, err := addrsOn(uplink)
 	if err != nil {
-		return err
-	}
-	next := maps.Clone(o)
-	for _, ip := range ips {
-		next[ip] = dev
-	}
-	if maps.Equal(next, o) {
+		c.fail(err)
 		return nil
 	}
-	return l.saveOwned(next)
+	unlock, err := l.lockRecord(false)
+	if err != nil {
+		c.fail(err)
+		return nil
+	}
+	defer unlock()
+	o, err := l.loadOwned()
+	if err != nil {
+		c.fail(err)
+		return nil
+	}
+	next := maps.Clone(o)
+	for _, ip := range d.FloatingAddrs {
+		next[ip] = d.Uplink
+	}
+	if !maps.Equal(next, o) {
+		if err := l.saveOwned(next); err != nil {
+			c.fail(err)
+			return nil
+		}
+	}
+	var added []netip.Addr
+	for _, ip := range minus(d.FloatingAddrs, have) {
+		err := netlink.AddrReplace(uplink, hostAddr(ip))
+		if err == nil {
+			added = append(added, ip)
+		}
+		c.note("+floating "+ip.String()+" on "+d.Uplink, err)
+	}
+	return added
 }

@@ -1,6 +1,7 @@
 package link
 
 import (
+	"errors"
 	"maps"
 	"net"
 	"net/netip"
@@ -8,7 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mdlayher/arp"
 	"github.com/vishvananda/netlink"
@@ -97,7 +100,51 @@ func TestOwnedRecord(t *testing.T) {
 	}
 	l := New(Config{StateFile: path})
 	defer l.Close()
-	if err := l.own("eth0", []netip.Addr{netip.MustParseAddr("10.66.0.3")}); err == nil {
-		t.Error("a floating IP was recorded over a record that cannot be read")
+	var c changes
+	l.withdrawFloating(&c, false, func(netip.Addr, string) bool { return false })
+	if _, err := c.result(); err == nil {
+		t.Error("a record that cannot be read withdrew as if empty")
+	}
+}
+
+// A node whose data dir is gone (a test's, removed) recorded nothing: its
+// guard withdraws nothing, and says so without an error.
+func TestWithdrawOwnedWithoutDataDir(t *testing.T) {
+	got, err := WithdrawOwned(filepath.Join(t.TempDir(), "gone", StateFile))
+	if err != nil || len(got) != 0 {
+		t.Errorf("WithdrawOwned without a data dir = %q, %v", got, err)
+	}
+}
+
+// TestRecordLock: while another process holds the record (the fence guard,
+// or a hung agent), a Link's pass fails rather than race it; WithdrawOwned
+// (the guard) goes on without the lock.
+func TestRecordLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), StateFile)
+	f, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	l := New(Config{StateFile: path})
+	defer l.Close()
+	l.lockWait = 50 * time.Millisecond
+	var c changes
+	l.withdrawFloating(&c, false, func(netip.Addr, string) bool { return false })
+	if _, err := c.result(); !errors.Is(err, errLocked) {
+		t.Errorf("withdraw under another's lock = %v, want errLocked", err)
+	}
+	// Nothing is recorded, so WithdrawOwned has nothing to do: no kernel.
+	if got, err := WithdrawOwned(path); err != nil || len(got) != 0 {
+		t.Errorf("WithdrawOwned under another's lock = %q, %v; want it to go on", got, err)
+	}
+	f.Close() // releases the lock
+	c = changes{}
+	l.withdrawFloating(&c, false, func(netip.Addr, string) bool { return false })
+	if _, err := c.result(); err != nil {
+		t.Errorf("withdraw once the lock is free = %v", err)
 	}
 }

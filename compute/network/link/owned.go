@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
+	"time"
 
 	"github.com/vishvananda/netlink"
 )
@@ -94,9 +96,58 @@ func writeOwned(path string, o owned) error {
 	return nil
 }
 
+// lockWait bounds the wait for the record's lock, which the agent and its
+// fence guard (two processes) each hold while they read the record, change
+// the kernel and write the record.
+const lockWait = 2 * time.Second
+
+// errLocked means the record stayed locked by another process.
+var errLocked = errors.New("floating IP record: locked by another process")
+
+// lockRecord takes l.mu and, with a state file, an exclusive flock on
+// StateFile+".lock". If another process holds it past lockWait, it returns
+// errLocked, unless force: then it goes on without it (the fence guard must
+// not wait on a hung agent to withdraw). unlock releases what was taken.
+func (l *Link) lockRecord(force bool) (unlock func(), err error) {
+	l.mu.Lock()
+	if l.stateFile == "" {
+		return l.mu.Unlock, nil
+	}
+	f, err := os.OpenFile(l.stateFile+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if errors.Is(err, fs.ErrNotExist) {
+		// No data dir, so no record and nobody to race: a guard whose
+		// node's data dir was deleted has nothing to withdraw.
+		return l.mu.Unlock, nil
+	}
+	if err != nil {
+		l.mu.Unlock()
+		return nil, fmt.Errorf("floating IP record: %w", err)
+	}
+	deadline := time.Now().Add(l.lockWait)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close(); l.mu.Unlock() }, nil // closing releases the flock
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			f.Close()
+			if force {
+				l.log.Warn("withdrawing floating IPs without the record's lock", "err", err)
+				return l.mu.Unlock, nil
+			}
+			l.mu.Unlock()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				return nil, errLocked
+			}
+			return nil, fmt.Errorf("floating IP record: lock: %w", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // loadOwned is the record as it is now: the file's when there is one (the
 // fence guard may have changed it), else what this Link remembers. Called
-// with l.mu held.
+// under lockRecord.
 func (l *Link) loadOwned() (owned, error) {
 	if l.stateFile == "" {
 		return l.owned, nil
@@ -109,7 +160,7 @@ func (l *Link) loadOwned() (owned, error) {
 	return o, nil
 }
 
-// saveOwned records o. Called with l.mu held.
+// saveOwned records o. Called under lockRecord.
 func (l *Link) saveOwned(o owned) error {
 	if l.stateFile != "" {
 		if err := writeOwned(l.stateFile, o); err != nil {
@@ -123,9 +174,13 @@ func (l *Link) saveOwned(o owned) error {
 // withdrawFloating removes every recorded floating IP that keep does not
 // want, from whichever interface it was put on, and records what is left.
 // An entry whose address or interface is gone already is simply forgotten.
-func (l *Link) withdrawFloating(c *changes, keep func(ip netip.Addr, dev string) bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+func (l *Link) withdrawFloating(c *changes, force bool, keep func(ip netip.Addr, dev string) bool) {
+	unlock, err := l.lockRecord(force)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	defer unlock()
 	o, err := l.loadOwned()
 	if err != nil {
 		c.fail(err)
@@ -189,6 +244,6 @@ func WithdrawOwned(stateFile string) ([]string, error) {
 	l := New(Config{StateFile: stateFile})
 	defer l.Close()
 	var c changes
-	l.withdrawFloating(&c, func(netip.Addr, string) bool { return false })
+	l.withdrawFloating(&c, true, func(netip.Addr, string) bool { return false })
 	return c.result()
 }
