@@ -13,7 +13,7 @@ func intp(v int) *int { return &v }
 
 func TestFromFSM(t *testing.T) {
 	nv := fsm.NetworkView{
-		Tenant:   &fsm.Network{Name: "default", CIDR: "10.78.0.0/24"},
+		Tenant:   &fsm.Network{Name: "default", CIDR: "10.78.0.0/24", Gateway: "10.78.0.1"},
 		External: []fsm.Network{{ID: "n1", CIDR: "10.66.0.0/24", External: true}, {ID: "bad", CIDR: "nonsense"}},
 		Hosts: []fsm.Host{{Name: "h1", RaftAddress: "10.99.0.11:7947"}, {Name: "h2", RaftAddress: "10.99.0.12:7947"},
 			{Name: "named", RaftAddress: "node3.example:7947"}},
@@ -40,8 +40,9 @@ func TestFromFSM(t *testing.T) {
 	}
 	local := Local{Bridge: "shbr1", Uplink: uplink}
 	want := View{
-		Tenant: prefix("10.78.0.0/24"),
-		Hosts:  map[string]netip.Addr{"h1": h1, "h2": h2},
+		Tenant:  prefix("10.78.0.0/24"),
+		Gateway: ip("10.78.0.1"),
+		Hosts:   map[string]netip.Addr{"h1": h1, "h2": h2},
 		Instances: []Instance{
 			{ID: idA, Host: "h1", IP: ip("10.78.0.2"), MAC: mac(2), Groups: []string{"g1"}},
 			{ID: idB, Groups: []string{fsm.DefaultSecurityGroupID("p1")}},

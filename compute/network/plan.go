@@ -44,7 +44,7 @@ func Plan(v View, me string, fenced bool) Desired {
 	var mine []Instance
 	d := Desired{
 		Desired: link.Desired{Bridge: v.Local.Bridge, Uplink: v.Local.Uplink.Name},
-		Ruleset: nft.Ruleset{Tenant: v.Tenant, Uplink: v.Local.Uplink.Name, UplinkAddr: v.Local.Uplink.Addr},
+		Ruleset: nft.Ruleset{Tenant: v.Tenant, Gateway: v.Gateway, Uplink: v.Local.Uplink.Name, UplinkAddr: v.Local.Uplink.Addr},
 	}
 	self, selfKnown := v.Hosts[me]
 	for _, i := range sortedInstances(byID) {

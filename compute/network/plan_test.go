@@ -34,8 +34,9 @@ func mac(last byte) net.HardwareAddr { return net.HardwareAddr{0xfa, 0x16, 0x3e,
 // the default group "dflt", with a floating IP each.
 func view() View {
 	return View{
-		Tenant: prefix("10.78.0.0/24"),
-		Hosts:  map[string]netip.Addr{"h1": h1, "h2": h2, "h3": h3},
+		Tenant:  prefix("10.78.0.0/24"),
+		Gateway: ip("10.78.0.1"),
+		Hosts:   map[string]netip.Addr{"h1": h1, "h2": h2, "h3": h3},
 		Instances: []Instance{
 			{ID: idA, Host: "h1", IP: ip("10.78.0.2"), MAC: mac(2), Groups: []string{"dflt"}},
 			{ID: idB, Host: "h2", IP: ip("10.78.0.3"), MAC: mac(3), Groups: []string{"dflt"}},
@@ -63,7 +64,7 @@ func desired() Desired {
 			ExternalRoutes: []netip.Prefix{ext},
 		},
 		Ruleset: nft.Ruleset{
-			Tenant: prefix("10.78.0.0/24"), Uplink: "eth0", UplinkAddr: h1,
+			Tenant: prefix("10.78.0.0/24"), Gateway: ip("10.78.0.1"), Uplink: "eth0", UplinkAddr: h1,
 			NAT:    []nft.NAT{{Floating: ip("10.66.0.201"), Fixed: ip("10.78.0.2")}},
 			Ports:  []nft.Port{{Tap: "tapaaaaaaaa-00", MAC: mac(2), IP: ip("10.78.0.2"), Groups: []string{"dflt"}}},
 			Groups: []nft.Group{{ID: "dflt", Members: []netip.Addr{ip("10.78.0.2"), ip("10.78.0.3")}, Rules: defaultRules("dflt")}},

@@ -32,6 +32,18 @@ func inetTable(rs Ruleset) table {
 		post = append(post, r(nfprotoIPv4(), ipPrefix(offIPDaddr, rs.Tenant, expr.CmpOpNeq),
 			natByMap(offIPSaddr, mapFIPSNAT, expr.NATTypeSourceNAT)))
 	}
+	// Hairpin: a guest that reaches a floating IP whose server is on this
+	// host's bridge is DNATed to a neighbour on its own link, which would
+	// answer it directly, from the fixed IP the client never asked. From
+	// the gateway instead, the answer comes back through the host and is
+	// un-NATed. Any node's table may take it: every gateway is the same.
+	if rs.Gateway.IsValid() {
+		post = append(post, r(nfprotoIPv4(), ctStatus(ctStatusDNAT),
+			ipPrefix(offIPSaddr, rs.Tenant, expr.CmpOpEq),
+			ipPrefix(offIPDaddr, rs.Tenant, expr.CmpOpEq),
+			one(&expr.Immediate{Register: reg1, Data: rs.Gateway.AsSlice()},
+				&expr.NAT{Type: expr.NATTypeSourceNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: reg1})))
+	}
 	if rs.Tenant.IsValid() && rs.UplinkAddr.IsValid() {
 		masq = append(masq, r(nfprotoIPv4(),
 			ipPrefix(offIPSaddr, rs.Tenant, expr.CmpOpEq),

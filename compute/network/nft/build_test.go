@@ -28,7 +28,7 @@ var (
 // outside), and a floating IP on A.
 func sample() Ruleset {
 	return Ruleset{
-		Tenant: prefix("10.88.0.0/16"), Uplink: "eth0", UplinkAddr: addr("10.99.0.11"),
+		Tenant: prefix("10.88.0.0/16"), Gateway: addr("10.88.0.1"), Uplink: "eth0", UplinkAddr: addr("10.99.0.11"),
 		NAT: []NAT{{Floating: addr("10.66.0.200"), Fixed: addr("10.88.0.5")}},
 		Ports: []Port{
 			{Tap: "tapbbbbbbbbbbb", MAC: mustMAC("fa:16:3e:00:00:06"), IP: addr("10.88.0.6"), Groups: []string{"gb"}},
@@ -111,6 +111,7 @@ func TestInetTableGolden(t *testing.T) {
 		"output":     {dnatByMap},
 		"postrouting": {
 			v4 + "nh[16:4] &ffff0000^00000000 != 10.88.0.0 nh[12:4] map @fip-snat snat",
+			v4 + "ct:status &20000000^00000000 != 0.0.0.0 nh[12:4] &ffff0000^00000000 == 10.88.0.0 nh[16:4] &ffff0000^00000000 == 10.88.0.0 imm 10.88.0.1 snat",
 		},
 		"postrouting-uplink": {
 			v4 + `nh[12:4] &ffff0000^00000000 == 10.88.0.0 nh[16:4] &ffff0000^00000000 != 10.88.0.0 meta:oifname == "eth0" imm 10.99.0.11 snat`,
@@ -162,8 +163,8 @@ func TestInetTableWithoutUplinkAddr(t *testing.T) {
 	rs := sample()
 	rs.UplinkAddr, rs.Uplink = netip.Addr{}, ""
 	for _, c := range inetTable(rs).chains {
-		if c.name == chainPostrouting && len(c.rules) != 1 {
-			t.Errorf("postrouting without an uplink address: %v, want only the floating IP SNAT", dumpChain(c))
+		if c.name == chainPostrouting && len(c.rules) != 2 {
+			t.Errorf("postrouting without an uplink address: %v, want the floating IP SNAT and the hairpin", dumpChain(c))
 		}
 		if c.name == chainUplinkSNAT && len(c.rules) != 0 {
 			t.Errorf("uplink SNAT without an uplink address: %v, want none", dumpChain(c))

@@ -5,12 +5,14 @@
 // nothing else:
 //
 //   - table inet: 1:1 NAT for floating IPs (DNAT in prerouting and output
-//     by the map fip-dnat, SNAT in postrouting by fip-snat), SNAT of the
-//     rest of the tenant network to the uplink address (postrouting-uplink,
-//     after every node's postrouting), and the stateful security groups on
-//     the forward and input hooks. Bridged traffic reaches these hooks
-//     through br_netfilter (bridge-nf-call-iptables=1), so one rule set
-//     covers same-host, routed and DNATed traffic alike.
+//     by the map fip-dnat, SNAT in postrouting by fip-snat), SNAT to the
+//     tenant gateway of flows DNATed back into the tenant network (hairpin),
+//     SNAT of the rest of the tenant network to the uplink address
+//     (postrouting-uplink, after every node's postrouting), and the
+//     stateful security groups on the forward and input hooks. Bridged
+//     traffic reaches these hooks through br_netfilter
+//     (bridge-nf-call-iptables=1), so one rule set covers same-host, routed
+//     and DNATed traffic alike.
 //   - table bridge: stateless anti-spoofing per guest tap (the bridge family
 //     has no conntrack on this kernel, so state lives in inet).
 //

@@ -117,6 +117,8 @@ func TestValidate(t *testing.T) {
 		{"IPv6 tenant", func(rs *Ruleset) { rs.Tenant = prefix("fd00::/64") }},
 		{"NAT without tenant", func(rs *Ruleset) { rs.Tenant = netip.Prefix{} }},
 		{"uplink address without uplink", func(rs *Ruleset) { rs.Uplink = "" }},
+		{"gateway outside the tenant network", func(rs *Ruleset) { rs.Gateway = addr("10.99.0.1") }},
+		{"IPv6 gateway", func(rs *Ruleset) { rs.Gateway = addr("fd00::1") }},
 		{"uplink name with a space", func(rs *Ruleset) { rs.Uplink = "eth 0" }},
 		{"floating IP twice", func(rs *Ruleset) { rs.NAT = append(rs.NAT, NAT{rs.NAT[0].Floating, addr("10.88.0.6")}) }},
 		{"fixed IP with two floating IPs", func(rs *Ruleset) { rs.NAT = append(rs.NAT, NAT{addr("10.66.0.201"), rs.NAT[0].Fixed}) }},

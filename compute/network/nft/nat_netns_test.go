@@ -13,7 +13,9 @@ import (
 // TestNATNetns proves the NAT on real packets: this namespace routes between
 // a bridge with guests A and B (gateway 10.88.0.1) and an uplink up0 to an
 // "outside" namespace (10.99.0.0/24 and the external network
-// 10.66.0.0/24). B has the floating IP 10.66.0.200; A has none.
+// 10.66.0.0/24). B has the floating IP 10.66.0.200; A has none. A guest on
+// another host reaching 10.66.0.200 is "outside" here: its own host SNATs
+// it to its uplink (or floating) address on the way out, as A's is below.
 func TestNATNetns(t *testing.T) {
 	inThrowawayNetns(t)
 	sysctl(t, "net/ipv4/ip_forward", "1")
@@ -45,7 +47,7 @@ func TestNATNetns(t *testing.T) {
 
 	a.port.Groups, b.port.Groups = []string{"g"}, []string{"g"}
 	rs := Ruleset{
-		Tenant: prefix("10.88.0.0/24"), Uplink: "up0", UplinkAddr: addr("10.99.0.11"),
+		Tenant: prefix("10.88.0.0/24"), Gateway: addr("10.88.0.1"), Uplink: "up0", UplinkAddr: addr("10.99.0.11"),
 		NAT:   []NAT{{Floating: addr("10.66.0.200"), Fixed: b.port.IP}},
 		Ports: []Port{a.port, b.port},
 		Groups: []Group{{ID: "g", Members: []netip.Addr{a.port.IP, b.port.IP}, Rules: []Rule{{},
@@ -72,6 +74,14 @@ func TestNATNetns(t *testing.T) {
 	if b.acceptedFrom(a.port.IP.String()) != 1 || a.acceptedFrom(b.port.IP.String()) != 1 {
 		t.Errorf("guest to guest: B saw A %d times, A saw B %d times, want 1 and 1 by fixed IPs",
 			b.acceptedFrom(a.port.IP.String()), a.acceptedFrom(b.port.IP.String()))
+	}
+	// Hairpin: A reaches B through B's floating IP on their shared bridge.
+	// B sees the gateway, so it answers through the host, which un-NATs
+	// the answer (answering A directly, B would answer from an address A
+	// never asked).
+	requirePass(t, a, "", "10.66.0.200", 80).Close()
+	if n := b.acceptedFrom("10.88.0.1"); n != 1 {
+		t.Errorf("B accepted %d hairpinned connections from the gateway, want 1", n)
 	}
 	// The host's own connection to the floating IP (output DNAT).
 	c, err := net.DialTimeout("tcp4", "10.66.0.200:80", passTimeout)

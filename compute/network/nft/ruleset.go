@@ -18,6 +18,7 @@ const MetadataAddr = "169.254.169.254"
 // Ruleset is everything this host's filter and NAT must express.
 type Ruleset struct {
 	Tenant     netip.Prefix // the tenant network (SNAT only for saddr in it, daddr outside it)
+	Gateway    netip.Addr   // the tenant gateway, on the bridge: the source of hairpinned flows (zero: none)
 	Uplink     string       // egress interface name
 	UplinkAddr netip.Addr   // SNAT source for guests without a floating IP
 	NAT        []NAT        // this host's floating IPs
@@ -65,6 +66,9 @@ func (rs Ruleset) validate() error {
 	}
 	if natted && !rs.Tenant.IsValid() {
 		return invalid("NAT needs the tenant network")
+	}
+	if rs.Gateway.IsValid() && (!rs.Tenant.IsValid() || !rs.Tenant.Contains(rs.Gateway)) {
+		return invalid("gateway %s is not in the tenant network %s", rs.Gateway, rs.Tenant)
 	}
 	if rs.UplinkAddr.IsValid() && (!rs.UplinkAddr.Is4() || rs.Uplink == "") {
 		return invalid("uplink address %s needs an IPv4 address and an uplink interface", rs.UplinkAddr)
