@@ -186,3 +186,20 @@ func sortedKeys(m map[netip.Prefix]netlink.Route) []netip.Prefix {
 		return x.Bits() - y.Bits()
 	})
 }
+
+// RemoveRoutes deletes every route of protocol 250 in the main table, in the
+// calling thread's network namespace, whichever node of this namespace
+// made it: for taking a whole cluster down (`shoal network-reset
+// --routes`). It returns what it removed.
+func RemoveRoutes() ([]string, error) {
+	var c changes
+	routes, err := listRoutes()
+	c.fail(err)
+	for _, r := range routes {
+		if r.Protocol == Protocol {
+			dev, _ := netlink.LinkByIndex(r.LinkIndex) // names an on-link route's device; nil is fine
+			c.note("-route "+describe(r, dev), netlink.RouteDel(&r))
+		}
+	}
+	return c.result()
+}

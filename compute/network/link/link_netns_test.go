@@ -160,6 +160,32 @@ func TestRoutesNetns(t *testing.T) {
 	}
 }
 
+// TestRemoveRoutesNetns: RemoveRoutes (network-reset --routes) deletes every
+// route of protocol 250 and nothing else.
+func TestRemoveRoutesNetns(t *testing.T) {
+	host(t)
+	l := link.New(link.Config{})
+	t.Cleanup(l.Close)
+	foreign := netlink.Route{Dst: &net.IPNet{IP: net.IPv4(10, 78, 0, 99), Mask: net.CIDRMask(32, 32)},
+		Gw: net.IP(peerA.AsSlice()), Protocol: unix.RTPROT_STATIC}
+	if err := netlink.RouteAdd(&foreign); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, l, link.Desired{Uplink: "up0", Routes: []link.Route{{Dst: guest, Via: peerA}},
+		ExternalRoutes: []netip.Prefix{external}})
+	got, err := link.RemoveRoutes()
+	if err != nil || !slices.Equal(got, []string{"-route 10.66.0.0/24 dev up0", "-route 10.78.0.5/32 via 10.99.0.12"}) {
+		t.Fatalf("RemoveRoutes = %q, %v", got, err)
+	}
+	if _, ok := routeTo(t, guest); ok {
+		t.Error("a route of protocol 250 is left")
+	}
+	rs, _ := netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Dst: foreign.Dst}, netlink.RT_FILTER_DST)
+	if len(rs) != 1 {
+		t.Errorf("someone else's route was touched: %+v", rs)
+	}
+}
+
 // TestMissingBridgeNetns: before libvirt made the bridge, routes are still
 // programmed and the proxy neighbours wait without an error.
 func TestMissingBridgeNetns(t *testing.T) {
