@@ -11,10 +11,10 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/shoal-project/shoal/compute/network/internal/netnstest"
 	"github.com/shoal-project/shoal/compute/network/link"
 	"github.com/shoal-project/shoal/compute/network/nft"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/netnstest"
 )
 
 // TestColocatedNodesNetns: two nodes in one namespace, as the three of

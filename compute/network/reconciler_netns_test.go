@@ -14,7 +14,7 @@ import (
 	"github.com/mdlayher/arp"
 	"github.com/vishvananda/netlink"
 
-	"github.com/shoal-project/shoal/compute/network/internal/netnstest"
+	"github.com/shoal-project/shoal/internal/netnstest"
 )
 
 func readSysctl(t *testing.T, path string) string {

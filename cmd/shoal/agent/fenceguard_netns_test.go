@@ -5,13 +5,11 @@ package agent
 import (
 	"context"
 	"net/netip"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 
 	"github.com/shoal-project/shoal/cluster"
 	"github.com/shoal-project/shoal/compute"
@@ -19,42 +17,15 @@ import (
 	"github.com/shoal-project/shoal/compute/network/link"
 	"github.com/shoal-project/shoal/compute/network/nft"
 	"github.com/shoal-project/shoal/fsm"
+	"github.com/shoal-project/shoal/internal/netnstest"
 )
-
-// inThrowawayNetns locks the test's goroutine to its thread and moves the
-// thread into a new network namespace until the test ends. If it cannot
-// move back, the thread stays locked and dies with the goroutine.
-func inThrowawayNetns(t *testing.T) {
-	t.Helper()
-	runtime.LockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns, err := netns.New()
-	if err != nil {
-		orig.Close()
-		t.Fatalf("new network namespace (this test needs root): %v", err)
-	}
-	t.Cleanup(func() {
-		err := netns.Set(orig)
-		ns.Close()
-		orig.Close()
-		if err == nil {
-			runtime.UnlockOSThread()
-		}
-	})
-	if ns.Equal(orig) {
-		t.Fatal("still in the host's network namespace")
-	}
-}
 
 // TestFenceGuardNetworkNetns: the guard's own network steps (package
 // network's, not stand-ins) take node n1's recorded floating IP off the
 // uplink and delete n1's tables once its lease is over and nothing runs;
 // n2, sharing the namespace, keeps its tables and its floating IP.
 func TestFenceGuardNetworkNetns(t *testing.T) {
-	inThrowawayNetns(t)
+	netnstest.Enter(t)
 	// The uplink: any interface that takes addresses (a bridge needs no
 	// module this kernel may lack).
 	if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "up0"}}); err != nil {

@@ -17,8 +17,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/shoal-project/shoal/compute/network/internal/netnstest"
 	"github.com/shoal-project/shoal/compute/network/link"
+	"github.com/shoal-project/shoal/internal/netnstest"
 )
 
 var (

@@ -3,12 +3,10 @@
 package nft
 
 import (
-	"net"
 	"net/netip"
 	"testing"
 
 	"github.com/google/nftables"
-	"github.com/vishvananda/netlink"
 )
 
 // TestColocatedNodesNetns: two nodes in one namespace (a development cluster
@@ -19,28 +17,7 @@ import (
 // after every node's floating IP SNAT). Filters compose: a drop in either
 // node's tables drops, whichever accepts.
 func TestColocatedNodesNetns(t *testing.T) {
-	inThrowawayNetns(t)
-	sysctl(t, "net/ipv4/ip_forward", "1")
-	h, br := newBridge(t, "10.88.0.1/24")
-	a := addGuest(t, h, br, "A", "tapaaaaaaaaaaa", "fa:16:3e:00:00:0a", "10.88.0.10/24")
-	b := addGuest(t, h, br, "B", "tapbbbbbbbbbbb", "fa:16:3e:00:00:0b", "10.88.0.11/24")
-	a.route(t, "10.88.0.1")
-	b.route(t, "10.88.0.1")
-	out := addGuest(t, h, nil, "outside", "up0", "02:00:00:00:00:02", "10.66.0.1/24", "10.99.0.2/24")
-	up0, err := h.LinkByName("up0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range []string{"10.99.0.11/24", "10.66.0.200/32"} {
-		nl, _ := netlink.ParseAddr(a)
-		if err := h.AddrAdd(up0, nl); err != nil {
-			t.Fatalf("uplink address %s: %v", a, err)
-		}
-	}
-	if err := h.RouteAdd(&netlink.Route{LinkIndex: up0.Attrs().Index, Dst: &net.IPNet{IP: net.IP{10, 66, 0, 0},
-		Mask: net.CIDRMask(24, 32)}, Scope: netlink.SCOPE_LINK}); err != nil {
-		t.Fatalf("on-link route: %v", err)
-	}
+	a, b, out := uplinkTopology(t)
 	for _, g := range []*guest{a, b} {
 		g.listen(t, 80)
 		g.listen(t, 81)
