@@ -70,6 +70,17 @@ down() {
     [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
   done
   sleep 1
+  # A stopped agent leaves its data plane in place (its guests would keep
+  # running); with the guests deleted, each node's nftables tables, floating
+  # IPs and routes go too, from this machine's namespace (root only).
+  if [ "$DRIVER" = libvirt ] && [ -x "$SHOAL" ]; then
+    for d in "$LAB"/n*/data; do
+      [ -d "$d" ] || continue
+      n=$(basename "$(dirname "$d")")
+      "$SHOAL" network-reset --name "$n" --data-dir "$d" --routes >/dev/null ||
+        echo "shoal network-reset --name $n failed (it needs root)" >&2
+    done
+  fi
   if command -v virsh >/dev/null; then
     # Each node's storage pool (shoal-nI-<hash of its dir>) points into .lab/local.
     for pool in $(virsh -q -c qemu:///system pool-list --all --name 2>/dev/null | awk '{print $1}' | grep -E '^shoal-n[123]-[0-9a-f]{8}$' || true); do

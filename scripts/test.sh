@@ -22,7 +22,7 @@ go test -race -count=1 ./...
 
 step "libvirt driver tests against the real libvirtd"
 go test -race -count=1 -tags libvirt ./compute/...
-go test -race -count=1 -tags netns ./compute/network/... # root: netlink and nftables in throwaway network namespaces
+go test -race -count=1 -tags netns ./compute/network/... ./cmd/shoal/agent/ # root: netlink and nftables in throwaway network namespaces
 
 step "the tiny guest image builds and boots (DHCP lease read from its console)"
 "$ROOT/scripts/tiny-image/selftest.sh"

@@ -14,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
 	"libvirt.org/go/libvirtxml"
 
+	"github.com/shoal-project/shoal/compute/network"
+	"github.com/shoal-project/shoal/compute/network/nft"
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/internal/testkit"
 )
@@ -24,7 +27,9 @@ import (
 // scripts/setup-libvirt.sh), the tiny guest image built by
 // scripts/build-tiny-image.sh, a network of its own (10.77.0.0/24) so it never
 // collides with a demo cluster on 10.88.0.0/16. No traffic is sent to the
-// guest: its DHCP lease is read from its console log.
+// guest: its DHCP lease is read from its console log. The agent runs in this
+// machine's own network namespace, and so does its network reconciler:
+// cleanupNetwork leaves nothing of it behind.
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
@@ -90,6 +95,60 @@ func cleanupLibvirt(t *testing.T, node string) {
 	})
 }
 
+// cleanupNetwork undoes, once the agent is gone, what its network
+// reconciler did to this machine's own namespace (the agent runs in it,
+// not in a lab namespace): `shoal network-reset` removes the node's
+// nftables tables, its recorded floating IPs and the routes of protocol
+// 250, and the sysctls the reconciler sets get back the values they had
+// before the agent started. Register it after a.dir is set and before the
+// agent starts (cleanups run last first: the agent is killed before, its
+// data dir removed after).
+func cleanupNetwork(t *testing.T, a *agent) {
+	t.Helper()
+	sysctls := map[string]string{}
+	for _, name := range []string{"net/ipv4/ip_forward", network.BridgeFilterSysctl} {
+		if b, err := os.ReadFile(filepath.Join(network.DefaultProcSys, name)); err == nil {
+			sysctls[name] = strings.TrimSpace(string(b))
+		}
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command(shoalBin, "network-reset", "--name", a.name, "--data-dir", a.dir, "--routes").CombinedOutput(); err != nil {
+			t.Errorf("shoal network-reset: %v\n%s", err, out)
+		}
+		if nftTables(t, nft.TableFor(a.name)) != 0 {
+			t.Errorf("%s's nftables tables are still there after network-reset", a.name)
+		}
+		for name, was := range sysctls {
+			path := filepath.Join(network.DefaultProcSys, name)
+			if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) != was {
+				if err := os.WriteFile(path, []byte(was+"\n"), 0o644); err != nil {
+					t.Errorf("restoring %s to %s: %v", name, was, err)
+				}
+			}
+		}
+	})
+}
+
+// nftTables counts this namespace's nftables tables named name (any family).
+func nftTables(t *testing.T, name string) int {
+	t.Helper()
+	c, err := nftables.New()
+	if err != nil {
+		t.Fatalf("nftables: %v", err)
+	}
+	ts, err := c.ListTables()
+	if err != nil {
+		t.Fatalf("nftables: %v", err)
+	}
+	n := 0
+	for _, tb := range ts {
+		if tb.Name == name {
+			n++
+		}
+	}
+	return n
+}
+
 func TestLibvirtAcceptance(t *testing.T) {
 	image := tinyImage(t)
 	a := newAgent(t, "lv1")
@@ -97,6 +156,7 @@ func TestLibvirtAcceptance(t *testing.T) {
 	// instance disks.
 	a.dir = filepath.Join(testkit.SharedDir(t, "shoal-e2e-libvirt-", 0o711), "data")
 	cleanupLibvirt(t, "lv1")
+	cleanupNetwork(t, a)
 	// Every server gets a config drive, as on a Nova host with
 	// force_config_drive: the whole path from the replica to QEMU runs.
 	a.start(t, "--bootstrap", "--driver", "libvirt", "--network-cidr", "10.77.0.0/24", "--force-config-drive")
@@ -146,6 +206,11 @@ func TestLibvirtAcceptance(t *testing.T) {
 	if !strings.Contains(out, "DMI: OpenStack Foundation OpenStack Nova,") {
 		t.Errorf("the guest's kernel does not see an OpenStack Nova machine (no \"DMI: OpenStack Foundation OpenStack Nova\" line); console:\n%s", out)
 	}
+	// Its node's network reconciler filters it (in this machine's own
+	// namespace: cleanupNetwork takes that away again).
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, "the node's nftables tables", func() bool {
+		return nftTables(t, nft.TableFor(a.name)) == 2
+	})
 
 	for _, step := range []struct {
 		args        []string

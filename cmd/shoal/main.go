@@ -70,6 +70,7 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			agentCommand(),
 			fenceGuardCommand(),
+			networkResetCommand(),
 			joinCommand(),
 			leaveCommand(),
 			membersCommand(),

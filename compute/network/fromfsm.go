@@ -18,8 +18,8 @@ func FromFSM(nv fsm.NetworkView, local Local) View {
 		if p, err := netip.ParsePrefix(nv.Tenant.CIDR); err == nil {
 			v.Tenant = p.Masked()
 		}
-		if gw, err := netip.ParseAddr(nv.Tenant.Gateway); err == nil {
-			v.Gateway = gw
+		if g, err := netip.ParseAddr(nv.Tenant.Gateway); err == nil && v.Tenant.Contains(g) {
+			v.Gateway = g
 		}
 	}
 	for _, h := range nv.Hosts {

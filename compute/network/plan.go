@@ -25,10 +25,13 @@ type Desired struct {
 //
 //   - An instance runs where its Host says; one with no host or no fixed IP
 //     on the tenant network runs nowhere and is skipped everywhere.
-//   - Every instance on another host (whose underlay address is known and
-//     is not this host's) gets a /32 route via that host and a proxy
-//     neighbour on the bridge; an instance here gets neither (it is on the
-//     bridge itself).
+//   - Every instance on another host (whose underlay address is known, is
+//     not this host's and is not a loopback address) gets a /32 route via
+//     that host and a proxy neighbour on the bridge; an instance here gets
+//     neither (it is on the bridge itself). Hosts on a loopback address, or
+//     on this host's own, share this host's namespace (a development
+//     cluster on one machine) and its bridge: their guests are on the
+//     bridge already, and a route via lo would take their traffic away.
 //   - Floating IPs go on this host only for servers its replica says run
 //     here, only inside a known external network, only with an uplink, and
 //     never while fenced: a fenced host may have been evacuated already, and
@@ -36,15 +39,16 @@ type Desired struct {
 //   - The ruleset has a port for each instance here, its groups, and every
 //     group their rules name as remote group (members only: no local port
 //     uses its rules). Members are fixed IPs of instances cluster-wide.
-//   - With a metadata port, guests' 169.254.169.254:80 is this node's
-//     metadata service on the gateway (fenced or not: it answers only for
-//     the guests the replica places here).
+//   - With a metadata port and a gateway, this host's guests' (only
+//     theirs: co-located nodes share a bridge) 169.254.169.254:80 is this
+//     node's metadata service on the gateway (fenced or not: it answers
+//     only for the guests the replica places here).
 func Plan(v View, me string, fenced bool) Desired {
 	byID := placed(v)
 	var mine []Instance
 	d := Desired{
 		Desired: link.Desired{Bridge: v.Local.Bridge, Uplink: v.Local.Uplink.Name},
-		Ruleset: nft.Ruleset{Tenant: v.Tenant, Uplink: v.Local.Uplink.Name, UplinkAddr: v.Local.Uplink.Addr},
+		Ruleset: nft.Ruleset{Tenant: v.Tenant, Gateway: v.Gateway, Uplink: v.Local.Uplink.Name, UplinkAddr: v.Local.Uplink.Addr},
 	}
 	self, selfKnown := v.Hosts[me]
 	for _, i := range sortedInstances(byID) {
@@ -53,7 +57,7 @@ func Plan(v View, me string, fenced bool) Desired {
 			continue
 		}
 		via, ok := v.Hosts[i.Host]
-		if !ok || !via.Is4() || (selfKnown && via == self) {
+		if !ok || !via.Is4() || via.IsLoopback() || (selfKnown && via == self) {
 			continue
 		}
 		d.Routes = append(d.Routes, link.Route{Dst: i.IP, Via: via})
@@ -64,8 +68,8 @@ func Plan(v View, me string, fenced bool) Desired {
 		d.FloatingAddrs, d.Ruleset.NAT = floating(v, me, byID, d.ExternalRoutes)
 	}
 	d.Ruleset.Ports, d.Ruleset.Groups = ports(v, mine, byID)
-	if v.Local.MetadataPort != 0 && v.Gateway.Is4() && v.Tenant.Contains(v.Gateway) {
-		d.Ruleset.Metadata = netip.AddrPortFrom(v.Gateway, v.Local.MetadataPort)
+	if v.Gateway.IsValid() {
+		d.Ruleset.MetadataPort = v.Local.MetadataPort
 	}
 	return d
 }

@@ -34,8 +34,9 @@ func mac(last byte) net.HardwareAddr { return net.HardwareAddr{0xfa, 0x16, 0x3e,
 // the default group "dflt", with a floating IP each.
 func view() View {
 	return View{
-		Tenant: prefix("10.78.0.0/24"),
-		Hosts:  map[string]netip.Addr{"h1": h1, "h2": h2, "h3": h3},
+		Tenant:  prefix("10.78.0.0/24"),
+		Gateway: ip("10.78.0.1"),
+		Hosts:   map[string]netip.Addr{"h1": h1, "h2": h2, "h3": h3},
 		Instances: []Instance{
 			{ID: idA, Host: "h1", IP: ip("10.78.0.2"), MAC: mac(2), Groups: []string{"dflt"}},
 			{ID: idB, Host: "h2", IP: ip("10.78.0.3"), MAC: mac(3), Groups: []string{"dflt"}},
@@ -63,7 +64,7 @@ func desired() Desired {
 			ExternalRoutes: []netip.Prefix{ext},
 		},
 		Ruleset: nft.Ruleset{
-			Tenant: prefix("10.78.0.0/24"), Uplink: "eth0", UplinkAddr: h1,
+			Tenant: prefix("10.78.0.0/24"), Gateway: ip("10.78.0.1"), Uplink: "eth0", UplinkAddr: h1,
 			NAT:    []nft.NAT{{Floating: ip("10.66.0.201"), Fixed: ip("10.78.0.2")}},
 			Ports:  []nft.Port{{Tap: "tapaaaaaaaa-00", MAC: mac(2), IP: ip("10.78.0.2"), Groups: []string{"dflt"}}},
 			Groups: []nft.Group{{ID: "dflt", Members: []netip.Addr{ip("10.78.0.2"), ip("10.78.0.3")}, Rules: defaultRules("dflt")}},
@@ -107,18 +108,17 @@ func TestPlan(t *testing.T) {
 				d.FloatingAddrs, d.Ruleset.NAT, d.Ruleset.Ports, d.Ruleset.Groups = nil, nil, nil, nil
 			}},
 		{name: "metadata port: guests' 169.254.169.254 is the service on the gateway", me: "h1",
-			view: func(v *View) { v.Gateway, v.Local.MetadataPort = ip("10.78.0.1"), 8775 },
-			want: func(d *Desired) { d.Ruleset.Metadata = netip.MustParseAddrPort("10.78.0.1:8775") }},
+			view: func(v *View) { v.Local.MetadataPort = 8775 },
+			want: func(d *Desired) { d.Ruleset.MetadataPort = 8775 }},
 		{name: "metadata stays while fenced: it answers only this host's guests", me: "h1", fenced: true,
-			view: func(v *View) { v.Gateway, v.Local.MetadataPort = ip("10.78.0.1"), 8775 },
+			view: func(v *View) { v.Local.MetadataPort = 8775 },
 			want: func(d *Desired) {
 				d.FloatingAddrs, d.Ruleset.NAT = nil, nil
-				d.Ruleset.Metadata = netip.MustParseAddrPort("10.78.0.1:8775")
+				d.Ruleset.MetadataPort = 8775
 			}},
-		{name: "no metadata without a gateway in the tenant network", me: "h1",
-			view: func(v *View) { v.Gateway, v.Local.MetadataPort = ip("10.79.0.1"), 8775 }},
-		{name: "no metadata without a port", me: "h1",
-			view: func(v *View) { v.Gateway = ip("10.78.0.1") }},
+		{name: "no metadata (and no hairpin) without a gateway", me: "h1",
+			view: func(v *View) { v.Gateway, v.Local.MetadataPort = netip.Addr{}, 8775 },
+			want: func(d *Desired) { d.Ruleset.Gateway = netip.Addr{} }},
 		{name: "fenced: no floating IP, no NAT; routes and filters stay", me: "h1", fenced: true,
 			want: func(d *Desired) { d.FloatingAddrs, d.Ruleset.NAT = nil, nil }},
 		{name: "no uplink: no floating IP, no NAT", me: "h1",
@@ -141,6 +141,12 @@ func TestPlan(t *testing.T) {
 					Instance{ID: idC, Host: "h3", IP: ip("10.78.0.4"), MAC: mac(4)},
 					Instance{ID: idD, Host: "h9", IP: ip("10.78.0.5"), MAC: mac(5)})
 			}},
+		{name: "hosts on loopback share this namespace: no route to their guests", me: "h1",
+			view: func(v *View) {
+				v.Hosts["h2"], v.Hosts["h3"] = ip("127.0.0.1"), ip("127.0.0.2")
+				v.Instances = append(v.Instances, Instance{ID: idC, Host: "h3", IP: ip("10.78.0.4"), MAC: mac(4)})
+			},
+			want: func(d *Desired) { d.Routes, d.ProxyNeigh = nil, nil }},
 		{name: "floating IP outside every external network is not taken", me: "h1",
 			view: func(v *View) { v.Floating[0].IP = ip("192.0.2.1") },
 			want: func(d *Desired) { d.FloatingAddrs, d.Ruleset.NAT = nil, nil }},

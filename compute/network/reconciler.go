@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"path/filepath"
 	"reflect"
 	"time"
 
@@ -237,14 +238,22 @@ func (r *Reconciler) pass(force bool) ([]string, error) {
 // /proc/sys, in the network namespace of the calling thread.
 type KernelDataplane struct {
 	*link.Link
+	// Table names this node's nftables tables (nft.TableFor the node).
+	Table string
 	// ProcSys is where sysctls are written (default DefaultProcSys).
 	ProcSys string
 }
 
-// NewKernelDataplane returns the real dataplane.
-func NewKernelDataplane(log *slog.Logger) *KernelDataplane {
-	return &KernelDataplane{Link: link.New(link.Config{Logger: log}), ProcSys: DefaultProcSys}
+// NewKernelDataplane returns the real dataplane of node, which records the
+// floating IPs it adds in dataDir (link.StateFile). Everything it programs
+// is told apart from what other nodes in the same namespace program: its
+// own tables, its own recorded floating IPs.
+func NewKernelDataplane(node, dataDir string, log *slog.Logger) *KernelDataplane {
+	return &KernelDataplane{Link: link.New(link.Config{StateFile: stateFile(dataDir), Logger: log}),
+		Table: nft.TableFor(node), ProcSys: DefaultProcSys}
 }
+
+func stateFile(dataDir string) string { return filepath.Join(dataDir, link.StateFile) }
 
 // Uplink is link.FindUplink.
 func (k *KernelDataplane) Uplink(name string, addr netip.Addr) (link.Uplink, error) {
@@ -256,5 +265,5 @@ func (k *KernelDataplane) Sysctls(bridge string) ([]string, error) {
 	return ensureSysctls(k.ProcSys, bridge)
 }
 
-// Filter is nft.Apply.
-func (k *KernelDataplane) Filter(rs nft.Ruleset) error { return nft.Apply(rs) }
+// Filter is nft.Apply on this node's tables.
+func (k *KernelDataplane) Filter(rs nft.Ruleset) error { return nft.Apply(k.Table, rs) }

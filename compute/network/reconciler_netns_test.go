@@ -14,7 +14,7 @@ import (
 	"github.com/mdlayher/arp"
 	"github.com/vishvananda/netlink"
 
-	"github.com/shoal-project/shoal/compute/network/internal/netnstest"
+	"github.com/shoal-project/shoal/internal/netnstest"
 )
 
 func readSysctl(t *testing.T, path string) string {
@@ -75,7 +75,7 @@ func TestReconcilerNetns(t *testing.T) {
 	}
 
 	st, f := newState(cluster()), &fence{}
-	dp := NewKernelDataplane(nil)
+	dp := NewKernelDataplane("h1", t.TempDir(), nil)
 	r, err := New(Config{Host: "h1", Address: h1, Bridge: func() (string, error) { return "br0", nil }, Fenced: f.get}, st, dp)
 	if err != nil {
 		t.Fatal(err)

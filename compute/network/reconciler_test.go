@@ -204,8 +204,8 @@ func TestReconcilerMetadataPort(t *testing.T) {
 	if err := r.Pass(true); err != nil {
 		t.Fatal(err)
 	}
-	if got := dp.filtered[len(dp.filtered)-1].Metadata; got != netip.MustParseAddrPort("10.78.0.1:8775") {
-		t.Errorf("metadata DNAT to %v, want 10.78.0.1:8775", got)
+	if rs := dp.filtered[len(dp.filtered)-1]; rs.Gateway != netip.MustParseAddr("10.78.0.1") || rs.MetadataPort != 8775 {
+		t.Errorf("metadata DNAT to %v:%d, want 10.78.0.1:8775", rs.Gateway, rs.MetadataPort)
 	}
 }
 

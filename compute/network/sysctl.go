@@ -12,9 +12,16 @@ import (
 // DefaultProcSys is where the kernel's settings are.
 const DefaultProcSys = "/proc/sys"
 
-// ErrNoBridgeFilter means br_netfilter is not loaded: bridged traffic
-// between two guests of one host would then bypass the security groups.
-var ErrNoBridgeFilter = errors.New("network: bridge netfilter is off (load the br_netfilter module): guests on one host are not filtered")
+// BridgeFilterSysctl exists (under /proc/sys) only while br_netfilter is
+// loaded: without it, bridged traffic between two guests of one host
+// bypasses the security groups, silently.
+const BridgeFilterSysctl = "net/bridge/bridge-nf-call-iptables"
+
+// ErrNoBridgeFilter means br_netfilter is not loaded (a module on Debian's
+// kernels); the message says how to load it now and at every boot. The
+// agent's preflight refuses to start with the libvirt driver without it.
+var ErrNoBridgeFilter = errors.New("network: the br_netfilter kernel module is not loaded, so security groups would not apply between guests of one host: " +
+	"load it with `modprobe br_netfilter`, and at every boot with `echo br_netfilter > /etc/modules-load.d/shoal.conf`")
 
 type sysctl struct {
 	path  string // under /proc/sys
@@ -34,7 +41,7 @@ func sysctls(bridge string) []sysctl {
 	if bridge != "" {
 		s = append(s, sysctl{path: filepath.Join("net/ipv4/neigh", bridge, "proxy_delay"), value: "0", optional: true})
 	}
-	return append(s, sysctl{path: "net/bridge/bridge-nf-call-iptables", value: "1"})
+	return append(s, sysctl{path: BridgeFilterSysctl, value: "1"})
 }
 
 // ensureSysctls sets the sysctls under root that differ and returns what
@@ -50,7 +57,7 @@ func ensureSysctls(root, bridge string) ([]string, error) {
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && s.optional:
 			continue
-		case errors.Is(err, fs.ErrNotExist) && s.path == "net/bridge/bridge-nf-call-iptables":
+		case errors.Is(err, fs.ErrNotExist) && s.path == BridgeFilterSysctl:
 			errs = append(errs, ErrNoBridgeFilter)
 			continue
 		case err != nil:

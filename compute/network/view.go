@@ -14,7 +14,7 @@ import (
 // a function of its replica and its fence.
 type View struct {
 	Tenant    netip.Prefix          // the tenant network
-	Gateway   netip.Addr            // its gateway (every host's bridge holds it)
+	Gateway   netip.Addr            // its gateway, every host's bridge address (zero: none, or not in Tenant)
 	Hosts     map[string]netip.Addr // each host's underlay address (its advertise address)
 	Instances []Instance
 	External  []netip.Prefix // the external networks' CIDRs

@@ -207,7 +207,7 @@ reset_net() { # ns addr: clear what a real reboot clears in the kernel and
       ip netns exec "$ns" "$ipt" -t "$t" -X 2>/dev/null || true
     done
   done
-  # Deletes every table, shoal's `inet shoal` and `bridge shoal` with them.
+  # Deletes every table, the node's `inet shoal-<node>` and `bridge shoal-<node>` with them.
   ip netns exec "$ns" nft flush ruleset 2>/dev/null || true
   ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=0 2>/dev/null || true
 }

@@ -63,6 +63,17 @@ if [[ -f /tmp/shoal.service ]]; then
 	rm -f /tmp/shoal.service
 fi
 
+# Security groups between guests of one host see bridged traffic only
+# through br_netfilter, a module on Debian's kernel; the agent refuses to
+# start without it. Loaded now, and at every boot.
+if [[ $(cat /etc/modules-load.d/shoal.conf 2>/dev/null) != br_netfilter ]]; then
+	echo br_netfilter >/etc/modules-load.d/shoal.conf
+fi
+if [[ ! -e /proc/sys/net/bridge/bridge-nf-call-iptables ]]; then
+	log "loading br_netfilter"
+	modprobe br_netfilter
+fi
+
 settings=$(mktemp)
 trap 'rm -f "$settings"' EXIT
 {

@@ -284,7 +284,7 @@ func (a *Agent) networkReconciler(fenced func() bool) *network.Reconciler {
 	}
 	r, err := network.New(network.Config{Host: a.node.Name(), Address: addr, ExternalInterface: a.cfg.ExternalInterface,
 		MetadataPort: uint16(a.cfg.MetadataPort), Bridge: d.Bridge, Fenced: fenced, Logger: a.log},
-		a.node.FSM(), network.NewKernelDataplane(a.log))
+		a.node.FSM(), network.NewKernelDataplane(a.node.Name(), a.cfg.DataDir, a.log))
 	if err != nil {
 		a.log.Error("network reconciler not started", "err", err)
 		return nil

@@ -10,8 +10,9 @@
 //     defaults and handed to the node, its in-process fence and the fence
 //     guard alike;
 //   - the fence guard, the separate process that stops this host's domains
-//     when the agent is gone and its lease has run out (FenceGuard; the
-//     binary's hidden GuardCommand only parses its flags);
+//     when the agent is gone and its lease has run out, and takes the
+//     node's floating IPs and nftables tables away with them (FenceGuard;
+//     the binary's hidden GuardCommand only parses its flags);
 //   - the preflight, which refuses to start, with one line naming the fix,
 //     on a host where the agent would fail later and over and over;
 //   - becoming a member (Admit, before New): a node without a cluster

@@ -18,15 +18,21 @@ import (
 	"github.com/shoal-project/shoal/cluster"
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/compute/libvirt"
+	"github.com/shoal-project/shoal/compute/network"
 )
 
 // The fence guard is a small process the agent starts next to itself. It
 // watches the lease the agent records and, once the lease has run out,
 // hard-stops this node's domains: if the agent crashes or is killed, its
 // servers still stop before the leader evacuates them (lease + margin), so
-// none ever runs twice. It exits when the agent is gone, the lease has run
+// none ever runs twice. For the same reason it takes this node's floating
+// IPs off the host first (they fail over with their servers, and two hosts
+// answering for one would split its traffic), and once the domains are
+// stopped it deletes the node's nftables tables (NAT and filters of guests
+// that no longer run). It exits when the agent is gone, the lease has run
 // out and nothing runs any more. It is a separate process because it must
-// outlive the agent; it is the same binary, run as GuardCommand.
+// outlive the agent; it is the same binary, run as GuardCommand, in the
+// agent's network namespace.
 
 // GuardCommand is the binary's (hidden) subcommand that runs the guard.
 const GuardCommand = "fence-guard"
@@ -113,6 +119,11 @@ type GuardDeps struct {
 	PID     int
 	IsGuard func(pid int) bool
 	Kill    func(pid int) error
+	// WithdrawFloating takes this node's floating IPs off the host and
+	// RemoveTables deletes its nftables tables (defaults: package network's,
+	// for DataDir and Name, in this process's namespace).
+	WithdrawFloating func() ([]string, error)
+	RemoveTables     func() error
 }
 
 // FenceGuard stops this node's domains once the agent's lease has run out.
@@ -124,6 +135,9 @@ type FenceGuard struct {
 
 	hv   compute.Hypervisor // connected on first need
 	gone bool               // the agent is gone
+
+	floatingErr   string // the last failure to withdraw, logged once
+	tablesRemoved bool   // since the lease last ran out
 }
 
 // NewFenceGuard returns a guard; nothing happens until Run.
@@ -154,6 +168,12 @@ func NewFenceGuard(cfg GuardConfig, deps GuardDeps) (*FenceGuard, error) {
 	}
 	if deps.Kill == nil {
 		deps.Kill = func(pid int) error { return syscall.Kill(pid, syscall.SIGTERM) }
+	}
+	if deps.WithdrawFloating == nil {
+		deps.WithdrawFloating = func() ([]string, error) { return network.WithdrawFloating(cfg.DataDir) }
+	}
+	if deps.RemoveTables == nil {
+		deps.RemoveTables = func() error { return network.RemoveTables(cfg.Name) }
 	}
 	return &FenceGuard{cfg: cfg, deps: deps, log: cfg.Logger.With("component", "fence-guard", "node", cfg.Name),
 		lead: compute.FenceLead(cfg.Lease)}, nil
@@ -202,16 +222,22 @@ func (g *FenceGuard) agentGone() {
 	g.gone = true
 }
 
-// check sweeps the domains once the lease is within the fence's lead of its
-// end (or unknown), and reports whether the guard may exit.
+// check acts once the lease is within the fence's lead of its end (or
+// unknown): it withdraws the floating IPs, sweeps the domains and, once
+// nothing runs, removes the node's tables. It reports whether the guard may
+// exit.
 func (g *FenceGuard) check(ctx context.Context) (exit bool) {
 	exp, err := cluster.ReadLeaseFile(g.cfg.DataDir)
 	if err != nil {
 		g.log.Warn("reading the lease", "err", err)
 	}
 	if err == nil && g.deps.Now().Before(exp.Add(-g.lead)) {
+		g.tablesRemoved = false // a lease that runs out again removes them again
 		return false
 	}
+	// First, and whatever the hypervisor does: the leader evacuates at
+	// lease + margin, and the new host then announces these addresses.
+	floatingOK := g.withdrawFloating()
 	if g.hv == nil {
 		if g.hv, err = g.deps.Connect(ctx); err != nil {
 			g.hv = nil
@@ -220,9 +246,40 @@ func (g *FenceGuard) check(ctx context.Context) (exit bool) {
 		}
 	}
 	stopped, err := compute.Sweep(ctx, g.hv, g.log)
-	if g.gone && err == nil && stopped == 0 {
+	if err != nil {
+		return false
+	}
+	// Nothing runs now: the filters and NAT have nothing left to serve.
+	// (An agent still there puts its tables back, fenced, on its next pass.)
+	if !g.tablesRemoved {
+		if err := g.deps.RemoveTables(); err != nil {
+			g.log.Warn("fenced but cannot delete this node's nftables tables; will retry", "err", err)
+			return false
+		}
+		g.tablesRemoved = true
+		g.log.Warn("fenced: this node's nftables tables deleted")
+	}
+	if g.gone && stopped == 0 && floatingOK {
 		g.log.Info("lease over, nothing runs, agent gone: exiting")
 		return true
+	}
+	return false
+}
+
+// withdrawFloating takes this node's floating IPs off the host; a lasting
+// failure is logged once. It reports success.
+func (g *FenceGuard) withdrawFloating() bool {
+	removed, err := g.deps.WithdrawFloating()
+	if len(removed) > 0 {
+		g.log.Warn("fenced: floating IPs withdrawn", "changes", removed)
+	}
+	switch {
+	case err == nil:
+		g.floatingErr = ""
+		return true
+	case err.Error() != g.floatingErr:
+		g.floatingErr = err.Error()
+		g.log.Warn("fenced but cannot withdraw this node's floating IPs; will retry", "err", err)
 	}
 	return false
 }

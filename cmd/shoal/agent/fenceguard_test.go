@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,9 +58,34 @@ func running(hv *fake.Driver) int {
 	return n
 }
 
+// guardNetwork records the guard's network steps, in order, and fails
+// them as told. It stands in for the kernel: these tests run in the host's
+// namespace, where the real steps would touch a real node's tables.
+type guardNetwork struct {
+	steps       []string
+	withdrawErr error
+	tablesErr   error
+}
+
+func (n *guardNetwork) deps(d GuardDeps) GuardDeps {
+	d.WithdrawFloating = func() ([]string, error) {
+		n.steps = append(n.steps, "withdraw")
+		if n.withdrawErr != nil {
+			return nil, n.withdrawErr
+		}
+		return []string{"-floating 10.66.0.201 on eth0"}, nil
+	}
+	d.RemoveTables = func() error {
+		n.steps = append(n.steps, "tables")
+		return n.tablesErr
+	}
+	return d
+}
+
 func TestFenceGuardCheck(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	run, pause := fsm.PowerRunning, fsm.PowerPaused
+	withdrawn, all := []string{"withdraw"}, []string{"withdraw", "tables"}
 	tests := []struct {
 		name        string
 		lease       string // "none", "garbage", or a duration from now to the lease's end
@@ -67,26 +93,36 @@ func TestFenceGuardCheck(t *testing.T) {
 		domains     []fsm.PowerState
 		connectErr  error
 		listErr     error
+		withdrawErr error
+		tablesErr   error
 		wantExit    bool
 		wantRunning int
 		wantConnect bool
+		wantNetwork []string // the network steps, in order
 	}{
 		{name: "lease runs: nothing touched", lease: "5s", domains: []fsm.PowerState{run}, wantRunning: 1},
-		{name: "within the fence's lead: sweeps early", lease: "1s", domains: []fsm.PowerState{run, pause}, wantConnect: true},
+		{name: "within the fence's lead: sweeps early", lease: "1s", domains: []fsm.PowerState{run, pause}, wantConnect: true,
+			wantNetwork: all},
 		{name: "just outside the lead: waits", lease: "1.6s", domains: []fsm.PowerState{run}, wantRunning: 1},
-		{name: "lease over, agent here: sweeps, stays", lease: "-1s", domains: []fsm.PowerState{run}, wantConnect: true},
-		{name: "lease over, agent here, nothing runs: stays", lease: "-1s", wantConnect: true},
+		{name: "lease over, agent here: sweeps, stays", lease: "-1s", domains: []fsm.PowerState{run}, wantConnect: true,
+			wantNetwork: all},
+		{name: "lease over, agent here, nothing runs: stays", lease: "-1s", wantConnect: true, wantNetwork: all},
 		{name: "lease over, agent gone, domains ran: stays for another look", lease: "-1s", gone: true,
-			domains: []fsm.PowerState{run, run}, wantConnect: true},
+			domains: []fsm.PowerState{run, run}, wantConnect: true, wantNetwork: all},
 		{name: "lease over, agent gone, nothing runs: exits", lease: "-1s", gone: true,
-			domains: []fsm.PowerState{fsm.PowerShutdown}, wantExit: true, wantConnect: true},
+			domains: []fsm.PowerState{fsm.PowerShutdown}, wantExit: true, wantConnect: true, wantNetwork: all},
 		{name: "agent gone, lease still runs: keeps guarding", lease: "4s", gone: true, domains: []fsm.PowerState{run}, wantRunning: 1},
-		{name: "no lease recorded: sweeps", lease: "none", domains: []fsm.PowerState{run}, wantConnect: true},
-		{name: "unreadable lease: sweeps", lease: "garbage", domains: []fsm.PowerState{run}, wantConnect: true},
-		{name: "hypervisor unreachable: retries, never exits", lease: "-1s", gone: true,
-			connectErr: errors.New("libvirtd down"), domains: []fsm.PowerState{run}, wantRunning: 1, wantConnect: true},
-		{name: "cannot list: never exits", lease: "-1s", gone: true, listErr: errors.New("list failed"),
-			domains: []fsm.PowerState{run}, wantRunning: 1, wantConnect: true},
+		{name: "no lease recorded: sweeps", lease: "none", domains: []fsm.PowerState{run}, wantConnect: true, wantNetwork: all},
+		{name: "unreadable lease: sweeps", lease: "garbage", domains: []fsm.PowerState{run}, wantConnect: true, wantNetwork: all},
+		{name: "hypervisor unreachable: floating IPs go anyway, tables stay, never exits", lease: "-1s", gone: true,
+			connectErr: errors.New("libvirtd down"), domains: []fsm.PowerState{run}, wantRunning: 1, wantConnect: true,
+			wantNetwork: withdrawn},
+		{name: "cannot list: tables stay, never exits", lease: "-1s", gone: true, listErr: errors.New("list failed"),
+			domains: []fsm.PowerState{run}, wantRunning: 1, wantConnect: true, wantNetwork: withdrawn},
+		{name: "cannot withdraw: still sweeps, never exits", lease: "-1s", gone: true, withdrawErr: errors.New("netlink"),
+			domains: []fsm.PowerState{fsm.PowerShutdown}, wantConnect: true, wantNetwork: all},
+		{name: "cannot delete the tables: never exits", lease: "-1s", gone: true, tablesErr: errors.New("netlink"),
+			domains: []fsm.PowerState{fsm.PowerShutdown}, wantConnect: true, wantNetwork: all},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,7 +147,8 @@ func TestFenceGuardCheck(t *testing.T) {
 				hv.FailNext(fake.OpList, tt.listErr)
 			}
 			connected := false
-			g, err := NewFenceGuard(GuardConfig{Name: "n1", DataDir: dir, Lease: testLease, Logger: discard}, GuardDeps{
+			net := &guardNetwork{withdrawErr: tt.withdrawErr, tablesErr: tt.tablesErr}
+			g, err := NewFenceGuard(GuardConfig{Name: "n1", DataDir: dir, Lease: testLease, Logger: discard}, net.deps(GuardDeps{
 				Agent: nopReadCloser{},
 				Now:   func() time.Time { return now },
 				Connect: func(context.Context) (compute.Hypervisor, error) {
@@ -121,7 +158,7 @@ func TestFenceGuardCheck(t *testing.T) {
 					}
 					return hv, nil
 				},
-			})
+			}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +174,37 @@ func TestFenceGuardCheck(t *testing.T) {
 			if connected != tt.wantConnect {
 				t.Errorf("connected to the hypervisor: %v, want %v", connected, tt.wantConnect)
 			}
+			if !slices.Equal(net.steps, tt.wantNetwork) {
+				t.Errorf("network steps %v, want %v", net.steps, tt.wantNetwork)
+			}
 		})
+	}
+}
+
+// The tables are deleted once per run-out lease: the guard looks every
+// 200 ms, and an agent that is still there puts them back on its next pass.
+// A lease that is renewed and runs out again deletes them again.
+func TestFenceGuardRemovesTablesOncePerRunOut(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	hv := guardHost(t)
+	net := &guardNetwork{}
+	g, err := NewFenceGuard(GuardConfig{Name: "n1", DataDir: dir, Lease: testLease, Logger: discard}, net.deps(GuardDeps{
+		Agent: nopReadCloser{}, Now: func() time.Time { return now },
+		Connect: func(context.Context) (compute.Hypervisor, error) { return hv, nil },
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lease := range []time.Duration{-time.Second, -time.Second, time.Hour, -time.Second} {
+		if err := cluster.WriteLeaseFile(dir, now.Add(lease)); err != nil {
+			t.Fatal(err)
+		}
+		g.check(context.Background())
+	}
+	want := []string{"withdraw", "tables", "withdraw", "withdraw", "tables"}
+	if !slices.Equal(net.steps, want) {
+		t.Errorf("network steps %v, want %v", net.steps, want)
 	}
 }
 
@@ -151,9 +218,10 @@ func TestFenceGuardRunStopsDomainsThenExits(t *testing.T) {
 	hv := guardHost(t, fsm.PowerRunning, fsm.PowerRunning)
 	r, w := io.Pipe()
 	w.Close() // the agent is gone before the guard even looks
+	net := &guardNetwork{}
 	g, err := NewFenceGuard(GuardConfig{Name: "n1", DataDir: dir, Lease: testLease, Interval: time.Millisecond, Logger: discard},
-		GuardDeps{Agent: r, Connect: func(context.Context) (compute.Hypervisor, error) { return hv, nil },
-			IsGuard: func(int) bool { return false }})
+		net.deps(GuardDeps{Agent: r, Connect: func(context.Context) (compute.Hypervisor, error) { return hv, nil },
+			IsGuard: func(int) bool { return false }}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +234,9 @@ func TestFenceGuardRunStopsDomainsThenExits(t *testing.T) {
 	if _, err := hv.List(context.Background()); !errors.Is(err, compute.ErrClosed) {
 		t.Errorf("the guard left its hypervisor connection open: List = %v", err)
 	}
+	if len(net.steps) < 2 || net.steps[0] != "withdraw" || !slices.Contains(net.steps, "tables") {
+		t.Errorf("network steps %v: want the floating IPs withdrawn first and the tables deleted", net.steps)
+	}
 }
 
 // A guard stopped by its context (a newer guard's SIGTERM) returns while the
@@ -177,12 +248,13 @@ func TestFenceGuardRunEndsWithContext(t *testing.T) {
 	}
 	r, w := io.Pipe()
 	defer w.Close()
+	net := &guardNetwork{}
 	g, err := NewFenceGuard(GuardConfig{Name: "n1", DataDir: dir, Lease: testLease, Interval: time.Millisecond, Logger: discard},
-		GuardDeps{Agent: r, IsGuard: func(int) bool { return false },
+		net.deps(GuardDeps{Agent: r, IsGuard: func(int) bool { return false },
 			Connect: func(context.Context) (compute.Hypervisor, error) {
 				t.Error("connected with a valid lease")
 				return nil, nil
-			}})
+			}}))
 	if err != nil {
 		t.Fatal(err)
 	}

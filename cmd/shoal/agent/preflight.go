@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/shoal-project/shoal/compute/libvirt"
+	"github.com/shoal-project/shoal/compute/network"
 )
 
 // The preflight checks what would otherwise fail later and over and over
@@ -81,9 +82,11 @@ func (h Host) withDefaults() Host {
 }
 
 // Preflight checks that this host can run the agent of cfg: the bind
-// address is one of the host's and, with libvirt's system daemon, QEMU's
-// user can reach the data dir and the instances dir. That libvirtd answers
-// is checked when New connects to it. It changes nothing.
+// address is one of the host's; with the libvirt driver, br_netfilter is
+// loaded (the network reconciler's security groups need it); and, with
+// libvirt's system daemon, QEMU's user can reach the data dir and the
+// instances dir. That libvirtd answers is checked when New connects to it.
+// It changes nothing.
 func Preflight(cfg Config, host Host) error {
 	cfg = cfg.WithDefaults()
 	host = host.withDefaults()
@@ -94,7 +97,13 @@ func Preflight(cfg Config, host Host) error {
 	if err := checkBind(cfg.BindAddr, addrs); err != nil {
 		return err
 	}
-	if cfg.Driver != DriverLibvirt || cfg.LibvirtURI != libvirt.DefaultURI {
+	if cfg.Driver != DriverLibvirt {
+		return nil
+	}
+	if err := checkBridgeFilter(host); err != nil {
+		return err
+	}
+	if cfg.LibvirtURI != libvirt.DefaultURI {
 		return nil // QEMU runs as the agent's own user, or not at all
 	}
 	qemu, known, err := qemuAccount(host)
@@ -135,6 +144,18 @@ func checkBind(bind string, addrs []net.Addr) error {
 	}
 	return fmt.Errorf("%w: bind address %s is not an address of this host (it has %s): use one of those with --bind, or --bind 0.0.0.0 with --advertise",
 		ErrPreflight, bind, strings.Join(have, ", "))
+}
+
+// checkBridgeFilter reports a missing br_netfilter, which the network
+// reconciler would otherwise only log while guests of one host talk
+// unfiltered. Only its absence is refused: a sysctl that cannot be read for
+// another reason is the reconciler's to report.
+func checkBridgeFilter(host Host) error {
+	_, err := host.ReadFile(filepath.Join(network.DefaultProcSys, network.BridgeFilterSysctl))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %w", ErrPreflight, network.ErrNoBridgeFilter)
+	}
+	return nil
 }
 
 // checkReachable reports the directories on the way to dir that QEMU's user

@@ -54,6 +54,8 @@ type fakeHost struct {
 	conf    string // qemu.conf; empty: missing
 	euid    int
 	statErr map[string]error
+	// noBridgeFilter: br_netfilter is not loaded (its sysctl is missing).
+	noBridgeFilter bool
 }
 
 func (f fakeHost) Host() Host {
@@ -69,7 +71,10 @@ func (f fakeHost) Host() Host {
 			return DirInfo{}, fs.ErrNotExist
 		},
 		ReadFile: func(p string) ([]byte, error) {
-			if p != qemuConfPath || f.conf == "" {
+			switch {
+			case p == "/proc/sys/net/bridge/bridge-nf-call-iptables" && !f.noBridgeFilter:
+				return []byte("0\n"), nil
+			case p != qemuConfPath || f.conf == "":
 				return nil, fs.ErrNotExist
 			}
 			return []byte(f.conf), nil
@@ -180,6 +185,13 @@ func TestPreflightDataDirReachableByQEMU(t *testing.T) {
 		}, nil, "preflight: data dir /srv/x/shoal: permission denied"},
 		{"session daemon: QEMU is the agent's user", "/root/x", nil, func(c *Config) { c.LibvirtURI = "qemu:///session" }, ""},
 		{"fake driver: no QEMU", "/root/x", nil, func(c *Config) { c.Driver = DriverFake }, ""},
+		{"no br_netfilter: refused, with the fix", "/var/lib/shoal", func(h *fakeHost) { h.noBridgeFilter = true }, nil,
+			"preflight: network: the br_netfilter kernel module is not loaded, so security groups would not apply between guests of one host: " +
+				"load it with `modprobe br_netfilter`, and at every boot with `echo br_netfilter > /etc/modules-load.d/shoal.conf`"},
+		{"no br_netfilter, session daemon: refused too", "/root/x", func(h *fakeHost) { h.noBridgeFilter = true },
+			func(c *Config) { c.LibvirtURI = "qemu:///session" }, "modprobe br_netfilter"},
+		{"no br_netfilter, fake driver: no network reconciler, fine", "/root/x", func(h *fakeHost) { h.noBridgeFilter = true },
+			func(c *Config) { c.Driver = DriverFake }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

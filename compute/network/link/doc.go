@@ -10,9 +10,10 @@
 //     each external network's CIDR on the uplink.
 //
 // It owns only what it can recognise as its own: routes of protocol 250,
-// /32 addresses inside an external network's CIDR (or that it added itself)
-// on the uplink, and proxy neighbours on the bridge. Everything else on the
-// host is left as it is.
+// the floating IPs its node recorded in its state file (StateFile) before
+// adding them, and proxy neighbours on the bridge. Everything else on the
+// host is left as it is, other nodes' floating IPs in the same namespace
+// included.
 //
 // Everything happens in the network namespace of the calling thread; an
 // agent's threads all share the host's, and tests lock a thread into a

@@ -75,11 +75,10 @@ func (l *Link) startAnnouncing(uplink string, ip netip.Addr) {
 	})
 }
 
-// stopAnnouncing cancels ip's pending gratuitous ARPs: a floating IP that
-// left this host (or a host that is fenced) announces nothing more.
-func (l *Link) stopAnnouncing(ip netip.Addr) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// stopAnnouncingLocked cancels ip's pending gratuitous ARPs: a floating IP
+// that left this host (or a host that is fenced) announces nothing more.
+// Called with l.mu held.
+func (l *Link) stopAnnouncingLocked(ip netip.Addr) {
 	if a := l.announcing[ip]; a != nil {
 		a.cancel()
 		delete(l.announcing, ip)

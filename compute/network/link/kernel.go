@@ -144,28 +144,6 @@ func addrsOn(link netlink.Link) ([]netip.Addr, error) {
 	return out, nil
 }
 
-// floatingAddrs are the floating IPs on link: its /32 addresses inside an
-// external CIDR, or that this Link added (its network may be gone since).
-func (l *Link) floatingAddrs(link netlink.Link, external []netip.Prefix) ([]netip.Addr, error) {
-	as, err := dump("addresses", func() ([]netlink.Addr, error) { return netlink.AddrList(link, netlink.FAMILY_V4) })
-	if err != nil {
-		return nil, err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []netip.Addr
-	for _, a := range as {
-		p := prefixOf(a.IPNet)
-		if p.Bits() != 32 {
-			continue
-		}
-		if l.added[p.Addr()] || slices.ContainsFunc(external, func(e netip.Prefix) bool { return e.Contains(p.Addr()) }) {
-			out = append(out, p.Addr())
-		}
-	}
-	return out, nil
-}
-
 func hostAddr(ip netip.Addr) *netlink.Addr {
 	return &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(ip, 32))}
 }
@@ -207,4 +185,21 @@ func sortedKeys(m map[netip.Prefix]netlink.Route) []netip.Prefix {
 		}
 		return x.Bits() - y.Bits()
 	})
+}
+
+// RemoveRoutes deletes every route of protocol 250 in the main table, in the
+// calling thread's network namespace, whichever node of this namespace
+// made it: for taking a whole cluster down (`shoal network-reset
+// --routes`). It returns what it removed.
+func RemoveRoutes() ([]string, error) {
+	var c changes
+	routes, err := listRoutes()
+	c.fail(err)
+	for _, r := range routes {
+		if r.Protocol == Protocol {
+			dev, _ := netlink.LinkByIndex(r.LinkIndex) // names an on-link route's device; nil is fine
+			c.note("-route "+describe(r, dev), netlink.RouteDel(&r))
+		}
+	}
+	return c.result()
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,7 +44,7 @@ type Desired struct {
 	Routes         []Route
 	ProxyNeigh     []netip.Addr
 	FloatingAddrs  []netip.Addr
-	ExternalRoutes []netip.Prefix // on-link routes on the uplink; also what makes a /32 on it a floating IP
+	ExternalRoutes []netip.Prefix // on-link routes on the uplink
 }
 
 // DefaultAnnounce is when a floating IP's gratuitous ARPs go out after it
@@ -54,18 +56,24 @@ type Config struct {
 	// Announce are the offsets of a floating IP's gratuitous ARPs from its
 	// arrival; default DefaultAnnounce.
 	Announce []time.Duration
-	Logger   *slog.Logger
+	// StateFile records the floating IPs this node put on an interface
+	// (see the constant StateFile); empty: they are remembered in memory
+	// only, and a restarted process no longer knows them.
+	StateFile string
+	Logger    *slog.Logger
 }
 
-// Link applies Desired states. It remembers the floating IPs it added, so
-// they stay its own even after their external network is gone, and owns the
-// goroutines that announce them.
+// Link applies Desired states. It records the floating IPs it adds (its
+// StateFile), withdraws only those, and owns the goroutines that announce
+// them.
 type Link struct {
-	announce []time.Duration
-	log      *slog.Logger
+	announce  []time.Duration
+	stateFile string
+	lockWait  time.Duration // lockWait, shorter in tests
+	log       *slog.Logger
 
 	mu         sync.Mutex
-	added      map[netip.Addr]bool          // floating IPs this Link put on the uplink
+	owned      owned                        // the record, as last read or written
 	announcing map[netip.Addr]*announcement // pending gratuitous ARPs, by floating IP
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -81,8 +89,8 @@ func New(cfg Config) *Link {
 		cfg.Logger = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Link{announce: cfg.Announce, log: cfg.Logger.With("component", "network"),
-		added: map[netip.Addr]bool{}, announcing: map[netip.Addr]*announcement{}, ctx: ctx, cancel: cancel}
+	return &Link{announce: cfg.Announce, stateFile: cfg.StateFile, lockWait: lockWait, log: cfg.Logger.With("component", "network"),
+		owned: owned{}, announcing: map[netip.Addr]*announcement{}, ctx: ctx, cancel: cancel}
 }
 
 // Close stops pending announcements and waits for their goroutines.
@@ -125,10 +133,12 @@ func (c *changes) result() ([]string, error) { return c.done, errors.Join(c.errs
 // Withdraw removes what this host holds and d does not want: stale routes,
 // proxy neighbours and floating IPs (their pending announcements stop). A
 // caller runs it before the filter drops their NAT, so a floating IP never
-// reaches the host without being translated. It returns what it changed.
+// reaches the host without being translated. The floating IPs it withdraws
+// are the recorded ones only (StateFile), wherever they are: never one of
+// another node sharing this namespace. It returns what it changed.
 func (l *Link) Withdraw(d Desired) ([]string, error) {
 	var c changes
-	uplink, uplinkErr := linkByName(d.Uplink)
+	uplink, _ := linkByName(d.Uplink)
 	routes, err := listRoutes()
 	c.fail(err)
 	want := wantedRoutes(d, uplink)
@@ -147,20 +157,9 @@ func (l *Link) Withdraw(d Desired) ([]string, error) {
 			c.note("-proxy "+ip.String()+" on "+d.Bridge, netlink.NeighDel(proxyNeigh(br, ip)))
 		}
 	}
-	if uplinkErr == nil {
-		have, err := l.floatingAddrs(uplink, d.ExternalRoutes)
-		c.fail(err)
-		for _, ip := range minus(have, d.FloatingAddrs) {
-			l.stopAnnouncing(ip)
-			err := netlink.AddrDel(uplink, hostAddr(ip))
-			if err == nil {
-				l.mu.Lock()
-				delete(l.added, ip)
-				l.mu.Unlock()
-			}
-			c.note("-floating "+ip.String()+" on "+d.Uplink, err)
-		}
-	}
+	l.withdrawFloating(&c, false, func(ip netip.Addr, dev string) bool {
+		return dev == d.Uplink && slices.Contains(d.FloatingAddrs, ip)
+	})
 	return c.result()
 }
 
@@ -168,7 +167,8 @@ func (l *Link) Withdraw(d Desired) ([]string, error) {
 // destination of another protocol is someone else's and left alone), proxy
 // neighbours, floating IPs (each announced by gratuitous ARP as it arrives)
 // and external routes. A caller runs it after the filter has the floating
-// IPs' NAT. It returns what it changed.
+// IPs' NAT. Every floating IP d wants is recorded before any is added: one
+// that cannot be recorded is not added. It returns what it changed.
 func (l *Link) Program(d Desired) ([]string, error) {
 	var c changes
 	uplink, uplinkErr := linkByName(d.Uplink)
@@ -204,19 +204,53 @@ func (l *Link) Program(d Desired) ([]string, error) {
 			c.note("+proxy "+ip.String()+" on "+d.Bridge, netlink.NeighSet(proxyNeigh(br, ip)))
 		}
 	}
-	if uplinkErr == nil {
-		have, err := addrsOn(uplink)
-		c.fail(err)
-		for _, ip := range minus(d.FloatingAddrs, have) {
-			err := netlink.AddrReplace(uplink, hostAddr(ip))
-			if err == nil {
-				l.mu.Lock()
-				l.added[ip] = true
-				l.mu.Unlock()
-				l.startAnnouncing(d.Uplink, ip)
-			}
-			c.note("+floating "+ip.String()+" on "+d.Uplink, err)
+	if uplinkErr == nil && len(d.FloatingAddrs) > 0 {
+		for _, ip := range l.addFloating(&c, uplink, d) {
+			l.startAnnouncing(d.Uplink, ip)
 		}
 	}
 	return c.result()
+}
+
+// addFloating records every floating IP d wants, then adds those the
+// uplink lacks, under the record's lock; it returns those it added. An
+// address that is already on the uplink is recorded too: it is one this
+// node wants, so it is its own to withdraw later (an agent that lost its
+// record adopts what it programs).
+func (l *Link) addFloating(c *changes, uplink netlink.Link, d Desired) []netip.Addr {
+	have, err := addrsOn(uplink)
+	if err != nil {
+		c.fail(err)
+		return nil
+	}
+	unlock, err := l.lockRecord(false)
+	if err != nil {
+		c.fail(err)
+		return nil
+	}
+	defer unlock()
+	o, err := l.loadOwned()
+	if err != nil {
+		c.fail(err)
+		return nil
+	}
+	next := maps.Clone(o)
+	for _, ip := range d.FloatingAddrs {
+		next[ip] = d.Uplink
+	}
+	if !maps.Equal(next, o) {
+		if err := l.saveOwned(next); err != nil {
+			c.fail(err)
+			return nil
+		}
+	}
+	var added []netip.Addr
+	for _, ip := range minus(d.FloatingAddrs, have) {
+		err := netlink.AddrReplace(uplink, hostAddr(ip))
+		if err == nil {
+			added = append(added, ip)
+		}
+		c.note("+floating "+ip.String()+" on "+d.Uplink, err)
+	}
+	return added
 }

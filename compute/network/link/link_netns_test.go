@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,8 +17,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/shoal-project/shoal/compute/network/internal/netnstest"
 	"github.com/shoal-project/shoal/compute/network/link"
+	"github.com/shoal-project/shoal/internal/netnstest"
 )
 
 var (
@@ -158,6 +160,32 @@ func TestRoutesNetns(t *testing.T) {
 	}
 }
 
+// TestRemoveRoutesNetns: RemoveRoutes (network-reset --routes) deletes every
+// route of protocol 250 and nothing else.
+func TestRemoveRoutesNetns(t *testing.T) {
+	host(t)
+	l := link.New(link.Config{})
+	t.Cleanup(l.Close)
+	foreign := netlink.Route{Dst: &net.IPNet{IP: net.IPv4(10, 78, 0, 99), Mask: net.CIDRMask(32, 32)},
+		Gw: net.IP(peerA.AsSlice()), Protocol: unix.RTPROT_STATIC}
+	if err := netlink.RouteAdd(&foreign); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, l, link.Desired{Uplink: "up0", Routes: []link.Route{{Dst: guest, Via: peerA}},
+		ExternalRoutes: []netip.Prefix{external}})
+	got, err := link.RemoveRoutes()
+	if err != nil || !slices.Equal(got, []string{"-route 10.66.0.0/24 dev up0", "-route 10.78.0.5/32 via 10.99.0.12"}) {
+		t.Fatalf("RemoveRoutes = %q, %v", got, err)
+	}
+	if _, ok := routeTo(t, guest); ok {
+		t.Error("a route of protocol 250 is left")
+	}
+	rs, _ := netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Dst: foreign.Dst}, netlink.RT_FILTER_DST)
+	if len(rs) != 1 {
+		t.Errorf("someone else's route was touched: %+v", rs)
+	}
+}
+
 // TestMissingBridgeNetns: before libvirt made the bridge, routes are still
 // programmed and the proxy neighbours wait without an error.
 func TestMissingBridgeNetns(t *testing.T) {
@@ -185,15 +213,19 @@ func TestFloatingAddrNetns(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() { listener.Close() })
-	l := link.New(link.Config{Announce: []time.Duration{0, 10 * time.Millisecond, 20 * time.Millisecond}})
+	l := link.New(link.Config{Announce: []time.Duration{0, 10 * time.Millisecond, 20 * time.Millisecond},
+		StateFile: filepath.Join(t.TempDir(), link.StateFile)})
 	t.Cleanup(l.Close)
 	netnstest.Addr(t, "up0", "192.0.2.7/32") // a /32 outside every external network: not a floating IP
+	// Inside the external network, but not recorded: another node's (one
+	// sharing this namespace), never this one's to withdraw.
+	netnstest.Addr(t, "up0", "10.66.0.250/32")
 
 	d := link.Desired{Uplink: "up0", FloatingAddrs: []netip.Addr{floating}, ExternalRoutes: []netip.Prefix{external}}
 	if got := apply(t, l, d); len(got) != 2 {
 		t.Fatalf("first apply changed %q, want the address and the external route", got)
 	}
-	if got, want := addrs(t, "up0"), []string{"10.66.0.201/32", "10.99.0.11/24", "192.0.2.7/32"}; !slices.Equal(got, want) {
+	if got, want := addrs(t, "up0"), []string{"10.66.0.201/32", "10.66.0.250/32", "10.99.0.11/24", "192.0.2.7/32"}; !slices.Equal(got, want) {
 		t.Fatalf("up0 holds %v, want %v", got, want)
 	}
 	rs, _ := netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Dst: &net.IPNet{IP: net.IPv4(10, 66, 0, 0),
@@ -227,12 +259,12 @@ func TestFloatingAddrNetns(t *testing.T) {
 	}
 
 	// Fenced: the plan keeps no floating IP; the address goes, the
-	// foreign /32 stays.
+	// foreign /32s stay.
 	d.FloatingAddrs = nil
 	if got := apply(t, l, d); !slices.Equal(got, []string{"-floating 10.66.0.201 on up0"}) {
 		t.Fatalf("fencing changed %q", got)
 	}
-	if got, want := addrs(t, "up0"), []string{"10.99.0.11/24", "192.0.2.7/32"}; !slices.Equal(got, want) {
+	if got, want := addrs(t, "up0"), []string{"10.66.0.250/32", "10.99.0.11/24", "192.0.2.7/32"}; !slices.Equal(got, want) {
 		t.Fatalf("up0 holds %v, want %v", got, want)
 	}
 
@@ -243,8 +275,74 @@ func TestFloatingAddrNetns(t *testing.T) {
 	if got := apply(t, l, link.Desired{Uplink: "up0"}); len(got) != 2 {
 		t.Fatalf("network gone changed %q, want the address and the route removed", got)
 	}
-	if got, want := addrs(t, "up0"), []string{"10.99.0.11/24", "192.0.2.7/32"}; !slices.Equal(got, want) {
+	if got, want := addrs(t, "up0"), []string{"10.66.0.250/32", "10.99.0.11/24", "192.0.2.7/32"}; !slices.Equal(got, want) {
 		t.Fatalf("up0 holds %v, want %v", got, want)
+	}
+}
+
+// TestFloatingRecordNetns: the floating IPs a node added are recorded in its
+// state file before they arrive; a restarted agent (a new Link on the same
+// file) withdraws what its predecessor added, two nodes on one uplink
+// withdraw only their own, and WithdrawOwned (the fence guard) takes away
+// everything recorded and empties the record.
+func TestFloatingRecordNetns(t *testing.T) {
+	host(t)
+	dir := t.TempDir()
+	fileA, fileB := filepath.Join(dir, "a-"+link.StateFile), filepath.Join(dir, "b-"+link.StateFile)
+	a := link.New(link.Config{Announce: []time.Duration{}, StateFile: fileA})
+	b := link.New(link.Config{Announce: []time.Duration{}, StateFile: fileB})
+	t.Cleanup(b.Close)
+	fipA, fipB := floating, netip.MustParseAddr("10.66.0.202")
+	ext := []netip.Prefix{external}
+	apply(t, a, link.Desired{Uplink: "up0", FloatingAddrs: []netip.Addr{fipA}, ExternalRoutes: ext})
+	apply(t, b, link.Desired{Uplink: "up0", FloatingAddrs: []netip.Addr{fipB}, ExternalRoutes: ext})
+	record := func(path string) string {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(strings.Fields(string(b)), "")
+	}
+	if got := record(fileA); got != `{"floating":[{"addr":"10.66.0.201","link":"up0"}]}` {
+		t.Fatalf("node a's record = %s", got)
+	}
+	// Node a's passes leave b's floating IP be, and b's leave a's.
+	if got := apply(t, a, link.Desired{Uplink: "up0", FloatingAddrs: []netip.Addr{fipA}, ExternalRoutes: ext}); len(got) != 0 {
+		t.Fatalf("a's second pass changed %q", got)
+	}
+	if got := apply(t, b, link.Desired{Uplink: "up0", FloatingAddrs: []netip.Addr{fipB}, ExternalRoutes: ext}); len(got) != 0 {
+		t.Fatalf("b's second pass changed %q", got)
+	}
+
+	// Node a restarts (a new Link, the same record) and is fenced: it
+	// withdraws what its predecessor added, and only that.
+	a.Close()
+	a = link.New(link.Config{Announce: []time.Duration{}, StateFile: fileA})
+	t.Cleanup(a.Close)
+	if got := apply(t, a, link.Desired{Uplink: "up0", ExternalRoutes: ext}); !slices.Equal(got, []string{"-floating 10.66.0.201 on up0"}) {
+		t.Fatalf("restarted a, fenced, changed %q", got)
+	}
+	if got, want := addrs(t, "up0"), []string{"10.66.0.202/32", "10.99.0.11/24"}; !slices.Equal(got, want) {
+		t.Fatalf("up0 holds %v, want %v", got, want)
+	}
+
+	// b's guard fires: b's floating IPs go, the record empties, a's new
+	// floating IP stays.
+	apply(t, a, link.Desired{Uplink: "up0", FloatingAddrs: []netip.Addr{fipA}, ExternalRoutes: ext})
+	got, err := link.WithdrawOwned(fileB)
+	if err != nil || !slices.Equal(got, []string{"-floating 10.66.0.202 on up0"}) {
+		t.Fatalf("WithdrawOwned = %q, %v", got, err)
+	}
+	if got := record(fileB); got != `{"floating":[]}` {
+		t.Fatalf("b's record after WithdrawOwned = %s", got)
+	}
+	if got, want := addrs(t, "up0"), []string{"10.66.0.201/32", "10.99.0.11/24"}; !slices.Equal(got, want) {
+		t.Fatalf("up0 holds %v, want %v", got, want)
+	}
+	// Again: nothing recorded, nothing to do.
+	if got, err := link.WithdrawOwned(fileB); err != nil || len(got) != 0 {
+		t.Fatalf("second WithdrawOwned = %q, %v", got, err)
 	}
 }
 

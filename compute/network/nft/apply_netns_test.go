@@ -28,7 +28,7 @@ func handles(t *testing.T) map[string][]uint64 {
 	requireThrowaway(t)
 	out := map[string][]uint64{}
 	for _, fam := range []nftables.TableFamily{nftables.TableFamilyINet, nftables.TableFamilyBridge} {
-		have, err := readTable(fam)
+		have, err := readTable(testTable, fam)
 		if err != nil || have == nil {
 			t.Fatalf("read table %v: %v (present: %v)", fam, err, have != nil)
 		}
@@ -54,7 +54,7 @@ func applyWant(t *testing.T, rs Ruleset) []tableDiff {
 		t.Fatal(err)
 	}
 	defer c.CloseLasting()
-	diffs, err := apply(c, []table{inetTable(rs), bridgeTable(rs)})
+	diffs, err := apply(c, tablesFor(testTable, rs))
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
@@ -65,9 +65,15 @@ func applyWant(t *testing.T, rs Ruleset) []tableDiff {
 // chain with its rules in order, every set with its elements, nothing more.
 func requireInKernel(t *testing.T, rs Ruleset) {
 	t.Helper()
+	requireTablesInKernel(t, testTable, rs)
+}
+
+// requireTablesInKernel is requireInKernel for the tables named name.
+func requireTablesInKernel(t *testing.T, name string, rs Ruleset) {
+	t.Helper()
 	requireThrowaway(t)
-	for _, want := range []table{inetTable(rs), bridgeTable(rs)} {
-		have, err := readTable(want.family)
+	for _, want := range tablesFor(name, rs) {
+		have, err := readTable(want.name, want.family)
 		if err != nil || have == nil {
 			t.Fatalf("read %v: %v (present %v)", want.family, err, have != nil)
 		}
@@ -94,7 +100,7 @@ func TestNftablesNetns(t *testing.T) {
 
 	// Read back through the library too, not only through this package's reader.
 	c := connect(t)
-	inet := &nftables.Table{Name: TableName, Family: nftables.TableFamilyINet}
+	inet := &nftables.Table{Name: testTable, Family: nftables.TableFamilyINet}
 	sg, err := c.GetSetByName(inet, "sg-ga")
 	if err != nil {
 		t.Fatalf("set sg-ga: %v", err)
@@ -168,14 +174,14 @@ func TestNftablesNetns(t *testing.T) {
 
 	runIn(t, ns, "Remove leaves nothing", func(t *testing.T) {
 		requireThrowaway(t)
-		if err := Remove(); err != nil {
+		if err := Remove(testTable); err != nil {
 			t.Fatalf("Remove: %v", err)
 		}
 		tables, err := connect(t).ListTables()
 		if err != nil || len(tables) != 0 {
 			t.Fatalf("tables after Remove: %v, %v", tables, err)
 		}
-		if err := Remove(); err != nil {
+		if err := Remove(testTable); err != nil {
 			t.Errorf("Remove with nothing there: %v", err)
 		}
 	})
@@ -184,7 +190,7 @@ func TestNftablesNetns(t *testing.T) {
 func requireApplied(t *testing.T, rs Ruleset) {
 	t.Helper()
 	requireThrowaway(t)
-	if err := Apply(rs); err != nil {
+	if err := Apply(testTable, rs); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
 	requireInKernel(t, rs)
@@ -223,7 +229,7 @@ func TestApplyOverForeignTableNetns(t *testing.T) {
 	} {
 		runIn(t, ns, name, func(t *testing.T) {
 			c := connect(t)
-			ours := &nftables.Table{Name: TableName, Family: nftables.TableFamilyINet}
+			ours := &nftables.Table{Name: testTable, Family: nftables.TableFamilyINet}
 			theirs := c.AddTable(&nftables.Table{Name: "libvirt_network", Family: nftables.TableFamilyINet})
 			c.AddChain(&nftables.Chain{Name: "forward", Table: theirs, Hooknum: nftables.ChainHookForward,
 				Priority: nftables.ChainPriorityFilter, Type: nftables.ChainTypeFilter})
@@ -238,7 +244,7 @@ func TestApplyOverForeignTableNetns(t *testing.T) {
 			if _, err := c.ListChain(theirs, "forward"); err != nil {
 				t.Errorf("another table's chain went: %v", err)
 			}
-			if err := Remove(); err != nil {
+			if err := Remove(testTable); err != nil {
 				t.Fatal(err)
 			}
 			tables, err := c.ListTables()
@@ -259,7 +265,7 @@ func TestApplyInvalidChangesNothingNetns(t *testing.T) {
 	requireApplied(t, rs)
 	bad := sample()
 	bad.Groups[0].Rules[0].Protocol = "sctp"
-	if err := Apply(bad); !errors.Is(err, ErrInvalid) {
+	if err := Apply(testTable, bad); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("Apply(bad) = %v, want ErrInvalid", err)
 	}
 	requireInKernel(t, rs)

@@ -20,25 +20,46 @@ func inetTable(rs Ruleset) table {
 
 	dnat := r(nfprotoIPv4(), natByMap(offIPDaddr, mapFIPDNAT, expr.NATTypeDestNAT))
 	pre := []rule{dnat}
-	if rs.Metadata.IsValid() {
-		// From the guests only (the host is no guest); validate put the
-		// service in the tenant network.
-		pre = []rule{r(nfprotoIPv4(), ipPrefix(offIPSaddr, rs.Tenant, expr.CmpOpEq), toMetadata(),
-			one(&expr.Immediate{Register: reg1, Data: rs.Metadata.Addr().AsSlice()},
-				&expr.Immediate{Register: reg2, Data: binaryutil.BigEndian.PutUint16(rs.Metadata.Port())},
+	if rs.MetadataPort != 0 {
+		// From this node's guests only (set guests): the host is no guest,
+		// and a co-located node's guest on the same bridge is that node's
+		// to answer, by its own table's rule (a connection takes the first
+		// DNAT any table gives it). validate put the gateway in the tenant
+		// network.
+		pre = []rule{r(nfprotoIPv4(), inSet(offIPSaddr, setGuests), toMetadata(),
+			one(&expr.Immediate{Register: reg1, Data: rs.Gateway.AsSlice()},
+				&expr.Immediate{Register: reg2, Data: binaryutil.BigEndian.PutUint16(rs.MetadataPort)},
 				&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: reg1,
 					RegProtoMin: reg2, Specified: true})), dnat}
 	}
 	// A guest with a floating IP leaves the tenant network as that IP; any
 	// other guest leaves through the uplink as the host. Nothing is NATed
 	// without a tenant network (validate allows that only without NAT).
-	var post []rule
+	//
+	// The two are chains of their own, the uplink's after the floating
+	// IPs' (srcnat+10), because several nodes' tables may share one
+	// namespace and a connection takes the first SNAT any NAT chain gives
+	// it: every node's floating IP SNAT must have had its look before any
+	// node's uplink SNAT, which matches every guest of the tenant network.
+	var post, masq []rule
 	if rs.Tenant.IsValid() {
 		post = append(post, r(nfprotoIPv4(), ipPrefix(offIPDaddr, rs.Tenant, expr.CmpOpNeq),
 			natByMap(offIPSaddr, mapFIPSNAT, expr.NATTypeSourceNAT)))
 	}
+	// Hairpin: a guest that reaches a floating IP whose server is on this
+	// host's bridge is DNATed to a neighbour on its own link, which would
+	// answer it directly, from the fixed IP the client never asked. From
+	// the gateway instead, the answer comes back through the host and is
+	// un-NATed. Any node's table may take it: every gateway is the same.
+	if rs.Gateway.IsValid() {
+		post = append(post, r(nfprotoIPv4(), ctStatus(ctStatusDNAT),
+			ipPrefix(offIPSaddr, rs.Tenant, expr.CmpOpEq),
+			ipPrefix(offIPDaddr, rs.Tenant, expr.CmpOpEq),
+			one(&expr.Immediate{Register: reg1, Data: rs.Gateway.AsSlice()},
+				&expr.NAT{Type: expr.NATTypeSourceNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: reg1})))
+	}
 	if rs.Tenant.IsValid() && rs.UplinkAddr.IsValid() {
-		post = append(post, r(nfprotoIPv4(),
+		masq = append(masq, r(nfprotoIPv4(),
 			ipPrefix(offIPSaddr, rs.Tenant, expr.CmpOpEq),
 			ipPrefix(offIPDaddr, rs.Tenant, expr.CmpOpNeq),
 			one(meta(expr.MetaKeyOIFNAME), cmp(expr.CmpOpEq, ifname(rs.Uplink))),
@@ -57,6 +78,7 @@ func inetTable(rs Ruleset) table {
 		{name: chainPrerouting, hook: natHook(nftables.ChainHookPrerouting, nftables.ChainPriorityNATDest), rules: pre},
 		{name: chainOutput, hook: natHook(nftables.ChainHookOutput, nftables.ChainPriorityNATDest), rules: []rule{dnat}},
 		{name: chainPostrouting, hook: natHook(nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource), rules: post},
+		{name: chainUplinkSNAT, hook: natHook(nftables.ChainHookPostrouting, uplinkSNATPriority()), rules: masq},
 		{name: chainForward, hook: filterHook(nftables.ChainHookForward, *nftables.ChainPriorityFilter), rules: filter},
 		{name: chainInput, hook: filterHook(nftables.ChainHookInput, *nftables.ChainPriorityFilter), rules: filter},
 	}
@@ -71,13 +93,22 @@ func inetTable(rs Ruleset) table {
 	egress := set{name: mapEgress, key: ipv4, verdict: true}
 	ingress := set{name: mapIngress, key: ipv4, verdict: true}
 	groups := groupsByID(rs.Groups)
+	var metadata netip.AddrPort // zero: no metadata DNAT
+	if rs.MetadataPort != 0 {
+		metadata = netip.AddrPortFrom(rs.Gateway, rs.MetadataPort)
+	}
+	guests := set{name: setGuests, key: ipv4}
 	for _, p := range sortedPorts(rs.Ports) {
-		eg, in := portChains(t.family, p, groups, rs.Metadata)
+		eg, in := portChains(t.family, p, groups, metadata)
 		t.chains = append(t.chains, eg, in)
 		egress.elems = append(egress.elems, elem{key: p.IP.AsSlice(), jump: eg.name})
 		ingress.elems = append(ingress.elems, elem{key: p.IP.AsSlice(), jump: in.name})
+		guests.elems = append(guests.elems, elem{key: p.IP.AsSlice()})
 	}
 	t.sets = []set{fipDNAT, fipSNAT, egress, ingress}
+	if rs.MetadataPort != 0 {
+		t.sets = append(t.sets, guests)
+	}
 	for _, id := range slices.Sorted(maps.Keys(groups)) {
 		s := set{name: groupSet(id), key: ipv4}
 		for _, m := range groups[id].Members {
@@ -169,6 +200,12 @@ func ruleMatch(gr Rule) []expr.Any {
 		}
 	}
 	return m
+}
+
+// uplinkSNATPriority runs the uplink SNAT after every table's floating IP
+// SNAT (srcnat, 100).
+func uplinkSNATPriority() *nftables.ChainPriority {
+	return nftables.ChainPriorityRef(*nftables.ChainPriorityNATSource + 10)
 }
 
 // toMetadata matches the metadata service as guests address it.

@@ -28,7 +28,7 @@ var (
 // outside), and a floating IP on A.
 func sample() Ruleset {
 	return Ruleset{
-		Tenant: prefix("10.88.0.0/16"), Uplink: "eth0", UplinkAddr: addr("10.99.0.11"),
+		Tenant: prefix("10.88.0.0/16"), Gateway: addr("10.88.0.1"), Uplink: "eth0", UplinkAddr: addr("10.99.0.11"),
 		NAT: []NAT{{Floating: addr("10.66.0.200"), Fixed: addr("10.88.0.5")}},
 		Ports: []Port{
 			{Tap: "tapbbbbbbbbbbb", MAC: mustMAC("fa:16:3e:00:00:06"), IP: addr("10.88.0.6"), Groups: []string{"gb"}},
@@ -93,7 +93,7 @@ func TestInetTableGolden(t *testing.T) {
 		chains[c.name] = dumpChain(c)
 		names = append(names, c.name)
 	}
-	wantNames := []string{"prerouting", "output", "postrouting", "forward", "input",
+	wantNames := []string{"prerouting", "output", "postrouting", "postrouting-uplink", "forward", "input",
 		"eg-tapaaaaaaaaaaa", "in-tapaaaaaaaaaaa", "eg-tapbbbbbbbbbbb", "in-tapbbbbbbbbbbb"}
 	if !slices.Equal(names, wantNames) {
 		t.Fatalf("chains %v, want %v", names, wantNames)
@@ -111,6 +111,9 @@ func TestInetTableGolden(t *testing.T) {
 		"output":     {dnatByMap},
 		"postrouting": {
 			v4 + "nh[16:4] &ffff0000^00000000 != 10.88.0.0 nh[12:4] map @fip-snat snat",
+			v4 + "ct:status &20000000^00000000 != 0.0.0.0 nh[12:4] &ffff0000^00000000 == 10.88.0.0 nh[16:4] &ffff0000^00000000 == 10.88.0.0 imm 10.88.0.1 snat",
+		},
+		"postrouting-uplink": {
 			v4 + `nh[12:4] &ffff0000^00000000 == 10.88.0.0 nh[16:4] &ffff0000^00000000 != 10.88.0.0 meta:oifname == "eth0" imm 10.99.0.11 snat`,
 		},
 		"forward":           {establishOK, v4 + "nh[12:4] vmap @egress", v4 + "nh[16:4] vmap @ingress"},
@@ -156,20 +159,21 @@ func TestInetTableGolden(t *testing.T) {
 	}
 }
 
-// TestInetTableMetadata: with a metadata service, guests' (saddr in the
-// tenant network) 169.254.169.254:80 is DNATed to it before the floating
-// IPs' map, and every egress chain lets the DNATed flow reach it on the
-// input hook; without one, nothing changes (TestInetTableGolden).
+// TestInetTableMetadata: with a metadata port, this node's guests' (saddr
+// in set guests, its ports' IPs) 169.254.169.254:80 is DNATed to the
+// gateway at that port before the floating IPs' map, and every egress
+// chain lets the DNATed flow reach it on the input hook; without one,
+// nothing changes (TestInetTableGolden).
 func TestInetTableMetadata(t *testing.T) {
 	rs := sample()
-	rs.Metadata = netip.MustParseAddrPort("10.88.0.1:8775")
+	rs.MetadataPort = 8775
 	if err := rs.validate(); err != nil {
 		t.Fatal(err)
 	}
 	const v4 = "meta:nfproto == 02 "
 	want := map[string][]string{
 		"prerouting": {
-			v4 + "nh[12:4] &ffff0000^00000000 == 10.88.0.0 nh[16:4] == 169.254.169.254 meta:l4proto == 06 th[2:2] == 0050 imm 10.88.0.1 imm 2247 dnat addr:port",
+			v4 + "nh[12:4] in @guests nh[16:4] == 169.254.169.254 meta:l4proto == 06 th[2:2] == 0050 imm 10.88.0.1 imm 2247 dnat addr:port",
 			v4 + "nh[16:4] map @fip-dnat dnat"},
 		"output": {v4 + "nh[16:4] map @fip-dnat dnat"},
 		"eg-tapaaaaaaaaaaa": {"ct:state &01000000^00000000 != 0.0.0.0 drop",
@@ -177,10 +181,22 @@ func TestInetTableMetadata(t *testing.T) {
 			v4 + "nh[16:4] == 10.88.0.1 meta:l4proto == 06 th[2:2] == 2247 return",
 			"meta:l4proto == 11 th[0:2] == 0044 th[2:2] == 0043 return", "return", "drop"},
 	}
-	for _, c := range inetTable(rs).chains {
+	tab := inetTable(rs)
+	for _, c := range tab.chains {
 		if w, ok := want[c.name]; ok && !slices.Equal(dumpChain(c), w) {
 			t.Errorf("chain %s:\n got  %s\n want %s", c.name, strings.Join(dumpChain(c), "\n       "), strings.Join(w, "\n       "))
 		}
+	}
+	var guests []string
+	for _, s := range tab.sets {
+		if s.name == setGuests {
+			for _, e := range s.elems {
+				guests = append(guests, netip.AddrFrom4([4]byte(e.key)).String())
+			}
+		}
+	}
+	if want := []string{"10.88.0.5", "10.88.0.6"}; !slices.Equal(guests, want) {
+		t.Errorf("set guests %v, want this node's ports %v", guests, want)
 	}
 }
 
@@ -188,8 +204,11 @@ func TestInetTableWithoutUplinkAddr(t *testing.T) {
 	rs := sample()
 	rs.UplinkAddr, rs.Uplink = netip.Addr{}, ""
 	for _, c := range inetTable(rs).chains {
-		if c.name == chainPostrouting && len(c.rules) != 1 {
-			t.Errorf("postrouting without an uplink address: %v, want only the floating IP SNAT", dumpChain(c))
+		if c.name == chainPostrouting && len(c.rules) != 2 {
+			t.Errorf("postrouting without an uplink address: %v, want the floating IP SNAT and the hairpin", dumpChain(c))
+		}
+		if c.name == chainUplinkSNAT && len(c.rules) != 0 {
+			t.Errorf("uplink SNAT without an uplink address: %v, want none", dumpChain(c))
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 // It is computed purely (diffTable) and carried out by enqueue, in an order
 // the kernel accepts within one transaction.
 type tableDiff struct {
+	table     string
 	family    nftables.TableFamily
 	rebuild   bool    // delete the table first: it holds something shoal cannot change in place
 	create    bool    // add the table (absent, or rebuilt)
@@ -29,7 +30,7 @@ func (d tableDiff) empty() bool {
 
 // diffTable compares want with have (nil: the table is absent).
 func diffTable(want table, have *table) tableDiff {
-	d := tableDiff{family: want.family, delElems: map[string][]elem{}, addElems: map[string][]elem{}}
+	d := tableDiff{table: want.name, family: want.family, delElems: map[string][]elem{}, addElems: map[string][]elem{}}
 	if have == nil || !compatible(want, *have) {
 		d.rebuild, d.create = have != nil, true
 		d.addChains, d.addSets = want.chains, want.sets

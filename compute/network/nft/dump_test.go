@@ -52,6 +52,9 @@ func dumpOne(e expr.Any) string {
 		if x.Key == expr.CtKeySTATE && x.Register == reg1 {
 			return "ct:state"
 		}
+		if x.Key == expr.CtKeySTATUS && x.Register == reg1 {
+			return "ct:status"
+		}
 	case *expr.Immediate:
 		return "imm " + data(x.Data)
 	case *expr.NAT:

@@ -113,6 +113,20 @@ func ctState(bits uint32) []expr.Any {
 	}
 }
 
+// ctStatusDNAT is conntrack's IPS_DST_NAT: the connection's destination
+// was translated.
+const ctStatusDNAT = 1 << 5
+
+// ctStatus matches when the connection's status has any of bits.
+func ctStatus(bits uint32) []expr.Any {
+	return []expr.Any{
+		&expr.Ct{Register: reg1, Key: expr.CtKeySTATUS},
+		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 4,
+			Mask: binaryutil.NativeEndian.PutUint32(bits), Xor: make([]byte, 4)},
+		cmp(expr.CmpOpNeq, make([]byte, 4)),
+	}
+}
+
 // ifname pads a link name the way meta iifname/oifname loads it.
 func ifname(name string) []byte {
 	b := make([]byte, ifnameBytes)

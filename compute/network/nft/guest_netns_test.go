@@ -18,7 +18,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
-	"github.com/shoal-project/shoal/compute/network/internal/netnstest"
+	"github.com/shoal-project/shoal/internal/netnstest"
 )
 
 // Dial timeouts. A dropped SYN gives no answer at all, so a drop can only

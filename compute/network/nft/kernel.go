@@ -16,13 +16,17 @@ import (
 // would diff against a state the other is changing.
 var mu sync.Mutex
 
-// Apply makes shoal's tables express rs, changing only what differs, in one
-// atomic batch, in the calling thread's network namespace. If the kernel
-// refuses the incremental batch (someone edited shoal's tables), both
-// tables are rebuilt from scratch in one batch instead; conntrack, and so
+// Apply makes the tables named table (TableFor this node) express rs,
+// changing only what differs, in one atomic batch, in the calling thread's
+// network namespace. Other tables, other nodes' included, are left alone.
+// If the kernel refuses the incremental batch (someone edited the tables),
+// both are rebuilt from scratch in one batch instead; conntrack, and so
 // every established flow and NAT binding, lives outside the tables and
 // survives either way.
-func Apply(rs Ruleset) error {
+func Apply(table string, rs Ruleset) error {
+	if !validTable(table) {
+		return invalid("table name %q (use TableFor)", table)
+	}
 	if err := rs.validate(); err != nil {
 		return err
 	}
@@ -33,12 +37,27 @@ func Apply(rs Ruleset) error {
 		return err
 	}
 	defer c.CloseLasting()
-	_, err = apply(c, []table{inetTable(rs), bridgeTable(rs)})
+	_, err = apply(c, tablesFor(table, rs))
 	return err
 }
 
-// Remove deletes shoal's tables; absent tables are no error.
-func Remove() error {
+// tablesFor are the two tables named name that express rs (validated).
+func tablesFor(name string, rs Ruleset) []table {
+	ts := []table{inetTable(rs), bridgeTable(rs)}
+	for i := range ts {
+		ts[i].name = name
+	}
+	return ts
+}
+
+// Remove deletes the tables named table (both families); absent tables are
+// no error. The agent never calls it on shutdown (guests that keep running
+// keep their filters): the fence guard does once its guests are stopped,
+// and so do `shoal network-reset` and tests.
+func Remove(table string) error {
+	if !validTable(table) {
+		return invalid("table name %q (use TableFor)", table)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	c, err := newConn()
@@ -47,12 +66,12 @@ func Remove() error {
 	}
 	defer c.CloseLasting()
 	for _, fam := range []nftables.TableFamily{nftables.TableFamilyINet, nftables.TableFamilyBridge} {
-		t := &nftables.Table{Name: TableName, Family: fam}
+		t := &nftables.Table{Name: table, Family: fam}
 		c.AddTable(t) // adding an existing table is a no-op, so the delete never fails on absence
 		c.DelTable(t)
 	}
 	if err := c.Flush(); err != nil {
-		return fmt.Errorf("nft: remove tables: %w", err)
+		return fmt.Errorf("nft: remove tables %s: %w", table, err)
 	}
 	return nil
 }
@@ -96,7 +115,7 @@ func apply(c *nftables.Conn, want []table) ([]tableDiff, error) {
 	diffs := make([]tableDiff, len(want))
 	changed := false
 	for i, w := range want {
-		have, err := readTable(w.family)
+		have, err := readTable(w.name, w.family)
 		if err != nil {
 			return nil, err
 		}
@@ -116,7 +135,7 @@ func apply(c *nftables.Conn, want []table) ([]tableDiff, error) {
 		return diffs, nil
 	}
 	for i, w := range want {
-		diffs[i] = tableDiff{family: w.family, rebuild: true, create: true, addChains: w.chains, addSets: w.sets}
+		diffs[i] = tableDiff{table: w.name, family: w.family, rebuild: true, create: true, addChains: w.chains, addSets: w.sets}
 		if err := enqueue(c, diffs[i]); err != nil {
 			return nil, err
 		}
@@ -131,7 +150,7 @@ func apply(c *nftables.Conn, want []table) ([]tableDiff, error) {
 // before anything jumps to them, elements that jump to a chain go before the
 // chain does, and rules (and maps) that name a set or chain go before it.
 func enqueue(c *nftables.Conn, d tableDiff) error {
-	t := &nftables.Table{Name: TableName, Family: d.family}
+	t := &nftables.Table{Name: d.table, Family: d.family}
 	if d.rebuild {
 		c.AddTable(t)
 		c.DelTable(t)

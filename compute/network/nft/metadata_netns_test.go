@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/shoal-project/shoal/compute/metadata"
@@ -38,25 +39,7 @@ func TestMetadataNetns(t *testing.T) {
 	a.route(t, "10.88.0.1")
 	b.route(t, "10.88.0.1")
 
-	resolver, err := metadata.NewNeighbourResolver(func() (string, error) { return "br0", nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(resolver.Close)
-	handler, err := metadata.NewHandler(metadata.HandlerConfig{Resolver: resolver, Guests: guestsByIP{
-		a.port.IP: {UUID: "a", Hostname: "guest-a", Port: metadata.Port{IP: a.port.IP, MAC: a.port.MAC}},
-		b.port.IP: {UUID: "b", Hostname: "guest-b", Port: metadata.Port{IP: b.port.IP, MAC: b.port.MAC}},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp4", "10.88.0.1:8775") // in the test's namespace: the host's side
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: handler}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	serveMetadata(t, "10.88.0.1:8775", a, b)
 
 	// Control: without shoal's tables nothing answers there.
 	if c, err := a.dial("", MetadataAddr, MetadataPort, dropTimeout); err == nil {
@@ -66,10 +49,11 @@ func TestMetadataNetns(t *testing.T) {
 
 	a.port.Groups, b.port.Groups = []string{"none"}, []string{"none"}
 	requireApplied(t, Ruleset{
-		Tenant:   prefix("10.88.0.0/24"),
-		Ports:    []Port{a.port, b.port},
-		Groups:   []Group{{ID: "none", Members: []netip.Addr{a.port.IP, b.port.IP}}}, // no rule: nothing allowed
-		Metadata: netip.MustParseAddrPort("10.88.0.1:8775"),
+		Tenant:       prefix("10.88.0.0/24"),
+		Gateway:      addr("10.88.0.1"),
+		Ports:        []Port{a.port, b.port},
+		Groups:       []Group{{ID: "none", Members: []netip.Addr{a.port.IP, b.port.IP}}}, // no rule: nothing allowed
+		MetadataPort: 8775,
 	})
 	for _, tc := range []struct {
 		g    *guest
@@ -86,6 +70,80 @@ func TestMetadataNetns(t *testing.T) {
 	}
 	// The groups still allow nothing else: the gateway's other ports stay shut.
 	requireDrop(t, a, "", "10.88.0.1", 8776)
+}
+
+// TestMetadataColocatedNetns: two nodes in one namespace (a development
+// cluster on one machine) share the bridge and the gateway, each with its
+// own metadata port and its own guest: n1's A and n2's B. Each node's
+// table DNATs only its own guests' requests, so each guest reaches its own
+// node's service (which knows only its own guests, and would answer 404 to
+// the other's), whichever node's tables were made first.
+func TestMetadataColocatedNetns(t *testing.T) {
+	inThrowawayNetns(t)
+	h, br := newBridge(t, "10.88.0.1/24")
+	a := addGuest(t, h, br, "A", "tapaaaaaaaaaaa", "fa:16:3e:00:00:0a", "10.88.0.10/24")
+	b := addGuest(t, h, br, "B", "tapbbbbbbbbbbb", "fa:16:3e:00:00:0b", "10.88.0.11/24")
+	a.route(t, "10.88.0.1")
+	b.route(t, "10.88.0.1")
+	serveMetadata(t, "10.88.0.1:8775", a)
+	serveMetadata(t, "10.88.0.1:8776", b)
+
+	a.port.Groups, b.port.Groups = []string{"none"}, []string{"none"}
+	base := Ruleset{Tenant: prefix("10.88.0.0/24"), Gateway: addr("10.88.0.1"),
+		Groups: []Group{{ID: "none", Members: []netip.Addr{a.port.IP, b.port.IP}}}}
+	n1, n2 := base, base
+	n1.Ports, n1.MetadataPort = []Port{a.port}, 8775
+	n2.Ports, n2.MetadataPort = []Port{b.port}, 8776
+	t1, t2 := TableFor("n1"), TableFor("n2")
+	// Of two NAT chains at one priority the kernel runs the one made last
+	// first: both orders are tried.
+	for _, order := range [][]string{{t1, t2}, {t2, t1}} {
+		for _, table := range []string{t1, t2} {
+			if err := Remove(table); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, table := range order {
+			if err := Apply(table, map[string]Ruleset{t1: n1, t2: n2}[table]); err != nil {
+				t.Fatalf("Apply %s: %v", table, err)
+			}
+		}
+		for _, tc := range []struct {
+			g    *guest
+			want string
+		}{{a, "guest-a"}, {b, "guest-b"}} {
+			if code, body := metadataGet(t, tc.g, "", "/latest/meta-data/hostname"); code != http.StatusOK || body != tc.want {
+				t.Errorf("tables made in the order %v: %s reads %d %q, want 200 %q", order, tc.g.name, code, body, tc.want)
+			}
+		}
+	}
+}
+
+// serveMetadata runs a metadata handler for guests on addr, in the test's
+// namespace (the host's side), finding MACs in br0's neighbour table.
+func serveMetadata(t *testing.T, addr string, guests ...*guest) {
+	t.Helper()
+	resolver, err := metadata.NewNeighbourResolver(func() (string, error) { return "br0", nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(resolver.Close)
+	known := guestsByIP{}
+	for _, g := range guests {
+		known[g.port.IP] = metadata.Instance{UUID: g.name, Hostname: "guest-" + strings.ToLower(g.name),
+			Port: metadata.Port{IP: g.port.IP, MAC: g.port.MAC}}
+	}
+	handler, err := metadata.NewHandler(metadata.HandlerConfig{Resolver: resolver, Guests: known})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: handler}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
 }
 
 // metadataGet asks http://169.254.169.254<p> from g (source from, "" for

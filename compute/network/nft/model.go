@@ -15,6 +15,7 @@ import (
 // table is one nftables table as shoal wants it, or as the kernel holds it
 // (then rules carry only their id and handle).
 type table struct {
+	name   string // TableFor the node
 	family nftables.TableFamily
 	chains []chain
 	sets   []set

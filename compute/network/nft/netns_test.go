@@ -9,7 +9,7 @@ import (
 
 	"github.com/vishvananda/netns"
 
-	"github.com/shoal-project/shoal/compute/network/internal/netnstest"
+	"github.com/shoal-project/shoal/internal/netnstest"
 )
 
 // hostNetns identifies the network namespace the test binary started in:

@@ -15,25 +15,25 @@ import (
 // data encoded. Only what the diff compares is decoded: names, hooks, set
 // types and flags, elements, and each rule's id (its comment) and handle.
 
-// readTable reads shoal's table of family back into the model (nil: absent),
-// in the calling thread's network namespace.
-func readTable(family nftables.TableFamily) (*table, error) {
+// readTable reads the table name of family back into the model (nil:
+// absent), in the calling thread's network namespace.
+func readTable(name string, family nftables.TableFamily) (*table, error) {
 	nc, err := netlink.Dial(unix.NETLINK_NETFILTER, nil)
 	if err != nil {
 		return nil, fmt.Errorf("nft: netlink: %w", err)
 	}
 	defer nc.Close()
-	d := dumper{nc: nc, family: family}
+	d := dumper{nc: nc, family: family, table: name}
 	present := false
 	err = d.each(unix.NFT_MSG_GETTABLE, nil, func(ad *netlink.AttributeDecoder) {
 		for ad.Next() {
-			present = present || ad.Type() == unix.NFTA_TABLE_NAME && ad.String() == TableName
+			present = present || ad.Type() == unix.NFTA_TABLE_NAME && ad.String() == name
 		}
 	})
 	if err != nil || !present {
 		return nil, err
 	}
-	t := &table{family: family}
+	t := &table{name: name, family: family}
 	rules, err := d.rules()
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func readTable(family nftables.TableFamily) (*table, error) {
 		if based {
 			c.hook = &h
 		}
-		if tableName == TableName {
+		if tableName == name {
 			t.chains = append(t.chains, c)
 		}
 	})
@@ -95,6 +95,7 @@ func readTable(family nftables.TableFamily) (*table, error) {
 type dumper struct {
 	nc     *netlink.Conn
 	family nftables.TableFamily
+	table  string
 }
 
 // each dumps msgType (filtered by attrs) and calls f with the attributes of
@@ -129,15 +130,15 @@ func (d dumper) each(msgType uint16, attrs []netlink.Attribute, f func(*netlink.
 	return nil
 }
 
-func tableAttr(typ uint16) []netlink.Attribute {
-	return []netlink.Attribute{{Type: typ, Data: []byte(TableName + "\x00")}}
+func (d dumper) tableAttr(typ uint16) []netlink.Attribute {
+	return []netlink.Attribute{{Type: typ, Data: []byte(d.table + "\x00")}}
 }
 
 // rules returns each chain's rules (id and handle), by chain name, from one
 // dump of the table.
 func (d dumper) rules() (map[string][]rule, error) {
 	out := map[string][]rule{}
-	err := d.each(unix.NFT_MSG_GETRULE, tableAttr(unix.NFTA_RULE_TABLE), func(ad *netlink.AttributeDecoder) {
+	err := d.each(unix.NFT_MSG_GETRULE, d.tableAttr(unix.NFTA_RULE_TABLE), func(ad *netlink.AttributeDecoder) {
 		var chainName string
 		var r rule
 		for ad.Next() {
@@ -159,7 +160,7 @@ func (d dumper) rules() (map[string][]rule, error) {
 // belongs to a rule and goes when its chain is flushed.
 func (d dumper) sets() ([]set, error) {
 	var out []set
-	err := d.each(unix.NFT_MSG_GETSET, tableAttr(unix.NFTA_SET_TABLE), func(ad *netlink.AttributeDecoder) {
+	err := d.each(unix.NFT_MSG_GETSET, d.tableAttr(unix.NFTA_SET_TABLE), func(ad *netlink.AttributeDecoder) {
 		var s set
 		var keyType, keyLen, dataType, dataLen uint32
 		for ad.Next() {
@@ -202,7 +203,7 @@ func datatype(magic, n uint32) nftables.SetDatatype {
 // elems returns the elements of s: keys, and a map's values or jumps.
 func (d dumper) elems(s set) ([]elem, error) {
 	var out []elem
-	attrs := append(tableAttr(unix.NFTA_SET_ELEM_LIST_TABLE),
+	attrs := append(d.tableAttr(unix.NFTA_SET_ELEM_LIST_TABLE),
 		netlink.Attribute{Type: unix.NFTA_SET_ELEM_LIST_SET, Data: []byte(s.name + "\x00")})
 	err := d.each(unix.NFT_MSG_GETSETELEM, attrs, func(ad *netlink.AttributeDecoder) {
 		for ad.Next() {

@@ -21,16 +21,20 @@ const (
 
 // Ruleset is everything this host's filter and NAT must express.
 type Ruleset struct {
-	Tenant     netip.Prefix // the tenant network (SNAT only for saddr in it, daddr outside it)
-	Uplink     string       // egress interface name
-	UplinkAddr netip.Addr   // SNAT source for guests without a floating IP
-	NAT        []NAT        // this host's floating IPs
-	Ports      []Port       // this host's guest ports
-	Groups     []Group      // every group a local port is in, plus every group those groups' rules name as remote group
-	// Metadata is where this host's metadata service listens (the tenant
-	// gateway, this node's port): guests' MetadataAddr:MetadataPort is
-	// DNATed there. Zero: no metadata DNAT.
-	Metadata netip.AddrPort
+	Tenant netip.Prefix // the tenant network (SNAT only for saddr in it, daddr outside it)
+	// Gateway is the tenant gateway, every host's bridge address: the
+	// source of hairpinned flows, and where this node's metadata service
+	// listens. Zero: none (then neither).
+	Gateway    netip.Addr
+	Uplink     string     // egress interface name
+	UplinkAddr netip.Addr // SNAT source for guests without a floating IP
+	NAT        []NAT      // this host's floating IPs
+	Ports      []Port     // this host's guest ports
+	Groups     []Group    // every group a local port is in, plus every group those groups' rules name as remote group
+	// MetadataPort is this node's metadata service's port on Gateway:
+	// its own guests' MetadataAddr:MetadataPort is DNATed there. Zero: no
+	// metadata DNAT.
+	MetadataPort uint16
 }
 
 // NAT maps a floating IP to a fixed IP, both ways.
@@ -74,11 +78,14 @@ func (rs Ruleset) validate() error {
 	if natted && !rs.Tenant.IsValid() {
 		return invalid("NAT needs the tenant network")
 	}
+	if rs.Gateway.IsValid() && (!rs.Tenant.IsValid() || !rs.Tenant.Contains(rs.Gateway)) {
+		return invalid("gateway %s is not in the tenant network %s", rs.Gateway, rs.Tenant)
+	}
 	if rs.UplinkAddr.IsValid() && (!rs.UplinkAddr.Is4() || rs.Uplink == "") {
 		return invalid("uplink address %s needs an IPv4 address and an uplink interface", rs.UplinkAddr)
 	}
-	if rs.Metadata.IsValid() && (!rs.Metadata.Addr().Is4() || rs.Metadata.Port() == 0 || !rs.Tenant.Contains(rs.Metadata.Addr())) {
-		return invalid("metadata service %s is not an IPv4 address and port in the tenant network", rs.Metadata)
+	if rs.MetadataPort != 0 && !rs.Gateway.IsValid() {
+		return invalid("metadata port %d needs the gateway", rs.MetadataPort)
 	}
 	if rs.Uplink != "" && !validIfname(rs.Uplink) {
 		return invalid("uplink interface name %q", rs.Uplink)

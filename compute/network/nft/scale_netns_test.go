@@ -34,7 +34,7 @@ func TestManyPortsNetns(t *testing.T) {
 				d.family, d.rebuild, len(d.refill), len(d.addElems))
 		}
 	}
-	bridge, err := readTable(bridgeTable(rs).family)
+	bridge, err := readTable(testTable, bridgeTable(rs).family)
 	if err != nil || bridge == nil || len(bridge.sets) != 1 || len(bridge.sets[0].elems) != 1000 {
 		t.Fatalf("ports map read back: %v, %v", bridge, err)
 	}
@@ -45,11 +45,11 @@ func TestManyPortsNetns(t *testing.T) {
 func BenchmarkApplyNetns(b *testing.B) {
 	inThrowawayNetns(b)
 	rs := manyPorts(100)
-	if err := Apply(rs); err != nil {
+	if err := Apply(testTable, rs); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if err := Apply(rs); err != nil {
+		if err := Apply(testTable, rs); err != nil {
 			b.Fatal(err)
 		}
 	}

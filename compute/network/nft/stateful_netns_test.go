@@ -41,7 +41,7 @@ func TestStatefulBridgeNetns(t *testing.T) {
 				{Ingress: true, Protocol: "tcp", PortMin: 80, PortMax: 80, RemoteGroup: "ga"}}},
 		},
 	}
-	if err := Apply(rs); err != nil {
+	if err := Apply(testTable, rs); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
 	kept := requirePass(t, a, "", bIP, 80) // allowed, and its replies pass
@@ -56,7 +56,7 @@ func TestStatefulBridgeNetns(t *testing.T) {
 	// A leaves ga's member set (an element change): its established flow
 	// lives on in conntrack, a new one is dropped.
 	rs.Groups[0].Members = []netip.Addr{addr(spoofIP)}
-	if err := Apply(rs); err != nil {
+	if err := Apply(testTable, rs); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
 	if err := echo(kept, "still there"); err != nil {
@@ -64,7 +64,7 @@ func TestStatefulBridgeNetns(t *testing.T) {
 	}
 	requireDrop(t, a, "", bIP, 80)
 
-	if err := Remove(); err != nil {
+	if err := Remove(testTable); err != nil {
 		t.Fatalf("Remove: %v", err)
 	}
 	requirePass(t, a, "", bIP, 81).Close()
