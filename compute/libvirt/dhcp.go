@@ -11,6 +11,8 @@ import (
 	"libvirt.org/go/libvirtxml"
 
 	"github.com/shoal-project/shoal/compute"
+	metadatasvc "github.com/shoal-project/shoal/compute/metadata" // the package's own metadata() reads domain XML
+	"github.com/shoal-project/shoal/fsm"
 )
 
 // This file keeps the cluster network's DHCP in line with IPAM: one static
@@ -52,7 +54,6 @@ func (d *Driver) addDHCPHosts(l *golibvirt.Libvirt, net golibvirt.Network, spec 
 		if err != nil {
 			return err
 		}
-		name := hostname(spec.Name, "server-"+spec.ID[:min(8, len(spec.ID))])
 		present := false
 		for _, h := range hosts {
 			switch {
@@ -63,19 +64,43 @@ func (d *Driver) addDHCPHosts(l *golibvirt.Libvirt, net golibvirt.Network, spec 
 				if err := updateHost(l, net, golibvirt.NetworkUpdateCommandDelete, h); err != nil {
 					return err
 				}
-			case h.Name == name:
-				// libvirt refuses two reservations of one name.
-				name = hostname(spec.Name+"-"+spec.ID[:min(8, len(spec.ID))], name)
 			}
 		}
 		if present {
 			continue
 		}
-		if err := updateHost(l, net, golibvirt.NetworkUpdateCommandAddLast, dhcpHost(a, name)); err != nil {
+		if err := updateHost(l, net, golibvirt.NetworkUpdateCommandAddLast, dhcpHost(a, reservationName(spec, a, hosts))); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// reservationName is the host name of a's reservation among hosts (the
+// network's): the server's hostname as its metadata shows it, so DHCP and
+// cloud-init agree, unless another address's reservation holds that name
+// already (libvirt refuses two reservations of one name).
+func reservationName(spec compute.InstanceSpec, a fsm.Address, hosts []libvirtxml.NetworkDHCPHost) string {
+	name := metadatasvc.ServerHostname(spec.Name, spec.ID)
+	for _, h := range hosts {
+		if h.Name == name && !equalMAC(h.MAC, a.MAC) && h.IP != a.IP {
+			return distinctHostname(name, spec.ID)
+		}
+	}
+	return name
+}
+
+// distinctHostname is hostname made distinct for the server id when
+// another reservation on the network holds it already (two servers of one
+// name): "-" and the ID's first 8 characters appended, the hostname cut so
+// the whole stays a 63-character label. Only DHCP sees it; the metadata
+// service keeps the name both servers share, as Nova's does.
+func distinctHostname(hostname, id string) string {
+	suffix := "-" + strings.ToLower(id[:min(8, len(id))])
+	if len(hostname)+len(suffix) > 63 {
+		hostname = strings.TrimRight(hostname[:63-len(suffix)], "-")
+	}
+	return hostname + suffix
 }
 
 // removeDHCPHosts deletes net's reservations of the given MACs; a missing

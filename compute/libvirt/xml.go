@@ -246,31 +246,6 @@ func dhcpHost(a fsm.Address, hostname string) libvirtxml.NetworkDHCPHost {
 	return libvirtxml.NetworkDHCPHost{MAC: a.MAC, IP: a.IP, Name: hostname}
 }
 
-// hostname makes a DNS label of a server name, as Nova does for the
-// hostname of a display name; fallback when nothing is left.
-func hostname(name, fallback string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(name) {
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-			dash = false
-		case !dash && b.Len() > 0:
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	h := strings.Trim(b.String(), "-")
-	if len(h) > 63 {
-		h = strings.TrimRight(h[:63], "-")
-	}
-	if h == "" {
-		return fallback
-	}
-	return h
-}
-
 // poolFor is this node's dir pool of instance disks.
 func poolFor(name, dir string) *libvirtxml.StoragePool {
 	return &libvirtxml.StoragePool{

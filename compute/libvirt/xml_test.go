@@ -254,21 +254,6 @@ func TestNetmask(t *testing.T) {
 	}
 }
 
-func TestHostname(t *testing.T) {
-	for in, want := range map[string]string{
-		"web-1":                 "web-1",
-		"Web Server #2":         "web-server-2",
-		`<x>&'"`:                "x",
-		"--":                    "fallback",
-		"":                      "fallback",
-		strings.Repeat("a", 70): strings.Repeat("a", 63),
-	} {
-		if got := hostname(in, "fallback"); got != want {
-			t.Errorf("hostname(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestInterfaces(t *testing.T) {
 	doc, err := domainFor(testSpec("web-1"), testOpts).Marshal()
 	if err != nil {

@@ -17,7 +17,7 @@ func FromFSM(nv fsm.NetworkView, inst fsm.Instance) Instance {
 	out := Instance{
 		UUID:             inst.ID,
 		Name:             inst.Name,
-		Hostname:         Hostname(inst.Name, "Server-"+inst.ID),
+		Hostname:         ServerHostname(inst.Name, inst.ID),
 		AvailabilityZone: zone(nv, inst),
 		ProjectID:        inst.ProjectID,
 		ImageID:          inst.ImageID,

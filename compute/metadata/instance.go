@@ -48,6 +48,12 @@ type Port struct {
 // maxHostname is the longest hostname Nova makes (dnsmasq's limit).
 const maxHostname = 63
 
+// ServerHostname is the hostname of the server id named name, wherever the
+// guest may learn it: the metadata service, the config drive, and the DHCP
+// reservation the libvirt driver makes (so cloud-init and dhclient agree).
+// Nova's: Hostname of the name, else "Server-<uuid>".
+func ServerHostname(name, id string) string { return Hostname(name, "Server-"+id) }
+
 // Hostname is Nova's sanitize_hostname of name: at most 63 characters,
 // spaces, underscores and dots become dashes, anything else but letters,
 // digits and dashes goes, lower case, no leading or trailing dash; fallback

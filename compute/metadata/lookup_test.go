@@ -140,5 +140,8 @@ func TestHostname(t *testing.T) {
 		if got := Hostname(tc.name, "Server-"+fullUUID); got != tc.want {
 			t.Errorf("Hostname(%q) = %q, want %q", tc.name, got, tc.want)
 		}
+		if got := ServerHostname(tc.name, fullUUID); got != tc.want {
+			t.Errorf("ServerHostname(%q) = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
