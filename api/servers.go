@@ -284,7 +284,29 @@ func (s *Server) newInstances(r *http.Request, req serverCreateRequest) (*fsm.Cr
 			SecurityGroups: groups, KeyName: req.KeyName, KeyData: keyData, UserData: req.UserData, ConfigDrive: req.ConfigDrive,
 		})
 	}
+	if err := fitsOneEntry(cmd, len(req.UserData)); err != nil {
+		return nil, err
+	}
 	return cmd, nil
+}
+
+// fitsOneEntry refuses a create that would not fit one Raft entry
+// (fsm.MaxEntrySize): every server copies the boot data (user data,
+// metadata, key) and all of them are proposed at once, so count times
+// user_data is what grows. Nova has no such limit; measuring the entry
+// itself (JSON escapes included) here, before anything is proposed, is
+// what keeps such a create from failing late, or only on a follower.
+func fitsOneEntry(cmd *fsm.CreateInstances, userDataLen int) error {
+	data, err := fsm.Encode(cmd)
+	if err != nil {
+		return fmt.Errorf("%w: %v", fsm.ErrInvalid, err)
+	}
+	if len(data) <= fsm.MaxEntrySize {
+		return nil
+	}
+	return fmt.Errorf("%w: %d servers, each with its own copy of the %d bytes of user_data and of the metadata and key, "+
+		"make a request of %d bytes; one create may carry at most %d: create fewer servers at a time, or pass less user_data",
+		fsm.ErrInvalid, len(cmd.Instances), userDataLen, len(data), fsm.MaxEntrySize)
 }
 
 // serverKey is the public key of the caller's keypair name, which a new

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -92,5 +93,44 @@ func TestServerBootDataRefused(t *testing.T) {
 				t.Error("a refused create changed the state")
 			}
 		})
+	}
+}
+
+// A create's servers each copy the boot data and are proposed in one Raft
+// entry: count × user_data (with the metadata) beyond fsm.MaxEntrySize is
+// a 400 naming the count and the fix, before anything is proposed, on any
+// node; the same user data on fewer servers is fine.
+func TestServerBootDataOverOneEntry(t *testing.T) {
+	c, ts := newTestServer(t)
+	c.seedCompute(t)
+	m := c.addTenant(t, "alpha", fsm.RoleMember)
+	// Valid base64 that JSON doubles: each line break is two bytes there.
+	wrapped := "QUJD" + strings.Repeat("\n", fsm.MaxUserDataLen-4)
+	plain := strings.Repeat("QUJD", fsm.MaxUserDataLen/4)
+	fullMeta := map[string]string{}
+	for k := range 128 {
+		fullMeta[fmt.Sprintf("%03d%s", k, strings.Repeat("k", 252))] = strings.Repeat("v", 255)
+	}
+	for _, tc := range []struct {
+		name  string
+		extra map[string]any
+	}{
+		{"user data with line breaks", map[string]any{"count": 100, "user_data": wrapped}},
+		{"user data and metadata", map[string]any{"count": 100, "user_data": plain, "metadata": fullMeta}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := c.snapshot()
+			resp, raw := call(t, ts, "POST", "/v1/servers", serverBody(t, tc.extra), HeaderAuthToken, m.Token)
+			wantError(t, resp, raw, http.StatusBadRequest, "100 servers, each with its own copy")
+			wantError(t, resp, raw, http.StatusBadRequest, "create fewer servers at a time")
+			if after := c.snapshot(); !reflect.DeepEqual(after, before) {
+				t.Error("a refused create changed the state")
+			}
+		})
+	}
+	resp, raw := call(t, ts, "POST", "/v1/servers", serverBody(t, map[string]any{"count": 2, "user_data": wrapped}),
+		HeaderAuthToken, m.Token)
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("two servers with the same user data = %d %s", resp.StatusCode, raw)
 	}
 }

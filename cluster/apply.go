@@ -26,7 +26,16 @@ func (n *Node) Apply(ctx context.Context, c fsm.Command) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", fsm.ErrInvalid, err)
 	}
+	if len(data) > fsm.MaxEntrySize {
+		return 0, tooLarge(len(data))
+	}
 	return n.applyEncoded(ctx, data)
+}
+
+// tooLarge refuses an entry the forwarding hop would not carry, on the
+// leader as well, so a write's fate does not depend on where it lands.
+func tooLarge(size int) error {
+	return fmt.Errorf("%w: a write of %d bytes is over the %d bytes one Raft entry may carry", fsm.ErrInvalid, size, fsm.MaxEntrySize)
 }
 
 func (n *Node) applyEncoded(ctx context.Context, data []byte) (uint64, error) {

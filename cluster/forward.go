@@ -123,11 +123,13 @@ func (f *forwarder) register(mux *http.ServeMux) {
 // serveApply is the leader's side of a forwarded write. It decodes the entry
 // first: an entry the FSM cannot decode must never reach the log.
 func (f *forwarder) serveApply(w http.ResponseWriter, r *http.Request) {
-	data, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	data, err := io.ReadAll(io.LimitReader(r.Body, fsm.MaxEntrySize+1))
 	var reply applyReply
 	switch {
 	case err != nil:
 		reply.Error = toWire(fmt.Errorf("%w: reading body: %v", fsm.ErrInvalid, err))
+	case len(data) > fsm.MaxEntrySize: // not cut short into a decode error
+		reply.Error = toWire(tooLarge(int(max(r.ContentLength, int64(len(data))))))
 	default:
 		if c, derr := fsm.Decode(data); derr != nil {
 			reply.Error = toWire(fmt.Errorf("%w: %v", fsm.ErrInvalid, derr))

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -79,5 +80,34 @@ func TestRefusedHandshakeIsNeverSent(t *testing.T) {
 	_, err := f.forward(context.Background(), strings.TrimPrefix(leader.URL, "https://"), []byte{1})
 	if !errors.Is(err, errNotLeader) || reached {
 		t.Fatalf("forward = %v (handler reached: %v); want a retryable never-sent error", err, reached)
+	}
+}
+
+// TestEntryOverTheLimit: a write larger than fsm.MaxEntrySize is refused as
+// invalid (400 at the API) on the node that takes it, before any Raft or
+// network step, and the leader's side of the hop refuses one too, naming
+// the limit rather than failing to decode a body cut short.
+func TestEntryOverTheLimit(t *testing.T) {
+	big := &fsm.CreateInstances{Instances: []fsm.NewInstance{{UserData: strings.Repeat("QUJD", fsm.MaxEntrySize/4)}}}
+	if _, err := (&Node{}).Apply(context.Background(), big); !errors.Is(err, fsm.ErrInvalid) ||
+		!strings.Contains(err.Error(), fmt.Sprint(fsm.MaxEntrySize)) {
+		t.Errorf("Apply of an oversized entry = %v, want ErrInvalid naming the limit", err)
+	}
+
+	for _, tc := range []struct {
+		size    int
+		refused bool
+	}{{fsm.MaxEntrySize, false}, {fsm.MaxEntrySize + 1, true}} {
+		body := make([]byte, tc.size)
+		w := httptest.NewRecorder()
+		(&forwarder{}).serveApply(w, httptest.NewRequest(http.MethodPost, applyPath, bytes.NewReader(body)))
+		var reply applyReply
+		if err := json.NewDecoder(w.Body).Decode(&reply); err != nil {
+			t.Fatal(err)
+		}
+		err := fromWire(reply.Error)
+		if got := err != nil && strings.Contains(err.Error(), "one Raft entry may carry"); got != tc.refused || !errors.Is(err, fsm.ErrInvalid) {
+			t.Errorf("a forwarded body of %d bytes: %v; refused for its size %v, want %v (and ErrInvalid either way)", tc.size, err, got, tc.refused)
+		}
 	}
 }

@@ -155,6 +155,14 @@ var registry = map[Type]handler{
 	TypeDeleteKeyPair: {"delete-keypair", func() Command { return &DeleteKeyPair{} }, applyDeleteKeyPair},
 }
 
+// MaxEntrySize is the largest encoded command a write may carry. A
+// follower forwards its writes to the leader as one HTTP body, which the
+// leader reads up to this size, so the cluster refuses anything larger
+// whichever node takes it (the same answer from leader and follower), and
+// a producer of big commands (a server create: boot data times count)
+// checks it before proposing, with a message its caller can act on.
+const MaxEntrySize = 8 << 20
+
 // Encode turns a command into a log entry: one type byte, then JSON.
 func Encode(c Command) ([]byte, error) {
 	if c.Type() != TypeBatch {
