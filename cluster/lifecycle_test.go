@@ -102,7 +102,12 @@ func mustLoad(t *testing.T, dir string) *pki.Bundle {
 func TestHostileTrafficChangesNothing(t *testing.T) {
 	c, leader := newFormed(t, nil)
 	waitFlavor(t, c.Nodes[0], "m1.tiny")
-	hosts := len(c.Nodes[leader].FSM().Hosts())
+	// Every node registers itself as a host; count them once all have (a
+	// node registering late read as "garbage added a host").
+	hosts := len(c.Nodes)
+	testkit.WaitFor(t, settle, "every node registered as a host", func() bool {
+		return len(c.Nodes[leader].FSM().Hosts()) == hosts
+	})
 	junk := make([]byte, 4096)
 	for _, nd := range c.Nodes {
 		for _, addr := range []string{nd.GossipAddr(), nd.RaftAddr(), nd.HTTPAddr()} {
