@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
 # selftest.sh [IMAGE] boots shoal's tiny guest image under libvirt (TCG) and
-# checks its serial console markers, its DHCP lease and hostname, and its two
-# listeners. Needs root and a running
+# checks its serial console markers, its DHCP lease and hostname, its reading
+# of the metadata service, and its two listeners. Needs root, nft and a running
 # libvirtd (scripts/setup-libvirt.sh). Builds the image first if IMAGE is not
 # given (scripts/build-tiny-image.sh, cached).
 #
 # It creates, and always removes again:
-#   - a transient isolated libvirt network (no <forward>) on 10.253.7.0/24
-#     (override the /24 with SHOAL_TINY_NET=10.x.y), DHCP with one static host
-#     entry (fixed MAC -> .10, hostname tiny-selftest) and no range;
+#   - a transient libvirt network on 10.253.7.0/24 (override the /24 with
+#     SHOAL_TINY_NET=10.x.y), DHCP with one static host entry (fixed MAC ->
+#     .10, hostname tiny-selftest) and no range; forward mode "open", as
+#     shoal's networks, so the lease names the bridge as the guest's router;
+#   - an nft table named like the bridge that drops everything the host
+#     would forward from the bridge (the guest reaches the host only) and, for
+#     the metadata service below, DNATs the guest's 169.254.169.254:80 to it,
+#     as shoal's hosts do;
 #   - a transient TCG domain (type qemu, 256 MiB) with a copy of the image as
 #     its virtio disk, a virtio NIC with that MAC and its serial console logged
-#     to a file.
+#     to a file;
+#   - a fake metadata service: busybox httpd on the bridge's address serving
+#     openstack/latest/meta_data.json with hostname tiny-selftest-md.
+#     SHOAL_TINY_METADATA=0 leaves it and the DNAT out and expects
+#     "shoal-tiny: metadata unavailable" instead (the guest's connection is
+#     dropped: its worst case).
 # It waits (<= SHOAL_TINY_TIMEOUT, 120 s) for "shoal-tiny: boot done",
-# "shoal-tiny: listening 80 8080" and "shoal-tiny: dhcp address <expected IP>"
-# (the lease is read from the console), then asks the guest from the host
+# "shoal-tiny: listening 80 8080", "shoal-tiny: dhcp address <expected IP>"
+# (the lease is read from the console) and "shoal-tiny: metadata hostname
+# tiny-selftest-md", then asks the guest from the host
 # over the bridge: GET http://IP/ (httpd) and a connection to IP:8080 (nc)
 # must both answer the DHCP hostname. Then it presses the ACPI power button
 # and waits for the guest to power off (SHOAL_TINY_SHUTDOWN=0 skips that).
@@ -25,6 +36,9 @@ URI=${LIBVIRT_DEFAULT_URI:-qemu:///system}
 NET=${SHOAL_TINY_NET:-10.253.7}
 TIMEOUT=${SHOAL_TINY_TIMEOUT:-120}
 SHUTDOWN=${SHOAL_TINY_SHUTDOWN:-1}
+METADATA=${SHOAL_TINY_METADATA:-1}
+MD_PORT=8775 # on the test bridge's own address only
+MD_HOSTNAME=tiny-selftest-md
 MAC=52:54:00:fd:07:0a
 GUEST_IP=$NET.10
 GUEST_NAME=tiny-selftest
@@ -55,10 +69,12 @@ v version >/dev/null 2>&1 || fail "libvirtd does not answer on $URI (run scripts
 
 tmp=$(mktemp -d /tmp/shoal-tiny-selftest.XXXXXX)
 chmod 755 "$tmp" # qemu runs as libvirt-qemu and must reach the disk
-net_up=0 dom_up=0
+net_up=0 dom_up=0 nft_up=0 md_pid=
 cleanup() {
 	local rc=$?
 	if ((dom_up)); then v destroy "$tag" >/dev/null 2>&1 || true; fi
+	if ((nft_up)); then nft delete table ip "$bridge" 2>/dev/null || true; fi
+	if [[ -n $md_pid ]]; then kill "$md_pid" 2>/dev/null && wait "$md_pid" 2>/dev/null || true; fi
 	if ((net_up)); then v net-destroy "$tag" >/dev/null 2>&1 || true; fi
 	if ((rc != 0)) && [[ -s $tmp/console.log ]]; then
 		log "console log:"
@@ -76,6 +92,7 @@ fmt=$(qemu-img info --output=json "$tmp/disk.qcow2" | sed -n 's/.*"format": "\([
 cat >"$tmp/net.xml" <<XML
 <network>
   <name>$tag</name>
+  <forward mode='open'/>
   <bridge name='$bridge' stp='off' delay='0'/>
   <ip address='$NET.1' netmask='255.255.255.0'>
     <dhcp>
@@ -121,7 +138,35 @@ XML
 
 v net-create "$tmp/net.xml" >/dev/null || fail "net-create failed"
 net_up=1
-log "network $tag: $NET.0/24 on $bridge, isolated, DHCP $MAC -> $GUEST_IP ($GUEST_NAME)"
+log "network $tag: $NET.0/24 on $bridge, routed to the host only, DHCP $MAC -> $GUEST_IP ($GUEST_NAME)"
+command -v nft >/dev/null || fail "nft not found (scripts/setup-libvirt.sh installs nftables)"
+dnat=
+if ((METADATA)); then
+	mkdir -p "$tmp/md/openstack/latest"
+	printf '{"uuid": "00000000-0000-4000-8000-00000000007a", "name": "%s", "hostname": "%s", "meta": {"hostname": "not-this-one"}}\n' \
+		"$GUEST_NAME" "$MD_HOSTNAME" >"$tmp/md/openstack/latest/meta_data.json"
+	busybox httpd -f -p "$NET.1:$MD_PORT" -h "$tmp/md" &
+	md_pid=$!
+	dnat="iifname \"$bridge\" ip daddr 169.254.169.254 tcp dport 80 dnat to $NET.1:$MD_PORT"
+	want_md="shoal-tiny: metadata hostname $MD_HOSTNAME"
+	log "metadata: 169.254.169.254:80 from $bridge -> busybox httpd on $NET.1:$MD_PORT (hostname $MD_HOSTNAME)"
+else
+	want_md="shoal-tiny: metadata unavailable"
+fi
+nft_up=1
+nft -f - <<NFT || fail "nft: cannot add table ip $bridge"
+table ip $bridge {
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		$dnat
+	}
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		iifname "$bridge" drop
+		oifname "$bridge" drop
+	}
+}
+NFT
 t0=$(date +%s.%N)
 v create "$tmp/dom.xml" >/dev/null || fail "domain create failed"
 dom_up=1
@@ -136,9 +181,18 @@ dhcp_address() {
 	[[ -n $n ]] && ((n <= total)) || return 1
 	sed -n "${n}p" "$1" | grep -o 'dhcp address [0-9.]*' | cut -d' ' -f3
 }
+# metadata_line prints the guest's first complete "shoal-tiny: metadata ..."
+# line, without its carriage return.
+metadata_line() {
+	local n total
+	n=$(grep -a -n -m1 '^shoal-tiny: metadata ' "$1" | cut -d: -f1)
+	total=$(wc -l <"$1")
+	[[ -n $n ]] && ((n <= total)) || return 1
+	sed -n "${n}p" "$1" | tr -d '\r'
+}
 elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-t_done='' t_dhcp='' t_listen=''
-while [[ -z $t_done || -z $t_dhcp || -z $t_listen ]]; do
+t_done='' t_dhcp='' t_listen='' t_md=''
+while [[ -z $t_done || -z $t_dhcp || -z $t_listen || -z $t_md ]]; do
 	if [[ -f $tmp/console.log ]]; then
 		# Judge the address only once its line is complete (the console
 		# may be read in the middle of writing it).
@@ -148,14 +202,18 @@ while [[ -z $t_done || -z $t_dhcp || -z $t_listen ]]; do
 		fi
 		[[ -z $t_done ]] && grep -q '^shoal-tiny: boot done' "$tmp/console.log" && t_done=$(elapsed)
 		[[ -z $t_listen ]] && grep -q '^shoal-tiny: listening 80 8080' "$tmp/console.log" && t_listen=$(elapsed)
+		if [[ -z $t_md ]] && md=$(metadata_line "$tmp/console.log"); then
+			[[ $md == "$want_md" ]] || fail "guest reports '$md', want '$want_md'"
+			t_md=$(elapsed)
+		fi
 		if grep -q '^shoal-tiny: dhcp failed' "$tmp/console.log"; then fail "guest reports: dhcp failed"; fi
 	fi
 	[[ $(v domstate "$tag" 2>/dev/null) == running ]] || fail "domain is no longer running"
 	awk -v e="$(elapsed)" -v t="$TIMEOUT" 'BEGIN { exit !(e > t) }' &&
-		fail "timed out after ${TIMEOUT}s (boot done: ${t_done:-no}, dhcp $GUEST_IP: ${t_dhcp:-no}, listening: ${t_listen:-no})"
+		fail "timed out after ${TIMEOUT}s (boot done: ${t_done:-no}, dhcp $GUEST_IP: ${t_dhcp:-no}, listening: ${t_listen:-no}, $want_md: ${t_md:-no})"
 	sleep 0.1
 done
-log "boot done after ${t_done}s, dhcp address $GUEST_IP after ${t_dhcp}s"
+log "boot done after ${t_done}s, dhcp address $GUEST_IP after ${t_dhcp}s, '$want_md' after ${t_md}s"
 grep '^shoal-tiny:' "$tmp/console.log" | tr -d '\r' | sed 's/^/  | /' >&2
 
 # answer PORT prints what the guest answers on PORT: the index page for 80,
