@@ -96,6 +96,7 @@ PATH=$PATH:/usr/sbin:/sbin
 
 # The mirror this machine's apt uses for bookworm main, so the build reaches
 # nothing the machine does not already use.
+# shellcheck disable=SC2016 # $(...) are apt's format fields
 mirror=${SHOAL_DEBIAN_MIRROR:-$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT) $(IDENTIFIER)' 2>/dev/null |
 	awk -v s="$SUITE" '$2 == s && $3 == "main" && $4 == "Packages" { print $1; exit }')}
 mirror=${mirror:-http://deb.debian.org/debian/}

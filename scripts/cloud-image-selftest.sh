@@ -60,7 +60,10 @@ tmp=$(mktemp -d /tmp/shoal-cloud-selftest.XXXXXX)
 qemu_pid=
 cleanup() {
 	local rc=$?
-	if [[ -n $qemu_pid ]]; then kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null || true; fi
+	if [[ -n $qemu_pid ]]; then
+		kill "$qemu_pid" 2>/dev/null || true
+		wait "$qemu_pid" 2>/dev/null || true
+	fi
 	if [[ -n ${SHOAL_CLOUD_CONSOLE:-} && -f $tmp/console.log ]]; then cp "$tmp/console.log" "$SHOAL_CLOUD_CONSOLE"; fi
 	if ((rc != 0)) && [[ -s $tmp/console.log ]]; then
 		log "console log (last 80 lines):"

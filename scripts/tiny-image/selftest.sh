@@ -74,7 +74,10 @@ cleanup() {
 	local rc=$?
 	if ((dom_up)); then v destroy "$tag" >/dev/null 2>&1 || true; fi
 	if ((nft_up)); then nft delete table ip "$bridge" 2>/dev/null || true; fi
-	if [[ -n $md_pid ]]; then kill "$md_pid" 2>/dev/null && wait "$md_pid" 2>/dev/null || true; fi
+	if [[ -n $md_pid ]]; then
+		kill "$md_pid" 2>/dev/null || true
+		wait "$md_pid" 2>/dev/null || true
+	fi
 	if ((net_up)); then v net-destroy "$tag" >/dev/null 2>&1 || true; fi
 	if ((rc != 0)) && [[ -s $tmp/console.log ]]; then
 		log "console log:"
