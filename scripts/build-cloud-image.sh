@@ -21,6 +21,9 @@
 # its default user is "debian" (the keypair's key goes to
 # /home/debian/.ssh/authorized_keys). Boot is trimmed for TCG: no timers,
 # wait-online gives up after 20 s, ed25519/ecdsa host keys only.
+# Debian's cloud kernel has virtio, IDE (ata_piix) and sr but no AHCI: a
+# config drive must be an IDE cdrom (i440fx "pc", shoal's machine type), not
+# a SATA one (q35).
 # Verify with scripts/cloud-image-selftest.sh.
 set -euo pipefail
 
@@ -32,8 +35,8 @@ LABEL=shoal-root
 SUITE=bookworm
 PACKAGES=systemd-sysv,udev,dbus,linux-image-cloud-amd64,cloud-init,python3-cffi-backend,cloud-guest-utils,openssh-server,sudo,iproute2,isc-dhcp-client
 # Modules the initramfs needs to find the root disk on the buses QEMU and
-# shoal's libvirt driver use (virtio, or SATA/IDE for a config drive cdrom).
-INITRD_MODULES=(virtio_pci virtio_blk virtio_scsi virtio_net sd_mod sr_mod ata_piix ahci ext4 isofs)
+# shoal's libvirt driver use (virtio; IDE for a config drive cdrom).
+INITRD_MODULES=(virtio_pci virtio_blk virtio_scsi virtio_net sd_mod sr_mod ata_piix ext4 isofs)
 HOST_PACKAGES=(debootstrap extlinux syslinux-common fdisk qemu-utils e2fsprogs)
 
 log() { printf 'build-cloud-image: %s\n' "$*" >&2; }
@@ -44,7 +47,7 @@ out=
 for a in "$@"; do
 	case $a in
 	--force | -f) force=1 ;;
-	-h | --help) sed -n '2,26p' "$SELF" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$SELF"; exit 0 ;;
 	-*) die "unknown option $a" ;;
 	*) [[ -z $out ]] || die "usage: $0 [--force] [OUT]"; out=$a ;;
 	esac
