@@ -4,7 +4,8 @@
 # made here, and checks that cloud-init configured the guest from it:
 #   - the hostname from meta_data.json,
 #   - the public key from meta_data.json in the default user's
-#     authorized_keys (and an SSH login with it, over a loopback port forward),
+#     authorized_keys (and an SSH login with it, over a loopback port forward,
+#     where sudo works),
 #   - the output of the user_data script on the serial console,
 #   - "Cloud-init v. ... finished" on the serial console, naming the
 #     datasource.
@@ -156,9 +157,10 @@ ssh_opts=(-i "$tmp/key" -p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no
 	-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10)
 got=
 for ((i = 0; i < 30; i++)); do
-	got=$(ssh "${ssh_opts[@]}" debian@127.0.0.1 hostname 2>"$tmp/ssh.err") && break
+	got=$(ssh "${ssh_opts[@]}" debian@127.0.0.1 'hostname; sudo -n id -un' 2>"$tmp/ssh.err") && break
 	sleep 2
 done
-[[ $got == "$HOSTNAME_WANT" ]] || fail "ssh debian@guest with the $source's key: '$got' ($(tail -1 "$tmp/ssh.err"))"
-log "ssh debian@guest with the $source's key answers $got after $(elapsed)s"
+[[ $got == "$HOSTNAME_WANT"$'\n'root && ! -s $tmp/ssh.err ]] ||
+	fail "ssh debian@guest with the $source's key: '$got' ($(tail -1 "$tmp/ssh.err"))"
+log "ssh debian@guest with the $source's key answers $HOSTNAME_WANT, sudo works, after $(elapsed)s"
 echo "cloud-selftest: 1 passed, 0 failed"
