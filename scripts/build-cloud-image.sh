@@ -106,15 +106,9 @@ mirror=${mirror:-http://deb.debian.org/debian/}
 
 work=$(mktemp -d "$CACHE/build.XXXXXX")
 rootfs=$work/rootfs mnt=$work/mnt loop=""
-cleanup() {
-	set +e
-	for m in "$rootfs/dev/pts" "$rootfs/dev" "$rootfs/proc" "$rootfs/sys" "$mnt"; do
-		mountpoint -q "$m" && umount -l "$m"
-	done
-	[[ -n $loop ]] && losetup -d "$loop"
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/image-build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/image-build.sh"
+trap 'image_build_cleanup "$rootfs" "$mnt" "$loop" "$work"' EXIT
 
 # --- tree ---------------------------------------------------------------------
 # debootstrap follows Depends only: nothing Recommended comes in. It does not

@@ -63,15 +63,9 @@ key=$(find /usr/share/rubygems-integration /usr/lib/ruby /opt/vagrant -path "*/k
 mkdir -p "$OUT"
 work=$(mktemp -d "$OUT/build.XXXXXX")
 rootfs=$work/rootfs mnt=$work/mnt loop=""
-cleanup() {
-	set +e
-	for m in "$rootfs/dev/pts" "$rootfs/dev" "$rootfs/proc" "$rootfs/sys" "$mnt"; do
-		mountpoint -q "$m" && umount -l "$m"
-	done
-	[[ -n $loop ]] && losetup -d "$loop"
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/image-build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../image-build.sh"
+trap 'image_build_cleanup "$rootfs" "$mnt" "$loop" "$work"' EXIT
 
 t0=$SECONDS
 log "debootstrap bookworm (minbase) from $MIRROR"
