@@ -73,6 +73,10 @@ type Server struct {
 	Addresses []Address `json:"addresses"`
 	VMState   string    `json:"vm_state"`
 	TaskState string    `json:"task_state"`
+	// KeyName is the keypair the server was created with; ConfigDrive
+	// is "True" when it asked for a config drive, else "" (Nova's shape).
+	KeyName     string `json:"key_name"`
+	ConfigDrive string `json:"config_drive"`
 }
 
 // Action is one entry of a server's action log.
@@ -93,12 +97,16 @@ type Hypervisor struct {
 	DiskGiBUsed   int    `json:"disk_gib_used"`
 }
 
-// CreateRequest is POST /v1/servers's body, inside {"server":…}.
+// CreateRequest is POST /v1/servers's body, inside {"server":…}. UserData
+// is base64, as the API takes it.
 type CreateRequest struct {
 	Name             string `json:"name"`
 	Flavor           string `json:"flavor"`
 	Image            string `json:"image"`
 	AvailabilityZone string `json:"availability_zone,omitempty"`
+	KeyName          string `json:"key_name,omitempty"`
+	UserData         string `json:"user_data,omitempty"`
+	ConfigDrive      bool   `json:"config_drive,omitempty"`
 }
 
 // StatusError is an answer that is not 2xx.

@@ -39,10 +39,12 @@ const (
 
 // Console markers of the tiny guest (scripts/tiny-image/init).
 const (
-	markBooting   = "shoal-tiny: booting"
-	markDHCP      = "shoal-tiny: dhcp address "
-	markDHCPFail  = "shoal-tiny: dhcp failed"
-	markListening = "shoal-tiny: listening 80 8080"
+	markBooting    = "shoal-tiny: booting"
+	markDHCP       = "shoal-tiny: dhcp address "
+	markDHCPFail   = "shoal-tiny: dhcp failed"
+	markMetadata   = "shoal-tiny: metadata hostname "
+	markNoMetadata = "shoal-tiny: metadata unavailable"
+	markListening  = "shoal-tiny: listening 80 8080"
 )
 
 // UploadTinyImage builds the tiny guest image (cached in .lab/images, as the
@@ -81,7 +83,14 @@ type Guest struct {
 // unless on is nil; WaitBooted waits for it.
 func (l *Lab) CreateGuest(via *Host, name string, on *Host) *Guest {
 	l.t.Helper()
-	req := CreateRequest{Name: name, Flavor: TinyFlavor, Image: TinyImage}
+	return l.Boot(via, CreateRequest{Name: name, Flavor: TinyFlavor, Image: TinyImage}, on)
+}
+
+// Boot creates the server req describes through via, forced onto on unless
+// on is nil, and returns it as a Guest (whose Run needs the tiny image's
+// console shell; its console log is any image's).
+func (l *Lab) Boot(via *Host, req CreateRequest, on *Host) *Guest {
+	l.t.Helper()
 	if on != nil {
 		req.AvailabilityZone = "nova:" + on.Name
 	}
@@ -89,9 +98,9 @@ func (l *Lab) CreateGuest(via *Host, name string, on *Host) *Guest {
 	defer cancel()
 	s, err := via.API.WithTimeout(30*time.Second).CreateServer(ctx, req)
 	if err != nil {
-		l.t.Fatalf("creating guest %s through %s: %v", name, via.Name, err)
+		l.t.Fatalf("creating server %s through %s: %v", req.Name, via.Name, err)
 	}
-	return &Guest{ID: s.ID, Name: name, lab: l}
+	return &Guest{ID: s.ID, Name: req.Name, lab: l}
 }
 
 // Server is the guest's server as the API shows it now.
@@ -121,8 +130,9 @@ func (s Server) FixedIP() string {
 
 // WaitBooted waits until the guest is ACTIVE and its console on its host
 // shows, since its last boot began, its fixed IP leased over DHCP and its
-// listeners up; it returns the server. A guest reporting "dhcp failed"
-// fails the test at once.
+// listeners up (by then it has asked the metadata service: BootMetadata);
+// it returns the server. A guest reporting "dhcp failed" fails the test at
+// once.
 func (g *Guest) WaitBooted(timeout time.Duration) Server {
 	g.lab.t.Helper()
 	var s Server
@@ -150,6 +160,31 @@ func (g *Guest) WaitBooted(timeout time.Duration) Server {
 		return true, ""
 	})
 	return s
+}
+
+// BootMetadata is what the guest's last boot read from the metadata
+// service, as its console shows it: the hostname in its
+// /openstack/latest/meta_data.json, or "" with ok false when it printed
+// "metadata unavailable". An error when the console holds neither line
+// (not booted that far yet).
+func (g *Guest) BootMetadata(ctx context.Context) (hostname string, ok bool, err error) {
+	log, err := g.Console(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	return bootMetadata(lastBoot(log))
+}
+
+func bootMetadata(boot string) (string, bool, error) {
+	for _, line := range strings.Split(boot, "\n") {
+		if h, found := strings.CutPrefix(line, markMetadata); found {
+			return h, true, nil
+		}
+		if line == markNoMetadata {
+			return "", false, nil
+		}
+	}
+	return "", false, errors.New("lab: no metadata line on the console since the last boot")
 }
 
 // lastBoot is the console from the last boot's first line on, lines ended
