@@ -30,8 +30,18 @@
 //
 //	go test -tags lab -run 'TestLabNetwork$' ./lab/ -v
 //
-// TestLabPowerOff, TestLabPartition, TestLabLeaderKill and TestLabNetwork
-// print their figures as lines starting "lab: ". SHOAL_LAB_TRIALS sets the trials per
+// TestLabMetadata runs issue 13 in one lab: tiny guests read their own
+// metadata (Guest.HTTPGet of 169.254.169.254, both formats) and none of
+// another's, a spoofed source gets no answer, and the Debian cloud image
+// (scripts/build-cloud-image.sh; cloud.go reads cloud-init's console
+// output) is configured by cloud-init with a generated keypair and user
+// data, once from the metadata service and once from a config drive, and
+// logged into over ssh; the metadata follows a guest through failover.
+//
+//	go test -tags lab -timeout 40m -run 'TestLabMetadata$' ./lab/ -v
+//
+// TestLabPowerOff, TestLabPartition, TestLabLeaderKill, TestLabNetwork and
+// TestLabMetadata print their figures as lines starting "lab: ". SHOAL_LAB_TRIALS sets the trials per
 // scenario (default 10) and SHOAL_BIN a prebuilt binary (default: built once
 // from ./cmd/shoal). On failure the agents' and fence guards' logs are kept
 // in .lab/lab-logs/<test>/.

@@ -51,3 +51,16 @@ const (
 	// guest's boot under TCG included).
 	FigureFloatingIPFailover = "floating IP failover"
 )
+
+// The cloud-init figures (TestLabMetadata): the time from a server create
+// answered to "Cloud-init v. ... finished" first seen on its console, for
+// the Debian cloud image (scripts/build-cloud-image.sh) under TCG, its host
+// holding the image.
+const (
+	// FigureCloudInitMetadata: configured from the metadata service
+	// (DataSourceOpenStackLocal).
+	FigureCloudInitMetadata = "cloud-init via metadata"
+	// FigureCloudInitConfigDrive: configured from a config drive, the
+	// metadata service unreachable (DataSourceConfigDrive).
+	FigureCloudInitConfigDrive = "cloud-init via config drive"
+)

@@ -30,7 +30,7 @@ const (
 func (n *netEnv) api() *lab.Client { return n.leader().API.WithTimeout(10 * time.Second) }
 
 // hostOf is the lab host the API places g on.
-func (n *netEnv) hostOf(g *lab.Guest) *lab.Host {
+func (n *env) hostOf(g *lab.Guest) *lab.Host {
 	n.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -95,7 +95,7 @@ func (n *netEnv) holders(ip, host string) {
 	}
 }
 
-func (n *netEnv) exec(h *lab.Host, args ...string) (string, error) {
+func (n *env) exec(h *lab.Host, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return h.Exec(ctx, args...)

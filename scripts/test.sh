@@ -38,9 +38,13 @@ step "the Vagrant lab file validates"
 # checker samples every libvirtd throughout and fails on any double run or
 # duplicate IP. SHOAL_LAB_TRIALS (default 10) trials per scenario. The
 # network scenarios run real tiny guests: fixed IPs across hosts, egress,
-# floating IPs, security groups, anti-spoofing, floating IP failover.
-step "failover and network lab: power-off, partition, leader kill, network (${SHOAL_LAB_TRIALS:-10} trials each)"
-go test -count=1 -v -tags lab -timeout 60m -run 'TestLab(PowerOff|Partition|LeaderKill|Network)$' ./lab/ |
+# floating IPs, security groups, anti-spoofing, floating IP failover. The
+# metadata scenarios (one trial each, ~8 min) run tiny guests and the Debian
+# cloud image (scripts/build-cloud-image.sh: built once, then cached outside
+# the clone): the metadata service, spoofing, cloud-init from the metadata
+# service and from a config drive, ssh with a generated keypair.
+step "failover, network and metadata lab: power-off, partition, leader kill, network (${SHOAL_LAB_TRIALS:-10} trials each), metadata"
+go test -count=1 -v -tags lab -timeout 75m -run 'TestLab(PowerOff|Partition|LeaderKill|Network|Metadata)$' ./lab/ |
   grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|^lab: |_test\.go:[0-9]+:|violation'
 
 
