@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Brings up a local 3-node shoal cluster on loopback, or takes it down.
-#   scripts/local-cluster.sh [up|down|status]
+#   scripts/local-cluster.sh [up|down|status|cloud-image]
 # n1 bootstraps the cluster (its CA, its admin). The two ways to join a host
 # are both shown, each with a single-use join token the admin makes with
 # `shoal cluster join-token create`: n2 starts with --join and --join-token
@@ -12,7 +12,11 @@
 # nodes use the libvirt driver (all three on this machine's libvirtd, each
 # seeing only its own domains); SHOAL_DRIVER=fake runs them without libvirt.
 # `up` then uploads the tiny guest image, boots a server through a follower,
-# and prints the server list and the guest's console tail.
+# and prints the server list and the guest's console tail. `cloud-image`, on
+# a cluster that is up, boots the Debian cloud image
+# (scripts/build-cloud-image.sh, root and a few minutes the first time, then
+# cached) with a generated keypair and user data, waits for cloud-init, and
+# logs in over ssh to its fixed IP, which this machine reaches.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 LAB="$ROOT/.lab/local"
 SHOAL="$ROOT/bin/shoal"
@@ -22,6 +26,9 @@ IMAGE="$ROOT/.lab/images/shoal-tiny.qcow2"
 http_port() { echo $((8773 + $1)); }
 gossip_port() { echo $((7936 + 10 * $1)); }
 raft_port() { echo $((7937 + 10 * $1)); }
+# The metadata service's port on the tenant gateway: the three agents share
+# this machine's bridge, so each takes its own (the default, 8775, is one).
+metadata_port() { echo $((8784 + $1)); }
 OPENRC="$LAB/n1/data/admin-openrc" # written by n1 when it bootstraps
 # api I ARGS...: the CLI against node I as the cluster's admin; tokens are
 # cached in the lab's dir, not the user's.
@@ -41,6 +48,7 @@ start_node() { # i [flags...]
   mkdir -p "$LAB/n$i"
   "$SHOAL" agent --name "n$i" --data-dir "$LAB/n$i/data" --driver "$DRIVER" \
     --http-port "$(http_port "$i")" --gossip-port "$(gossip_port "$i")" --raft-port "$(raft_port "$i")" \
+    --metadata-port "$(metadata_port "$i")" \
     "$@" >"$LAB/n$i/agent.log" 2>&1 &
   echo $! >"$LAB/n$i/pid"
 }
@@ -151,9 +159,42 @@ up() {
   echo "Stop with: scripts/local-cluster.sh down"
 }
 
+# cloud_image: the Debian cloud image on the running cluster, configured by
+# cloud-init from the metadata service with the keypair mykey (its private
+# key in .lab/local/mykey) and a user-data script, then an ssh login.
+cloud_image() {
+  local image="$ROOT/.lab/images/shoal-debian-cloud.qcow2" key="$LAB/mykey" ip=""
+  [ "$DRIVER" = libvirt ] || { echo "cloud-image needs the libvirt driver" >&2; exit 1; }
+  api 1 members >/dev/null 2>&1 || { echo "no cluster: run $0 up first" >&2; exit 1; }
+  "$ROOT/scripts/build-cloud-image.sh" "$image"
+  api 1 image show debian-cloud >/dev/null 2>&1 ||
+    api 1 image create debian-cloud --file "$image" --disk-format qcow2 >/dev/null
+  api 1 keypair show mykey >/dev/null 2>&1 || api 1 keypair create mykey --private-key "$key"
+  # shellcheck disable=SC2016 # $(hostname) runs in the guest
+  printf '#!/bin/sh\necho "user data ran on $(hostname)" >/dev/console\n' >"$LAB/user-data.sh"
+  api 1 server delete cloud --wait >/dev/null 2>&1 || true
+  api 2 server create cloud --flavor m1.tiny --image debian-cloud --key-name mykey --user-data "$LAB/user-data.sh" --wait
+  echo "waiting for cloud-init (under TCG 1-2 min) ..."
+  for _ in $(seq 600); do
+    api 1 server console-log cloud 2>/dev/null | grep -q 'Cloud-init v\. .* finished' && break
+    sleep 1
+  done
+  api 1 server console-log cloud | tr -d '\r' | grep -E 'user data ran|ci-info: .*(Authorized keys|ssh-ed25519)|Cloud-init v\. .* finished' | sed 's/^/  | /'
+  ip=$(api 1 server show cloud -o json | grep -o '"ip": *"[^"]*"' | head -1 | sed 's/.*"\([^"]*\)"$/\1/')
+  echo "ssh -i $key debian@$ip"
+  for _ in $(seq 30); do # sshd may come up a little after cloud-init's end
+    ssh -i "$key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5 \
+      "debian@$ip" 'echo "logged in to $(hostname) as $(id -un)"' && return 0
+    sleep 2
+  done
+  echo "ssh to $ip failed" >&2
+  exit 1
+}
+
 case "${1:-up}" in
   up) up ;;
   down) down ;;
   status) api 1 members && api 1 server list ;;
-  *) echo "usage: $0 [up|down|status]" >&2; exit 2 ;;
+  cloud-image) cloud_image ;;
+  *) echo "usage: $0 [up|down|status|cloud-image]" >&2; exit 2 ;;
 esac
