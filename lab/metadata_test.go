@@ -235,10 +235,12 @@ func (m *metaEnv) cloudBoot(name string, configDrive bool, datasource string, fi
 
 // sshLogin logs in as the image's user at ip from host with the keypair's
 // private key and runs sudo: sshd may start a little after cloud-init's
-// final stage, so it is retried.
+// final stage, so it is retried. No security group rule lets ssh in: the
+// host's own traffic to its guests is not filtered.
 func (m *metaEnv) sshLogin(host *lab.Host, name, ip string) {
 	m.t.Helper()
 	want := name + "\nroot\n"
+	start := time.Now()
 	testkit.WaitEvery(m.t, lab.Poll, time.Minute, "ssh "+lab.CloudUser+"@"+ip+" with the keypair's key", func() (bool, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -247,6 +249,8 @@ func (m *metaEnv) sshLogin(host *lab.Host, name, ip string) {
 			lab.CloudUser+"@"+ip, "hostname; sudo -n id -un")
 		return err == nil && out == want, fmt.Sprintf("%q, %v", out, err)
 	})
+	m.t.Logf("%s: ssh %s@%s from %s with the keypair's private key answers hostname %s and sudo root, within %v",
+		name, lab.CloudUser, ip, host.Name, name, time.Since(start).Round(100*time.Millisecond))
 }
 
 // metadataFailover: h1, A's host, loses power; A boots again on another
