@@ -39,7 +39,7 @@ step "the Vagrant lab file validates"
 # duplicate IP. SHOAL_LAB_TRIALS (default 10) trials per scenario. The
 # network scenarios run real tiny guests: fixed IPs across hosts, egress,
 # floating IPs, security groups, anti-spoofing, floating IP failover. The
-# metadata scenarios (one trial each, ~8 min) run tiny guests and the Debian
+# metadata scenarios (one trial each, ~3.5 min) run tiny guests and the Debian
 # cloud image (scripts/build-cloud-image.sh: built once, then cached outside
 # the clone): the metadata service, spoofing, cloud-init from the metadata
 # service and from a config drive, ssh with a generated keypair.
