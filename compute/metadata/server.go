@@ -76,6 +76,7 @@ func (s *Server) Addr() netip.AddrPort {
 // it changes, retrying a listen that fails.
 func (s *Server) Run(ctx context.Context) {
 	var cur *serving
+	var failing string // the last listen error warned about: each is logged once
 	defer func() {
 		cur.stop()
 		s.setAddr(netip.AddrPort{})
@@ -94,9 +95,13 @@ func (s *Server) Run(ctx context.Context) {
 			if gw.IsValid() {
 				sv, err := s.listen(gw)
 				if err != nil {
-					s.log.Warn("metadata service cannot listen on the tenant gateway; will retry", "gateway", gw, "err", err)
+					if err.Error() != failing {
+						failing = err.Error()
+						s.log.Warn("metadata service cannot listen on the tenant gateway; will retry", "gateway", gw, "err", err)
+					}
 					retry = time.After(s.cfg.Retry)
 				} else {
+					failing = ""
 					cur = sv
 					s.setAddr(sv.addr)
 					s.log.Info("metadata service listening", "addr", sv.addr)

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -136,4 +139,36 @@ func freePort(t *testing.T) int {
 	}
 	defer sv.stop()
 	return int(sv.addr.Port())
+}
+
+// TestServerWarnsOnceWhileItCannotListen: a port someone else holds is
+// retried on every replica change and every Retry, and warned about once,
+// not at every attempt; once free, the server takes it.
+func TestServerWarnsOnceWhileItCannotListen(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := held.Addr().(*net.TCPAddr).Port
+	ten := newTenant("127.0.0.1")
+	var logs testkit.SyncBuffer
+	s, err := NewServer(ServerConfig{Port: port, Gateway: ten.Gateway, Watch: ten.Watch, Handler: http.NotFoundHandler(),
+		Retry: 5 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	for range 20 {
+		ten.move("127.0.0.1")
+	}
+	testkit.WaitFor(t, 5*time.Second, "a warning", func() bool { return strings.Contains(logs.String(), "cannot listen") })
+	time.Sleep(50 * time.Millisecond) // ~10 more retries, none of them to be logged
+	if n := strings.Count(logs.String(), "cannot listen"); n != 1 {
+		t.Errorf("warned %d times while the port was held, want once:\n%s", n, logs.String())
+	}
+	held.Close()
+	testkit.WaitFor(t, 5*time.Second, "listening once the port is free", func() bool { return s.Addr().Port() == uint16(port) })
 }
