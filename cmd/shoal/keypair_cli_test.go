@@ -23,22 +23,8 @@ func TestKeyPairCommands(t *testing.T) {
 	n, h := newOneNode(t)
 	cmds, alice := identitytest.TenantCommands(n.FSM, "alpha", fsm.RoleMember)
 	n.MustApply(t, cmds...)
-	run := func(args string) string {
-		t.Helper()
-		out, errOut, err := runCLI(t, h, args)
-		if err != nil {
-			t.Fatalf("shoal %s: %v\n%s", args, err, errOut)
-		}
-		return out
-	}
-	has := func(what, out string, want ...string) {
-		t.Helper()
-		for _, w := range want {
-			if !strings.Contains(out, w) {
-				t.Errorf("%s printed\n%s\nwant %q in it", what, out, w)
-			}
-		}
-	}
+	run := cliRunner(t, h)
+	has := printedAll(t)
 	pub, err := ssh.NewPublicKey(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, ed25519.SeedSize)).Public())
 	if err != nil {
 		t.Fatal(err)

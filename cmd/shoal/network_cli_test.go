@@ -12,22 +12,8 @@ import (
 // server add/remove commands against the real API.
 func TestNetworkCommands(t *testing.T) {
 	n, h := newOneNode(t)
-	run := func(args string) string {
-		t.Helper()
-		out, errOut, err := runCLI(t, h, args)
-		if err != nil {
-			t.Fatalf("shoal %s: %v\n%s", args, err, errOut)
-		}
-		return out
-	}
-	has := func(what, out string, want ...string) {
-		t.Helper()
-		for _, w := range want {
-			if !strings.Contains(out, w) {
-				t.Errorf("%s printed\n%s\nwant %q in it", what, out, w)
-			}
-		}
-	}
+	run := cliRunner(t, h)
+	has := printedAll(t)
 
 	out := run("network create public --external --cidr 10.66.0.0/24 --gateway 10.66.0.1 --allocation-pool start=10.66.0.200,end=10.66.0.240")
 	has("network create", out, "name              public\n", "external          yes\n", "allocation_pools  10.66.0.200-10.66.0.240\n")

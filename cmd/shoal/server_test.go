@@ -321,3 +321,27 @@ func TestServerCreateWaitError(t *testing.T) {
 		t.Errorf("bad property: %v", err)
 	}
 }
+
+// cliRunner runs CLI command lines against h; a failing one ends the test.
+func cliRunner(t *testing.T, h http.Handler) func(args string) string {
+	return func(args string) string {
+		t.Helper()
+		out, errOut, err := runCLI(t, h, args)
+		if err != nil {
+			t.Fatalf("shoal %s: %v\n%s", args, err, errOut)
+		}
+		return out
+	}
+}
+
+// printedAll checks that a command's output holds every wanted string.
+func printedAll(t *testing.T) func(what, out string, want ...string) {
+	return func(what, out string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s printed\n%s\nwant %q in it", what, out, w)
+			}
+		}
+	}
+}
