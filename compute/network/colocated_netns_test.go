@@ -5,6 +5,7 @@ package network
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/nftables"
@@ -102,21 +103,12 @@ func TestColocatedNodesNetns(t *testing.T) {
 // floatingOn lists the /32 addresses on dev.
 func floatingOn(t *testing.T, dev string) []string {
 	t.Helper()
-	l, err := netlink.LinkByName(dev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	as, err := netlink.AddrList(l, netlink.FAMILY_V4)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, a := range as {
-		if ones, _ := a.Mask.Size(); ones == 32 {
-			out = append(out, a.IPNet.String())
+	for _, a := range netnstest.Addrs(t, dev) {
+		if strings.HasSuffix(a, "/32") {
+			out = append(out, a)
 		}
 	}
-	slices.Sort(out)
 	return out
 }
 

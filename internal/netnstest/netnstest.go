@@ -10,6 +10,7 @@ package netnstest
 import (
 	"net"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/vishvananda/netlink"
@@ -156,4 +157,23 @@ func up(t testing.TB, name string) {
 	if err := netlink.LinkSetUp(l); err != nil {
 		t.Fatalf("%s up: %v", name, err)
 	}
+}
+
+// Addrs lists dev's IPv4 addresses as sorted CIDRs.
+func Addrs(t testing.TB, dev string) []string {
+	t.Helper()
+	l, err := netlink.LinkByName(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := netlink.AddrList(l, netlink.FAMILY_V4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, a := range as {
+		out = append(out, a.IPNet.String())
+	}
+	slices.Sort(out)
+	return out
 }

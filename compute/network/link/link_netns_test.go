@@ -82,24 +82,6 @@ func proxied(t *testing.T, dev string) []string {
 	return out
 }
 
-func addrs(t *testing.T, dev string) []string {
-	t.Helper()
-	l, err := netlink.LinkByName(dev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	as, err := netlink.AddrList(l, netlink.FAMILY_V4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, a := range as {
-		out = append(out, a.IPNet.String())
-	}
-	slices.Sort(out)
-	return out
-}
-
 func TestRoutesNetns(t *testing.T) {
 	host(t)
 	l := link.New(link.Config{})
@@ -225,7 +207,7 @@ func TestFloatingAddrNetns(t *testing.T) {
 	if got := apply(t, l, d); len(got) != 2 {
 		t.Fatalf("first apply changed %q, want the address and the external route", got)
 	}
-	if got, want := addrs(t, "up0"), []string{"10.66.0.201/32", "10.66.0.250/32", "10.99.0.11/24", "192.0.2.7/32"}; !slices.Equal(got, want) {
+	if got, want := netnstest.Addrs(t, "up0"), []string{"10.66.0.201/32", "10.66.0.250/32", "10.99.0.11/24", "192.0.2.7/32"}; !slices.Equal(got, want) {
 		t.Fatalf("up0 holds %v, want %v", got, want)
 	}
 	rs, _ := netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Dst: &net.IPNet{IP: net.IPv4(10, 66, 0, 0),
@@ -264,7 +246,7 @@ func TestFloatingAddrNetns(t *testing.T) {
 	if got := apply(t, l, d); !slices.Equal(got, []string{"-floating 10.66.0.201 on up0"}) {
 		t.Fatalf("fencing changed %q", got)
 	}
-	if got, want := addrs(t, "up0"), []string{"10.66.0.250/32", "10.99.0.11/24", "192.0.2.7/32"}; !slices.Equal(got, want) {
+	if got, want := netnstest.Addrs(t, "up0"), []string{"10.66.0.250/32", "10.99.0.11/24", "192.0.2.7/32"}; !slices.Equal(got, want) {
 		t.Fatalf("up0 holds %v, want %v", got, want)
 	}
 
@@ -275,7 +257,7 @@ func TestFloatingAddrNetns(t *testing.T) {
 	if got := apply(t, l, link.Desired{Uplink: "up0"}); len(got) != 2 {
 		t.Fatalf("network gone changed %q, want the address and the route removed", got)
 	}
-	if got, want := addrs(t, "up0"), []string{"10.66.0.250/32", "10.99.0.11/24", "192.0.2.7/32"}; !slices.Equal(got, want) {
+	if got, want := netnstest.Addrs(t, "up0"), []string{"10.66.0.250/32", "10.99.0.11/24", "192.0.2.7/32"}; !slices.Equal(got, want) {
 		t.Fatalf("up0 holds %v, want %v", got, want)
 	}
 }
@@ -323,7 +305,7 @@ func TestFloatingRecordNetns(t *testing.T) {
 	if got := apply(t, a, link.Desired{Uplink: "up0", ExternalRoutes: ext}); !slices.Equal(got, []string{"-floating 10.66.0.201 on up0"}) {
 		t.Fatalf("restarted a, fenced, changed %q", got)
 	}
-	if got, want := addrs(t, "up0"), []string{"10.66.0.202/32", "10.99.0.11/24"}; !slices.Equal(got, want) {
+	if got, want := netnstest.Addrs(t, "up0"), []string{"10.66.0.202/32", "10.99.0.11/24"}; !slices.Equal(got, want) {
 		t.Fatalf("up0 holds %v, want %v", got, want)
 	}
 
@@ -337,7 +319,7 @@ func TestFloatingRecordNetns(t *testing.T) {
 	if got := record(fileB); got != `{"floating":[]}` {
 		t.Fatalf("b's record after WithdrawOwned = %s", got)
 	}
-	if got, want := addrs(t, "up0"), []string{"10.66.0.201/32", "10.99.0.11/24"}; !slices.Equal(got, want) {
+	if got, want := netnstest.Addrs(t, "up0"), []string{"10.66.0.201/32", "10.99.0.11/24"}; !slices.Equal(got, want) {
 		t.Fatalf("up0 holds %v, want %v", got, want)
 	}
 	// Again: nothing recorded, nothing to do.
