@@ -17,7 +17,9 @@ func TestFaultBodies(t *testing.T) {
 		{func(w *httptest.ResponseRecorder) { NovaFault(w, 406, "v") }, `{"computeFault":{"code":406,"message":"v"}}`},
 		{func(w *httptest.ResponseRecorder) { GlanceFault(w, 404, "No image found") },
 			`{"code":"404 Not Found","message":"No image found","title":"Not Found"}`},
-		{func(w *httptest.ResponseRecorder) { NeutronFault(w, 404, "NetworkNotFound", "Network n could not be found.") },
+		{func(w *httptest.ResponseRecorder) {
+			NeutronFault(w, 404, "NetworkNotFound", "Network n could not be found.")
+		},
 			`{"NeutronError":{"detail":"","message":"Network n could not be found.","type":"NetworkNotFound"}}`},
 		{func(w *httptest.ResponseRecorder) { NeutronFault(w, 403, "", "no") },
 			`{"NeutronError":{"detail":"","message":"no","type":"PolicyNotAuthorized"}}`},
