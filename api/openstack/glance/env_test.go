@@ -66,3 +66,13 @@ func wantFault(t *testing.T, resp *http.Response, v map[string]any, status int, 
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// image reads an image from the replica.
+func (e *env) image(t *testing.T, id string) fsm.Image {
+	t.Helper()
+	img, err := e.FSM.Image(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}

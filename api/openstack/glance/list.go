@@ -152,12 +152,18 @@ func (lq *listQuery) parseSort(q url.Values) error {
 	if len(lq.sortDirs) == 0 {
 		lq.sortDirs = []string{"desc"}
 	}
-	for len(lq.sortDirs) < len(lq.sortKeys) { // one dir given: it holds for every key
+	// One direction holds for every key, the tie-breakers' included;
+	// with several, the tie-breakers go desc.
+	tieDir := "desc"
+	if len(lq.sortDirs) == 1 {
+		tieDir = lq.sortDirs[0]
+	}
+	for len(lq.sortDirs) < len(lq.sortKeys) {
 		lq.sortDirs = append(lq.sortDirs, lq.sortDirs[0])
 	}
 	for _, k := range []string{"created_at", "id"} {
 		if !slices.Contains(lq.sortKeys, k) {
-			lq.sortKeys, lq.sortDirs = append(lq.sortKeys, k), append(lq.sortDirs, "desc")
+			lq.sortKeys, lq.sortDirs = append(lq.sortKeys, k), append(lq.sortDirs, tieDir)
 		}
 	}
 	return nil

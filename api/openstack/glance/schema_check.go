@@ -144,7 +144,12 @@ func pyRepr(v any) string {
 	case json.Number:
 		return t.String()
 	case string:
-		return "'" + strings.ReplaceAll(strings.ReplaceAll(t, `\`, `\\`), "'", `\'`) + "'"
+		// Python quotes with ' unless the text has a ' and no ".
+		t = strings.ReplaceAll(t, `\`, `\\`)
+		if strings.Contains(t, "'") && !strings.Contains(t, `"`) {
+			return `"` + t + `"`
+		}
+		return "'" + strings.ReplaceAll(t, "'", `\'`) + "'"
 	case []any:
 		parts := make([]string, len(t))
 		for i, e := range t {

@@ -116,6 +116,9 @@ func imageChanges(img fsm.Image, changes []change, admin bool) ([]imageChange, e
 		case "min_ram", "min_disk":
 			step.Field = root
 			step.Number, _ = integer(c.value)
+			if step.Number < 0 {
+				return nil, badRequest("Invalid value '%d' for parameter '%s': Cannot be a negative value", step.Number, root)
+			}
 		case "protected":
 			step.Field, step.Flag = root, c.value.(bool)
 		case "tags":
