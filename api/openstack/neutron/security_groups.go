@@ -17,16 +17,16 @@ import (
 
 // SecurityGroup is a security group in Neutron's shape.
 type SecurityGroup struct {
-	ID             string `json:"id"`
-	Name           string `json:"name"`
-	Description    string `json:"description"`
-	Stateful       bool   `json:"stateful"`
-	Rules          []Rule `json:"security_group_rules"`
-	ProjectID      string `json:"project_id"`
-	TenantID       string `json:"tenant_id"`
-	CreatedAt      string `json:"created_at"`
-	UpdatedAt      string `json:"updated_at"`
-	RevisionNumber int    `json:"revision_number"`
+	ID             string   `json:"id"`
+	Name           string   `json:"name"`
+	Description    string   `json:"description"`
+	Stateful       bool     `json:"stateful"`
+	Rules          []Rule   `json:"security_group_rules"`
+	ProjectID      string   `json:"project_id"`
+	TenantID       string   `json:"tenant_id"`
+	CreatedAt      string   `json:"created_at"`
+	UpdatedAt      string   `json:"updated_at"`
+	RevisionNumber int      `json:"revision_number"`
 	Tags           []string `json:"tags"`
 }
 
