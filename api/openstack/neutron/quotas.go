@@ -3,6 +3,7 @@ package neutron
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -153,6 +154,11 @@ func (h handlers) updateQuota(w http.ResponseWriter, r *http.Request) {
 		set := map[string]json.RawMessage{fsm.QuotaFloatingIPs: json.RawMessage(strconv.Itoa(*limit)),
 			"force": json.RawMessage(strconv.FormatBool(!check))}
 		idx, q, err = h.ops.UpdateQuota(ctx, project, set)
+		if check && errors.Is(err, fsm.ErrInvalid) {
+			// The one check force skips: the limit is below what is used.
+			err = withStatus(named(err, "InvalidQuotaValue",
+				"Change would make usage less than 0 for the following resources: ['floatingip']."), http.StatusConflict)
+		}
 	} else if err == nil {
 		q, err = h.ops.Quota(ctx, project)
 	}
