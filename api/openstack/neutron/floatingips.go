@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/openstack/osapi"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -147,6 +148,9 @@ func (h handlers) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		target, fixed, err = h.target(ctx, a)
 	}
+	if err == nil && target != nil {
+		err = h.free(ctx, "", target.serverID, fixed)
+	}
 	var idx uint64
 	var f api.FloatingIP
 	if err == nil {
@@ -180,6 +184,9 @@ func (h handlers) decodeFloatingIPCreate(ctx context.Context, a attrs) (req api.
 	}
 	if req.Network == "" {
 		return req, "", invalid("floating_network_id", "'' is not a valid UUID")
+	}
+	if req.Network == osapi.TenantNetworkID(h.ops.ClusterID()) {
+		req.Network = fsm.DefaultNetworkID // refused as not external, not as unknown
 	}
 	if err := h.ownProject(ctx, a); err != nil {
 		return req, "", err
@@ -279,8 +286,13 @@ func (h handlers) updateFloatingIP(w http.ResponseWriter, r *http.Request) {
 }
 
 // move associates f with a server's fixed IP, detaching it first from
-// where it is; if the association is refused, f goes back there.
+// where it is. A fixed IP that has another floating IP is refused before
+// anything is proposed (Apply refuses it again); should the association
+// still be refused, f goes back where it was.
 func (h handlers) move(ctx context.Context, f api.FloatingIP, serverID, fixed string) (uint64, api.FloatingIP, error) {
+	if err := h.free(ctx, f.ID, serverID, fixed); err != nil {
+		return 0, f, err
+	}
 	if f.ServerID != "" {
 		if _, _, err := h.ops.DisassociateFloatingIP(ctx, f.ID); err != nil {
 			return 0, f, err
@@ -291,6 +303,23 @@ func (h handlers) move(ctx context.Context, f api.FloatingIP, serverID, fixed st
 		_, _, _ = h.ops.AssociateFloatingIP(ctx, f.ID, f.ServerID, f.FixedIP)
 	}
 	return idx, moved, namedAssociation(err)
+}
+
+// free refuses a server's fixed IP that a floating IP other than self is
+// on (Neutron's FloatingIPPortAlreadyAssociated), before anything is
+// proposed.
+func (h handlers) free(ctx context.Context, self, serverID, fixed string) error {
+	fips, err := h.ops.FloatingIPs(ctx, api.Scope{All: h.ops.Principal(ctx).Admin()})
+	if err != nil {
+		return err
+	}
+	for _, o := range fips {
+		if o.ID != self && o.ServerID == serverID && o.FixedIP == fixed {
+			return namedAssociation(fmt.Errorf("%w: fixed IP %s of server %s already has floating IP %s",
+				fsm.ErrConflict, fixed, serverID, o.IP))
+		}
+	}
+	return nil
 }
 
 func (h handlers) deleteFloatingIP(w http.ResponseWriter, r *http.Request) {

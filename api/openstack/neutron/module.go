@@ -73,6 +73,8 @@ func (Module) Register(r api.Router, ops *api.Ops) {
 	route("GET "+v2+"/quotas/{project_id}", api.AccessProjectReader, h.showQuota)
 	route("GET "+v2+"/quotas/{project_id}/default", api.AccessProjectReader, h.showDefaultQuota)
 	route("GET "+v2+"/quotas/{project_id}/details", api.AccessProjectReader, h.showQuotaDetails)
+	// gophercloud asks with Neutron's old format suffix.
+	route("GET "+v2+"/quotas/{project_id}/details.json", api.AccessProjectReader, h.showQuotaDetails)
 	route("PUT "+v2+"/quotas/{project_id}", api.AccessAdmin, h.updateQuota)
 }
 

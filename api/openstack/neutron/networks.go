@@ -188,6 +188,9 @@ func (a attrs) pools(name string) ([]fsm.IPRange, error) {
 				return nil, invalid(name, "Unrecognized attribute '%s' of an allocation pool", k)
 			}
 		}
+		if !p.has("start") || !p.has("end") {
+			return nil, invalid(name, "an allocation pool needs a start and an end")
+		}
 		start, err := p.str("start", "", false)
 		if err != nil {
 			return nil, err

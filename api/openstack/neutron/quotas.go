@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -42,9 +43,19 @@ func (h handlers) showQuota(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, map[string]any{"quota": quotaView(q)})
 }
 
+// showDefaultQuota is Neutron's get_quota policy too: a project's own
+// readers and admins (Nova's defaults are anyone's, and Ops serves those).
 func (h handlers) showDefaultQuota(w http.ResponseWriter, r *http.Request) {
 	idx := h.ops.Index()
-	q, err := h.ops.DefaultQuota(r.Context(), r.PathValue("project_id"))
+	project := r.PathValue("project_id")
+	var q api.QuotaSetView
+	var err error
+	if p := h.ops.Principal(r.Context()); !p.Admin() && p.ProjectID != project {
+		err = named(fmt.Errorf("%w: reading another project's quota", fsm.ErrForbidden), "PolicyNotAuthorized",
+			"rule:get_quota is disallowed by policy")
+	} else {
+		q, err = h.ops.DefaultQuota(r.Context(), project)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return
