@@ -107,6 +107,8 @@ func (Module) WriteError(w http.ResponseWriter, r *http.Request, status int, err
 		if w.Header().Get("Retry-After") == "" {
 			w.Header().Set("Retry-After", "1")
 		}
+	case status == http.StatusNotImplemented:
+		typ = "HTTPNotImplemented"
 	case status >= http.StatusInternalServerError:
 		msg = "Request Failed: internal server error while processing your request."
 	}

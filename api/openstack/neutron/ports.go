@@ -17,8 +17,9 @@ import (
 // The CLI finds a server's port with GET /ports?device_id= before it
 // associates a floating IP with it.
 
-// defaultZone is the availability zone of a server created without one
-// (Nova's default_availability_zone).
+// defaultZone is the availability zone of a host configured without one
+// and of a server not placed that asked for none (Nova's
+// default_availability_zone).
 const defaultZone = "nova"
 
 // Port is a port in Neutron's shape.
@@ -70,6 +71,10 @@ func (h handlers) ports(ctx context.Context) ([]port, error) {
 	if err != nil {
 		return nil, err
 	}
+	zones, err := h.zones(ctx)
+	if err != nil {
+		return nil, err
+	}
 	netID := osapi.TenantNetworkID(h.ops.ClusterID())
 	var out []port
 	for _, s := range servers {
@@ -77,7 +82,10 @@ func (h handlers) ports(ctx context.Context) ([]port, error) {
 		if s.Status == "ACTIVE" {
 			status = "ACTIVE"
 		}
-		zone := s.AvailabilityZone
+		zone := zones[s.Host]
+		if s.Host == "" {
+			zone = s.AvailabilityZone
+		}
 		if zone == "" {
 			zone = defaultZone
 		}
@@ -104,6 +112,20 @@ func (h handlers) ports(ctx context.Context) ([]port, error) {
 		}
 	}
 	return out, nil
+}
+
+// zones maps each host to its availability zone: a placed server's port
+// is owned in its host's zone, as Nova shows the server's.
+func (h handlers) zones(ctx context.Context) (map[string]string, error) {
+	hosts, err := h.ops.Hosts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(hosts))
+	for _, host := range hosts {
+		m[host.Name] = host.Zone
+	}
+	return m, nil
 }
 
 // groupIDs maps (project, group name) to the group's ID: a server view

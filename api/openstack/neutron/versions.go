@@ -60,8 +60,9 @@ type Extension struct {
 // extensions are those whose attributes and resources the module serves,
 // with Neutron's names and dates. Left out on purpose: standard-attr-tag
 // (tags are always empty and cannot be set), revision-if-match (If-Match
-// is not checked), filter-validation (unknown filters are ignored, as
-// Neutron without it), binding, net-mtu, routers themselves.
+// is not checked), standard-attr-revisions (revision_number is always 1:
+// the views do not count changes), filter-validation (unknown filters are
+// ignored, as Neutron without it), binding, net-mtu, routers themselves.
 var extensions = []Extension{
 	{Name: "Neutron external network", Alias: "external-net", Updated: "2013-01-14T10:00:00-00:00",
 		Description: "Adds external network attribute to network resource."},
@@ -79,8 +80,6 @@ var extensions = []Extension{
 		Description: "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."},
 	{Name: "standard-attr-description", Alias: "standard-attr-description", Updated: "2016-02-10T10:00:00-00:00",
 		Description: "Extension to add descriptions to standard attributes"},
-	{Name: "Resource revision numbers", Alias: "standard-attr-revisions", Updated: "2016-04-11T10:00:00-00:00",
-		Description: "This extension will display the revision number of neutron resources."},
 	{Name: "project_id field enabled", Alias: "project-id", Updated: "2016-09-09T09:09:09-09:09",
 		Description: "Extension that indicates that project_id field is enabled."},
 }
