@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/shoal-project/shoal/api/apitest"
+	"github.com/shoal-project/shoal/api/openstack/osapi"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -73,6 +74,7 @@ func TestBadInput(t *testing.T) {
 		{"port's fixed IP has one", "POST", v2 + "/floatingips", fipOn(`,"port_id":"` + port + `"`), alice, conflict, "FloatingIPPortAlreadyAssociated", false},
 		{"fixed IP not the port's", "POST", v2 + "/floatingips", fipOn(`,"port_id":"` + port + `","fixed_ip_address":"10.88.9.9"`), alice, bad, "HTTPBadRequest", false},
 		{"another project", "POST", v2 + "/floatingips", fipOn(`,"project_id":"` + f.bob.ProjectID + `"`), alice, bad, "HTTPBadRequest", false},
+		{"another network's subnet", "POST", v2 + "/floatingips", fipOn(`,"subnet_id":"` + osapi.SubnetID(f.tenantNet()) + `"`), alice, bad, "HTTPBadRequest", false},
 		{"floating IP description", "POST", v2 + "/floatingips", fipOn(`,"description":"mine"`), alice, bad, "HTTPBadRequest", false},
 		{"unknown port", "PUT", v2 + "/floatingips/" + spare, `{"floatingip":{"port_id":"nope"}}`, alice, notFound, "PortNotFound", false},
 		{"move onto a taken fixed IP", "PUT", v2 + "/floatingips/" + spare, `{"floatingip":{"port_id":"` + port + `"}}`, alice, conflict, "FloatingIPPortAlreadyAssociated", false},

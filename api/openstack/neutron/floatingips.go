@@ -122,8 +122,8 @@ func (h handlers) writeFloatingIP(w http.ResponseWriter, r *http.Request, status
 }
 
 var floatingIPCreate = bodySpec{resource: "floatingip",
-	accepts: []string{"floating_network_id", "port_id", "fixed_ip_address", "floating_ip_address", "description",
-		"project_id", "tenant_id"},
+	accepts: []string{"floating_network_id", "subnet_id", "port_id", "fixed_ip_address", "floating_ip_address",
+		"description", "project_id", "tenant_id"},
 	readOnly: []string{"id", "router_id", "status", "created_at", "updated_at", "revision_number", "tags"}}
 
 var floatingIPUpdate = bodySpec{resource: "floatingip",
@@ -184,6 +184,13 @@ func (h handlers) decodeFloatingIPCreate(ctx context.Context, a attrs) (req api.
 	}
 	if req.Network == "" {
 		return req, "", invalid("floating_network_id", "'' is not a valid UUID")
+	}
+	subnet, err := a.str("subnet_id", osapi.SubnetID(req.Network), true)
+	if err != nil {
+		return req, "", err
+	}
+	if subnet != "" && subnet != osapi.SubnetID(req.Network) {
+		return req, "", badRequest("Bad floatingip request: subnet %s is not the subnet of network %s.", subnet, req.Network)
 	}
 	if req.Network == osapi.TenantNetworkID(h.ops.ClusterID()) {
 		req.Network = fsm.DefaultNetworkID // refused as not external, not as unknown

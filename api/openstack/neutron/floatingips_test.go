@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/shoal-project/shoal/api/apitest"
+	"github.com/shoal-project/shoal/api/openstack/osapi"
 )
 
 func TestFloatingIPs(t *testing.T) {
@@ -69,7 +70,8 @@ func TestFloatingIPs(t *testing.T) {
 
 	// Created on a port at once; moved to another server's port by PUT.
 	fip = f.mustCall(t, created, "POST", v2+"/floatingips",
-		`{"floatingip":{"floating_network_id":"`+public+`","port_id":"`+port+`"}}`, f.alice.Token)["floatingip"].(map[string]any)
+		`{"floatingip":{"floating_network_id":"`+public+`","subnet_id":"`+osapi.SubnetID(public)+`","port_id":"`+port+`"}}`,
+		f.alice.Token)["floatingip"].(map[string]any)
 	if fip["port_id"] != port || fip["status"] != "ACTIVE" {
 		t.Errorf("created on a port: %v", fip)
 	}
