@@ -76,6 +76,13 @@ func TestSecurityGroups(t *testing.T) {
 	if same["security_group"].(map[string]any)["name"] != "web" {
 		t.Errorf("no-op update: %v", same)
 	}
+	// A change needs a replicated command fsm does not have yet
+	// (UpdateSecurityGroup): 501, and nothing changes.
+	before := f.FSM.Index()
+	status, body = f.call(t, "PUT", v2+"/security-groups/"+id, `{"security_group":{"description":"new"}}`, f.alice.Token)
+	if typ, _ := neutronError(t, body); status != 501 || typ != "HTTPNotImplemented" || f.FSM.Index() != before {
+		t.Errorf("changing the description: %d %s", status, typ)
+	}
 
 	// The default group cannot go, nor a group a server is in.
 	status, body = f.call(t, "DELETE", v2+"/security-groups/"+def, "", f.alice.Token)
