@@ -192,6 +192,9 @@ func (lq *listQuery) parseFilter(key, value string) error {
 	case "changes-since":
 		return badRequest(`The "changes-since" filter is no longer available on v2.`)
 	case "os_hidden", "protected":
+		if key == "os_hidden" {
+			value = strings.ToLower(value) // Glance's; the SDK's find sends True
+		}
 		if value != "true" && value != "false" {
 			return badRequest("Invalid value '%s' for '%s' filter. Valid values are 'true' or 'false'.", value, key)
 		}

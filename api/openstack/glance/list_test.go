@@ -66,6 +66,7 @@ func TestListFiltersAndSorting(t *testing.T) {
 		{"size_max=5", ""},
 		{"os_hidden=false", "432109"},
 		{"os_hidden=true", ""},
+		{"os_hidden=True", ""},
 		{"protected=false", "432109"},
 		{"created_at=gte:2026-01-01T00:02:00Z", "432"},
 		{"created_at=lt:2026-01-01T00:00:00Z", "9"},
