@@ -93,15 +93,25 @@ func (p Principal) Sees(projectID string) bool {
 
 type principalKey struct{}
 
-// principalOf returns who makes the request; the zero Principal on the
+// Caller returns who makes the request; the zero Principal on the
 // routes open to all.
-func principalOf(ctx context.Context) Principal {
+func Caller(ctx context.Context) Principal {
 	p, _ := ctx.Value(principalKey{}).(Principal)
 	return p
 }
 
 func withPrincipal(ctx context.Context, p Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
+}
+
+type tokenKey struct{}
+
+// tokenOf is the token the request was authenticated with, or "": what a
+// request this node makes to another on the caller's behalf carries (a
+// console log read on the server's host), so that node checks it again.
+func tokenOf(ctx context.Context) string {
+	t, _ := ctx.Value(tokenKey{}).(string)
+	return t
 }
 
 // errUnauthenticated is all a refused caller learns: the precise reason goes
@@ -125,7 +135,7 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	if err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "api: token refused",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.String("reason", err.Error()), slog.String("request_id", requestID(r.Context())))
+			slog.String("reason", err.Error()), slog.String("request_id", RequestID(r.Context())))
 		return Principal{}, errUnauthenticated
 	}
 	return p, nil
@@ -150,7 +160,7 @@ func (s *Server) authenticatePeer(r *http.Request) (Principal, error) {
 		}
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "api: internal request refused",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.String("reason", reason), slog.String("request_id", requestID(r.Context())))
+			slog.String("reason", reason), slog.String("request_id", RequestID(r.Context())))
 		return Principal{}, errNotNode
 	}
 	return Principal{Node: name}, nil
@@ -231,6 +241,9 @@ func (v identityView) HasRole(userID, projectID string) bool {
 func (v identityView) Revoked(auditID string) bool { return v.state.TokenRevoked(auditID) }
 
 // errPolicy is the 403 of a caller whose roles do not allow the request.
-func errPolicy(r *http.Request) error {
-	return fmt.Errorf("%w: policy does not allow %s %s to be performed", fsm.ErrForbidden, r.Method, r.URL.Path)
+func errPolicy(r *http.Request) error { return errForbiddenTo(r.Method + " " + r.URL.Path) }
+
+// errForbiddenTo is the 403 of a caller whose roles do not allow what.
+func errForbiddenTo(what string) error {
+	return fmt.Errorf("%w: policy does not allow %s to be performed", fsm.ErrForbidden, what)
 }

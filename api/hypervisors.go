@@ -59,34 +59,20 @@ type HypervisorStatisticsResponse struct {
 }
 
 func (s *Server) listHypervisors(w http.ResponseWriter, r *http.Request) {
-	setIndex(w, s.state.Index())
-	writeJSON(w, http.StatusOK, HypervisorList{Hypervisors: s.hypervisors()})
+	SetIndex(w, s.state.Index())
+	WriteJSON(w, http.StatusOK, HypervisorList{Hypervisors: s.hypervisors()})
 }
 
 func (s *Server) showHypervisor(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	h, err := s.state.Host(r.PathValue("name"))
-	s.writeFound(w, r, idx, err, func() any {
-		return HypervisorResponse{Hypervisor: hypervisor(h, s.state.Usage()[h.Name], s.upHosts())}
-	})
+	h, err := s.ops.Hypervisor(r.Context(), r.PathValue("name"))
+	s.writeFound(w, r, idx, err, func() any { return HypervisorResponse{Hypervisor: h} })
 }
 
 func (s *Server) hypervisorStatistics(w http.ResponseWriter, r *http.Request) {
-	setIndex(w, s.state.Index())
-	var st HypervisorStatistics
-	for _, h := range s.hypervisors() {
-		st.Count++
-		st.VCPUs += h.VCPUs
-		st.VCPUsUsed += h.VCPUsUsed
-		st.MemoryMiB += h.MemoryMiB
-		st.MemoryMiBUsed += h.MemoryMiBUsed
-		st.FreeRAMMiB += h.FreeRAMMiB
-		st.DiskGiB += h.DiskGiB
-		st.DiskGiBUsed += h.DiskGiBUsed
-		st.FreeDiskGiB += h.FreeDiskGiB
-		st.RunningVMs += h.RunningVMs
-	}
-	writeJSON(w, http.StatusOK, HypervisorStatisticsResponse{Statistics: st})
+	SetIndex(w, s.state.Index())
+	st, _ := s.ops.HypervisorStatistics(r.Context())
+	WriteJSON(w, http.StatusOK, HypervisorStatisticsResponse{Statistics: st})
 }
 
 func (s *Server) hypervisors() []Hypervisor {
