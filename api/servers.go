@@ -53,6 +53,13 @@ type ServerDetail struct {
 	// Nova shows both.
 	KeyName     string `json:"key_name"`
 	ConfigDrive string `json:"config_drive"`
+	// Description, the access addresses and the lock are Nova's (PUT
+	// /servers/{id}, lock/unlock); "" and false when unset.
+	Description  string `json:"description"`
+	AccessIPv4   string `json:"accessIPv4"`
+	AccessIPv6   string `json:"accessIPv6"`
+	Locked       bool   `json:"locked"`
+	LockedReason string `json:"locked_reason,omitempty"`
 }
 
 // ServerAddress is one of a server's addresses: a fixed IP on its network
@@ -230,7 +237,12 @@ func (s *Server) newInstances(ctx context.Context, req serverCreateRequest) (*fs
 	if err := validName("server name", names[len(names)-1]); err != nil {
 		return nil, err
 	}
-	if err := validMetadata("metadata", req.Metadata); err != nil {
+	// The shape here; how many items is the project's metadata_items
+	// quota, which Apply holds the create to (403, Nova's message).
+	if err := fsm.ValidMetadata("metadata", req.Metadata); err != nil {
+		return nil, err
+	}
+	if err := s.metadataQuota(Caller(ctx).ProjectID, len(req.Metadata)); err != nil {
 		return nil, err
 	}
 	if req.HA != "" && req.HA != fsm.HARestart && req.HA != fsm.HANone {
@@ -267,7 +279,8 @@ func (s *Server) newInstances(ctx context.Context, req serverCreateRequest) (*fs
 	if err := fsm.ValidUserData(req.UserData); err != nil {
 		return nil, err
 	}
-	cmd := &fsm.CreateInstances{RequestID: RequestID(ctx), Time: time.Now().UTC(), ProjectID: p.ProjectID, UserID: p.UserID}
+	cmd := &fsm.CreateInstances{RequestID: RequestID(ctx), Time: time.Now().UTC(), ProjectID: p.ProjectID, UserID: p.UserID,
+		Admin: p.Admin()}
 	for _, name := range names {
 		cmd.Instances = append(cmd.Instances, fsm.NewInstance{
 			ID: uuid.NewString(), Name: name, FlavorID: f.ID, ImageID: img.ID,
@@ -323,7 +336,7 @@ func (s *Server) flavorAndImage(ctx context.Context, flavorRef, imageRef string)
 	if err := validRef("image", imageRef); err != nil {
 		return fsm.Flavor{}, fsm.Image{}, err
 	}
-	f, err := s.state.Flavor(flavorRef)
+	f, err := s.flavorFor(ctx, flavorRef)
 	if err != nil {
 		return fsm.Flavor{}, fsm.Image{}, badRef("flavor", flavorRef, err)
 	}
@@ -331,23 +344,29 @@ func (s *Server) flavorAndImage(ctx context.Context, flavorRef, imageRef string)
 	if err != nil {
 		return fsm.Flavor{}, fsm.Image{}, badRef("image", imageRef, err)
 	}
+	return f, img, imageFits(fsm.FlavorSpec{ID: f.ID, Name: f.Name, VCPUs: f.VCPUs, RAM: f.RAM, Disk: f.Disk}, img)
+}
+
+// imageFits checks that a server of flavor f can be built from img (at
+// create and at rebuild), with Nova's messages.
+func imageFits(f fsm.FlavorSpec, img fsm.Image) error {
 	const gib = int64(1) << 30
 	switch {
 	case img.Status != "active":
-		return f, img, fmt.Errorf("%w: image %s is not active (status %s)", fsm.ErrInvalid, img.ID, img.Status)
+		return fmt.Errorf("%w: image %s is not active (status %s)", fsm.ErrInvalid, img.ID, img.Status)
 	case img.MinRAM > f.RAM:
-		return f, img, fmt.Errorf("%w: flavor's memory is too small for requested image: flavor %s has %d MiB, image %s needs %d MiB",
+		return fmt.Errorf("%w: flavor's memory is too small for requested image: flavor %s has %d MiB, image %s needs %d MiB",
 			fsm.ErrInvalid, f.Name, f.RAM, img.Name, img.MinRAM)
 	case f.Disk == 0:
 		// A zero-disk flavor takes the image's size, as in Nova.
 	case img.Size > int64(f.Disk)*gib:
-		return f, img, fmt.Errorf("%w: flavor's disk is too small for requested image: flavor disk is %d bytes, image is %d bytes",
+		return fmt.Errorf("%w: flavor's disk is too small for requested image: flavor disk is %d bytes, image is %d bytes",
 			fsm.ErrInvalid, int64(f.Disk)*gib, img.Size)
 	case img.MinDisk > f.Disk:
-		return f, img, fmt.Errorf("%w: flavor's disk is smaller than the minimum size specified in image metadata: flavor disk is %d GiB, minimum size is %d GiB",
+		return fmt.Errorf("%w: flavor's disk is smaller than the minimum size specified in image metadata: flavor disk is %d GiB, minimum size is %d GiB",
 			fsm.ErrInvalid, f.Disk, img.MinDisk)
 	}
-	return f, img, nil
+	return nil
 }
 
 // badRef turns a failed lookup of something a request refers to into a bad
@@ -493,6 +512,7 @@ func (v serverViews) detail(i fsm.Instance) ServerDetail {
 		Created: i.Created, Updated: i.Updated, Metadata: i.Metadata,
 		AvailabilityZone: i.AvailabilityZone, ServerGroup: i.ServerGroupID, HA: i.Policy(),
 		TenantID: i.ProjectID, UserID: i.UserID, SecurityGroups: []SecurityGroupRef{}, KeyName: i.KeyName,
+		Description: i.Description, AccessIPv4: i.AccessIPv4, AccessIPv6: i.AccessIPv6, Locked: i.Locked, LockedReason: i.LockedReason,
 	}
 	if i.ConfigDrive {
 		d.ConfigDrive = "True"
