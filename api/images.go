@@ -33,8 +33,11 @@ type ImageCreate struct {
 	MinDisk         int               `json:"min_disk,omitempty"`
 	Properties      map[string]string `json:"properties,omitempty"`
 	// Visibility is Glance's: private (the default), public (an admin's
-	// right) or shared.
+	// right), shared or community.
 	Visibility string `json:"visibility,omitempty"`
+	// Tags and Protected are Glance's, set at create as a PATCH would.
+	Tags      []string `json:"tags,omitempty"`
+	Protected bool     `json:"protected,omitempty"`
 }
 
 // ImageResponse is the body of GET /v1/images/{id} and of a create, as a
@@ -122,9 +125,9 @@ func (req ImageCreate) image() (fsm.Image, error) {
 	switch visibility {
 	case "":
 		visibility = fsm.ImagePrivate
-	case fsm.ImagePrivate, fsm.ImagePublic, fsm.ImageShared:
+	case fsm.ImagePrivate, fsm.ImagePublic, fsm.ImageShared, fsm.ImageCommunity:
 	default:
-		return fsm.Image{}, fmt.Errorf("%w: visibility %q: use private, public or shared", fsm.ErrInvalid, truncate(req.Visibility))
+		return fsm.Image{}, fmt.Errorf("%w: visibility %q: use private, public, shared or community", fsm.ErrInvalid, truncate(req.Visibility))
 	}
 	id := uuid.NewString()
 	if req.ID != "" {
@@ -137,7 +140,7 @@ func (req ImageCreate) image() (fsm.Image, error) {
 	return fsm.Image{
 		ID: id, Name: req.Name, DiskFormat: req.DiskFormat, ContainerFormat: req.ContainerFormat,
 		Status: fsm.ImageQueued, MinRAM: req.MinRAM, MinDisk: req.MinDisk,
-		Properties: req.Properties, Visibility: visibility,
+		Properties: req.Properties, Visibility: visibility, Tags: req.Tags, Protected: req.Protected,
 	}, nil
 }
 

@@ -171,7 +171,7 @@ func TestImageVisibility(t *testing.T) {
 	before := w.c.snapshot()
 	resp, raw = w.as(t, member, "POST", "/v1/images", body("public"))
 	wantError(t, resp, raw, 403, "publicize_image")
-	resp, raw = w.as(t, member, "POST", "/v1/images", body("community"))
+	resp, raw = w.as(t, member, "POST", "/v1/images", body("everyone"))
 	wantError(t, resp, raw, 400, "visibility")
 	if after := w.c.snapshot(); !reflect.DeepEqual(after, before) {
 		t.Error("a refused image create changed the state")

@@ -57,6 +57,10 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"upload without a type", "PUT", path + "/file", "data", []string{"Accept", "*/*"}, 415, "Invalid content type None"},
 		{"tag too long", "PUT", path + "/tags/" + strings.Repeat("t", 256), "", nil, 400, ""},
 		{"no such tag", "DELETE", path + "/tags/nope", "", nil, 404, "The resource could not be found."},
+		{"control character in a tag", "PUT", path + "/tags/a%01b", "", nil, 400, ""},
+		{"empty name", "PATCH", path, `[{"op":"replace","path":"/name","value":""}]`, patch, 400, ""},
+		{"publicize as a member", "PATCH", path, `[{"op":"replace","path":"/visibility","value":"public"}]`, patch,
+			403, "you are not authorized to complete publicize_image action"},
 		{"list bad limit", "GET", "/image/v2/images?limit=x", "", nil, 400, "limit param must be an integer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,5 +75,28 @@ func TestBadInputChangesNothing(t *testing.T) {
 				t.Fatalf("state changed: index %d → %d\n%+v\n%+v", beforeIdx, e.FSM.Index(), before, after)
 			}
 		})
+	}
+}
+
+func TestProtectedImageIsNotDeleted(t *testing.T) {
+	e := newEnv(t)
+	img := e.create(t, e.alice.Token, `{"name":"keep","disk_format":"raw","container_format":"bare","protected":true,"tags":["b","a","b"]}`)
+	id := img["id"].(string)
+	if img["protected"] != true || len(img["tags"].([]any)) != 2 {
+		t.Fatalf("created %v", img)
+	}
+	before, beforeIdx := e.image(t, id), e.FSM.Index()
+	resp, v := e.call(t, "DELETE", "/image/v2/images/"+id, "", e.alice.Token)
+	wantFault(t, resp, v, http.StatusForbidden, "Image "+id+" is protected and cannot be deleted.")
+	if after := e.image(t, id); e.FSM.Index() != beforeIdx || !reflect.DeepEqual(before, after) {
+		t.Fatalf("state changed")
+	}
+	resp, _ = e.call(t, "PATCH", "/image/v2/images/"+id, `[{"op":"replace","path":"/protected","value":false}]`, e.alice.Token,
+		"Content-Type", "application/openstack-images-v2.1-json-patch")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("unprotect: %d", resp.StatusCode)
+	}
+	if resp, _ := e.call(t, "DELETE", "/image/v2/images/"+id, "", e.alice.Token); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete: %d", resp.StatusCode)
 	}
 }

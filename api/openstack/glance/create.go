@@ -94,9 +94,9 @@ func decodeCreate(body any) (imageCreate, error) {
 		case "os_hidden":
 			req.OSHidden = v.(bool)
 		case "protected":
-			setProtected(&req.ImageCreate, v.(bool))
+			req.Protected = v.(bool)
 		case "tags":
-			setTags(&req.ImageCreate, uniqueStrings(v.([]any)))
+			req.Tags = uniqueStrings(v.([]any))
 		default:
 			if req.Properties == nil {
 				req.Properties = map[string]string{}

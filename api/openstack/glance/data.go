@@ -37,7 +37,7 @@ func (m *Module) uploadImage(w http.ResponseWriter, r *http.Request) {
 
 // downloadImage is GET /v2/images/{id}/file: 204 while the image has no
 // data (Glance's answer), else the bytes as /v1 serves them (Range
-// included) with the MD5 in Content-MD5, hex as Glance sends it.
+// included; Ops adds Glance's Content-MD5).
 func (m *Module) downloadImage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	img, err := m.image(r, id)
@@ -49,11 +49,7 @@ func (m *Module) downloadImage(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if md5 := imageMD5(img); md5 != "" {
-		w.Header().Set("Content-MD5", md5)
-	}
 	if err := m.ops.ServeImageData(w, r, id); err != nil {
-		w.Header().Del("Content-MD5")
 		writeError(w, 0, withID(err, id))
 	}
 }

@@ -202,7 +202,7 @@ func (lq *listQuery) parseFilter(key, value string) error {
 		if key == "os_hidden" {
 			add(func(shownImage) bool { return !want }) // no image is hidden
 		} else {
-			add(func(s shownImage) bool { return imageProtected(s.Image) == want })
+			add(func(s shownImage) bool { return s.Protected == want })
 		}
 	case "name", "id", "status", "container_format", "disk_format":
 		in, err := listOperand(value)
@@ -254,7 +254,7 @@ func attribute(s shownImage, key string) string {
 		}
 		return *s.owner
 	case "checksum":
-		return imageMD5(s.Image)
+		return s.MD5
 	case "os_hash_value":
 		return s.Checksum
 	case "size":
@@ -358,7 +358,7 @@ func (lq *listQuery) keep(s shownImage) bool {
 		return false
 	}
 	for _, t := range lq.tags {
-		if !slices.Contains(imageTags(s.Image), t) {
+		if !slices.Contains(s.Tags, t) {
 			return false
 		}
 	}

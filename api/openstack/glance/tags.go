@@ -13,13 +13,13 @@ import (
 // addTag is PUT /v2/images/{id}/tags/{tag}: 204, also when the image has
 // the tag already (then nothing is proposed).
 func (m *Module) addTag(w http.ResponseWriter, r *http.Request) {
-	m.changeTag(w, r, opAdd)
+	m.changeTag(w, r, fsm.ImageOpAdd)
 }
 
 // deleteTag is DELETE /v2/images/{id}/tags/{tag}: 204, or 404 when the
 // image has no such tag.
 func (m *Module) deleteTag(w http.ResponseWriter, r *http.Request) {
-	m.changeTag(w, r, opRemove)
+	m.changeTag(w, r, fsm.ImageOpRemove)
 }
 
 // changeTag answers with Glance's tag controller's messages, which differ
@@ -31,9 +31,9 @@ func (m *Module) changeTag(w http.ResponseWriter, r *http.Request, op string) {
 		writeError(w, 0, tagError(err, id, op))
 		return
 	}
-	has := slices.Contains(imageTags(img), tag)
+	has := slices.Contains(img.Tags, tag)
 	switch {
-	case op == opAdd:
+	case op == fsm.ImageOpAdd:
 		err = checkValue("tags", []any{tag})
 	case !has:
 		err = errNoTag
@@ -43,8 +43,8 @@ func (m *Module) changeTag(w http.ResponseWriter, r *http.Request, op string) {
 		return
 	}
 	idx := m.ops.Index()
-	if op == opRemove || !has {
-		idx, _, err = updateImage(m.ops, r.Context(), id, []imageChange{{Op: op, Field: fieldTag, Value: tag}})
+	if op == fsm.ImageOpRemove || !has {
+		idx, _, err = m.ops.UpdateImage(r.Context(), id, []fsm.ImageChange{{Op: op, Field: fsm.ImageFieldTag, Value: tag}})
 		if err != nil {
 			writeError(w, 0, tagError(err, id, op))
 			return
@@ -55,13 +55,13 @@ func (m *Module) changeTag(w http.ResponseWriter, r *http.Request, op string) {
 }
 
 func tagError(err error, id, op string) error {
-	verb := map[string]string{opAdd: "update", opRemove: "delete"}[op]
+	verb := map[string]string{fsm.ImageOpAdd: "update", fsm.ImageOpRemove: "delete"}[op]
 	switch {
 	case errors.Is(err, fsm.ErrNotFound):
 		return fmt.Errorf("%w: Image %s not found.", fsm.ErrNotFound, id)
 	case errors.Is(err, fsm.ErrForbidden):
 		return fmt.Errorf("%w: Not allowed to %s tags for image %s.", fsm.ErrForbidden, verb, id)
-	case errors.Is(err, fsm.ErrInvalid) && op == opAdd:
+	case errors.Is(err, fsm.ErrInvalid) && op == fsm.ImageOpAdd:
 		return fmt.Errorf("%w: Could not update image: %s", fsm.ErrInvalid, message(err))
 	}
 	return err

@@ -32,7 +32,7 @@ func (m *Module) updateImage(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		changes, err = decodePatch(body, draft)
 	}
-	var steps []imageChange
+	var steps []fsm.ImageChange
 	if err == nil {
 		steps, err = imageChanges(img, changes, api.Caller(r.Context()).Admin())
 	}
@@ -42,7 +42,7 @@ func (m *Module) updateImage(w http.ResponseWriter, r *http.Request) {
 	}
 	idx := m.ops.Index()
 	if len(steps) > 0 {
-		idx, img, err = updateImage(m.ops, r.Context(), id, steps)
+		idx, img, err = m.ops.UpdateImage(r.Context(), id, steps)
 		if err != nil {
 			writeError(w, 0, withID(err, id))
 			return
@@ -66,8 +66,8 @@ func mediaTypeError(r *http.Request) error {
 // images, a new owner, other formats once queued) and for what the image
 // as read already refuses (a property to replace that isn't there). An
 // operation that changes nothing (os_hidden false) becomes no step.
-func imageChanges(img fsm.Image, changes []change, admin bool) ([]imageChange, error) {
-	var steps []imageChange
+func imageChanges(img fsm.Image, changes []change, admin bool) ([]fsm.ImageChange, error) {
+	var steps []fsm.ImageChange
 	props := make(map[string]bool, len(img.Properties))
 	for k := range img.Properties {
 		props[k] = true
@@ -75,7 +75,7 @@ func imageChanges(img fsm.Image, changes []change, admin bool) ([]imageChange, e
 	for _, c := range changes {
 		root := c.path[0]
 		s, _ := c.value.(string)
-		step := imageChange{Op: c.op}
+		step := fsm.ImageChange{Op: c.op}
 		if c.op == "remove" && baseKeys[root] && root != "locations" {
 			return nil, forbidden("Property %s may not be removed.", root)
 		}

@@ -39,15 +39,15 @@ func imageView(img fsm.Image, owner *string, visibility string) map[string]any {
 	var size, checksum, algo, hash any
 	if img.Checksum != "" {
 		size, algo, hash = img.Size, hashAlgo, img.Checksum
-		if md5 := imageMD5(img); md5 != "" {
-			checksum = md5
+		if img.MD5 != "" {
+			checksum = img.MD5
 		}
 	}
 	v["id"] = img.ID
 	v["name"] = img.Name
 	v["status"] = img.Status
 	v["visibility"] = visibility
-	v["protected"] = imageProtected(img)
+	v["protected"] = img.Protected
 	v["os_hidden"] = false
 	v["checksum"] = checksum
 	v["os_hash_algo"] = algo
@@ -61,7 +61,7 @@ func imageView(img fsm.Image, owner *string, visibility string) map[string]any {
 	v["container_format"] = nullIfEmpty(img.ContainerFormat)
 	v["created_at"] = osapi.Time(img.Created)
 	v["updated_at"] = osapi.Time(img.Updated)
-	v["tags"] = imageTags(img)
+	v["tags"] = tagsOf(img)
 	v["self"] = imagesPath + "/" + img.ID
 	v["file"] = imagesPath + "/" + img.ID + "/file"
 	v["schema"] = imageSchemaPath
@@ -73,4 +73,12 @@ func nullIfEmpty(s string) any {
 		return nil
 	}
 	return s
+}
+
+// tagsOf is never null: Glance shows no tags as [].
+func tagsOf(img fsm.Image) []string {
+	if img.Tags == nil {
+		return []string{}
+	}
+	return img.Tags
 }
