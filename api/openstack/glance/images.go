@@ -35,6 +35,7 @@ func withID(err error, id string) error {
 
 func (m *Module) listImages(w http.ResponseWriter, r *http.Request) {
 	lq, err := parseList(r.URL.Query())
+	lq.project = api.Caller(r.Context()).ProjectID
 	var visible []fsm.Image
 	if err == nil {
 		visible, err = m.ops.Images(r.Context(), "")

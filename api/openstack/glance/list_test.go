@@ -26,6 +26,7 @@ func testImages() []fsm.Image {
 	}
 	out[1].Visibility = fsm.ImagePublic
 	out[2].Status, out[2].Checksum, out[2].Size, out[2].DiskFormat = fsm.ImageActive, strings.Repeat("a", 64), 10, "raw"
+	out[4].Visibility = fsm.ImageCommunity
 	out = append(out, fsm.Image{ID: "00000000-0000-4000-8000-000000000009", Name: "legacy", Status: fsm.ImageQueued,
 		DiskFormat: "raw", ContainerFormat: "bare", Created: t0.Add(-time.Hour), Updated: t0.Add(-time.Hour)})
 	return out
@@ -55,9 +56,9 @@ func TestListFiltersAndSorting(t *testing.T) {
 		{"name=eq:a:b", "3"},
 		{"status=active", "2"},
 		{"visibility=public", "19"},
-		{"visibility=shared", "4320"},
+		{"visibility=shared", "320"},
 		{"visibility=all", "432109"},
-		{"visibility=community", ""},
+		{"visibility=community", "4"},
 		{"owner=p1", "43210"},
 		{"disk_format=raw", "29"},
 		{"os_distro=alpine", "2"},
@@ -76,7 +77,7 @@ func TestListFiltersAndSorting(t *testing.T) {
 	} {
 		t.Run(tc.query, func(t *testing.T) {
 			q, _ := url.ParseQuery(tc.query)
-			lq, err := parseList(q)
+			lq, err := parseAs(q, "p1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +96,7 @@ func TestListPaging(t *testing.T) {
 	for _, sort := range []string{"", "sort_key=name&", "sort=name:asc,status:desc&", "sort_key=size&sort_dir=asc&"} {
 		t.Run(sort, func(t *testing.T) {
 			q, _ := url.ParseQuery(sort)
-			lq, _ := parseList(q)
+			lq, _ := parseAs(q, "p1")
 			all, _, _ := lq.page(testImages())
 			var got []shownImage
 			query := sort + "limit=2"
@@ -104,7 +105,7 @@ func TestListPaging(t *testing.T) {
 					t.Fatal("paging does not end")
 				}
 				q, _ := url.ParseQuery(query)
-				lq, err := parseList(q)
+				lq, err := parseAs(q, "p1")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -155,7 +156,7 @@ func TestListRefuses(t *testing.T) {
 	} {
 		t.Run(tc.query, func(t *testing.T) {
 			q, _ := url.ParseQuery(tc.query)
-			lq, err := parseList(q)
+			lq, err := parseAs(q, "p1")
 			if err == nil {
 				_, _, err = lq.page(testImages())
 			}
@@ -178,7 +179,7 @@ func TestListLimit(t *testing.T) {
 		{"limit=100000", 6, false},
 	} {
 		q, _ := url.ParseQuery(tc.query)
-		lq, _ := parseList(q)
+		lq, _ := parseAs(q, "p1")
 		page, next, _ := lq.page(testImages())
 		if len(page) != tc.n || (next != "") != tc.next {
 			t.Errorf("%s: %d images, next %q", tc.query, len(page), next)
@@ -186,5 +187,25 @@ func TestListLimit(t *testing.T) {
 	}
 	if lq, _ := parseList(url.Values{}); lq.limit != defaultLimit {
 		t.Errorf("default limit %d", lq.limit)
+	}
+}
+
+// parseAs parses q for a caller of project.
+func parseAs(q url.Values, project string) (listQuery, error) {
+	lq, err := parseList(q)
+	lq.project = project
+	return lq, err
+}
+
+// TestListCommunity: another project sees a community image only when it
+// asks for community images (or all), as Glance lists them.
+func TestListCommunity(t *testing.T) {
+	for query, want := range map[string]string{"": "3210" + "9", "visibility=community": "4", "visibility=all": "43210" + "9"} {
+		q, _ := url.ParseQuery(query)
+		lq, _ := parseAs(q, "p2")
+		page, _, _ := lq.page(testImages())
+		if got := strings.Join(ids(page), ""); got != want {
+			t.Errorf("%q as p2: %q, want %q", query, got, want)
+		}
 	}
 }
