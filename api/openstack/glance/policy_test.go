@@ -147,6 +147,8 @@ func TestPolicyGlanceDiffers(t *testing.T) {
 		{"PATCH", "/image/v2/images/" + id, `[{"op":"replace","path":"/name","value":"mine"}]`},
 		{"DELETE", "/image/v2/images/" + id, ""},
 		{"PUT", "/image/v2/images/" + id + "/tags/mine", ""},
+		{"DELETE", "/image/v2/images/" + id + "/tags/absent", ""},
+		{"PATCH", "/image/v2/images/" + id, `[{"op":"remove","path":"/absent"}]`},
 		{"PUT", "/image/v2/images/" + id + "/file", "data"},
 	} {
 		h := patch

@@ -27,6 +27,9 @@ func (m *Module) deleteTag(w http.ResponseWriter, r *http.Request) {
 func (m *Module) changeTag(w http.ResponseWriter, r *http.Request, op string) {
 	id, tag := r.PathValue("id"), r.PathValue("tag")
 	img, err := m.image(r, id)
+	if err == nil {
+		_, img, err = m.ops.UpdateImage(r.Context(), id, nil) // may the caller change it?
+	}
 	if err != nil {
 		writeError(w, 0, tagError(err, id, op))
 		return

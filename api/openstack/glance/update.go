@@ -12,9 +12,10 @@ import (
 var acceptPatch = strings.Join([]string{patchV20, patchV21}, ", ")
 
 // updateImage is Glance's PATCH: the media type (415), the body (400/403),
-// then every operation checked against the image as read, so a refused
-// one changes nothing and proposes nothing; the accepted ones go to the
-// FSM as one update, which checks them again against the image then.
+// whether the caller may change the image (403), then every operation
+// checked against the image as read, so a refused one changes nothing and
+// proposes nothing; the accepted ones go to the FSM as one update, which
+// checks them again against the image then.
 func (m *Module) updateImage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	draft, ok := patchDraft(r)
@@ -31,6 +32,11 @@ func (m *Module) updateImage(w http.ResponseWriter, r *http.Request) {
 	var changes []change
 	if err == nil {
 		changes, err = decodePatch(body, draft)
+	}
+	if err == nil {
+		// No changes: only whether the caller may change the image (403
+		// for another project's public one), which Glance asks first.
+		_, img, err = m.ops.UpdateImage(r.Context(), id, nil)
 	}
 	var steps []fsm.ImageChange
 	if err == nil {
