@@ -1,0 +1,5 @@
+package nova
+
+import "github.com/shoal-project/shoal/api"
+
+func (m *Module) registerFlavors(r api.Router) {}
