@@ -1,14 +1,13 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -55,13 +54,13 @@ func (s *Server) listFloatingIPs(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		scope, err = listScope(r, q, "all_projects", "project_id")
 	}
+	var out []FloatingIP
+	if err == nil {
+		out, err = s.ops.FloatingIPs(r.Context(), Scope{All: scope.all, ProjectID: scope.project})
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	out := []FloatingIP{}
-	for _, f := range s.state.FloatingIPs(func(f *fsm.FloatingIP) bool { return scope.has(f.ProjectID) }) {
-		out = append(out, floatingIPView(f))
 	}
 	SetIndex(w, idx)
 	WriteJSON(w, http.StatusOK, FloatingIPList{FloatingIPs: out})
@@ -69,30 +68,22 @@ func (s *Server) listFloatingIPs(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) showFloatingIP(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	f, err := s.floatingIPFor(r, r.PathValue("id"))
-	s.writeFound(w, r, idx, err, func() any { return FloatingIPResponse{FloatingIP: floatingIPView(f)} })
+	f, err := s.ops.FloatingIP(r.Context(), r.PathValue("id"))
+	s.writeFound(w, r, idx, err, func() any { return FloatingIPResponse{FloatingIP: f} })
 }
 
 func (s *Server) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 	var req FloatingIPCreate
-	err := decodeWrapped(w, r, "floating_ip", &req)
-	var n fsm.Network
-	if err == nil {
-		n, err = s.externalNetwork(req.Network)
+	if err := decodeWrapped(w, r, "floating_ip", &req); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
+	idx, f, err := s.ops.AllocateFloatingIP(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p := Caller(r.Context())
-	cmd := &fsm.AllocateFloatingIP{ID: uuid.NewString(), NetworkID: n.ID, ProjectID: p.ProjectID, UserID: p.UserID,
-		Time: time.Now().UTC()}
-	idx, f, err := applyRead(s, r.Context(), cmd, "floating IP", cmd.ID, s.state.FloatingIP)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeCreated(w, idx, "/v1/floating-ips/"+url.PathEscape(f.ID), FloatingIPResponse{FloatingIP: floatingIPView(f)})
+	writeCreated(w, idx, "/v1/floating-ips/"+url.PathEscape(f.ID), FloatingIPResponse{FloatingIP: f})
 }
 
 // externalNetwork finds the network a floating IP is asked from: unknown is
@@ -111,17 +102,17 @@ func (s *Server) externalNetwork(ref string) (fsm.Network, error) {
 // deleteFloatingIP releases a floating IP; an attached one is detached
 // first (Neutron allows deleting an associated floating IP).
 func (s *Server) deleteFloatingIP(w http.ResponseWriter, r *http.Request) {
-	f, err := s.floatingIPFor(r, r.PathValue("id"))
-	s.commitDelete(w, r, err, &fsm.ReleaseFloatingIP{ID: f.ID})
+	idx, err := s.ops.ReleaseFloatingIP(r.Context(), r.PathValue("id"))
+	s.writeNoContent(w, r, idx, err)
 }
 
 // floatingIPFor finds a floating IP the caller may see by ID, else by its
 // address; another project's is absent.
-func (s *Server) floatingIPFor(r *http.Request, ref string) (fsm.FloatingIP, error) {
+func (s *Server) floatingIPFor(ctx context.Context, ref string) (fsm.FloatingIP, error) {
 	if err := validRef("floating IP", ref); err != nil {
 		return fsm.FloatingIP{}, err
 	}
-	p := Caller(r.Context())
+	p := Caller(ctx)
 	f, err := s.state.FloatingIP(ref)
 	switch {
 	case err == nil && p.Sees(f.ProjectID):
@@ -143,8 +134,8 @@ func (s *Server) floatingIPFor(r *http.Request, ref string) (fsm.FloatingIP, err
 // floating IPs (404 otherwise, as Nova answers); attaching one attached
 // elsewhere, or detaching one not attached here, is a conflict (409). An
 // admin may attach a floating IP to another project's server.
-func (s *Server) floatingIPAction(r *http.Request, inst fsm.Instance, req ServerActionRequest) (fsm.Command, error) {
-	f, err := s.floatingIPFor(r, req.Address)
+func (s *Server) floatingIPAction(ctx context.Context, inst fsm.Instance, req ServerActionRequest) (fsm.Command, error) {
+	f, err := s.floatingIPFor(ctx, req.Address)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +149,7 @@ func (s *Server) floatingIPAction(r *http.Request, inst fsm.Instance, req Server
 		return nil, fmt.Errorf("%w: floating IP %s is already associated with server %s", fsm.ErrConflict, f.IP, f.InstanceID)
 	}
 	return &fsm.AssociateFloatingIP{FloatingIPID: f.ID, InstanceID: inst.ID, FixedIP: req.FixedAddress,
-		CrossProject: Caller(r.Context()).Admin()}, nil
+		CrossProject: Caller(ctx).Admin()}, nil
 }
 
 // floatingIPView renders a floating IP in the wire shape.
