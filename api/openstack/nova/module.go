@@ -81,12 +81,24 @@ func (m *Module) WriteError(w http.ResponseWriter, r *http.Request, status int, 
 		status = api.StatusOf(err)
 	}
 	setRequestID(w, r)
-	message := err.Error()
+	osapi.NovaFault(w, status, message(err))
+}
+
+// message is what a fault says of err: fsm's over-quota message as it is
+// (Nova's word for word), else err's text without the sentinel's own
+// leading "not found: " (Nova's messages are sentences of their own).
+func message(err error) string {
 	var q *fsm.QuotaError
 	if errors.As(err, &q) {
-		message = q.Error()
+		return q.Error()
 	}
-	osapi.NovaFault(w, status, message)
+	text := err.Error()
+	if s := fsm.ErrorOfKind(fsm.KindOf(err)); s != nil {
+		if rest, ok := strings.CutPrefix(text, s.Error()+": "); ok && rest != "" {
+			return rest
+		}
+	}
+	return text
 }
 
 // fail is WriteError with the status err's sentinel gives: what handlers call.
