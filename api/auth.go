@@ -93,9 +93,9 @@ func (p Principal) Sees(projectID string) bool {
 
 type principalKey struct{}
 
-// principalOf returns who makes the request; the zero Principal on the
+// Caller returns who makes the request; the zero Principal on the
 // routes open to all.
-func principalOf(ctx context.Context) Principal {
+func Caller(ctx context.Context) Principal {
 	p, _ := ctx.Value(principalKey{}).(Principal)
 	return p
 }
@@ -125,7 +125,7 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	if err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "api: token refused",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.String("reason", err.Error()), slog.String("request_id", requestID(r.Context())))
+			slog.String("reason", err.Error()), slog.String("request_id", RequestID(r.Context())))
 		return Principal{}, errUnauthenticated
 	}
 	return p, nil
@@ -150,7 +150,7 @@ func (s *Server) authenticatePeer(r *http.Request) (Principal, error) {
 		}
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "api: internal request refused",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.String("reason", reason), slog.String("request_id", requestID(r.Context())))
+			slog.String("reason", reason), slog.String("request_id", RequestID(r.Context())))
 		return Principal{}, errNotNode
 	}
 	return Principal{Node: name}, nil

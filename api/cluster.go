@@ -21,24 +21,24 @@ type LeaderResponse struct {
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	setIndex(w, s.state.Index())
+	SetIndex(w, s.state.Index())
 	h := s.cluster.Health()
 	status := http.StatusOK
 	if h.Status != "ok" {
 		status = http.StatusServiceUnavailable
 		w.Header().Set("Retry-After", "1")
 	}
-	writeJSON(w, status, h)
+	WriteJSON(w, status, h)
 }
 
 func (s *Server) members(w http.ResponseWriter, r *http.Request) {
-	setIndex(w, s.state.Index())
+	SetIndex(w, s.state.Index())
 	members := slices.Clone(s.cluster.Members())
 	if members == nil {
 		members = []Member{}
 	}
 	slices.SortFunc(members, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
-	writeJSON(w, http.StatusOK, MemberList{Members: members})
+	WriteJSON(w, http.StatusOK, MemberList{Members: members})
 }
 
 func (s *Server) leader(w http.ResponseWriter, r *http.Request) {
@@ -48,8 +48,8 @@ func (s *Server) leader(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fsm.ErrNoLeader)
 		return
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, LeaderResponse{Leader: l})
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, LeaderResponse{Leader: l})
 }
 
 // LeaveResponse is the body of a successful leave.
@@ -69,5 +69,5 @@ func (s *Server) leave(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, LeaveResponse{Left: name})
+	WriteJSON(w, http.StatusOK, LeaveResponse{Left: name})
 }

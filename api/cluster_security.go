@@ -103,7 +103,7 @@ func (s *Server) createJoinToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	token, rec, err := s.cluster.CreateJoinToken(r.Context(), ttl, uses, p.UserID)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -111,7 +111,7 @@ func (s *Server) createJoinToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("api: join token created", "join_token", rec.ID, "expires_at", rec.ExpiresAt, "max_uses", rec.MaxUses,
 		"user", p.UserName, "project", p.ProjectName)
-	writeJSON(w, http.StatusCreated, JoinTokenResponse{JoinToken: NewJoinToken{Token: token,
+	WriteJSON(w, http.StatusCreated, JoinTokenResponse{JoinToken: NewJoinToken{Token: token,
 		JoinTokenInfo: joinTokenInfo(rec, s.auth.Now())}})
 }
 
@@ -135,14 +135,14 @@ func (req JoinTokenRequest) parse() (ttl time.Duration, uses int, err error) {
 }
 
 func (s *Server) listJoinTokens(w http.ResponseWriter, r *http.Request) {
-	setIndex(w, s.state.Index())
+	SetIndex(w, s.state.Index())
 	now := s.auth.Now()
 	tokens := s.state.JoinTokens()
 	out := make([]JoinTokenInfo, 0, len(tokens))
 	for _, t := range tokens {
 		out = append(out, joinTokenInfo(t, now))
 	}
-	writeJSON(w, http.StatusOK, JoinTokenList{JoinTokens: out})
+	WriteJSON(w, http.StatusOK, JoinTokenList{JoinTokens: out})
 }
 
 // revokeJoinToken stops a token from admitting anyone more; nodes it has
@@ -154,9 +154,9 @@ func (s *Server) revokeJoinToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	s.log.Info("api: join token revoked", "join_token", id, "user", p.UserName, "project", p.ProjectName)
-	setIndex(w, idx)
+	SetIndex(w, idx)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -174,7 +174,7 @@ func (s *Server) rotateGossipKey(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	s.log.Info("api: gossip key rotated", "key", id, "user", p.UserName, "project", p.ProjectName)
-	writeJSON(w, http.StatusOK, GossipKeyResponse{GossipKey: GossipKey{ID: id}})
+	WriteJSON(w, http.StatusOK, GossipKeyResponse{GossipKey: GossipKey{ID: id}})
 }

@@ -14,7 +14,7 @@ import (
 
 // read registers a GET handler that also honours ?consistent=true: the leader
 // serves it after a barrier, a follower forwards it to the leader.
-func (s *Server) read(pattern string, a access, h http.HandlerFunc) {
+func (s *Server) read(pattern string, a Access, h http.HandlerFunc) {
 	s.route(pattern, a, func(w http.ResponseWriter, r *http.Request) {
 		consistent, err := wantsConsistent(r)
 		if err != nil {
@@ -76,7 +76,7 @@ func wantsConsistent(r *http.Request) (bool, error) {
 // which the other node checks again.
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, l Leader) {
 	target := &url.URL{Scheme: "https", Host: l.HTTPAddress}
-	id := requestID(r.Context())
+	id := RequestID(r.Context())
 	p := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)

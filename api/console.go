@@ -64,5 +64,5 @@ func (s *Server) consoleLog(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("%w: reading the console of %s: %v", fsm.ErrUnavailable, inst.ID, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, ConsoleOutput{Output: out})
+	WriteJSON(w, http.StatusOK, ConsoleOutput{Output: out})
 }

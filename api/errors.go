@@ -96,13 +96,15 @@ func kindOf(err error) string {
 	return kindInternal
 }
 
-// writeError answers with err's status and the JSON error body.
+// writeError answers with err's status and the JSON error body, or, under
+// a module's prefix, in the module's dialect; a 401 keeps the API's body
+// (keystonemiddleware's shape) everywhere.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, retry := statusOf(err)
 	if status >= http.StatusInternalServerError {
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "api: request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", status), slog.String("request_id", requestID(r.Context())),
+			slog.Int("status", status), slog.String("request_id", RequestID(r.Context())),
 			slog.Any("error", err))
 	}
 	if retry {
@@ -111,6 +113,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		// Keystone's hint of where to get a token.
 		w.Header().Set("WWW-Authenticate", `Keystone uri="`+identityURL(r)+`"`)
+	} else if m := s.moduleFor(r.URL.Path); m != nil {
+		m.WriteError(w, r, status, err)
+		return
 	}
-	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: status, Title: http.StatusText(status), Kind: kindOf(err), Message: err.Error()}})
+	WriteJSON(w, status, ErrorBody{Error: ErrorDetail{Code: status, Title: http.StatusText(status), Kind: kindOf(err), Message: err.Error()}})
 }

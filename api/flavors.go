@@ -41,12 +41,12 @@ type flavorRequest struct {
 }
 
 func (s *Server) listFlavors(w http.ResponseWriter, r *http.Request) {
-	setIndex(w, s.state.Index())
+	SetIndex(w, s.state.Index())
 	flavors := s.state.Flavors()
 	if flavors == nil {
 		flavors = []fsm.Flavor{}
 	}
-	writeJSON(w, http.StatusOK, FlavorList{Flavors: flavors})
+	WriteJSON(w, http.StatusOK, FlavorList{Flavors: flavors})
 }
 
 func (s *Server) showFlavor(w http.ResponseWriter, r *http.Request) {

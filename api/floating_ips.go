@@ -63,8 +63,8 @@ func (s *Server) listFloatingIPs(w http.ResponseWriter, r *http.Request) {
 	for _, f := range s.state.FloatingIPs(func(f *fsm.FloatingIP) bool { return scope.has(f.ProjectID) }) {
 		out = append(out, floatingIPView(f))
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, FloatingIPList{FloatingIPs: out})
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, FloatingIPList{FloatingIPs: out})
 }
 
 func (s *Server) showFloatingIP(w http.ResponseWriter, r *http.Request) {
@@ -84,7 +84,7 @@ func (s *Server) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	cmd := &fsm.AllocateFloatingIP{ID: uuid.NewString(), NetworkID: n.ID, ProjectID: p.ProjectID, UserID: p.UserID,
 		Time: time.Now().UTC()}
 	idx, f, err := applyRead(s, r.Context(), cmd, "floating IP", cmd.ID, s.state.FloatingIP)
@@ -121,7 +121,7 @@ func (s *Server) floatingIPFor(r *http.Request, ref string) (fsm.FloatingIP, err
 	if err := validRef("floating IP", ref); err != nil {
 		return fsm.FloatingIP{}, err
 	}
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	f, err := s.state.FloatingIP(ref)
 	switch {
 	case err == nil && p.Sees(f.ProjectID):
@@ -158,7 +158,7 @@ func (s *Server) floatingIPAction(r *http.Request, inst fsm.Instance, req Server
 		return nil, fmt.Errorf("%w: floating IP %s is already associated with server %s", fsm.ErrConflict, f.IP, f.InstanceID)
 	}
 	return &fsm.AssociateFloatingIP{FloatingIPID: f.ID, InstanceID: inst.ID, FixedIP: req.FixedAddress,
-		CrossProject: principalOf(r.Context()).Admin()}, nil
+		CrossProject: Caller(r.Context()).Admin()}, nil
 }
 
 // floatingIPView renders a floating IP in the wire shape.

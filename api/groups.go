@@ -49,8 +49,8 @@ func (s *Server) listServerGroups(w http.ResponseWriter, r *http.Request) {
 			groups = append(groups, withMembers(g))
 		}
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, ServerGroupList{ServerGroups: groups})
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, ServerGroupList{ServerGroups: groups})
 }
 
 func (s *Server) showServerGroup(w http.ResponseWriter, r *http.Request) {
@@ -72,7 +72,7 @@ func (s *Server) createServerGroup(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	g := fsm.ServerGroup{ID: uuid.NewString(), Name: req.Name, Policy: req.Policy, ProjectID: p.ProjectID, UserID: p.UserID,
 		Created: time.Now().UTC()}
 	idx, created, err := applyRead(s, r.Context(), &fsm.CreateServerGroup{Group: g}, "server group", g.ID, s.state.ServerGroup)

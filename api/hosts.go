@@ -58,13 +58,13 @@ type HostDisable struct {
 }
 
 func (s *Server) listHosts(w http.ResponseWriter, r *http.Request) {
-	setIndex(w, s.state.Index())
+	SetIndex(w, s.state.Index())
 	up := s.upHosts()
 	hosts := []Host{}
 	for _, h := range s.state.Hosts() {
 		hosts = append(hosts, hostView(h, up))
 	}
-	writeJSON(w, http.StatusOK, HostList{Hosts: hosts})
+	WriteJSON(w, http.StatusOK, HostList{Hosts: hosts})
 }
 
 // upHosts is the set of nodes gossip sees alive (or merely suspect).
@@ -127,8 +127,8 @@ func (s *Server) applyHostChange(w http.ResponseWriter, r *http.Request, name st
 		s.writeError(w, r, err)
 		return
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, HostResponse{Host: hostView(h, s.upHosts())})
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, HostResponse{Host: hostView(h, s.upHosts())})
 }
 
 // forceHostDown sets or clears Nova's forced_down. A forced-down host gets
@@ -161,8 +161,8 @@ func (s *Server) evacuateHost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p := principalOf(r.Context())
-	cmd := &fsm.EvacuateInstances{TargetHost: req.Host, RequestID: requestID(r.Context()), UserID: p.UserID, ProjectID: p.ProjectID,
+	p := Caller(r.Context())
+	cmd := &fsm.EvacuateInstances{TargetHost: req.Host, RequestID: RequestID(r.Context()), UserID: p.UserID, ProjectID: p.ProjectID,
 		Time: time.Now().UTC()}
 	for _, inst := range s.state.Instances(func(i *fsm.Instance) bool { return i.Host == h.Name && i.TaskState != fsm.TaskDeleting }) {
 		cmd.IDs = append(cmd.IDs, inst.ID)
@@ -176,8 +176,8 @@ func (s *Server) evacuateHost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusAccepted, ServerList{Servers: out})
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusAccepted, ServerList{Servers: out})
 }
 
 // removeHost is Nova's service delete: the node is out of the cluster for
@@ -192,7 +192,7 @@ func (s *Server) removeHost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	s.log.Info("api: host removed", "host", h.Name, "user", p.UserName, "project", p.ProjectName)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -59,8 +59,8 @@ type HypervisorStatisticsResponse struct {
 }
 
 func (s *Server) listHypervisors(w http.ResponseWriter, r *http.Request) {
-	setIndex(w, s.state.Index())
-	writeJSON(w, http.StatusOK, HypervisorList{Hypervisors: s.hypervisors()})
+	SetIndex(w, s.state.Index())
+	WriteJSON(w, http.StatusOK, HypervisorList{Hypervisors: s.hypervisors()})
 }
 
 func (s *Server) showHypervisor(w http.ResponseWriter, r *http.Request) {
@@ -72,7 +72,7 @@ func (s *Server) showHypervisor(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) hypervisorStatistics(w http.ResponseWriter, r *http.Request) {
-	setIndex(w, s.state.Index())
+	SetIndex(w, s.state.Index())
 	var st HypervisorStatistics
 	for _, h := range s.hypervisors() {
 		st.Count++
@@ -86,7 +86,7 @@ func (s *Server) hypervisorStatistics(w http.ResponseWriter, r *http.Request) {
 		st.FreeDiskGiB += h.FreeDiskGiB
 		st.RunningVMs += h.RunningVMs
 	}
-	writeJSON(w, http.StatusOK, HypervisorStatisticsResponse{Statistics: st})
+	WriteJSON(w, http.StatusOK, HypervisorStatisticsResponse{Statistics: st})
 }
 
 func (s *Server) hypervisors() []Hypervisor {

@@ -96,7 +96,7 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("api: image uploaded", "image", img.ID, "checksum", stored.Checksum, "size", stored.Size)
-	setIndex(w, idx)
+	SetIndex(w, idx)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -164,7 +164,7 @@ func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set(HeaderImageChecksum, img.Checksum)
 	w.Header().Set("Etag", `"`+img.Checksum+`"`)
-	setIndex(w, s.state.Index())
+	SetIndex(w, s.state.Index())
 	if rs, ok := rc.(io.ReadSeeker); ok {
 		http.ServeContent(w, r, "", time.Time{}, rs)
 		return

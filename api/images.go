@@ -66,7 +66,7 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	out := []imageView{}
 	for _, img := range s.state.Images() {
 		v := viewImage(img)
@@ -74,8 +74,8 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
 			out = append(out, v)
 		}
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, struct {
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, struct {
 		Images []imageView `json:"images"`
 	}{out})
 }
@@ -93,7 +93,7 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		img, err = req.image()
 	}
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	if err == nil && img.Visibility == fsm.ImagePublic && !p.Admin() {
 		// Glance's publicize_image policy.
 		err = fmt.Errorf("%w: you are not authorized to complete publicize_image action", fsm.ErrForbidden)

@@ -86,8 +86,8 @@ func (s *Server) listKeyPairs(w http.ResponseWriter, r *http.Request) {
 	for _, k := range s.state.KeyPairsOf(user) {
 		out.KeyPairs = append(out.KeyPairs, KeyPairResponse{KeyPair: keyPairView(k)})
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, out)
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) showKeyPair(w http.ResponseWriter, r *http.Request) {
@@ -124,7 +124,7 @@ func (s *Server) createKeyPair(w http.ResponseWriter, r *http.Request) {
 	view := keyPairView(created)
 	view.PrivateKey = private
 	location := "/v1/keypairs/" + url.PathEscape(k.Name)
-	if k.UserID != principalOf(r.Context()).UserID {
+	if k.UserID != Caller(r.Context()).UserID {
 		location += "?user_id=" + url.QueryEscape(k.UserID)
 	}
 	writeCreated(w, idx, location, KeyPairResponse{KeyPair: view})
@@ -134,7 +134,7 @@ func (s *Server) createKeyPair(w http.ResponseWriter, r *http.Request) {
 // the keypair: the given key parsed, or a new one generated (then private
 // is its private key).
 func (s *Server) newKeyPair(r *http.Request, req keyPairCreateRequest) (k fsm.KeyPair, private string, err error) {
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	user, err := keyPairOwner(r, req.UserID)
 	if err != nil {
 		return k, "", err
@@ -182,7 +182,7 @@ func keyPairOwner(r *http.Request, asked string) (string, error) {
 	if err := validText("user_id", asked, maxResourceRef); err != nil {
 		return "", err
 	}
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	switch {
 	case asked == "" || asked == p.UserID:
 		return p.UserID, nil

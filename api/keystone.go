@@ -35,35 +35,35 @@ const loginPattern = "POST " + identityPrefix + "/auth/tokens"
 
 // identityRoutes registers the Keystone subset; routes calls it once.
 func (s *Server) identityRoutes() {
-	s.route("GET /identity", public, s.identityVersions)
-	s.route("GET /identity/{$}", public, s.identityVersions)
-	s.route("GET "+identityPrefix, public, s.identityVersion)
-	s.route("GET "+identityPrefix+"/{$}", public, s.identityVersion)
+	s.route("GET /identity", AccessPublic, s.identityVersions)
+	s.route("GET /identity/{$}", AccessPublic, s.identityVersions)
+	s.route("GET "+identityPrefix, AccessPublic, s.identityVersion)
+	s.route("GET "+identityPrefix+"/{$}", AccessPublic, s.identityVersion)
 
-	s.route(loginPattern, public, s.login)
+	s.route(loginPattern, AccessPublic, s.login)
 	// GET serves HEAD too: net/http leaves the body out.
-	s.route("GET "+identityPrefix+"/auth/tokens", authenticated, s.validateToken)
-	s.route("DELETE "+identityPrefix+"/auth/tokens", authenticated, s.revokeToken)
+	s.route("GET "+identityPrefix+"/auth/tokens", AccessAuthenticated, s.validateToken)
+	s.route("DELETE "+identityPrefix+"/auth/tokens", AccessAuthenticated, s.revokeToken)
 
 	const projects, users, roles = identityPrefix + "/projects", identityPrefix + "/users", identityPrefix + "/roles"
-	s.collection(projects, adminOnly, adminOnly, s.listProjects, s.showProject, s.createProject, s.deleteProject)
-	s.route("PATCH "+projects+"/{id}", adminOnly, s.updateProject)
+	s.collection(projects, AccessAdmin, AccessAdmin, s.listProjects, s.showProject, s.createProject, s.deleteProject)
+	s.route("PATCH "+projects+"/{id}", AccessAdmin, s.updateProject)
 
-	s.read("GET "+users, adminOnly, s.listUsers)
-	s.read("GET "+users+"/{id}", authenticated, s.showUser) // the user itself, or an admin
-	s.route("POST "+users, adminOnly, s.createUser)
-	s.route("PATCH "+users+"/{id}", adminOnly, s.updateUser)
-	s.route("DELETE "+users+"/{id}", adminOnly, s.deleteUser)
-	s.route("POST "+users+"/{id}/password", authenticated, s.changePassword) // the user itself, or an admin
+	s.read("GET "+users, AccessAdmin, s.listUsers)
+	s.read("GET "+users+"/{id}", AccessAuthenticated, s.showUser) // the user itself, or an admin
+	s.route("POST "+users, AccessAdmin, s.createUser)
+	s.route("PATCH "+users+"/{id}", AccessAdmin, s.updateUser)
+	s.route("DELETE "+users+"/{id}", AccessAdmin, s.deleteUser)
+	s.route("POST "+users+"/{id}/password", AccessAuthenticated, s.changePassword) // the user itself, or an admin
 
-	s.collection(roles, adminOnly, adminOnly, s.listRoles, s.showRole, s.createRole, s.deleteRole)
+	s.collection(roles, AccessAdmin, AccessAdmin, s.listRoles, s.showRole, s.createRole, s.deleteRole)
 
 	const assignment = projects + "/{project}/users/{user}/roles/{role}"
-	s.route("PUT "+assignment, adminOnly, s.grantRole)
-	s.read("GET "+assignment, adminOnly, s.checkRole) // HEAD too
-	s.route("DELETE "+assignment, adminOnly, s.revokeRole)
-	s.read("GET "+projects+"/{project}/users/{user}/roles", adminOnly, s.listUserRoles)
-	s.read("GET "+identityPrefix+"/role_assignments", adminOnly, s.listRoleAssignments)
+	s.route("PUT "+assignment, AccessAdmin, s.grantRole)
+	s.read("GET "+assignment, AccessAdmin, s.checkRole) // HEAD too
+	s.route("DELETE "+assignment, AccessAdmin, s.revokeRole)
+	s.read("GET "+projects+"/{project}/users/{user}/roles", AccessAdmin, s.listUserRoles)
+	s.read("GET "+identityPrefix+"/role_assignments", AccessAdmin, s.listRoleAssignments)
 }
 
 // commitNoContent commits cmd unless the lookup before it failed, and
@@ -72,10 +72,10 @@ func (s *Server) commitNoContent(w http.ResponseWriter, r *http.Request, lookupE
 	s.commitDelete(w, r, lookupErr, cmd)
 }
 
-// baseURL is this node's API root as the client reached it: https on the
+// BaseURL is this node's API root as the client reached it: https on the
 // node's TLS listener (the only one a node serves), http only on a plain
 // listener (tests).
-func baseURL(r *http.Request) string {
+func BaseURL(r *http.Request) string {
 	if r.TLS != nil {
 		return "https://" + r.Host
 	}
@@ -83,7 +83,7 @@ func baseURL(r *http.Request) string {
 }
 
 // identityURL is this node's Keystone root as the client reached it.
-func identityURL(r *http.Request) string { return baseURL(r) + identityPrefix }
+func identityURL(r *http.Request) string { return BaseURL(r) + identityPrefix }
 
 type link struct {
 	Rel  string `json:"rel"`
@@ -115,12 +115,12 @@ func (s *Server) identityVersions(w http.ResponseWriter, r *http.Request) {
 	type values struct {
 		Values []keystoneVersionDoc `json:"values"`
 	}
-	writeJSON(w, http.StatusMultipleChoices, map[string]values{"versions": {Values: []keystoneVersionDoc{v3Version(r)}}})
+	WriteJSON(w, http.StatusMultipleChoices, map[string]values{"versions": {Values: []keystoneVersionDoc{v3Version(r)}}})
 }
 
 // identityVersion is Keystone's /v3.
 func (s *Server) identityVersion(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]keystoneVersionDoc{"version": v3Version(r)})
+	WriteJSON(w, http.StatusOK, map[string]keystoneVersionDoc{"version": v3Version(r)})
 }
 
 // newKeystoneID is a fresh 32-lowercase-hex ID, Keystone's form, made
@@ -161,7 +161,7 @@ type collectionLinks struct {
 
 // listLinks are the links of the list r asked for.
 func listLinks(r *http.Request) collectionLinks {
-	return collectionLinks{Self: baseURL(r) + r.URL.RequestURI()}
+	return collectionLinks{Self: BaseURL(r) + r.URL.RequestURI()}
 }
 
 // objectURL is the Keystone URL of an object: collection is "projects",
@@ -237,6 +237,6 @@ func errDuplicate(kind, name string) error {
 
 // writeUpdated finishes a PATCH: 200 with body, index idx.
 func writeUpdated(w http.ResponseWriter, idx uint64, body any) {
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, body)
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, body)
 }

@@ -48,6 +48,17 @@ func TestGophercloudKeystone(t *testing.T) {
 	if want := authURL + "/"; keystone.Endpoint != want {
 		t.Errorf("keystone endpoint %q, want %q", keystone.Endpoint, want)
 	}
+	// The OpenStack APIs the modules serve are in the catalog, where
+	// gophercloud's locator finds them (its NewImageV2 and NewNetworkV2 go
+	// on to fetch the version documents, which the modules serve).
+	for typ, want := range map[string]string{"compute": k.ts.URL + "/compute/v2.1/",
+		"image": k.ts.URL + "/image/", "network": k.ts.URL + "/networking/"} {
+		for _, iface := range []gophercloud.Availability{gophercloud.AvailabilityPublic, gophercloud.AvailabilityInternal, gophercloud.AvailabilityAdmin} {
+			if got, err := admin.EndpointLocator(gophercloud.EndpointOpts{Type: typ, Region: regionName, Availability: iface}); err != nil || got != want {
+				t.Errorf("%s %s endpoint %q, %v; want %q", typ, iface, got, err, want)
+			}
+		}
+	}
 
 	project, err := projects.Create(ctx, keystone, projects.CreateOpts{Name: "gopher", Description: "made by gophercloud"}).Extract()
 	if err != nil || project.Name != "gopher" || !project.Enabled || project.DomainID != "default" {

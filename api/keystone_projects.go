@@ -69,8 +69,8 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) {
 			out = append(out, projectOf(r, p))
 		}
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, map[string]any{"projects": out, "links": listLinks(r)})
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, map[string]any{"projects": out, "links": listLinks(r)})
 }
 
 // keep applies a list filter: the query's value for key, when there is one,

@@ -30,8 +30,8 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) {
 			out = append(out, roleOf(r, role))
 		}
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, map[string]any{"roles": out, "links": listLinks(r)})
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, map[string]any{"roles": out, "links": listLinks(r)})
 }
 
 func (s *Server) showRole(w http.ResponseWriter, r *http.Request) {
@@ -122,7 +122,7 @@ func (s *Server) checkRole(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	setIndex(w, idx)
+	SetIndex(w, idx)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -187,8 +187,8 @@ func (s *Server) listRoleAssignments(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, map[string]any{"role_assignments": out, "links": listLinks(r)})
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, map[string]any{"role_assignments": out, "links": listLinks(r)})
 }
 
 func (s *Server) assignmentDoc(r *http.Request, a fsm.RoleAssignment, names bool) assignmentDoc {

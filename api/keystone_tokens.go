@@ -150,7 +150,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			slog.String("user", req.throttleName()), slog.String("reason", err.Error()),
 			slog.Uint64("failures", s.auth.Throttle.Failures(req.throttleName())),
 			slog.Uint64("failures_total", s.auth.Throttle.Total()),
-			slog.String("remote", r.RemoteAddr), slog.String("request_id", requestID(r.Context())))
+			slog.String("remote", r.RemoteAddr), slog.String("request_id", RequestID(r.Context())))
 		if werr != nil {
 			return // the client went away while held
 		}
@@ -168,7 +168,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set(HeaderSubjectToken, token)
-	writeJSON(w, http.StatusCreated, s.tokenBody(r, p))
+	WriteJSON(w, http.StatusCreated, s.tokenBody(r, p))
 }
 
 // checkLogin checks the credentials and scope of req against the replica
@@ -245,7 +245,7 @@ func (s *Server) subjectToken(r *http.Request) (Principal, error) {
 	if err != nil {
 		return Principal{}, errNoToken
 	}
-	caller := principalOf(r.Context())
+	caller := Caller(r.Context())
 	if subject.UserID != caller.UserID && !caller.Admin() {
 		return Principal{}, errPolicy(r)
 	}
@@ -260,7 +260,7 @@ func (s *Server) validateToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set(HeaderSubjectToken, r.Header.Get(HeaderSubjectToken))
-	writeJSON(w, http.StatusOK, s.tokenBody(r, p))
+	WriteJSON(w, http.StatusOK, s.tokenBody(r, p))
 }
 
 // revokeToken is DELETE /auth/tokens: the revocation is read live at every
@@ -334,16 +334,21 @@ func (s *Server) tokenBody(r *http.Request, p Principal) tokenBody {
 		t.Roles = append(t.Roles, nameRef{ID: role.ID, Name: role.Name})
 	}
 	if _, no := r.URL.Query()["nocatalog"]; !no {
-		t.Catalog = catalog(baseURL(r))
+		t.Catalog = catalog(BaseURL(r))
 	}
 	return tokenBody{Token: t}
 }
 
-// catalog names this node's services at base: Keystone itself and the
-// native API. IDs derive from what they name, so they are stable.
+// catalog names this node's services at base: Keystone itself, the
+// OpenStack APIs the modules serve (compute versioned, as Nova's catalog
+// entry is; image and network bare, since clients append v2/ and v2.0/),
+// and the native API. IDs derive from what they name, so they are stable.
 func catalog(base string) []catalogEntry {
 	services := []struct{ typ, name, url string }{
 		{"identity", "keystone", base + identityPrefix},
+		{"compute", "nova", base + "/compute/v2.1"},
+		{"image", "glance", base + "/image"},
+		{"network", "neutron", base + "/networking"},
 		{"shoal", "shoal", base + "/v1"},
 	}
 	out := make([]catalogEntry, 0, len(services))

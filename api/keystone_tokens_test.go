@@ -91,10 +91,12 @@ func TestLogin(t *testing.T) {
 	}
 }
 
-// wantCatalog checks the catalog names this node's identity and native API.
+// wantCatalog checks the catalog names this node's identity, the OpenStack
+// APIs and the native API.
 func wantCatalog(t *testing.T, base string, cat []catalogEntry) {
 	t.Helper()
-	want := map[string]string{"identity": base + "/identity/v3", "shoal": base + "/v1"}
+	want := map[string]string{"identity": base + "/identity/v3", "compute": base + "/compute/v2.1",
+		"image": base + "/image", "network": base + "/networking", "shoal": base + "/v1"}
 	if len(cat) != len(want) {
 		t.Fatalf("catalog %+v", cat)
 	}

@@ -80,8 +80,8 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 			out = append(out, userOf(r, u))
 		}
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, map[string]any{"users": out, "links": listLinks(r)})
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, map[string]any{"users": out, "links": listLinks(r)})
 }
 
 // showUser answers an admin, or the user itself (Keystone's policy).
@@ -95,7 +95,7 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request) {
 // an admin; another caller gets 403 before anything is looked up.
 func (s *Server) selfOrAdmin(r *http.Request) (fsm.User, error) {
 	id := r.PathValue("id")
-	if caller := principalOf(r.Context()); caller.UserID != id && !caller.Admin() {
+	if caller := Caller(r.Context()); caller.UserID != id && !caller.Admin() {
 		return fsm.User{}, errPolicy(r)
 	}
 	return s.user(id)
@@ -175,7 +175,7 @@ func (s *Server) commitUserUpdate(w http.ResponseWriter, r *http.Request, cmd *f
 		return
 	}
 	if status == http.StatusNoContent {
-		setIndex(w, idx)
+		SetIndex(w, idx)
 		w.WriteHeader(status)
 		return
 	}
@@ -205,7 +205,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	if !identity.CheckPassword(u.PasswordHash, *req.OriginalPassword) {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "api: password change refused",
 			slog.String("user", u.Name), slog.String("reason", "wrong original password"),
-			slog.String("remote", r.RemoteAddr), slog.String("request_id", requestID(r.Context())))
+			slog.String("remote", r.RemoteAddr), slog.String("request_id", RequestID(r.Context())))
 		if s.auth.Throttle.Failed(r.Context(), u.Name, started) != nil {
 			return
 		}

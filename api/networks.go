@@ -66,8 +66,8 @@ func (s *Server) listNetworks(w http.ResponseWriter, r *http.Request) {
 	for _, n := range s.state.Networks() {
 		out = append(out, networkView(n))
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, NetworkList{Networks: out})
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, NetworkList{Networks: out})
 }
 
 func (s *Server) showNetwork(w http.ResponseWriter, r *http.Request) {
@@ -110,7 +110,7 @@ func newNetwork(r *http.Request, req NetworkCreate) (*fsm.CreateNetwork, error) 
 			fsm.ErrInvalid, maxAllocationPools, len(req.AllocationPools))
 	}
 	cmd := &fsm.CreateNetwork{ID: uuid.NewString(), Name: req.Name, External: req.External, CIDR: req.CIDR,
-		Gateway: req.Gateway, AllocationPools: slices.Clone(req.AllocationPools), ProjectID: principalOf(r.Context()).ProjectID,
+		Gateway: req.Gateway, AllocationPools: slices.Clone(req.AllocationPools), ProjectID: Caller(r.Context()).ProjectID,
 		Time: time.Now().UTC()}
 	return cmd, cmd.Validate()
 }

@@ -49,7 +49,7 @@ func TestNetworkLifecycle(t *testing.T) {
 		AllocationPools: []fsm.IPRange{{Start: "10.66.0.200", End: "10.66.0.240"}}, ProjectID: identitytest.AdminProjectID,
 		Created: public.Created}
 	if !reflect.DeepEqual(public, want) || time.Since(public.Created) > time.Minute {
-		t.Errorf("created %+v\nwant %+v", public, want)
+		t.Errorf("created %+v\nwant %+v", AccessPublic, want)
 	}
 	if loc := resp.Header.Get("Location"); loc != "/v1/networks/"+public.ID {
 		t.Errorf("Location = %q", loc)

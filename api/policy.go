@@ -6,48 +6,49 @@ import (
 	"github.com/shoal-project/shoal/fsm"
 )
 
-// access is who may call a route: Nova's and Keystone's default policies.
-// Every route is registered with one (route, read, collection), so the
-// router is also the policy table.
-type access int
+// Access is who may call a route: Nova's, Glance's, Neutron's and
+// Keystone's default policies. Every route is registered with one (route,
+// read, collection, or a Module's Router), so the router is also the
+// policy table.
+type Access int
 
 const (
-	// public: no token needed (health, version documents, logging in).
-	public access = iota
-	// authenticated: any valid token, whatever its roles (flavors, validating
-	// one's own token).
-	authenticated
-	// projectReader: reader, member or admin; the handler keeps the caller
-	// to its own project's objects unless it is admin.
-	projectReader
-	// projectMember: member or admin; may create, act on and delete its
-	// project's objects.
-	projectMember
-	// adminOnly: the cloud administrator alone (flavors, hosts, hypervisors,
-	// the cluster, quotas, identity).
-	adminOnly
-	// nodeOnly: another node of the cluster on its own behalf, known by the
-	// node certificate it presented (fetching image data from a peer); no
-	// token, not even the admin's, opens these routes.
-	nodeOnly
+	// AccessPublic: no token needed (health, version documents, logging in).
+	AccessPublic Access = iota
+	// AccessAuthenticated: any valid token, whatever its roles (flavors,
+	// validating one's own token).
+	AccessAuthenticated
+	// AccessProjectReader: reader, member or admin; the handler keeps the
+	// caller to its own project's objects unless it is admin.
+	AccessProjectReader
+	// AccessProjectMember: member or admin; may create, act on and delete
+	// its project's objects.
+	AccessProjectMember
+	// AccessAdmin: the cloud administrator alone (flavors, hosts,
+	// hypervisors, the cluster, quotas, identity).
+	AccessAdmin
+	// AccessNode: another node of the cluster on its own behalf, known by
+	// the node certificate it presented (fetching image data from a peer);
+	// no token, not even the admin's, opens these routes.
+	AccessNode
 )
 
-var accessNames = map[access]string{public: "public", authenticated: "authenticated",
-	projectReader: "project reader", projectMember: "project member", adminOnly: "admin",
-	nodeOnly: "node"}
+var accessNames = map[Access]string{AccessPublic: "public", AccessAuthenticated: "authenticated",
+	AccessProjectReader: "project reader", AccessProjectMember: "project member", AccessAdmin: "admin",
+	AccessNode: "node"}
 
-func (a access) String() string { return accessNames[a] }
+func (a Access) String() string { return accessNames[a] }
 
 // allows reports whether p may call a route of access a.
-func (p Principal) allows(a access) bool {
+func (p Principal) allows(a Access) bool {
 	switch a {
-	case public, authenticated:
+	case AccessPublic, AccessAuthenticated:
 		return true
-	case projectReader:
+	case AccessProjectReader:
 		return p.Has(fsm.RoleReader)
-	case projectMember:
+	case AccessProjectMember:
 		return p.Has(fsm.RoleMember)
-	case nodeOnly:
+	case AccessNode:
 		return p.Node != ""
 	}
 	return p.Admin()
@@ -63,14 +64,14 @@ func (s *Server) guard(r *http.Request, pattern string) (*http.Request, error) {
 		// refused rather than served open.
 		return r, errPolicy(r)
 	}
-	if a == public {
+	if a == AccessPublic {
 		return r, nil
 	}
 	var (
 		p   Principal
 		err error
 	)
-	if a == nodeOnly {
+	if a == AccessNode {
 		p, err = s.authenticatePeer(r)
 	} else {
 		p, err = s.authenticate(r)

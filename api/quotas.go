@@ -60,7 +60,7 @@ type AbsoluteLimits struct {
 // unknown project is 404.
 func (s *Server) quotaProject(r *http.Request) (string, error) {
 	id := r.PathValue("project_id")
-	if !principalOf(r.Context()).Sees(id) {
+	if !Caller(r.Context()).Sees(id) {
 		return "", errPolicy(r)
 	}
 	if p, err := s.state.Project(id); err != nil || p.ID != id {
@@ -118,12 +118,12 @@ func (s *Server) commitQuota(w http.ResponseWriter, r *http.Request, err error, 
 		s.writeError(w, r, err)
 		return
 	}
-	setIndex(w, idx)
+	SetIndex(w, idx)
 	if status == http.StatusAccepted {
 		w.WriteHeader(status)
 		return
 	}
-	writeJSON(w, status, QuotaSetBody{QuotaSetView{QuotaSet: s.state.Quota(id)}})
+	WriteJSON(w, status, QuotaSetBody{QuotaSetView{QuotaSet: s.state.Quota(id)}})
 }
 
 // quotaKeys are the keys a PUT may carry, in fsm.QuotaOverride's order.
@@ -207,10 +207,10 @@ func (s *Server) showLimits(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
 	q := r.URL.Query()
 	err := onlyParams(q, "tenant_id", "consistent")
-	id := principalOf(r.Context()).ProjectID
+	id := Caller(r.Context()).ProjectID
 	if t := q.Get("tenant_id"); err == nil && t != "" && t != id {
 		id = t
-		if !principalOf(r.Context()).Admin() {
+		if !Caller(r.Context()).Admin() {
 			err = errPolicy(r)
 		} else if p, lookupErr := s.state.Project(id); lookupErr != nil || p.ID != id {
 			err = fmt.Errorf("%w: project %q", fsm.ErrNotFound, id)

@@ -19,8 +19,8 @@ func (s *Server) writeFound(w http.ResponseWriter, r *http.Request, idx uint64, 
 		s.writeError(w, r, lookupErr)
 		return
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, body())
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, body())
 }
 
 // commitDelete finishes a DELETE whose target was looked up (lookupErr):
@@ -35,7 +35,7 @@ func (s *Server) commitDelete(w http.ResponseWriter, r *http.Request, lookupErr 
 		s.writeError(w, r, err)
 		return
 	}
-	setIndex(w, idx)
+	SetIndex(w, idx)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -58,9 +58,9 @@ func applyRead[T any](s *Server, ctx context.Context, c fsm.Command, noun, id st
 // writeCreated finishes a POST that created the object at location, applied
 // at idx: it answers 201 with body.
 func writeCreated(w http.ResponseWriter, idx uint64, location string, body any) {
-	setIndex(w, idx)
+	SetIndex(w, idx)
 	w.Header().Set("Location", location)
-	writeJSON(w, http.StatusCreated, body)
+	WriteJSON(w, http.StatusCreated, body)
 }
 
 // apply commits c and waits until the local replica has applied it, so the

@@ -51,6 +51,9 @@ type Config struct {
 	MaxImageBytes int64
 	// Auth authenticates callers; its Signer is required.
 	Auth Auth
+	// Modules are the foreign dialects served beside /v1 (OpenStack's
+	// Compute, Image, Network), each under its own prefix; see Module.
+	Modules []Module
 }
 
 // Server is the HTTP API of one node.
@@ -65,7 +68,9 @@ type Server struct {
 	images   Images
 	maxImage int64
 	auth     Auth
-	access   map[string]access // route pattern → who may call it
+	access   map[string]Access // route pattern → who may call it
+	ops      *Ops
+	modules  []Module
 }
 
 // New builds a Server. It panics when State or Cluster is missing: that is a
@@ -94,13 +99,15 @@ func New(cfg Config) *Server {
 		images:   cfg.Images,
 		maxImage: cfg.MaxImageBytes,
 		auth:     cfg.Auth,
-		access:   map[string]access{},
+		access:   map[string]Access{},
 	}
 	s.auth.withDefaults()
 	if s.maxImage <= 0 {
 		s.maxImage = DefaultMaxImageBytes
 	}
+	s.ops = &Ops{s: s}
 	s.routes()
+	s.mount(cfg.Modules)
 	s.handler = s.observe(http.HandlerFunc(s.dispatch))
 	return s
 }
@@ -108,71 +115,75 @@ func New(cfg Config) *Server {
 // Handler is the root handler to mount on an http.Server.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// Ops is the facade the Server's modules are given (for tests of code
+// that uses one).
+func (s *Server) Ops() *Ops { return s.ops }
+
 func (s *Server) routes() {
-	s.route("GET /v1/health", public, s.health)
-	s.read("GET /v1/cluster/members", adminOnly, s.members)
-	s.read("GET /v1/cluster/leader", adminOnly, s.leader)
-	s.route("POST /v1/cluster/leave", adminOnly, s.leave)
-	s.read("GET /v1/cluster/join-tokens", adminOnly, s.listJoinTokens)
-	s.route("POST /v1/cluster/join-tokens", adminOnly, s.createJoinToken)
-	s.route("DELETE /v1/cluster/join-tokens/{id}", adminOnly, s.revokeJoinToken)
-	s.route("POST /v1/cluster/gossip-key/rotate", adminOnly, s.rotateGossipKey)
+	s.route("GET /v1/health", AccessPublic, s.health)
+	s.read("GET /v1/cluster/members", AccessAdmin, s.members)
+	s.read("GET /v1/cluster/leader", AccessAdmin, s.leader)
+	s.route("POST /v1/cluster/leave", AccessAdmin, s.leave)
+	s.read("GET /v1/cluster/join-tokens", AccessAdmin, s.listJoinTokens)
+	s.route("POST /v1/cluster/join-tokens", AccessAdmin, s.createJoinToken)
+	s.route("DELETE /v1/cluster/join-tokens/{id}", AccessAdmin, s.revokeJoinToken)
+	s.route("POST /v1/cluster/gossip-key/rotate", AccessAdmin, s.rotateGossipKey)
 
-	s.collection("/v1/flavors", authenticated, adminOnly, s.listFlavors, s.showFlavor, s.createFlavor, s.deleteFlavor)
+	s.collection("/v1/flavors", AccessAuthenticated, AccessAdmin, s.listFlavors, s.showFlavor, s.createFlavor, s.deleteFlavor)
 
-	s.read("GET /v1/hosts", adminOnly, s.listHosts)
-	s.route("POST /v1/hosts/{name}/disable", adminOnly, s.disableHost)
-	s.route("POST /v1/hosts/{name}/enable", adminOnly, s.enableHost)
-	s.route("POST /v1/hosts/{name}/force-down", adminOnly, s.forceHostDown)
-	s.route("POST /v1/hosts/{name}/evacuate", adminOnly, s.evacuateHost)
-	s.route("DELETE /v1/hosts/{name}", adminOnly, s.removeHost)
+	s.read("GET /v1/hosts", AccessAdmin, s.listHosts)
+	s.route("POST /v1/hosts/{name}/disable", AccessAdmin, s.disableHost)
+	s.route("POST /v1/hosts/{name}/enable", AccessAdmin, s.enableHost)
+	s.route("POST /v1/hosts/{name}/force-down", AccessAdmin, s.forceHostDown)
+	s.route("POST /v1/hosts/{name}/evacuate", AccessAdmin, s.evacuateHost)
+	s.route("DELETE /v1/hosts/{name}", AccessAdmin, s.removeHost)
 
-	s.collection("/v1/servers", projectReader, projectMember, s.listServers, s.showServer, s.createServers, s.deleteServer)
-	s.route("POST /v1/servers/{id}/action", projectMember, s.serverAction)
-	s.read("GET /v1/servers/{id}/actions", projectReader, s.listServerActions)
-	s.route("GET /v1/servers/{id}/console-log", projectMember, s.consoleLog)
+	s.collection("/v1/servers", AccessProjectReader, AccessProjectMember, s.listServers, s.showServer, s.createServers, s.deleteServer)
+	s.route("POST /v1/servers/{id}/action", AccessProjectMember, s.serverAction)
+	s.read("GET /v1/servers/{id}/actions", AccessProjectReader, s.listServerActions)
+	s.route("GET /v1/servers/{id}/console-log", AccessProjectMember, s.consoleLog)
 
-	s.collection("/v1/images", projectReader, projectMember, s.listImages, s.showImage, s.createImage, s.deleteImage)
+	s.collection("/v1/images", AccessProjectReader, AccessProjectMember, s.listImages, s.showImage, s.createImage, s.deleteImage)
 	// Not s.read: the data is this node's copy, never the leader's. Other
 	// nodes fetch it on the internal path, with their node certificate.
-	s.route("GET /v1/images/{id}/file", projectReader, s.downloadImage)
-	s.route("GET "+internalImageFile, nodeOnly, s.downloadImage)
-	s.route("PUT /v1/images/{id}/file", projectMember, s.uploadImage)
+	s.route("GET /v1/images/{id}/file", AccessProjectReader, s.downloadImage)
+	s.route("GET "+internalImageFile, AccessNode, s.downloadImage)
+	s.route("PUT /v1/images/{id}/file", AccessProjectMember, s.uploadImage)
 
-	s.collection("/v1/server-groups", projectReader, projectMember, s.listServerGroups, s.showServerGroup, s.createServerGroup, s.deleteServerGroup)
+	s.collection("/v1/server-groups", AccessProjectReader, AccessProjectMember, s.listServerGroups, s.showServerGroup, s.createServerGroup, s.deleteServerGroup)
 
 	// Networking (Neutron's policies): every network is visible to every
 	// project (external networks are shared), only an admin makes and
 	// removes them; floating IPs and security groups are their project's.
-	s.collection("/v1/networks", authenticated, adminOnly, s.listNetworks, s.showNetwork, s.createNetwork, s.deleteNetwork)
-	s.collection("/v1/floating-ips", projectReader, projectMember, s.listFloatingIPs, s.showFloatingIP, s.createFloatingIP, s.deleteFloatingIP)
-	s.collection("/v1/security-groups", projectReader, projectMember, s.listSecurityGroups, s.showSecurityGroup, s.createSecurityGroup, s.deleteSecurityGroup)
-	s.route("POST /v1/security-group-rules", projectMember, s.createSecurityGroupRule)
-	s.route("DELETE /v1/security-group-rules/{id}", projectMember, s.deleteSecurityGroupRule)
+	s.collection("/v1/networks", AccessAuthenticated, AccessAdmin, s.listNetworks, s.showNetwork, s.createNetwork, s.deleteNetwork)
+	s.collection("/v1/floating-ips", AccessProjectReader, AccessProjectMember, s.listFloatingIPs, s.showFloatingIP, s.createFloatingIP, s.deleteFloatingIP)
+	s.collection("/v1/security-groups", AccessProjectReader, AccessProjectMember, s.listSecurityGroups, s.showSecurityGroup, s.createSecurityGroup, s.deleteSecurityGroup)
+	s.route("POST /v1/security-group-rules", AccessProjectMember, s.createSecurityGroupRule)
+	s.route("DELETE /v1/security-group-rules/{id}", AccessProjectMember, s.deleteSecurityGroupRule)
 
 	// Keypairs are their user's whatever its roles (Nova's policy: admin or
 	// owner); the handlers keep a caller to its own.
-	s.collection("/v1/keypairs", authenticated, authenticated, s.listKeyPairs, s.showKeyPair, s.createKeyPair, s.deleteKeyPair)
+	s.collection("/v1/keypairs", AccessAuthenticated, AccessAuthenticated, s.listKeyPairs, s.showKeyPair, s.createKeyPair, s.deleteKeyPair)
 
 	// Nova's policies: a reader reads its own project's quota (the handler
 	// refuses another's), anyone the defaults and its own limits; an admin
 	// sets and resets.
-	s.read("GET /v1/quota-sets/{project_id}", projectReader, s.showQuota)
-	s.read("GET /v1/quota-sets/{project_id}/defaults", authenticated, s.showDefaultQuota)
-	s.route("PUT /v1/quota-sets/{project_id}", adminOnly, s.updateQuota)
-	s.route("DELETE /v1/quota-sets/{project_id}", adminOnly, s.resetQuota)
-	s.read("GET /v1/limits", authenticated, s.showLimits)
+	s.read("GET /v1/quota-sets/{project_id}", AccessProjectReader, s.showQuota)
+	s.read("GET /v1/quota-sets/{project_id}/defaults", AccessAuthenticated, s.showDefaultQuota)
+	s.route("PUT /v1/quota-sets/{project_id}", AccessAdmin, s.updateQuota)
+	s.route("DELETE /v1/quota-sets/{project_id}", AccessAdmin, s.resetQuota)
+	s.read("GET /v1/limits", AccessAuthenticated, s.showLimits)
 
-	s.read("GET /v1/hypervisors", adminOnly, s.listHypervisors)
-	s.read("GET /v1/hypervisors/statistics", adminOnly, s.hypervisorStatistics)
-	s.read("GET /v1/hypervisors/{name}", adminOnly, s.showHypervisor)
+	s.read("GET /v1/hypervisors", AccessAdmin, s.listHypervisors)
+	s.read("GET /v1/hypervisors/statistics", AccessAdmin, s.hypervisorStatistics)
+	s.read("GET /v1/hypervisors/{name}", AccessAdmin, s.showHypervisor)
 
 	s.identityRoutes()
 }
 
 // route registers h at pattern for callers of access a: the one place a
 // route and its policy meet.
-func (s *Server) route(pattern string, a access, h http.HandlerFunc) {
+func (s *Server) route(pattern string, a Access, h http.HandlerFunc) {
 	if _, dup := s.access[pattern]; dup {
 		panic("api: route registered twice: " + pattern)
 	}
@@ -183,7 +194,7 @@ func (s *Server) route(pattern string, a access, h http.HandlerFunc) {
 // collection routes the four verbs of a collection at path and of its
 // members at path/{id}: list and show are reads (so ?consistent=true works)
 // for readers, create and delete are writes for writers.
-func (s *Server) collection(path string, readers, writers access, list, show, create, remove http.HandlerFunc) {
+func (s *Server) collection(path string, readers, writers Access, list, show, create, remove http.HandlerFunc) {
 	s.read("GET "+path, readers, list)
 	s.read("GET "+path+"/{id}", readers, show)
 	s.route("POST "+path, writers, create)
@@ -271,8 +282,9 @@ func (s *Server) trySync(ctx context.Context) bool {
 
 type requestIDKey struct{}
 
-// requestID is the ID observe gave the request, or "".
-func requestID(ctx context.Context) string {
+// RequestID is the ID observe gave the request ("req-<uuid>", or the
+// client's own X-Request-Id when it is a plain token), or "".
+func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
 }
@@ -322,11 +334,14 @@ func isToken(s string, max int) bool {
 	return true
 }
 
-func setIndex(w http.ResponseWriter, idx uint64) {
+// SetIndex sets X-Shoal-Index: the Raft index a read reflects or a write
+// was applied at.
+func SetIndex(w http.ResponseWriter, idx uint64) {
 	w.Header().Set(HeaderIndex, strconv.FormatUint(idx, 10))
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers status with v encoded as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		// Only a programming error (an unencodable type) gets here.

@@ -113,7 +113,7 @@ func (s *Server) listSecurityGroups(w http.ResponseWriter, r *http.Request) {
 	var groups []fsm.SecurityGroup
 	if scope.all {
 		groups = s.state.AllSecurityGroups()
-		for _, g := range s.state.SecurityGroupsOf(principalOf(r.Context()).ProjectID) {
+		for _, g := range s.state.SecurityGroupsOf(Caller(r.Context()).ProjectID) {
 			if !slices.ContainsFunc(groups, func(h fsm.SecurityGroup) bool { return h.ID == g.ID }) {
 				groups = append(groups, g)
 			}
@@ -125,8 +125,8 @@ func (s *Server) listSecurityGroups(w http.ResponseWriter, r *http.Request) {
 	for _, g := range groups {
 		out = append(out, securityGroupView(g))
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, SecurityGroupList{SecurityGroups: out})
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, SecurityGroupList{SecurityGroups: out})
 }
 
 func (s *Server) showSecurityGroup(w http.ResponseWriter, r *http.Request) {
@@ -144,7 +144,7 @@ func (s *Server) createSecurityGroup(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = validText("description", req.Description, maxDescriptionLen)
 	}
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	if err == nil && slices.ContainsFunc(s.state.SecurityGroupsOf(p.ProjectID), func(g fsm.SecurityGroup) bool { return g.Name == req.Name }) {
 		err = fmt.Errorf("%w: project %s already has a security group named %q", fsm.ErrConflict, p.ProjectID, req.Name)
 	}
@@ -264,7 +264,7 @@ func (s *Server) ruleFor(r *http.Request, id string) (fsm.SecurityGroupRule, err
 		return fsm.SecurityGroupRule{}, err
 	}
 	rule, err := s.state.SecurityGroupRule(id)
-	if err == nil && !principalOf(r.Context()).Sees(rule.ProjectID) {
+	if err == nil && !Caller(r.Context()).Sees(rule.ProjectID) {
 		return fsm.SecurityGroupRule{}, fmt.Errorf("%w: security group rule %q", fsm.ErrNotFound, id)
 	}
 	return rule, err
@@ -278,7 +278,7 @@ func (s *Server) securityGroupFor(r *http.Request, id string) (fsm.SecurityGroup
 		return fsm.SecurityGroup{}, err
 	}
 	g, err := s.state.SecurityGroup(id)
-	if err == nil && !principalOf(r.Context()).Sees(g.ProjectID) {
+	if err == nil && !Caller(r.Context()).Sees(g.ProjectID) {
 		return fsm.SecurityGroup{}, fmt.Errorf("%w: security group %q", fsm.ErrNotFound, id)
 	}
 	return g, err

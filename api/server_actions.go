@@ -61,7 +61,7 @@ func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		inst, err = s.serverFor(r, r.PathValue("id"))
 	}
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	if err == nil && adminActions[req.Action] && !p.Admin() {
 		err = errPolicy(r)
 	}
@@ -79,28 +79,28 @@ func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusAccepted, ServerResponse{Server: s.serverViews().detail(inst)})
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusAccepted, ServerResponse{Server: s.serverViews().detail(inst)})
 }
 
 // actionCommand builds the command of a checked request on inst, with the
 // caller, the request ID and the time stamped.
 func (s *Server) actionCommand(r *http.Request, inst fsm.Instance, req ServerActionRequest) (fsm.Command, error) {
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	switch req.Action {
 	case ActionAddFloatingIP, ActionRemoveFloatingIP:
 		return s.floatingIPAction(r, inst, req)
 	case ActionAddSecurityGroup, ActionRemoveSecurityGroup:
 		return s.securityGroupAction(inst, req)
 	case fsm.ActionEvacuate:
-		return &fsm.EvacuateInstances{IDs: []string{inst.ID}, TargetHost: req.Host, RequestID: requestID(r.Context()),
+		return &fsm.EvacuateInstances{IDs: []string{inst.ID}, TargetHost: req.Host, RequestID: RequestID(r.Context()),
 			UserID: p.UserID, ProjectID: p.ProjectID, Time: time.Now().UTC()}, nil
 	}
 	cmd, err := req.command()
 	if err != nil {
 		return nil, err
 	}
-	cmd.ID, cmd.RequestID, cmd.Time = inst.ID, requestID(r.Context()), time.Now().UTC()
+	cmd.ID, cmd.RequestID, cmd.Time = inst.ID, RequestID(r.Context()), time.Now().UTC()
 	cmd.UserID, cmd.ProjectID = p.UserID, p.ProjectID
 	return cmd, nil
 }

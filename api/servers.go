@@ -188,13 +188,13 @@ func (s *Server) createServers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	setIndex(w, idx)
+	SetIndex(w, idx)
 	if len(out) == 1 {
 		w.Header().Set("Location", "/v1/servers/"+url.PathEscape(out[0].ID))
-		writeJSON(w, http.StatusAccepted, ServerResponse{Server: out[0]})
+		WriteJSON(w, http.StatusAccepted, ServerResponse{Server: out[0]})
 		return
 	}
-	writeJSON(w, http.StatusAccepted, ServerList{Servers: out})
+	WriteJSON(w, http.StatusAccepted, ServerList{Servers: out})
 }
 
 // applyToServers commits c and reads back the servers it made or changed.
@@ -264,7 +264,7 @@ func (s *Server) newInstances(r *http.Request, req serverCreateRequest) (*fsm.Cr
 	if _, ok := s.state.Network(); !ok {
 		return nil, fmt.Errorf("%w: the cluster has no network for fixed IPs", fsm.ErrConflict)
 	}
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	groups, err := s.serverSecurityGroups(p.ProjectID, req.SecurityGroups)
 	if err != nil {
 		return nil, err
@@ -276,7 +276,7 @@ func (s *Server) newInstances(r *http.Request, req serverCreateRequest) (*fsm.Cr
 	if err := fsm.ValidUserData(req.UserData); err != nil {
 		return nil, err
 	}
-	cmd := &fsm.CreateInstances{RequestID: requestID(r.Context()), Time: time.Now().UTC(), ProjectID: p.ProjectID, UserID: p.UserID}
+	cmd := &fsm.CreateInstances{RequestID: RequestID(r.Context()), Time: time.Now().UTC(), ProjectID: p.ProjectID, UserID: p.UserID}
 	for _, name := range names {
 		cmd.Instances = append(cmd.Instances, fsm.NewInstance{
 			ID: uuid.NewString(), Name: name, FlavorID: f.ID, ImageID: img.ID,
@@ -424,8 +424,8 @@ func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
 			out = append(out, views.detail(inst))
 		}
 	}
-	setIndex(w, idx)
-	writeJSON(w, http.StatusOK, ServerList{Servers: out})
+	SetIndex(w, idx)
+	WriteJSON(w, http.StatusOK, ServerList{Servers: out})
 }
 
 // serverQuery is a parsed ServerFilter.
@@ -494,14 +494,14 @@ func (s *Server) deleteServer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	idx, err := s.apply(r.Context(), &fsm.InstanceAction{ID: inst.ID, Action: fsm.ActionDelete,
-		RequestID: requestID(r.Context()), UserID: p.UserID, ProjectID: p.ProjectID, Time: time.Now().UTC()})
+		RequestID: RequestID(r.Context()), UserID: p.UserID, ProjectID: p.ProjectID, Time: time.Now().UTC()})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	setIndex(w, idx)
+	SetIndex(w, idx)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -20,7 +20,7 @@ import (
 // serverFor finds a server the caller may see; another project's is absent.
 func (s *Server) serverFor(r *http.Request, id string) (fsm.Instance, error) {
 	inst, err := s.state.Instance(id)
-	if err == nil && !principalOf(r.Context()).Sees(inst.ProjectID) {
+	if err == nil && !Caller(r.Context()).Sees(inst.ProjectID) {
 		return fsm.Instance{}, fmt.Errorf("%w: server %q", fsm.ErrNotFound, id)
 	}
 	return inst, err
@@ -29,7 +29,7 @@ func (s *Server) serverFor(r *http.Request, id string) (fsm.Instance, error) {
 // serverGroupFor finds a server group the caller may see by ID, else by a
 // name unique among those it sees.
 func (s *Server) serverGroupFor(r *http.Request, ref string) (fsm.ServerGroup, error) {
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	return findVisible(s.state.ServerGroups(), ref, "server group", "server groups",
 		func(g fsm.ServerGroup) bool { return p.Sees(g.ProjectID) },
 		func(g fsm.ServerGroup) (string, string) { return g.ID, g.Name })
@@ -45,7 +45,7 @@ func seesImage(p Principal, img fsm.Image) bool {
 // imageFor finds an image the caller may see by ID, else by a name unique
 // among those it sees.
 func (s *Server) imageFor(r *http.Request, ref string) (fsm.Image, error) {
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	return findVisible(s.state.Images(), ref, "image", "images",
 		func(img fsm.Image) bool { return seesImage(p, img) },
 		func(img fsm.Image) (string, string) { return img.ID, img.Name })
@@ -57,7 +57,7 @@ func (s *Server) imageFor(r *http.Request, ref string) (fsm.Image, error) {
 // as Glance answers.
 func (s *Server) imageToChange(r *http.Request, ref string) (fsm.Image, error) {
 	img, err := s.imageFor(r, ref)
-	if err == nil && !principalOf(r.Context()).Sees(img.ProjectID) {
+	if err == nil && !Caller(r.Context()).Sees(img.ProjectID) {
 		return fsm.Image{}, fmt.Errorf("%w: you are not permitted to modify image %s: it belongs to another project", fsm.ErrForbidden, img.ID)
 	}
 	return img, err
@@ -106,7 +106,7 @@ func (sc tenantScope) has(projectID string) bool { return sc.all || sc.project =
 // projects, or another project than one's own, is an admin's right: anyone
 // else gets Nova's policy error (403).
 func listScope(r *http.Request, q url.Values, allKey string, filters ...string) (tenantScope, error) {
-	p := principalOf(r.Context())
+	p := Caller(r.Context())
 	sc := tenantScope{project: p.ProjectID}
 	if q.Has(allKey) {
 		all, err := parseBool(allKey, q.Get(allKey))
