@@ -73,11 +73,16 @@ func (m *Module) Register(r api.Router, ops *api.Ops) {
 	m.registerServers(r)
 }
 
-// WriteError writes err as a Nova fault: the status is api.StatusOf(err)
-// unless status is given. An over-quota error keeps fsm's message, which is
+// WriteError writes err as a Nova fault: the status is the one given, else
+// a *fault's (the module's own 400/413 wording), else api.StatusOf(err). An over-quota error keeps fsm's message, which is
 // Nova's word for word (clients and Tempest match on it).
 func (m *Module) WriteError(w http.ResponseWriter, r *http.Request, status int, err error) {
-	if status == 0 {
+	var f *fault
+	switch {
+	case status != 0:
+	case errors.As(err, &f):
+		status = f.status
+	default:
 		status = api.StatusOf(err)
 	}
 	setRequestID(w, r)
