@@ -104,6 +104,16 @@ func withPrincipal(ctx context.Context, p Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
+type tokenKey struct{}
+
+// tokenOf is the token the request was authenticated with, or "": what a
+// request this node makes to another on the caller's behalf carries (a
+// console log read on the server's host), so that node checks it again.
+func tokenOf(ctx context.Context) string {
+	t, _ := ctx.Value(tokenKey{}).(string)
+	return t
+}
+
 // errUnauthenticated is all a refused caller learns: the precise reason goes
 // to the log only.
 var errUnauthenticated = fmt.Errorf("%w: the request you have made requires authentication", fsm.ErrUnauthorized)
@@ -231,6 +241,9 @@ func (v identityView) HasRole(userID, projectID string) bool {
 func (v identityView) Revoked(auditID string) bool { return v.state.TokenRevoked(auditID) }
 
 // errPolicy is the 403 of a caller whose roles do not allow the request.
-func errPolicy(r *http.Request) error {
-	return fmt.Errorf("%w: policy does not allow %s %s to be performed", fsm.ErrForbidden, r.Method, r.URL.Path)
+func errPolicy(r *http.Request) error { return errForbiddenTo(r.Method + " " + r.URL.Path) }
+
+// errForbiddenTo is the 403 of a caller whose roles do not allow what.
+func errForbiddenTo(what string) error {
+	return fmt.Errorf("%w: policy does not allow %s to be performed", fsm.ErrForbidden, what)
 }

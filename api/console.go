@@ -34,34 +34,9 @@ func (s *Server) consoleLog(w http.ResponseWriter, r *http.Request) {
 		}
 		lines = n
 	}
-	inst, err := s.serverFor(r, r.PathValue("id"))
+	out, err := s.ops.consoleLog(r.Context(), r.PathValue("id"), lines, r.Header.Get(HeaderForwarded) != "")
 	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	switch {
-	case inst.Host == "":
-		s.writeError(w, r, fmt.Errorf("%w: server %s has no host yet, so it has no console", fsm.ErrConflict, inst.ID))
-		return
-	case inst.Host != s.node:
-		if r.Header.Get(HeaderForwarded) != "" {
-			s.writeError(w, r, fmt.Errorf("%w: console request forwarded to %s, but the server runs on %s", fsm.ErrUnavailable, s.node, inst.Host))
-			return
-		}
-		h, err := s.state.Host(inst.Host)
-		if err != nil || h.HTTPAddress == "" {
-			s.writeError(w, r, fmt.Errorf("%w: host %s of server %s cannot be reached", fsm.ErrUnavailable, inst.Host, inst.ID))
-			return
-		}
-		s.forward(w, r, Leader{Name: h.Name, HTTPAddress: h.HTTPAddress})
-		return
-	case s.consoles == nil:
-		s.writeError(w, r, fmt.Errorf("%w: this node's driver keeps no console log", fsm.ErrUnavailable))
-		return
-	}
-	out, err := s.consoles.ConsoleLog(r.Context(), inst.ID, lines)
-	if err != nil {
-		s.writeError(w, r, fmt.Errorf("%w: reading the console of %s: %v", fsm.ErrUnavailable, inst.ID, err))
 		return
 	}
 	WriteJSON(w, http.StatusOK, ConsoleOutput{Output: out})

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -69,7 +70,7 @@ func (s *Server) listFloatingIPs(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) showFloatingIP(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	f, err := s.floatingIPFor(r, r.PathValue("id"))
+	f, err := s.floatingIPFor(r.Context(), r.PathValue("id"))
 	s.writeFound(w, r, idx, err, func() any { return FloatingIPResponse{FloatingIP: floatingIPView(f)} })
 }
 
@@ -111,17 +112,17 @@ func (s *Server) externalNetwork(ref string) (fsm.Network, error) {
 // deleteFloatingIP releases a floating IP; an attached one is detached
 // first (Neutron allows deleting an associated floating IP).
 func (s *Server) deleteFloatingIP(w http.ResponseWriter, r *http.Request) {
-	f, err := s.floatingIPFor(r, r.PathValue("id"))
+	f, err := s.floatingIPFor(r.Context(), r.PathValue("id"))
 	s.commitDelete(w, r, err, &fsm.ReleaseFloatingIP{ID: f.ID})
 }
 
 // floatingIPFor finds a floating IP the caller may see by ID, else by its
 // address; another project's is absent.
-func (s *Server) floatingIPFor(r *http.Request, ref string) (fsm.FloatingIP, error) {
+func (s *Server) floatingIPFor(ctx context.Context, ref string) (fsm.FloatingIP, error) {
 	if err := validRef("floating IP", ref); err != nil {
 		return fsm.FloatingIP{}, err
 	}
-	p := Caller(r.Context())
+	p := Caller(ctx)
 	f, err := s.state.FloatingIP(ref)
 	switch {
 	case err == nil && p.Sees(f.ProjectID):
@@ -143,8 +144,8 @@ func (s *Server) floatingIPFor(r *http.Request, ref string) (fsm.FloatingIP, err
 // floating IPs (404 otherwise, as Nova answers); attaching one attached
 // elsewhere, or detaching one not attached here, is a conflict (409). An
 // admin may attach a floating IP to another project's server.
-func (s *Server) floatingIPAction(r *http.Request, inst fsm.Instance, req ServerActionRequest) (fsm.Command, error) {
-	f, err := s.floatingIPFor(r, req.Address)
+func (s *Server) floatingIPAction(ctx context.Context, inst fsm.Instance, req ServerActionRequest) (fsm.Command, error) {
+	f, err := s.floatingIPFor(ctx, req.Address)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +159,7 @@ func (s *Server) floatingIPAction(r *http.Request, inst fsm.Instance, req Server
 		return nil, fmt.Errorf("%w: floating IP %s is already associated with server %s", fsm.ErrConflict, f.IP, f.InstanceID)
 	}
 	return &fsm.AssociateFloatingIP{FloatingIPID: f.ID, InstanceID: inst.ID, FixedIP: req.FixedAddress,
-		CrossProject: Caller(r.Context()).Admin()}, nil
+		CrossProject: Caller(ctx).Admin()}, nil
 }
 
 // floatingIPView renders a floating IP in the wire shape.

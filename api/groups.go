@@ -55,7 +55,7 @@ func (s *Server) listServerGroups(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) showServerGroup(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	g, err := s.serverGroupFor(r, r.PathValue("id"))
+	g, err := s.serverGroupFor(r.Context(), r.PathValue("id"))
 	s.writeFound(w, r, idx, err, func() any { return ServerGroupResponse{ServerGroup: withMembers(g)} })
 }
 
@@ -84,7 +84,7 @@ func (s *Server) createServerGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteServerGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := s.serverGroupFor(r, r.PathValue("id"))
+	g, err := s.serverGroupFor(r.Context(), r.PathValue("id"))
 	s.commitDelete(w, r, err, &fsm.DeleteServerGroup{ID: g.ID})
 }
 

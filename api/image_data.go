@@ -58,7 +58,7 @@ type StoredImage struct {
 func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) {
 	// Whose image it is comes first: another project's is absent or
 	// forbidden whatever this node stores.
-	img, err := s.imageToChange(r, r.PathValue("id"))
+	img, err := s.imageToChange(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -137,7 +137,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 // image's locations). Range requests are served, so a broken download can
 // resume.
 func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) {
-	img, err := s.imageFor(r, r.PathValue("id"))
+	img, err := s.imageFor(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

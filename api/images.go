@@ -82,7 +82,7 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) showImage(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	img, err := s.imageFor(r, r.PathValue("id"))
+	img, err := s.imageFor(r.Context(), r.PathValue("id"))
 	s.writeFound(w, r, idx, err, func() any { return imageResponse(img) })
 }
 
@@ -165,7 +165,7 @@ func (req ImageCreate) image() (fsm.Image, error) {
 }
 
 func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request) {
-	img, err := s.imageToChange(r, r.PathValue("id"))
+	img, err := s.imageToChange(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

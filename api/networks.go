@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -81,7 +82,7 @@ func (s *Server) createNetwork(w http.ResponseWriter, r *http.Request) {
 	err := decodeWrapped(w, r, "network", &req)
 	var cmd *fsm.CreateNetwork
 	if err == nil {
-		cmd, err = newNetwork(r, req)
+		cmd, err = newNetwork(r.Context(), req)
 	}
 	if err == nil {
 		err = s.overlapping(cmd.CIDR)
@@ -101,7 +102,7 @@ func (s *Server) createNetwork(w http.ResponseWriter, r *http.Request) {
 // newNetwork checks a create request against the rules that need no state
 // (fsm's CreateNetwork.Validate, their one home; Apply checks them again)
 // and builds the command with its ID, owner and time.
-func newNetwork(r *http.Request, req NetworkCreate) (*fsm.CreateNetwork, error) {
+func newNetwork(ctx context.Context, req NetworkCreate) (*fsm.CreateNetwork, error) {
 	if err := validName("network name", req.Name); err != nil {
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func newNetwork(r *http.Request, req NetworkCreate) (*fsm.CreateNetwork, error) 
 			fsm.ErrInvalid, maxAllocationPools, len(req.AllocationPools))
 	}
 	cmd := &fsm.CreateNetwork{ID: uuid.NewString(), Name: req.Name, External: req.External, CIDR: req.CIDR,
-		Gateway: req.Gateway, AllocationPools: slices.Clone(req.AllocationPools), ProjectID: Caller(r.Context()).ProjectID,
+		Gateway: req.Gateway, AllocationPools: slices.Clone(req.AllocationPools), ProjectID: Caller(ctx).ProjectID,
 		Time: time.Now().UTC()}
 	return cmd, cmd.Validate()
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/shoal-project/shoal/fsm"
@@ -82,5 +83,9 @@ func (s *Server) guard(r *http.Request, pattern string) (*http.Request, error) {
 	if !p.allows(a) {
 		return r, errPolicy(r)
 	}
-	return r.WithContext(withPrincipal(r.Context(), p)), nil
+	ctx := withPrincipal(r.Context(), p)
+	if a != AccessNode {
+		ctx = context.WithValue(ctx, tokenKey{}, r.Header.Get(HeaderAuthToken))
+	}
+	return r.WithContext(ctx), nil
 }

@@ -39,6 +39,17 @@ func (s *Server) commitDelete(w http.ResponseWriter, r *http.Request, lookupErr 
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// writeNoContent finishes a write that answers nothing: 204 with the
+// index it was applied at, or the error.
+func (s *Server) writeNoContent(w http.ResponseWriter, r *http.Request, idx uint64, err error) {
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	SetIndex(w, idx)
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // applyRead commits c, then reads back from the local replica the object it
 // wrote: noun and id name that object (for read, and for the error that says
 // the write is committed but cannot be read here).

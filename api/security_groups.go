@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -131,7 +132,7 @@ func (s *Server) listSecurityGroups(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) showSecurityGroup(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	g, err := s.securityGroupFor(r, r.PathValue("id"))
+	g, err := s.securityGroupFor(r.Context(), r.PathValue("id"))
 	s.writeFound(w, r, idx, err, func() any { return SecurityGroupResponse{SecurityGroup: securityGroupView(g)} })
 }
 
@@ -169,7 +170,7 @@ func (s *Server) createSecurityGroup(w http.ResponseWriter, r *http.Request) {
 // server is in are refused (409) here, before anything is proposed, and
 // again in Apply.
 func (s *Server) deleteSecurityGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := s.securityGroupFor(r, r.PathValue("id"))
+	g, err := s.securityGroupFor(r.Context(), r.PathValue("id"))
 	if err == nil && g.ID == fsm.DefaultSecurityGroupID(g.ProjectID) {
 		err = fmt.Errorf("%w: insufficient rights for removing default security group", fsm.ErrConflict)
 	}
@@ -186,7 +187,7 @@ func (s *Server) createSecurityGroupRule(w http.ResponseWriter, r *http.Request)
 	err := decodeWrapped(w, r, "security_group_rule", &req)
 	var rule fsm.SecurityGroupRule
 	if err == nil {
-		rule, err = s.newSecurityGroupRule(r, req)
+		rule, err = s.newSecurityGroupRule(r.Context(), req)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -205,7 +206,7 @@ func (s *Server) createSecurityGroupRule(w http.ResponseWriter, r *http.Request)
 // must be ones the caller sees (404 otherwise, as Neutron answers) and the
 // rule itself must pass fsm's rules (400). That it repeats none of the
 // group's rules is Apply's check (409).
-func (s *Server) newSecurityGroupRule(r *http.Request, req SecurityGroupRuleCreate) (fsm.SecurityGroupRule, error) {
+func (s *Server) newSecurityGroupRule(ctx context.Context, req SecurityGroupRuleCreate) (fsm.SecurityGroupRule, error) {
 	if err := validRef("security_group_id", req.SecurityGroupID); err != nil {
 		return fsm.SecurityGroupRule{}, err
 	}
@@ -222,12 +223,12 @@ func (s *Server) newSecurityGroupRule(r *http.Request, req SecurityGroupRuleCrea
 	if strings.EqualFold(ethertype, fsm.EthertypeIPv4) {
 		ethertype = fsm.EthertypeIPv4 // Neutron takes any case
 	}
-	g, err := s.securityGroupFor(r, req.SecurityGroupID)
+	g, err := s.securityGroupFor(ctx, req.SecurityGroupID)
 	if err != nil {
 		return fsm.SecurityGroupRule{}, err
 	}
 	if req.RemoteGroupID != "" {
-		if _, err := s.securityGroupFor(r, req.RemoteGroupID); err != nil {
+		if _, err := s.securityGroupFor(ctx, req.RemoteGroupID); err != nil {
 			return fsm.SecurityGroupRule{}, fmt.Errorf("remote group: %w", err)
 		}
 	}
@@ -253,18 +254,18 @@ func ruleProtocol(p string) string {
 }
 
 func (s *Server) deleteSecurityGroupRule(w http.ResponseWriter, r *http.Request) {
-	rule, err := s.ruleFor(r, r.PathValue("id"))
+	rule, err := s.ruleFor(r.Context(), r.PathValue("id"))
 	s.commitDelete(w, r, err, &fsm.DeleteSecurityGroupRule{ID: rule.ID, ProjectID: rule.ProjectID, Time: time.Now().UTC()})
 }
 
 // ruleFor finds a rule of a group the caller sees; another project's is
 // absent.
-func (s *Server) ruleFor(r *http.Request, id string) (fsm.SecurityGroupRule, error) {
+func (s *Server) ruleFor(ctx context.Context, id string) (fsm.SecurityGroupRule, error) {
 	if err := validRef("security group rule", id); err != nil {
 		return fsm.SecurityGroupRule{}, err
 	}
 	rule, err := s.state.SecurityGroupRule(id)
-	if err == nil && !Caller(r.Context()).Sees(rule.ProjectID) {
+	if err == nil && !Caller(ctx).Sees(rule.ProjectID) {
 		return fsm.SecurityGroupRule{}, fmt.Errorf("%w: security group rule %q", fsm.ErrNotFound, id)
 	}
 	return rule, err
@@ -273,12 +274,12 @@ func (s *Server) ruleFor(r *http.Request, id string) (fsm.SecurityGroupRule, err
 // securityGroupFor finds a security group the caller may see by ID (the
 // default group of its project included, stored or not); another project's
 // is absent.
-func (s *Server) securityGroupFor(r *http.Request, id string) (fsm.SecurityGroup, error) {
+func (s *Server) securityGroupFor(ctx context.Context, id string) (fsm.SecurityGroup, error) {
 	if err := validRef("security group", id); err != nil {
 		return fsm.SecurityGroup{}, err
 	}
 	g, err := s.state.SecurityGroup(id)
-	if err == nil && !Caller(r.Context()).Sees(g.ProjectID) {
+	if err == nil && !Caller(ctx).Sees(g.ProjectID) {
 		return fsm.SecurityGroup{}, fmt.Errorf("%w: security group %q", fsm.ErrNotFound, id)
 	}
 	return g, err

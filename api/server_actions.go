@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -53,54 +54,38 @@ var serverActions = []string{
 
 func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
 	var req ServerActionRequest
-	err := decodeBody(w, r, &req)
-	if err == nil {
-		err = req.check()
-	}
-	var inst fsm.Instance
-	if err == nil {
-		inst, err = s.serverFor(r, r.PathValue("id"))
-	}
-	p := Caller(r.Context())
-	if err == nil && adminActions[req.Action] && !p.Admin() {
-		err = errPolicy(r)
-	}
-	var c fsm.Command
-	if err == nil {
-		c, err = s.actionCommand(r, inst, req)
-	}
-	if err != nil {
+	if err := decodeBody(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	// Illegal transitions are the FSM's call: it answers ErrConflict (409).
-	idx, inst, err := applyRead(s, r.Context(), c, "server", inst.ID, s.state.Instance)
+	idx, d, err := s.ops.ServerAction(r.Context(), r.PathValue("id"), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	SetIndex(w, idx)
-	WriteJSON(w, http.StatusAccepted, ServerResponse{Server: s.serverViews().detail(inst)})
+	WriteJSON(w, http.StatusAccepted, ServerResponse{Server: d})
 }
 
 // actionCommand builds the command of a checked request on inst, with the
 // caller, the request ID and the time stamped.
-func (s *Server) actionCommand(r *http.Request, inst fsm.Instance, req ServerActionRequest) (fsm.Command, error) {
-	p := Caller(r.Context())
+func (s *Server) actionCommand(ctx context.Context, inst fsm.Instance, req ServerActionRequest) (fsm.Command, error) {
+	p := Caller(ctx)
 	switch req.Action {
 	case ActionAddFloatingIP, ActionRemoveFloatingIP:
-		return s.floatingIPAction(r, inst, req)
+		return s.floatingIPAction(ctx, inst, req)
 	case ActionAddSecurityGroup, ActionRemoveSecurityGroup:
 		return s.securityGroupAction(inst, req)
 	case fsm.ActionEvacuate:
-		return &fsm.EvacuateInstances{IDs: []string{inst.ID}, TargetHost: req.Host, RequestID: RequestID(r.Context()),
+		return &fsm.EvacuateInstances{IDs: []string{inst.ID}, TargetHost: req.Host, RequestID: RequestID(ctx),
 			UserID: p.UserID, ProjectID: p.ProjectID, Time: time.Now().UTC()}, nil
 	}
 	cmd, err := req.command()
 	if err != nil {
 		return nil, err
 	}
-	cmd.ID, cmd.RequestID, cmd.Time = inst.ID, RequestID(r.Context()), time.Now().UTC()
+	cmd.ID, cmd.RequestID, cmd.Time = inst.ID, RequestID(ctx), time.Now().UTC()
 	cmd.UserID, cmd.ProjectID = p.UserID, p.ProjectID
 	return cmd, nil
 }
@@ -182,13 +167,6 @@ func (req ServerActionRequest) command() (*fsm.InstanceAction, error) {
 
 func (s *Server) listServerActions(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	inst, err := s.serverFor(r, r.PathValue("id"))
-	s.writeFound(w, r, idx, err, func() any {
-		actions := slices.Clone(inst.Actions)
-		if actions == nil {
-			actions = []fsm.Action{}
-		}
-		slices.Reverse(actions) // newest first
-		return ServerActionList{Actions: actions}
-	})
+	actions, err := s.ops.ServerActions(r.Context(), r.PathValue("id"))
+	s.writeFound(w, r, idx, err, func() any { return ServerActionList{Actions: actions} })
 }

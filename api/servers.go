@@ -170,20 +170,11 @@ var serverStatuses = []string{"BUILD", "ACTIVE", "REBOOT", "HARD_REBOOT", "SHUTO
 
 func (s *Server) createServers(w http.ResponseWriter, r *http.Request) {
 	var req serverCreateRequest
-	err := decodeWrapped(w, r, "server", &req)
-	var cmd *fsm.CreateInstances
-	if err == nil {
-		cmd, err = s.newInstances(r, req)
-	}
-	if err != nil {
+	if err := decodeWrapped(w, r, "server", &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	created := make([]string, len(cmd.Instances))
-	for k, n := range cmd.Instances {
-		created[k] = n.ID
-	}
-	idx, out, err := s.applyToServers(r.Context(), cmd, created)
+	idx, out, err := s.ops.createServers(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -218,7 +209,7 @@ func (s *Server) applyToServers(ctx context.Context, c fsm.Command, ids []string
 // newInstances validates a create request against the local replica and
 // builds the command, with IDs, request ID, time and owner stamped. The
 // image and the group must be ones the caller sees.
-func (s *Server) newInstances(r *http.Request, req serverCreateRequest) (*fsm.CreateInstances, error) {
+func (s *Server) newInstances(ctx context.Context, req serverCreateRequest) (*fsm.CreateInstances, error) {
 	count := 1
 	if req.Count != nil {
 		count = *req.Count
@@ -249,13 +240,13 @@ func (s *Server) newInstances(r *http.Request, req serverCreateRequest) (*fsm.Cr
 	if err != nil {
 		return nil, err
 	}
-	f, img, err := s.flavorAndImage(r, req.Flavor, req.Image)
+	f, img, err := s.flavorAndImage(ctx, req.Flavor, req.Image)
 	if err != nil {
 		return nil, err
 	}
 	var groupID string
 	if req.ServerGroup != "" {
-		g, err := s.serverGroupFor(r, req.ServerGroup)
+		g, err := s.serverGroupFor(ctx, req.ServerGroup)
 		if err != nil {
 			return nil, badRef("server group", req.ServerGroup, err)
 		}
@@ -264,7 +255,7 @@ func (s *Server) newInstances(r *http.Request, req serverCreateRequest) (*fsm.Cr
 	if _, ok := s.state.Network(); !ok {
 		return nil, fmt.Errorf("%w: the cluster has no network for fixed IPs", fsm.ErrConflict)
 	}
-	p := Caller(r.Context())
+	p := Caller(ctx)
 	groups, err := s.serverSecurityGroups(p.ProjectID, req.SecurityGroups)
 	if err != nil {
 		return nil, err
@@ -276,7 +267,7 @@ func (s *Server) newInstances(r *http.Request, req serverCreateRequest) (*fsm.Cr
 	if err := fsm.ValidUserData(req.UserData); err != nil {
 		return nil, err
 	}
-	cmd := &fsm.CreateInstances{RequestID: RequestID(r.Context()), Time: time.Now().UTC(), ProjectID: p.ProjectID, UserID: p.UserID}
+	cmd := &fsm.CreateInstances{RequestID: RequestID(ctx), Time: time.Now().UTC(), ProjectID: p.ProjectID, UserID: p.UserID}
 	for _, name := range names {
 		cmd.Instances = append(cmd.Instances, fsm.NewInstance{
 			ID: uuid.NewString(), Name: name, FlavorID: f.ID, ImageID: img.ID,
@@ -325,7 +316,7 @@ func (s *Server) serverKey(userID, name string) (string, error) {
 // flavorAndImage resolves both references and checks the image fits the
 // flavor, with Nova's messages. A bad reference is a bad request (400), as
 // Nova answers for a bad flavorRef or imageRef.
-func (s *Server) flavorAndImage(r *http.Request, flavorRef, imageRef string) (fsm.Flavor, fsm.Image, error) {
+func (s *Server) flavorAndImage(ctx context.Context, flavorRef, imageRef string) (fsm.Flavor, fsm.Image, error) {
 	if err := validRef("flavor", flavorRef); err != nil {
 		return fsm.Flavor{}, fsm.Image{}, err
 	}
@@ -336,7 +327,7 @@ func (s *Server) flavorAndImage(r *http.Request, flavorRef, imageRef string) (fs
 	if err != nil {
 		return fsm.Flavor{}, fsm.Image{}, badRef("flavor", flavorRef, err)
 	}
-	img, err := s.imageFor(r, imageRef)
+	img, err := s.imageFor(ctx, imageRef)
 	if err != nil {
 		return fsm.Flavor{}, fsm.Image{}, badRef("image", imageRef, err)
 	}
@@ -400,29 +391,13 @@ func (s *Server) listServers(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		scope, err = listScope(r, r.URL.Query(), "all_tenants", "project_id", "tenant_id")
 	}
+	var out []ServerDetail
+	if err == nil {
+		out, err = s.ops.servers(scope, q)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	all := s.state.Instances(func(i *fsm.Instance) bool { return scope.has(i.ProjectID) })
-	start := 0
-	if q.Marker != "" {
-		k := slices.IndexFunc(all, func(i fsm.Instance) bool { return i.ID == q.Marker })
-		if k < 0 {
-			s.writeError(w, r, fmt.Errorf("%w: marker %q is not a server", fsm.ErrInvalid, q.Marker))
-			return
-		}
-		start = k + 1
-	}
-	views := s.serverViews()
-	out := []ServerDetail{}
-	for _, inst := range all[start:] {
-		if q.Limit > 0 && len(out) == q.Limit {
-			break
-		}
-		if q.matches(&inst) {
-			out = append(out, views.detail(inst))
-		}
 	}
 	SetIndex(w, idx)
 	WriteJSON(w, http.StatusOK, ServerList{Servers: out})
@@ -443,66 +418,47 @@ func (q serverQuery) matches(i *fsm.Instance) bool {
 // parseServerQuery refuses unknown, repeated and malformed parameters, so a
 // typo is an error rather than an unfiltered list.
 func parseServerQuery(v url.Values) (serverQuery, error) {
-	var q serverQuery
+	var f ServerFilter
 	for k, vals := range v {
 		switch k {
 		case "status", "host", "name", "limit", "marker", "consistent", "all_tenants", "project_id", "tenant_id":
 		default:
-			return q, fmt.Errorf("%w: unknown query parameter %q (use status, host, name, limit, marker, all_tenants, project_id)", fsm.ErrInvalid, k)
+			return serverQuery{}, fmt.Errorf("%w: unknown query parameter %q (use status, host, name, limit, marker, all_tenants, project_id)", fsm.ErrInvalid, k)
 		}
 		if len(vals) > 1 {
-			return q, fmt.Errorf("%w: query parameter %q is given %d times", fsm.ErrInvalid, k, len(vals))
+			return serverQuery{}, fmt.Errorf("%w: query parameter %q is given %d times", fsm.ErrInvalid, k, len(vals))
 		}
 		if err := validText(k, vals[0], maxFilterLen); err != nil {
-			return q, err
+			return serverQuery{}, err
 		}
 	}
-	q.Host, q.Marker = v.Get("host"), v.Get("marker")
+	f.Host, f.Marker, f.Name = v.Get("host"), v.Get("marker"), v.Get("name")
 	if st := v.Get("status"); st != "" {
-		q.Status = strings.ToUpper(st)
-		if !slices.Contains(serverStatuses, q.Status) {
-			return q, fmt.Errorf("%w: status %q is not one of %s", fsm.ErrInvalid, st, strings.Join(serverStatuses, ", "))
+		f.Status = strings.ToUpper(st)
+		if !slices.Contains(serverStatuses, f.Status) {
+			return serverQuery{}, fmt.Errorf("%w: status %q is not one of %s", fsm.ErrInvalid, st, strings.Join(serverStatuses, ", "))
 		}
-	}
-	if name := v.Get("name"); name != "" {
-		re, err := regexp.Compile(name)
-		if err != nil {
-			return q, fmt.Errorf("%w: name filter is not a valid regular expression: %v", fsm.ErrInvalid, err)
-		}
-		q.Name, q.name = name, re
 	}
 	if v.Has("limit") {
 		// A limit above the page maximum gets a full page, as in Nova.
 		n, err := strconv.Atoi(v.Get("limit"))
 		if err != nil || n < 1 {
-			return q, fmt.Errorf("%w: limit must be a positive integer, not %q", fsm.ErrInvalid, v.Get("limit"))
+			return serverQuery{}, fmt.Errorf("%w: limit must be a positive integer, not %q", fsm.ErrInvalid, v.Get("limit"))
 		}
-		q.Limit = min(n, maxListLimit)
+		f.Limit = n
 	}
-	return q, nil
+	return f.compile()
 }
 
 func (s *Server) showServer(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	inst, err := s.serverFor(r, r.PathValue("id"))
-	s.writeFound(w, r, idx, err, func() any { return ServerResponse{Server: s.serverViews().detail(inst)} })
+	d, _, err := s.ops.Server(r.Context(), r.PathValue("id"))
+	s.writeFound(w, r, idx, err, func() any { return ServerResponse{Server: d} })
 }
 
 func (s *Server) deleteServer(w http.ResponseWriter, r *http.Request) {
-	inst, err := s.serverFor(r, r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	p := Caller(r.Context())
-	idx, err := s.apply(r.Context(), &fsm.InstanceAction{ID: inst.ID, Action: fsm.ActionDelete,
-		RequestID: RequestID(r.Context()), UserID: p.UserID, ProjectID: p.ProjectID, Time: time.Now().UTC()})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	SetIndex(w, idx)
-	w.WriteHeader(http.StatusNoContent)
+	idx, err := s.ops.DeleteServer(r.Context(), r.PathValue("id"))
+	s.writeNoContent(w, r, idx, err)
 }
 
 // serverViews is what rendering servers needs beside the instances, read

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -18,9 +19,9 @@ import (
 // object is absent (404) everywhere, as in Nova and Glance.
 
 // serverFor finds a server the caller may see; another project's is absent.
-func (s *Server) serverFor(r *http.Request, id string) (fsm.Instance, error) {
+func (s *Server) serverFor(ctx context.Context, id string) (fsm.Instance, error) {
 	inst, err := s.state.Instance(id)
-	if err == nil && !Caller(r.Context()).Sees(inst.ProjectID) {
+	if err == nil && !Caller(ctx).Sees(inst.ProjectID) {
 		return fsm.Instance{}, fmt.Errorf("%w: server %q", fsm.ErrNotFound, id)
 	}
 	return inst, err
@@ -28,8 +29,8 @@ func (s *Server) serverFor(r *http.Request, id string) (fsm.Instance, error) {
 
 // serverGroupFor finds a server group the caller may see by ID, else by a
 // name unique among those it sees.
-func (s *Server) serverGroupFor(r *http.Request, ref string) (fsm.ServerGroup, error) {
-	p := Caller(r.Context())
+func (s *Server) serverGroupFor(ctx context.Context, ref string) (fsm.ServerGroup, error) {
+	p := Caller(ctx)
 	return findVisible(s.state.ServerGroups(), ref, "server group", "server groups",
 		func(g fsm.ServerGroup) bool { return p.Sees(g.ProjectID) },
 		func(g fsm.ServerGroup) (string, string) { return g.ID, g.Name })
@@ -44,8 +45,8 @@ func seesImage(p Principal, img fsm.Image) bool {
 
 // imageFor finds an image the caller may see by ID, else by a name unique
 // among those it sees.
-func (s *Server) imageFor(r *http.Request, ref string) (fsm.Image, error) {
-	p := Caller(r.Context())
+func (s *Server) imageFor(ctx context.Context, ref string) (fsm.Image, error) {
+	p := Caller(ctx)
 	return findVisible(s.state.Images(), ref, "image", "images",
 		func(img fsm.Image) bool { return seesImage(p, img) },
 		func(img fsm.Image) (string, string) { return img.ID, img.Name })
@@ -55,9 +56,9 @@ func (s *Server) imageFor(r *http.Request, ref string) (fsm.Image, error) {
 // it cannot see is absent (404); one it sees but does not own (a public
 // image of another project, or one made before identity) is forbidden (403),
 // as Glance answers.
-func (s *Server) imageToChange(r *http.Request, ref string) (fsm.Image, error) {
-	img, err := s.imageFor(r, ref)
-	if err == nil && !Caller(r.Context()).Sees(img.ProjectID) {
+func (s *Server) imageToChange(ctx context.Context, ref string) (fsm.Image, error) {
+	img, err := s.imageFor(ctx, ref)
+	if err == nil && !Caller(ctx).Sees(img.ProjectID) {
 		return fsm.Image{}, fmt.Errorf("%w: you are not permitted to modify image %s: it belongs to another project", fsm.ErrForbidden, img.ID)
 	}
 	return img, err
@@ -99,6 +100,24 @@ type tenantScope struct {
 
 func (sc tenantScope) has(projectID string) bool { return sc.all || sc.project == projectID }
 
+// allows reports whether p may list sc: its own project, or any for an admin.
+func (sc tenantScope) allows(p Principal) bool {
+	return p.Admin() || (!sc.all && sc.project == p.ProjectID)
+}
+
+// scopeOf is the scope of a listing of all projects or of project ("": the
+// caller's own), refused (403) unless p may list it.
+func scopeOf(p Principal, all bool, project, what string) (tenantScope, error) {
+	sc := tenantScope{all: all, project: p.ProjectID}
+	if project != "" {
+		sc.all, sc.project = false, project
+	}
+	if !sc.allows(p) {
+		return sc, errForbiddenTo("listing " + what + " of other projects")
+	}
+	return sc, nil
+}
+
 // listScope reads Nova's scope parameters of a listing: allKey
 // (all_tenants for servers, all_projects for server groups) with any value
 // oslo's bool_from_string takes, and for servers a project_id/tenant_id
@@ -120,7 +139,7 @@ func listScope(r *http.Request, q url.Values, allKey string, filters ...string) 
 			sc.all, sc.project = false, v
 		}
 	}
-	if (sc.all || sc.project != p.ProjectID) && !p.Admin() {
+	if !sc.allows(p) {
 		return sc, errPolicy(r)
 	}
 	return sc, nil
