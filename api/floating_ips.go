@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -56,13 +54,13 @@ func (s *Server) listFloatingIPs(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		scope, err = listScope(r, q, "all_projects", "project_id")
 	}
+	var out []FloatingIP
+	if err == nil {
+		out, err = s.ops.FloatingIPs(r.Context(), Scope{All: scope.all, ProjectID: scope.project})
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	out := []FloatingIP{}
-	for _, f := range s.state.FloatingIPs(func(f *fsm.FloatingIP) bool { return scope.has(f.ProjectID) }) {
-		out = append(out, floatingIPView(f))
 	}
 	SetIndex(w, idx)
 	WriteJSON(w, http.StatusOK, FloatingIPList{FloatingIPs: out})
@@ -70,30 +68,22 @@ func (s *Server) listFloatingIPs(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) showFloatingIP(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	f, err := s.floatingIPFor(r.Context(), r.PathValue("id"))
-	s.writeFound(w, r, idx, err, func() any { return FloatingIPResponse{FloatingIP: floatingIPView(f)} })
+	f, err := s.ops.FloatingIP(r.Context(), r.PathValue("id"))
+	s.writeFound(w, r, idx, err, func() any { return FloatingIPResponse{FloatingIP: f} })
 }
 
 func (s *Server) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 	var req FloatingIPCreate
-	err := decodeWrapped(w, r, "floating_ip", &req)
-	var n fsm.Network
-	if err == nil {
-		n, err = s.externalNetwork(req.Network)
+	if err := decodeWrapped(w, r, "floating_ip", &req); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
+	idx, f, err := s.ops.AllocateFloatingIP(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p := Caller(r.Context())
-	cmd := &fsm.AllocateFloatingIP{ID: uuid.NewString(), NetworkID: n.ID, ProjectID: p.ProjectID, UserID: p.UserID,
-		Time: time.Now().UTC()}
-	idx, f, err := applyRead(s, r.Context(), cmd, "floating IP", cmd.ID, s.state.FloatingIP)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeCreated(w, idx, "/v1/floating-ips/"+url.PathEscape(f.ID), FloatingIPResponse{FloatingIP: floatingIPView(f)})
+	writeCreated(w, idx, "/v1/floating-ips/"+url.PathEscape(f.ID), FloatingIPResponse{FloatingIP: f})
 }
 
 // externalNetwork finds the network a floating IP is asked from: unknown is
@@ -112,8 +102,8 @@ func (s *Server) externalNetwork(ref string) (fsm.Network, error) {
 // deleteFloatingIP releases a floating IP; an attached one is detached
 // first (Neutron allows deleting an associated floating IP).
 func (s *Server) deleteFloatingIP(w http.ResponseWriter, r *http.Request) {
-	f, err := s.floatingIPFor(r.Context(), r.PathValue("id"))
-	s.commitDelete(w, r, err, &fsm.ReleaseFloatingIP{ID: f.ID})
+	idx, err := s.ops.ReleaseFloatingIP(r.Context(), r.PathValue("id"))
+	s.writeNoContent(w, r, idx, err)
 }
 
 // floatingIPFor finds a floating IP the caller may see by ID, else by its

@@ -2,9 +2,7 @@ package api
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -59,11 +57,7 @@ type HostDisable struct {
 
 func (s *Server) listHosts(w http.ResponseWriter, r *http.Request) {
 	SetIndex(w, s.state.Index())
-	up := s.upHosts()
-	hosts := []Host{}
-	for _, h := range s.state.Hosts() {
-		hosts = append(hosts, hostView(h, up))
-	}
+	hosts, _ := s.ops.Hosts(r.Context())
 	WriteJSON(w, http.StatusOK, HostList{Hosts: hosts})
 }
 
@@ -91,15 +85,11 @@ func hostView(h fsm.Host, up map[string]bool) Host {
 
 func (s *Server) disableHost(w http.ResponseWriter, r *http.Request) {
 	var req HostDisable
-	err := decodeOptional(w, r, &req)
-	if err == nil {
-		err = validText("reason", req.Reason, maxReasonLen)
-	}
-	if err != nil {
+	if err := decodeOptional(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.setHostEnabled(w, r, false, req.Reason)
+	s.writeHost(w, r)(s.ops.SetHostEnabled(r.Context(), r.PathValue("name"), false, req.Reason))
 }
 
 func (s *Server) enableHost(w http.ResponseWriter, r *http.Request) {
@@ -108,27 +98,19 @@ func (s *Server) enableHost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.setHostEnabled(w, r, true, "")
+	s.writeHost(w, r)(s.ops.SetHostEnabled(r.Context(), r.PathValue("name"), true, ""))
 }
 
-func (s *Server) setHostEnabled(w http.ResponseWriter, r *http.Request, enabled bool, reason string) {
-	h, err := s.state.Host(r.PathValue("name"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+// writeHost finishes a change to one host: the host it answers with.
+func (s *Server) writeHost(w http.ResponseWriter, r *http.Request) func(uint64, Host, error) {
+	return func(idx uint64, h Host, err error) {
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		SetIndex(w, idx)
+		WriteJSON(w, http.StatusOK, HostResponse{Host: h})
 	}
-	s.applyHostChange(w, r, h.Name, &fsm.SetHostEnabled{Name: h.Name, Enabled: enabled, Reason: reason, Time: time.Now().UTC()})
-}
-
-// applyHostChange commits a change to one host and answers with the host.
-func (s *Server) applyHostChange(w http.ResponseWriter, r *http.Request, name string, c fsm.Command) {
-	idx, h, err := applyRead(s, r.Context(), c, "host", name, s.state.Host)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	SetIndex(w, idx)
-	WriteJSON(w, http.StatusOK, HostResponse{Host: hostView(h, s.upHosts())})
 }
 
 // forceHostDown sets or clears Nova's forced_down. A forced-down host gets
@@ -140,38 +122,18 @@ func (s *Server) forceHostDown(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	h, err := s.state.Host(r.PathValue("name"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.applyHostChange(w, r, h.Name, &fsm.ForceHostDown{Name: h.Name, ForcedDown: req.ForcedDown, Time: time.Now().UTC()})
+	s.writeHost(w, r)(s.ops.ForceHostDown(r.Context(), r.PathValue("name"), req.ForcedDown))
 }
 
 // evacuateHost evacuates every server of a host that is down (Nova's host
 // evacuate); refused while the host is up.
 func (s *Server) evacuateHost(w http.ResponseWriter, r *http.Request) {
 	var req HostEvacuate
-	err := decodeOptional(w, r, &req)
-	var h fsm.Host
-	if err == nil {
-		h, err = s.state.Host(r.PathValue("name"))
-	}
-	if err != nil {
+	if err := decodeOptional(w, r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p := Caller(r.Context())
-	cmd := &fsm.EvacuateInstances{TargetHost: req.Host, RequestID: RequestID(r.Context()), UserID: p.UserID, ProjectID: p.ProjectID,
-		Time: time.Now().UTC()}
-	for _, inst := range s.state.Instances(func(i *fsm.Instance) bool { return i.Host == h.Name && i.TaskState != fsm.TaskDeleting }) {
-		cmd.IDs = append(cmd.IDs, inst.ID)
-	}
-	if len(cmd.IDs) == 0 {
-		s.writeError(w, r, fmt.Errorf("%w: host %s has no servers to evacuate", fsm.ErrConflict, h.Name))
-		return
-	}
-	idx, out, err := s.applyToServers(r.Context(), cmd, cmd.IDs)
+	idx, out, err := s.ops.EvacuateHost(r.Context(), r.PathValue("name"), req.Host)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -184,15 +146,9 @@ func (s *Server) evacuateHost(w http.ResponseWriter, r *http.Request) {
 // good and its certificates are refused by every node; coming back takes a
 // new join token.
 func (s *Server) removeHost(w http.ResponseWriter, r *http.Request) {
-	h, err := s.state.Host(r.PathValue("name"))
-	if err == nil {
-		err = s.cluster.RemoveHost(r.Context(), h.Name)
-	}
-	if err != nil {
+	if err := s.ops.RemoveHost(r.Context(), r.PathValue("name")); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p := Caller(r.Context())
-	s.log.Info("api: host removed", "host", h.Name, "user", p.UserName, "project", p.ProjectName)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -65,27 +65,13 @@ func (s *Server) listHypervisors(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) showHypervisor(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	h, err := s.state.Host(r.PathValue("name"))
-	s.writeFound(w, r, idx, err, func() any {
-		return HypervisorResponse{Hypervisor: hypervisor(h, s.state.Usage()[h.Name], s.upHosts())}
-	})
+	h, err := s.ops.Hypervisor(r.Context(), r.PathValue("name"))
+	s.writeFound(w, r, idx, err, func() any { return HypervisorResponse{Hypervisor: h} })
 }
 
 func (s *Server) hypervisorStatistics(w http.ResponseWriter, r *http.Request) {
 	SetIndex(w, s.state.Index())
-	var st HypervisorStatistics
-	for _, h := range s.hypervisors() {
-		st.Count++
-		st.VCPUs += h.VCPUs
-		st.VCPUsUsed += h.VCPUsUsed
-		st.MemoryMiB += h.MemoryMiB
-		st.MemoryMiBUsed += h.MemoryMiBUsed
-		st.FreeRAMMiB += h.FreeRAMMiB
-		st.DiskGiB += h.DiskGiB
-		st.DiskGiBUsed += h.DiskGiBUsed
-		st.FreeDiskGiB += h.FreeDiskGiB
-		st.RunningVMs += h.RunningVMs
-	}
+	st, _ := s.ops.HypervisorStatistics(r.Context())
 	WriteJSON(w, http.StatusOK, HypervisorStatisticsResponse{Statistics: st})
 }
 

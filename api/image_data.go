@@ -5,13 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"mime"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -56,48 +51,9 @@ type StoredImage struct {
 // bytes. The data is checked and stored here, then this node is recorded
 // as holding it, which makes a queued image active.
 func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) {
-	// Whose image it is comes first: another project's is absent or
-	// forbidden whatever this node stores.
-	img, err := s.imageToChange(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if s.images == nil {
-		s.writeError(w, r, fmt.Errorf("%w: this node stores no images", errNotImplemented))
-		return
-	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/octet-stream" {
-		s.writeError(w, r, fmt.Errorf("%w: send image data as application/octet-stream, not %q", errMediaType, truncate(r.Header.Get("Content-Type"))))
-		return
-	}
-	if img.Status == fsm.ImageActive && img.Checksum != "" {
-		s.writeError(w, r, fmt.Errorf("%w: image %s is already active; its data cannot be replaced (create a new image)", fsm.ErrConflict, img.ID))
-		return
-	}
-	if !slices.Contains(uploadFormats, img.DiskFormat) {
-		s.writeError(w, r, fmt.Errorf("%w: disk_format %q is not supported for upload; use %s", fsm.ErrInvalid, img.DiskFormat, strings.Join(uploadFormats, " or ")))
-		return
-	}
-	if r.ContentLength > s.maxImage {
-		s.writeError(w, r, fmt.Errorf("%w: the image is %d bytes; the limit is %d", errTooLarge, r.ContentLength, s.maxImage))
-		return
-	}
-	body := &bodyReader{r: http.MaxBytesReader(w, r.Body, s.maxImage)}
-	stored, err := s.images.Put(r.Context(), body, img.DiskFormat, s.maxImage)
-	if err != nil {
-		s.writeError(w, r, uploadError(err, body.err))
-		return
-	}
-	idx, err := s.apply(r.Context(), &fsm.ImageUploaded{ID: img.ID, Node: s.node, Size: stored.Size,
-		Checksum: stored.Checksum, DiskFormat: stored.Format, Time: time.Now().UTC()})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.log.Info("api: image uploaded", "image", img.ID, "checksum", stored.Checksum, "size", stored.Size)
-	SetIndex(w, idx)
-	w.WriteHeader(http.StatusNoContent)
+	body := http.MaxBytesReader(w, r.Body, s.maxImage)
+	idx, _, err := s.ops.UploadImage(r.Context(), r.PathValue("id"), body, r.Header.Get("Content-Type"), r.ContentLength)
+	s.writeNoContent(w, r, idx, err)
 }
 
 // uploadError says whose fault a failed upload is: data the store refused
@@ -137,42 +93,8 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 // image's locations). Range requests are served, so a broken download can
 // resume.
 func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) {
-	img, err := s.imageFor(r.Context(), r.PathValue("id"))
-	if err != nil {
+	if err := s.ops.ServeImageData(w, r, r.PathValue("id")); err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	if img.Checksum == "" {
-		s.writeError(w, r, fmt.Errorf("%w: image %s has no data yet (status %s)", fsm.ErrNotFound, img.ID, img.Status))
-		return
-	}
-	notHere := fmt.Errorf("%w: node %s holds no copy of image %s (held by: %s)", fsm.ErrNotFound, s.node, img.ID, holders(img))
-	if s.images == nil {
-		s.writeError(w, r, notHere)
-		return
-	}
-	rc, size, err := s.images.Open(img.Checksum)
-	if errors.Is(err, fs.ErrNotExist) {
-		s.writeError(w, r, notHere)
-		return
-	}
-	if err != nil {
-		s.writeError(w, r, fmt.Errorf("opening image data: %w", err))
-		return
-	}
-	defer rc.Close()
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set(HeaderImageChecksum, img.Checksum)
-	w.Header().Set("Etag", `"`+img.Checksum+`"`)
-	SetIndex(w, s.state.Index())
-	if rs, ok := rc.(io.ReadSeeker); ok {
-		http.ServeContent(w, r, "", time.Time{}, rs)
-		return
-	}
-	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = io.Copy(w, rc)
 	}
 }
 

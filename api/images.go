@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -57,22 +56,18 @@ var imageVisibilities = []string{fsm.ImagePrivate, fsm.ImagePublic, fsm.ImageSha
 func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
 	q := r.URL.Query()
+	var images []fsm.Image
 	err := onlyParams(q, "visibility", "consistent")
-	want := q.Get("visibility")
-	if err == nil && want != "" && !slices.Contains(imageVisibilities, want) {
-		err = fmt.Errorf("%w: visibility %q: use one of %s", fsm.ErrInvalid, truncate(want), strings.Join(imageVisibilities, ", "))
+	if err == nil {
+		images, err = s.ops.Images(r.Context(), q.Get("visibility"))
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p := Caller(r.Context())
-	out := []imageView{}
-	for _, img := range s.state.Images() {
-		v := viewImage(img)
-		if seesImage(p, img) && (want == "" || want == "all" || want == v.Visibility) {
-			out = append(out, v)
-		}
+	out := make([]imageView, 0, len(images))
+	for _, img := range images {
+		out = append(out, viewImage(img))
 	}
 	SetIndex(w, idx)
 	WriteJSON(w, http.StatusOK, struct {
@@ -82,40 +77,22 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) showImage(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	img, err := s.imageFor(r.Context(), r.PathValue("id"))
+	img, err := s.ops.Image(r.Context(), r.PathValue("id"))
 	s.writeFound(w, r, idx, err, func() any { return imageResponse(img) })
 }
 
 func (s *Server) createImage(w http.ResponseWriter, r *http.Request) {
 	var req ImageCreate
-	err := decodeWrapped(w, r, "image", &req)
-	var img fsm.Image
-	if err == nil {
-		img, err = req.image()
+	if err := decodeWrapped(w, r, "image", &req); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	p := Caller(r.Context())
-	if err == nil && img.Visibility == fsm.ImagePublic && !p.Admin() {
-		// Glance's publicize_image policy.
-		err = fmt.Errorf("%w: you are not authorized to complete publicize_image action", fsm.ErrForbidden)
-	}
-	if err == nil {
-		if existing, lookupErr := s.state.Image(img.ID); lookupErr == nil && existing.ID == img.ID {
-			err = fmt.Errorf("%w: an image with ID %q already exists", fsm.ErrConflict, img.ID)
-		}
-	}
+	idx, created, err := s.ops.CreateImage(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	img.ProjectID, img.UserID = p.ProjectID, p.UserID
-	img.Created = time.Now().UTC()
-	img.Updated = img.Created
-	idx, created, err := applyRead(s, r.Context(), &fsm.CreateImage{Image: img}, "image", img.ID, s.state.Image)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeCreated(w, idx, "/v1/images/"+url.PathEscape(img.ID), imageResponse(created))
+	writeCreated(w, idx, "/v1/images/"+url.PathEscape(created.ID), imageResponse(created))
 }
 
 // image validates the request and builds the record to propose: queued
@@ -165,17 +142,8 @@ func (req ImageCreate) image() (fsm.Image, error) {
 }
 
 func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request) {
-	img, err := s.imageToChange(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	// The FSM refuses too; checking here keeps a refused delete out of the log.
-	if users := s.state.Instances(func(i *fsm.Instance) bool { return i.ImageID == img.ID }); len(users) > 0 {
-		s.writeError(w, r, fmt.Errorf("%w: image %s is in use by %d server(s); delete them first", fsm.ErrConflict, img.ID, len(users)))
-		return
-	}
-	s.commitDelete(w, r, nil, &fsm.DeleteImage{ID: img.ID})
+	idx, err := s.ops.DeleteImage(r.Context(), r.PathValue("id"))
+	s.writeNoContent(w, r, idx, err)
 }
 
 // imageView is an image as Glance shows it: its project as owner (null for
@@ -188,15 +156,9 @@ type imageView struct {
 }
 
 func viewImage(img fsm.Image) imageView {
-	v := imageView{Image: img, Visibility: img.Visibility}
+	v := imageView{Image: img, Visibility: ImageVisibility(img)}
 	if img.ProjectID != "" {
 		v.Owner = &img.ProjectID
-	}
-	switch {
-	case img.ProjectID == "":
-		v.Visibility = fsm.ImagePublic
-	case v.Visibility == "":
-		v.Visibility = fsm.ImagePrivate
 	}
 	return v
 }

@@ -59,13 +59,14 @@ type NetworkList struct {
 
 func (s *Server) listNetworks(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	if err := onlyParams(r.URL.Query(), "consistent"); err != nil {
+	var out []Network
+	err := onlyParams(r.URL.Query(), "consistent")
+	if err == nil {
+		out, err = s.ops.Networks(r.Context())
+	}
+	if err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	out := []Network{}
-	for _, n := range s.state.Networks() {
-		out = append(out, networkView(n))
 	}
 	SetIndex(w, idx)
 	WriteJSON(w, http.StatusOK, NetworkList{Networks: out})
@@ -73,30 +74,22 @@ func (s *Server) listNetworks(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) showNetwork(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	n, err := s.networkFor(r.PathValue("id"))
-	s.writeFound(w, r, idx, err, func() any { return NetworkResponse{Network: networkView(n)} })
+	n, err := s.ops.Network(r.Context(), r.PathValue("id"))
+	s.writeFound(w, r, idx, err, func() any { return NetworkResponse{Network: n} })
 }
 
 func (s *Server) createNetwork(w http.ResponseWriter, r *http.Request) {
 	var req NetworkCreate
-	err := decodeWrapped(w, r, "network", &req)
-	var cmd *fsm.CreateNetwork
-	if err == nil {
-		cmd, err = newNetwork(r.Context(), req)
+	if err := decodeWrapped(w, r, "network", &req); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	if err == nil {
-		err = s.overlapping(cmd.CIDR)
-	}
+	idx, created, err := s.ops.CreateNetwork(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	idx, created, err := applyRead(s, r.Context(), cmd, "network", cmd.ID, s.state.NetworkByID)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeCreated(w, idx, "/v1/networks/"+url.PathEscape(created.ID), NetworkResponse{Network: networkView(created)})
+	writeCreated(w, idx, "/v1/networks/"+url.PathEscape(created.ID), NetworkResponse{Network: created})
 }
 
 // newNetwork checks a create request against the rules that need no state
@@ -133,11 +126,8 @@ func (s *Server) overlapping(cidr string) error {
 }
 
 func (s *Server) deleteNetwork(w http.ResponseWriter, r *http.Request) {
-	n, err := s.networkFor(r.PathValue("id"))
-	if err == nil && !n.External {
-		err = fmt.Errorf("%w: network %s is the cluster's tenant network; it cannot be deleted", fsm.ErrConflict, n.ID)
-	}
-	s.commitDelete(w, r, err, &fsm.DeleteNetwork{ID: n.ID})
+	idx, err := s.ops.DeleteNetwork(r.Context(), r.PathValue("id"))
+	s.writeNoContent(w, r, idx, err)
 }
 
 // networkFor finds a network by ID, else by a name only one network has.

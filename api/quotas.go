@@ -54,98 +54,69 @@ type AbsoluteLimits struct {
 	TotalFloatingIPsUsed  int `json:"totalFloatingIpsUsed"`
 }
 
-// quotaProject is the project of a quota-set route. A caller may read its
-// own project's quota; another project's is an admin's (Nova's policy
-// answers 403, not 404, since quotas are not the project's objects). An
-// unknown project is 404.
-func (s *Server) quotaProject(r *http.Request) (string, error) {
-	id := r.PathValue("project_id")
-	if !Caller(r.Context()).Sees(id) {
-		return "", errPolicy(r)
-	}
-	if p, err := s.state.Project(id); err != nil || p.ID != id {
-		return "", fmt.Errorf("%w: project %q", fsm.ErrNotFound, id)
-	}
-	return id, nil
-}
-
 func (s *Server) showQuota(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	id, err := s.quotaProject(r)
-	s.writeFound(w, r, idx, err, func() any { return QuotaSetBody{QuotaSetView{ID: id, QuotaSet: s.state.Quota(id)}} })
+	q, err := s.ops.Quota(r.Context(), r.PathValue("project_id"))
+	s.writeFound(w, r, idx, err, func() any { return QuotaSetBody{q} })
 }
 
 func (s *Server) showDefaultQuota(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	id := r.PathValue("project_id")
-	var err error
-	if p, lookupErr := s.state.Project(id); lookupErr != nil || p.ID != id {
-		err = fmt.Errorf("%w: project %q", fsm.ErrNotFound, id)
-	}
-	s.writeFound(w, r, idx, err, func() any { return QuotaSetBody{QuotaSetView{ID: id, QuotaSet: fsm.DefaultQuota()}} })
+	q, err := s.ops.DefaultQuota(r.Context(), r.PathValue("project_id"))
+	s.writeFound(w, r, idx, err, func() any { return QuotaSetBody{q} })
 }
 
 // updateQuota is Nova's PUT: a partial quota set; without "force", a limit
 // below what the project already uses is refused, as in Nova.
 func (s *Server) updateQuota(w http.ResponseWriter, r *http.Request) {
-	id, err := s.quotaProject(r)
-	var o fsm.QuotaOverride
-	force := false
-	if err == nil {
-		o, force, err = decodeQuotaSet(w, r)
+	var body struct {
+		QuotaSet map[string]json.RawMessage `json:"quota_set"`
 	}
-	if err == nil && !force {
-		err = belowUsage(o, s.state.ProjectUsage(id))
+	if err := decodeBody(w, r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	s.commitQuota(w, r, err, id, o, http.StatusOK)
-}
-
-// resetQuota is Nova's DELETE: the project's limits go back to the defaults.
-func (s *Server) resetQuota(w http.ResponseWriter, r *http.Request) {
-	id, err := s.quotaProject(r)
-	d := fsm.DefaultQuota()
-	o := fsm.QuotaOverride{Instances: &d.Instances, Cores: &d.Cores, RAM: &d.RAM, ServerGroups: &d.ServerGroups,
-		ServerGroupMembers: &d.ServerGroupMembers, KeyPairs: &d.KeyPairs, FloatingIPs: &d.FloatingIPs}
-	s.commitQuota(w, r, err, id, o, http.StatusAccepted)
-}
-
-func (s *Server) commitQuota(w http.ResponseWriter, r *http.Request, err error, id string, o fsm.QuotaOverride, status int) {
-	var idx uint64
-	if err == nil {
-		idx, err = s.apply(r.Context(), &fsm.SetQuota{ProjectID: id, Quota: o})
-	}
+	idx, q, err := s.ops.UpdateQuota(r.Context(), r.PathValue("project_id"), body.QuotaSet)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	SetIndex(w, idx)
-	if status == http.StatusAccepted {
-		w.WriteHeader(status)
+	WriteJSON(w, http.StatusOK, QuotaSetBody{q})
+}
+
+// resetQuota is Nova's DELETE: the project's limits go back to the defaults.
+func (s *Server) resetQuota(w http.ResponseWriter, r *http.Request) {
+	idx, err := s.ops.ResetQuota(r.Context(), r.PathValue("project_id"))
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
-	WriteJSON(w, status, QuotaSetBody{QuotaSetView{QuotaSet: s.state.Quota(id)}})
+	SetIndex(w, idx)
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// defaultOverride sets every limit to its default.
+func defaultOverride() fsm.QuotaOverride {
+	d := fsm.DefaultQuota()
+	return fsm.QuotaOverride{Instances: &d.Instances, Cores: &d.Cores, RAM: &d.RAM, ServerGroups: &d.ServerGroups,
+		ServerGroupMembers: &d.ServerGroupMembers, KeyPairs: &d.KeyPairs, FloatingIPs: &d.FloatingIPs}
 }
 
 // quotaKeys are the keys a PUT may carry, in fsm.QuotaOverride's order.
 var quotaKeys = []string{fsm.QuotaInstances, fsm.QuotaCores, fsm.QuotaRAM, fsm.QuotaServerGroups,
 	fsm.QuotaServerGroupMembers, fsm.QuotaKeyPairs, fsm.QuotaFloatingIPs}
 
-// decodeQuotaSet reads {"quota_set":{…}}: known keys only, each an integer
+// parseQuotaSet reads the object of {"quota_set":{…}}: known keys only, each an integer
 // (or a string of one, as Nova's schema allows) of -1 or more.
-func decodeQuotaSet(w http.ResponseWriter, r *http.Request) (fsm.QuotaOverride, bool, error) {
-	var body struct {
-		QuotaSet map[string]json.RawMessage `json:"quota_set"`
-	}
+func parseQuotaSet(set map[string]json.RawMessage) (fsm.QuotaOverride, bool, error) {
 	var o fsm.QuotaOverride
-	if err := decodeBody(w, r, &body); err != nil {
-		return o, false, err
-	}
-	if body.QuotaSet == nil {
+	if set == nil {
 		return o, false, fmt.Errorf("%w: the body must be {\"quota_set\":{...}}", fsm.ErrInvalid)
 	}
 	fields := []**int{&o.Instances, &o.Cores, &o.RAM, &o.ServerGroups, &o.ServerGroupMembers, &o.KeyPairs, &o.FloatingIPs}
 	force := false
-	for k, raw := range body.QuotaSet {
+	for k, raw := range set {
 		if k == "force" {
 			if err := json.Unmarshal(raw, &force); err != nil {
 				return o, false, fmt.Errorf("%w: force must be a boolean", fsm.ErrInvalid)
@@ -206,24 +177,10 @@ func belowUsage(o fsm.QuotaOverride, u fsm.QuotaUsage) error {
 func (s *Server) showLimits(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
 	q := r.URL.Query()
+	var l Limits
 	err := onlyParams(q, "tenant_id", "consistent")
-	id := Caller(r.Context()).ProjectID
-	if t := q.Get("tenant_id"); err == nil && t != "" && t != id {
-		id = t
-		if !Caller(r.Context()).Admin() {
-			err = errPolicy(r)
-		} else if p, lookupErr := s.state.Project(id); lookupErr != nil || p.ID != id {
-			err = fmt.Errorf("%w: project %q", fsm.ErrNotFound, id)
-		}
+	if err == nil {
+		l, err = s.ops.Limits(r.Context(), q.Get("tenant_id"))
 	}
-	s.writeFound(w, r, idx, err, func() any {
-		l, u := s.state.Quota(id), s.state.ProjectUsage(id)
-		return LimitsBody{Limits{Rate: []any{}, Absolute: AbsoluteLimits{
-			MaxTotalInstances: l.Instances, MaxTotalCores: l.Cores, MaxTotalRAMSize: l.RAM,
-			MaxServerGroups: l.ServerGroups, MaxServerGroupMembers: l.ServerGroupMembers, MaxTotalKeypairs: l.KeyPairs,
-			MaxTotalFloatingIPs: l.FloatingIPs,
-			TotalInstancesUsed:  u.Instances, TotalCoresUsed: u.Cores, TotalRAMUsed: u.RAM, TotalServerGroupsUsed: u.ServerGroups,
-			TotalFloatingIPsUsed: u.FloatingIPs,
-		}}}
-	})
+	s.writeFound(w, r, idx, err, func() any { return LimitsBody{l} })
 }

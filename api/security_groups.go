@@ -111,95 +111,50 @@ func (s *Server) listSecurityGroups(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var groups []fsm.SecurityGroup
-	if scope.all {
-		groups = s.state.AllSecurityGroups()
-		for _, g := range s.state.SecurityGroupsOf(Caller(r.Context()).ProjectID) {
-			if !slices.ContainsFunc(groups, func(h fsm.SecurityGroup) bool { return h.ID == g.ID }) {
-				groups = append(groups, g)
-			}
-		}
-	} else {
-		groups = s.state.SecurityGroupsOf(scope.project)
-	}
-	out := make([]SecurityGroup, 0, len(groups))
-	for _, g := range groups {
-		out = append(out, securityGroupView(g))
-	}
 	SetIndex(w, idx)
-	WriteJSON(w, http.StatusOK, SecurityGroupList{SecurityGroups: out})
+	WriteJSON(w, http.StatusOK, SecurityGroupList{SecurityGroups: s.ops.securityGroups(r.Context(), scope)})
 }
 
 func (s *Server) showSecurityGroup(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	g, err := s.securityGroupFor(r.Context(), r.PathValue("id"))
-	s.writeFound(w, r, idx, err, func() any { return SecurityGroupResponse{SecurityGroup: securityGroupView(g)} })
+	g, err := s.ops.SecurityGroup(r.Context(), r.PathValue("id"))
+	s.writeFound(w, r, idx, err, func() any { return SecurityGroupResponse{SecurityGroup: g} })
 }
 
 func (s *Server) createSecurityGroup(w http.ResponseWriter, r *http.Request) {
 	var req SecurityGroupCreate
-	err := decodeWrapped(w, r, "security_group", &req)
-	if err == nil {
-		err = validName("security group name", req.Name)
+	if err := decodeWrapped(w, r, "security_group", &req); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	if err == nil {
-		err = validText("description", req.Description, maxDescriptionLen)
-	}
-	p := Caller(r.Context())
-	if err == nil && slices.ContainsFunc(s.state.SecurityGroupsOf(p.ProjectID), func(g fsm.SecurityGroup) bool { return g.Name == req.Name }) {
-		err = fmt.Errorf("%w: project %s already has a security group named %q", fsm.ErrConflict, p.ProjectID, req.Name)
-	}
+	idx, g, err := s.ops.CreateSecurityGroup(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	// A new group lets all egress through and nothing in, as Neutron makes it.
-	now := time.Now().UTC()
-	g := fsm.SecurityGroup{ID: uuid.NewString(), Name: req.Name, Description: req.Description, ProjectID: p.ProjectID,
-		UserID: p.UserID, Created: now, Rules: []fsm.SecurityGroupRule{
-			{ID: uuid.NewString(), Direction: fsm.DirectionEgress, Ethertype: fsm.EthertypeIPv4, Created: now}}}
-	idx, created, err := applyRead(s, r.Context(), &fsm.CreateSecurityGroup{Group: g}, "security group", g.ID, s.state.SecurityGroup)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeCreated(w, idx, "/v1/security-groups/"+url.PathEscape(g.ID), SecurityGroupResponse{SecurityGroup: securityGroupView(created)})
+	writeCreated(w, idx, "/v1/security-groups/"+url.PathEscape(g.ID), SecurityGroupResponse{SecurityGroup: g})
 }
 
 // deleteSecurityGroup deletes a group. The default group and a group a
 // server is in are refused (409) here, before anything is proposed, and
 // again in Apply.
 func (s *Server) deleteSecurityGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := s.securityGroupFor(r.Context(), r.PathValue("id"))
-	if err == nil && g.ID == fsm.DefaultSecurityGroupID(g.ProjectID) {
-		err = fmt.Errorf("%w: insufficient rights for removing default security group", fsm.ErrConflict)
-	}
-	if err == nil {
-		if in := s.state.Instances(func(i *fsm.Instance) bool { return slices.Contains(i.SecurityGroups, g.ID) }); len(in) > 0 {
-			err = fmt.Errorf("%w: security group %s is in use by server %s", fsm.ErrConflict, g.ID, in[0].ID)
-		}
-	}
-	s.commitDelete(w, r, err, &fsm.DeleteSecurityGroup{ID: g.ID, ProjectID: g.ProjectID})
+	idx, err := s.ops.DeleteSecurityGroup(r.Context(), r.PathValue("id"))
+	s.writeNoContent(w, r, idx, err)
 }
 
 func (s *Server) createSecurityGroupRule(w http.ResponseWriter, r *http.Request) {
 	var req SecurityGroupRuleCreate
-	err := decodeWrapped(w, r, "security_group_rule", &req)
-	var rule fsm.SecurityGroupRule
-	if err == nil {
-		rule, err = s.newSecurityGroupRule(r.Context(), req)
+	if err := decodeWrapped(w, r, "security_group_rule", &req); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
+	idx, rule, err := s.ops.CreateSecurityGroupRule(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	cmd := &fsm.CreateSecurityGroupRule{Rule: rule}
-	idx, created, err := applyRead(s, r.Context(), cmd, "security group rule", rule.ID, s.state.SecurityGroupRule)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeCreated(w, idx, "/v1/security-group-rules/"+url.PathEscape(rule.ID), SecurityGroupRuleResponse{SecurityGroupRule: ruleView(created)})
+	writeCreated(w, idx, "/v1/security-group-rules/"+url.PathEscape(rule.ID), SecurityGroupRuleResponse{SecurityGroupRule: rule})
 }
 
 // newSecurityGroupRule checks a rule request: its group and remote group
@@ -254,8 +209,8 @@ func ruleProtocol(p string) string {
 }
 
 func (s *Server) deleteSecurityGroupRule(w http.ResponseWriter, r *http.Request) {
-	rule, err := s.ruleFor(r.Context(), r.PathValue("id"))
-	s.commitDelete(w, r, err, &fsm.DeleteSecurityGroupRule{ID: rule.ID, ProjectID: rule.ProjectID, Time: time.Now().UTC()})
+	idx, err := s.ops.DeleteSecurityGroupRule(r.Context(), r.PathValue("id"))
+	s.writeNoContent(w, r, idx, err)
 }
 
 // ruleFor finds a rule of a group the caller sees; another project's is
