@@ -3,6 +3,7 @@ package nova
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -57,9 +58,9 @@ var actions = map[string]action{
 }
 
 func (m *Module) serverAction(w http.ResponseWriter, r *http.Request) {
-	act, c, err := decodeAction(r)
+	act, c, err := decodeAction(w, r)
 	if err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	d, _, err := m.server(r)
@@ -67,7 +68,7 @@ func (m *Module) serverAction(w http.ResponseWriter, r *http.Request) {
 		err = policyErr(act.policy)
 	}
 	if err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	c.run(m, w, r, d)
@@ -75,13 +76,12 @@ func (m *Module) serverAction(w http.ResponseWriter, r *http.Request) {
 
 // decodeAction reads the body: exactly one member, a known action, a value
 // its schema takes.
-func decodeAction(r *http.Request) (action, call, error) {
-	raw, err := readBody(r)
+func decodeAction(w http.ResponseWriter, r *http.Request) (action, call, error) {
+	b, err := readObject(w, r)
 	if err != nil {
 		return action{}, nil, err
 	}
-	var b body
-	if !isKind(raw, '{') || json.Unmarshal(raw, &b) != nil || len(b) != 1 {
+	if len(b) != 1 {
 		return action{}, nil, badRequest("Malformed request body")
 	}
 	var key string
@@ -92,7 +92,7 @@ func decodeAction(r *http.Request) (action, call, error) {
 		return act, nil, badRequest("There is no such action: %s", key)
 	}
 	if act.versions != nil && !act.versions.Holds(osapi.Requested(r.Context())) {
-		return act, nil, novaErr(fsm.ErrNotFound, "The resource could not be found.")
+		return act, nil, notFound("The resource could not be found.")
 	}
 	c, err := act.parse(r, key, b[key])
 	return act, c, err
@@ -109,7 +109,7 @@ type opsCall struct {
 func (c opsCall) run(m *Module, w http.ResponseWriter, r *http.Request, d api.ServerDetail) {
 	idx, _, err := m.ops.ServerAction(r.Context(), d.ID, c.req)
 	if err != nil {
-		m.answer(w, r, m.actionErr(r, d.ID, c, err))
+		m.fail(w, r, m.actionErr(r, d.ID, c, err))
 		return
 	}
 	api.SetIndex(w, idx)
@@ -125,24 +125,22 @@ func plain(verb, name string) func(*http.Request, string, json.RawMessage) (call
 
 // members checks an action's value is an object with only allowed members
 // and those required.
-func members(k string, v json.RawMessage, required []string, allowed ...string) (body, error) {
-	b, err := object(k, v)
+func members(k string, v json.RawMessage, needed []string, allowed ...string) (map[string]json.RawMessage, error) {
+	b, err := asObject(k, v)
 	if err == nil {
-		err = b.only(k, v, append(allowed, required...)...)
+		err = onlyKeys(k, b, append(allowed, needed...)...)
 	}
-	for _, req := range required {
-		if err == nil {
-			err = b.require(k, v, req)
-		}
+	if err == nil {
+		err = required(k, b, needed...)
 	}
 	return b, err
 }
 
 // enum is a string member that must be one of values.
 func enum(k string, v json.RawMessage, values ...string) (string, error) {
-	s, err := text(k, v)
+	s, err := stringField(k, v)
 	if err == nil && !slices.Contains(values, s) {
-		err = invalid(k, v, "'%s' is not one of ['%s']", s, strings.Join(values, "', '"))
+		err = invalidInput(k, v, fmt.Sprintf("'%s' is not one of ['%s']", s, strings.Join(values, "', '")))
 	}
 	return s, err
 }
@@ -186,19 +184,6 @@ func parseRemoveFloatingIP(_ *http.Request, k string, v json.RawMessage) (call, 
 	return opsCall{verb: "removeFloatingIp", req: req}, err
 }
 
-// anyAddress is an IPv4 or IPv6 address (Nova's ip_address).
-func anyAddress(k string, v json.RawMessage) (string, error) {
-	if a, err := address(k, v, false); err == nil {
-		return a, nil
-	}
-	a, err := address(k, v, true)
-	if err != nil {
-		s, _ := text(k, v)
-		return "", invalid(k, v, "'%s' is not valid under any of the given schemas", s)
-	}
-	return a, nil
-}
-
 func parseSecurityGroup(name string) func(*http.Request, string, json.RawMessage) (call, error) {
 	return func(_ *http.Request, k string, v json.RawMessage) (call, error) {
 		b, err := members(k, v, []string{"name"})
@@ -213,7 +198,7 @@ func parseSecurityGroup(name string) func(*http.Request, string, json.RawMessage
 // nonEmptyName is a group name as Nova's security group actions take it:
 // a non-blank string.
 func nonEmptyName(k string, v json.RawMessage) (string, error) {
-	s, err := text(k, v)
+	s, err := stringField(k, v)
 	if err == nil && strings.TrimSpace(s) == "" {
 		err = badRequest("Security group name cannot be empty")
 	}
@@ -228,9 +213,9 @@ func (m *Module) actionErr(r *http.Request, id string, c opsCall, err error) err
 	req := c.req
 	switch {
 	case errors.Is(err, fsm.ErrNotFound) && (req.Action == api.ActionAddFloatingIP || req.Action == api.ActionRemoveFloatingIP):
-		return novaErr(fsm.ErrNotFound, "floating IP not found")
+		return notFound("floating IP not found")
 	case errors.Is(err, fsm.ErrNotFound) && (req.Action == api.ActionAddSecurityGroup || req.Action == api.ActionRemoveSecurityGroup):
-		return novaErr(fsm.ErrNotFound, "Security group %s not found.", req.Name)
+		return notFound("Security group %s not found.", req.Name)
 	case errors.Is(err, fsm.ErrConflict) && fsmActions[req.Action]:
 		return stateErr(r, m, id, c.verb, err)
 	}
@@ -255,7 +240,7 @@ func stateErr(r *http.Request, m *Module, id, verb string, err error) error {
 	case lerr != nil:
 		return instanceErr(id, lerr)
 	case d.TaskState != "":
-		return novaErr(fsm.ErrConflict, "Cannot '%s' instance %s while it is in task_state %s", verb, id, d.TaskState)
+		return conflict("Cannot '%s' instance %s while it is in task_state %s", verb, id, d.TaskState)
 	}
-	return novaErr(fsm.ErrConflict, "Cannot '%s' instance %s while it is in vm_state %s", verb, id, d.VMState)
+	return conflict("Cannot '%s' instance %s while it is in vm_state %s", verb, id, d.VMState)
 }

@@ -39,7 +39,7 @@ func parseEvacuate(r *http.Request, k string, raw json.RawMessage) (call, error)
 	}
 	shared := false
 	if s, ok := b["onSharedStorage"]; ok {
-		if shared, err = boolean("onSharedStorage", s); err != nil {
+		if shared, err = boolField("onSharedStorage", s); err != nil {
 			return nil, err
 		}
 	}
@@ -48,7 +48,7 @@ func parseEvacuate(r *http.Request, k string, raw json.RawMessage) (call, error)
 	case hasPass && shared:
 		return nil, badRequest("admin password can't be changed on existing disk")
 	case hasPass:
-		c.adminPass, err = text("adminPass", p)
+		c.adminPass, err = stringField("adminPass", p)
 	case !shared:
 		c.adminPass = password()
 	}
@@ -57,12 +57,12 @@ func parseEvacuate(r *http.Request, k string, raw json.RawMessage) (call, error)
 
 func (c evacuateCall) run(m *Module, w http.ResponseWriter, r *http.Request, d api.ServerDetail) {
 	if c.host != "" && c.host == d.Host {
-		m.answer(w, r, badRequest("The target host can't be the same one."))
+		m.fail(w, r, badRequest("The target host can't be the same one."))
 		return
 	}
 	idx, _, err := m.ops.ServerAction(r.Context(), d.ID, api.ServerActionRequest{Action: fsm.ActionEvacuate, Host: c.host})
 	if err != nil {
-		m.answer(w, r, m.evacuateErr(r, d, c.host, err))
+		m.fail(w, r, m.evacuateErr(r, d, c.host, err))
 		return
 	}
 	api.SetIndex(w, idx)
@@ -79,7 +79,7 @@ func (c evacuateCall) run(m *Module, w http.ResponseWriter, r *http.Request, d a
 func (m *Module) evacuateErr(r *http.Request, d api.ServerDetail, host string, err error) error {
 	switch {
 	case errors.Is(err, fsm.ErrNotFound) && host != "":
-		return novaErr(fsm.ErrNotFound, "Compute host %s not found.", host)
+		return notFound("Compute host %s not found.", host)
 	case errors.Is(err, fsm.ErrConflict) && d.TaskState != "":
 		return stateErr(r, m, d.ID, "evacuate", err)
 	case errors.Is(err, fsm.ErrConflict) && d.Host != "" && m.hostUp(r, d.Host):

@@ -3,6 +3,7 @@ package nova
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -34,16 +35,16 @@ func parseConsoleOutput(_ *http.Request, k string, v json.RawMessage) (call, err
 	if json.Unmarshal(raw, &s) != nil {
 		var n json.Number
 		if isKind(raw, '"') || json.Unmarshal(raw, &n) != nil {
-			return nil, invalid("length", raw, "%s is not of type 'integer', 'string', 'null'", show(raw))
+			return nil, invalidInput("length", raw, fmt.Sprintf("%s is not of type 'integer', 'string', 'null'", truncated(raw)))
 		}
 		s = n.String()
 	}
 	n, err := strconv.Atoi(s)
 	switch {
 	case err != nil:
-		return nil, invalid("length", raw, "'%s' does not match '^-?[0-9]+$'", s)
+		return nil, invalidInput("length", raw, fmt.Sprintf("'%s' does not match '^-?[0-9]+$'", s))
 	case n < -1:
-		return nil, invalid("length", raw, "%d is less than the minimum of -1", n)
+		return nil, invalidInput("length", raw, fmt.Sprintf("%d is less than the minimum of -1", n))
 	case n == -1:
 		n = 0
 	}
@@ -56,10 +57,10 @@ func (c consoleCall) run(m *Module, w http.ResponseWriter, r *http.Request, d ap
 	case errors.Is(err, fsm.ErrNotFound):
 		err = instanceErr(d.ID, err)
 	case errors.Is(err, fsm.ErrConflict):
-		err = novaErr(fsm.ErrConflict, "Instance %s is not ready", d.ID)
+		err = conflict("Instance %s is not ready", d.ID)
 	}
 	if err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	api.WriteJSON(w, http.StatusOK, map[string]string{"output": controlChars.ReplaceAllString(out, "")})

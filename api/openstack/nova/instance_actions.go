@@ -101,7 +101,7 @@ func (m *Module) listInstanceActions(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	log, err := m.ops.ServerActions(r.Context(), id)
 	if err != nil {
-		m.answer(w, r, instanceErr(id, err))
+		m.fail(w, r, instanceErr(id, err))
 		return
 	}
 	out := make([]instanceAction, 0, len(log))
@@ -117,7 +117,7 @@ func (m *Module) showInstanceAction(w http.ResponseWriter, r *http.Request) {
 	id, request := r.PathValue("id"), r.PathValue("request")
 	log, err := m.ops.ServerActions(r.Context(), id)
 	if err != nil {
-		m.answer(w, r, instanceErr(id, err))
+		m.fail(w, r, instanceErr(id, err))
 		return
 	}
 	for _, a := range log {
@@ -127,5 +127,5 @@ func (m *Module) showInstanceAction(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	m.answer(w, r, novaErr(fsm.ErrNotFound, "Action for request_id %s on instance %s not found", request, id))
+	m.fail(w, r, notFound("Action for request_id %s on instance %s not found", request, id))
 }

@@ -56,7 +56,7 @@ func (m *Module) listInterfaces(w http.ResponseWriter, r *http.Request) {
 	idx := m.ops.Index()
 	d, _, err := m.server(r)
 	if err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	api.SetIndex(w, idx)
@@ -67,7 +67,7 @@ func (m *Module) showInterface(w http.ResponseWriter, r *http.Request) {
 	idx := m.ops.Index()
 	d, _, err := m.server(r)
 	if err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	port := r.PathValue("port")
@@ -78,7 +78,7 @@ func (m *Module) showInterface(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	m.answer(w, r, novaErr(fsm.ErrNotFound, "Port id %s could not be found.", port))
+	m.fail(w, r, notFound("Port id %s could not be found.", port))
 }
 
 // attachInterface is Nova's answer for a hypervisor that cannot attach.
@@ -87,7 +87,7 @@ func (m *Module) attachInterface(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = badRequest("Attaching interfaces is not supported for instance %s.", d.ID)
 	}
-	m.answer(w, r, err)
+	m.fail(w, r, err)
 }
 
 // detachInterface is Nova's answer for a driver that cannot detach (the
@@ -95,15 +95,15 @@ func (m *Module) attachInterface(w http.ResponseWriter, r *http.Request) {
 func (m *Module) detachInterface(w http.ResponseWriter, r *http.Request) {
 	d, _, err := m.server(r)
 	if err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	port := r.PathValue("port")
 	for _, a := range m.interfaces(d) {
 		if a.PortID == port {
-			m.WriteError(w, r, http.StatusNotImplemented, novaErr(fsm.ErrInvalid, "The requested functionality is not supported."))
+			m.WriteError(w, r, http.StatusNotImplemented, badRequest("The requested functionality is not supported."))
 			return
 		}
 	}
-	m.answer(w, r, novaErr(fsm.ErrNotFound, "Port id %s could not be found.", port))
+	m.fail(w, r, notFound("Port id %s could not be found.", port))
 }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/shoal-project/shoal/api"
-	"github.com/shoal-project/shoal/fsm"
 )
 
 // GET /servers/{id}/ips and /ips/{network}: a server's addresses by
@@ -15,7 +14,7 @@ func (m *Module) listIPs(w http.ResponseWriter, r *http.Request) {
 	idx := m.ops.Index()
 	d, _, err := m.server(r)
 	if err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	api.SetIndex(w, idx)
@@ -26,13 +25,13 @@ func (m *Module) showIPs(w http.ResponseWriter, r *http.Request) {
 	idx := m.ops.Index()
 	d, _, err := m.server(r)
 	if err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	network := r.PathValue("network")
 	ips, ok := addresses(d, false)[network]
 	if !ok {
-		m.answer(w, r, novaErr(fsm.ErrNotFound, "Instance is not a member of specified network"))
+		m.fail(w, r, notFound("Instance is not a member of specified network"))
 		return
 	}
 	api.SetIndex(w, idx)

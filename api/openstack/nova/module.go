@@ -73,20 +73,37 @@ func (m *Module) Register(r api.Router, ops *api.Ops) {
 	m.registerServers(r)
 }
 
-// WriteError writes err as a Nova fault: the status is api.StatusOf(err)
-// unless status is given. An over-quota error keeps fsm's message, which is
+// WriteError writes err as a Nova fault: the status is the one given, else
+// a *fault's (the module's own 400/413 wording), else api.StatusOf(err). An over-quota error keeps fsm's message, which is
 // Nova's word for word (clients and Tempest match on it).
 func (m *Module) WriteError(w http.ResponseWriter, r *http.Request, status int, err error) {
-	if status == 0 {
+	var f *fault
+	switch {
+	case status != 0:
+	case errors.As(err, &f):
+		status = f.status
+	default:
 		status = api.StatusOf(err)
 	}
 	setRequestID(w, r)
-	message := err.Error()
+	osapi.NovaFault(w, status, message(err))
+}
+
+// message is what a fault says of err: fsm's over-quota message as it is
+// (Nova's word for word), else err's text without the sentinel's own
+// leading "not found: " (Nova's messages are sentences of their own).
+func message(err error) string {
 	var q *fsm.QuotaError
 	if errors.As(err, &q) {
-		message = q.Error()
+		return q.Error()
 	}
-	osapi.NovaFault(w, status, message)
+	text := err.Error()
+	if s := fsm.ErrorOfKind(fsm.KindOf(err)); s != nil {
+		if rest, ok := strings.CutPrefix(text, s.Error()+": "); ok && rest != "" {
+			return rest
+		}
+	}
+	return text
 }
 
 // fail is WriteError with the status err's sentinel gives: what handlers call.

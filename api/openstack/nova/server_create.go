@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -56,17 +57,17 @@ type createResponse struct {
 }
 
 func (m *Module) createServers(w http.ResponseWriter, r *http.Request) {
-	req, err := decodeCreate(r)
+	req, err := decodeCreate(w, r)
 	if err == nil {
 		err = m.checkCreate(r, &req)
 	}
 	if err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	idx, created, err := m.ops.CreateServers(r.Context(), req.ServerCreate)
 	if err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	api.SetIndex(w, idx)
@@ -117,30 +118,18 @@ func (m *Module) checkCreate(r *http.Request, req *createRequest) error {
 }
 
 // decodeCreate checks a create body as Nova's 2.1 schema does.
-func decodeCreate(r *http.Request) (createRequest, error) {
+func decodeCreate(w http.ResponseWriter, r *http.Request) (createRequest, error) {
 	var req createRequest
-	raw, err := readBody(r)
-	if err != nil {
-		return req, err
-	}
-	top, err := object("", raw)
+	top, err := readObject(w, r)
 	if err == nil {
-		err = top.only("", raw, append([]string{"server"}, hintKeys...)...)
+		err = topKeys(top, "server", hintKeys...)
+	}
+	var srv map[string]json.RawMessage
+	if err == nil {
+		srv, err = member(top, "server", createKeys...)
 	}
 	if err == nil {
-		err = top.require("", raw, "server")
-	}
-	if err != nil {
-		return req, err
-	}
-	srv, err := object("server", top["server"])
-	if err == nil {
-		err = srv.only("server", top["server"], createKeys...)
-	}
-	for _, k := range []string{"name", "flavorRef"} {
-		if err == nil {
-			err = srv.require("server", top["server"], k)
-		}
+		err = required("server", srv, "name", "flavorRef")
 	}
 	if err != nil {
 		return req, err
@@ -178,24 +167,24 @@ func (req *createRequest) member(k string, v json.RawMessage) error {
 	case "name":
 		req.Name, err = name(k, v)
 	case "imageRef":
-		if s, terr := text(k, v); terr == nil && s == "" {
+		if s, terr := stringField(k, v); terr == nil && s == "" {
 			return nil
 		}
 		if req.Image, err = uuidText(k, v); err != nil {
-			err = invalid(k, v, "%s is not valid under any of the given schemas", show(v))
+			err = invalidInput(k, v, fmt.Sprintf("%s is not valid under any of the given schemas", truncated(v)))
 		}
 	case "flavorRef":
 		req.Flavor, err = flavorRef(k, v)
 	case "adminPass":
-		req.adminPass, err = text(k, v)
+		req.adminPass, err = stringField(k, v)
 	case "metadata":
 		req.Metadata, err = metadata(k, v)
 	case "networks":
 		req.networks, err = networks(k, v)
 	case "OS-DCF:diskConfig":
 		var s string
-		if s, err = text(k, v); err == nil && s != "AUTO" && s != "MANUAL" {
-			err = invalid(k, v, "'%s' is not one of ['AUTO', 'MANUAL']", s)
+		if s, err = stringField(k, v); err == nil && s != "AUTO" && s != "MANUAL" {
+			err = invalidInput(k, v, fmt.Sprintf("'%s' is not one of ['AUTO', 'MANUAL']", s))
 		}
 	case "accessIPv4", "accessIPv6":
 		_, err = address(k, v, k == "accessIPv6")
@@ -204,15 +193,15 @@ func (req *createRequest) member(k string, v json.RawMessage) error {
 	case "availability_zone":
 		req.AvailabilityZone, err = name(k, v)
 	case "config_drive":
-		req.ConfigDrive, err = boolean(k, v)
+		req.ConfigDrive, err = boolField(k, v)
 	case "key_name":
 		req.KeyName, err = name(k, v)
 	case "min_count":
-		req.minCount, err = positive(k, v)
+		req.minCount, err = intField(k, v, 1)
 	case "max_count":
-		req.maxCount, err = positive(k, v)
+		req.maxCount, err = intField(k, v, 1)
 	case "return_reservation_id":
-		req.reservationID, err = boolean(k, v)
+		req.reservationID, err = boolField(k, v)
 	case "security_groups":
 		err = req.securityGroups(k, v)
 	case "user_data":
@@ -228,27 +217,27 @@ func flavorRef(k string, v json.RawMessage) (string, error) {
 	if json.Unmarshal(v, &n) == nil && !isKind(v, '"') {
 		return n.String(), nil
 	}
-	s, err := text(k, v)
+	s, err := stringField(k, v)
 	if err != nil {
-		return "", invalid(k, v, "%s is not of type 'string', 'integer'", show(v))
+		return "", invalidInput(k, v, fmt.Sprintf("%s is not of type 'string', 'integer'", truncated(v)))
 	}
 	if s == "" {
-		return "", invalid(k, v, "'' is too short")
+		return "", invalidInput(k, v, fmt.Sprintf("'' is too short"))
 	}
 	return lastSegment(s), nil
 }
 
 // networks checks the list of requested networks.
 func networks(k string, v json.RawMessage) ([]networkRequest, error) {
-	var items []json.RawMessage
-	if !isKind(v, '[') || json.Unmarshal(v, &items) != nil {
-		return nil, invalid(k, v, "%s is not of type 'array'", show(v))
+	items, err := asList(k, v)
+	if err != nil {
+		return nil, err
 	}
 	var out []networkRequest
 	for _, item := range items {
-		b, err := object(k, item)
+		b, err := asObject(k, item)
 		if err == nil {
-			err = b.only(k, item, "fixed_ip", "port", "uuid")
+			err = onlyKeys(k, b, "fixed_ip", "port", "uuid")
 		}
 		if err != nil {
 			return nil, err
@@ -267,7 +256,7 @@ func networks(k string, v json.RawMessage) ([]networkRequest, error) {
 			}
 		}
 		if raw, ok := b["uuid"]; ok {
-			if n.uuid, err = text("uuid", raw); err != nil {
+			if n.uuid, err = stringField("uuid", raw); err != nil {
 				return nil, err
 			}
 		}
@@ -282,15 +271,15 @@ func networks(k string, v json.RawMessage) ([]networkRequest, error) {
 // securityGroups keeps the groups' names, each once (Nova's set), and the
 // list as given, which the answer echoes.
 func (req *createRequest) securityGroups(k string, v json.RawMessage) error {
-	var items []json.RawMessage
-	if !isKind(v, '[') || json.Unmarshal(v, &items) != nil {
-		return invalid(k, v, "%s is not of type 'array'", show(v))
+	items, err := asList(k, v)
+	if err != nil {
+		return err
 	}
 	req.groups = []securityGroup{}
 	for _, item := range items {
-		b, err := object(k, item)
+		b, err := asObject(k, item)
 		if err == nil {
-			err = b.only(k, item, "name")
+			err = onlyKeys(k, b, "name")
 		}
 		if err != nil {
 			return err
@@ -313,12 +302,9 @@ func (req *createRequest) securityGroups(k string, v json.RawMessage) error {
 // shoal boots every server from its image, with no volumes and no
 // injected files.
 func refuseList(k string, v json.RawMessage) error {
-	var items []json.RawMessage
-	if !isKind(v, '[') || json.Unmarshal(v, &items) != nil {
-		return invalid(k, v, "%s is not of type 'array'", show(v))
-	}
-	if len(items) == 0 {
-		return nil
+	items, err := asList(k, v)
+	if err != nil || len(items) == 0 {
+		return err
 	}
 	if k == "personality" {
 		return badRequest("Personality file injection is not supported: pass files in user_data or the config drive.")
@@ -330,7 +316,7 @@ func refuseList(k string, v json.RawMessage) error {
 // UUID, or a list of them of which Nova takes the first. Other hints are
 // ignored, as Nova ignores those its enabled filters do not read.
 func groupHint(k string, v json.RawMessage) (string, error) {
-	hints, err := object(k, v)
+	hints, err := asObject(k, v)
 	if err != nil {
 		return "", err
 	}
@@ -347,7 +333,7 @@ func groupHint(k string, v json.RawMessage) (string, error) {
 	}
 	g, err := uuidText("group", raw)
 	if err != nil {
-		return "", invalid("group", raw, "%s is not valid under any of the given schemas", show(raw))
+		return "", invalidInput("group", raw, fmt.Sprintf("%s is not valid under any of the given schemas", truncated(raw)))
 	}
 	return g, nil
 }
@@ -373,4 +359,19 @@ func password() string {
 		b[k] = passwordChars[int(b[k])%len(passwordChars)]
 	}
 	return string(b)
+}
+
+// topKeys refuses a body with members other than want and also, and one
+// without want: the top level of Nova's schema, whose complaints name no
+// field.
+func topKeys(top map[string]json.RawMessage, want string, also ...string) error {
+	for k := range top {
+		if k != want && !slices.Contains(also, k) {
+			return badRequest("Additional properties are not allowed ('%s' was unexpected)", k)
+		}
+	}
+	if _, ok := top[want]; !ok {
+		return badRequest("'%s' is a required property", want)
+	}
+	return nil
 }

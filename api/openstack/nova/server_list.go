@@ -34,7 +34,7 @@ type serverList[T any] struct {
 func (m *Module) listServers(w http.ResponseWriter, r *http.Request) {
 	rows, next, err := m.serverPage(w, r, "servers")
 	if err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	out := serverList[serverBrief]{Servers: []serverBrief{}, Links: next}
@@ -47,7 +47,7 @@ func (m *Module) listServers(w http.ResponseWriter, r *http.Request) {
 func (m *Module) listServersDetail(w http.ResponseWriter, r *http.Request) {
 	rows, next, err := m.serverPage(w, r, "servers/detail")
 	if err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	o := viewOpts{detail: true, admin: isAdmin(r)}
@@ -199,7 +199,7 @@ func parseListQuery(r *http.Request, collection string) (listQuery, error) {
 	if _, ok := get("status"); ok {
 		q.statuses = v["status"]
 		if slices.ContainsFunc(q.statuses, func(s string) bool { return strings.EqualFold(s, "DELETED") }) && !admin {
-			return q, novaErr(fsm.ErrForbidden, "Only administrators may list deleted instances")
+			return q, failure(http.StatusForbidden, "Only administrators may list deleted instances")
 		}
 	}
 	if s, ok := get("name"); ok {
@@ -306,11 +306,6 @@ func parseTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, err
-}
-
-// policyErr is the 403 Nova's policy engine answers.
-func policyErr(rule string) error {
-	return novaErr(fsm.ErrForbidden, "Policy doesn't allow %s to be performed.", rule)
 }
 
 // nonNegative is oslo's validate_integer with a minimum of 0, as Nova

@@ -14,7 +14,7 @@ import (
 func (m *Module) showServerPassword(w http.ResponseWriter, r *http.Request) {
 	idx := m.ops.Index()
 	if _, _, err := m.server(r); err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	api.SetIndex(w, idx)
@@ -23,7 +23,7 @@ func (m *Module) showServerPassword(w http.ResponseWriter, r *http.Request) {
 
 func (m *Module) clearServerPassword(w http.ResponseWriter, r *http.Request) {
 	if _, _, err := m.server(r); err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

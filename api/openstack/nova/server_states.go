@@ -2,6 +2,7 @@ package nova
 
 import (
 	"cmp"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -117,7 +118,7 @@ func parseSort(v url.Values, admin bool) ([]sortKey, error) {
 			return nil, badRequest("Invalid input for query parameters sort_key. Value: %s. '%s' is not one of %s",
 				key, key, "['"+strings.Join(append(slices.Clone(validSortKeys), ignoredSortKeys...), "', '")+"']")
 		case (key == "host" || key == "node") && !admin:
-			return nil, novaErr(fsm.ErrForbidden, "Only administrators can sort servers by %s", key)
+			return nil, failure(http.StatusForbidden, "Only administrators can sort servers by %s", key)
 		}
 		dir := "desc"
 		switch {

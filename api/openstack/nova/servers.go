@@ -27,26 +27,16 @@ func (m *Module) server(r *http.Request) (api.ServerDetail, fsm.Instance, error)
 // instanceErr says a failed server lookup in Nova's words.
 func instanceErr(id string, err error) error {
 	if errors.Is(err, fsm.ErrNotFound) {
-		return novaErr(fsm.ErrNotFound, "Instance %s could not be found.", id)
+		return notFound("Instance %s could not be found.", id)
 	}
-	return withoutSentinel(err)
-}
-
-// answer writes err as a Nova fault; every handler of this part ends a
-// failure here.
-func (m *Module) answer(w http.ResponseWriter, r *http.Request, err error) {
-	status := 0
-	if errors.Is(err, errTooLarge) {
-		status = http.StatusRequestEntityTooLarge
-	}
-	m.WriteError(w, r, status, withoutSentinel(err))
+	return err
 }
 
 func (m *Module) showServer(w http.ResponseWriter, r *http.Request) {
 	idx := m.ops.Index()
 	d, inst, err := m.server(r)
 	if err != nil {
-		m.answer(w, r, err)
+		m.fail(w, r, err)
 		return
 	}
 	api.SetIndex(w, idx)
@@ -66,7 +56,7 @@ func (m *Module) deleteServer(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		m.answer(w, r, stateErr(r, m, id, "delete", instanceErr(id, err)))
+		m.fail(w, r, stateErr(r, m, id, "delete", instanceErr(id, err)))
 		return
 	}
 	api.SetIndex(w, idx)
