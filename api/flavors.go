@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -42,40 +41,31 @@ type flavorRequest struct {
 
 func (s *Server) listFlavors(w http.ResponseWriter, r *http.Request) {
 	SetIndex(w, s.state.Index())
-	flavors := s.state.Flavors()
-	if flavors == nil {
-		flavors = []fsm.Flavor{}
-	}
-	WriteJSON(w, http.StatusOK, FlavorList{Flavors: flavors})
+	WriteJSON(w, http.StatusOK, FlavorList{Flavors: s.ops.Flavors(r.Context())})
 }
 
 func (s *Server) showFlavor(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	f, err := s.state.Flavor(r.PathValue("id"))
+	f, err := s.ops.Flavor(r.Context(), r.PathValue("id"))
 	s.writeFound(w, r, idx, err, func() any { return FlavorResponse{Flavor: f} })
 }
 
 func (s *Server) createFlavor(w http.ResponseWriter, r *http.Request) {
 	f, err := decodeFlavor(w, r)
+	var idx uint64
 	if err == nil {
-		err = s.uniqueFlavor(f)
+		idx, f, err = s.ops.createFlavor(r.Context(), f)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	f.Created = time.Now().UTC()
-	idx, created, err := applyRead(s, r.Context(), &fsm.CreateFlavor{Flavor: f}, "flavor", f.ID, s.state.Flavor)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeCreated(w, idx, "/v1/flavors/"+url.PathEscape(f.ID), FlavorResponse{Flavor: created})
+	writeCreated(w, idx, "/v1/flavors/"+url.PathEscape(f.ID), FlavorResponse{Flavor: f})
 }
 
 func (s *Server) deleteFlavor(w http.ResponseWriter, r *http.Request) {
-	f, err := s.state.Flavor(r.PathValue("id"))
-	s.commitDelete(w, r, err, &fsm.DeleteFlavor{ID: f.ID})
+	idx, err := s.ops.DeleteFlavor(r.Context(), r.PathValue("id"))
+	s.writeNoContent(w, r, idx, err)
 }
 
 // decodeFlavor reads a create request in either form and validates it. The

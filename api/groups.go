@@ -1,12 +1,8 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -43,49 +39,33 @@ func (s *Server) listServerGroups(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	groups := []fsm.ServerGroup{}
-	for _, g := range s.state.ServerGroups() {
-		if scope.has(g.ProjectID) {
-			groups = append(groups, withMembers(g))
-		}
-	}
 	SetIndex(w, idx)
-	WriteJSON(w, http.StatusOK, ServerGroupList{ServerGroups: groups})
+	WriteJSON(w, http.StatusOK, ServerGroupList{ServerGroups: s.ops.serverGroups(scope)})
 }
 
 func (s *Server) showServerGroup(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	g, err := s.serverGroupFor(r.Context(), r.PathValue("id"))
-	s.writeFound(w, r, idx, err, func() any { return ServerGroupResponse{ServerGroup: withMembers(g)} })
+	g, err := s.ops.ServerGroup(r.Context(), r.PathValue("id"))
+	s.writeFound(w, r, idx, err, func() any { return ServerGroupResponse{ServerGroup: g} })
 }
 
 func (s *Server) createServerGroup(w http.ResponseWriter, r *http.Request) {
 	var req ServerGroupCreate
-	err := decodeWrapped(w, r, "server_group", &req)
-	if err == nil {
-		err = validName("server group name", req.Name)
+	if err := decodeWrapped(w, r, "server_group", &req); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	if err == nil && !fsm.ValidPolicy(req.Policy) {
-		err = fmt.Errorf("%w: policy %q: use affinity, anti-affinity, soft-affinity or soft-anti-affinity", fsm.ErrInvalid, truncate(req.Policy))
-	}
+	idx, g, err := s.ops.CreateServerGroup(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	p := Caller(r.Context())
-	g := fsm.ServerGroup{ID: uuid.NewString(), Name: req.Name, Policy: req.Policy, ProjectID: p.ProjectID, UserID: p.UserID,
-		Created: time.Now().UTC()}
-	idx, created, err := applyRead(s, r.Context(), &fsm.CreateServerGroup{Group: g}, "server group", g.ID, s.state.ServerGroup)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeCreated(w, idx, "/v1/server-groups/"+url.PathEscape(g.ID), ServerGroupResponse{ServerGroup: withMembers(created)})
+	writeCreated(w, idx, "/v1/server-groups/"+url.PathEscape(g.ID), ServerGroupResponse{ServerGroup: g})
 }
 
 func (s *Server) deleteServerGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := s.serverGroupFor(r.Context(), r.PathValue("id"))
-	s.commitDelete(w, r, err, &fsm.DeleteServerGroup{ID: g.ID})
+	idx, err := s.ops.DeleteServerGroup(r.Context(), r.PathValue("id"))
+	s.writeNoContent(w, r, idx, err)
 }
 
 // withMembers makes an empty member list [] rather than null on the wire.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
@@ -77,14 +78,18 @@ type KeyPairList struct {
 
 func (s *Server) listKeyPairs(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	user, err := keyPairOwner(r, "")
+	user, err := keyPairQuery(r)
+	var keys []KeyPair
+	if err == nil {
+		keys, err = s.ops.KeyPairs(r.Context(), user)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	out := KeyPairList{KeyPairs: []KeyPairResponse{}}
-	for _, k := range s.state.KeyPairsOf(user) {
-		out.KeyPairs = append(out.KeyPairs, KeyPairResponse{KeyPair: keyPairView(k)})
+	for _, k := range keys {
+		out.KeyPairs = append(out.KeyPairs, KeyPairResponse{KeyPair: k})
 	}
 	SetIndex(w, idx)
 	WriteJSON(w, http.StatusOK, out)
@@ -92,50 +97,57 @@ func (s *Server) listKeyPairs(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) showKeyPair(w http.ResponseWriter, r *http.Request) {
 	idx := s.state.Index()
-	k, err := s.keyPairFor(r)
-	s.writeFound(w, r, idx, err, func() any { return KeyPairResponse{KeyPair: keyPairView(k)} })
+	user, err := keyPairQuery(r)
+	var k KeyPair
+	if err == nil {
+		k, err = s.ops.KeyPair(r.Context(), user, r.PathValue("id"))
+	}
+	s.writeFound(w, r, idx, err, func() any { return KeyPairResponse{KeyPair: k} })
 }
 
 func (s *Server) deleteKeyPair(w http.ResponseWriter, r *http.Request) {
-	k, err := s.keyPairFor(r)
-	s.commitDelete(w, r, err, &fsm.DeleteKeyPair{UserID: k.UserID, Name: k.Name})
+	user, err := keyPairQuery(r)
+	var idx uint64
+	if err == nil {
+		idx, err = s.ops.DeleteKeyPair(r.Context(), user, r.PathValue("id"))
+	}
+	s.writeNoContent(w, r, idx, err)
 }
 
 func (s *Server) createKeyPair(w http.ResponseWriter, r *http.Request) {
 	var req keyPairCreateRequest
 	err := decodeWrapped(w, r, "keypair", &req)
+	var user string
+	if err == nil {
+		user, err = keyPairQuery(r)
+	}
+	if req.UserID == "" {
+		req.UserID = user
+	}
 	var (
-		k       fsm.KeyPair
-		private string
+		idx uint64
+		k   KeyPair
 	)
 	if err == nil {
-		k, private, err = s.newKeyPair(r, req)
+		idx, k, err = s.ops.createKeyPair(r.Context(), req)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	read := func(name string) (fsm.KeyPair, error) { return s.state.KeyPair(k.UserID, name) }
-	idx, created, err := applyRead(s, r.Context(), &fsm.CreateKeyPair{KeyPair: k}, "keypair", k.Name, read)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	view := keyPairView(created)
-	view.PrivateKey = private
 	location := "/v1/keypairs/" + url.PathEscape(k.Name)
 	if k.UserID != Caller(r.Context()).UserID {
 		location += "?user_id=" + url.QueryEscape(k.UserID)
 	}
-	writeCreated(w, idx, location, KeyPairResponse{KeyPair: view})
+	writeCreated(w, idx, location, KeyPairResponse{KeyPair: k})
 }
 
 // newKeyPair checks a create request against the local replica and builds
 // the keypair: the given key parsed, or a new one generated (then private
 // is its private key).
-func (s *Server) newKeyPair(r *http.Request, req keyPairCreateRequest) (k fsm.KeyPair, private string, err error) {
-	p := Caller(r.Context())
-	user, err := keyPairOwner(r, req.UserID)
+func (s *Server) newKeyPair(ctx context.Context, req keyPairCreateRequest) (k fsm.KeyPair, private string, err error) {
+	p := Caller(ctx)
+	user, err := keyPairUser(ctx, req.UserID)
 	if err != nil {
 		return k, "", err
 	}
@@ -168,37 +180,14 @@ func (s *Server) newKeyPair(r *http.Request, req keyPairCreateRequest) (k fsm.Ke
 	return k, private, err
 }
 
-// keyPairOwner is whose keypairs a request is about: asked (user_id in the
-// body) or the user_id query parameter, else the caller. Another user's
-// are an admin's (Nova's policy error otherwise).
-func keyPairOwner(r *http.Request, asked string) (string, error) {
+// keyPairQuery is the user_id query parameter of a keypair route: whose
+// keypairs it is about ("": the caller's; see keyPairUser).
+func keyPairQuery(r *http.Request) (string, error) {
 	q := r.URL.Query()
 	if err := onlyParams(q, "user_id", "consistent"); err != nil {
 		return "", err
 	}
-	if asked == "" {
-		asked = q.Get("user_id")
-	}
-	if err := validText("user_id", asked, maxResourceRef); err != nil {
-		return "", err
-	}
-	p := Caller(r.Context())
-	switch {
-	case asked == "" || asked == p.UserID:
-		return p.UserID, nil
-	case !p.Admin():
-		return "", errPolicy(r)
-	}
-	return asked, nil
-}
-
-// keyPairFor finds the keypair a request's path names, of its owner.
-func (s *Server) keyPairFor(r *http.Request) (fsm.KeyPair, error) {
-	user, err := keyPairOwner(r, "")
-	if err != nil {
-		return fsm.KeyPair{}, err
-	}
-	return s.state.KeyPair(user, r.PathValue("id"))
+	return q.Get("user_id"), nil
 }
 
 func keyPairView(k fsm.KeyPair) KeyPair {

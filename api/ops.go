@@ -2,6 +2,9 @@ package api
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/shoal-project/shoal/fsm"
 )
 
 // Ops is the API's rules as calls: every lookup with its tenancy, every
@@ -24,3 +27,13 @@ func (o *Ops) Index() uint64 { return o.s.state.Index() }
 
 // Principal is who makes the request ctx belongs to.
 func (o *Ops) Principal(ctx context.Context) Principal { return Caller(ctx) }
+
+// Project is a project by ID or name: the caller's own, or any for an
+// admin; another is absent.
+func (o *Ops) Project(ctx context.Context, ref string) (fsm.Project, error) {
+	p, err := o.s.state.Project(ref)
+	if err != nil || !Caller(ctx).Sees(p.ID) {
+		return fsm.Project{}, fmt.Errorf("%w: project %q", fsm.ErrNotFound, ref)
+	}
+	return p, nil
+}

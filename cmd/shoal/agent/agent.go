@@ -17,7 +17,6 @@ import (
 
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/api/identity"
-	"github.com/shoal-project/shoal/api/openstack/nova"
 	"github.com/shoal-project/shoal/cluster"
 	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/compute/fake"
@@ -115,8 +114,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	a.api = api.New(api.Config{State: a.node.FSM(), Logger: a.log, NodeName: cfg.Name,
 		Cluster:  apiCluster{n: a.node, onLeave: a.markLeft, scheduler: &a.scheduling},
 		Consoles: consolesOf(a.driver), Images: apiImages{images},
-		Auth:    api.Auth{Signer: signer, TokenTTL: cfg.TokenTTL},
-		Modules: []api.Module{nova.New()}})
+		Auth: api.Auth{Signer: signer, TokenTTL: cfg.TokenTTL}, Modules: apiModules()})
 	ok = true
 	return a, nil
 }
