@@ -24,8 +24,8 @@ var (
 		"free_ram_mb": "integer", "hypervisor_hostname": "string", "hypervisor_type": "string",
 		"hypervisor_version": "integer", "id": "integer|string", "local_gb": "integer", "local_gb_used": "integer",
 		"memory_mb": "integer", "memory_mb_used": "integer", "running_vms": "integer",
-		"service":    shape{"host": "string", "id": "integer|string", "?disabled_reason": "string|null"},
-		"vcpus":      "integer", "vcpus_used": "integer",
+		"service": shape{"host": "string", "id": "integer|string", "?disabled_reason": "string|null"},
+		"vcpus":   "integer", "vcpus_used": "integer",
 	}
 	statisticsShape = shape{"hypervisor_statistics": shape{"count": "integer", "current_workload": "integer",
 		"disk_available_least": "integer|null", "free_disk_gb": "integer", "free_ram_mb": "integer", "local_gb": "integer",
