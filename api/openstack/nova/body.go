@@ -37,8 +37,12 @@ func badRequest(format string, args ...any) error {
 	return &fault{status: http.StatusBadRequest, message: fmt.Sprintf(format, args...)}
 }
 
-// invalidInput is Nova's schema-violation message for field with value.
+// invalidInput is Nova's schema-violation message for field with value;
+// at the body's root (field "") Nova gives the reason alone.
 func invalidInput(field string, value json.RawMessage, reason string) error {
+	if field == "" {
+		return badRequest("%s", reason)
+	}
 	return badRequest("Invalid input for field/attribute %s. Value: %s. %s", field, truncated(value), reason)
 }
 

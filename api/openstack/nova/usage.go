@@ -1,5 +1,175 @@
 package nova
 
-import "github.com/shoal-project/shoal/api"
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
 
-func (m *Module) registerUsage(r api.Router) {}
+	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// os-simple-tenant-usage: the hours each server ran in a period, with
+// its flavor's vCPUs, RAM and disk, summed per project as Nova sums them.
+// A server counts from its creation (shoal keeps no separate launch time)
+// up to the period's end. Deleted servers leave the state at once, so
+// their hours are not reported (MICROVERSIONS.md lists the gap).
+
+// usageTime is how Nova writes the period and the servers' times: a
+// naive UTC datetime in Python's isoformat.
+const usageTime = "2006-01-02T15:04:05.000000"
+
+// TenantUsage is one project's usage in a period.
+type TenantUsage struct {
+	TenantID           string         `json:"tenant_id"`
+	TotalLocalGBUsage  float64        `json:"total_local_gb_usage"`
+	TotalVCPUsUsage    float64        `json:"total_vcpus_usage"`
+	TotalMemoryMBUsage float64        `json:"total_memory_mb_usage"`
+	TotalHours         float64        `json:"total_hours"`
+	Start              string         `json:"start"`
+	Stop               string         `json:"stop"`
+	ServerUsages       *[]ServerUsage `json:"server_usages,omitempty"`
+}
+
+// ServerUsage is one server's part of a project's usage.
+type ServerUsage struct {
+	InstanceID string  `json:"instance_id"`
+	Name       string  `json:"name"`
+	TenantID   string  `json:"tenant_id"`
+	Flavor     string  `json:"flavor"`
+	VCPUs      int     `json:"vcpus"`
+	MemoryMB   int     `json:"memory_mb"`
+	LocalGB    int     `json:"local_gb"`
+	Hours      float64 `json:"hours"`
+	StartedAt  string  `json:"started_at"`
+	EndedAt    *string `json:"ended_at"`
+	State      string  `json:"state"`
+	Uptime     int     `json:"uptime"`
+}
+
+func (m *Module) registerUsage(r api.Router) {
+	m.route(r, "GET /os-simple-tenant-usage", api.AccessAdmin, m.listUsage)
+	m.route(r, "GET /os-simple-tenant-usage/{tenant_id}", api.AccessProjectReader, m.showUsage)
+}
+
+// period reads start, end and detailed as Nova does: a missing time is
+// now; start must come before end.
+func period(q url.Values, now time.Time) (start, stop time.Time, detailed bool, err error) {
+	if start, err = usageParam(q.Get("start"), now); err != nil {
+		return
+	}
+	if stop, err = usageParam(q.Get("end"), now); err != nil {
+		return
+	}
+	if !start.Before(stop) {
+		err = badRequest("Invalid start time. The start time cannot occur after the end time.")
+	}
+	return start, stop, q.Get("detailed") == "1", err
+}
+
+func usageParam(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return now, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04:05.999999", "2006-01-02 15:04:05.999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, badRequest("Datetime is in invalid format")
+}
+
+// usages sums the servers of f over [start, stop], one TenantUsage per
+// project that has any, in project order.
+func (m *Module) usages(ctx context.Context, f api.ServerFilter, start, stop, now time.Time, detailed bool) ([]TenantUsage, error) {
+	servers, err := m.ops.Servers(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	byProject := map[string]*TenantUsage{}
+	var projects []string
+	for _, s := range servers {
+		if s.Created.After(stop) {
+			continue // started after the period
+		}
+		hours := stop.Sub(maxTime(s.Created, start)).Hours()
+		u := ServerUsage{InstanceID: s.ID, Name: s.Name, TenantID: s.TenantID, Flavor: s.Flavor.Name,
+			VCPUs: s.Flavor.VCPUs, MemoryMB: s.Flavor.RAM, LocalGB: s.Flavor.Disk, Hours: hours,
+			StartedAt: s.Created.UTC().Format(usageTime), State: vmState(s),
+			Uptime: int(now.Sub(s.Created).Seconds())}
+		t, ok := byProject[s.TenantID]
+		if !ok {
+			t = &TenantUsage{TenantID: s.TenantID, Start: start.UTC().Format(usageTime), Stop: stop.UTC().Format(usageTime)}
+			if detailed {
+				t.ServerUsages = &[]ServerUsage{}
+			}
+			byProject[s.TenantID] = t
+			projects = append(projects, s.TenantID)
+		}
+		t.TotalLocalGBUsage += float64(u.LocalGB) * hours
+		t.TotalVCPUsUsage += float64(u.VCPUs) * hours
+		t.TotalMemoryMBUsage += float64(u.MemoryMB) * hours
+		t.TotalHours += hours
+		if detailed {
+			*t.ServerUsages = append(*t.ServerUsages, u)
+		}
+	}
+	slices.Sort(projects)
+	out := []TenantUsage{}
+	for _, p := range projects {
+		out = append(out, *byProject[p])
+	}
+	return out, nil
+}
+
+// vmState is a server's Nova vm_state ("building", "active", …).
+func vmState(s api.ServerDetail) string {
+	if s.VMState == "" {
+		return fsm.VMBuilding
+	}
+	return s.VMState
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// listUsage is every project's usage (an admin's).
+func (m *Module) listUsage(w http.ResponseWriter, r *http.Request) {
+	now := time.Now().UTC()
+	start, stop, detailed, err := period(r.URL.Query(), now)
+	var out []TenantUsage
+	if err == nil {
+		out, err = m.usages(r.Context(), api.ServerFilter{AllTenants: true}, start, stop, now, detailed)
+	}
+	if err != nil {
+		m.fail(w, r, err)
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, map[string][]TenantUsage{"tenant_usages": out})
+}
+
+// showUsage is one project's usage, always with its servers; a project
+// without any answers {} as Nova does. Another project's is an admin's.
+func (m *Module) showUsage(w http.ResponseWriter, r *http.Request) {
+	now := time.Now().UTC()
+	start, stop, _, err := period(r.URL.Query(), now)
+	var out []TenantUsage
+	if err == nil {
+		out, err = m.usages(r.Context(), api.ServerFilter{ProjectID: r.PathValue("tenant_id")}, start, stop, now, true)
+	}
+	if err != nil {
+		m.fail(w, r, err)
+		return
+	}
+	if len(out) == 0 {
+		api.WriteJSON(w, http.StatusOK, map[string]any{"tenant_usage": map[string]any{}})
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]TenantUsage{"tenant_usage": out[0]})
+}
