@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,9 +21,6 @@ import (
 // the servers in the caller's scope; the Nova filters, order and paging are
 // the dialect's and live here.
 
-// maxLimit is Nova's [api] max_limit: the largest page.
-const maxLimit = 1000
-
 // serverList is the body of both lists.
 type serverList[T any] struct {
 	Servers []T          `json:"servers"`
@@ -32,7 +28,7 @@ type serverList[T any] struct {
 }
 
 func (m *Module) listServers(w http.ResponseWriter, r *http.Request) {
-	rows, next, err := m.serverPage(w, r, "servers")
+	rows, next, err := m.serverPage(w, r, "/servers")
 	if err != nil {
 		m.fail(w, r, err)
 		return
@@ -45,12 +41,12 @@ func (m *Module) listServers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *Module) listServersDetail(w http.ResponseWriter, r *http.Request) {
-	rows, next, err := m.serverPage(w, r, "servers/detail")
+	rows, next, err := m.serverPage(w, r, "/servers/detail")
 	if err != nil {
 		m.fail(w, r, err)
 		return
 	}
-	o := viewOpts{detail: true, admin: isAdmin(r)}
+	o := m.detailOpts(r)
 	out := serverList[server]{Servers: []server{}, Links: next}
 	for _, row := range rows {
 		out.Servers = append(out.Servers, serverView(r, row.d, row.inst, o))
@@ -106,17 +102,10 @@ func (m *Module) serverPage(w http.ResponseWriter, r *http.Request, collection s
 	}
 	var next []osapi.Link
 	if len(page) == q.limit {
-		next = []osapi.Link{{Rel: "next", Href: nextLink(r, collection, page[len(page)-1].d.ID)}}
+		next = nextLink(r, collection, page[len(page)-1].d.ID)
 	}
 	api.SetIndex(w, idx)
 	return page, next, nil
-}
-
-// nextLink is Nova's next page: the same query, sorted, with the marker.
-func nextLink(r *http.Request, collection, marker string) string {
-	q := r.URL.Query()
-	q.Set("marker", marker)
-	return api.BaseURL(r) + root + "/" + collection + "?" + q.Encode()
 }
 
 // listQuery is a parsed list query.
@@ -162,7 +151,7 @@ var exactFilters = map[string]func(serverRow) string{
 func parseListQuery(r *http.Request, collection string) (listQuery, error) {
 	v := r.URL.Query()
 	admin := isAdmin(r)
-	q := listQuery{limit: maxLimit, exact: map[string]string{}}
+	q := listQuery{exact: map[string]string{}}
 	for k := range v {
 		if strings.HasPrefix(k, "_") || slices.Contains(joinedFilters, k) {
 			return q, badRequest("Invalid filter field: %s.", k)
@@ -182,7 +171,7 @@ func parseListQuery(r *http.Request, collection string) (listQuery, error) {
 		}
 		if on && !admin {
 			rule := "os_compute_api:servers:index:get_all_tenants"
-			if collection == "servers/detail" {
+			if collection == "/servers/detail" {
 				rule = "os_compute_api:servers:detail:get_all_tenants"
 			}
 			return q, policyErr(rule)
@@ -239,16 +228,8 @@ func parseListQuery(r *http.Request, collection string) (listQuery, error) {
 	if q.sort, err = parseSort(v, admin); err != nil {
 		return q, err
 	}
-	if s, ok := v["limit"]; ok {
-		if q.limit, err = nonNegative("limit", s[len(s)-1]); err != nil {
-			return q, err
-		}
-		q.limit = min(q.limit, maxLimit)
-	}
-	if s, ok := v["marker"]; ok {
-		q.marker = s[len(s)-1]
-	}
-	return q, nil
+	q.limit, q.marker, _, err = page(v)
+	return q, err
 }
 
 // allTenants is oslo's bool_from_string, strict, with "" meaning true (a
@@ -306,17 +287,4 @@ func parseTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, err
-}
-
-// nonNegative is oslo's validate_integer with a minimum of 0, as Nova
-// reads limit.
-func nonNegative(name, s string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	switch {
-	case err != nil:
-		return 0, badRequest("Invalid input received: %s must be an integer", name)
-	case n < 0:
-		return 0, badRequest("Invalid input received: %s must be >= 0", name)
-	}
-	return n, nil
 }

@@ -129,8 +129,29 @@ var (
 
 // viewOpts say which parts of a server view a call shows.
 type viewOpts struct {
-	detail bool // GET: the extensions beside the common part
-	admin  bool // the caller is an admin: OS-EXT-SRV-ATTR
+	detail bool              // GET: the extensions beside the common part
+	admin  bool              // the caller is an admin: OS-EXT-SRV-ATTR
+	zones  map[string]string // host → its availability zone
+}
+
+// detailOpts are the options of a GET's view: the caller's role and the
+// hosts' zones, read once for the whole answer.
+func (m *Module) detailOpts(r *http.Request) viewOpts {
+	o := viewOpts{detail: true, admin: isAdmin(r), zones: map[string]string{}}
+	hosts, _ := m.ops.Hosts(r.Context())
+	for _, h := range hosts {
+		o.zones[h.Name] = zoneOf(h.Host)
+	}
+	return o
+}
+
+// zone is the server's availability zone as Nova shows it: its host's once
+// it has one, the zone it asked for until then.
+func (o viewOpts) zone(d api.ServerDetail) string {
+	if z, ok := o.zones[d.Host]; ok && d.Host != "" {
+		return z
+	}
+	return d.AvailabilityZone
 }
 
 // serverView renders d (the /v1 detail, whose names and floating IPs api
@@ -164,7 +185,7 @@ func serverView(r *http.Request, d api.ServerDetail, inst fsm.Instance, o viewOp
 		return s
 	}
 	s.serverDetail = &serverDetail{
-		KeyName: nullable(d.KeyName), AvailabilityZone: d.AvailabilityZone, ConfigDrive: d.ConfigDrive,
+		KeyName: nullable(d.KeyName), AvailabilityZone: o.zone(d), ConfigDrive: d.ConfigDrive,
 		LaunchedAt: launchedAt(inst), TaskState: nullable(d.TaskState), VMState: d.VMState,
 		PowerState: d.PowerState, VolumesAttached: []volumeRef{},
 	}
@@ -224,14 +245,6 @@ func launchedAt(inst fsm.Instance) *string {
 		}
 	}
 	return nil
-}
-
-// nullable is s, or JSON null for "".
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // bookmark is the one link Nova gives a server's image and flavor: the

@@ -40,7 +40,7 @@ func (m *Module) showServer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	api.SetIndex(w, idx)
-	api.WriteJSON(w, http.StatusOK, serverResponse{Server: serverView(r, d, inst, viewOpts{detail: true, admin: isAdmin(r)})})
+	api.WriteJSON(w, http.StatusOK, serverResponse{Server: serverView(r, d, inst, m.detailOpts(r))})
 }
 
 // deleteServer answers 204 at once: the server goes away when its host has
