@@ -60,7 +60,7 @@ func TestServerBadInput(t *testing.T) {
 		{"create, config_drive", "POST", "/servers", create(`,"config_drive":"maybe"`), "", 400, ""},
 		{"create, user_data", "POST", "/servers", create(`,"user_data":"not base64!"`), "", 400, ""},
 		{"create, group hint", "POST", "/servers", create(`},"os:scheduler_hints":{"group":"g"`), "", 400, ""},
-		{"create, unknown group", "POST", "/servers", create(`},"os:scheduler_hints":{"group":"`+other+`"`), "", 400, ""},
+		{"create, unknown group", "POST", "/servers", create(`},"os:scheduler_hints":{"group":"` + other + `"`), "", 400, ""},
 
 		{"action, empty", "POST", "/servers/{id}/action", `{}`, "", 400, "Malformed request body"},
 		{"action, two", "POST", "/servers/{id}/action", `{"pause":null,"unpause":null}`, "", 400, "Malformed request body"},
