@@ -73,6 +73,16 @@ const (
 
 	TypeCreateKeyPair Type = 57
 	TypeDeleteKeyPair Type = 58
+
+	TypeUpdateInstance         Type = 59
+	TypeUpdateInstanceMetadata Type = 60
+	TypeLockInstance           Type = 61
+	TypeUpdateFlavor           Type = 62
+	TypeSetFlavorExtraSpecs    Type = 63
+	TypeDeleteFlavorExtraSpec  Type = 64
+	TypeAddFlavorAccess        Type = 65
+	TypeRemoveFlavorAccess     Type = 66
+	TypeUpdateImage            Type = 67
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -153,6 +163,16 @@ var registry = map[Type]handler{
 
 	TypeCreateKeyPair: {"create-keypair", func() Command { return &CreateKeyPair{} }, applyCreateKeyPair},
 	TypeDeleteKeyPair: {"delete-keypair", func() Command { return &DeleteKeyPair{} }, applyDeleteKeyPair},
+
+	TypeUpdateInstance:         {"update-instance", func() Command { return &UpdateInstance{} }, applyUpdateInstance},
+	TypeUpdateInstanceMetadata: {"update-instance-metadata", func() Command { return &UpdateInstanceMetadata{} }, applyUpdateInstanceMetadata},
+	TypeLockInstance:           {"lock-instance", func() Command { return &LockInstance{} }, applyLockInstance},
+	TypeUpdateFlavor:           {"update-flavor", func() Command { return &UpdateFlavor{} }, applyUpdateFlavor},
+	TypeSetFlavorExtraSpecs:    {"set-flavor-extra-specs", func() Command { return &SetFlavorExtraSpecs{} }, applySetFlavorExtraSpecs},
+	TypeDeleteFlavorExtraSpec:  {"delete-flavor-extra-spec", func() Command { return &DeleteFlavorExtraSpec{} }, applyDeleteFlavorExtraSpec},
+	TypeAddFlavorAccess:        {"add-flavor-access", func() Command { return &AddFlavorAccess{} }, applyAddFlavorAccess},
+	TypeRemoveFlavorAccess:     {"remove-flavor-access", func() Command { return &RemoveFlavorAccess{} }, applyRemoveFlavorAccess},
+	TypeUpdateImage:            {"update-image", func() Command { return &UpdateImage{} }, applyUpdateImage},
 }
 
 // MaxEntrySize is the largest encoded command a write may carry. A

@@ -17,23 +17,28 @@ func everyCommand(t testing.TB) []fsm.Command {
 		registerHost("h1", t0),
 		&fsm.DeregisterHost{Name: "h1"},
 		&fsm.SetHostEnabled{Name: "h1", Enabled: false, Reason: "maintenance", Time: t1},
-		&fsm.CreateFlavor{Flavor: withIndexes(bigFlavor(), 3, 4)},
+		&fsm.CreateFlavor{Flavor: withIndexes(privateFlavor("f-big", "p1"), 3, 4)},
 		&fsm.DeleteFlavor{ID: "f-big"},
 		batchOf(t, registerHost("h2", t2), &fsm.DeleteFlavor{ID: "1"}),
 		inventory("h1", 8, 16384, 100),
-		&fsm.CreateImage{Image: withImageIndexes(ownedImage("img-1", "p1", fsm.ImageShared), 5, 6)},
+		&fsm.CreateImage{Image: func() fsm.Image {
+			img := withImageIndexes(ownedImage("img-1", "p1", fsm.ImageShared), 5, 6)
+			img.MD5, img.Protected, img.Tags = md5A, true, []string{"base"}
+			return img
+		}()},
 		&fsm.DeleteImage{ID: "img-1"},
 		&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "g1", Name: "web", Policy: fsm.PolicyAntiAffinity,
 			Members: []string{"i-1"}, ProjectID: "p1", UserID: "u1", Created: t1, Indexes: fsm.Indexes{CreateIndex: 7, ModifyIndex: 8}}},
 		&fsm.DeleteServerGroup{ID: "g1"},
-		&fsm.CreateInstances{RequestID: "req-1", Time: t1, ProjectID: "p1", UserID: "u1", Instances: []fsm.NewInstance{
+		&fsm.CreateInstances{RequestID: "req-1", Time: t1, ProjectID: "p1", UserID: "u1", Admin: true, Instances: []fsm.NewInstance{
 			{ID: "i-1", Name: "web-1", FlavorID: "1", ImageID: "img-1", AvailabilityZone: "nova",
 				ForceHost: "h1", ServerGroupID: "g1", Metadata: map[string]string{"role": "web", "tier": "1"},
-				SecurityGroups: []string{"sg1", "sg2"}, KeyName: "laptop", KeyData: sshKeyA, UserData: script, ConfigDrive: true},
+				SecurityGroups: []string{"sg1", "sg2"}, KeyName: "laptop", KeyData: sshKeyA, UserData: script, ConfigDrive: true,
+				Description: "d", AccessIPv4: "192.0.2.1", AccessIPv6: "2001:db8::1"},
 			server("i-2"),
 		}},
 		&fsm.InstanceAction{ID: "i-1", Action: fsm.ActionReboot, Hard: true, State: "error", RequestID: "req-2",
-			UserID: "u1", ProjectID: "p1", Time: t2},
+			UserID: "u1", ProjectID: "p1", Admin: true, Time: t2},
 		&fsm.Plan{Time: t2, RequestID: "plan-1", Ratios: fsm.Ratios{CPU: 16, RAM: 1.5, Disk: 0.9}, MaxAttempts: 3,
 			Placements: []fsm.Placement{{InstanceID: "i-1", Host: "h1"}, {InstanceID: "i-2", Host: "h2"}},
 			Failures:   []fsm.PlanFailure{{InstanceID: "i-3", Reason: fsm.NoValidHost}}},
@@ -41,10 +46,12 @@ func everyCommand(t testing.TB) []fsm.Command {
 			{ID: "i-1", PowerState: fsm.PowerRunning, Done: fsm.TaskSpawning},
 			{ID: "i-2", PowerState: fsm.PowerCrashed, Done: fsm.TaskRebootingHard, Error: "boom"},
 		}},
-		&fsm.ImageUploaded{ID: "img-1", Node: "h1", Size: 1 << 20, Checksum: sumA, DiskFormat: "qcow2", Time: t2},
+		&fsm.ImageUploaded{ID: "img-1", Node: "h1", Size: 1 << 20, Checksum: sumA, MD5: md5A, DiskFormat: "qcow2", Time: t2},
 		&fsm.RemoveImageLocation{ID: "img-1", Node: "h1", Time: t2},
 		&fsm.SetQuota{ProjectID: "p1", Quota: fsm.QuotaOverride{Instances: ptr(-1), Cores: ptr(0), RAM: ptr(1024),
-			ServerGroups: ptr(2), ServerGroupMembers: ptr(3), KeyPairs: ptr(4)}},
+			ServerGroups: ptr(2), ServerGroupMembers: ptr(3), KeyPairs: ptr(4), FloatingIPs: ptr(5), MetadataItems: ptr(6),
+			FixedIPs: ptr(7), InjectedFiles: ptr(8), InjectedFileContentBytes: ptr(9), InjectedFilePathBytes: ptr(10),
+			SecurityGroups: ptr(11), SecurityGroupRules: ptr(12)}},
 		bootstrapIdentity(),
 		&fsm.CreateProject{Project: fsm.Project{ID: "p1", Name: "web", DomainID: "default", Description: "d", Enabled: true, Created: t1,
 			Indexes: fsm.Indexes{CreateIndex: 3, ModifyIndex: 4}}},
@@ -91,6 +98,21 @@ func everyCommand(t testing.TB) []fsm.Command {
 		&fsm.CreateKeyPair{KeyPair: fsm.KeyPair{Name: "laptop", UserID: "u1", ProjectID: "p1", PublicKey: sshKeyA,
 			Fingerprint: fpA, Type: fsm.KeyPairTypeSSH, Created: t1, Indexes: fsm.Indexes{CreateIndex: 3, ModifyIndex: 4}}},
 		&fsm.DeleteKeyPair{UserID: "u1", Name: "laptop"},
+		&fsm.UpdateInstance{ID: "i-1", Name: ptr("web-1b"), Description: ptr("d"), AccessIPv4: ptr("192.0.2.1"),
+			AccessIPv6: ptr("2001:db8::1"), Time: t2},
+		&fsm.UpdateInstanceMetadata{ID: "i-1", Set: map[string]string{"a": "1"}, Replace: true, Delete: []string{"b"}, Admin: true, Time: t2},
+		&fsm.LockInstance{ID: "i-1", Unlock: true, Reason: "r", RequestID: "req-3", UserID: "u1", ProjectID: "p1", Admin: true, Time: t2},
+		&fsm.UpdateFlavor{ID: "f-big", Description: ptr("big")},
+		&fsm.SetFlavorExtraSpecs{ID: "f-big", Specs: map[string]string{"hw:cpu_policy": "dedicated", "quota:vif": "1"}},
+		&fsm.DeleteFlavorExtraSpec{ID: "f-big", Key: "hw:cpu_policy"},
+		&fsm.AddFlavorAccess{ID: "f-big", ProjectID: "p1"},
+		&fsm.RemoveFlavorAccess{ID: "f-big", ProjectID: "p1"},
+		&fsm.UpdateImage{ID: "img-1", Time: t2, Changes: []fsm.ImageChange{
+			{Op: fsm.ImageOpReplace, Field: fsm.ImageFieldMinRAM, Number: 512},
+			{Op: fsm.ImageOpAdd, Field: fsm.ImageFieldProtected, Flag: true},
+			{Op: fsm.ImageOpAdd, Field: fsm.ImageFieldTags, Tags: []string{"a", "b"}},
+			{Op: fsm.ImageOpAdd, Property: "hw:disk_bus", Value: "virtio"},
+		}},
 	}
 }
 
@@ -164,6 +186,15 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeRemoveInstanceSecurityGroup, 56, "remove-instance-security-group"},
 		{fsm.TypeCreateKeyPair, 57, "create-keypair"},
 		{fsm.TypeDeleteKeyPair, 58, "delete-keypair"},
+		{fsm.TypeUpdateInstance, 59, "update-instance"},
+		{fsm.TypeUpdateInstanceMetadata, 60, "update-instance-metadata"},
+		{fsm.TypeLockInstance, 61, "lock-instance"},
+		{fsm.TypeUpdateFlavor, 62, "update-flavor"},
+		{fsm.TypeSetFlavorExtraSpecs, 63, "set-flavor-extra-specs"},
+		{fsm.TypeDeleteFlavorExtraSpec, 64, "delete-flavor-extra-spec"},
+		{fsm.TypeAddFlavorAccess, 65, "add-flavor-access"},
+		{fsm.TypeRemoveFlavorAccess, 66, "remove-flavor-access"},
+		{fsm.TypeUpdateImage, 67, "update-image"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {
@@ -261,7 +292,13 @@ var undecodable = []struct {
 	{"cross project not bool", []byte("\x31{\"cross_project\":\"yes\"}")},
 	{"config drive not bool", []byte("\x0d{\"instances\":[{\"id\":\"a\",\"config_drive\":\"yes\"}]}")},
 	{"keypair not an object", []byte("\x39{\"keypair\":[]}")},
-	{"type after the last", []byte("\x3b{}")},
+	{"name not a string", []byte("\x3b{\"id\":\"i\",\"name\":7}")},
+	{"metadata not a map", []byte("\x3c{\"id\":\"i\",\"set\":[]}")},
+	{"unlock not bool", []byte("\x3d{\"id\":\"i\",\"unlock\":\"yes\"}")},
+	{"extra spec value a number", []byte("\x3f{\"id\":\"f\",\"extra_specs\":{\"k\":1}}")},
+	{"image changes not a list", []byte("\x43{\"id\":\"i\",\"changes\":{}}")},
+	{"image change number fractional", []byte("\x43{\"id\":\"i\",\"changes\":[{\"number\":1.5}]}")},
+	{"type after the last", []byte("\x44{}")},
 }
 
 func TestDecodeRejects(t *testing.T) {

@@ -66,7 +66,7 @@ func applyMarkHostDown(s *State, index uint64, c Command) error {
 	}
 	for _, inst := range s.instancesOn(cmd.Name) {
 		if inst.TaskState == TaskDeleting {
-			s.removeInstance(inst, index) // its disk went with the host
+			s.removeInstance(inst, index, cmd.Time) // its disk went with the host
 			continue
 		}
 		s.untrack(inst)

@@ -54,6 +54,20 @@ func validFlavor(f Flavor) error {
 		return fmt.Errorf("%w: flavor ram must be at least 1 MiB", ErrInvalid)
 	case f.Disk < 0:
 		return fmt.Errorf("%w: flavor disk must not be negative", ErrInvalid)
+	case f.Swap < 0 || f.Ephemeral < 0:
+		return fmt.Errorf("%w: flavor swap and ephemeral must not be negative", ErrInvalid)
+	case f.RxtxFactor < 0:
+		return fmt.Errorf("%w: flavor rxtx_factor must be positive", ErrInvalid)
+	case !f.Private && len(f.Access) > 0:
+		return fmt.Errorf("%w: a public flavor has no access list", ErrInvalid)
 	}
-	return nil
+	if err := validText("flavor description", f.Description, MaxFlavorDescription); err != nil {
+		return err
+	}
+	for _, p := range f.Access {
+		if err := validName("project ID", p); err != nil {
+			return err
+		}
+	}
+	return ValidMetadata("extra spec", f.ExtraSpecs)
 }

@@ -15,7 +15,8 @@ type CreateImage struct {
 	Image Image `json:"image"`
 }
 
-// DeleteImage removes an image record; refused while servers use it.
+// DeleteImage removes an image record; refused for a protected image
+// (Glance's 403) and while servers use it.
 type DeleteImage struct {
 	ID string `json:"id"`
 }
@@ -28,6 +29,9 @@ type ImageUploaded struct {
 	Node     string `json:"node"`
 	Size     int64  `json:"size"`
 	Checksum string `json:"checksum"` // hex sha256 of the data
+	// MD5 is the hex md5 of the same data, computed in the same pass; a
+	// node that has none to give (a peer's copy) leaves it empty.
+	MD5 string `json:"md5,omitempty"`
 	// DiskFormat is the format the node verified the data as; when set it
 	// must be the record's.
 	DiskFormat string    `json:"disk_format,omitempty"`
@@ -56,8 +60,24 @@ func applyCreateImage(s *State, index uint64, c Command) error {
 		return fmt.Errorf("%w: image sizes must not be negative", ErrInvalid)
 	case img.Status != ImageQueued && img.Status != ImageActive:
 		return fmt.Errorf("%w: image status must be queued or active", ErrInvalid)
-	case img.Visibility != "" && img.Visibility != ImagePrivate && img.Visibility != ImagePublic && img.Visibility != ImageShared:
-		return fmt.Errorf("%w: image visibility %q: use private, public or shared", ErrInvalid, img.Visibility)
+	case img.Visibility != "" && !slices.Contains(ImageVisibilities, img.Visibility):
+		return fmt.Errorf("%w: image visibility %q: use private, public, shared or community", ErrInvalid, img.Visibility)
+	case img.MD5 != "" && !validMD5(img.MD5):
+		return fmt.Errorf("%w: md5 must be a lower-case hex md5 (32 digits)", ErrInvalid)
+	case len(img.Properties) > MaxImageProperties:
+		return fmt.Errorf("%w: The limit has been exceeded on the number of allowed image properties. Attempted: %d, Maximum: %d",
+			ErrInvalid, len(img.Properties), MaxImageProperties)
+	}
+	if err := ValidMetadata("image property", img.Properties); err != nil {
+		return err
+	}
+	tags, err := imageTags(img.Tags)
+	if err != nil {
+		return err
+	}
+	img.Tags = tags
+	if len(img.Tags) == 0 {
+		img.Tags = nil
 	}
 	if img.Visibility == "" && img.ProjectID != "" {
 		img.Visibility = ImagePrivate
@@ -75,8 +95,12 @@ func applyCreateImage(s *State, index uint64, c Command) error {
 
 func applyDeleteImage(s *State, _ uint64, c Command) error {
 	id := c.(*DeleteImage).ID
-	if _, ok := s.Images[id]; !ok {
+	img, ok := s.Images[id]
+	if !ok {
 		return fmt.Errorf("%w: image %q", ErrNotFound, id)
+	}
+	if img.Protected {
+		return fmt.Errorf("%w: Image %s is protected and cannot be deleted.", ErrForbidden, id)
 	}
 	users := 0
 	for _, i := range s.Instances {
@@ -100,6 +124,8 @@ func applyImageUploaded(s *State, index uint64, c Command) error {
 		return fmt.Errorf("%w: checksum must be a lower-case hex sha256 (64 digits)", ErrInvalid)
 	case cmd.Size < 0:
 		return fmt.Errorf("%w: image size must not be negative", ErrInvalid)
+	case cmd.MD5 != "" && !validMD5(cmd.MD5):
+		return fmt.Errorf("%w: md5 must be a lower-case hex md5 (32 digits)", ErrInvalid)
 	}
 	img, ok := s.Images[cmd.ID]
 	if !ok {
@@ -111,14 +137,25 @@ func applyImageUploaded(s *State, index uint64, c Command) error {
 	if img.Checksum != "" && img.Checksum != cmd.Checksum {
 		return fmt.Errorf("%w: image %s has data with sha256 %s; node %s holds data with sha256 %s", ErrConflict, img.ID, img.Checksum, cmd.Node, cmd.Checksum)
 	}
+	if img.MD5 != "" && cmd.MD5 != "" && img.MD5 != cmd.MD5 && img.Status != ImageQueued {
+		return fmt.Errorf("%w: image %s has data with md5 %s; node %s holds data with md5 %s", ErrConflict, img.ID, img.MD5, cmd.Node, cmd.MD5)
+	}
 	// A queued image, or one registered active without data, takes its
 	// first upload's checksum and size: every later copy must match them.
+	// The md5 goes with the first upload; a record of data uploaded before
+	// md5s were kept gets one from the first node that gives it.
 	if img.Status == ImageQueued || img.Checksum == "" {
-		img.Status, img.Size, img.Checksum = ImageActive, cmd.Size, cmd.Checksum
+		img.Status, img.Size, img.Checksum, img.MD5 = ImageActive, cmd.Size, cmd.Checksum, cmd.MD5
 	} else if img.Size != cmd.Size {
 		return fmt.Errorf("%w: image %s has %d bytes of data; node %s holds %d", ErrConflict, img.ID, img.Size, cmd.Node, cmd.Size)
 	} else if slices.Contains(img.Locations, cmd.Node) {
-		return nil // already recorded: a retried proposal changes nothing
+		if img.MD5 != "" || cmd.MD5 == "" {
+			return nil // already recorded: a retried proposal changes nothing
+		}
+		img.MD5, img.Updated, img.ModifyIndex = cmd.MD5, cmd.Time, index
+		return nil
+	} else if img.MD5 == "" {
+		img.MD5 = cmd.MD5
 	}
 	at, _ := slices.BinarySearch(img.Locations, cmd.Node)
 	img.Locations = slices.Insert(slices.Clone(img.Locations), at, cmd.Node)

@@ -28,6 +28,11 @@ type NewInstance struct {
 	KeyData     string `json:"key_data,omitempty"`
 	UserData    string `json:"user_data,omitempty"`
 	ConfigDrive bool   `json:"config_drive,omitempty"`
+	// Description and the access addresses: see Instance (and
+	// UpdateInstance for their rules).
+	Description string `json:"description,omitempty"`
+	AccessIPv4  string `json:"access_ip_v4,omitempty"`
+	AccessIPv6  string `json:"access_ip_v6,omitempty"`
 }
 
 // CreateInstances creates servers, all or none: each gets a fixed IP and a
@@ -37,11 +42,14 @@ type NewInstance struct {
 // The servers of a request with a ProjectID belong to it (and to UserID) and
 // count against its quota, checked here, in Apply, so that creates proposed
 // at once on different nodes cannot exceed it together.
+// Admin says the caller is an admin, who may use private flavors its
+// project has no access to (Flavor.VisibleTo).
 type CreateInstances struct {
 	RequestID string        `json:"request_id"`
 	Time      time.Time     `json:"time"`
 	ProjectID string        `json:"project_id,omitempty"`
 	UserID    string        `json:"user_id,omitempty"`
+	Admin     bool          `json:"admin,omitempty"`
 	Instances []NewInstance `json:"instances"`
 }
 
@@ -60,7 +68,8 @@ const (
 
 // InstanceAction asks for a state change of one server. UserID and
 // ProjectID are who asks (the action log records them); entries logged
-// before identity have neither.
+// before identity have neither. Admin says that caller is an admin, who
+// may act on a locked server (Instance.CheckLock).
 type InstanceAction struct {
 	ID        string    `json:"id"`
 	Action    string    `json:"action"`
@@ -69,6 +78,7 @@ type InstanceAction struct {
 	RequestID string    `json:"request_id"`
 	UserID    string    `json:"user_id,omitempty"`
 	ProjectID string    `json:"project_id,omitempty"`
+	Admin     bool      `json:"admin,omitempty"`
 	Time      time.Time `json:"time"`
 }
 
@@ -150,7 +160,7 @@ func (s *State) newInstance(n NewInstance, cmd *CreateInstances) (*Instance, err
 		return nil, fmt.Errorf("%w: server ID %q already exists", ErrConflict, n.ID)
 	}
 	f, ok := s.Flavors[n.FlavorID]
-	if !ok {
+	if !ok || !cmd.Admin && cmd.ProjectID != "" && !f.VisibleTo(cmd.ProjectID) {
 		return nil, fmt.Errorf("%w: flavor %q", ErrNotFound, n.FlavorID)
 	}
 	img, ok := s.Images[n.ImageID]
@@ -164,6 +174,12 @@ func (s *State) newInstance(n NewInstance, cmd *CreateInstances) (*Instance, err
 		return nil, fmt.Errorf("%w: ha must be %s or %s, not %q", ErrInvalid, HARestart, HANone, n.HA)
 	}
 	if err := validBootData(n); err != nil {
+		return nil, err
+	}
+	if err := validServerText(n); err != nil {
+		return nil, err
+	}
+	if err := s.checkMetadataQuota(cmd.ProjectID, len(n.Metadata)); err != nil {
 		return nil, err
 	}
 	if n.ServerGroupID != "" {
@@ -192,6 +208,7 @@ func (s *State) newInstance(n NewInstance, cmd *CreateInstances) (*Instance, err
 		ServerGroupID: n.ServerGroupID, SecurityGroups: groups, ForceHost: n.ForceHost, HA: n.HA,
 		ProjectID: cmd.ProjectID, UserID: cmd.UserID,
 		KeyName: n.KeyName, KeyData: n.KeyData, UserData: n.UserData, ConfigDrive: n.ConfigDrive,
+		Description: n.Description, AccessIPv4: n.AccessIPv4, AccessIPv6: n.AccessIPv6,
 		Created: cmd.Time, Updated: cmd.Time,
 	}
 	inst.startAction(cmd.RequestID, "create", Actor{UserID: cmd.UserID, ProjectID: cmd.ProjectID}, cmd.Time)
@@ -225,6 +242,9 @@ func applyInstanceAction(s *State, index uint64, c Command) error {
 	inst, ok := s.Instances[cmd.ID]
 	if !ok {
 		return fmt.Errorf("%w: server %q", ErrNotFound, cmd.ID)
+	}
+	if err := inst.CheckLock(cmd.Admin); err != nil {
+		return err
 	}
 	switch cmd.Action {
 	case ActionDelete:
@@ -274,7 +294,8 @@ func (s *State) deleteInstance(inst *Instance, cmd *InstanceAction, index uint64
 		return fmt.Errorf("%w: server %s is already being deleted", ErrConflict, inst.ID)
 	}
 	if inst.Host == "" {
-		s.removeInstance(inst, index)
+		inst.startAction(cmd.RequestID, ActionDelete, cmd.actor(), cmd.Time)
+		s.removeInstance(inst, index, cmd.Time)
 		return nil
 	}
 	s.untrack(inst)
@@ -309,8 +330,9 @@ func (s *State) resetState(inst *Instance, cmd *InstanceAction, index uint64) er
 }
 
 // removeInstance forgets a server: claim, pending mark, IP, MAC, group;
-// its floating IPs are detached at index and stay with its project.
-func (s *State) removeInstance(inst *Instance, index uint64) {
+// its floating IPs are detached at index and stay with its project. What
+// is left of it goes on the record of deleted servers, gone at time at.
+func (s *State) removeInstance(inst *Instance, index uint64, at time.Time) {
 	s.untrack(inst)
 	s.unqueue(inst.ID)
 	for _, a := range inst.Addresses {
@@ -322,4 +344,5 @@ func (s *State) removeInstance(inst *Instance, index uint64) {
 	s.removeMember(inst)
 	s.disassociateFrom(inst.ID, index)
 	delete(s.Instances, inst.ID)
+	s.bury(inst, index, at)
 }

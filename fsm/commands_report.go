@@ -53,7 +53,7 @@ func applyReportInstances(s *State, index uint64, c Command) error {
 		// a late or repeated one must not complete a newer task of the same name.
 		done := r.Done != "" && r.Done == inst.TaskState && r.TaskIndex == inst.TaskIndex
 		if done && r.Done == TaskDeleting && r.Error == "" {
-			s.removeInstance(inst, index)
+			s.removeInstance(inst, index, cmd.Time)
 			continue
 		}
 		if _, known := taskResult[r.Done]; done && !known && r.Done != TaskDeleting && r.Done != TaskRebuildSpawning {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -47,7 +48,10 @@ func assertSameReads(t testing.TB, a, b *fsm.FSM) {
 		same("ServerGroupsOf("+p+")", a.ServerGroupsOf(p), b.ServerGroupsOf(p))
 		same("SecurityGroupsOf("+p+")", a.SecurityGroupsOf(p), b.SecurityGroupsOf(p))
 		same("FloatingIPs(FloatingIPsOf("+p+"))", a.FloatingIPs(fsm.FloatingIPsOf(p)), b.FloatingIPs(fsm.FloatingIPsOf(p)))
+		same("FlavorsVisibleTo("+p+")", a.FlavorsVisibleTo(p), b.FlavorsVisibleTo(p))
+		same("DeletedInstances(InProject("+p+"))", a.DeletedInstances(time.Time{}, fsm.InProject(p)), b.DeletedInstances(time.Time{}, fsm.InProject(p)))
 	}
+	same("DeletedInstances", a.DeletedInstances(time.Time{}, nil), b.DeletedInstances(time.Time{}, nil))
 	same("Networks", a.Networks(), b.Networks())
 	same("ExternalNetworks", a.ExternalNetworks(), b.ExternalNetworks())
 	for _, n := range a.Networks() {

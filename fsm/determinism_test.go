@@ -30,7 +30,10 @@ type logGen struct {
 	network *rand.Rand
 	// keys draws the keypair commands and new servers' boot data, for the
 	// same reason.
-	keys  *rand.Rand
+	keys *rand.Rand
+	// os draws the updates the OpenStack APIs need (and the fields they
+	// added to older commands), for the same reason.
+	os    *rand.Rand
 	seed  uint64
 	model *fsm.FSM
 	seen  map[string]int // statuses the model's servers went through, counted per entry
@@ -40,6 +43,7 @@ func newLogGen(seed uint64) *logGen {
 	return &logGen{rng: rand.New(rand.NewPCG(seed, seed^0x5ca1ab1e)), owner: rand.New(rand.NewPCG(seed, seed^0x0c0ffee)),
 		actor: rand.New(rand.NewPCG(seed, seed^0xac7)), security: rand.New(rand.NewPCG(seed, seed^0x5ec)),
 		network: rand.New(rand.NewPCG(seed, seed^0x4e7)), keys: rand.New(rand.NewPCG(seed, seed^0x6e75)),
+		os:   rand.New(rand.NewPCG(seed, seed^0x05)),
 		seed: seed, model: fsm.New(), seen: map[string]int{}}
 }
 
@@ -178,6 +182,9 @@ func (g *logGen) imageData(at time.Time) fsm.Command {
 		return &fsm.RemoveImageLocation{ID: id, Node: node, Time: at}
 	}
 	c := &fsm.ImageUploaded{ID: id, Node: node, Size: 1 << 20, Checksum: sumA, Time: at}
+	if g.os.IntN(2) == 0 {
+		c.MD5 = []string{md5A, md5A, md5B}[g.os.IntN(3)]
+	}
 	switch g.rng.IntN(8) {
 	case 0:
 		c.Checksum = sumB // other data: taken by a queued image, refused by one with data
@@ -215,7 +222,7 @@ func (g *logGen) setQuota() fsm.Command {
 }
 
 func (g *logGen) createInstances(index uint64, at time.Time) fsm.Command {
-	c := &fsm.CreateInstances{RequestID: fmt.Sprintf("req-%d", index), Time: at}
+	c := &fsm.CreateInstances{RequestID: fmt.Sprintf("req-%d", index), Time: at, Admin: g.os.IntN(4) == 0}
 	c.ProjectID, c.UserID = g.owned(2)
 	images := g.model.Images()
 	for range 1 + g.rng.IntN(3) {
@@ -238,6 +245,9 @@ func (g *logGen) createInstances(index uint64, at time.Time) fsm.Command {
 		}
 		n.SecurityGroups = g.serverGroups(c.ProjectID)
 		g.bootData(&n)
+		if g.os.IntN(5) == 0 {
+			n.Description, n.AccessIPv4 = "web", []string{"192.0.2.1", "", "bad"}[g.os.IntN(3)]
+		}
 		c.Instances = append(c.Instances, n)
 	}
 	return c
@@ -283,6 +293,7 @@ func (g *logGen) instanceAction(index uint64, at time.Time) fsm.Command {
 	if g.actor.IntN(2) == 0 { // who asked: the action log records it
 		c.ProjectID, c.UserID = fmt.Sprintf("p%d", g.actor.IntN(3)), fmt.Sprintf("u%d", g.actor.IntN(2))
 	}
+	c.Admin = g.os.IntN(3) == 0 // may act on a locked server
 	if c.Action == fsm.ActionResetState {
 		c.State = []string{"active", "error", "error", "stopped"}[g.rng.IntN(4)]
 	}
@@ -393,6 +404,12 @@ func (g *logGen) entries(t testing.TB, n int) [][]byte {
 		if g.keys.IntN(6) == 0 {
 			index := uint64(len(log) + 1)
 			log = append(log, encode(t, g.keyPair(stamp(index))))
+			g.model.ApplyEntry(index, log[len(log)-1])
+		}
+		// And the OpenStack updates.
+		if g.os.IntN(4) == 0 {
+			index := uint64(len(log) + 1)
+			log = append(log, encode(t, g.openStack(stamp(index))))
 			g.model.ApplyEntry(index, log[len(log)-1])
 		}
 		index := uint64(len(log) + 1)
@@ -577,7 +594,7 @@ func assertLogExercisesCompute(t *testing.T, ok, total map[fsm.Type]int, seen ma
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])
 		}
 	}
-	for typ := fsm.TypeCreateNetwork; typ <= fsm.TypeDeleteKeyPair; typ++ {
+	for typ := fsm.TypeCreateNetwork; typ <= fsm.TypeUpdateImage; typ++ {
 		t.Logf("%-22s %3d of %3d ok", typ, ok[typ], total[typ])
 		if ok[typ] == 0 || ok[typ] == total[typ] {
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])

@@ -90,6 +90,20 @@ func FuzzDecode(f *testing.F) {
 		"\x39{\"keypair\":null}",
 		"\x3a{\"user_id\":\"u\",\"name\":\"\"}",
 		"\x0d{\"instances\":[{\"id\":\"a\",\"key_name\":\"\",\"user_data\":null,\"config_drive\":false}]}",
+		// OpenStack's updates: optional pointers, empty and null maps and lists, zones.
+		"\x3b{\"id\":\"a\",\"name\":null,\"description\":\"\",\"access_ip_v4\":\"\",\"time\":\"2026-03-01T12:00:00+01:00\"}",
+		"\x3c{\"id\":\"a\",\"set\":{},\"delete\":[],\"replace\":false}",
+		"\x3c{\"id\":\"a\",\"set\":null,\"delete\":null,\"admin\":true}",
+		"\x3d{\"id\":\"a\",\"unlock\":false,\"reason\":\"\",\"time\":\"2026-03-01T12:00:00-07:00\"}",
+		"\x3e{\"id\":\"f\",\"description\":null}",
+		"\x3f{\"id\":\"f\",\"extra_specs\":{}}",
+		"\x41{\"id\":\"f\",\"project_id\":\"\"}",
+		"\x43{\"id\":\"i\",\"changes\":[{\"op\":\"add\",\"field\":\"tags\",\"tags\":[]}],\"time\":\"2026-03-01T12:00:00+05:30\"}",
+		"\x43{\"id\":\"i\",\"changes\":[{\"op\":\"replace\",\"field\":\"min_ram\",\"number\":-0,\"flag\":false,\"tags\":null}]}",
+		"\x43{\"id\":\"i\",\"changes\":null}",
+		"\x11{\"id\":\"i\",\"node\":\"h1\",\"md5\":\"\"}",
+		"\x06{\"flavor\":{\"id\":\"f\",\"rxtx_factor\":1e-320,\"access\":[],\"extra_specs\":{},\"private\":false}}",
+		"\x09{\"image\":{\"id\":\"i\",\"tags\":[],\"protected\":false,\"md5\":null}}",
 	} {
 		f.Add([]byte(s))
 	}

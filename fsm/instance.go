@@ -122,14 +122,26 @@ type Instance struct {
 	// text as given; ConfigDrive asks for a config drive. All are set at
 	// creation and never changed; the guest reads them through the
 	// metadata service and the config drive.
-	KeyName     string    `json:"key_name,omitempty"`
-	KeyData     string    `json:"key_data,omitempty"`
-	UserData    string    `json:"user_data,omitempty"`
-	ConfigDrive bool      `json:"config_drive,omitempty"`
-	Attempts    int       `json:"attempts,omitempty"` // placements rejected at commit
-	Created     time.Time `json:"created"`
-	Updated     time.Time `json:"updated"`
-	Actions     []Action  `json:"actions,omitempty"`
+	KeyName     string `json:"key_name,omitempty"`
+	KeyData     string `json:"key_data,omitempty"`
+	UserData    string `json:"user_data,omitempty"`
+	ConfigDrive bool   `json:"config_drive,omitempty"`
+	// Description and the access addresses are Nova's free fields: the
+	// user sets them (at create or with UpdateInstance) and nothing else
+	// reads them; the access addresses are not allocated, only recorded.
+	Description string `json:"description,omitempty"`
+	AccessIPv4  string `json:"access_ip_v4,omitempty"`
+	AccessIPv6  string `json:"access_ip_v6,omitempty"`
+	// Locked is Nova's lock: while it holds, only an admin may act on the
+	// server (CheckLock). LockedBy is LockedByOwner or LockedByAdmin, which
+	// decides who may unlock it; LockedReason is free text (Nova 2.73).
+	Locked       bool      `json:"locked,omitempty"`
+	LockedBy     string    `json:"locked_by,omitempty"`
+	LockedReason string    `json:"locked_reason,omitempty"`
+	Attempts     int       `json:"attempts,omitempty"` // placements rejected at commit
+	Created      time.Time `json:"created"`
+	Updated      time.Time `json:"updated"`
+	Actions      []Action  `json:"actions,omitempty"`
 	Indexes
 }
 

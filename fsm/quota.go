@@ -16,6 +16,19 @@ const (
 	QuotaServerGroupMembers = "server_group_members"
 	QuotaKeyPairs           = "key_pairs"
 	QuotaFloatingIPs        = "floating_ips"
+	// metadata_items bounds the metadata of one server (enforced at
+	// create and on every metadata change).
+	QuotaMetadataItems = "metadata_items"
+	// The rest are Nova 2.1's keys that shoal stores and shows (os-quota-sets
+	// at 2.1 has them all; clients set them and read them back) but does
+	// not enforce: injected files (personality) are not supported, and
+	// security groups and fixed IPs have no per-project limit here.
+	QuotaFixedIPs                 = "fixed_ips"
+	QuotaInjectedFiles            = "injected_files"
+	QuotaInjectedFileContentBytes = "injected_file_content_bytes"
+	QuotaInjectedFilePathBytes    = "injected_file_path_bytes"
+	QuotaSecurityGroups           = "security_groups"
+	QuotaSecurityGroupRules       = "security_group_rules"
 )
 
 // Unlimited is the quota limit that never refuses (Nova's -1).
@@ -31,12 +44,24 @@ type QuotaSet struct {
 	ServerGroupMembers int `json:"server_group_members"`
 	KeyPairs           int `json:"key_pairs"`
 	FloatingIPs        int `json:"floating_ips"`
+
+	MetadataItems            int `json:"metadata_items"`
+	FixedIPs                 int `json:"fixed_ips"`
+	InjectedFiles            int `json:"injected_files"`
+	InjectedFileContentBytes int `json:"injected_file_content_bytes"`
+	InjectedFilePathBytes    int `json:"injected_file_path_bytes"`
+	SecurityGroups           int `json:"security_groups"`
+	SecurityGroupRules       int `json:"security_group_rules"`
 }
 
 // DefaultQuota is what a project gets for every limit it has no override
-// for: Nova's defaults.
+// for: Nova's defaults (nova/conf/quota.py; the deprecated network keys
+// fixed_ips, security_groups and security_group_rules are -1 there since
+// nova-network went). floating_ips keeps the 10 shoal has always enforced.
 func DefaultQuota() QuotaSet {
-	return QuotaSet{Instances: 10, Cores: 20, RAM: 51200, ServerGroups: 10, ServerGroupMembers: 10, KeyPairs: 100, FloatingIPs: 10}
+	return QuotaSet{Instances: 10, Cores: 20, RAM: 51200, ServerGroups: 10, ServerGroupMembers: 10, KeyPairs: 100, FloatingIPs: 10,
+		MetadataItems: 128, FixedIPs: Unlimited, InjectedFiles: 5, InjectedFileContentBytes: 10240, InjectedFilePathBytes: 255,
+		SecurityGroups: Unlimited, SecurityGroupRules: Unlimited}
 }
 
 // QuotaOverride is a partial quota set: the limits given, nil for the rest.
@@ -50,19 +75,79 @@ type QuotaOverride struct {
 	ServerGroupMembers *int `json:"server_group_members,omitempty"`
 	KeyPairs           *int `json:"key_pairs,omitempty"`
 	FloatingIPs        *int `json:"floating_ips,omitempty"`
+
+	MetadataItems            *int `json:"metadata_items,omitempty"`
+	FixedIPs                 *int `json:"fixed_ips,omitempty"`
+	InjectedFiles            *int `json:"injected_files,omitempty"`
+	InjectedFileContentBytes *int `json:"injected_file_content_bytes,omitempty"`
+	InjectedFilePathBytes    *int `json:"injected_file_path_bytes,omitempty"`
+	SecurityGroups           *int `json:"security_groups,omitempty"`
+	SecurityGroupRules       *int `json:"security_group_rules,omitempty"`
 }
 
 // limits lists the fields of both shapes in the same order, so merging and
 // validating do not repeat themselves per resource.
 func (q *QuotaSet) limits() []*int {
-	return []*int{&q.Instances, &q.Cores, &q.RAM, &q.ServerGroups, &q.ServerGroupMembers, &q.KeyPairs, &q.FloatingIPs}
+	return []*int{&q.Instances, &q.Cores, &q.RAM, &q.ServerGroups, &q.ServerGroupMembers, &q.KeyPairs, &q.FloatingIPs,
+		&q.MetadataItems, &q.FixedIPs, &q.InjectedFiles, &q.InjectedFileContentBytes, &q.InjectedFilePathBytes,
+		&q.SecurityGroups, &q.SecurityGroupRules}
 }
 
 func (o *QuotaOverride) limits() []**int {
-	return []**int{&o.Instances, &o.Cores, &o.RAM, &o.ServerGroups, &o.ServerGroupMembers, &o.KeyPairs, &o.FloatingIPs}
+	return []**int{&o.Instances, &o.Cores, &o.RAM, &o.ServerGroups, &o.ServerGroupMembers, &o.KeyPairs, &o.FloatingIPs,
+		&o.MetadataItems, &o.FixedIPs, &o.InjectedFiles, &o.InjectedFileContentBytes, &o.InjectedFilePathBytes,
+		&o.SecurityGroups, &o.SecurityGroupRules}
 }
 
-var quotaNames = []string{QuotaInstances, QuotaCores, QuotaRAM, QuotaServerGroups, QuotaServerGroupMembers, QuotaKeyPairs, QuotaFloatingIPs}
+var quotaNames = []string{QuotaInstances, QuotaCores, QuotaRAM, QuotaServerGroups, QuotaServerGroupMembers, QuotaKeyPairs, QuotaFloatingIPs,
+	QuotaMetadataItems, QuotaFixedIPs, QuotaInjectedFiles, QuotaInjectedFileContentBytes, QuotaInjectedFilePathBytes,
+	QuotaSecurityGroups, QuotaSecurityGroupRules}
+
+// QuotaNames lists every quota key a quota set has, in a fixed order, so
+// that the API decodes and shows them from one list.
+func QuotaNames() []string { return slices.Clone(quotaNames) }
+
+// Limit is the limit named by one of QuotaNames; ok is false for an
+// unknown name.
+func (q QuotaSet) Limit(name string) (limit int, ok bool) {
+	at := slices.Index(quotaNames, name)
+	if at < 0 {
+		return 0, false
+	}
+	return *q.limits()[at], true
+}
+
+// Set gives the limit named by one of QuotaNames the value n; it reports
+// false for an unknown name.
+func (o *QuotaOverride) Set(name string, n int) bool {
+	at := slices.Index(quotaNames, name)
+	if at < 0 {
+		return false
+	}
+	*o.limits()[at] = &n
+	return true
+}
+
+// Limit is the override for the limit name, nil when it is not given (or
+// the name is unknown).
+func (o QuotaOverride) Limit(name string) *int {
+	at := slices.Index(quotaNames, name)
+	if at < 0 {
+		return nil
+	}
+	return *o.limits()[at]
+}
+
+// Override is the override that sets every limit to q's (what resetting a
+// project to the defaults proposes: DefaultQuota().Override()).
+func (q QuotaSet) Override() QuotaOverride {
+	var o QuotaOverride
+	for k, v := range q.limits() {
+		n := *v
+		*o.limits()[k] = &n
+	}
+	return o
+}
 
 // SetQuota changes the limits given for one project and leaves the others
 // as they were (Nova's PUT os-quota-sets/{project}). Whether the project
@@ -163,6 +248,8 @@ func (e *QuotaError) Error() string {
 		return "Quota exceeded, too many servers in group"
 	case QuotaKeyPairs:
 		return "Quota exceeded, too many key pairs."
+	case QuotaMetadataItems:
+		return fmt.Sprintf("Maximum number of metadata items exceeds %d", e.Allowed)
 	}
 	return fmt.Sprintf("Quota exceeded for %s: Requested %d, but already used %d of %d %s",
 		e.Resource, e.Requested, e.Used, e.Allowed, e.Resource)
@@ -177,6 +264,13 @@ func checkQuota(resource string, requested, used, allowed int) error {
 		return nil
 	}
 	return &QuotaError{Resource: resource, Requested: requested, Used: used, Allowed: allowed}
+}
+
+// checkMetadataQuota refuses a server metadata of n items beyond the
+// metadata_items limit of the server's project. It is a limit per server,
+// not a count across the project: Used is always 0.
+func (s *State) checkMetadataQuota(projectID string, n int) error {
+	return checkQuota(QuotaMetadataItems, n, 0, s.quota(projectID).MetadataItems)
 }
 
 // checkCreateQuota checks servers about to be created by a project against

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/shoal-project/shoal/fsm"
@@ -104,7 +105,7 @@ func TestOwnedGroupsAndImages(t *testing.T) {
 	if img, _ := w.f.Image("img-p1"); img.ProjectID != "p1" || img.UserID != "u-p1" || len(img.Locations) != 1 {
 		t.Errorf("uploaded image lost its owner: %+v", img)
 	}
-	bad := ownedImage("img-bad", "p1", "community")
+	bad := ownedImage("img-bad", "p1", "hidden")
 	w.refuse(&fsm.CreateImage{Image: bad}, fsm.ErrInvalid)
 
 	visible := func(p string) []string {
@@ -150,7 +151,9 @@ func TestOwnedGroupsAndImages(t *testing.T) {
 func TestSetQuota(t *testing.T) {
 	w := newWorld(t, testCIDR)
 	def := fsm.DefaultQuota()
-	if def != (fsm.QuotaSet{Instances: 10, Cores: 20, RAM: 51200, ServerGroups: 10, ServerGroupMembers: 10, KeyPairs: 100, FloatingIPs: 10}) {
+	if def != (fsm.QuotaSet{Instances: 10, Cores: 20, RAM: 51200, ServerGroups: 10, ServerGroupMembers: 10, KeyPairs: 100, FloatingIPs: 10,
+		MetadataItems: 128, FixedIPs: -1, InjectedFiles: 5, InjectedFileContentBytes: 10240, InjectedFilePathBytes: 255,
+		SecurityGroups: -1, SecurityGroupRules: -1}) {
 		t.Fatalf("DefaultQuota = %+v, want Nova's", def)
 	}
 	if got := w.f.Quota("p1"); got != def {
@@ -349,4 +352,37 @@ func TestSnapshotKeepsQuotasAndOwners(t *testing.T) {
 	r.must(ownedCreate("p1", "1", "b"))
 	r.refuse(ownedCreate("p1", "1", "c"), fsm.ErrOverQuota)
 	r.refuse(ownedGroup("g2", "p2"), fsm.ErrOverQuota)
+}
+
+// Every quota key has a name, a limit and an override, from one list: the
+// API decodes and shows them through it.
+func TestQuotaNames(t *testing.T) {
+	names := fsm.QuotaNames()
+	want := []string{"instances", "cores", "ram", "server_groups", "server_group_members", "key_pairs", "floating_ips",
+		"metadata_items", "fixed_ips", "injected_files", "injected_file_content_bytes", "injected_file_path_bytes",
+		"security_groups", "security_group_rules"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("QuotaNames = %v", names)
+	}
+	def := fsm.DefaultQuota()
+	o := def.Override()
+	var set fsm.QuotaOverride
+	for k, name := range names {
+		limit, ok := def.Limit(name)
+		if !ok || o.Limit(name) == nil || *o.Limit(name) != limit {
+			t.Errorf("%s: limit %d %v, override %v", name, limit, ok, o.Limit(name))
+		}
+		if !set.Set(name, k) || *set.Limit(name) != k {
+			t.Errorf("Set(%s)", name)
+		}
+	}
+	if _, ok := def.Limit("bogus"); ok || set.Set("bogus", 1) || set.Limit("bogus") != nil {
+		t.Error("an unknown name has a limit")
+	}
+	// The override of the defaults, applied, is the defaults.
+	w := newWorld(t, testCIDR)
+	w.must(setQuota("p1", set), setQuota("p1", o))
+	if got := w.f.Quota("p1"); got != def {
+		t.Errorf("reset quota = %+v", got)
+	}
 }

@@ -23,7 +23,7 @@ func (f *FSM) ClusterID() string {
 func (f *FSM) Flavors() []Flavor {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	out := copyOut(f.state.Flavors, plainCopy[Flavor])
+	out := copyOut(f.state.Flavors, (*Flavor).clone)
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
@@ -33,10 +33,10 @@ func (f *FSM) Flavor(ref string) (Flavor, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	if fl, ok := f.state.Flavors[ref]; ok {
-		return *fl, nil
+		return fl.clone(), nil
 	}
 	if fl := f.state.flavorByName(ref); fl != nil {
-		return *fl, nil
+		return fl.clone(), nil
 	}
 	return Flavor{}, fmt.Errorf("%w: flavor %q", ErrNotFound, ref)
 }

@@ -51,6 +51,10 @@ type State struct {
 	// Keypairs (keypair.go) by user ID, then name; omitted while empty.
 	KeyPairs map[string]map[string]*KeyPair `json:"key_pairs,omitempty"`
 
+	// Deleted is the record of the last MaxDeletedInstances servers that
+	// went, in the order they went (tombstone.go); omitted while empty.
+	Deleted []DeletedInstance `json:"deleted_instances,omitempty"`
+
 	// Derived indexes, rebuilt on restore and never serialized.
 	flavorNames map[string]string
 	usage       map[string]*Usage // host → claims
@@ -198,6 +202,15 @@ func (s *State) flavorByName(name string) *Flavor {
 
 func (s *State) putFlavor(f Flavor, index uint64) {
 	f.CreateIndex, f.ModifyIndex = index, index
+	f = f.clone()
+	slices.Sort(f.Access)
+	f.Access = slices.Compact(f.Access)
+	if len(f.Access) == 0 {
+		f.Access = nil
+	}
+	if len(f.ExtraSpecs) == 0 {
+		f.ExtraSpecs = nil
+	}
 	s.Flavors[f.ID] = &f
 	s.flavorNames[f.Name] = f.ID
 }

@@ -37,12 +37,29 @@ type Host struct {
 
 // Flavor is a hardware template for servers (Nova's flavors).
 type Flavor struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	VCPUs   int       `json:"vcpus"`
-	RAM     int       `json:"ram"`  // MiB
-	Disk    int       `json:"disk"` // GiB
-	Created time.Time `json:"created"`
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	VCPUs int    `json:"vcpus"`
+	RAM   int    `json:"ram"`  // MiB
+	Disk  int    `json:"disk"` // GiB
+	// Swap (MiB) and Ephemeral (GiB) are Nova's extra disks, 0 for none;
+	// they are recorded and shown, not yet given to guests.
+	Swap      int `json:"swap,omitempty"`
+	Ephemeral int `json:"ephemeral,omitempty"`
+	// RxtxFactor is Nova's rxtx_factor; 0 stands for its default, 1.0
+	// (EffectiveRxtxFactor), so records made before it keep meaning that.
+	RxtxFactor  float64 `json:"rxtx_factor,omitempty"`
+	Description string  `json:"description,omitempty"`
+	// Private is Nova's is_public false: the flavor is seen and used only
+	// by admins and the projects in Access (sorted project IDs). Stored
+	// this way round so that the zero value, which every record made
+	// before it has, is Nova's default: public (IsPublic).
+	Private bool     `json:"private,omitempty"`
+	Access  []string `json:"access,omitempty"`
+	// ExtraSpecs are Nova's free key/value hints (hw:cpu_policy and the
+	// like); shoal stores and shows them.
+	ExtraSpecs map[string]string `json:"extra_specs,omitempty"`
+	Created    time.Time         `json:"created"`
 	Indexes
 }
 

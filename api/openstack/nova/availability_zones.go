@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/shoal-project/shoal/api"
-	"github.com/shoal-project/shoal/api/openstack/osapi"
 )
 
 // os-availability-zone: shoal's zones are its hosts' (each node names
@@ -61,7 +60,7 @@ func (m *Module) listZones(w http.ResponseWriter, r *http.Request, detail bool) 
 		}
 		available[z] = available[z] || h.Status == "enabled"
 		members[z][h.Name] = map[string]ZoneServiceState{computeBinary: {
-			Available: h.State == "up", Active: h.Status == "enabled", UpdatedAt: nullable(osapi.Time(h.Updated))}}
+			Available: h.State == "up", Active: h.Status == "enabled", UpdatedAt: nullable(naiveTime(h.Updated))}}
 	}
 	slices.Sort(names)
 	out := []Zone{}

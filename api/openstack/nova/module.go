@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/api/openstack/osapi"
@@ -138,6 +139,16 @@ func setRequestID(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("x-openstack-request-id", id)
 	w.Header().Set("x-compute-request-id", id)
+}
+
+// naiveTime is how Nova writes the times its database hands back as they
+// are (services' updated_at, tenant usage): UTC without a zone, with
+// microseconds, as Python's isoformat. The zero time is "".
+func naiveTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000000")
 }
 
 // links are a resource's self and bookmark links; path is below both roots

@@ -59,7 +59,7 @@ func nullable(s string) *string {
 
 func serviceView(r *http.Request, h api.Host) Service {
 	s := Service{ID: h.CreateIndex, Binary: computeBinary, Host: h.Name, Zone: zoneOf(h.Host),
-		Status: h.Status, State: h.State, UpdatedAt: nullable(osapi.Time(h.Updated)), DisabledReason: nullable(h.DisabledReason)}
+		Status: h.Status, State: h.State, UpdatedAt: nullable(naiveTime(h.Updated)), DisabledReason: nullable(h.DisabledReason)}
 	if osapi.Requested(r.Context()).AtLeast(2, 11) {
 		down := h.ForcedDown
 		s.ForcedDown = &down

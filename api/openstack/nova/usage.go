@@ -17,10 +17,6 @@ import (
 // up to the period's end. Deleted servers leave the state at once, so
 // their hours are not reported (MICROVERSIONS.md lists the gap).
 
-// usageTime is how Nova writes the period and the servers' times: a
-// naive UTC datetime in Python's isoformat.
-const usageTime = "2006-01-02T15:04:05.000000"
-
 // TenantUsage is one project's usage in a period.
 type TenantUsage struct {
 	TenantID           string         `json:"tenant_id"`
@@ -97,11 +93,11 @@ func (m *Module) usages(ctx context.Context, f api.ServerFilter, start, stop, no
 		hours := stop.Sub(maxTime(s.Created, start)).Hours()
 		u := ServerUsage{InstanceID: s.ID, Name: s.Name, TenantID: s.TenantID, Flavor: s.Flavor.Name,
 			VCPUs: s.Flavor.VCPUs, MemoryMB: s.Flavor.RAM, LocalGB: s.Flavor.Disk, Hours: hours,
-			StartedAt: s.Created.UTC().Format(usageTime), State: vmState(s),
+			StartedAt: naiveTime(s.Created), State: vmState(s),
 			Uptime: int(now.Sub(s.Created).Seconds())}
 		t, ok := byProject[s.TenantID]
 		if !ok {
-			t = &TenantUsage{TenantID: s.TenantID, Start: start.UTC().Format(usageTime), Stop: stop.UTC().Format(usageTime)}
+			t = &TenantUsage{TenantID: s.TenantID, Start: naiveTime(start), Stop: naiveTime(stop)}
 			if detailed {
 				t.ServerUsages = &[]ServerUsage{}
 			}
