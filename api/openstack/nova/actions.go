@@ -55,6 +55,7 @@ var actions = map[string]action{
 	"removeFloatingIp":    {versions: &until243, parse: parseRemoveFloatingIP},
 	"addSecurityGroup":    {parse: parseSecurityGroup(api.ActionAddSecurityGroup)},
 	"removeSecurityGroup": {parse: parseSecurityGroup(api.ActionRemoveSecurityGroup)},
+	"rebuild":             {parse: parseRebuild},
 }
 
 func (m *Module) serverAction(w http.ResponseWriter, r *http.Request) {
