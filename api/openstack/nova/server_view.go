@@ -164,7 +164,11 @@ func serverView(r *http.Request, d api.ServerDetail, inst fsm.Instance, o viewOp
 		Metadata: d.Metadata, HostID: osapi.HostID(d.TenantID, d.Host), Image: "",
 		Flavor:  flavorLink{ID: d.Flavor.ID, Links: bookmark(base, "/flavors/"+d.Flavor.ID)},
 		Created: osapi.Time(d.Created), Updated: osapi.Time(d.Updated),
-		Addresses: addresses(d, o.detail), Links: links(r, "/servers/"+d.ID), DiskConfig: "MANUAL",
+		Addresses: map[string][]serverAddress{}, Links: links(r, "/servers/"+d.ID), DiskConfig: "MANUAL",
+	}
+	if d.VMState != fsm.VMBuilding {
+		// Nova hides a server's addresses until its network is set up.
+		s.Addresses = addresses(d, o.detail)
 	}
 	if s.Metadata == nil {
 		s.Metadata = map[string]string{}
@@ -200,14 +204,10 @@ func serverView(r *http.Request, d api.ServerDetail, inst fsm.Instance, o viewOp
 }
 
 // addresses groups d's addresses by network, each network's fixed IPs
-// before its floating ones (Nova's order). A building server shows none in
-// the server views, as Nova hides them until the network is set up;
-// extended adds the type and MAC the server views carry.
+// before its floating ones (Nova's order); extended adds the type and MAC
+// the server views carry.
 func addresses(d api.ServerDetail, extended bool) map[string][]serverAddress {
 	out := map[string][]serverAddress{}
-	if extended && d.VMState == fsm.VMBuilding {
-		return out
-	}
 	for _, kind := range []string{api.AddressFixed, api.AddressFloating} {
 		for _, a := range d.Addresses {
 			if a.Type != kind {
