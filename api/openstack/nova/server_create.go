@@ -88,7 +88,8 @@ func (m *Module) createServers(w http.ResponseWriter, r *http.Request) {
 
 // checkCreate refuses, as Nova does, what the body asks that the state
 // cannot give: a flavor named by anything but its ID, a network other than
-// the tenant network, a port or a fixed IP.
+// the tenant network (an external one is Nova's 403 for a member; servers
+// have no port on one here, so an admin gets 400), a port or a fixed IP.
 func (m *Module) checkCreate(r *http.Request, req *createRequest) error {
 	if req.Image == "" {
 		return badRequest("Missing imageRef attribute")
@@ -106,7 +107,7 @@ func (m *Module) checkCreate(r *http.Request, req *createRequest) error {
 		case n.port != "":
 			return badRequest("Port id %s could not be found.", n.port)
 		case n.uuid != tenant && n.uuid != fsm.DefaultNetworkID:
-			return badRequest("Network %s could not be found.", n.uuid)
+			return m.otherNetwork(r, n.uuid)
 		case n.fixedIP != "":
 			return badRequest("Requesting fixed IP %s is not supported: a server's fixed IP is allocated from its network's pool.", n.fixedIP)
 		}
@@ -115,6 +116,18 @@ func (m *Module) checkCreate(r *http.Request, req *createRequest) error {
 		return badRequest("A server has one port, on the tenant network: %d networks were requested.", len(req.networks))
 	}
 	return nil
+}
+
+// otherNetwork is why a server cannot have a port on network id.
+func (m *Module) otherNetwork(r *http.Request, id string) error {
+	n, err := m.ops.Network(r.Context(), id)
+	switch {
+	case err != nil || n.ID != id || !n.External:
+		return badRequest("Network %s could not be found.", id)
+	case !isAdmin(r):
+		return failure(http.StatusForbidden, "It is not allowed to create an interface on external network %s", id)
+	}
+	return badRequest("Network %s is external: a server's port is on the tenant network, and floating IPs reach it from %s.", id, id)
 }
 
 // decodeCreate checks a create body as Nova's 2.1 schema does.

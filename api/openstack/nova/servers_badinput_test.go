@@ -16,6 +16,7 @@ func TestServerBadInput(t *testing.T) {
 	const id = "e0000000-0000-4000-8000-000000000001"
 	e.SeedServer(t, e.alpha, id, "web", apitest.CirrosID, apitest.NodeName)
 	e.Consoles.Set(id, "x")
+	e.SeedExternalNetwork(t)
 	create := func(server string) string {
 		return `{"server":{"name":"n","imageRef":"` + apitest.CirrosID + `","flavorRef":"1"` + server + `}}`
 	}
@@ -46,6 +47,8 @@ func TestServerBadInput(t *testing.T) {
 		{"create, metadata value", "POST", "/servers", create(`,"metadata":{"a":1}`), "", 400, ""},
 		{"create, metadata key", "POST", "/servers", create(`,"metadata":{"a/b":"c"}`), "", 400, ""},
 		{"create, other network", "POST", "/servers", create(`,"networks":[{"uuid":"nope"}]`), "", 400, "Network nope could not be found."},
+		{"create, external network", "POST", "/servers", create(`,"networks":[{"uuid":"` + apitest.PublicNetworkID + `"}]`), "", 403,
+			"It is not allowed to create an interface on external network " + apitest.PublicNetworkID},
 		{"create, port", "POST", "/servers", create(`,"networks":[{"port":"` + other + `"}]`), "", 400,
 			"Port id " + other + " could not be found."},
 		{"create, fixed IP", "POST", "/servers", create(`,"networks":[{"uuid":"default","fixed_ip":"10.88.0.9"}]`), "", 400, ""},
