@@ -56,6 +56,8 @@ var actions = map[string]action{
 	"addSecurityGroup":    {parse: parseSecurityGroup(api.ActionAddSecurityGroup)},
 	"removeSecurityGroup": {parse: parseSecurityGroup(api.ActionRemoveSecurityGroup)},
 	"rebuild":             {parse: parseRebuild},
+	"lock":                {parse: parseLock},
+	"unlock":              {parse: parseLock},
 }
 
 func (m *Module) serverAction(w http.ResponseWriter, r *http.Request) {
@@ -230,8 +232,9 @@ var fsmActions = map[string]bool{fsm.ActionStart: true, fsm.ActionStop: true, fs
 
 // stateErr is Nova's conflict for verb on a server whose state does not
 // allow it: the task it is busy with, else its vm_state (fsm refuses a
-// busy server first, then a wrong vm_state). A server that has gone since
-// is Nova's 404.
+// busy server first, then a wrong vm_state). A locked server keeps fsm's
+// words, which are Nova's ("Instance … is locked"); a server that has gone
+// since is Nova's 404.
 func stateErr(r *http.Request, m *Module, id, verb string, err error) error {
 	if !errors.Is(err, fsm.ErrConflict) {
 		return err
@@ -240,6 +243,8 @@ func stateErr(r *http.Request, m *Module, id, verb string, err error) error {
 	switch {
 	case lerr != nil:
 		return instanceErr(id, lerr)
+	case d.Locked && !isAdmin(r):
+		return err
 	case d.TaskState != "":
 		return conflict("Cannot '%s' instance %s while it is in task_state %s", verb, id, d.TaskState)
 	}

@@ -34,8 +34,9 @@ var hintKeys = []string{"os:scheduler_hints", "OS-SCH-HNT:scheduler_hints"}
 type createRequest struct {
 	api.ServerCreate
 	minCount, maxCount int
-	reservationID      bool   // return_reservation_id: answer with it, not the server
-	adminPass          string // Nova's answer echoes it (or one it made up)
+	reservationID      bool             // return_reservation_id: answer with it, not the server
+	adminPass          string           // Nova's answer echoes it (or one it made up)
+	access             api.ServerUpdate // accessIPv4/6, set once the servers exist
 	networks           []networkRequest
 	groups             []securityGroup // as the body gave them (nil: not given)
 }
@@ -66,6 +67,11 @@ func (m *Module) createServers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	idx, created, err := m.ops.CreateServers(r.Context(), req.ServerCreate)
+	for k := 0; err == nil && req.access != (api.ServerUpdate{}) && k < len(created); k++ {
+		// api.ServerCreate has no access addresses: they are recorded on
+		// the new servers as a PUT would record them.
+		idx, _, err = m.ops.UpdateServer(r.Context(), created[k].ID, req.access)
+	}
 	if err != nil {
 		m.fail(w, r, err)
 		return
@@ -199,8 +205,12 @@ func (req *createRequest) member(k string, v json.RawMessage) error {
 		if s, err = stringField(k, v); err == nil && s != "AUTO" && s != "MANUAL" {
 			err = invalidInput(k, v, fmt.Sprintf("'%s' is not one of ['AUTO', 'MANUAL']", s))
 		}
-	case "accessIPv4", "accessIPv6":
-		_, err = address(k, v, k == "accessIPv6")
+	case "accessIPv4":
+		a, aerr := address(k, v, false)
+		req.access.AccessIPv4, err = &a, aerr
+	case "accessIPv6":
+		a, aerr := address(k, v, true)
+		req.access.AccessIPv6, err = &a, aerr
 	case "personality", "block_device_mapping", "block_device_mapping_v2":
 		err = refuseList(k, v)
 	case "availability_zone":

@@ -74,7 +74,7 @@ func (m *Module) serverPage(w http.ResponseWriter, r *http.Request, collection s
 		api.SetIndex(w, idx)
 		return nil, nil, nil
 	}
-	f := api.ServerFilter{Name: q.name, Host: q.host, AllTenants: q.allTenants && q.projectID == "", ProjectID: q.projectID}
+	f := api.ServerFilter{AllTenants: q.allTenants && q.projectID == "", ProjectID: q.projectID}
 	details, insts, err := m.ops.ServerInstances(r.Context(), f)
 	if err != nil {
 		return nil, nil, err
@@ -82,6 +82,18 @@ func (m *Module) serverPage(w http.ResponseWriter, r *http.Request, collection s
 	rows := make([]serverRow, len(details))
 	for k := range details {
 		rows[k] = serverRow{d: details[k], inst: insts[k]}
+	}
+	if !q.changesSince.IsZero() {
+		// Nova lists what changed since then, deleted servers included.
+		gone, err := m.ops.DeletedServers(r.Context(), q.changesSince, q.allTenants)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, g := range gone {
+			if q.projectID == "" || g.ProjectID == q.projectID {
+				rows = append(rows, deletedRow(g))
+			}
+		}
 	}
 	sortRows(rows, q.sort)
 	if q.marker != "" {
@@ -113,7 +125,8 @@ type listQuery struct {
 	allTenants   bool
 	projectID    string // with allTenants: the one project listed
 	statuses     []string
-	name, host   string // to Ops: its name expression and host filter are Nova's
+	name         *regexp.Regexp
+	host         string
 	image        string
 	flavor       string
 	ip           *regexp.Regexp
@@ -191,10 +204,16 @@ func parseListQuery(r *http.Request, collection string) (listQuery, error) {
 			return q, failure(http.StatusForbidden, "Only administrators may list deleted instances")
 		}
 	}
-	if s, ok := get("name"); ok {
-		q.name = s
-	} else if s, ok := get("display_name"); ok {
-		q.name = s
+	name, ok := get("name")
+	if !ok {
+		name, ok = get("display_name")
+	}
+	if ok && name != "" {
+		re, err := regexp.Compile(name)
+		if err != nil {
+			return q, badRequest("Invalid input for query parameters name. Value: %s. '%s' is not a 'regex'", name, name)
+		}
+		q.name = re
 	}
 	q.host, _ = get("host")
 	if s, ok := get("image"); ok {
@@ -248,6 +267,8 @@ func allTenants(s string) (bool, error) {
 // matches applies the filters Ops did not.
 func (q listQuery) matches(s serverRow) bool {
 	switch {
+	case q.name != nil && !q.name.MatchString(s.d.Name), q.host != "" && s.d.Host != q.host:
+		return false
 	case len(q.statuses) > 0 && !statusMatches(q.statuses, s.d.VMState, s.d.TaskState):
 		return false
 	case q.image != "" && s.d.Image.ID != q.image:
@@ -265,6 +286,20 @@ func (q listQuery) matches(s serverRow) bool {
 		}
 	}
 	return true
+}
+
+// deletedRow is a deleted server's record as a list row: what Nova shows
+// of a deleted instance (status DELETED, no addresses, no metadata).
+func deletedRow(g fsm.DeletedInstance) serverRow {
+	i := g.Instance
+	d := api.ServerDetail{ID: i.ID, Name: i.Name, Status: i.Status(), Host: i.Host, Flavor: i.Flavor,
+		Image: api.ImageRef{ID: i.ImageID}, VMState: i.VMState, PowerState: i.PowerState, Created: i.Created,
+		Updated: i.Updated, Metadata: map[string]string{}, AvailabilityZone: i.AvailabilityZone, TenantID: i.ProjectID,
+		UserID: i.UserID, KeyName: i.KeyName, Description: i.Description, AccessIPv4: i.AccessIPv4, AccessIPv6: i.AccessIPv6}
+	if i.ConfigDrive {
+		d.ConfigDrive = "True"
+	}
+	return serverRow{d: d, inst: i}
 }
 
 // lastSegment is the ID at the end of a reference that may be a URL (Nova

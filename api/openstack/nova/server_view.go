@@ -163,7 +163,7 @@ func serverView(r *http.Request, d api.ServerDetail, inst fsm.Instance, o viewOp
 		ID: d.ID, Name: d.Name, Status: d.Status, TenantID: d.TenantID, UserID: d.UserID,
 		Metadata: d.Metadata, HostID: osapi.HostID(d.TenantID, d.Host), Image: "",
 		Flavor:  flavorLink{ID: d.Flavor.ID, Links: bookmark(base, "/flavors/"+d.Flavor.ID)},
-		Created: osapi.Time(d.Created), Updated: osapi.Time(d.Updated),
+		Created: osapi.Time(d.Created), Updated: osapi.Time(d.Updated), AccessIPv4: d.AccessIPv4, AccessIPv6: d.AccessIPv6,
 		Addresses: map[string][]serverAddress{}, Links: links(r, "/servers/"+d.ID), DiskConfig: "MANUAL",
 	}
 	if d.VMState != fsm.VMBuilding {
@@ -190,7 +190,7 @@ func serverView(r *http.Request, d api.ServerDetail, inst fsm.Instance, o viewOp
 	}
 	s.serverDetail = &serverDetail{
 		KeyName: nullable(d.KeyName), AvailabilityZone: o.zone(d), ConfigDrive: d.ConfigDrive,
-		LaunchedAt: launchedAt(inst), TaskState: nullable(d.TaskState), VMState: d.VMState,
+		LaunchedAt: launchedAt(inst), TerminatedAt: terminatedAt(d), TaskState: nullable(d.TaskState), VMState: d.VMState,
 		PowerState: d.PowerState, VolumesAttached: []volumeRef{},
 	}
 	for _, g := range d.SecurityGroups {
@@ -245,6 +245,16 @@ func launchedAt(inst fsm.Instance) *string {
 		}
 	}
 	return nil
+}
+
+// terminatedAt is when a deleted server went (its record's last change),
+// null for the living.
+func terminatedAt(d api.ServerDetail) *string {
+	if d.VMState != fsm.VMDeleted {
+		return nil
+	}
+	t := d.Updated.UTC().Format(launchedFormat)
+	return &t
 }
 
 // bookmark is the one link Nova gives a server's image and flavor: the

@@ -11,6 +11,7 @@ import (
 	"github.com/shoal-project/shoal/api/apitest"
 	"github.com/shoal-project/shoal/api/openstack/nova"
 	"github.com/shoal-project/shoal/api/openstack/osapi"
+	"github.com/shoal-project/shoal/fsm"
 )
 
 // routeRecorder lists the patterns a module registers, with their access.
@@ -43,6 +44,7 @@ var serverPolicyRows = []struct {
 	{"POST /compute/v2.1/servers", "/servers", `{"server":{"name":"p","imageRef":"` + apitest.CirrosID + `","flavorRef":"1"}}`,
 		[5]int{401, 403, 202, 202, 202}},
 	{"GET /compute/v2.1/servers/{id}", "/servers/{id}", "", [5]int{401, 200, 200, 404, 200}},
+	{"PUT /compute/v2.1/servers/{id}", "/servers/{id}", `{"server":{"name":"renamed"}}`, [5]int{401, 403, 200, 404, 200}},
 	{"DELETE /compute/v2.1/servers/{id}", "/servers/{id}", "", [5]int{401, 403, 204, 404, 204}},
 	{"POST /compute/v2.1/servers/{id}/action", "/servers/{id}/action", `{"os-stop":null}`, [5]int{401, 403, 202, 404, 202}},
 	{"POST /compute/v2.1/servers/{id}/action", "/servers/{id}/action", `{"os-resetState":{"state":"error"}}`,
@@ -52,6 +54,14 @@ var serverPolicyRows = []struct {
 		[5]int{401, 403, 403, 404, 400}},
 	{"POST /compute/v2.1/servers/{id}/action", "/servers/{id}/action", `{"os-getConsoleOutput":{"length":5}}`,
 		[5]int{401, 403, 200, 404, 200}},
+	{"POST /compute/v2.1/servers/{id}/action", "/servers/{id}/action", `{"lock":null}`, [5]int{401, 403, 202, 404, 202}},
+	{"GET /compute/v2.1/servers/{id}/metadata", "/servers/{id}/metadata", "", [5]int{401, 200, 200, 404, 200}},
+	{"PUT /compute/v2.1/servers/{id}/metadata", "/servers/{id}/metadata", `{"metadata":{"a":"b"}}`, [5]int{401, 403, 200, 404, 200}},
+	{"POST /compute/v2.1/servers/{id}/metadata", "/servers/{id}/metadata", `{"metadata":{"a":"b"}}`, [5]int{401, 403, 200, 404, 200}},
+	{"GET /compute/v2.1/servers/{id}/metadata/{key}", "/servers/{id}/metadata/k", "", [5]int{401, 200, 200, 404, 200}},
+	{"PUT /compute/v2.1/servers/{id}/metadata/{key}", "/servers/{id}/metadata/k", `{"meta":{"k":"w"}}`,
+		[5]int{401, 403, 200, 404, 200}},
+	{"DELETE /compute/v2.1/servers/{id}/metadata/{key}", "/servers/{id}/metadata/k", "", [5]int{401, 403, 204, 404, 204}},
 	{"GET /compute/v2.1/servers/{id}/ips", "/servers/{id}/ips", "", [5]int{401, 200, 200, 404, 200}},
 	{"GET /compute/v2.1/servers/{id}/ips/{network}", "/servers/{id}/ips/default", "", [5]int{401, 200, 200, 404, 200}},
 	{"GET /compute/v2.1/servers/{id}/os-interface", "/servers/{id}/os-interface", "", [5]int{401, 200, 200, 404, 200}},
@@ -99,6 +109,7 @@ func TestServerPolicy(t *testing.T) {
 				id := fmt.Sprintf("a0000000-0000-4000-8000-%012d", n)
 				inst := e.SeedServer(t, e.alpha, id, fmt.Sprintf("srv-%d", n), apitest.CirrosID, apitest.NodeName)
 				e.Consoles.Set(id, "login:\n")
+				e.Apply(t, &fsm.UpdateInstanceMetadata{ID: id, Set: map[string]string{"k": "v"}, Time: apitest.SeedTime})
 				path := strings.ReplaceAll(row.path, "{id}", id)
 				path = strings.ReplaceAll(path, "{port}", osapi.PortID(id, inst.Addresses[0].MAC))
 				status, raw := e.call(t, strings.Fields(row.pattern)[0], path, row.body, tokens[who])

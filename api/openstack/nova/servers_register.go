@@ -15,8 +15,16 @@ func (m *Module) registerServers(r api.Router) {
 	m.route(r, "GET /servers/detail", reader, m.listServersDetail)
 	m.route(r, "POST /servers", member, m.createServers)
 	m.route(r, "GET /servers/{id}", reader, m.showServer)
+	m.route(r, "PUT /servers/{id}", member, m.updateServer)
 	m.route(r, "DELETE /servers/{id}", member, m.deleteServer)
 	m.route(r, "POST /servers/{id}/action", member, m.serverAction)
+
+	m.route(r, "GET /servers/{id}/metadata", reader, m.listMetadata)
+	m.route(r, "PUT /servers/{id}/metadata", member, m.replaceMetadata)
+	m.route(r, "POST /servers/{id}/metadata", member, m.mergeMetadata)
+	m.route(r, "GET /servers/{id}/metadata/{key}", reader, m.showMetadatum)
+	m.route(r, "PUT /servers/{id}/metadata/{key}", member, m.setMetadatum)
+	m.route(r, "DELETE /servers/{id}/metadata/{key}", member, m.deleteMetadatum)
 
 	m.route(r, "GET /servers/{id}/ips", reader, m.listIPs)
 	m.route(r, "GET /servers/{id}/ips/{network}", reader, m.showIPs)
