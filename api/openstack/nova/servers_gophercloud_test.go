@@ -153,6 +153,47 @@ func TestServersThroughGophercloud(t *testing.T) {
 			t.Fatalf("after %s: %+v %v", st.name, s, err)
 		}
 	}
+	// Update, metadata, lock.
+	updated, err := servers.Update(ctx, client, id, servers.UpdateOpts{Name: "renamed", AccessIPv4: "192.0.2.9"}).Extract()
+	if err != nil || updated.Name != "renamed" || updated.AccessIPv4 != "192.0.2.9" {
+		t.Errorf("updated %+v %v", updated, err)
+	}
+	md, err := servers.UpdateMetadata(ctx, client, id, servers.MetadataOpts{"tier": "front"}).Extract()
+	if err != nil || md["tier"] != "front" || md["role"] != "web" {
+		t.Errorf("merged metadata %v %v", md, err)
+	}
+	md, err = servers.ResetMetadata(ctx, client, id, servers.MetadataOpts{"only": "this"}).Extract()
+	if err != nil || len(md) != 1 || md["only"] != "this" {
+		t.Errorf("reset metadata %v %v", md, err)
+	}
+	if md, err := servers.CreateMetadatum(ctx, client, id, servers.MetadatumOpts{"k": "v"}).Extract(); err != nil || md["k"] != "v" {
+		t.Errorf("metadatum set %v %v", md, err)
+	}
+	if md, err := servers.Metadatum(ctx, client, id, "k").Extract(); err != nil || len(md) != 1 || md["k"] != "v" {
+		t.Errorf("metadatum %v %v", md, err)
+	}
+	if err := servers.DeleteMetadatum(ctx, client, id, "k").ExtractErr(); err != nil {
+		t.Error(err)
+	}
+	if md, err := servers.Metadata(ctx, client, id).Extract(); err != nil || len(md) != 1 {
+		t.Errorf("metadata %v %v", md, err)
+	}
+	if msg := novaFault(t, servers.Metadatum(ctx, client, id, "k").Err, http.StatusNotFound); msg != "Metadata item was not found" {
+		t.Errorf("missing item: %q", msg)
+	}
+	if err := servers.Lock(ctx, client, id).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	if msg := novaFault(t, servers.Stop(ctx, client, id).ExtractErr(), http.StatusConflict); msg != "Instance "+id+" is locked" {
+		t.Errorf("locked: %q", msg)
+	}
+	if err := servers.Unlock(ctx, client, id).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	if pw, err := servers.GetPassword(ctx, client, id).ExtractPassword(nil); err != nil || pw != "" {
+		t.Errorf("password %q %v", pw, err)
+	}
+
 	// A wrong state is Nova's 409.
 	msg := novaFault(t, servers.Start(ctx, client, id).ExtractErr(), http.StatusConflict)
 	if msg != "Cannot 'start' instance "+id+" while it is in vm_state active" {
@@ -204,11 +245,11 @@ func TestServersThroughGophercloud(t *testing.T) {
 	for _, a := range actions {
 		names = append(names, a.Action)
 	}
-	if err != nil || !slices.Equal(names, []string{"resume", "suspend", "unpause", "pause", "reboot", "start", "stop", "create"}) {
+	if err != nil || !slices.Equal(names, []string{"unlock", "lock", "resume", "suspend", "unpause", "pause", "reboot", "start", "stop", "create"}) {
 		t.Fatalf("actions %v %v", names, err)
 	}
 	detail, err := instanceactions.Get(ctx, admin, id, actions[0].RequestID).Extract()
-	if err != nil || detail.Action != "resume" || detail.Events == nil || len(*detail.Events) != 1 ||
+	if err != nil || detail.Action != "unlock" || detail.Events == nil || len(*detail.Events) != 1 ||
 		(*detail.Events)[0].Result != "Success" {
 		t.Errorf("action %+v %v", detail, err)
 	}
