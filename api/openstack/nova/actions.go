@@ -57,6 +57,8 @@ var actions = map[string]action{
 	"removeSecurityGroup": {parse: parseSecurityGroup(api.ActionRemoveSecurityGroup)},
 	"rebuild":             {parse: parseRebuild},
 	"lock":                {parse: parseLock},
+	"forceDelete":         {parse: parseForceDelete},
+	"restore":             {parse: parseRestore},
 	"unlock":              {parse: parseLock},
 }
 

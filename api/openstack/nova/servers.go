@@ -47,14 +47,7 @@ func (m *Module) showServer(w http.ResponseWriter, r *http.Request) {
 // destroyed it (GET then says 404), as in Nova.
 func (m *Module) deleteServer(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	idx, err := m.ops.DeleteServer(r.Context(), id)
-	if errors.Is(err, fsm.ErrConflict) {
-		// Nova deletes in any state: a server being deleted already is
-		// what the caller asked for.
-		if d, _, lerr := m.ops.Server(r.Context(), id); lerr == nil && d.TaskState == fsm.TaskDeleting {
-			idx, err = m.ops.Index(), nil
-		}
-	}
+	idx, err := m.deleteOnce(r, id)
 	if err != nil {
 		m.fail(w, r, stateErr(r, m, id, "delete", instanceErr(id, err)))
 		return
