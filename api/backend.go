@@ -41,6 +41,9 @@ type State interface {
 	KeyPair(userID, name string) (fsm.KeyPair, error)
 	Quota(projectID string) fsm.QuotaSet
 	ProjectUsage(projectID string) fsm.QuotaUsage
+	// The record of deleted servers (the last fsm.MaxDeletedInstances).
+	DeletedInstances(since time.Time, keep func(*fsm.Instance) bool) []fsm.DeletedInstance
+	DeletedInstance(id string) (fsm.DeletedInstance, error)
 	WaitForIndex(ctx context.Context, idx uint64) error
 
 	// Identity: tokens are validated against these at every request.

@@ -59,7 +59,8 @@ func TestComputeBadInput(t *testing.T) {
 		{"negative count", "POST", "/v1/servers", server(`,"count":-1`), 400, "count"},
 		{"huge count", "POST", "/v1/servers", server(`,"count":101`), 400, "count"},
 		{"string count", "POST", "/v1/servers", server(`,"count":"2"`), 400, "integer"},
-		{"too much metadata", "POST", "/v1/servers", server(manyMeta(129)), 400, "128"},
+		// How many items is the metadata_items quota (Nova's 403 and message).
+		{"too much metadata", "POST", "/v1/servers", server(manyMeta(129)), 403, "Maximum number of metadata items exceeds 128"},
 		{"empty metadata key", "POST", "/v1/servers", server(`,"metadata":{"":"v"}`), 400, "empty"},
 		{"long metadata key", "POST", "/v1/servers", server(`,"metadata":{"` + long + `":"v"}`), 400, "255"},
 		{"long metadata value", "POST", "/v1/servers", server(`,"metadata":{"k":"` + long + `"}`), 400, "255"},

@@ -30,13 +30,20 @@ type FlavorResponse struct {
 }
 
 // flavorRequest is what POST /v1/flavors takes, bare or as {"flavor":{...}}.
-// Pointers tell a missing field from a zero one; ID is optional.
+// Pointers tell a missing field from a zero one; ID is optional, and so
+// are Nova's other fields (swap in MiB, ephemeral in GiB, rxtx_factor,
+// description, is_public: true by default).
 type flavorRequest struct {
-	ID    *string `json:"id,omitempty"`
-	Name  *string `json:"name"`
-	VCPUs *int    `json:"vcpus"`
-	RAM   *int    `json:"ram"`
-	Disk  *int    `json:"disk"`
+	ID          *string  `json:"id,omitempty"`
+	Name        *string  `json:"name"`
+	VCPUs       *int     `json:"vcpus"`
+	RAM         *int     `json:"ram"`
+	Disk        *int     `json:"disk"`
+	Swap        *int     `json:"swap,omitempty"`
+	Ephemeral   *int     `json:"ephemeral,omitempty"`
+	RxtxFactor  *float64 `json:"rxtx_factor,omitempty"`
+	Description *string  `json:"description,omitempty"`
+	IsPublic    *bool    `json:"is_public,omitempty"`
 }
 
 func (s *Server) listFlavors(w http.ResponseWriter, r *http.Request) {
@@ -119,6 +126,9 @@ func (req flavorRequest) flavor() (fsm.Flavor, error) {
 		return fsm.Flavor{}, fmt.Errorf("%w: flavor ram must be from 1 to %d MiB, got %d", fsm.ErrInvalid, maxFlavorRAM, f.RAM)
 	case f.Disk < 0 || f.Disk > maxFlavorDisk:
 		return fsm.Flavor{}, fmt.Errorf("%w: flavor disk must be from 0 to %d GiB, got %d", fsm.ErrInvalid, maxFlavorDisk, f.Disk)
+	}
+	if err := req.extras(&f); err != nil {
+		return fsm.Flavor{}, err
 	}
 	if req.ID == nil {
 		f.ID = uuid.NewString()

@@ -93,7 +93,7 @@ func TestFlavorBadInput(t *testing.T) {
 		{"empty body", "POST", "/v1/flavors", ``, 400, "empty"},
 		{"null", "POST", "/v1/flavors", `null`, 400, "object"},
 		{"array", "POST", "/v1/flavors", `[1]`, 400, "object"},
-		{"unknown field", "POST", "/v1/flavors", valid(`"name":"n","swap":1`), 400, `"swap"`},
+		{"unknown field", "POST", "/v1/flavors", valid(`"name":"n","swapp":1`), 400, `"swapp"`},
 		{"unknown wrapper field", "POST", "/v1/flavors", `{"flavor":{"name":"n","vcpus":1,"ram":1,"disk":0},"x":1}`, 400, `"x"`},
 		{"null flavor", "POST", "/v1/flavors", `{"flavor":null}`, 400, "object"},
 		{"trailing value", "POST", "/v1/flavors", valid(`"name":"n"`) + `{}`, 400, "after"},

@@ -13,32 +13,49 @@ import (
 // Flavors, keypairs and server groups.
 
 // FlavorCreate is a flavor to create: ID "" gets a UUID; Disk 0 takes the
-// image's size.
+// image's size. Nova's other fields: Swap (MiB) and Ephemeral (GiB), 0 for
+// none; RxtxFactor 0 for Nova's 1.0; Private for is_public false (a
+// private flavor starts with no project on its access list).
 type FlavorCreate struct {
-	ID    string
-	Name  string
-	VCPUs int
-	RAM   int // MiB
-	Disk  int // GiB
+	ID          string
+	Name        string
+	VCPUs       int
+	RAM         int // MiB
+	Disk        int // GiB
+	Swap        int
+	Ephemeral   int
+	RxtxFactor  float64
+	Description string
+	Private     bool
 }
 
-// Flavors are every flavor (every caller sees them all).
+// Flavors are the flavors the caller sees: every public one, the private
+// ones its project is given access to; an admin sees all.
 func (o *Ops) Flavors(ctx context.Context) []fsm.Flavor {
-	flavors := o.s.state.Flavors()
-	if flavors == nil {
-		flavors = []fsm.Flavor{}
+	p := Caller(ctx)
+	flavors := []fsm.Flavor{}
+	for _, f := range o.s.state.Flavors() {
+		if seesFlavor(p, f) {
+			flavors = append(flavors, f)
+		}
 	}
 	return flavors
 }
 
-// Flavor is a flavor by ID, else by name.
+// Flavor is a flavor the caller sees by ID, else by name; a private one
+// it has no access to is absent.
 func (o *Ops) Flavor(ctx context.Context, ref string) (fsm.Flavor, error) {
-	return o.s.state.Flavor(ref)
+	return o.s.flavorFor(ctx, ref)
 }
 
 // CreateFlavor validates and creates a flavor; a taken ID or name is 409.
 func (o *Ops) CreateFlavor(ctx context.Context, req FlavorCreate) (uint64, fsm.Flavor, error) {
-	fr := flavorRequest{Name: &req.Name, VCPUs: &req.VCPUs, RAM: &req.RAM, Disk: &req.Disk}
+	public := !req.Private
+	fr := flavorRequest{Name: &req.Name, VCPUs: &req.VCPUs, RAM: &req.RAM, Disk: &req.Disk, Swap: &req.Swap,
+		Ephemeral: &req.Ephemeral, Description: &req.Description, IsPublic: &public}
+	if req.RxtxFactor != 0 {
+		fr.RxtxFactor = &req.RxtxFactor
+	}
 	if req.ID != "" {
 		fr.ID = &req.ID
 	}
@@ -59,7 +76,7 @@ func (o *Ops) createFlavor(ctx context.Context, f fsm.Flavor) (uint64, fsm.Flavo
 
 // DeleteFlavor deletes a flavor by ID or name.
 func (o *Ops) DeleteFlavor(ctx context.Context, ref string) (uint64, error) {
-	f, err := o.s.state.Flavor(ref)
+	f, err := o.s.flavorFor(ctx, ref)
 	if err != nil {
 		return 0, err
 	}

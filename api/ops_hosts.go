@@ -214,8 +214,10 @@ func (o *Ops) Limits(ctx context.Context, project string) (Limits, error) {
 	return Limits{Rate: []any{}, Absolute: AbsoluteLimits{
 		MaxTotalInstances: l.Instances, MaxTotalCores: l.Cores, MaxTotalRAMSize: l.RAM,
 		MaxServerGroups: l.ServerGroups, MaxServerGroupMembers: l.ServerGroupMembers, MaxTotalKeypairs: l.KeyPairs,
-		MaxTotalFloatingIPs: l.FloatingIPs,
-		TotalInstancesUsed:  u.Instances, TotalCoresUsed: u.Cores, TotalRAMUsed: u.RAM, TotalServerGroupsUsed: u.ServerGroups,
+		MaxTotalFloatingIPs: l.FloatingIPs, MaxServerMeta: l.MetadataItems, MaxImageMeta: l.MetadataItems,
+		MaxPersonality: l.InjectedFiles, MaxPersonalitySize: l.InjectedFileContentBytes,
+		MaxSecurityGroups: l.SecurityGroups, MaxSecurityGroupRules: l.SecurityGroupRules,
+		TotalInstancesUsed: u.Instances, TotalCoresUsed: u.Cores, TotalRAMUsed: u.RAM, TotalServerGroupsUsed: u.ServerGroups,
 		TotalFloatingIPsUsed: u.FloatingIPs,
 	}}, nil
 }

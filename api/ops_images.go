@@ -2,8 +2,11 @@ package api
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"mime"
@@ -80,13 +83,17 @@ func (o *Ops) CreateImage(ctx context.Context, req ImageCreate) (uint64, fsm.Ima
 }
 
 // DeleteImage deletes an image of the caller's (another project's it sees
-// is 403, one it does not see 404); one a server uses is 409.
+// is 403, one it does not see 404); a protected one is 403 (Glance's), one
+// a server uses 409.
 func (o *Ops) DeleteImage(ctx context.Context, ref string) (uint64, error) {
 	img, err := o.s.imageToChange(ctx, ref)
 	if err != nil {
 		return 0, err
 	}
 	// The FSM refuses too; checking here keeps a refused delete out of the log.
+	if img.Protected {
+		return 0, fmt.Errorf("%w: Image %s is protected and cannot be deleted.", fsm.ErrForbidden, img.ID)
+	}
 	if users := o.s.state.Instances(func(i *fsm.Instance) bool { return i.ImageID == img.ID }); len(users) > 0 {
 		return 0, fmt.Errorf("%w: image %s is in use by %d server(s); delete them first", fsm.ErrConflict, img.ID, len(users))
 	}
@@ -124,12 +131,15 @@ func (o *Ops) UploadImage(ctx context.Context, ref string, body io.Reader, conte
 		return 0, img, fmt.Errorf("%w: the image is %d bytes; the limit is %d", errTooLarge, length, s.maxImage)
 	}
 	rd := &bodyReader{r: http.MaxBytesReader(nil, io.NopCloser(body), s.maxImage)}
-	stored, err := s.images.Put(ctx, rd, img.DiskFormat, s.maxImage)
+	// Glance's checksum is an md5: it is taken of the bytes as the store
+	// reads them, in the same pass as the store's sha256.
+	sum := &md5Counter{h: md5.New()}
+	stored, err := s.images.Put(ctx, io.TeeReader(rd, sum), img.DiskFormat, s.maxImage)
 	if err != nil {
 		return 0, img, uploadError(err, rd.err)
 	}
 	idx, img, err := applyRead(s, ctx, &fsm.ImageUploaded{ID: img.ID, Node: s.node, Size: stored.Size,
-		Checksum: stored.Checksum, DiskFormat: stored.Format, Time: time.Now().UTC()}, "image", img.ID, s.state.Image)
+		Checksum: stored.Checksum, MD5: sum.of(stored.Size), DiskFormat: stored.Format, Time: time.Now().UTC()}, "image", img.ID, s.state.Image)
 	if err != nil {
 		return idx, img, err
 	}
@@ -165,6 +175,9 @@ func (o *Ops) ServeImageData(w http.ResponseWriter, r *http.Request, ref string)
 	defer rc.Close()
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set(HeaderImageChecksum, img.Checksum)
+	if img.MD5 != "" {
+		w.Header().Set("Content-MD5", img.MD5) // Glance's header, hex as Glance sends it
+	}
 	w.Header().Set("Etag", `"`+img.Checksum+`"`)
 	SetIndex(w, s.state.Index())
 	if rs, ok := rc.(io.ReadSeeker); ok {
@@ -177,4 +190,24 @@ func (o *Ops) ServeImageData(w http.ResponseWriter, r *http.Request, ref string)
 		_, _ = io.Copy(w, rc)
 	}
 	return nil
+}
+
+// md5Counter hashes and counts what goes through it.
+type md5Counter struct {
+	h hash.Hash
+	n int64
+}
+
+func (m *md5Counter) Write(b []byte) (int, error) {
+	m.n += int64(len(b))
+	return m.h.Write(b)
+}
+
+// of is the hex md5 of the data if exactly size bytes went through (the
+// store read all it stored, once), else "": none rather than a wrong one.
+func (m *md5Counter) of(size int64) string {
+	if m.n != size {
+		return ""
+	}
+	return hex.EncodeToString(m.h.Sum(nil))
 }

@@ -119,8 +119,11 @@ func (o *Ops) DeleteServer(ctx context.Context, id string) (uint64, error) {
 		return 0, err
 	}
 	p := Caller(ctx)
+	if err := inst.CheckLock(p.Admin()); err != nil {
+		return 0, err
+	}
 	return o.s.apply(ctx, &fsm.InstanceAction{ID: inst.ID, Action: fsm.ActionDelete,
-		RequestID: RequestID(ctx), UserID: p.UserID, ProjectID: p.ProjectID, Time: time.Now().UTC()})
+		RequestID: RequestID(ctx), UserID: p.UserID, ProjectID: p.ProjectID, Admin: p.Admin(), Time: time.Now().UTC()})
 }
 
 // ServerAction runs one of the /v1 actions (ServerActionRequest.Action:

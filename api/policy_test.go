@@ -127,6 +127,40 @@ var policyTable = map[string]policyRow{
 	"DELETE /v1/quota-sets/{project_id}":       {path: "/v1/quota-sets/%project", reader: forbidden, member: forbidden, admin: allowed},
 	"GET /v1/limits":                           {path: "/v1/limits?tenant_id=%project", reader: allowed, member: allowed, admin: allowed, other: forbidden},
 
+	// What OpenStack clients change after create (Nova's and Glance's
+	// policies): a server's name and metadata and an image are their
+	// project's; a flavor's description, extra specs and access list an
+	// admin's, its extra specs readable by whoever sees it. The objects
+	// and keys named here are seeded by seedPolicyUpdates.
+	"PUT /v1/servers/{id}": {path: "/v1/servers/%server", body: `{"server":{"name":"renamed"}}`,
+		reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"GET /v1/servers/{id}/metadata": {path: "/v1/servers/%server/metadata", reader: allowed, member: allowed, admin: allowed, other: absent},
+	"POST /v1/servers/{id}/metadata": {path: "/v1/servers/%server/metadata", body: `{"metadata":{"k":"v"}}`,
+		reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"PUT /v1/servers/{id}/metadata": {path: "/v1/servers/%server/metadata", body: `{"metadata":{"k":"v"}}`,
+		reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"GET /v1/servers/{id}/metadata/{key}": {path: "/v1/servers/%server/metadata/role", reader: allowed, member: allowed, admin: allowed, other: absent},
+	"PUT /v1/servers/{id}/metadata/{key}": {path: "/v1/servers/%server/metadata/role", body: `{"meta":{"role":"db"}}`,
+		reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"DELETE /v1/servers/{id}/metadata/{key}": {path: "/v1/servers/%server/metadata/role", reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"PUT /v1/flavors/{id}":                   {path: "/v1/flavors/1", body: `{"flavor":{"description":"d"}}`, reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/flavors/{id}/extra-specs":       {path: "/v1/flavors/1/extra-specs", reader: allowed, member: allowed, admin: allowed},
+	"POST /v1/flavors/{id}/extra-specs": {path: "/v1/flavors/1/extra-specs", body: `{"extra_specs":{"k":"v"}}`,
+		reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/flavors/{id}/extra-specs/{key}": {path: "/v1/flavors/1/extra-specs/hw:cpu_policy", reader: allowed, member: allowed, admin: allowed},
+	"PUT /v1/flavors/{id}/extra-specs/{key}": {path: "/v1/flavors/1/extra-specs/hw:cpu_policy", body: `{"hw:cpu_policy":"dedicated"}`,
+		reader: forbidden, member: forbidden, admin: allowed},
+	"DELETE /v1/flavors/{id}/extra-specs/{key}": {path: "/v1/flavors/1/extra-specs/hw:cpu_policy", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/flavors/{id}/access":               {path: "/v1/flavors/private/access", reader: forbidden, member: forbidden, admin: allowed},
+	// Both projects are on the list already: a 409, which is allowed.
+	"POST /v1/flavors/{id}/access": {path: "/v1/flavors/private/access", body: `{"tenant_id":"%project"}`,
+		reader: forbidden, member: forbidden, admin: allowed},
+	"DELETE /v1/flavors/{id}/access/{project_id}": {path: "/v1/flavors/private/access/%project", reader: forbidden, member: forbidden, admin: allowed},
+	"PATCH /v1/images/{id}": {path: "/v1/images/%image", body: `[{"op":"replace","path":"/name","value":"renamed"}]`,
+		reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"PUT /v1/images/{id}/tags/{tag}":    {path: "/v1/images/%image/tags/new", reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"DELETE /v1/images/{id}/tags/{tag}": {path: "/v1/images/%image/tags/base", reader: forbidden, member: allowed, admin: allowed, other: absent},
+
 	"GET /v1/hypervisors":            {path: "/v1/hypervisors", reader: forbidden, member: forbidden, admin: allowed},
 	"GET /v1/hypervisors/statistics": {path: "/v1/hypervisors/statistics", reader: forbidden, member: forbidden, admin: allowed},
 	"GET /v1/hypervisors/{name}":     {path: "/v1/hypervisors/node1", reader: forbidden, member: forbidden, admin: allowed},
@@ -180,7 +214,7 @@ var (
 // module's routes are its own table's (each module tests its policy on
 // apitest), so they are left out here.
 func TestPolicyEveryRoute(t *testing.T) {
-	reads := newTenants(t) // shared by the cases that change nothing
+	reads := seedPolicyUpdates(t, newTenants(t)) // shared by the cases that change nothing
 	routes := reads.srv.access
 	patterns := slices.Sorted(maps.Keys(routes))
 	for _, pattern := range patterns {
@@ -201,7 +235,7 @@ func TestPolicyEveryRoute(t *testing.T) {
 					// must not change what the next caller finds.
 					w := reads
 					if method != http.MethodGet {
-						w = newTenants(t)
+						w = seedPolicyUpdates(t, newTenants(t))
 					}
 					target, want := w.alpha, row.want(caller)
 					if side == "other" {

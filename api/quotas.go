@@ -38,20 +38,29 @@ type Limits struct {
 	Rate     []any          `json:"rate"`
 }
 
-// AbsoluteLimits are Nova's names for the quota set and its usage.
+// AbsoluteLimits are Nova's names for the quota set and its usage (2.1's
+// full set: server and image metadata are both metadata_items, personality
+// the injected files; no security group is counted against a quota).
 type AbsoluteLimits struct {
-	MaxTotalInstances     int `json:"maxTotalInstances"`
-	MaxTotalCores         int `json:"maxTotalCores"`
-	MaxTotalRAMSize       int `json:"maxTotalRAMSize"`
-	MaxServerGroups       int `json:"maxServerGroups"`
-	MaxServerGroupMembers int `json:"maxServerGroupMembers"`
-	MaxTotalKeypairs      int `json:"maxTotalKeypairs"`
-	MaxTotalFloatingIPs   int `json:"maxTotalFloatingIps"`
-	TotalInstancesUsed    int `json:"totalInstancesUsed"`
-	TotalCoresUsed        int `json:"totalCoresUsed"`
-	TotalRAMUsed          int `json:"totalRAMUsed"`
-	TotalServerGroupsUsed int `json:"totalServerGroupsUsed"`
-	TotalFloatingIPsUsed  int `json:"totalFloatingIpsUsed"`
+	MaxServerMeta           int `json:"maxServerMeta"`
+	MaxImageMeta            int `json:"maxImageMeta"`
+	MaxPersonality          int `json:"maxPersonality"`
+	MaxPersonalitySize      int `json:"maxPersonalitySize"`
+	MaxSecurityGroups       int `json:"maxSecurityGroups"`
+	MaxSecurityGroupRules   int `json:"maxSecurityGroupRules"`
+	TotalSecurityGroupsUsed int `json:"totalSecurityGroupsUsed"`
+	MaxTotalInstances       int `json:"maxTotalInstances"`
+	MaxTotalCores           int `json:"maxTotalCores"`
+	MaxTotalRAMSize         int `json:"maxTotalRAMSize"`
+	MaxServerGroups         int `json:"maxServerGroups"`
+	MaxServerGroupMembers   int `json:"maxServerGroupMembers"`
+	MaxTotalKeypairs        int `json:"maxTotalKeypairs"`
+	MaxTotalFloatingIPs     int `json:"maxTotalFloatingIps"`
+	TotalInstancesUsed      int `json:"totalInstancesUsed"`
+	TotalCoresUsed          int `json:"totalCoresUsed"`
+	TotalRAMUsed            int `json:"totalRAMUsed"`
+	TotalServerGroupsUsed   int `json:"totalServerGroupsUsed"`
+	TotalFloatingIPsUsed    int `json:"totalFloatingIpsUsed"`
 }
 
 func (s *Server) showQuota(w http.ResponseWriter, r *http.Request) {
@@ -97,15 +106,7 @@ func (s *Server) resetQuota(w http.ResponseWriter, r *http.Request) {
 }
 
 // defaultOverride sets every limit to its default.
-func defaultOverride() fsm.QuotaOverride {
-	d := fsm.DefaultQuota()
-	return fsm.QuotaOverride{Instances: &d.Instances, Cores: &d.Cores, RAM: &d.RAM, ServerGroups: &d.ServerGroups,
-		ServerGroupMembers: &d.ServerGroupMembers, KeyPairs: &d.KeyPairs, FloatingIPs: &d.FloatingIPs}
-}
-
-// quotaKeys are the keys a PUT may carry, in fsm.QuotaOverride's order.
-var quotaKeys = []string{fsm.QuotaInstances, fsm.QuotaCores, fsm.QuotaRAM, fsm.QuotaServerGroups,
-	fsm.QuotaServerGroupMembers, fsm.QuotaKeyPairs, fsm.QuotaFloatingIPs}
+func defaultOverride() fsm.QuotaOverride { return fsm.DefaultQuota().Override() }
 
 // parseQuotaSet reads the object of {"quota_set":{…}}: known keys only, each an integer
 // (or a string of one, as Nova's schema allows) of -1 or more.
@@ -114,7 +115,6 @@ func parseQuotaSet(set map[string]json.RawMessage) (fsm.QuotaOverride, bool, err
 	if set == nil {
 		return o, false, fmt.Errorf("%w: the body must be {\"quota_set\":{...}}", fsm.ErrInvalid)
 	}
-	fields := []**int{&o.Instances, &o.Cores, &o.RAM, &o.ServerGroups, &o.ServerGroupMembers, &o.KeyPairs, &o.FloatingIPs}
 	force := false
 	for k, raw := range set {
 		if k == "force" {
@@ -123,15 +123,14 @@ func parseQuotaSet(set map[string]json.RawMessage) (fsm.QuotaOverride, bool, err
 			}
 			continue
 		}
-		at := slices.Index(quotaKeys, k)
-		if at < 0 {
-			return o, false, fmt.Errorf("%w: unknown quota %q (use %s)", fsm.ErrInvalid, truncate(k), strings.Join(quotaKeys, ", "))
+		if !slices.Contains(fsm.QuotaNames(), k) {
+			return o, false, fmt.Errorf("%w: unknown quota %q (use %s)", fsm.ErrInvalid, truncate(k), strings.Join(fsm.QuotaNames(), ", "))
 		}
 		n, err := quotaValue(raw)
 		if err != nil {
 			return o, false, fmt.Errorf("%w: quota %s: %v", fsm.ErrInvalid, k, err)
 		}
-		*fields[at] = &n
+		o.Set(k, n)
 	}
 	return o, force, nil
 }

@@ -17,10 +17,11 @@ func TestQuotaSetsAndLimits(t *testing.T) {
 		want         string
 	}{
 		{reader, "/v1/quota-sets/" + a, 200, `{"quota_set":{"id":"` + a + `","instances":10,"cores":20,"ram":51200,` +
-			`"server_groups":10,"server_group_members":10,"key_pairs":100,"floating_ips":10}}`},
+			`"server_groups":10,"server_group_members":10,"key_pairs":100,"floating_ips":10,` + extraQuotas + `}}`},
 		{reader, "/v1/quota-sets/" + a + "/defaults", 200, `{"quota_set":{"id":"` + a + `","instances":10,"cores":20,"ram":51200,` +
-			`"server_groups":10,"server_group_members":10,"key_pairs":100,"floating_ips":10}}`},
-		{member, "/v1/limits", 200, `{"limits":{"absolute":{"maxTotalInstances":10,"maxTotalCores":20,"maxTotalRAMSize":51200,` +
+			`"server_groups":10,"server_group_members":10,"key_pairs":100,"floating_ips":10,` + extraQuotas + `}}`},
+		{member, "/v1/limits", 200, `{"limits":{"absolute":{"maxServerMeta":128,"maxImageMeta":128,"maxPersonality":5,` +
+			`"maxPersonalitySize":10240,"maxSecurityGroups":-1,"maxSecurityGroupRules":-1,"totalSecurityGroupsUsed":0,"maxTotalInstances":10,"maxTotalCores":20,"maxTotalRAMSize":51200,` +
 			`"maxServerGroups":10,"maxServerGroupMembers":10,"maxTotalKeypairs":100,"maxTotalFloatingIps":10,` +
 			`"totalInstancesUsed":1,"totalCoresUsed":1,"totalRAMUsed":512,"totalServerGroupsUsed":1,"totalFloatingIpsUsed":1},"rate":[]}}`},
 		{reader, "/v1/quota-sets/" + w.beta.project, 403, ""},
@@ -38,7 +39,8 @@ func TestQuotaSetsAndLimits(t *testing.T) {
 
 	// PUT is partial; the answer has no id, as Nova's.
 	resp, raw := w.as(t, admin, "PUT", "/v1/quota-sets/"+a, `{"quota_set":{"instances":"5","cores":-1}}`)
-	if want := `{"quota_set":{"instances":5,"cores":-1,"ram":51200,"server_groups":10,"server_group_members":10,"key_pairs":100,"floating_ips":10}}` + "\n"; resp.StatusCode != 200 || string(raw) != want {
+	if want := `{"quota_set":{"instances":5,"cores":-1,"ram":51200,"server_groups":10,"server_group_members":10,"key_pairs":100,"floating_ips":10,` +
+		extraQuotas + `}}` + "\n"; resp.StatusCode != 200 || string(raw) != want {
 		t.Errorf("PUT = %d %s, want %s", resp.StatusCode, raw, want)
 	}
 	before := w.c.snapshot()
@@ -48,7 +50,7 @@ func TestQuotaSetsAndLimits(t *testing.T) {
 		status     int
 		contains   string
 	}{
-		{"/v1/quota-sets/" + a, `{"quota_set":{"security_groups":1}}`, 400, "unknown quota"},
+		{"/v1/quota-sets/" + a, `{"quota_set":{"networks":1}}`, 400, "unknown quota"},
 		{"/v1/quota-sets/" + a, `{"quota_set":{"floating_ips":0}}`, 400, "Quota limit 0 for floating_ips must be greater than or equal to already used and reserved 1."},
 		{"/v1/quota-sets/" + a, `{"quota_set":{"instances":1.5}}`, 400, "integer"},
 		{"/v1/quota-sets/" + a, `{"quota_set":{"instances":"ten"}}`, 400, "integer"},
@@ -114,3 +116,7 @@ func TestCreateOverQuota(t *testing.T) {
 		t.Errorf("beta's create = %d %s", resp.StatusCode, raw)
 	}
 }
+
+// extraQuotas are Nova 2.1's quota keys beyond those shoal enforced first,
+// with their defaults, as a quota set shows them.
+const extraQuotas = `"metadata_items":128,"fixed_ips":-1,"injected_files":5,"injected_file_content_bytes":10240,"injected_file_path_bytes":255,"security_groups":-1,"security_group_rules":-1`

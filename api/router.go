@@ -178,6 +178,11 @@ func (s *Server) routes() {
 	s.read("GET /v1/hypervisors/statistics", AccessAdmin, s.hypervisorStatistics)
 	s.read("GET /v1/hypervisors/{name}", AccessAdmin, s.showHypervisor)
 
+	// What OpenStack clients change after create: ops_*_update.go.
+	s.serverUpdateRoutes()
+	s.flavorUpdateRoutes()
+	s.imageUpdateRoutes()
+
 	s.identityRoutes()
 }
 

@@ -53,6 +53,13 @@ type ServerDetail struct {
 	// Nova shows both.
 	KeyName     string `json:"key_name"`
 	ConfigDrive string `json:"config_drive"`
+	// Description, the access addresses and the lock are Nova's (PUT
+	// /servers/{id}, lock/unlock); "" and false when unset.
+	Description  string `json:"description"`
+	AccessIPv4   string `json:"accessIPv4"`
+	AccessIPv6   string `json:"accessIPv6"`
+	Locked       bool   `json:"locked"`
+	LockedReason string `json:"locked_reason,omitempty"`
 }
 
 // ServerAddress is one of a server's addresses: a fixed IP on its network
@@ -230,7 +237,12 @@ func (s *Server) newInstances(ctx context.Context, req serverCreateRequest) (*fs
 	if err := validName("server name", names[len(names)-1]); err != nil {
 		return nil, err
 	}
-	if err := validMetadata("metadata", req.Metadata); err != nil {
+	// The shape here; how many items is the project's metadata_items
+	// quota, which Apply holds the create to (403, Nova's message).
+	if err := fsm.ValidMetadata("metadata", req.Metadata); err != nil {
+		return nil, err
+	}
+	if err := s.metadataQuota(Caller(ctx).ProjectID, len(req.Metadata)); err != nil {
 		return nil, err
 	}
 	if req.HA != "" && req.HA != fsm.HARestart && req.HA != fsm.HANone {
@@ -267,7 +279,8 @@ func (s *Server) newInstances(ctx context.Context, req serverCreateRequest) (*fs
 	if err := fsm.ValidUserData(req.UserData); err != nil {
 		return nil, err
 	}
-	cmd := &fsm.CreateInstances{RequestID: RequestID(ctx), Time: time.Now().UTC(), ProjectID: p.ProjectID, UserID: p.UserID}
+	cmd := &fsm.CreateInstances{RequestID: RequestID(ctx), Time: time.Now().UTC(), ProjectID: p.ProjectID, UserID: p.UserID,
+		Admin: p.Admin()}
 	for _, name := range names {
 		cmd.Instances = append(cmd.Instances, fsm.NewInstance{
 			ID: uuid.NewString(), Name: name, FlavorID: f.ID, ImageID: img.ID,
@@ -323,7 +336,7 @@ func (s *Server) flavorAndImage(ctx context.Context, flavorRef, imageRef string)
 	if err := validRef("image", imageRef); err != nil {
 		return fsm.Flavor{}, fsm.Image{}, err
 	}
-	f, err := s.state.Flavor(flavorRef)
+	f, err := s.flavorFor(ctx, flavorRef)
 	if err != nil {
 		return fsm.Flavor{}, fsm.Image{}, badRef("flavor", flavorRef, err)
 	}
@@ -493,6 +506,7 @@ func (v serverViews) detail(i fsm.Instance) ServerDetail {
 		Created: i.Created, Updated: i.Updated, Metadata: i.Metadata,
 		AvailabilityZone: i.AvailabilityZone, ServerGroup: i.ServerGroupID, HA: i.Policy(),
 		TenantID: i.ProjectID, UserID: i.UserID, SecurityGroups: []SecurityGroupRef{}, KeyName: i.KeyName,
+		Description: i.Description, AccessIPv4: i.AccessIPv4, AccessIPv6: i.AccessIPv6, Locked: i.Locked, LockedReason: i.LockedReason,
 	}
 	if i.ConfigDrive {
 		d.ConfigDrive = "True"

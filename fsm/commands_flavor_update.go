@@ -144,19 +144,33 @@ func applyDeleteFlavorExtraSpec(s *State, index uint64, c Command) error {
 	})
 }
 
+// CheckAccessChange says whether projectID may be added to (add) or
+// removed from the flavor's access list, with Nova's errors: access to a
+// public flavor and a project already on the list are 409, removing one
+// not on it 404. Apply's rule, for the API to check before proposing.
+func (f *Flavor) CheckAccessChange(projectID string, add bool) error {
+	_, found := slices.BinarySearch(f.Access, projectID)
+	switch {
+	case add && !f.Private:
+		return fmt.Errorf("%w: Can not add access to a public flavor.", ErrConflict)
+	case add && found:
+		return fmt.Errorf("%w: Flavor access already exists for flavor %s and project %s combination.", ErrConflict, f.ID, projectID)
+	case !add && !found:
+		return fmt.Errorf("%w: Flavor access not found for %s / %s combination.", ErrNotFound, f.ID, short(projectID))
+	}
+	return nil
+}
+
 func applyAddFlavorAccess(s *State, index uint64, c Command) error {
 	cmd := c.(*AddFlavorAccess)
 	if err := validName("project ID", cmd.ProjectID); err != nil {
 		return err
 	}
 	return s.changeFlavor(cmd.ID, index, func(f *Flavor) error {
-		if !f.Private {
-			return fmt.Errorf("%w: Can not add access to a public flavor.", ErrConflict)
+		if err := f.CheckAccessChange(cmd.ProjectID, true); err != nil {
+			return err
 		}
-		at, found := slices.BinarySearch(f.Access, cmd.ProjectID)
-		if found {
-			return fmt.Errorf("%w: Flavor access already exists for flavor %s and project %s combination.", ErrConflict, f.ID, cmd.ProjectID)
-		}
+		at, _ := slices.BinarySearch(f.Access, cmd.ProjectID)
 		f.Access = slices.Insert(slices.Clone(f.Access), at, cmd.ProjectID)
 		return nil
 	})
@@ -165,10 +179,10 @@ func applyAddFlavorAccess(s *State, index uint64, c Command) error {
 func applyRemoveFlavorAccess(s *State, index uint64, c Command) error {
 	cmd := c.(*RemoveFlavorAccess)
 	return s.changeFlavor(cmd.ID, index, func(f *Flavor) error {
-		at, found := slices.BinarySearch(f.Access, cmd.ProjectID)
-		if !found {
-			return fmt.Errorf("%w: Flavor access not found for %s / %s combination.", ErrNotFound, f.ID, short(cmd.ProjectID))
+		if err := f.CheckAccessChange(cmd.ProjectID, false); err != nil {
+			return err
 		}
+		at, _ := slices.BinarySearch(f.Access, cmd.ProjectID)
 		f.Access = slices.Delete(slices.Clone(f.Access), at, at+1)
 		if len(f.Access) == 0 {
 			f.Access = nil

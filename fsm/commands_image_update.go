@@ -73,16 +73,29 @@ func applyUpdateImage(s *State, index uint64, c Command) error {
 	if !ok {
 		return fmt.Errorf("%w: image %q", ErrNotFound, cmd.ID)
 	}
+	next, err := img.WithChanges(cmd.Changes)
+	if err != nil {
+		return err
+	}
+	next.Updated, next.ModifyIndex = cmd.Time, index
+	*img = next
+	return nil
+}
+
+// WithChanges is the image as changes would leave it, or the first
+// change's error: Apply's rule, for the API to check before proposing.
+// img itself does not change.
+func (img *Image) WithChanges(changes []ImageChange) (Image, error) {
 	next := *img
 	next.Properties = maps.Clone(img.Properties)
 	next.Tags = slices.Clone(img.Tags)
-	for _, ch := range cmd.Changes {
+	for _, ch := range changes {
 		if err := next.change(ch); err != nil {
-			return err
+			return Image{}, err
 		}
 	}
 	if len(next.Properties) > MaxImageProperties {
-		return fmt.Errorf("%w: The limit has been exceeded on the number of allowed image properties. Attempted: %d, Maximum: %d",
+		return Image{}, fmt.Errorf("%w: The limit has been exceeded on the number of allowed image properties. Attempted: %d, Maximum: %d",
 			ErrInvalid, len(next.Properties), MaxImageProperties)
 	}
 	if len(next.Properties) == 0 {
@@ -91,9 +104,7 @@ func applyUpdateImage(s *State, index uint64, c Command) error {
 	if len(next.Tags) == 0 {
 		next.Tags = nil
 	}
-	next.Updated, next.ModifyIndex = cmd.Time, index
-	*img = next
-	return nil
+	return next, nil
 }
 
 // change applies one step to img (a copy: the caller discards it when a

@@ -97,27 +97,35 @@ func lockerOf(i *Instance, projectID string) string {
 	return LockedByAdmin
 }
 
+// Validate checks the values the command gives (Apply's rules, for the
+// API to check before proposing): a name of 1 to 255 characters, a
+// description of at most 255, canonical access addresses of their family.
+func (c *UpdateInstance) Validate() error {
+	if c.Name != nil {
+		if err := validName("server name", *c.Name); err != nil {
+			return err
+		}
+	}
+	if c.Description != nil {
+		if err := validText("server description", *c.Description, MaxServerDescription); err != nil {
+			return err
+		}
+	}
+	if c.AccessIPv4 != nil {
+		if err := validAccessIP(4, *c.AccessIPv4); err != nil {
+			return err
+		}
+	}
+	if c.AccessIPv6 != nil {
+		return validAccessIP(6, *c.AccessIPv6)
+	}
+	return nil
+}
+
 func applyUpdateInstance(s *State, index uint64, c Command) error {
 	cmd := c.(*UpdateInstance)
-	if cmd.Name != nil {
-		if err := validName("server name", *cmd.Name); err != nil {
-			return err
-		}
-	}
-	if cmd.Description != nil {
-		if err := validText("server description", *cmd.Description, MaxServerDescription); err != nil {
-			return err
-		}
-	}
-	if cmd.AccessIPv4 != nil {
-		if err := validAccessIP(4, *cmd.AccessIPv4); err != nil {
-			return err
-		}
-	}
-	if cmd.AccessIPv6 != nil {
-		if err := validAccessIP(6, *cmd.AccessIPv6); err != nil {
-			return err
-		}
+	if err := cmd.Validate(); err != nil {
+		return err
 	}
 	inst, ok := s.Instances[cmd.ID]
 	if !ok {
@@ -154,6 +162,16 @@ func validServerText(n NewInstance) error {
 	return validAccessIP(6, n.AccessIPv6)
 }
 
+// CheckMetadataState refuses a metadata change of a server that is not
+// ACTIVE, SHUTOFF, PAUSED or SUSPENDED with no task running (Nova's 409):
+// Apply's rule, for the API to check before proposing.
+func (i *Instance) CheckMetadataState() error {
+	if i.TaskState != TaskNone || !slices.Contains(metadataStates, i.VMState) {
+		return fmt.Errorf("%w: Cannot 'update metadata' instance %s while it is in vm_state %s", ErrConflict, i.ID, i.VMState)
+	}
+	return nil
+}
+
 // metadataStates are the vm_states Nova changes metadata in (with no task
 // running): not while building, in error or being deleted.
 var metadataStates = []string{VMActive, VMPaused, VMSuspended, VMStopped}
@@ -184,8 +202,8 @@ func applyUpdateInstanceMetadata(s *State, index uint64, c Command) error {
 	if err := inst.CheckLock(cmd.Admin); err != nil {
 		return err
 	}
-	if inst.TaskState != TaskNone || !slices.Contains(metadataStates, inst.VMState) {
-		return fmt.Errorf("%w: Cannot 'update metadata' instance %s while it is in vm_state %s", ErrConflict, inst.ID, inst.VMState)
+	if err := inst.CheckMetadataState(); err != nil {
+		return err
 	}
 	if err := s.checkMetadataQuota(inst.ProjectID, len(md)); err != nil {
 		return err
