@@ -66,6 +66,7 @@ var extensions = []struct{ name, alias, description string }{
 	{"SecurityGroups", "os-security-groups", "Security group support."},
 	{"ServerGroupQuotas", "os-server-group-quotas", "Adds quota support to server groups."},
 	{"ServerGroups", "os-server-groups", "Server group support."},
+	{"ServerPassword", "os-server-password", "Server password support."},
 	{"ServerStartStop", "os-server-start-stop", "Start/Stop instance compute API support."},
 	{"Services", "os-services", "Services support."},
 	{"SimpleTenantUsage", "os-simple-tenant-usage", "Simple tenant usage extension."},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/aggregates"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/availabilityzones"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/extensions"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/hypervisors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/limits"
@@ -61,12 +63,60 @@ func TestGophercloudCompute(t *testing.T) {
 	_, err = limits.Get(ctx, &bad, nil).Extract()
 	wantFault(t, "microversion 2.x", err, http.StatusBadRequest, "badRequest")
 
+	// Flavors: a private one, given to alpha, with extra specs.
+	disk, swap, public := 5, 256, false
+	fl, err := flavors.Create(ctx, admin, flavors.CreateOpts{Name: "gc.private", RAM: 256, VCPUs: 1, Disk: &disk, Swap: &swap,
+		IsPublic: &public, RxTxFactor: 1.5}).Extract()
+	if err != nil || fl.IsPublic || fl.Swap != 256 || fl.RxTxFactor != 1.5 {
+		t.Fatalf("flavor create: %+v %v", fl, err)
+	}
+	_, err = flavors.Get(ctx, user, fl.ID).Extract()
+	wantFault(t, "a private flavor before access", err, http.StatusNotFound, "itemNotFound")
+	if _, err := flavors.AddAccess(ctx, admin, fl.ID, flavors.AddAccessOpts{Tenant: alpha.ProjectID}).Extract(); err != nil {
+		t.Errorf("add access: %v", err)
+	}
+	pages, err := flavors.ListAccesses(admin, fl.ID).AllPages(ctx)
+	accesses, _ := flavors.ExtractAccesses(pages)
+	if err != nil || len(accesses) != 1 || accesses[0].TenantID != alpha.ProjectID {
+		t.Errorf("accesses: %+v %v", accesses, err)
+	}
+	pages, err = flavors.ListDetail(user, flavors.ListOpts{MinRAM: 256, AccessType: flavors.AllAccess}).AllPages(ctx)
+	seen, _ := flavors.ExtractFlavors(pages)
+	if err != nil || !slices.ContainsFunc(seen, func(f flavors.Flavor) bool { return f.ID == fl.ID }) {
+		t.Errorf("alpha's flavors: %+v %v", seen, err)
+	}
+	if _, err := flavors.RemoveAccess(ctx, admin, fl.ID, flavors.RemoveAccessOpts{Tenant: alpha.ProjectID}).Extract(); err != nil {
+		t.Errorf("remove access: %v", err)
+	}
+	if specs, err := flavors.CreateExtraSpecs(ctx, admin, fl.ID, flavors.ExtraSpecsOpts{"hw:cpu_policy": "shared", "k": "v"}).Extract(); err != nil || specs["k"] != "v" {
+		t.Errorf("create extra specs: %v %v", specs, err)
+	}
+	if specs, err := flavors.ListExtraSpecs(ctx, admin, fl.ID).Extract(); err != nil || len(specs) != 2 {
+		t.Errorf("extra specs: %v %v", specs, err)
+	}
+	if spec, err := flavors.UpdateExtraSpec(ctx, admin, fl.ID, flavors.ExtraSpecsOpts{"k": "w"}).Extract(); err != nil || spec["k"] != "w" {
+		t.Errorf("update extra spec: %v %v", spec, err)
+	}
+	if spec, err := flavors.GetExtraSpec(ctx, admin, fl.ID, "k").Extract(); err != nil || spec["k"] != "w" {
+		t.Errorf("extra spec: %v %v", spec, err)
+	}
+	if err := flavors.DeleteExtraSpec(ctx, admin, fl.ID, "k").ExtractErr(); err != nil {
+		t.Errorf("delete extra spec: %v", err)
+	}
+	_, err = flavors.GetExtraSpec(ctx, admin, fl.ID, "k").Extract()
+	wantFault(t, "a deleted extra spec", err, http.StatusNotFound, "itemNotFound")
+	_, err = flavors.CreateExtraSpecs(ctx, user, "1", flavors.ExtraSpecsOpts{"k": "v"}).Extract()
+	wantFault(t, "extra specs by a member", err, http.StatusForbidden, "forbidden")
+	if err := flavors.Delete(ctx, admin, fl.ID).ExtractErr(); err != nil {
+		t.Errorf("flavor delete: %v", err)
+	}
+
 	// Keypairs.
 	kp, err := keypairs.Create(ctx, user, keypairs.CreateOpts{Name: "gc"}).Extract()
 	if err != nil || kp.PrivateKey == "" || kp.UserID != alpha.UserID {
 		t.Fatalf("keypair create: %+v %v", kp, err)
 	}
-	pages, err := keypairs.List(user, nil).AllPages(ctx)
+	pages, err = keypairs.List(user, nil).AllPages(ctx)
 	all, _ := keypairs.ExtractKeyPairs(pages)
 	if err != nil || len(all) != 1 || all[0].Name != "gc" {
 		t.Errorf("keypair list: %+v %v", all, err)
@@ -168,8 +218,14 @@ func TestGophercloudCompute(t *testing.T) {
 	if d, err := defaults.Extract(); err != nil || d.Instances != 10 {
 		t.Errorf("quota defaults: %+v %v", d, err)
 	}
-	instances := 15
-	if q, err := quotasets.Update(ctx, admin, alpha.ProjectID, quotasets.UpdateOpts{Instances: &instances}).Extract(); err != nil || q.Instances != 15 {
+	// Every 2.1 key is stored and read back, as Tempest's
+	// QuotasAdminTestJSON sets them.
+	instances, n := 15, 7
+	all21 := quotasets.UpdateOpts{Instances: &instances, Cores: &n, RAM: &n, FloatingIPs: &n, FixedIPs: &n, MetadataItems: &n,
+		KeyPairs: &n, SecurityGroups: &n, SecurityGroupRules: &n, ServerGroups: &n, ServerGroupMembers: &n,
+		InjectedFiles: &n, InjectedFileContentBytes: &n, InjectedFilePathBytes: &n, Force: true}
+	if q, err := quotasets.Update(ctx, admin, alpha.ProjectID, all21).Extract(); err != nil || q.Instances != 15 ||
+		q.FixedIPs != 7 || q.InjectedFilePathBytes != 7 || q.SecurityGroupRules != 7 || q.MetadataItems != 7 {
 		t.Errorf("quota update: %+v %v", q, err)
 	}
 	_, err = quotasets.Update(ctx, user, alpha.ProjectID, quotasets.UpdateOpts{Instances: &instances}).Extract()

@@ -175,3 +175,35 @@ func TestShapesUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageCountsDeletedServers: a server deleted an hour into the
+// period is charged that hour and shown terminated with its end.
+func TestUsageCountsDeletedServers(t *testing.T) {
+	e, alpha := computeEnv(t)
+	id := "5e000000-0000-4000-8000-000000000001"
+	if resp, raw := e.Do(t, "DELETE", "/v1/servers/"+id, "", alpha.Token); resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("delete: %d %s", resp.StatusCode, raw)
+	}
+	inst, err := e.FSM.Instance(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Apply(t, &fsm.ReportInstances{Host: inst.Host, Time: apitest.SeedTime.Add(time.Hour), Reports: []fsm.InstanceReport{
+		{ID: id, PowerState: fsm.PowerNoState, Done: fsm.TaskDeleting, TaskIndex: inst.TaskIndex}}})
+	if _, err := e.FSM.Instance(id); err == nil {
+		t.Fatal("the server is still there")
+	}
+	q := "?start=" + apitest.SeedTime.Format("2006-01-02T15:04:05") + "&end=" + apitest.SeedTime.Add(2*time.Hour).Format("2006-01-02T15:04:05")
+	raw := get(t, e, "/compute/v2.1/os-simple-tenant-usage/"+alpha.ProjectID+q, alpha.Token)
+	checkShape(t, "usage", raw, shape{"tenant_usage": tenantUsageShape(true)})
+	for _, want := range []string{`"total_hours":1,`, `"state":"terminated"`, `"ended_at":"` + apitest.SeedTime.Add(time.Hour).Format("2006-01-02T15:04:05")} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("usage lacks %s: %s", want, raw)
+		}
+	}
+	// A period that starts after the deletion does not charge it.
+	q = "?start=" + apitest.SeedTime.Add(90*time.Minute).Format("2006-01-02T15:04:05") + "&end=" + apitest.SeedTime.Add(2*time.Hour).Format("2006-01-02T15:04:05")
+	if raw := get(t, e, "/compute/v2.1/os-simple-tenant-usage"+q, apitest.AdminToken); string(raw) != "{\"tenant_usages\":[]}\n" {
+		t.Errorf("usage after the deletion: %s", raw)
+	}
+}

@@ -14,8 +14,8 @@ import (
 // os-simple-tenant-usage: the hours each server ran in a period, with
 // its flavor's vCPUs, RAM and disk, summed per project as Nova sums them.
 // A server counts from its creation (shoal keeps no separate launch time)
-// up to the period's end. Deleted servers leave the state at once, so
-// their hours are not reported (MICROVERSIONS.md lists the gap).
+// up to the period's end, or to its deletion for the deleted servers fsm
+// still keeps on record (the last fsm.MaxDeletedInstances).
 
 // TenantUsage is one project's usage in a period.
 type TenantUsage struct {
@@ -77,32 +77,74 @@ func usageParam(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, badRequest("Datetime is in invalid format")
 }
 
-// usages sums the servers of f over [start, stop], one TenantUsage per
-// project that has any, in project order.
-func (m *Module) usages(ctx context.Context, f api.ServerFilter, start, stop, now time.Time, detailed bool) ([]TenantUsage, error) {
+// usageRecord is a server as usage sees it, living or deleted.
+type usageRecord struct {
+	id, name, project string
+	flavor            fsm.FlavorSpec
+	state             string
+	created, ended    time.Time // ended is zero while the server lives
+}
+
+// records are the servers of the projects asked (one project, or all)
+// that may have run in a period starting at start, deleted ones included.
+func (m *Module) records(ctx context.Context, project string, start time.Time) ([]usageRecord, error) {
+	f := api.ServerFilter{AllTenants: project == "", ProjectID: project}
 	servers, err := m.ops.Servers(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	own := project == m.ops.Principal(ctx).ProjectID
+	deleted, err := m.ops.DeletedServers(ctx, start, !own)
+	if err != nil {
+		return nil, err
+	}
+	var out []usageRecord
+	for _, s := range servers {
+		out = append(out, usageRecord{id: s.ID, name: s.Name, project: s.TenantID, flavor: s.Flavor,
+			state: vmState(s), created: s.Created})
+	}
+	for _, d := range deleted {
+		if project == "" || d.ProjectID == project {
+			out = append(out, usageRecord{id: d.ID, name: d.Name, project: d.ProjectID, flavor: d.Flavor,
+				state: "terminated", created: d.Created, ended: d.Deleted})
+		}
+	}
+	return out, nil
+}
+
+// usages sums the servers of project ("": every project's) over [start,
+// stop], one TenantUsage per project that has any, in project order.
+func (m *Module) usages(ctx context.Context, project string, start, stop, now time.Time, detailed bool) ([]TenantUsage, error) {
+	records, err := m.records(ctx, project, start)
 	if err != nil {
 		return nil, err
 	}
 	byProject := map[string]*TenantUsage{}
 	var projects []string
-	for _, s := range servers {
-		if s.Created.After(stop) {
-			continue // started after the period
+	for _, s := range records {
+		end, uptimeEnd := stop, now
+		if !s.ended.IsZero() {
+			end, uptimeEnd = minTime(stop, s.ended), s.ended
 		}
-		hours := stop.Sub(maxTime(s.Created, start)).Hours()
-		u := ServerUsage{InstanceID: s.ID, Name: s.Name, TenantID: s.TenantID, Flavor: s.Flavor.Name,
-			VCPUs: s.Flavor.VCPUs, MemoryMB: s.Flavor.RAM, LocalGB: s.Flavor.Disk, Hours: hours,
-			StartedAt: naiveTime(s.Created), State: vmState(s),
-			Uptime: int(now.Sub(s.Created).Seconds())}
-		t, ok := byProject[s.TenantID]
+		if s.created.After(stop) || !s.ended.IsZero() && s.ended.Before(start) {
+			continue // not running in the period
+		}
+		hours := end.Sub(maxTime(s.created, start)).Hours()
+		u := ServerUsage{InstanceID: s.id, Name: s.name, TenantID: s.project, Flavor: s.flavor.Name,
+			VCPUs: s.flavor.VCPUs, MemoryMB: s.flavor.RAM, LocalGB: s.flavor.Disk, Hours: hours,
+			StartedAt: naiveTime(s.created), State: s.state, Uptime: int(uptimeEnd.Sub(s.created).Seconds())}
+		if !s.ended.IsZero() {
+			ended := naiveTime(s.ended)
+			u.EndedAt = &ended
+		}
+		t, ok := byProject[s.project]
 		if !ok {
-			t = &TenantUsage{TenantID: s.TenantID, Start: naiveTime(start), Stop: naiveTime(stop)}
+			t = &TenantUsage{TenantID: s.project, Start: naiveTime(start), Stop: naiveTime(stop)}
 			if detailed {
 				t.ServerUsages = &[]ServerUsage{}
 			}
-			byProject[s.TenantID] = t
-			projects = append(projects, s.TenantID)
+			byProject[s.project] = t
+			projects = append(projects, s.project)
 		}
 		t.TotalLocalGBUsage += float64(u.LocalGB) * hours
 		t.TotalVCPUsUsage += float64(u.VCPUs) * hours
@@ -135,13 +177,20 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
 // listUsage is every project's usage (an admin's).
 func (m *Module) listUsage(w http.ResponseWriter, r *http.Request) {
 	now := time.Now().UTC()
 	start, stop, detailed, err := period(r.URL.Query(), now)
 	var out []TenantUsage
 	if err == nil {
-		out, err = m.usages(r.Context(), api.ServerFilter{AllTenants: true}, start, stop, now, detailed)
+		out, err = m.usages(r.Context(), "", start, stop, now, detailed)
 	}
 	if err != nil {
 		m.fail(w, r, err)
@@ -157,7 +206,7 @@ func (m *Module) showUsage(w http.ResponseWriter, r *http.Request) {
 	start, stop, _, err := period(r.URL.Query(), now)
 	var out []TenantUsage
 	if err == nil {
-		out, err = m.usages(r.Context(), api.ServerFilter{ProjectID: r.PathValue("tenant_id")}, start, stop, now, true)
+		out, err = m.usages(r.Context(), r.PathValue("tenant_id"), start, stop, now, true)
 	}
 	if err != nil {
 		m.fail(w, r, err)
