@@ -125,7 +125,14 @@ floating_ips          10
     "server_groups": 10,
     "server_group_members": 10,
     "key_pairs": -1,
-    "floating_ips": 10
+    "floating_ips": 10,
+    "metadata_items": 0,
+    "fixed_ips": 0,
+    "injected_files": 0,
+    "injected_file_content_bytes": 0,
+    "injected_file_path_bytes": 0,
+    "security_groups": 0,
+    "security_group_rules": 0
   }
 }
 `},
