@@ -5,7 +5,6 @@ import (
 
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/api/openstack/osapi"
-	"github.com/shoal-project/shoal/fsm"
 )
 
 // GET /servers/{id}/os-interface[/{port}]: a server's ports as Nova shows
@@ -38,15 +37,16 @@ func (m *Module) interfaces(d api.ServerDetail) []interfaceAttachment {
 			continue
 		}
 		out = append(out, interfaceAttachment{NetID: net, PortID: osapi.PortID(d.ID, a.MAC), MACAddr: a.MAC,
-			PortState: portState(d.VMState), FixedIPs: []fixedIP{{SubnetID: osapi.SubnetID(net), IPAddress: a.IP}}})
+			PortState: portState(d.Status), FixedIPs: []fixedIP{{SubnetID: osapi.SubnetID(net), IPAddress: a.IP}}})
 	}
 	return out
 }
 
-// portState is Neutron's port status as the server's state makes it: up
-// while the server is active, down otherwise.
-func portState(vmState string) string {
-	if vmState == fsm.VMActive {
+// portState is Neutron's port status as the server's status makes it: up
+// while the server is ACTIVE, down otherwise (the Neutron module shows the
+// same port so).
+func portState(status string) string {
+	if status == "ACTIVE" {
 		return "ACTIVE"
 	}
 	return "DOWN"
