@@ -38,8 +38,8 @@ type call interface {
 
 var until243 = osapi.Until(2, 43)
 
-// actions are the action keys shoal serves; any other is Nova's 400 "There
-// is no such action".
+// actions are the action keys shoal serves; any other (createImage, resize,
+// shelve, rescue, migrate, …) is Nova's 400 "There is no such action".
 var actions = map[string]action{
 	"os-start":            {parse: plain("start", fsm.ActionStart)},
 	"os-stop":             {parse: plain("stop", fsm.ActionStop)},
@@ -55,11 +55,11 @@ var actions = map[string]action{
 	"removeFloatingIp":    {versions: &until243, parse: parseRemoveFloatingIP},
 	"addSecurityGroup":    {parse: parseSecurityGroup(api.ActionAddSecurityGroup)},
 	"removeSecurityGroup": {parse: parseSecurityGroup(api.ActionRemoveSecurityGroup)},
-	"rebuild":             {parse: parseRebuild},
 	"lock":                {parse: parseLock},
+	"unlock":              {parse: parseLock},
+	"rebuild":             {parse: parseRebuild},
 	"forceDelete":         {parse: parseForceDelete},
 	"restore":             {parse: parseRestore},
-	"unlock":              {parse: parseLock},
 }
 
 func (m *Module) serverAction(w http.ResponseWriter, r *http.Request) {
