@@ -2,6 +2,7 @@ package agent
 
 import (
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/openstack/neutron"
 	"github.com/shoal-project/shoal/api/openstack/nova"
 )
 
@@ -10,5 +11,5 @@ import (
 // Network APIs as their packages land. The api package never imports
 // them; this list is where they meet it.
 func apiModules() []api.Module {
-	return []api.Module{nova.New()}
+	return []api.Module{nova.New(), neutron.New()}
 }
