@@ -214,6 +214,73 @@ func (s *Server) lockCommand(ctx context.Context, id string, unlock bool, reason
 		UserID: p.UserID, ProjectID: p.ProjectID, Admin: p.Admin(), Time: time.Now().UTC()}, nil
 }
 
+// ServerRebuild is a rebuild (Nova's): the image (a reference the caller
+// sees, as at create), a new name (nil: kept) and the whole metadata (nil:
+// kept).
+type ServerRebuild struct {
+	Image    string
+	Name     *string
+	Metadata map[string]string
+}
+
+// RebuildServer rebuilds a server the caller may see on its host from an
+// image (same ID, flavor, addresses; a fresh disk): 202 at once, status
+// REBUILD until the host reports. Nova's rules: ACTIVE, SHUTOFF or ERROR
+// with no task (409), a lock (409), an image it cannot see (400), one the
+// flavor cannot hold (400).
+func (o *Ops) RebuildServer(ctx context.Context, id string, req ServerRebuild) (uint64, ServerDetail, error) {
+	inst, err := o.s.serverFor(ctx, id)
+	if err != nil {
+		return 0, ServerDetail{}, err
+	}
+	c, err := o.s.rebuildCommand(ctx, inst, req)
+	if err != nil {
+		return 0, ServerDetail{}, err
+	}
+	idx, inst, err := applyRead(o.s, ctx, c, "server", inst.ID, o.s.state.Instance)
+	if err != nil {
+		return idx, ServerDetail{}, err
+	}
+	return idx, o.s.serverViews().detail(inst), nil
+}
+
+// rebuildCommand checks a rebuild of inst and builds its command, stamped.
+func (s *Server) rebuildCommand(ctx context.Context, inst fsm.Instance, req ServerRebuild) (*fsm.RebuildInstance, error) {
+	if err := validRef("image", req.Image); err != nil {
+		return nil, err
+	}
+	if req.Name != nil {
+		if err := validName("server name", *req.Name); err != nil {
+			return nil, err
+		}
+	}
+	if err := fsm.ValidMetadata("metadata", req.Metadata); err != nil {
+		return nil, err
+	}
+	p := Caller(ctx)
+	if err := inst.CheckLock(p.Admin()); err != nil {
+		return nil, err
+	}
+	if err := inst.CheckRebuild(); err != nil {
+		return nil, err
+	}
+	img, err := s.imageFor(ctx, req.Image)
+	if err != nil {
+		return nil, badRef("image", req.Image, err)
+	}
+	if err := imageFits(inst.Flavor, img); err != nil {
+		return nil, err
+	}
+	if req.Metadata != nil {
+		if err := s.metadataQuota(inst.ProjectID, len(req.Metadata)); err != nil {
+			return nil, err
+		}
+	}
+	return &fsm.RebuildInstance{ID: inst.ID, ImageID: img.ID, Name: req.Name, ReplaceMetadata: req.Metadata != nil,
+		Metadata: req.Metadata, RequestID: RequestID(ctx), UserID: p.UserID, ProjectID: p.ProjectID, Admin: p.Admin(),
+		Time: time.Now().UTC()}, nil
+}
+
 // DeletedServers are the deleted servers still on record (the last
 // fsm.MaxDeletedInstances) that went at or after since, in the order they
 // went: the caller's project's, or every project's when all (an admin's;

@@ -214,3 +214,48 @@ func must200(t *testing.T, w *tenants, caller, path string) []byte {
 	}
 	return raw
 }
+
+// A rebuild is an action: 202 and REBUILD at once; Nova's refusals before
+// anything is proposed.
+func TestRebuildServer(t *testing.T) {
+	w := seedPolicyUpdates(t, newTenants(t))
+	action := "/v1/servers/" + w.alpha.server + "/action"
+	before := w.c.snapshot()
+	for _, tc := range []struct {
+		caller, body string
+		status       int
+		contains     string
+	}{
+		{member, `{"action":"rebuild"}`, 400, "rebuild needs the image"},
+		{member, `{"action":"rebuild","image":"` + w.beta.image + `"}`, 400, "Image " + w.beta.image + " could not be found."},
+		{member, `{"action":"rebuild","image":"` + w.alpha.image + `","name":" x"}`, 400, "whitespace"},
+		{member, `{"action":"rebuild","image":"` + w.alpha.image + `","metadata":{"":"v"}}`, 400, "empty"},
+		{member, `{"action":"stop","metadata":{"k":"v"}}`, 400, "metadata goes only with rebuild"},
+		{member, `{"action":"stop","image":"x"}`, 400, "image goes only with rebuild"},
+		{reader, `{"action":"rebuild","image":"` + w.alpha.image + `"}`, 403, ""},
+	} {
+		resp, raw := w.as(t, tc.caller, "POST", action, tc.body)
+		wantError(t, resp, raw, tc.status, tc.contains)
+	}
+	if after := w.c.snapshot(); !reflect.DeepEqual(after, before) {
+		t.Error("a refused rebuild changed the state")
+	}
+	resp, raw := w.as(t, member, "POST", action, `{"action":"rebuild","image":"`+w.alpha.image+`","name":"again","metadata":{"new":"1"}}`)
+	d := decode[ServerResponse](t, raw).Server
+	if resp.StatusCode != http.StatusAccepted || d.Status != "REBUILD" || d.TaskState != fsm.TaskRebuilding || d.Name != "again" ||
+		!maps.Equal(d.Metadata, map[string]string{"new": "1"}) {
+		t.Fatalf("rebuild = %d %s", resp.StatusCode, raw)
+	}
+	resp, raw = w.as(t, member, "POST", action, `{"action":"rebuild","image":"`+w.alpha.image+`"}`)
+	wantError(t, resp, raw, 409, "Cannot 'rebuild' instance")
+
+	// Ops, as a module calls it: the lock refuses a member.
+	ops := w.srv.Ops()
+	w.c.MustApply(t, &fsm.LockInstance{ID: w.beta.server, ProjectID: w.beta.project, Time: time.Now().UTC()})
+	if _, _, err := ops.RebuildServer(w.ctxOf(t, betaUser), w.beta.server, ServerRebuild{Image: w.beta.image}); StatusOf(err) != 409 {
+		t.Errorf("rebuild of a locked server: %v", err)
+	}
+	if _, d, err := ops.RebuildServer(w.adminCtx(t), w.beta.server, ServerRebuild{Image: w.beta.image}); err != nil || d.Status != "REBUILD" {
+		t.Errorf("admin's rebuild of a locked server: %v %+v", err, d)
+	}
+}

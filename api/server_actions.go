@@ -17,7 +17,8 @@ import (
 // IP) goes with add-floating-ip and remove-floating-ip, FixedAddress (the
 // server's fixed IP to map it to; default its first) with add-floating-ip;
 // Name (a security group's name or ID) with add-security-group and
-// remove-security-group; Reason with lock.
+// remove-security-group, and the new name with rebuild; Reason with lock;
+// Image and Metadata with rebuild.
 type ServerActionRequest struct {
 	Action       string `json:"action"`
 	Type         string `json:"type,omitempty"`
@@ -27,6 +28,10 @@ type ServerActionRequest struct {
 	FixedAddress string `json:"fixed_address,omitempty"`
 	Name         string `json:"name,omitempty"`
 	Reason       string `json:"reason,omitempty"` // lock: Nova 2.73's locked_reason
+	// Image (required), Name and Metadata (the whole map, nil to keep it)
+	// go with rebuild.
+	Image    string            `json:"image,omitempty"`
+	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
 // ServerActionList is the body of GET /v1/servers/{id}/actions, newest first
@@ -51,7 +56,7 @@ var serverActions = []string{
 	fsm.ActionStart, fsm.ActionStop, fsm.ActionReboot, fsm.ActionPause, fsm.ActionUnpause,
 	fsm.ActionSuspend, fsm.ActionResume, fsm.ActionResetState, fsm.ActionEvacuate,
 	ActionAddFloatingIP, ActionRemoveFloatingIP, ActionAddSecurityGroup, ActionRemoveSecurityGroup,
-	fsm.ActionLock, fsm.ActionUnlock,
+	fsm.ActionLock, fsm.ActionUnlock, fsm.ActionRebuild,
 }
 
 func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
@@ -84,6 +89,12 @@ func (s *Server) actionCommand(ctx context.Context, inst fsm.Instance, req Serve
 			UserID: p.UserID, ProjectID: p.ProjectID, Time: time.Now().UTC()}, nil
 	case fsm.ActionLock, fsm.ActionUnlock:
 		return s.lockCommand(ctx, inst.ID, req.Action == fsm.ActionUnlock, req.Reason)
+	case fsm.ActionRebuild:
+		var name *string
+		if req.Name != "" {
+			name = &req.Name
+		}
+		return s.rebuildCommand(ctx, inst, ServerRebuild{Image: req.Image, Name: name, Metadata: req.Metadata})
 	}
 	// A lifecycle action: a locked server refuses a non-admin (Apply
 	// checks again; this keeps the refusal out of the log).
@@ -116,7 +127,8 @@ var actionFields = []struct {
 	{"host", func(r ServerActionRequest) string { return r.Host }, []string{fsm.ActionEvacuate}},
 	{"address", func(r ServerActionRequest) string { return r.Address }, []string{ActionAddFloatingIP, ActionRemoveFloatingIP}},
 	{"fixed_address", func(r ServerActionRequest) string { return r.FixedAddress }, []string{ActionAddFloatingIP}},
-	{"name", func(r ServerActionRequest) string { return r.Name }, []string{ActionAddSecurityGroup, ActionRemoveSecurityGroup}},
+	{"name", func(r ServerActionRequest) string { return r.Name }, []string{ActionAddSecurityGroup, ActionRemoveSecurityGroup, fsm.ActionRebuild}},
+	{"image", func(r ServerActionRequest) string { return r.Image }, []string{fsm.ActionRebuild}},
 	{"reason", func(r ServerActionRequest) string { return r.Reason }, []string{fsm.ActionLock}},
 }
 
@@ -144,9 +156,16 @@ func (req ServerActionRequest) check() error {
 		if req.Name == "" {
 			return fmt.Errorf("%w: %s needs the security group's name", fsm.ErrInvalid, req.Action)
 		}
+	case fsm.ActionRebuild:
+		if req.Image == "" {
+			return fmt.Errorf("%w: rebuild needs the image", fsm.ErrInvalid)
+		}
 	case fsm.ActionReboot, fsm.ActionResetState:
 		_, err := req.command()
 		return err
+	}
+	if req.Metadata != nil && req.Action != fsm.ActionRebuild {
+		return fmt.Errorf("%w: metadata goes only with rebuild, not %s", fsm.ErrInvalid, req.Action)
 	}
 	return nil
 }

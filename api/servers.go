@@ -344,23 +344,29 @@ func (s *Server) flavorAndImage(ctx context.Context, flavorRef, imageRef string)
 	if err != nil {
 		return fsm.Flavor{}, fsm.Image{}, badRef("image", imageRef, err)
 	}
+	return f, img, imageFits(fsm.FlavorSpec{ID: f.ID, Name: f.Name, VCPUs: f.VCPUs, RAM: f.RAM, Disk: f.Disk}, img)
+}
+
+// imageFits checks that a server of flavor f can be built from img (at
+// create and at rebuild), with Nova's messages.
+func imageFits(f fsm.FlavorSpec, img fsm.Image) error {
 	const gib = int64(1) << 30
 	switch {
 	case img.Status != "active":
-		return f, img, fmt.Errorf("%w: image %s is not active (status %s)", fsm.ErrInvalid, img.ID, img.Status)
+		return fmt.Errorf("%w: image %s is not active (status %s)", fsm.ErrInvalid, img.ID, img.Status)
 	case img.MinRAM > f.RAM:
-		return f, img, fmt.Errorf("%w: flavor's memory is too small for requested image: flavor %s has %d MiB, image %s needs %d MiB",
+		return fmt.Errorf("%w: flavor's memory is too small for requested image: flavor %s has %d MiB, image %s needs %d MiB",
 			fsm.ErrInvalid, f.Name, f.RAM, img.Name, img.MinRAM)
 	case f.Disk == 0:
 		// A zero-disk flavor takes the image's size, as in Nova.
 	case img.Size > int64(f.Disk)*gib:
-		return f, img, fmt.Errorf("%w: flavor's disk is too small for requested image: flavor disk is %d bytes, image is %d bytes",
+		return fmt.Errorf("%w: flavor's disk is too small for requested image: flavor disk is %d bytes, image is %d bytes",
 			fsm.ErrInvalid, int64(f.Disk)*gib, img.Size)
 	case img.MinDisk > f.Disk:
-		return f, img, fmt.Errorf("%w: flavor's disk is smaller than the minimum size specified in image metadata: flavor disk is %d GiB, minimum size is %d GiB",
+		return fmt.Errorf("%w: flavor's disk is smaller than the minimum size specified in image metadata: flavor disk is %d GiB, minimum size is %d GiB",
 			fsm.ErrInvalid, f.Disk, img.MinDisk)
 	}
-	return f, img, nil
+	return nil
 }
 
 // badRef turns a failed lookup of something a request refers to into a bad

@@ -31,6 +31,19 @@ var tasks = map[string]struct {
 	// Evacuated here: built afresh from the image (the old disk stayed on
 	// the dead host), started unless the server was stopped.
 	fsm.TaskRebuildSpawning: {rebuild, fsm.PowerRunning},
+	// Rebuilt in place (Nova's rebuild): the old domain and its disk go,
+	// then as an evacuation, from the image the server now names.
+	fsm.TaskRebuilding: {rebuildInPlace, fsm.PowerRunning},
+}
+
+// rebuildInPlace replaces the domain and its disk. Repeated (the agent
+// restarted before its report was committed), it builds the fresh disk
+// once more, which holds nothing of the guest's yet.
+func rebuildInPlace(ctx context.Context, hv Hypervisor, inst fsm.Instance, timeout time.Duration) error {
+	if err := removeDomain(ctx, hv, inst.ID); err != nil {
+		return err
+	}
+	return rebuild(ctx, hv, inst, timeout)
 }
 
 func rebuild(ctx context.Context, hv Hypervisor, inst fsm.Instance, _ time.Duration) error {
@@ -156,7 +169,7 @@ func (r *Reconciler) reconcile(ctx context.Context, inst fsm.Instance, dom Domai
 		return
 	}
 	power := t.power
-	if inst.TaskState == fsm.TaskRebuildSpawning && inst.VMState == fsm.VMStopped {
+	if (inst.TaskState == fsm.TaskRebuildSpawning || inst.TaskState == fsm.TaskRebuilding) && inst.VMState == fsm.VMStopped {
 		power = fsm.PowerShutdown
 	}
 	j := job{id: inst.ID, task: inst.TaskState, index: inst.ModifyIndex, taskIndex: inst.TaskIndex, power: power,

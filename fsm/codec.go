@@ -83,6 +83,7 @@ const (
 	TypeAddFlavorAccess        Type = 65
 	TypeRemoveFlavorAccess     Type = 66
 	TypeUpdateImage            Type = 67
+	TypeRebuildInstance        Type = 68
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -173,6 +174,7 @@ var registry = map[Type]handler{
 	TypeAddFlavorAccess:        {"add-flavor-access", func() Command { return &AddFlavorAccess{} }, applyAddFlavorAccess},
 	TypeRemoveFlavorAccess:     {"remove-flavor-access", func() Command { return &RemoveFlavorAccess{} }, applyRemoveFlavorAccess},
 	TypeUpdateImage:            {"update-image", func() Command { return &UpdateImage{} }, applyUpdateImage},
+	TypeRebuildInstance:        {"rebuild-instance", func() Command { return &RebuildInstance{} }, applyRebuildInstance},
 }
 
 // MaxEntrySize is the largest encoded command a write may carry. A

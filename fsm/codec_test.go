@@ -113,6 +113,8 @@ func everyCommand(t testing.TB) []fsm.Command {
 			{Op: fsm.ImageOpAdd, Field: fsm.ImageFieldTags, Tags: []string{"a", "b"}},
 			{Op: fsm.ImageOpAdd, Property: "hw:disk_bus", Value: "virtio"},
 		}},
+		&fsm.RebuildInstance{ID: "i-1", ImageID: "img-1", Name: ptr("web-1c"), ReplaceMetadata: true, Metadata: map[string]string{"a": "1"},
+			RequestID: "req-4", UserID: "u1", ProjectID: "p1", Admin: true, Time: t2},
 	}
 }
 
@@ -195,6 +197,7 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeAddFlavorAccess, 65, "add-flavor-access"},
 		{fsm.TypeRemoveFlavorAccess, 66, "remove-flavor-access"},
 		{fsm.TypeUpdateImage, 67, "update-image"},
+		{fsm.TypeRebuildInstance, 68, "rebuild-instance"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {
@@ -298,7 +301,8 @@ var undecodable = []struct {
 	{"extra spec value a number", []byte("\x3f{\"id\":\"f\",\"extra_specs\":{\"k\":1}}")},
 	{"image changes not a list", []byte("\x43{\"id\":\"i\",\"changes\":{}}")},
 	{"image change number fractional", []byte("\x43{\"id\":\"i\",\"changes\":[{\"number\":1.5}]}")},
-	{"type after the last", []byte("\x44{}")},
+	{"replace metadata not bool", []byte("\x44{\"id\":\"i\",\"replace_metadata\":1}")},
+	{"type after the last", []byte("\x45{}")},
 }
 
 func TestDecodeRejects(t *testing.T) {

@@ -56,7 +56,7 @@ func applyReportInstances(s *State, index uint64, c Command) error {
 			s.removeInstance(inst, index, cmd.Time)
 			continue
 		}
-		if _, known := taskResult[r.Done]; done && !known && r.Done != TaskDeleting && r.Done != TaskRebuildSpawning {
+		if _, known := taskResult[r.Done]; done && !known && r.Done != TaskDeleting && r.Done != TaskRebuildSpawning && r.Done != TaskRebuilding {
 			continue
 		}
 		downOnItsOwn := r.Done == "" && inst.TaskState == TaskNone && (r.PowerState == PowerShutdown || r.PowerState == PowerCrashed) &&
@@ -69,11 +69,16 @@ func applyReportInstances(s *State, index uint64, c Command) error {
 		switch {
 		case done && r.Error != "":
 			s.taskFailed(inst, r, cmd.Time)
-		case done && r.Done == TaskRebuildSpawning:
-			// An evacuated server keeps its vm_state (active or stopped).
+		case done && (r.Done == TaskRebuildSpawning || r.Done == TaskRebuilding):
+			// An evacuated or rebuilt server keeps its vm_state (active or
+			// stopped); an evacuation's action says how long failover took.
 			inst.TaskState, inst.TaskIndex, inst.Fault = TaskNone, 0, nil
 			if n := len(inst.Actions); n > 0 && inst.Actions[n-1].Result == "" {
-				inst.finishAction("success", failoverMessage(inst.Actions[n-1], cmd.Time, cmd.Host), cmd.Time)
+				message := ""
+				if inst.Actions[n-1].Action == ActionEvacuate {
+					message = failoverMessage(inst.Actions[n-1], cmd.Time, cmd.Host)
+				}
+				inst.finishAction("success", message, cmd.Time)
 			}
 		case done:
 			inst.VMState, inst.TaskState, inst.TaskIndex = taskResult[r.Done], TaskNone, 0
@@ -98,7 +103,7 @@ func (s *State) taskFailed(inst *Instance, r InstanceReport, t time.Time) {
 	case TaskSpawning:
 		inst.VMState = VMError
 		inst.Fault.Message = "Build of instance " + inst.ID + " aborted: " + r.Error
-	case TaskRebuildSpawning:
+	case TaskRebuildSpawning, TaskRebuilding:
 		inst.VMState = VMError
 		inst.Fault.Message = "Rebuild of instance " + inst.ID + " on " + inst.Host + " failed: " + r.Error
 	}

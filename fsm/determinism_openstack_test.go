@@ -117,6 +117,18 @@ func (g *logGen) openStack(at time.Time) fsm.Command {
 			}
 		}
 		return c
+	case n < 82:
+		c := &fsm.RebuildInstance{ID: instance().ID, ImageID: pick("img", 4), RequestID: "req-rebuild", Admin: r.IntN(3) == 0, Time: at}
+		if idle := g.idle(); len(idle) > 0 && r.IntN(3) != 0 {
+			c.ID = idle[r.IntN(len(idle))].ID
+		}
+		if imgs := g.model.Images(); len(imgs) > 0 && r.IntN(4) != 0 {
+			c.ImageID = imgs[r.IntN(len(imgs))].ID
+		}
+		if r.IntN(3) == 0 {
+			c.ReplaceMetadata, c.Metadata = true, map[string]string{pick("k", 3): "v"}
+		}
+		return c
 	default:
 		id := pick("img", 4)
 		if imgs := g.model.Images(); len(imgs) > 0 && r.IntN(4) != 0 {
