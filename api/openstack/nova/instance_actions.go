@@ -16,10 +16,9 @@ import (
 // policy has it).
 
 // Names the action log uses that the views read (fsm writes them as
-// literals: "create" and "rebuild" are not InstanceAction actions).
+// literals).
 const (
 	actionCreate  = "create"
-	actionRebuild = "rebuild"
 	resultSuccess = "success"
 	resultError   = "error"
 )

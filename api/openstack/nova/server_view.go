@@ -237,7 +237,7 @@ func launchedAt(inst fsm.Instance) *string {
 	for k := len(inst.Actions) - 1; k >= 0; k-- {
 		a := inst.Actions[k]
 		switch a.Action {
-		case actionCreate, actionRebuild, fsm.ActionEvacuate:
+		case actionCreate, fsm.ActionRebuild, fsm.ActionEvacuate:
 			if a.Result == resultSuccess && !a.Finish.IsZero() {
 				t := a.Finish.UTC().Format(launchedFormat)
 				return &t

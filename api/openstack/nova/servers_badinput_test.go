@@ -71,8 +71,10 @@ func TestServerBadInput(t *testing.T) {
 		{"action, not served", "POST", "/servers/{id}/action", `{"createImage":{"name":"snap"}}`, "", 400,
 			"There is no such action: createImage"},
 		{"rebuild, no image", "POST", "/servers/{id}/action", `{"rebuild":{"name":"n"}}`, "", 400, ""},
-		{"rebuild", "POST", "/servers/{id}/action", `{"rebuild":{"imageRef":"` + apitest.CirrosID + `"}}`, "", 501,
-			"The requested functionality is not supported."},
+		{"rebuild, unknown image", "POST", "/servers/{id}/action", `{"rebuild":{"imageRef":"` + other + `"}}`, "", 400,
+			"Cannot find image for rebuild"},
+		{"rebuild, personality", "POST", "/servers/{id}/action", `{"rebuild":{"imageRef":"` + apitest.CirrosID +
+			`","personality":[{"path":"/a","contents":"eA=="}]}}`, "", 400, ""},
 		{"restore, not soft-deleted", "POST", "/servers/{id}/action", `{"restore":null}`, "", 409,
 			"Cannot 'restore' instance " + id + " while it is in vm_state active"},
 		{"force delete, unknown server", "POST", "/servers/" + other + "/action", `{"forceDelete":null}`, "", 404,

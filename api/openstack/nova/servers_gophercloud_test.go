@@ -193,6 +193,15 @@ func TestServersThroughGophercloud(t *testing.T) {
 	if pw, err := servers.GetPassword(ctx, client, id).ExtractPassword(nil); err != nil || pw != "" {
 		t.Errorf("password %q %v", pw, err)
 	}
+	rebuilt, err := servers.Rebuild(ctx, client, id, servers.RebuildOpts{ImageRef: apitest.CirrosID, Name: "rebuilt",
+		Metadata: map[string]string{"fresh": "yes"}}).Extract()
+	if err != nil || rebuilt.Status != "REBUILD" || rebuilt.Name != "rebuilt" || rebuilt.AdminPass == "" {
+		t.Fatalf("rebuilt %+v %v", rebuilt, err)
+	}
+	e.complete(t, id, fsm.PowerRunning)
+	if s, err := servers.Get(ctx, client, id).Extract(); err != nil || s.Status != "ACTIVE" || s.Metadata["fresh"] != "yes" {
+		t.Errorf("after rebuild %+v %v", s, err)
+	}
 
 	// A wrong state is Nova's 409.
 	msg := novaFault(t, servers.Start(ctx, client, id).ExtractErr(), http.StatusConflict)
@@ -245,11 +254,11 @@ func TestServersThroughGophercloud(t *testing.T) {
 	for _, a := range actions {
 		names = append(names, a.Action)
 	}
-	if err != nil || !slices.Equal(names, []string{"unlock", "lock", "resume", "suspend", "unpause", "pause", "reboot", "start", "stop", "create"}) {
+	if err != nil || !slices.Equal(names, []string{"rebuild", "unlock", "lock", "resume", "suspend", "unpause", "pause", "reboot", "start", "stop", "create"}) {
 		t.Fatalf("actions %v %v", names, err)
 	}
 	detail, err := instanceactions.Get(ctx, admin, id, actions[0].RequestID).Extract()
-	if err != nil || detail.Action != "unlock" || detail.Events == nil || len(*detail.Events) != 1 ||
+	if err != nil || detail.Action != "rebuild" || detail.Events == nil || len(*detail.Events) != 1 ||
 		(*detail.Events)[0].Result != "Success" {
 		t.Errorf("action %+v %v", detail, err)
 	}

@@ -56,6 +56,8 @@ var serverPolicyRows = []struct {
 		[5]int{401, 403, 200, 404, 200}},
 	{"POST /compute/v2.1/servers/{id}/action", "/servers/{id}/action", `{"lock":null}`, [5]int{401, 403, 202, 404, 202}},
 	{"POST /compute/v2.1/servers/{id}/action", "/servers/{id}/action", `{"forceDelete":null}`, [5]int{401, 403, 202, 404, 202}},
+	{"POST /compute/v2.1/servers/{id}/action", "/servers/{id}/action", `{"rebuild":{"imageRef":"` + apitest.CirrosID + `"}}`,
+		[5]int{401, 403, 202, 404, 202}},
 	{"GET /compute/v2.1/servers/{id}/metadata", "/servers/{id}/metadata", "", [5]int{401, 200, 200, 404, 200}},
 	{"PUT /compute/v2.1/servers/{id}/metadata", "/servers/{id}/metadata", `{"metadata":{"a":"b"}}`, [5]int{401, 403, 200, 404, 200}},
 	{"POST /compute/v2.1/servers/{id}/metadata", "/servers/{id}/metadata", `{"metadata":{"a":"b"}}`, [5]int{401, 403, 200, 404, 200}},

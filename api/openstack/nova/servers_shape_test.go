@@ -173,8 +173,20 @@ func TestServerShapes(t *testing.T) {
 		t.Errorf("console: %d %s", status, raw)
 	}
 
+	// A rebuild answers the common view and the password, and Location.
+	resp, raw := e.Do(t, "POST", "/compute/v2.1/servers/"+id+"/action", `{"rebuild":{"imageRef":"`+apitest.CirrosID+`"}}`,
+		e.alpha.Token, "Content-Type", "application/json")
+	if resp.StatusCode != 202 || resp.Header.Get("Location") == "" {
+		t.Fatalf("rebuild: %d %s", resp.StatusCode, raw)
+	}
+	checkShape(t, "rebuild", raw, shape{"server": withKeys(commonServer, shape{"adminPass": "string"})})
+	status, raw = e.call(t, "POST", "/servers/"+id+"/action", `{"rebuild":{"imageRef":"`+apitest.CirrosID+`"}}`, e.alpha.Token)
+	if _, _, msg := fault(t, raw); status != 409 || msg != "Cannot 'rebuild' instance "+id+" while it is in task_state rebuilding" {
+		t.Errorf("rebuild while rebuilding: %d %s", status, raw)
+	}
+
 	// A create answers Nova's brief shape, with the self link in Location.
-	resp, raw := e.Do(t, "POST", "/compute/v2.1/servers", `{"server":{"name":"new","imageRef":"`+apitest.CirrosID+
+	resp, raw = e.Do(t, "POST", "/compute/v2.1/servers", `{"server":{"name":"new","imageRef":"`+apitest.CirrosID+
 		`","flavorRef":"1","security_groups":[{"name":"default"}]}}`, e.alpha.Token, "Content-Type", "application/json")
 	if resp.StatusCode != 202 {
 		t.Fatalf("create: %d %s", resp.StatusCode, raw)
