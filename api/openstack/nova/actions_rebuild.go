@@ -1,0 +1,93 @@
+package nova
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// rebuild: {"rebuild": {"imageRef": …, "name": …, "metadata": …,
+// "adminPass": …, "accessIPv4": …, …}} → 202 with the server's common view
+// (as PUT's, at 2.1) and the adminPass, and Location. The server keeps its
+// ID, flavor and addresses and gets a fresh disk from the image on its
+// host (Ops.RebuildServer has the rules). preserve_ephemeral has nothing
+// to preserve (shoal's flavors have no ephemeral disk); file injection is
+// refused as at create.
+type rebuildCall struct {
+	req       api.ServerRebuild
+	access    api.ServerUpdate
+	adminPass string
+}
+
+// rebuildKeys are the members of Nova's 2.1 rebuild schema.
+var rebuildKeys = []string{"name", "imageRef", "adminPass", "metadata", "preserve_ephemeral", "OS-DCF:diskConfig",
+	"accessIPv4", "accessIPv6", "personality"}
+
+func parseRebuild(_ *http.Request, k string, v json.RawMessage) (call, error) {
+	b, err := members(k, v, []string{"imageRef"}, rebuildKeys...)
+	if err != nil {
+		return nil, err
+	}
+	var c rebuildCall
+	for key, raw := range b {
+		var s string
+		switch key {
+		case "name":
+			s, err = name(key, raw)
+			c.req.Name = &s
+		case "imageRef":
+			c.req.Image, err = uuidText(key, raw)
+		case "adminPass":
+			c.adminPass, err = stringField(key, raw)
+		case "metadata":
+			c.req.Metadata, err = metadata(key, raw)
+		case "preserve_ephemeral":
+			_, err = boolField(key, raw)
+		case "accessIPv4", "accessIPv6":
+			s, err = address(key, raw, key == "accessIPv6")
+			if key == "accessIPv4" {
+				c.access.AccessIPv4 = &s
+			} else {
+				c.access.AccessIPv6 = &s
+			}
+		case "OS-DCF:diskConfig":
+			_, err = enum(key, raw, "AUTO", "MANUAL")
+		case "personality":
+			err = refuseList(key, raw)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if c.adminPass == "" {
+		c.adminPass = password()
+	}
+	return c, nil
+}
+
+func (c rebuildCall) run(m *Module, w http.ResponseWriter, r *http.Request, d api.ServerDetail) {
+	if _, err := m.ops.Image(r.Context(), c.req.Image); errors.Is(err, fsm.ErrNotFound) {
+		m.fail(w, r, badRequest("Cannot find image for rebuild"))
+		return
+	}
+	idx, _, err := m.ops.RebuildServer(r.Context(), d.ID, c.req)
+	if err == nil && c.access != (api.ServerUpdate{}) {
+		idx, _, err = m.ops.UpdateServer(r.Context(), d.ID, c.access)
+	}
+	var inst fsm.Instance
+	if err == nil {
+		d, inst, err = m.ops.Server(r.Context(), d.ID)
+	}
+	if err != nil {
+		m.fail(w, r, stateErr(r, m, d.ID, "rebuild", instanceErr(d.ID, err)))
+		return
+	}
+	s := serverView(r, d, inst, viewOpts{})
+	s.AdminPass = c.adminPass
+	api.SetIndex(w, idx)
+	w.Header().Set("Location", s.Links[0].Href)
+	api.WriteJSON(w, http.StatusAccepted, serverResponse{Server: s})
+}
