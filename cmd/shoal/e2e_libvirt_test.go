@@ -68,8 +68,8 @@ func domstate(t *testing.T, id string) string {
 
 // cleanupLibvirt removes what the node left on the shared libvirtd once it is
 // gone (a failing test leaves servers behind): its domains, its storage pool
-// and the test network (10.77.0.0/24).
-func cleanupLibvirt(t *testing.T, node string) {
+// and the test's network, the one whose gateway is gateway.
+func cleanupLibvirt(t *testing.T, node, gateway string) {
 	t.Cleanup(func() {
 		doms, _ := virsh(t, "list", "--all", "--name")
 		for _, d := range strings.Fields(doms) {
@@ -87,7 +87,7 @@ func cleanupLibvirt(t *testing.T, node string) {
 		}
 		nets, _ := virsh(t, "net-list", "--all", "--name")
 		for _, n := range strings.Fields(nets) {
-			if xml, _ := virsh(t, "net-dumpxml", n); strings.HasPrefix(n, "shoal-") && strings.Contains(xml, "'10.77.0.1'") {
+			if xml, _ := virsh(t, "net-dumpxml", n); strings.HasPrefix(n, "shoal-") && strings.Contains(xml, "'"+gateway+"'") {
 				virsh(t, "net-destroy", n)
 				virsh(t, "net-undefine", n)
 			}
@@ -155,7 +155,7 @@ func TestLibvirtAcceptance(t *testing.T) {
 	// QEMU runs as libvirt-qemu and must traverse every directory above the
 	// instance disks.
 	a.dir = filepath.Join(testkit.SharedDir(t, "shoal-e2e-libvirt-", 0o711), "data")
-	cleanupLibvirt(t, "lv1")
+	cleanupLibvirt(t, "lv1", "10.77.0.1")
 	cleanupNetwork(t, a)
 	// Every server gets a config drive, as on a Nova host with
 	// force_config_drive: the whole path from the replica to QEMU runs.
