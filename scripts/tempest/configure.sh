@@ -58,7 +58,8 @@ if [ ! -f "$WS/.stestr.conf" ]; then
 	# The workspace registry stays in the workspace: nothing in ~/.tempest.
 	# tempest init wants an empty directory and says nothing when it is not.
 	[ -z "$(ls -A "$WS")" ] || die "$WS is neither empty nor a Tempest workspace"
-	tempest init --workspace-path "$WS/workspaces.yaml" --name "shoal-$(basename "$WS")-$$" "$WS" >/dev/null
+	# Tempest's commands log to ./tempest.log: run it in the workspace.
+	(cd "$WS" && tempest init --workspace-path "$WS/workspaces.yaml" --name "shoal-$(basename "$WS")-$$" "$WS" >/dev/null)
 fi
 mkdir -p "$WS/etc" "$WS/logs" "$WS/locks"
 
