@@ -58,8 +58,11 @@ if [ ! -f "$WS/.stestr.conf" ]; then
 	# The workspace registry stays in the workspace: nothing in ~/.tempest.
 	# tempest init wants an empty directory and says nothing when it is not.
 	[ -z "$(ls -A "$WS")" ] || die "$WS is neither empty nor a Tempest workspace"
-	# Tempest's commands log to ./tempest.log: run it in the workspace.
-	(cd "$WS" && tempest init --workspace-path "$WS/workspaces.yaml" --name "shoal-$(basename "$WS")-$$" "$WS" >/dev/null)
+	# Tempest's commands log to ./tempest.log (Debian's /etc/tempest), so
+	# it runs in a directory of its own, neither the caller's nor $WS.
+	scratch=$(mktemp -d)
+	(cd "$scratch" && tempest init --workspace-path "$WS/workspaces.yaml" --name "shoal-$(basename "$WS")-$$" "$WS" >/dev/null)
+	rm -rf "$scratch"
 fi
 mkdir -p "$WS/etc" "$WS/logs" "$WS/locks"
 
