@@ -11,7 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,10 +55,13 @@ func startLibvirtCluster(t *testing.T, prefix, cidr string) []*agent {
 		a.start(t, flags(a, "--join", nodes[0].gossipAddr())...)
 	}
 	// Cleanups run last first: this one, registered after every agent's,
-	// kills all three before any node's data plane is taken away.
+	// kills all three, and the fence guards they started (which outlive
+	// an agent by design and would act on the node once its lease ran
+	// out, after the cleanups), before any node's data plane is taken away.
 	t.Cleanup(func() {
 		for _, a := range nodes {
 			a.kill()
+			stopGuard(t, a)
 		}
 	})
 	testkit.WaitEvery(t, cliPoll, 60*time.Second, "a healthy 3-node view", func() bool { return healthy(members(t, nodes[0])) })
@@ -67,6 +72,33 @@ func startLibvirtCluster(t *testing.T, prefix, cidr string) []*agent {
 		})
 	}
 	return nodes
+}
+
+// stopGuard ends the fence guard a's agent started (its pid is in the data
+// dir), with SIGTERM, on which it exits at once, and waits until it has.
+// A pid whose command line is not a's guard is left alone.
+func stopGuard(t *testing.T, a *agent) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(a.dir, "fence-guard.pid"))
+	if err != nil {
+		return // no guard started (or the agent never got that far)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return
+	}
+	guard := func() bool {
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		return err == nil && bytes.Contains(cmdline, []byte("fence-guard")) && bytes.Contains(cmdline, []byte(a.dir))
+	}
+	if !guard() {
+		return
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Errorf("stopping %s's fence guard (pid %d): %v", a.name, pid, err)
+		return
+	}
+	testkit.WaitEvery(t, cliPoll, 30*time.Second, a.name+"'s fence guard to exit", func() bool { return !guard() })
 }
 
 // openstackCLI runs Debian's `openstack` (python3-openstackclient) with the
