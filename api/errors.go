@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -83,6 +84,23 @@ func StatusOf(err error) int {
 
 // KindOf is the kind an error body carries for err.
 func KindOf(err error) string { return kindOf(err) }
+
+// MessageOf is err's text as OpenStack services word it: a quota error's
+// own sentence, else the text without its sentinel's prefix ("not found:
+// …"), which the OpenStack modules' messages never carry.
+func MessageOf(err error) string {
+	var q *fsm.QuotaError
+	if errors.As(err, &q) {
+		return q.Error()
+	}
+	text := err.Error()
+	if s := fsm.ErrorOfKind(fsm.KindOf(err)); s != nil {
+		if rest, ok := strings.CutPrefix(text, s.Error()+": "); ok && rest != "" {
+			return rest
+		}
+	}
+	return text
+}
 
 // kindOf is the kind an error body carries: that of err's sentinel, else
 // timeout for a deadline and internal for the rest.

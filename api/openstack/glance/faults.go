@@ -14,11 +14,6 @@ import (
 // errMediaType is a PATCH or upload with a media type Glance refuses (415).
 var errMediaType = errors.New("unsupported media type")
 
-// sentinels are fsm's error vocabulary, whose text a wrapped error's
-// message starts with ("invalid: …"); Glance's messages don't have it.
-var sentinels = []error{fsm.ErrInvalid, fsm.ErrNotFound, fsm.ErrConflict, fsm.ErrForbidden,
-	fsm.ErrOverQuota, fsm.ErrUnauthorized, fsm.ErrNoLeader, fsm.ErrUnavailable}
-
 // statusOf is err's status: the module's own errors first, then api's one
 // table.
 func statusOf(err error) int {
@@ -31,15 +26,15 @@ func statusOf(err error) int {
 	return api.StatusOf(err)
 }
 
-// message is err's text without the sentinel's prefix.
+// message is err's text without its sentinel's prefix (the module's own
+// sentinels' included).
 func message(err error) string {
-	msg := err.Error()
-	for _, s := range append(sentinels, errMediaType, errTooLarge) {
+	for _, s := range []error{errMediaType, errTooLarge} {
 		if errors.Is(err, s) {
-			return strings.TrimPrefix(msg, s.Error()+": ")
+			return strings.TrimPrefix(err.Error(), s.Error()+": ")
 		}
 	}
-	return msg
+	return api.MessageOf(err)
 }
 
 // writeError writes err as Glance does; status 0 takes err's own.

@@ -73,11 +73,6 @@ func badRequest(format string, args ...any) error {
 	return named(fmt.Errorf("%w: %s", fsm.ErrInvalid, msg), "HTTPBadRequest", msg)
 }
 
-// sentinels are the prefixes fsm's and api's errors start with ("not
-// found: …"); Neutron's messages have none.
-var sentinels = []error{fsm.ErrInvalid, fsm.ErrNotFound, fsm.ErrConflict, fsm.ErrOverQuota, fsm.ErrForbidden,
-	fsm.ErrUnauthorized, fsm.ErrNoLeader, fsm.ErrUnavailable}
-
 // message is err's text for a Neutron body: its fault's wording, else its
 // own without the sentinel's prefix.
 func message(err error) string {
@@ -85,13 +80,7 @@ func message(err error) string {
 	if errors.As(err, &f) && f.msg != "" {
 		return f.msg
 	}
-	msg := err.Error()
-	for _, s := range sentinels {
-		if rest, ok := strings.CutPrefix(msg, s.Error()+": "); ok {
-			return rest
-		}
-	}
-	return msg
+	return api.MessageOf(err)
 }
 
 // withStatus answers err with status instead of api's: Neutron's

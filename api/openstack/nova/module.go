@@ -11,7 +11,6 @@ import (
 
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/api/openstack/osapi"
-	"github.com/shoal-project/shoal/fsm"
 )
 
 // MaxVersion is the highest compute microversion we serve. Raise it only
@@ -93,19 +92,7 @@ func (m *Module) WriteError(w http.ResponseWriter, r *http.Request, status int, 
 // message is what a fault says of err: fsm's over-quota message as it is
 // (Nova's word for word), else err's text without the sentinel's own
 // leading "not found: " (Nova's messages are sentences of their own).
-func message(err error) string {
-	var q *fsm.QuotaError
-	if errors.As(err, &q) {
-		return q.Error()
-	}
-	text := err.Error()
-	if s := fsm.ErrorOfKind(fsm.KindOf(err)); s != nil {
-		if rest, ok := strings.CutPrefix(text, s.Error()+": "); ok && rest != "" {
-			return rest
-		}
-	}
-	return text
-}
+func message(err error) string { return api.MessageOf(err) }
 
 // fail is WriteError with the status err's sentinel gives: what handlers call.
 func (m *Module) fail(w http.ResponseWriter, r *http.Request, err error) {
