@@ -29,9 +29,11 @@ type FloatingIP struct {
 }
 
 // FloatingIPCreate is what POST /v1/floating-ips takes, wrapped as
-// {"floating_ip":{...}}: the external network's name or ID.
+// {"floating_ip":{...}}: the external network's name or ID and, an
+// admin's choice, the address ("": the network's lowest free one).
 type FloatingIPCreate struct {
 	Network string `json:"network"`
+	IP      string `json:"ip,omitempty"`
 }
 
 // FloatingIPResponse is the body of GET /v1/floating-ips/{id} and of a create.

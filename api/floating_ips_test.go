@@ -159,6 +159,8 @@ func TestFloatingIPBadInput(t *testing.T) {
 		{"tenant network", "POST", "/v1/floating-ips", `{"floating_ip":{"network":"default"}}`, 400, "not an external network"},
 		{"no network", "POST", "/v1/floating-ips", `{"floating_ip":{}}`, 400, "network is required"},
 		{"unknown field", "POST", "/v1/floating-ips", `{"floating_ip":{"network":"public","port_id":"p"}}`, 400, `"port_id"`},
+		{"member chooses the address", "POST", "/v1/floating-ips", `{"floating_ip":{"network":"public","ip":"10.66.0.230"}}`, 403, "admin"},
+		{"address not a string", "POST", "/v1/floating-ips", `{"floating_ip":{"network":"public","ip":5}}`, 400, "ip"},
 		{"list another project", "GET", "/v1/floating-ips?project_id=" + w.beta.project, "", 403, "policy"},
 		{"list all projects", "GET", "/v1/floating-ips?all_projects=1", "", 403, "policy"},
 		{"unknown parameter", "GET", "/v1/floating-ips?server=x", "", 400, `"server"`},
@@ -171,6 +173,34 @@ func TestFloatingIPBadInput(t *testing.T) {
 			wantError(t, resp, raw, tt.status, tt.contains)
 			if after := w.c.snapshot(); !reflect.DeepEqual(after, before) || !reflect.DeepEqual(w.c.FSM.FloatingIPs(nil), fips) {
 				t.Error("a refused request changed the state or was proposed")
+			}
+		})
+	}
+}
+
+// An admin may choose the address (Neutron's floating_ip_address): it must
+// be free and in one of the network's pools, Apply's checks.
+func TestFloatingIPChosenAddress(t *testing.T) {
+	w := newTenants(t)
+	resp, raw := w.as(t, admin, "POST", "/v1/floating-ips", `{"floating_ip":{"network":"public","ip":"10.66.0.230"}}`)
+	if f := decode[FloatingIPResponse](t, raw).FloatingIP; resp.StatusCode != http.StatusCreated || f.IP != "10.66.0.230" || f.Network != publicNetwork {
+		t.Fatalf("chosen address = %d %s", resp.StatusCode, raw)
+	}
+	for _, tt := range []struct {
+		name, ip string
+		status   int
+		contains string
+	}{
+		{"taken", "10.66.0.230", http.StatusConflict, "10.66.0.230"},
+		{"outside the pools", "10.66.0.5", http.StatusBadRequest, "10.66.0.5"},
+		{"not an address", "ten", http.StatusBadRequest, "ten"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fips := w.c.FSM.FloatingIPs(nil)
+			resp, raw := w.as(t, admin, "POST", "/v1/floating-ips", `{"floating_ip":{"network":"public","ip":"`+tt.ip+`"}}`)
+			wantError(t, resp, raw, tt.status, tt.contains)
+			if !reflect.DeepEqual(w.c.FSM.FloatingIPs(nil), fips) {
+				t.Error("a refused allocation was stored")
 			}
 		})
 	}

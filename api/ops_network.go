@@ -86,14 +86,24 @@ func (o *Ops) FloatingIP(ctx context.Context, ref string) (FloatingIP, error) {
 
 // AllocateFloatingIP takes a floating IP of an external network (by name
 // or ID: unknown is 404, the tenant network 400) for the caller's project,
-// against its quota.
+// against its quota. req.IP chooses the address, an admin's choice as in
+// Neutron's policy (403 for others); it must be free (409) and in one of
+// the network's pools (400), Apply's checks. Without it the network gives
+// its lowest free address.
 func (o *Ops) AllocateFloatingIP(ctx context.Context, req FloatingIPCreate) (uint64, FloatingIP, error) {
-	n, err := o.s.externalNetwork(req.Network)
+	p := Caller(ctx)
+	err := validText("ip", req.IP, maxResourceRef)
+	if err == nil && req.IP != "" && !p.Admin() {
+		err = fmt.Errorf("%w: choosing the address of a floating IP is an admin's", fsm.ErrForbidden)
+	}
+	var n fsm.Network
+	if err == nil {
+		n, err = o.s.externalNetwork(req.Network)
+	}
 	if err != nil {
 		return 0, FloatingIP{}, err
 	}
-	p := Caller(ctx)
-	cmd := &fsm.AllocateFloatingIP{ID: uuid.NewString(), NetworkID: n.ID, ProjectID: p.ProjectID, UserID: p.UserID,
+	cmd := &fsm.AllocateFloatingIP{ID: uuid.NewString(), NetworkID: n.ID, IP: req.IP, ProjectID: p.ProjectID, UserID: p.UserID,
 		Time: time.Now().UTC()}
 	idx, f, err := applyRead(o.s, ctx, cmd, "floating IP", cmd.ID, o.s.state.FloatingIP)
 	return idx, floatingIPView(f), err
@@ -198,6 +208,51 @@ func (o *Ops) CreateSecurityGroup(ctx context.Context, req SecurityGroupCreate) 
 			{ID: uuid.NewString(), Direction: fsm.DirectionEgress, Ethertype: fsm.EthertypeIPv4, Created: now}}}
 	idx, created, err := applyRead(o.s, ctx, &fsm.CreateSecurityGroup{Group: g}, "security group", g.ID, o.s.state.SecurityGroup)
 	return idx, securityGroupView(created), err
+}
+
+// UpdateSecurityGroup renames a group the caller sees or changes its
+// description. The names' rules are CreateSecurityGroup's (a name its
+// project already has is 409; the default group keeps its name, and no
+// other takes it), checked here so a refused change never reaches the log,
+// and again in Apply. An update that changes nothing answers the group
+// and proposes nothing.
+func (o *Ops) UpdateSecurityGroup(ctx context.Context, id string, u SecurityGroupUpdate) (uint64, SecurityGroup, error) {
+	g, err := o.s.securityGroupFor(ctx, id)
+	if err != nil {
+		return 0, SecurityGroup{}, err
+	}
+	name, desc := g.Name, g.Description
+	if u.Name != nil {
+		name = *u.Name
+	}
+	if u.Description != nil {
+		desc = *u.Description
+	}
+	err = validName("security group name", name)
+	if err == nil {
+		err = validText("description", desc, maxDescriptionLen)
+	}
+	switch {
+	case err != nil:
+	case name == g.Name && desc == g.Description:
+		return o.s.state.Index(), securityGroupView(g), nil
+	case name != g.Name && g.ID == fsm.DefaultSecurityGroupID(g.ProjectID):
+		err = fmt.Errorf("%w: the default security group cannot be renamed", fsm.ErrConflict)
+	case name != g.Name && slices.ContainsFunc(o.s.state.SecurityGroupsOf(g.ProjectID), func(h fsm.SecurityGroup) bool { return h.Name == name }):
+		err = fmt.Errorf("%w: project %s already has a security group named %q", fsm.ErrConflict, g.ProjectID, name)
+	}
+	if err != nil {
+		return 0, SecurityGroup{}, err
+	}
+	cmd := &fsm.UpdateSecurityGroup{ID: g.ID, ProjectID: g.ProjectID, Time: time.Now().UTC()}
+	if name != g.Name {
+		cmd.Name = &name
+	}
+	if desc != g.Description {
+		cmd.Description = &desc
+	}
+	idx, updated, err := applyRead(o.s, ctx, cmd, "security group", g.ID, o.s.state.SecurityGroup)
+	return idx, securityGroupView(updated), err
 }
 
 // DeleteSecurityGroup deletes a group the caller sees; its project's

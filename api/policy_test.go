@@ -106,6 +106,8 @@ var policyTable = map[string]policyRow{
 	"GET /v1/security-groups/{id}":    {path: "/v1/security-groups/%secgroup", reader: allowed, member: allowed, admin: allowed, other: absent},
 	"POST /v1/security-groups":        {path: "/v1/security-groups", body: `{"security_group":{"name":"db"}}`, reader: forbidden, member: allowed, admin: allowed},
 	"DELETE /v1/security-groups/{id}": {path: "/v1/security-groups/%secgroup", reader: forbidden, member: allowed, admin: allowed, other: absent},
+	"PUT /v1/security-groups/{id}": {path: "/v1/security-groups/%secgroup", body: `{"security_group":{"description":"d"}}`,
+		reader: forbidden, member: allowed, admin: allowed, other: absent},
 	// A rule on another project's group: the group is absent.
 	"POST /v1/security-group-rules": {path: "/v1/security-group-rules", body: `{"security_group_rule":{"security_group_id":"%secgroup",` +
 		`"direction":"ingress","protocol":"tcp","port_range_min":80,"port_range_max":80}}`, reader: forbidden, member: allowed, admin: allowed, other: absent},

@@ -158,6 +158,7 @@ func (s *Server) routes() {
 	s.collection("/v1/networks", AccessAuthenticated, AccessAdmin, s.listNetworks, s.showNetwork, s.createNetwork, s.deleteNetwork)
 	s.collection("/v1/floating-ips", AccessProjectReader, AccessProjectMember, s.listFloatingIPs, s.showFloatingIP, s.createFloatingIP, s.deleteFloatingIP)
 	s.collection("/v1/security-groups", AccessProjectReader, AccessProjectMember, s.listSecurityGroups, s.showSecurityGroup, s.createSecurityGroup, s.deleteSecurityGroup)
+	s.route("PUT /v1/security-groups/{id}", AccessProjectMember, s.updateSecurityGroup)
 	s.route("POST /v1/security-group-rules", AccessProjectMember, s.createSecurityGroupRule)
 	s.route("DELETE /v1/security-group-rules/{id}", AccessProjectMember, s.deleteSecurityGroupRule)
 

@@ -59,6 +59,14 @@ type SecurityGroupCreate struct {
 	Description string `json:"description,omitempty"`
 }
 
+// SecurityGroupUpdate is what PUT /v1/security-groups/{id} takes, wrapped
+// as {"security_group":{...}}: a new name, a new description ("" clears
+// it); what is absent (nil) stays.
+type SecurityGroupUpdate struct {
+	Name        *string `json:"name,omitempty"`
+	Description *string `json:"description,omitempty"`
+}
+
 // SecurityGroupRuleCreate is what POST /v1/security-group-rules takes,
 // wrapped as {"security_group_rule":{...}}. Empty strings (or null) leave
 // protocol, prefix and remote group open; ethertype defaults to IPv4. For
@@ -133,6 +141,18 @@ func (s *Server) createSecurityGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeCreated(w, idx, "/v1/security-groups/"+url.PathEscape(g.ID), SecurityGroupResponse{SecurityGroup: g})
+}
+
+// updateSecurityGroup renames a group or changes its description.
+func (s *Server) updateSecurityGroup(w http.ResponseWriter, r *http.Request) {
+	var req SecurityGroupUpdate
+	err := decodeWrapped(w, r, "security_group", &req)
+	var idx uint64
+	var g SecurityGroup
+	if err == nil {
+		idx, g, err = s.ops.UpdateSecurityGroup(r.Context(), r.PathValue("id"), req)
+	}
+	s.writeFound(w, r, idx, err, func() any { return SecurityGroupResponse{SecurityGroup: g} })
 }
 
 // deleteSecurityGroup deletes a group. The default group and a group a

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -180,6 +181,49 @@ func TestSecurityGroupLifecycle(t *testing.T) {
 	}
 }
 
+// PUT renames a group or changes its description; what the body leaves
+// out stays, a change to nothing proposes nothing, and the default group's
+// description may change (storing it) but not its name.
+func TestSecurityGroupUpdate(t *testing.T) {
+	w := newTenants(t)
+	g := w.alpha.secgroup
+	put := func(id, body string) SecurityGroup {
+		t.Helper()
+		resp, raw := w.as(t, member, "PUT", "/v1/security-groups/"+id, body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("PUT %s %s = %d %s", id, body, resp.StatusCode, raw)
+		}
+		if idx := resp.Header.Get(HeaderIndex); idx == "" {
+			t.Errorf("PUT %s: no %s", id, HeaderIndex)
+		}
+		return decode[SecurityGroupResponse](t, raw).SecurityGroup
+	}
+	before, _ := w.c.FSM.SecurityGroup(g)
+	got := put(g, `{"security_group":{"name":"www","description":"HTTP in"}}`)
+	if got.ID != g || got.Name != "www" || got.Description != "HTTP in" || len(got.Rules) != len(before.Rules) || !got.Created.Equal(before.Created) {
+		t.Errorf("after rename = %+v", got)
+	}
+	if got = put(g, `{"security_group":{"description":""}}`); got.Name != "www" || got.Description != "" {
+		t.Errorf("after clearing the description = %+v", got)
+	}
+	if stored, _ := w.c.FSM.SecurityGroup(g); stored.Name != "www" || stored.Description != "" {
+		t.Errorf("stored = %+v", stored)
+	}
+	idx := w.c.Index()
+	if got = put(g, `{"security_group":{"name":"www"}}`); got.Name != "www" || w.c.Index() != idx {
+		t.Errorf("a change to nothing: %+v, index %d → %d", got, idx, w.c.Index())
+	}
+
+	def := fsm.DefaultSecurityGroupID(w.alpha.project)
+	got = put(def, `{"security_group":{"name":"default","description":"alpha's own"}}`)
+	if got.Name != "default" || got.Description != "alpha's own" || len(got.Rules) != 2 {
+		t.Errorf("default group after PUT = %+v", got)
+	}
+	if !slices.ContainsFunc(w.c.FSM.AllSecurityGroups(), func(g fsm.SecurityGroup) bool { return g.ID == def }) {
+		t.Error("the default group was not stored")
+	}
+}
+
 // A rule of the default group can be deleted before the group is stored:
 // the delete stores it first.
 func TestDefaultGroupRuleDelete(t *testing.T) {
@@ -208,6 +252,8 @@ func TestSecurityGroupBadInput(t *testing.T) {
 		return `{"security_group_rule":{"security_group_id":"` + g + `"` + fields + `}}`
 	}
 	long := strings.Repeat("x", 256)
+	w.c.MustApply(t, &fsm.CreateSecurityGroup{Group: fsm.SecurityGroup{ID: "5c000000-0000-4000-8000-0000000000db", Name: "db",
+		ProjectID: w.alpha.project, Rules: []fsm.SecurityGroupRule{}}})
 	tests := []struct {
 		name, method, path, body string
 		status                   int
@@ -243,6 +289,14 @@ func TestSecurityGroupBadInput(t *testing.T) {
 		{"group name taken", "POST", "/v1/security-groups", `{"security_group":{"name":"web-1"}}`, 409, "web-1"},
 		{"group unknown field", "POST", "/v1/security-groups", `{"security_group":{"name":"g","stateful":false}}`, 400, `"stateful"`},
 		{"delete another project's group", "DELETE", "/v1/security-groups/" + w.beta.secgroup, "", 404, w.beta.secgroup},
+		{"rename to a name taken", "PUT", "/v1/security-groups/" + g, `{"security_group":{"name":"db"}}`, 409, `"db"`},
+		{"rename to default", "PUT", "/v1/security-groups/" + g, `{"security_group":{"name":"default"}}`, 409, "default"},
+		{"rename the default group", "PUT", "/v1/security-groups/" + fsm.DefaultSecurityGroupID(w.alpha.project), `{"security_group":{"name":"mine"}}`, 409, "default security group"},
+		{"rename to nothing", "PUT", "/v1/security-groups/" + g, `{"security_group":{"name":""}}`, 400, "name must not be empty"},
+		{"update long description", "PUT", "/v1/security-groups/" + g, `{"security_group":{"description":"` + long + `"}}`, 400, "255"},
+		{"update unknown field", "PUT", "/v1/security-groups/" + g, `{"security_group":{"stateful":false}}`, 400, `"stateful"`},
+		{"update another project's group", "PUT", "/v1/security-groups/" + w.beta.secgroup, `{"security_group":{"description":"x"}}`, 404, w.beta.secgroup},
+		{"update unknown group", "PUT", "/v1/security-groups/nope", `{"security_group":{"description":"x"}}`, 404, "nope"},
 		{"show by name", "GET", "/v1/security-groups/web-1", "", 404, "web-1"},
 		{"list all projects", "GET", "/v1/security-groups?all_projects=true", "", 403, "policy"},
 		{"group action without name", "POST", "/v1/servers/" + w.alpha.server + "/action", `{"action":"add-security-group"}`, 400, "needs the security group's name"},

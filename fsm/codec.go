@@ -84,6 +84,7 @@ const (
 	TypeRemoveFlavorAccess     Type = 66
 	TypeUpdateImage            Type = 67
 	TypeRebuildInstance        Type = 68
+	TypeUpdateSecurityGroup    Type = 69
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -175,6 +176,7 @@ var registry = map[Type]handler{
 	TypeRemoveFlavorAccess:     {"remove-flavor-access", func() Command { return &RemoveFlavorAccess{} }, applyRemoveFlavorAccess},
 	TypeUpdateImage:            {"update-image", func() Command { return &UpdateImage{} }, applyUpdateImage},
 	TypeRebuildInstance:        {"rebuild-instance", func() Command { return &RebuildInstance{} }, applyRebuildInstance},
+	TypeUpdateSecurityGroup:    {"update-security-group", func() Command { return &UpdateSecurityGroup{} }, applyUpdateSecurityGroup},
 }
 
 // MaxEntrySize is the largest encoded command a write may carry. A

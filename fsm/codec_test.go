@@ -115,6 +115,7 @@ func everyCommand(t testing.TB) []fsm.Command {
 		}},
 		&fsm.RebuildInstance{ID: "i-1", ImageID: "img-1", Name: ptr("web-1c"), ReplaceMetadata: true, Metadata: map[string]string{"a": "1"},
 			RequestID: "req-4", UserID: "u1", ProjectID: "p1", Admin: true, Time: t2},
+		&fsm.UpdateSecurityGroup{ID: "sg1", ProjectID: "p1", Name: ptr("db"), Description: ptr(""), Time: t2},
 	}
 }
 
@@ -198,6 +199,7 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeRemoveFlavorAccess, 66, "remove-flavor-access"},
 		{fsm.TypeUpdateImage, 67, "update-image"},
 		{fsm.TypeRebuildInstance, 68, "rebuild-instance"},
+		{fsm.TypeUpdateSecurityGroup, 69, "update-security-group"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {
@@ -302,7 +304,8 @@ var undecodable = []struct {
 	{"image changes not a list", []byte("\x43{\"id\":\"i\",\"changes\":{}}")},
 	{"image change number fractional", []byte("\x43{\"id\":\"i\",\"changes\":[{\"number\":1.5}]}")},
 	{"replace metadata not bool", []byte("\x44{\"id\":\"i\",\"replace_metadata\":1}")},
-	{"type after the last", []byte("\x45{}")},
+	{"group description not a string", []byte("\x45{\"id\":\"g\",\"description\":false}")},
+	{"type after the last", []byte("\x46{}")},
 }
 
 func TestDecodeRejects(t *testing.T) {

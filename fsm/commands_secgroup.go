@@ -22,6 +22,20 @@ type DeleteSecurityGroup struct {
 	ProjectID string `json:"project_id,omitempty"`
 }
 
+// UpdateSecurityGroup renames a group or changes its description (Neutron's
+// PUT of a security group); a nil field is left as it is. The rules of a
+// name are CreateSecurityGroup's: unique in the project, and "default" is
+// the default group's alone, which keeps it. ProjectID is the group's
+// project, so that its default group can change (its description) before
+// it is stored: this stores it first, at Time.
+type UpdateSecurityGroup struct {
+	ID          string    `json:"id"`
+	ProjectID   string    `json:"project_id,omitempty"`
+	Name        *string   `json:"name,omitempty"`
+	Description *string   `json:"description,omitempty"`
+	Time        time.Time `json:"time"`
+}
+
 // CreateSecurityGroupRule adds a rule to a group. Rule.ProjectID is the
 // group's project: when Rule.GroupID is that project's default group and it
 // is not stored yet, this stores it first (its first use), at Rule.Created.
@@ -57,6 +71,7 @@ type RemoveInstanceSecurityGroup struct {
 
 func (*CreateSecurityGroup) Type() Type         { return TypeCreateSecurityGroup }
 func (*DeleteSecurityGroup) Type() Type         { return TypeDeleteSecurityGroup }
+func (*UpdateSecurityGroup) Type() Type         { return TypeUpdateSecurityGroup }
 func (*CreateSecurityGroupRule) Type() Type     { return TypeCreateSecurityGroupRule }
 func (*DeleteSecurityGroupRule) Type() Type     { return TypeDeleteSecurityGroupRule }
 func (*AddInstanceSecurityGroup) Type() Type    { return TypeAddInstanceSecurityGroup }
@@ -152,6 +167,41 @@ func applyDeleteSecurityGroup(s *State, index uint64, c Command) error {
 		}
 	}
 	delete(s.SecurityGroups, g.ID)
+	return nil
+}
+
+func applyUpdateSecurityGroup(s *State, index uint64, c Command) error {
+	cmd := c.(*UpdateSecurityGroup)
+	g, own, err := s.lookupGroup(cmd.ID, cmd.ProjectID)
+	if err != nil {
+		return err
+	}
+	if own {
+		g = defaultSecurityGroup(cmd.ProjectID, cmd.Time)
+	}
+	next := *g
+	if cmd.Name != nil {
+		next.Name = *cmd.Name
+	}
+	if cmd.Description != nil {
+		next.Description = *cmd.Description
+	}
+	if err := validGroupFields(&next); err != nil {
+		return err
+	}
+	switch {
+	case g.Name == DefaultSecurityGroupName && next.Name != g.Name:
+		return fmt.Errorf("%w: the default security group keeps its name", ErrConflict)
+	case next.Name == DefaultSecurityGroupName && g.Name != next.Name:
+		return fmt.Errorf("%w: every project has its default security group; choose another name", ErrConflict)
+	}
+	if other := s.groupNamed(g.ProjectID, next.Name); other != nil && other.ID != g.ID {
+		return fmt.Errorf("%w: the project already has a security group named %q", ErrConflict, next.Name)
+	}
+	if own {
+		g = s.ensureDefaultGroup(cmd.ProjectID, cmd.Time, index)
+	}
+	g.Name, g.Description, g.ModifyIndex = next.Name, next.Description, index
 	return nil
 }
 

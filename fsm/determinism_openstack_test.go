@@ -2,14 +2,15 @@ package fsm_test
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shoal-project/shoal/fsm"
 )
 
 // openStack is one command of the updates the OpenStack APIs need (server
-// update, metadata and lock, flavor extras and access, image updates),
-// drawn from g.os alone so that the other entries of a seed's log stay what
+// update, metadata and lock, flavor extras and access, rebuild, security
+// group updates, image updates), drawn from g.os alone so that the other entries of a seed's log stay what
 // they were. Half the references are to objects the model holds; a good
 // share of the values are invalid or conflict by construction.
 func (g *logGen) openStack(at time.Time) fsm.Command {
@@ -127,6 +128,24 @@ func (g *logGen) openStack(at time.Time) fsm.Command {
 		}
 		if r.IntN(3) == 0 {
 			c.ReplaceMetadata, c.Metadata = true, map[string]string{pick("k", 3): "v"}
+		}
+		return c
+	case n < 88:
+		// A default group only if stored: one this stored would be
+		// another project's group to the generator's server creates and
+		// deletes, and starve them (secgroup_update_test.go stores one).
+		c := &fsm.UpdateSecurityGroup{ID: pick("sg", 5), Time: at}
+		if gs := g.model.AllSecurityGroups(); len(gs) > 0 && r.IntN(4) != 0 {
+			sg := gs[r.IntN(len(gs))]
+			c.ID, c.ProjectID = sg.ID, sg.ProjectID
+		} else if r.IntN(3) == 0 {
+			c.ID = fsm.DefaultSecurityGroupID(pick("p", 3))
+		}
+		if r.IntN(3) == 0 {
+			c.Name = ptr([]string{"renamed", "web", "default", ""}[r.IntN(4)])
+		}
+		if r.IntN(4) != 0 {
+			c.Description = ptr([]string{"new", "", "old", strings.Repeat("d", 256)}[r.IntN(4)])
 		}
 		return c
 	default:

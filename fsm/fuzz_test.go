@@ -103,6 +103,7 @@ func FuzzDecode(f *testing.F) {
 		"\x43{\"id\":\"i\",\"changes\":null}",
 		"\x11{\"id\":\"i\",\"node\":\"h1\",\"md5\":\"\"}",
 		"\x44{\"id\":\"a\",\"image_id\":\"i\",\"name\":null,\"metadata\":{},\"replace_metadata\":true,\"time\":\"2026-03-01T12:00:00+01:00\"}",
+		"\x45{\"id\":\"g\",\"project_id\":\"\",\"name\":null,\"description\":\"\",\"time\":\"2026-03-01T12:00:00-07:00\"}",
 		"\x06{\"flavor\":{\"id\":\"f\",\"rxtx_factor\":1e-320,\"access\":[],\"extra_specs\":{},\"private\":false}}",
 		"\x09{\"image\":{\"id\":\"i\",\"tags\":[],\"protected\":false,\"md5\":null}}",
 	} {

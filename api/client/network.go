@@ -109,6 +109,18 @@ func (c *Client) CreateSecurityGroup(ctx context.Context, name, description stri
 	return out.SecurityGroup, err
 }
 
+// UpdateSecurityGroup renames a security group (by ID) or changes its
+// description; what u leaves nil stays. The default group keeps its name.
+func (c *Client) UpdateSecurityGroup(ctx context.Context, id string, u api.SecurityGroupUpdate) (api.SecurityGroup, error) {
+	path, err := refPath("/v1/security-groups/", "security group ID", id)
+	if err != nil {
+		return api.SecurityGroup{}, err
+	}
+	var out api.SecurityGroupResponse
+	err = c.do(ctx, http.MethodPut, path, map[string]any{"security_group": u}, &out)
+	return out.SecurityGroup, err
+}
+
 // DeleteSecurityGroup deletes a security group by ID; the default group and
 // groups servers are in are refused.
 func (c *Client) DeleteSecurityGroup(ctx context.Context, id string) error {

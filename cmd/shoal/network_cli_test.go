@@ -36,6 +36,9 @@ func TestNetworkCommands(t *testing.T) {
 		"direction          ingress\n", "port_range         type=8\n", "remote             group ")
 	has("rule list", run("security-group rule list web"), "ingress    IPv4       tcp       80          192.0.2.0/24", "egress     IPv4       any       any")
 	has("group list", run("security-group list"), "default", "web      HTTP")
+	has("security-group set", run("security-group set web --name www --description HTTPS"), "name         www\n", "description  HTTPS\n")
+	has("security-group set", run("security-group set www --name web"), "name         web\n", "description  HTTPS\n")
+	has("security-group set", run("security-group set default --description ours"), "name         default\n", "description  ours\n")
 
 	run("image create cirros --file " + writeFile(t, "cirros.raw", make([]byte, 1024)) + " --disk-format raw")
 	has("server create", run("server create vm --flavor m1.tiny --image cirros --security-group web --security-group default"),
@@ -60,6 +63,8 @@ func TestNetworkCommands(t *testing.T) {
 		"network create outside --external --cidr 10.77.0.0/24 --gateway 10.77.0.1 --allocation-pool start=10.78.0.1,end=10.78.0.9",
 		"server add floating-ip vm 10.66.0.239",
 		"security-group delete default",
+		"security-group set default --name mine",
+		"security-group set web --name default",
 	} {
 		if _, _, err := runCLI(t, h, args); err == nil {
 			t.Errorf("shoal %s succeeded", args)
@@ -77,6 +82,7 @@ func TestNetworkCommands(t *testing.T) {
 		"network create x --external --cidr 10.9.0.0/24 --gateway 10.9.0.1 --allocation-pool 10.9.0.5-10.9.0.9": "start=IP,end=IP",
 		"server add floating-ip vm":                                                                             "needs a server ID or name and a floating IP address",
 		"floating-ip create":                                                                                    "network",
+		"security-group set web":                                                                                "needs --name or --description",
 	} {
 		_, _, err := runCLI(t, h, args)
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -35,6 +35,16 @@ func securityGroupCommand() *cli.Command {
 					}, printSecurityGroup)
 				},
 			},
+			{
+				Name:      "set",
+				Usage:     "rename a security group or change its description (default keeps its name)",
+				ArgsUsage: "GROUP",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "name", Usage: "the group's new name"},
+					&cli.StringFlag{Name: "description", Usage: "the group's new description (\"\" clears it)"},
+				},
+				Action: setSecurityGroup,
+			},
 			listCommand("list", "list the current project's security groups", (*client.Client).SecurityGroups, printSecurityGroups),
 			showCommand("show one security group by ID or name, with its rules", arg, resolveSecurityGroup, printSecurityGroup),
 			deleteCommand("delete a security group by ID or name (not default, nor one a server is in)", arg, "security group",
@@ -48,6 +58,34 @@ func securityGroupCommand() *cli.Command {
 			securityGroupRuleCommand(),
 		},
 	}
+}
+
+// setSecurityGroup is `security-group set`: the flags given change, the
+// others stay; at least one is needed.
+func setSecurityGroup(c *cli.Context) error {
+	ref, err := oneArg(c, "security group ID or name")
+	if err != nil {
+		return err
+	}
+	var u api.SecurityGroupUpdate
+	if c.IsSet("name") {
+		name := c.String("name")
+		u.Name = &name
+	}
+	if c.IsSet("description") {
+		desc := c.String("description")
+		u.Description = &desc
+	}
+	if u.Name == nil && u.Description == nil {
+		return usageError(c, "security-group set needs --name or --description")
+	}
+	return callAndPrint(c, func(cl *client.Client) (api.SecurityGroup, error) {
+		g, err := resolveSecurityGroup(cl, c.Context, ref)
+		if err != nil {
+			return api.SecurityGroup{}, err
+		}
+		return cl.UpdateSecurityGroup(c.Context, g.ID, u)
+	}, printSecurityGroup)
 }
 
 func securityGroupRuleCommand() *cli.Command {

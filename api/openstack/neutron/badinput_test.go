@@ -86,7 +86,7 @@ func TestBadInput(t *testing.T) {
 		{"group name not a string", "POST", v2 + "/security-groups", `{"security_group":{"name":[]}}`, alice, bad, "HTTPBadRequest", false},
 		{"stateless group", "POST", v2 + "/security-groups", `{"security_group":{"name":"s","stateful":false}}`, alice, bad, "HTTPBadRequest", false},
 		{"group name taken", "POST", v2 + "/security-groups", `{"security_group":{"name":"web"}}`, alice, conflict, "Conflict", false},
-		{"group named default", "POST", v2 + "/security-groups", `{"security_group":{"name":"default"}}`, alice, conflict, "Conflict", false},
+		{"group named default", "POST", v2 + "/security-groups", `{"security_group":{"name":"default"}}`, alice, conflict, "SecurityGroupDefaultAlreadyExists", false},
 		{"description too long", "POST", v2 + "/security-groups", `{"security_group":{"name":"d","description":"` + strings.Repeat("x", 256) + `"}}`, alice, bad, "BadRequest", false},
 		{"empty group name in PUT", "PUT", v2 + "/security-groups/" + group, `{"security_group":{"name":""}}`, alice, bad, "BadRequest", false},
 		{"stateful in PUT", "PUT", v2 + "/security-groups/" + group, `{"security_group":{"stateful":true}}`, alice, bad, "HTTPBadRequest", false},

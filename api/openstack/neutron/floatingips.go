@@ -139,11 +139,10 @@ func (h handlers) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	a, err := decode(w, r, floatingIPCreate)
 	var req api.FloatingIPCreate
-	var address string
 	var target *port
 	fixed := ""
 	if err == nil {
-		req, address, err = h.decodeFloatingIPCreate(ctx, a)
+		req, err = h.decodeFloatingIPCreate(ctx, a)
 	}
 	if err == nil {
 		target, fixed, err = h.target(ctx, a)
@@ -154,12 +153,8 @@ func (h handlers) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 	var idx uint64
 	var f api.FloatingIP
 	if err == nil {
-		if address != "" {
-			idx, f, err = h.ops.AllocateFloatingIPAddress(ctx, req, address)
-		} else {
-			idx, f, err = h.ops.AllocateFloatingIP(ctx, req)
-		}
-		err = namedAllocation(err, req.Network, address)
+		idx, f, err = h.ops.AllocateFloatingIP(ctx, req)
+		err = namedAllocation(err, req.Network, req.IP)
 	}
 	if err == nil && target != nil {
 		var aidx uint64
@@ -173,42 +168,36 @@ func (h handlers) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 	h.writeFloatingIP(w, r, http.StatusCreated, idx, f, err)
 }
 
-// decodeFloatingIPCreate reads the network and, an admin's choice, the
-// address.
-func (h handlers) decodeFloatingIPCreate(ctx context.Context, a attrs) (req api.FloatingIPCreate, address string, err error) {
+// decodeFloatingIPCreate reads the network and, an admin's choice (api's
+// rule), the address.
+func (h handlers) decodeFloatingIPCreate(ctx context.Context, a attrs) (req api.FloatingIPCreate, err error) {
 	if !a.has("floating_network_id") {
-		return req, "", badRequest("Failed to parse request. Required attribute 'floating_network_id' not specified")
+		return req, badRequest("Failed to parse request. Required attribute 'floating_network_id' not specified")
 	}
 	if req.Network, err = a.str("floating_network_id", "", false); err != nil {
-		return req, "", err
+		return req, err
 	}
 	if req.Network == "" {
-		return req, "", invalid("floating_network_id", "'' is not a valid UUID")
+		return req, invalid("floating_network_id", "'' is not a valid UUID")
 	}
 	subnet, err := a.str("subnet_id", osapi.SubnetID(req.Network), true)
 	if err != nil {
-		return req, "", err
+		return req, err
 	}
 	if subnet != "" && subnet != osapi.SubnetID(req.Network) {
-		return req, "", badRequest("Bad floatingip request: subnet %s is not the subnet of network %s.", subnet, req.Network)
+		return req, badRequest("Bad floatingip request: subnet %s is not the subnet of network %s.", subnet, req.Network)
 	}
 	if req.Network == osapi.TenantNetworkID(h.ops.ClusterID()) {
 		req.Network = fsm.DefaultNetworkID // refused as not external, not as unknown
 	}
 	if err := h.ownProject(ctx, a); err != nil {
-		return req, "", err
+		return req, err
 	}
 	if err := noDescription(a); err != nil {
-		return req, "", err
+		return req, err
 	}
-	if address, err = a.str("floating_ip_address", "", true); err != nil {
-		return req, "", err
-	}
-	if address != "" && !h.ops.Principal(ctx).Admin() {
-		return req, "", named(fmt.Errorf("%w: choosing the address of a floating IP", fsm.ErrForbidden),
-			"PolicyNotAuthorized", "rule:create_floatingip:floating_ip_address is disallowed by policy")
-	}
-	return req, address, nil
+	req.IP, err = a.str("floating_ip_address", "", true)
+	return req, err
 }
 
 // ownProject refuses a project_id (or tenant_id) other than the caller's:
@@ -345,15 +334,17 @@ func (h handlers) deleteFloatingIP(w http.ResponseWriter, r *http.Request) {
 }
 
 // namedAllocation names a refused allocation as Neutron does: an unknown
-// network is NetworkNotFound, a quota OverQuota (a 409, with Neutron's
-// words), a chosen address already taken IpAddressAlreadyAllocated, no
-// address left IpAddressGenerationFailure.
+// network is NetworkNotFound, a member's chosen address PolicyNotAuthorized,
+// a quota OverQuota (a 409, with Neutron's words), a chosen address already
+// taken IpAddressAlreadyAllocated, no address left IpAddressGenerationFailure.
 func namedAllocation(err error, network, address string) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, fsm.ErrNotFound):
 		return lookup(err, resNetwork, network)
+	case errors.Is(err, fsm.ErrForbidden) && address != "":
+		return named(err, "PolicyNotAuthorized", "rule:create_floatingip:floating_ip_address is disallowed by policy")
 	case errors.Is(err, fsm.ErrOverQuota):
 		return withStatus(named(err, "OverQuota", "Quota exceeded for resources: ['floatingip']."), http.StatusConflict)
 	case errors.Is(err, fsm.ErrConflict) && address != "":

@@ -22,6 +22,7 @@ import (
 
 	"github.com/shoal-project/shoal/api/apitest"
 	"github.com/shoal-project/shoal/api/openstack/osapi"
+	"github.com/shoal-project/shoal/fsm"
 )
 
 // networkClient is the network service of the catalog a login on the
@@ -144,9 +145,14 @@ func TestGophercloud(t *testing.T) {
 	if got, err := groups.Get(ctx, c, g.ID).Extract(); err != nil || got.Description != "http" {
 		t.Errorf("group get %+v, %v", got, err)
 	}
-	same := "web"
-	if got, err := groups.Update(ctx, c, g.ID, groups.UpdateOpts{Name: same}).Extract(); err != nil || got.Name != "web" {
+	desc := "http and https"
+	if got, err := groups.Update(ctx, c, g.ID, groups.UpdateOpts{Name: "www", Description: &desc}).Extract(); err != nil ||
+		got.Name != "www" || got.Description != desc || len(got.Rules) != 1 {
 		t.Errorf("group update %+v, %v", got, err)
+	}
+	def := fsm.DefaultSecurityGroupID(f.alice.ProjectID)
+	if _, err := groups.Update(ctx, c, def, groups.UpdateOpts{Name: "mine"}).Extract(); neutronErrorOf(t, err, http.StatusConflict) != "SecurityGroupCannotUpdateDefault" {
+		t.Errorf("renaming the default group: %v", err)
 	}
 	r, err := rules.Create(ctx, c, rules.CreateOpts{Direction: rules.DirIngress, EtherType: rules.EtherType4, SecGroupID: g.ID,
 		Protocol: rules.ProtocolTCP, PortRangeMin: 22, PortRangeMax: 22, RemoteIPPrefix: "0.0.0.0/0"}).Extract()

@@ -78,10 +78,6 @@ func (h handlers) ports(ctx context.Context) ([]port, error) {
 	netID := osapi.TenantNetworkID(h.ops.ClusterID())
 	var out []port
 	for _, s := range servers {
-		status := "DOWN"
-		if s.Status == "ACTIVE" {
-			status = "ACTIVE"
-		}
 		zone := zones[s.Host]
 		if s.Host == "" {
 			zone = s.AvailabilityZone
@@ -100,7 +96,7 @@ func (h handlers) ports(ctx context.Context) ([]port, error) {
 				continue
 			}
 			p := Port{ID: osapi.PortID(s.ID, a.MAC), Name: "", NetworkID: netID, DeviceID: s.ID,
-				DeviceOwner: "compute:" + zone, MACAddress: a.MAC, AdminStateUp: true, Status: status,
+				DeviceOwner: "compute:" + zone, MACAddress: a.MAC, AdminStateUp: true, Status: osapi.PortStatus(s.Status),
 				FixedIPs:       []FixedIP{{SubnetID: osapi.SubnetID(netID), IPAddress: a.IP}},
 				SecurityGroups: slices.Clone(sgs), ProjectID: s.TenantID, TenantID: s.TenantID,
 				CreatedAt: stamp(s.Created), UpdatedAt: stamp(s.Updated), RevisionNumber: 1, Tags: []string{}}

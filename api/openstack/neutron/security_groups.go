@@ -107,6 +107,7 @@ func (h handlers) createSecurityGroup(w http.ResponseWriter, r *http.Request) {
 	var g api.SecurityGroup
 	if err == nil {
 		idx, g, err = h.ops.CreateSecurityGroup(ctx, req)
+		err = namedGroupConflict(err, false, req.Name)
 	}
 	if err != nil {
 		writeError(w, r, err)
@@ -115,7 +116,8 @@ func (h handlers) createSecurityGroup(w http.ResponseWriter, r *http.Request) {
 	writeOne(w, r, http.StatusCreated, idx, "security_group", groupView(g))
 }
 
-// updateSecurityGroup renames a group or changes its description.
+// updateSecurityGroup renames a group or changes its description; what
+// the body leaves out stays.
 func (h handlers) updateSecurityGroup(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("id")
@@ -125,8 +127,8 @@ func (h handlers) updateSecurityGroup(w http.ResponseWriter, r *http.Request) {
 		a, err = decode(w, r, groupUpdate)
 	}
 	var u api.SecurityGroupUpdate
+	var name string
 	if err == nil && a.has("name") {
-		var name string
 		name, err = a.str("name", "", false)
 		u.Name = &name
 	}
@@ -135,15 +137,33 @@ func (h handlers) updateSecurityGroup(w http.ResponseWriter, r *http.Request) {
 		desc, err = a.str("description", "", true)
 		u.Description = &desc
 	}
-	idx := h.ops.Index()
-	if err == nil && (u.Name != nil || u.Description != nil) {
-		idx, g, err = h.ops.UpdateSecurityGroup(ctx, g.ID, u)
+	idx, updated := h.ops.Index(), g
+	if err == nil {
+		idx, updated, err = h.ops.UpdateSecurityGroup(ctx, g.ID, u)
+		err = namedGroupConflict(err, g.ID == fsm.DefaultSecurityGroupID(g.ProjectID), name)
 	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeOne(w, r, http.StatusOK, idx, "security_group", groupView(g))
+	writeOne(w, r, http.StatusOK, idx, "security_group", groupView(updated))
+}
+
+// namedGroupConflict names api's refusal of a name for a group (def: the
+// group is its project's default group) as Neutron does: the default group
+// keeps its name (SecurityGroupCannotUpdateDefault) and no other takes
+// "default" (SecurityGroupDefaultAlreadyExists). Neutron allows other names
+// twice in a project, shoal does not: that stays a plain Conflict.
+func namedGroupConflict(err error, def bool, name string) error {
+	switch {
+	case !errors.Is(err, fsm.ErrConflict):
+		return err
+	case def:
+		return named(err, "SecurityGroupCannotUpdateDefault", "Updating default security group not allowed.")
+	case name == fsm.DefaultSecurityGroupName:
+		return named(err, "SecurityGroupDefaultAlreadyExists", "Default security group already exists.")
+	}
+	return err
 }
 
 // deleteSecurityGroup answers Neutron's names for api's refusals: the

@@ -76,12 +76,44 @@ func TestSecurityGroups(t *testing.T) {
 	if same["security_group"].(map[string]any)["name"] != "web" {
 		t.Errorf("no-op update: %v", same)
 	}
-	// A change needs a replicated command fsm does not have yet
-	// (UpdateSecurityGroup): 501, and nothing changes.
+	// `openstack security group set --name www --description new web`: the
+	// new view, rules and all; what the body leaves out stays.
+	put := f.mustCall(t, ok, "PUT", v2+"/security-groups/"+id, `{"security_group":{"name":"www","description":"new"}}`,
+		f.alice.Token)["security_group"].(map[string]any)
+	if put["name"] != "www" || put["description"] != "new" || put["id"] != id || len(put["security_group_rules"].([]any)) != 2 {
+		t.Errorf("after PUT: %v", put)
+	}
+	put = f.mustCall(t, ok, "PUT", v2+"/security-groups/"+id, `{"security_group":{"description":""}}`, f.alice.Token)["security_group"].(map[string]any)
+	if put["name"] != "www" || put["description"] != "" {
+		t.Errorf("after clearing the description: %v", put)
+	}
+	if got := f.mustCall(t, ok, "GET", v2+"/security-groups/"+id, "", f.aliceReader.Token)["security_group"].(map[string]any); got["name"] != "www" {
+		t.Errorf("GET after PUT: %v", got)
+	}
+	// The default group's description may change (storing it); its name
+	// may not, and no other group takes it. Refusals propose nothing.
+	put = f.mustCall(t, ok, "PUT", v2+"/security-groups/"+def, `{"security_group":{"description":"alice's"}}`, f.alice.Token)["security_group"].(map[string]any)
+	if put["name"] != "default" || put["description"] != "alice's" || len(put["security_group_rules"].([]any)) != 2 {
+		t.Errorf("default group after PUT: %v", put)
+	}
 	before := f.FSM.Index()
-	status, body = f.call(t, "PUT", v2+"/security-groups/"+id, `{"security_group":{"description":"new"}}`, f.alice.Token)
-	if typ, _ := neutronError(t, body); status != 501 || typ != "HTTPNotImplemented" || f.FSM.Index() != before {
-		t.Errorf("changing the description: %d %s", status, typ)
+	for _, tc := range []struct {
+		name, group, body, token string
+		status                   int
+		typ                      string
+	}{
+		{"renaming the default group", def, `{"name":"mine"}`, f.alice.Token, conflict, "SecurityGroupCannotUpdateDefault"},
+		{"renaming a group default", id, `{"name":"default"}`, f.alice.Token, conflict, "SecurityGroupDefaultAlreadyExists"},
+		{"a reader", id, `{"description":"x"}`, f.aliceReader.Token, forbidden, "PolicyNotAuthorized"},
+		{"another project's group", id, `{"description":"x"}`, f.bob.Token, notFound, "SecurityGroupNotFound"},
+	} {
+		status, body := f.call(t, "PUT", v2+"/security-groups/"+tc.group, `{"security_group":`+tc.body+`}`, tc.token)
+		if typ, _ := neutronError(t, body); status != tc.status || typ != tc.typ {
+			t.Errorf("%s: %d %s, want %d %s", tc.name, status, typ, tc.status, tc.typ)
+		}
+	}
+	if f.FSM.Index() != before {
+		t.Errorf("refused updates were proposed (index %d → %d)", before, f.FSM.Index())
 	}
 
 	// The default group cannot go, nor a group a server is in.

@@ -37,19 +37,9 @@ func (m *Module) interfaces(d api.ServerDetail) []interfaceAttachment {
 			continue
 		}
 		out = append(out, interfaceAttachment{NetID: net, PortID: osapi.PortID(d.ID, a.MAC), MACAddr: a.MAC,
-			PortState: portState(d.Status), FixedIPs: []fixedIP{{SubnetID: osapi.SubnetID(net), IPAddress: a.IP}}})
+			PortState: osapi.PortStatus(d.Status), FixedIPs: []fixedIP{{SubnetID: osapi.SubnetID(net), IPAddress: a.IP}}})
 	}
 	return out
-}
-
-// portState is Neutron's port status as the server's status makes it: up
-// while the server is ACTIVE, down otherwise (the Neutron module shows the
-// same port so).
-func portState(status string) string {
-	if status == "ACTIVE" {
-		return "ACTIVE"
-	}
-	return "DOWN"
 }
 
 func (m *Module) listInterfaces(w http.ResponseWriter, r *http.Request) {
