@@ -56,11 +56,7 @@ func (o *Ops) UpdateServer(ctx context.Context, id string, u ServerUpdate) (uint
 	if err := c.Validate(); err != nil {
 		return 0, ServerDetail{}, err
 	}
-	idx, inst, err := applyRead(o.s, ctx, c, "server", inst.ID, o.s.state.Instance)
-	if err != nil {
-		return idx, ServerDetail{}, err
-	}
-	return idx, o.s.serverViews().detail(inst), nil
+	return o.applyToServer(ctx, c, inst.ID)
 }
 
 // ServerMetadata is the metadata of a server the caller may see (never nil).
@@ -189,11 +185,7 @@ func (o *Ops) lock(ctx context.Context, id string, unlock bool, reason string) (
 	if err != nil {
 		return 0, ServerDetail{}, err
 	}
-	idx, inst, err := applyRead(o.s, ctx, c, "server", c.ID, o.s.state.Instance)
-	if err != nil {
-		return idx, ServerDetail{}, err
-	}
-	return idx, o.s.serverViews().detail(inst), nil
+	return o.applyToServer(ctx, c, c.ID)
 }
 
 // lockCommand checks a lock or unlock of a server the caller may see and
@@ -237,11 +229,7 @@ func (o *Ops) RebuildServer(ctx context.Context, id string, req ServerRebuild) (
 	if err != nil {
 		return 0, ServerDetail{}, err
 	}
-	idx, inst, err := applyRead(o.s, ctx, c, "server", inst.ID, o.s.state.Instance)
-	if err != nil {
-		return idx, ServerDetail{}, err
-	}
-	return idx, o.s.serverViews().detail(inst), nil
+	return o.applyToServer(ctx, c, inst.ID)
 }
 
 // rebuildCommand checks a rebuild of inst and builds its command, stamped.

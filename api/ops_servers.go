@@ -145,11 +145,7 @@ func (o *Ops) ServerAction(ctx context.Context, id string, req ServerActionReque
 	if err != nil {
 		return 0, ServerDetail{}, err
 	}
-	idx, inst, err := applyRead(o.s, ctx, c, "server", inst.ID, o.s.state.Instance)
-	if err != nil {
-		return idx, ServerDetail{}, err
-	}
-	return idx, o.s.serverViews().detail(inst), nil
+	return o.applyToServer(ctx, c, inst.ID)
 }
 
 // ServerActions is a server's action log, newest first.
@@ -247,4 +243,14 @@ func (o *Ops) remoteConsoleLog(ctx context.Context, inst fsm.Instance, lines int
 		sentinel = fsm.ErrUnavailable
 	}
 	return "", fmt.Errorf("%w: host %s answered %d: %s", sentinel, inst.Host, resp.StatusCode, e.Error.Message)
+}
+
+// applyToServer commits c, which changes server id, and answers the
+// server as the local replica has it then.
+func (o *Ops) applyToServer(ctx context.Context, c fsm.Command, id string) (uint64, ServerDetail, error) {
+	idx, inst, err := applyRead(o.s, ctx, c, "server", id, o.s.state.Instance)
+	if err != nil {
+		return idx, ServerDetail{}, err
+	}
+	return idx, o.s.serverViews().detail(inst), nil
 }
