@@ -130,6 +130,7 @@ type listQuery struct {
 	image        string
 	flavor       string
 	ip           *regexp.Regexp
+	reservation  string // reservation_id: the servers one create made
 	changesSince time.Time
 	exact        map[string]string // an admin's filters on state fields
 	sort         []sortKey
@@ -231,6 +232,7 @@ func parseListQuery(r *http.Request, collection string) (listQuery, error) {
 		}
 		q.ip = re
 	}
+	q.reservation, _ = get("reservation_id")
 	if s, ok := get("changes-since"); ok {
 		t, err := parseTime(s)
 		if err != nil {
@@ -279,6 +281,8 @@ func (q listQuery) matches(s serverRow) bool {
 		return false
 	case q.ip != nil && !slices.ContainsFunc(s.d.Addresses, func(a api.ServerAddress) bool { return q.ip.MatchString(a.IP) }):
 		return false
+	case q.reservation != "" && reservationOf(s.inst) != q.reservation:
+		return false
 	}
 	for k, want := range q.exact {
 		if exactFilters[k](s) != want {
@@ -322,4 +326,16 @@ func parseTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, err
+}
+
+// reservationOf is the reservation of the create that made inst: derived
+// from that create's request ID, as the create answered it. A server whose
+// action log no longer holds its create (the oldest entries go first) has
+// none and matches no reservation_id.
+func reservationOf(inst fsm.Instance) string {
+	k := slices.IndexFunc(inst.Actions, func(a fsm.Action) bool { return a.Action == "create" })
+	if k < 0 {
+		return ""
+	}
+	return reservationID(inst.Actions[k].RequestID)
 }

@@ -64,6 +64,13 @@ func TestServerCreateOptions(t *testing.T) {
 		!regexp.MustCompile(`^r-[0-9a-f]{8}$`).MatchString(id) {
 		t.Errorf("reservation: %d %s", status, raw)
 	}
+	// The reservation finds the servers that create made, and only them
+	// (Tempest lists a multi-create's servers by it).
+	for query, want := range map[string][]string{"?reservation_id=" + id: {"r"}, "?reservation_id=r-00000000": nil} {
+		if status, got, msg := e.list(t, query, e.alpha.Token); status != 200 || !slices.Equal(got.names, want) {
+			t.Errorf("list %s: %d %v %s, want %v", query, status, got.names, msg, want)
+		}
+	}
 
 	// Over quota is Nova's 403 with fsm's (Nova's) words.
 	one := 1
