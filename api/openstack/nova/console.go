@@ -7,14 +7,15 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/shoal-project/shoal/api"
 	"github.com/shoal-project/shoal/fsm"
 )
 
 // os-getConsoleOutput: {"os-getConsoleOutput": {"length": N}} → 200
-// {"output": …}, the last N lines of the server's serial console (all of
-// them for -1, null or 0, as Nova's tail does). The log lives on the
+// {"output": …}, the last N lines of the server's serial console as Nova
+// counts them (novaTail; all of them for -1, null or 0). The log lives on the
 // server's host; Ops.ConsoleLog asks that host when it is not this node
 // (the action's body is read here, so the request cannot be re-sent).
 type consoleCall struct{ lines int }
@@ -63,5 +64,21 @@ func (c consoleCall) run(m *Module, w http.ResponseWriter, r *http.Request, d ap
 		m.fail(w, r, err)
 		return
 	}
+	if c.lines > 0 {
+		out = novaTail(out, c.lines)
+	}
 	api.WriteJSON(w, http.StatusOK, map[string]string{"output": controlChars.ReplaceAllString(out, "")})
+}
+
+// novaTail is Nova's _tail_log: the last n pieces of the log split at
+// "\n", joined again. A log ending in a newline ends in an empty piece,
+// so Nova answers n-1 lines and that newline; clients count the pieces
+// (Tempest asks for 3 and wants output.split("\n") to have 3). The
+// driver's last n lines hold at least those pieces.
+func novaTail(log string, n int) string {
+	pieces := strings.Split(log, "\n")
+	if len(pieces) > n {
+		pieces = pieces[len(pieces)-n:]
+	}
+	return strings.Join(pieces, "\n")
 }
