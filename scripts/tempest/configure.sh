@@ -20,7 +20,8 @@
 # nova-network proxies or volumes shoal does not serve); no SSH validation;
 # the features shoal has (console output, pause, suspend, config drive,
 # metadata service) on, the ones it lacks (resize, migration, shelve,
-# rescue, snapshot, consoles, interface attach) off.
+# rescue, snapshot, consoles, interface attach, Nova's floating IP proxy)
+# off.
 #
 # Environment: SHOAL (the shoal binary; default bin/shoal, built if
 # missing), SHOAL_TINY_IMAGE (default .lab/images/shoal-tiny.qcow2, built if
@@ -204,9 +205,22 @@ attach_encrypted_volume = false
 hostname_fqdn_sanitization = false
 scheduler_enabled_filters = ComputeFilter,AvailabilityZoneFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter
 
+[network-feature-enabled]
+# Tempest's compute floating IP tests (Neutron off) drive Nova's
+# os-floating-ips proxy (deprecated, gone at 2.36), which shoal does not
+# serve: its floating IPs are Neutron's and /v1's. Without this they fail
+# on the missing routes, or pass only because a missing route is a 404.
+floating_ips = false
+
 [image]
 region = RegionOne
 endpoint_type = publicURL
+# The formats of images Tempest uploads itself (FlavorsV2NegativeTest's
+# min_ram image: random bytes, the first format of each list). shoal's
+# Glance takes image data only in the disk formats a node can boot and
+# checks it (qcow2 must be qcow2), so name those, raw first.
+disk_formats = raw,qcow2
+container_formats = bare,ovf
 
 [image-feature-enabled]
 api_v2 = true
