@@ -37,11 +37,16 @@ type Module struct {
 }
 
 // New returns the compute module, to mount in api.Config.Modules.
-func New() *Module {
+func New() *Module { return NewUpTo(MaxVersion) }
+
+// NewUpTo returns the compute module serving microversions up to max: the
+// tests of a version's changes use it before MaxVersion reaches that
+// version (the agent always mounts New).
+func NewUpTo(max string) *Module {
 	lowest, _ := osapi.ParseVersion(MinVersion)
-	highest, ok := osapi.ParseVersion(MaxVersion)
+	highest, ok := osapi.ParseVersion(max)
 	if !ok {
-		panic("nova: MaxVersion " + MaxVersion + " is not a version")
+		panic("nova: " + max + " is not a version")
 	}
 	return &Module{negotiator: osapi.Negotiator{
 		Service:      "compute",
