@@ -94,7 +94,14 @@ func MessageOf(err error) string {
 		return q.Error()
 	}
 	text := err.Error()
-	if s := fsm.ErrorOfKind(fsm.KindOf(err)); s != nil {
+	kind := fsm.KindOf(err)
+	s := fsm.ErrorOfKind(kind)
+	for _, own := range []error{errMethodNotAllowed, errTooLarge, errNotImplemented, errMediaType} {
+		if s == nil && fsm.KindOf(own) == kind {
+			s = own
+		}
+	}
+	if s != nil {
 		if rest, ok := strings.CutPrefix(text, s.Error()+": "); ok && rest != "" {
 			return rest
 		}

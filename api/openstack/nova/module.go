@@ -69,6 +69,7 @@ func (m *Module) Register(r api.Router, ops *api.Ops) {
 	m.registerServerGroups(r)
 	m.registerServices(r)
 	m.registerHypervisors(r)
+	m.registerHosts(r)
 	m.registerAggregates(r)
 	m.registerAvailabilityZones(r)
 	m.registerQuotas(r)
