@@ -40,6 +40,9 @@ type State interface {
 	KeyPairsOf(userID string) []fsm.KeyPair
 	KeyPair(userID, name string) (fsm.KeyPair, error)
 	Quota(projectID string) fsm.QuotaSet
+	// A quota class's limits over the defaults (fsm.DefaultQuotaClass's
+	// are what projects without their own get).
+	QuotaClass(name string) fsm.QuotaSet
 	ProjectUsage(projectID string) fsm.QuotaUsage
 	// The record of deleted servers (the last fsm.MaxDeletedInstances).
 	DeletedInstances(since time.Time, keep func(*fsm.Instance) bool) []fsm.DeletedInstance

@@ -157,12 +157,13 @@ func (o *Ops) Quota(ctx context.Context, project string) (QuotaSetView, error) {
 	return QuotaSetView{ID: project, QuotaSet: o.s.state.Quota(project)}, nil
 }
 
-// DefaultQuota is the quota set a project has until an admin sets one.
+// DefaultQuota is the quota set a project has until an admin sets one:
+// the default quota class's.
 func (o *Ops) DefaultQuota(ctx context.Context, project string) (QuotaSetView, error) {
 	if err := o.knownProject(project); err != nil {
 		return QuotaSetView{}, err
 	}
-	return QuotaSetView{ID: project, QuotaSet: fsm.DefaultQuota()}, nil
+	return QuotaSetView{ID: project, QuotaSet: o.s.state.QuotaClass(fsm.DefaultQuotaClass)}, nil
 }
 
 // UpdateQuota sets some of a project's limits from Nova's quota_set
@@ -192,7 +193,7 @@ func (o *Ops) ResetQuota(ctx context.Context, project string) (uint64, error) {
 	if err := o.quotaProject(ctx, project); err != nil {
 		return 0, err
 	}
-	return o.s.apply(ctx, &fsm.SetQuota{ProjectID: project, Quota: defaultOverride()})
+	return o.s.apply(ctx, &fsm.SetQuota{ProjectID: project, Quota: o.defaultOverride()})
 }
 
 // Limits is Nova's limits of project ("": the caller's); another

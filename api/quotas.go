@@ -105,8 +105,11 @@ func (s *Server) resetQuota(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// defaultOverride sets every limit to its default.
-func defaultOverride() fsm.QuotaOverride { return fsm.DefaultQuota().Override() }
+// defaultOverride sets every limit to its default now (the default
+// class's).
+func (o *Ops) defaultOverride() fsm.QuotaOverride {
+	return o.s.state.QuotaClass(fsm.DefaultQuotaClass).Override()
+}
 
 // parseQuotaSet reads the object of {"quota_set":{…}}: known keys only, each an integer
 // (or a string of one, as Nova's schema allows) of -1 or more.

@@ -85,6 +85,8 @@ const (
 	TypeUpdateImage            Type = 67
 	TypeRebuildInstance        Type = 68
 	TypeUpdateSecurityGroup    Type = 69
+
+	TypeSetQuotaClass Type = 83
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -177,6 +179,7 @@ var registry = map[Type]handler{
 	TypeUpdateImage:            {"update-image", func() Command { return &UpdateImage{} }, applyUpdateImage},
 	TypeRebuildInstance:        {"rebuild-instance", func() Command { return &RebuildInstance{} }, applyRebuildInstance},
 	TypeUpdateSecurityGroup:    {"update-security-group", func() Command { return &UpdateSecurityGroup{} }, applyUpdateSecurityGroup},
+	TypeSetQuotaClass:          {"set-quota-class", func() Command { return &SetQuotaClass{} }, applySetQuotaClass},
 }
 
 // MaxEntrySize is the largest encoded command a write may carry. A

@@ -200,6 +200,7 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeUpdateImage, 67, "update-image"},
 		{fsm.TypeRebuildInstance, 68, "rebuild-instance"},
 		{fsm.TypeUpdateSecurityGroup, 69, "update-security-group"},
+		{fsm.TypeSetQuotaClass, 83, "set-quota-class"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {

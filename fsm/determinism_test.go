@@ -33,7 +33,10 @@ type logGen struct {
 	keys *rand.Rand
 	// os draws the updates the OpenStack APIs need (and the fields they
 	// added to older commands), for the same reason.
-	os    *rand.Rand
+	os *rand.Rand
+	// admin draws the admin's cluster-wide commands (quota classes,
+	// aggregates), for the same reason.
+	admin *rand.Rand
 	seed  uint64
 	model *fsm.FSM
 	seen  map[string]int // statuses the model's servers went through, counted per entry
@@ -43,7 +46,7 @@ func newLogGen(seed uint64) *logGen {
 	return &logGen{rng: rand.New(rand.NewPCG(seed, seed^0x5ca1ab1e)), owner: rand.New(rand.NewPCG(seed, seed^0x0c0ffee)),
 		actor: rand.New(rand.NewPCG(seed, seed^0xac7)), security: rand.New(rand.NewPCG(seed, seed^0x5ec)),
 		network: rand.New(rand.NewPCG(seed, seed^0x4e7)), keys: rand.New(rand.NewPCG(seed, seed^0x6e75)),
-		os:   rand.New(rand.NewPCG(seed, seed^0x05)),
+		os: rand.New(rand.NewPCG(seed, seed^0x05)), admin: rand.New(rand.NewPCG(seed, seed^0xad)),
 		seed: seed, model: fsm.New(), seen: map[string]int{}}
 }
 
@@ -200,6 +203,12 @@ func (g *logGen) entries(t testing.TB, n int) [][]byte {
 		if g.os.IntN(4) == 0 {
 			index := uint64(len(log) + 1)
 			log = append(log, encode(t, g.openStack(stamp(index))))
+			g.model.ApplyEntry(index, log[len(log)-1])
+		}
+		// And the admin's cluster-wide commands.
+		if g.admin.IntN(20) == 0 {
+			index := uint64(len(log) + 1)
+			log = append(log, encode(t, g.adminCommand(stamp(index))))
 			g.model.ApplyEntry(index, log[len(log)-1])
 		}
 		index := uint64(len(log) + 1)
@@ -384,7 +393,7 @@ func assertLogExercisesCompute(t *testing.T, ok, total map[fsm.Type]int, seen ma
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])
 		}
 	}
-	for typ := fsm.TypeCreateNetwork; typ <= fsm.TypeUpdateSecurityGroup; typ++ {
+	for _, typ := range append(typesFrom(fsm.TypeCreateNetwork, fsm.TypeUpdateSecurityGroup), adminTypes...) {
 		t.Logf("%-22s %3d of %3d ok", typ, ok[typ], total[typ])
 		if ok[typ] == 0 || ok[typ] == total[typ] {
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])

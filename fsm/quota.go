@@ -187,16 +187,10 @@ func applySetQuota(s *State, _ uint64, c Command) error {
 	return nil
 }
 
-// quota is the effective quota set of a project: its overrides over the defaults.
+// quota is the effective quota set of a project: its overrides over the
+// defaults (defaultQuota: the default class's).
 func (s *State) quota(projectID string) QuotaSet {
-	q := DefaultQuota()
-	o := s.Quotas[projectID]
-	for k, v := range o.limits() {
-		if *v != nil {
-			*q.limits()[k] = **v
-		}
-	}
-	return q
+	return s.defaultQuota().over(s.Quotas[projectID])
 }
 
 // QuotaUsage is what a project holds of the resources a quota counts (what

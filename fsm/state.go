@@ -21,6 +21,9 @@ type State struct {
 	// Quotas holds each project's quota overrides (SetQuota); a project
 	// without an entry has DefaultQuota.
 	Quotas map[string]QuotaOverride `json:"quotas,omitempty"`
+	// QuotaClasses holds the limits set per quota class (SetQuotaClass);
+	// the default class's replace DefaultQuota's. Omitted while empty.
+	QuotaClasses map[string]QuotaOverride `json:"quota_classes,omitempty"`
 
 	// Identity (identity.go): omitted while empty, so a cluster without it
 	// snapshots as before. Assignments is kept sorted.

@@ -73,6 +73,7 @@ func (m *Module) Register(r api.Router, ops *api.Ops) {
 	m.registerAggregates(r)
 	m.registerAvailabilityZones(r)
 	m.registerQuotas(r)
+	m.registerQuotaClasses(r)
 	m.registerLimits(r)
 	m.registerUsage(r)
 	m.registerExtensions(r)

@@ -63,6 +63,8 @@ var policyTable = map[string]api.Access{
 	"GET /compute/v2.1/os-hosts/{name}/startup":              api.AccessAdmin,
 	"GET /compute/v2.1/os-hosts/{name}/shutdown":             api.AccessAdmin,
 	"GET /compute/v2.1/os-hosts/{name}/reboot":               api.AccessAdmin,
+	"GET /compute/v2.1/os-quota-class-sets/{id}":             api.AccessAdmin,
+	"PUT /compute/v2.1/os-quota-class-sets/{id}":             api.AccessAdmin,
 	"GET /compute/v2.1/os-aggregates":                        api.AccessAdmin,
 	"GET /compute/v2.1/os-availability-zone":                 api.AccessAuthenticated,
 	"GET /compute/v2.1/os-availability-zone/detail":          api.AccessAdmin,
