@@ -98,7 +98,7 @@ func TestQuotaClassSets(t *testing.T) {
 	before := e.FSM.Index()
 	for _, c := range []struct {
 		path, body, message string
-		status             int
+		status              int
 	}{
 		{"/default", `{"quota_class_set":{"instances":-2}}`, "", 400},
 		{"/default", `{"quota_class_set":{"instances":"x"}}`, "", 400},
