@@ -91,7 +91,7 @@ func hypervisor(h fsm.Host, u fsm.Usage, up map[string]bool) Hypervisor {
 	return Hypervisor{
 		Name: h.Name, State: v.State, Status: v.Status, DisabledReason: h.DisabledReason,
 		HypervisorType: h.HypervisorType, HypervisorVersion: h.HypervisorVersion,
-		Arch: h.Arch, Zone: h.Zone, HostIP: h.HTTPAddress,
+		Arch: h.Arch, Zone: h.InZone(), HostIP: h.HTTPAddress,
 		VCPUs: c.VCPUs, VCPUsUsed: u.VCPUs,
 		MemoryMiB: c.MemoryMiB, MemoryMiBUsed: u.RAM, FreeRAMMiB: c.MemoryMiB - u.RAM,
 		DiskGiB: c.DiskGiB, DiskGiBUsed: u.Disk, FreeDiskGiB: c.DiskGiB - u.Disk,

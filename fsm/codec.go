@@ -86,6 +86,12 @@ const (
 	TypeRebuildInstance        Type = 68
 	TypeUpdateSecurityGroup    Type = 69
 
+	TypeCreateAggregate     Type = 70
+	TypeUpdateAggregate     Type = 71
+	TypeDeleteAggregate     Type = 72
+	TypeAddAggregateHost    Type = 73
+	TypeRemoveAggregateHost Type = 74
+
 	TypeSetQuotaClass Type = 83
 )
 
@@ -179,6 +185,11 @@ var registry = map[Type]handler{
 	TypeUpdateImage:            {"update-image", func() Command { return &UpdateImage{} }, applyUpdateImage},
 	TypeRebuildInstance:        {"rebuild-instance", func() Command { return &RebuildInstance{} }, applyRebuildInstance},
 	TypeUpdateSecurityGroup:    {"update-security-group", func() Command { return &UpdateSecurityGroup{} }, applyUpdateSecurityGroup},
+	TypeCreateAggregate:        {"create-aggregate", func() Command { return &CreateAggregate{} }, applyCreateAggregate},
+	TypeUpdateAggregate:        {"update-aggregate", func() Command { return &UpdateAggregate{} }, applyUpdateAggregate},
+	TypeDeleteAggregate:        {"delete-aggregate", func() Command { return &DeleteAggregate{} }, applyDeleteAggregate},
+	TypeAddAggregateHost:       {"add-aggregate-host", func() Command { return &AddAggregateHost{} }, applyAddAggregateHost},
+	TypeRemoveAggregateHost:    {"remove-aggregate-host", func() Command { return &RemoveAggregateHost{} }, applyRemoveAggregateHost},
 	TypeSetQuotaClass:          {"set-quota-class", func() Command { return &SetQuotaClass{} }, applySetQuotaClass},
 }
 

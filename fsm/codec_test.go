@@ -200,6 +200,11 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeUpdateImage, 67, "update-image"},
 		{fsm.TypeRebuildInstance, 68, "rebuild-instance"},
 		{fsm.TypeUpdateSecurityGroup, 69, "update-security-group"},
+		{fsm.TypeCreateAggregate, 70, "create-aggregate"},
+		{fsm.TypeUpdateAggregate, 71, "update-aggregate"},
+		{fsm.TypeDeleteAggregate, 72, "delete-aggregate"},
+		{fsm.TypeAddAggregateHost, 73, "add-aggregate-host"},
+		{fsm.TypeRemoveAggregateHost, 74, "remove-aggregate-host"},
 		{fsm.TypeSetQuotaClass, 83, "set-quota-class"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
@@ -306,7 +311,7 @@ var undecodable = []struct {
 	{"image change number fractional", []byte("\x43{\"id\":\"i\",\"changes\":[{\"number\":1.5}]}")},
 	{"replace metadata not bool", []byte("\x44{\"id\":\"i\",\"replace_metadata\":1}")},
 	{"group description not a string", []byte("\x45{\"id\":\"g\",\"description\":false}")},
-	{"type after the last", []byte("\x46{}")},
+	{"type after the last", []byte("\xc8{}")}, // 200: the table has no type that high
 }
 
 func TestDecodeRejects(t *testing.T) {

@@ -206,7 +206,7 @@ func (g *logGen) entries(t testing.TB, n int) [][]byte {
 			g.model.ApplyEntry(index, log[len(log)-1])
 		}
 		// And the admin's cluster-wide commands.
-		if g.admin.IntN(20) == 0 {
+		if g.admin.IntN(5) == 0 {
 			index := uint64(len(log) + 1)
 			log = append(log, encode(t, g.adminCommand(stamp(index))))
 			g.model.ApplyEntry(index, log[len(log)-1])

@@ -45,7 +45,7 @@ func (f *FSM) Flavor(ref string) (Flavor, error) {
 func (f *FSM) Hosts() []Host {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	out := copyOut(f.state.Hosts, plainCopy[Host])
+	out := copyOut(f.state.Hosts, f.state.hostOut)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
@@ -55,7 +55,7 @@ func (f *FSM) Host(name string) (Host, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	if h, ok := f.state.Hosts[name]; ok {
-		return *h, nil
+		return f.state.hostOut(h), nil
 	}
 	return Host{}, fmt.Errorf("%w: host %q", ErrNotFound, name)
 }

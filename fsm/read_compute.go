@@ -229,7 +229,7 @@ func (f *FSM) sortedHosts() []Host {
 	}
 	hosts := make([]Host, 0, len(s.Hosts))
 	for _, h := range s.Hosts {
-		hosts = append(hosts, *h)
+		hosts = append(hosts, s.hostOut(h))
 	}
 	sort.Slice(hosts, func(a, b int) bool { return hosts[a].Name < hosts[b].Name })
 	f.hosts.Store(&hostCache{state: s, gen: s.hostsGen, hosts: hosts})

@@ -24,6 +24,9 @@ type State struct {
 	// QuotaClasses holds the limits set per quota class (SetQuotaClass);
 	// the default class's replace DefaultQuota's. Omitted while empty.
 	QuotaClasses map[string]QuotaOverride `json:"quota_classes,omitempty"`
+	// Aggregates are the host aggregates by ID (aggregate.go); omitted
+	// while empty.
+	Aggregates map[string]*Aggregate `json:"aggregates,omitempty"`
 
 	// Identity (identity.go): omitted while empty, so a cluster without it
 	// snapshots as before. Assignments is kept sorted.

@@ -30,8 +30,12 @@ type Host struct {
 	// zero), which the leader copies here when it changes. Claims are
 	// checked against these totals at commit time (Capacity).
 	Inventory
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
+	// AvailabilityZone is the zone the host's aggregates give it, resolved
+	// on every read and never stored ("" when none). Filters and views read
+	// InZone (this, else the node's Inventory.Zone), never Zone.
+	AvailabilityZone string    `json:"availability_zone,omitempty"`
+	Created          time.Time `json:"created"`
+	Updated          time.Time `json:"updated"`
 	Indexes
 }
 

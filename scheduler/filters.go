@@ -32,7 +32,7 @@ var filters = [numFilters]struct {
 	computeFilter: {"ComputeFilter", func(h *hostState, host *fsm.Host, _ *request) bool {
 		return h.alive && host.Enabled && !host.Down && !host.ForcedDown
 	}},
-	availabilityZoneFilter:        {"AvailabilityZoneFilter", func(_ *hostState, host *fsm.Host, r *request) bool { return host.Zone == r.zone }},
+	availabilityZoneFilter:        {"AvailabilityZoneFilter", func(_ *hostState, host *fsm.Host, r *request) bool { return host.InZone() == r.zone }},
 	ramFilter:                     {"RamFilter", fitsIn(fsm.ResourceMemory)},
 	coreFilter:                    {"CoreFilter", fitsIn(fsm.ResourceVCPUs)},
 	diskFilter:                    {"DiskFilter", fitsIn(fsm.ResourceDisk)},

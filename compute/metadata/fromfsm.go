@@ -52,7 +52,7 @@ func zone(nv fsm.NetworkView, inst fsm.Instance) string {
 	}
 	for _, h := range nv.Hosts {
 		if h.Name == inst.Host {
-			return h.Zone
+			return h.InZone()
 		}
 	}
 	return ""

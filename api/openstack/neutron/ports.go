@@ -119,7 +119,7 @@ func (h handlers) zones(ctx context.Context) (map[string]string, error) {
 	}
 	m := make(map[string]string, len(hosts))
 	for _, host := range hosts {
-		m[host.Name] = host.Zone
+		m[host.Name] = host.InZone()
 	}
 	return m, nil
 }

@@ -44,10 +44,10 @@ func (m *Module) registerServices(r api.Router) {
 // zoneOf is a host's availability zone: Nova's default "nova" when the
 // node names none.
 func zoneOf(h fsm.Host) string {
-	if h.Zone == "" {
+	if h.InZone() == "" {
 		return defaultZone
 	}
-	return h.Zone
+	return h.InZone()
 }
 
 func nullable(s string) *string {
