@@ -18,8 +18,9 @@ import (
 // names). The rest of the metadata is stored and shown, and schedules
 // nothing (Nova's AggregateInstanceExtraSpecsFilter is not a default).
 //
-// An aggregate's ID is the index of its create command (Nova's integer
-// id, the same on every replica); its UUID is decided before Raft.
+// An aggregate's ID is Nova's integer id, counted in the state (1, 2, …;
+// never reused), the same on every replica: not the entry's index, which
+// the commands of one batch share. Its UUID is decided before Raft.
 
 // AggregateZoneKey is the metadata key that sets the hosts' zone.
 const AggregateZoneKey = "availability_zone"
@@ -30,6 +31,7 @@ const MaxAggregateText = 255
 
 // Aggregate is a host aggregate.
 type Aggregate struct {
+	ID       uint64            `json:"id"`
 	UUID     string            `json:"uuid"`
 	Name     string            `json:"name"`
 	Hosts    []string          `json:"hosts"` // in the order added
@@ -38,9 +40,6 @@ type Aggregate struct {
 	Updated  time.Time         `json:"updated,omitzero"` // zero until first changed
 	Indexes
 }
-
-// ID is the aggregate's integer ID (its create index).
-func (a Aggregate) ID() uint64 { return a.CreateIndex }
 
 // Zone is the availability zone the aggregate gives its hosts ("": none).
 func (a Aggregate) Zone() string { return a.Metadata[AggregateZoneKey] }
@@ -81,8 +80,8 @@ const (
 func (s *State) hostZone(host string, skip uint64) string {
 	best, zone := uint64(0), ""
 	for _, a := range s.Aggregates {
-		if a.ID() != skip && a.Zone() != "" && slices.Contains(a.Hosts, host) && (best == 0 || a.ID() < best) {
-			best, zone = a.ID(), a.Zone()
+		if a.ID != skip && a.Zone() != "" && slices.Contains(a.Hosts, host) && (best == 0 || a.ID < best) {
+			best, zone = a.ID, a.Zone()
 		}
 	}
 	return zone
@@ -120,20 +119,20 @@ func checkAggregateText(what, v string, empty bool) error {
 // with, format its wording.
 func (s *State) checkZoneChange(a *Aggregate, zone string, hosts []string, kind error, format string) error {
 	if zone == "" {
-		return fmt.Errorf("%w: "+format, kind, a.ID(), fmt.Sprintf("Aggregate %s does not support empty named availability zone", a.Name))
+		return fmt.Errorf("%w: "+format, kind, a.ID, fmt.Sprintf("Aggregate %s does not support empty named availability zone", a.Name))
 	}
 	if hosts == nil {
 		hosts = a.Hosts
 	}
 	var conflicting []string
 	for _, h := range hosts {
-		if z := s.hostZone(h, a.ID()); z != "" && z != zone && !slices.Contains(conflicting, z) {
+		if z := s.hostZone(h, a.ID); z != "" && z != zone && !slices.Contains(conflicting, z) {
 			conflicting = append(conflicting, z)
 		}
 	}
 	if len(conflicting) > 0 {
 		slices.Sort(conflicting)
-		return fmt.Errorf("%w: "+format, kind, a.ID(), "One or more hosts already in availability zone(s) "+pyList(conflicting))
+		return fmt.Errorf("%w: "+format, kind, a.ID, "One or more hosts already in availability zone(s) "+pyList(conflicting))
 	}
 	return nil
 }
@@ -175,7 +174,7 @@ func (f *FSM) Aggregates() []Aggregate {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	out := copyOut(f.state.Aggregates, (*Aggregate).clone)
-	slices.SortFunc(out, func(a, b Aggregate) int { return cmp.Compare(a.ID(), b.ID()) })
+	slices.SortFunc(out, func(a, b Aggregate) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

@@ -1,6 +1,7 @@
 package fsm_test
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -8,13 +9,17 @@ import (
 	"github.com/shoal-project/shoal/fsm"
 )
 
-// createAggregate makes an aggregate and returns its ID (the index of the
-// create).
+// createAggregate makes an aggregate and returns its ID.
 func (w *world) createAggregate(uuid, name, zone string) uint64 {
 	w.t.Helper()
-	id := w.next
 	w.must(&fsm.CreateAggregate{UUID: uuid, Name: name, Zone: zone, Time: t0})
-	return id
+	for _, a := range w.f.Aggregates() {
+		if a.UUID == uuid {
+			return a.ID
+		}
+	}
+	w.t.Fatalf("aggregate %s not made", uuid)
+	return 0
 }
 
 // The aggregates' zone is the zone of their hosts on every read (the
@@ -24,7 +29,21 @@ func TestAggregates(t *testing.T) {
 	w := newWorld(t, testCIDR)
 	plain := w.createAggregate("u1", "plain", "")
 	zoned := w.createAggregate("u2", "zoned", "az1")
-	if a, err := w.f.Aggregate(zoned); err != nil || a.Zone() != "az1" || a.UUID != "u2" || a.ID() != zoned ||
+	if plain != 1 || zoned != 2 {
+		t.Errorf("IDs %d, %d, want 1, 2", plain, zoned)
+	}
+	// Creates in one batch share an index, not an ID.
+	b := &fsm.Batch{Entries: [][]byte{encode(t, &fsm.CreateAggregate{UUID: "b1", Name: "b1", Time: t0}),
+		encode(t, &fsm.CreateAggregate{UUID: "b2", Name: "b2", Time: t0})}}
+	if res := w.f.ApplyEntry(w.next, encode(t, b)); fmt.Sprint(res) != "{[<nil> <nil>]}" {
+		t.Fatalf("batch: %v", res)
+	}
+	w.next++
+	if got := w.f.Aggregates(); len(got) != 4 || got[2].UUID != "b1" || got[3].UUID != "b2" || got[3].ID != 4 {
+		t.Errorf("batched creates: %+v", got)
+	}
+	w.must(&fsm.DeleteAggregate{ID: 3}, &fsm.DeleteAggregate{ID: 4})
+	if a, err := w.f.Aggregate(zoned); err != nil || a.Zone() != "az1" || a.UUID != "u2" || a.ID != zoned ||
 		len(a.Hosts) != 0 || a.Metadata == nil || !a.Updated.IsZero() {
 		t.Fatalf("zoned: %+v %v", a, err)
 	}
@@ -64,7 +83,7 @@ func TestAggregates(t *testing.T) {
 		t.Errorf("h1 in %q after leaving", zoneOf("h1"))
 	}
 	w.must(&fsm.DeleteAggregate{ID: zoned})
-	if got := w.f.Aggregates(); len(got) != 1 || got[0].ID() != plain || strings.Join(got[0].Hosts, ",") != "h1,h2" {
+	if got := w.f.Aggregates(); len(got) != 1 || got[0].ID != plain || strings.Join(got[0].Hosts, ",") != "h1,h2" {
 		t.Errorf("aggregates: %+v", got)
 	}
 }

@@ -73,7 +73,8 @@ func applyCreateAggregate(s *State, index uint64, c Command) error {
 	if s.aggregateByName(cmd.Name) != nil {
 		return fmt.Errorf("%w: Aggregate %s already exists.", ErrConflict, cmd.Name)
 	}
-	a := &Aggregate{UUID: cmd.UUID, Name: cmd.Name, Hosts: []string{}, Metadata: map[string]string{}, Created: cmd.Time,
+	s.AggregateSeq++
+	a := &Aggregate{ID: s.AggregateSeq, UUID: cmd.UUID, Name: cmd.Name, Hosts: []string{}, Metadata: map[string]string{}, Created: cmd.Time,
 		Indexes: Indexes{CreateIndex: index, ModifyIndex: index}}
 	if cmd.Zone != "" {
 		a.Metadata[AggregateZoneKey] = cmd.Zone
@@ -81,7 +82,7 @@ func applyCreateAggregate(s *State, index uint64, c Command) error {
 	if s.Aggregates == nil {
 		s.Aggregates = map[string]*Aggregate{}
 	}
-	s.Aggregates[aggregateKey(index)] = a
+	s.Aggregates[aggregateKey(a.ID)] = a
 	return nil
 }
 
@@ -126,7 +127,7 @@ func applyUpdateAggregate(s *State, index uint64, c Command) error {
 		if zoneChanges = zone != a.Zone(); zoneChanges {
 			for _, h := range a.Hosts {
 				if s.serversOn(h) > 0 {
-					return fmt.Errorf("%w: "+format, ErrInvalid, a.ID(), "One or more hosts contain instances in this zone")
+					return fmt.Errorf("%w: "+format, ErrInvalid, a.ID, "One or more hosts contain instances in this zone")
 				}
 			}
 		}
@@ -152,7 +153,7 @@ func applyDeleteAggregate(s *State, _ uint64, c Command) error {
 		return errAggregateNotFound(cmd.ID)
 	}
 	if len(a.Hosts) > 0 {
-		return fmt.Errorf("%w: "+aggregateActionRemove, ErrInvalid, a.ID(), "Host aggregate is not empty")
+		return fmt.Errorf("%w: "+aggregateActionRemove, ErrInvalid, a.ID, "Host aggregate is not empty")
 	}
 	delete(s.Aggregates, aggregateKey(cmd.ID))
 	return nil
@@ -192,11 +193,11 @@ func applyAddAggregateHost(s *State, index uint64, c Command) error {
 			return err
 		}
 		if old, n := s.hostZone(cmd.Host, 0), s.serversOn(cmd.Host); n > 0 && old != zone {
-			return errZoneWouldMove(aggregateActionAdd, a.ID(), "added to", pyNone(old), zone, n)
+			return errZoneWouldMove(aggregateActionAdd, a.ID, "added to", pyNone(old), zone, n)
 		}
 	}
 	if slices.Contains(a.Hosts, cmd.Host) {
-		return fmt.Errorf("%w: Aggregate %d already has host %s.", ErrConflict, a.ID(), cmd.Host)
+		return fmt.Errorf("%w: Aggregate %d already has host %s.", ErrConflict, a.ID, cmd.Host)
 	}
 	a.Hosts = append(a.Hosts, cmd.Host)
 	s.aggregateChanged(a, index, cmd.Time, true)
@@ -211,8 +212,8 @@ func applyRemoveAggregateHost(s *State, index uint64, c Command) error {
 		return fmt.Errorf("%w: Cannot remove host %s in aggregate %d", ErrNotFound, cmd.Host, cmd.ID)
 	}
 	if zone := a.Zone(); zone != "" {
-		if next, n := s.hostZone(cmd.Host, a.ID()), s.serversOn(cmd.Host); n > 0 && next != zone {
-			return errZoneWouldMove(aggregateActionRemove, a.ID(), "removed from", zone, pyNone(next), n)
+		if next, n := s.hostZone(cmd.Host, a.ID), s.serversOn(cmd.Host); n > 0 && next != zone {
+			return errZoneWouldMove(aggregateActionRemove, a.ID, "removed from", zone, pyNone(next), n)
 		}
 	}
 	a.Hosts = slices.DeleteFunc(a.Hosts, func(h string) bool { return h == cmd.Host })

@@ -69,7 +69,7 @@ func (g *logGen) aggregateID() uint64 {
 	if len(aggs) == 0 || g.admin.IntN(6) == 0 {
 		return uint64(g.admin.IntN(50))
 	}
-	return aggs[g.admin.IntN(len(aggs))].ID()
+	return aggs[g.admin.IntN(len(aggs))].ID
 }
 
 // quotaClass sets some limits of a class. The default class gets only

@@ -27,6 +27,8 @@ type State struct {
 	// Aggregates are the host aggregates by ID (aggregate.go); omitted
 	// while empty.
 	Aggregates map[string]*Aggregate `json:"aggregates,omitempty"`
+	// AggregateSeq is the ID of the last aggregate made.
+	AggregateSeq uint64 `json:"aggregate_seq,omitempty"`
 
 	// Identity (identity.go): omitted while empty, so a cluster without it
 	// snapshots as before. Assignments is kept sorted.
