@@ -43,6 +43,9 @@ type State interface {
 	// A quota class's limits over the defaults (fsm.DefaultQuotaClass's
 	// are what projects without their own get).
 	QuotaClass(name string) fsm.QuotaSet
+	// Host aggregates by ID.
+	Aggregates() []fsm.Aggregate
+	Aggregate(id uint64) (fsm.Aggregate, error)
 	ProjectUsage(projectID string) fsm.QuotaUsage
 	// The record of deleted servers (the last fsm.MaxDeletedInstances).
 	DeletedInstances(since time.Time, keep func(*fsm.Instance) bool) []fsm.DeletedInstance
