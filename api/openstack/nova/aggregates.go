@@ -67,13 +67,17 @@ func (m *Module) listAggregates(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, map[string][]Aggregate{"aggregates": out})
 }
 
-// aggregateID reads the {id} of the path as Nova's validate_integer does.
+// aggregateID reads the {id} of the path as Nova's validate_integer does:
+// not an integer is 400; a negative one is an aggregate not found.
 func aggregateID(r *http.Request) (uint64, error) {
-	id, err := strconv.ParseUint(r.PathValue("id"), 10, 63)
-	if err != nil {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	switch {
+	case err != nil:
 		return 0, badRequest("Invalid input received: id must be an integer")
+	case id < 0:
+		return 0, notFound("Aggregate %d could not be found.", id)
 	}
-	return id, nil
+	return uint64(id), nil
 }
 
 func (m *Module) showAggregate(w http.ResponseWriter, r *http.Request) {

@@ -121,6 +121,8 @@ func TestAggregatesWire(t *testing.T) {
 	}{
 		{"GET", "/x", "", 400, "Invalid input received: id must be an integer"},
 		{"GET", "/9", "", 404, "Aggregate 9 could not be found."},
+		{"GET", "/-1", "", 404, "Aggregate -1 could not be found."},
+		{"DELETE", "/-1", "", 404, "Aggregate -1 could not be found."},
 		{"DELETE", "/9", "", 404, "Aggregate 9 could not be found."},
 		{"POST", "", `{"aggregate":{}}`, 400, "Invalid input for field/attribute aggregate. Value: {}. 'name' is a required property"},
 		{"POST", "", `{"aggregate":{"name":" a"}}`, 400, "An invalid 'name' value was provided. The name must be: printable characters. Can not start or end with whitespace."},
