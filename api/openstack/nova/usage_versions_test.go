@@ -70,7 +70,7 @@ func TestUsageV240PagingAndV275(t *testing.T) {
 		t.Errorf("last page: %s", raw)
 	}
 	_, raw = e.Do(t, "GET", list+q+"&detailed=1&limit=2", "", admin, restAt("2.39")...) // not paged before 2.40
-	if usageIDs(t, raw) != "1,3,2" || strings.Contains(string(raw), "links") { // grouped by project
+	if usageIDs(t, raw) != "1,3,2" || strings.Contains(string(raw), "links") {          // grouped by project
 		t.Errorf("2.39: %s", raw)
 	}
 	show := list + "/" + alpha.ProjectID
