@@ -11,13 +11,17 @@ import (
 )
 
 // Nova's query-string schemas: below 2.75 an unknown parameter is ignored;
-// from 2.75 (additionalProperties false) it is 400.
+// from 2.75 (additionalProperties false) it is 400 on most routes, and on
+// the rest from 2.102.
 
 // onlyQuery refuses, from microversion 2.75, a query parameter of r that
 // is not allowed, in the words of Nova's schema validator (which names no
 // parameter for the root object).
-func onlyQuery(r *http.Request, allowed ...string) error {
-	if !osapi.Requested(r.Context()).AtLeast(2, 75) {
+func onlyQuery(r *http.Request, allowed ...string) error { return onlyQuerySince(r, 2, 75, allowed...) }
+
+// onlyQuerySince is onlyQuery from microversion major.minor.
+func onlyQuerySince(r *http.Request, major, minor int, allowed ...string) error {
+	if !osapi.Requested(r.Context()).AtLeast(major, minor) {
 		return nil
 	}
 	var extra []string

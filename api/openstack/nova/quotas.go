@@ -100,8 +100,13 @@ func (m *Module) showQuota(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, map[string]any{"quota_set": quotaView(osapi.Requested(r.Context()), q.ID, q.QuotaSet)})
 }
 
+// showDefaultQuota takes no query parameter from 2.102.
 func (m *Module) showDefaultQuota(w http.ResponseWriter, r *http.Request) {
-	q, err := m.ops.DefaultQuota(r.Context(), r.PathValue("project_id"))
+	var q api.QuotaSetView
+	err := onlyQuerySince(r, 2, 102)
+	if err == nil {
+		q, err = m.ops.DefaultQuota(r.Context(), r.PathValue("project_id"))
+	}
 	if err != nil {
 		m.fail(w, r, err)
 		return

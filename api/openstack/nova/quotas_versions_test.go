@@ -111,3 +111,24 @@ func TestQuotasAndLimitsV275UnknownQuery(t *testing.T) {
 		t.Errorf("defaults ?foo=1 at 2.100: %d %s", resp.StatusCode, raw)
 	}
 }
+
+// TestQueryV2102 covers the two routes of ours whose query schemas close
+// only at 2.102: server group show and quota defaults.
+func TestQueryV2102(t *testing.T) {
+	e := apitest.New(t, nova.NewUpTo("2.102"))
+	alpha := e.AddTenant(t, "alpha", fsm.RoleMember)
+	resp, raw := e.Do(t, "POST", "/compute/v2.1/os-server-groups", `{"server_group":{"name":"g","policies":["affinity"]}}`, alpha.Token)
+	if resp.StatusCode != 200 {
+		t.Fatalf("create: %d %s", resp.StatusCode, raw)
+	}
+	id := strings.Split(strings.Split(string(raw), `"id":"`)[1], `"`)[0]
+	for _, path := range []string{"/compute/v2.1/os-server-groups/" + id, "/compute/v2.1/os-quota-sets/" + alpha.ProjectID + "/defaults"} {
+		if resp, raw := e.Do(t, "GET", path+"?foo=1", "", alpha.Token, restAt("2.101")...); resp.StatusCode != 200 {
+			t.Errorf("%s?foo=1 at 2.101: %d %s", path, resp.StatusCode, raw)
+		}
+		if resp, raw := e.Do(t, "GET", path+"?foo=1", "", alpha.Token, restAt("2.102")...); resp.StatusCode != 400 ||
+			faultMessage(t, raw) != "Additional properties are not allowed ('foo' was unexpected)" {
+			t.Errorf("%s?foo=1 at 2.102: %d %s", path, resp.StatusCode, raw)
+		}
+	}
+}

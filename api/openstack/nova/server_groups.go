@@ -105,7 +105,13 @@ func limited[T any](items []T, q interface{ Get(string) string }) []T {
 	return items[offset:min(len(items), offset+limit)]
 }
 
+// showServerGroup takes no query parameter from 2.102 (Nova's show_query
+// stays open until then).
 func (m *Module) showServerGroup(w http.ResponseWriter, r *http.Request) {
+	if err := onlyQuerySince(r, 2, 102); err != nil {
+		m.fail(w, r, err)
+		return
+	}
 	g, err := m.ops.ServerGroup(r.Context(), r.PathValue("id"))
 	if err != nil {
 		m.fail(w, r, serverGroupNotFound(err, r.PathValue("id")))
