@@ -218,3 +218,35 @@ func TestKeyPairsV292(t *testing.T) {
 		t.Errorf("show: %d %s", resp.StatusCode, raw)
 	}
 }
+
+func TestKeyPairsV22X509(t *testing.T) {
+	e, token, _ := restEnvUpTo(t)
+	base := "/compute/v2.1/os-keypairs"
+	resp, raw := e.Do(t, "POST", base, `{"keypair":{"name":"win","type":"x509"}}`, token, restAt("2.2")...)
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(string(raw), `"type":"x509"`) ||
+		!strings.Contains(string(raw), "BEGIN CERTIFICATE") || !strings.Contains(string(raw), "BEGIN PRIVATE KEY") {
+		t.Fatalf("generate x509: %d %s", resp.StatusCode, raw)
+	}
+	checkShape(t, "x509 create", raw, shape{"keypair": keyPairCreatedShape22})
+	var made struct {
+		KeyPair struct {
+			PublicKey   string `json:"public_key"`
+			Fingerprint string `json:"fingerprint"`
+		} `json:"keypair"`
+	}
+	decode(t, raw, &made)
+	if len(made.KeyPair.Fingerprint) != 59 {
+		t.Errorf("fingerprint %q", made.KeyPair.Fingerprint)
+	}
+	// The certificate imports back, with the same fingerprint.
+	body, _ := json.Marshal(map[string]any{"keypair": map[string]string{"name": "win2", "type": "x509", "public_key": made.KeyPair.PublicKey}})
+	resp, raw = e.Do(t, "POST", base, string(body), token, restAt("2.2")...)
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(string(raw), made.KeyPair.Fingerprint) || strings.Contains(string(raw), "private_key") {
+		t.Errorf("import x509: %d %s", resp.StatusCode, raw)
+	}
+	_, raw = e.Do(t, "GET", base+"/win2", "", token, restAt("2.2")...)
+	checkShape(t, "x509 show", raw, shape{"keypair": keyPairShape22})
+	if resp, raw := e.Do(t, "POST", base, `{"keypair":{"name":"bad","type":"x509","public_key":"not a cert"}}`, token, restAt("2.2")...); resp.StatusCode != 400 {
+		t.Errorf("bad certificate: %d %s", resp.StatusCode, raw)
+	}
+}
