@@ -9,10 +9,12 @@ import (
 
 // ServerGroupCreate is what POST /v1/server-groups takes, wrapped as
 // {"server_group":{...}}. Policy is affinity, anti-affinity, soft-affinity
-// or soft-anti-affinity.
+// or soft-anti-affinity. MaxServerPerHost (anti-affinity only; 0: the
+// default, 1) is how many members one host may hold.
 type ServerGroupCreate struct {
-	Name   string `json:"name"`
-	Policy string `json:"policy"`
+	Name             string `json:"name"`
+	Policy           string `json:"policy"`
+	MaxServerPerHost int    `json:"max_server_per_host,omitempty"`
 }
 
 // ServerGroupResponse is the body of GET /v1/server-groups/{id} and of a create.

@@ -160,21 +160,30 @@ func (s *Server) newKeyPair(ctx context.Context, req keyPairCreateRequest) (k fs
 	if err := fsm.ValidKeyPairName(req.Name); err != nil {
 		return k, "", err
 	}
+	typ := fsm.KeyPairTypeSSH
 	switch req.Type {
 	case "", fsm.KeyPairTypeSSH:
-	case "x509":
-		return k, "", fmt.Errorf("%w: x509 keypairs are not supported; use type ssh", fsm.ErrInvalid)
+	case fsm.KeyPairTypeX509:
+		typ = fsm.KeyPairTypeX509
 	default:
-		return k, "", fmt.Errorf("%w: keypair type must be ssh, not %q", fsm.ErrInvalid, truncate(req.Type))
+		return k, "", fmt.Errorf("%w: keypair type must be ssh or x509, not %q", fsm.ErrInvalid, truncate(req.Type))
 	}
 	if _, err := s.state.KeyPair(user, req.Name); err == nil {
 		return k, "", fmt.Errorf("%w: Key pair '%s' already exists.", fsm.ErrConflict, req.Name)
 	}
-	k = fsm.KeyPair{Name: req.Name, UserID: user, ProjectID: p.ProjectID, Type: fsm.KeyPairTypeSSH, Created: time.Now().UTC()}
-	if req.PublicKey != nil {
+	k = fsm.KeyPair{Name: req.Name, UserID: user, ProjectID: p.ProjectID, Type: typ, Created: time.Now().UTC()}
+	switch {
+	case req.PublicKey != nil && typ == fsm.KeyPairTypeX509:
+		k.PublicKey = strings.TrimSpace(*req.PublicKey)
+		k.Fingerprint, err = parseCertificate(k.PublicKey)
+		return k, "", err
+	case req.PublicKey != nil:
 		k.PublicKey = strings.TrimSpace(*req.PublicKey)
 		k.Fingerprint, err = parsePublicKey(k.PublicKey)
 		return k, "", err
+	case typ == fsm.KeyPairTypeX509:
+		k.PublicKey, k.Fingerprint, private, err = generateCertificate(user, k.Created)
+		return k, private, err
 	}
 	k.PublicKey, k.Fingerprint, private, err = generateKeyPair()
 	return k, private, err

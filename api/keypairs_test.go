@@ -177,7 +177,7 @@ func TestKeyPairBadInput(t *testing.T) {
 		{"no name", `{"keypair":{"public_key":"` + key + `"}}`, 400, "name is empty"},
 		{"name with a slash", keyPairBody(t, "a/b", key), 400, "unsafe characters"},
 		{"name too long", keyPairBody(t, strings.Repeat("k", 256), key), 400, "longer than 255"},
-		{"type x509", `{"keypair":{"name":"k","type":"x509"}}`, 400, "x509"},
+		{"type x509 with an SSH key", `{"keypair":{"name":"k","type":"x509","public_key":"` + key + `"}}`, 400, "Keypair data is invalid"},
 		{"type rsa", `{"keypair":{"name":"k","type":"rsa"}}`, 400, "type must be ssh"},
 		{"unknown field", `{"keypair":{"name":"k","size":4096}}`, 400, "unknown field"},
 		{"taken", keyPairBody(t, "taken", key), 409, "Key pair 'taken' already exists."},

@@ -197,9 +197,15 @@ func (o *Ops) CreateServerGroup(ctx context.Context, req ServerGroupCreate) (uin
 	if !fsm.ValidPolicy(req.Policy) {
 		return 0, fsm.ServerGroup{}, fmt.Errorf("%w: policy %q: use affinity, anti-affinity, soft-affinity or soft-anti-affinity", fsm.ErrInvalid, truncate(req.Policy))
 	}
+	switch {
+	case req.MaxServerPerHost < 0:
+		return 0, fsm.ServerGroup{}, fmt.Errorf("%w: max_server_per_host must be at least 1", fsm.ErrInvalid)
+	case req.MaxServerPerHost > 0 && req.Policy != fsm.PolicyAntiAffinity:
+		return 0, fsm.ServerGroup{}, fmt.Errorf("%w: Only anti-affinity policy supports rules.", fsm.ErrInvalid)
+	}
 	p := Caller(ctx)
-	g := fsm.ServerGroup{ID: uuid.NewString(), Name: req.Name, Policy: req.Policy, ProjectID: p.ProjectID, UserID: p.UserID,
-		Created: time.Now().UTC()}
+	g := fsm.ServerGroup{ID: uuid.NewString(), Name: req.Name, Policy: req.Policy, MaxServerPerHost: req.MaxServerPerHost,
+		ProjectID: p.ProjectID, UserID: p.UserID, Created: time.Now().UTC()}
 	idx, created, err := applyRead(o.s, ctx, &fsm.CreateServerGroup{Group: g}, "server group", g.ID, o.s.state.ServerGroup)
 	return idx, withMembers(created), err
 }

@@ -27,7 +27,7 @@ func everyCommand(t testing.TB) []fsm.Command {
 			return img
 		}()},
 		&fsm.DeleteImage{ID: "img-1"},
-		&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "g1", Name: "web", Policy: fsm.PolicyAntiAffinity,
+		&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "g1", Name: "web", Policy: fsm.PolicyAntiAffinity, MaxServerPerHost: 2,
 			Members: []string{"i-1"}, ProjectID: "p1", UserID: "u1", Created: t1, Indexes: fsm.Indexes{CreateIndex: 7, ModifyIndex: 8}}},
 		&fsm.DeleteServerGroup{ID: "g1"},
 		&fsm.CreateInstances{RequestID: "req-1", Time: t1, ProjectID: "p1", UserID: "u1", Admin: true, Instances: []fsm.NewInstance{

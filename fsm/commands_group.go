@@ -25,6 +25,8 @@ func applyCreateServerGroup(s *State, index uint64, c Command) error {
 		return fmt.Errorf("%w: a server group needs an ID and a name", ErrInvalid)
 	case !ValidPolicy(g.Policy):
 		return fmt.Errorf("%w: policy %q: use affinity, anti-affinity, soft-affinity or soft-anti-affinity", ErrInvalid, g.Policy)
+	case g.MaxServerPerHost < 0 || g.MaxServerPerHost > 0 && g.Policy != PolicyAntiAffinity:
+		return fmt.Errorf("%w: only an anti-affinity group has max_server_per_host, at least 1", ErrInvalid)
 	}
 	if _, ok := s.Groups[g.ID]; ok {
 		return fmt.Errorf("%w: server group ID %q already exists", ErrConflict, g.ID)

@@ -96,12 +96,16 @@ func (s *State) placementProblem(inst *Instance, host string, r Ratios) string {
 		return "not enough " + short.String() + " on " + host
 	}
 	if g, ok := s.Groups[inst.ServerGroupID]; ok {
+		onHost := 0
 		for _, m := range g.Members {
 			other, ok := s.Instances[m]
 			if !ok || m == inst.ID || other.Host == "" {
 				continue
 			}
-			if g.Policy == PolicyAntiAffinity && other.Host == host {
+			if other.Host == host {
+				onHost++
+			}
+			if g.Policy == PolicyAntiAffinity && onHost >= g.PerHost() {
 				return "anti-affinity: group member " + m + " is on " + host
 			}
 			if g.Policy == PolicyAffinity && other.Host != host {

@@ -157,6 +157,13 @@ func (g *logGen) command(index uint64) fsm.Command {
 		c := &fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: g.pick("g", 4), Name: g.pick("group-", 4),
 			Policy: policies[g.rng.IntN(len(policies))], Created: at}}
 		c.Group.ProjectID, c.Group.UserID = g.owned(2)
+		// An explicit max_server_per_host of 1 (the default) carries the
+		// field through the codec and snapshots without changing what the
+		// seeded log does (its coverage checks depend on it); the rule
+		// itself is TestPlanRejects' and the scheduler's.
+		if c.Group.Policy == fsm.PolicyAntiAffinity && at.Unix()%2 == 0 {
+			c.Group.MaxServerPerHost = 1
+		}
 		return c
 	case n < 49:
 		return &fsm.DeleteServerGroup{ID: pickKnown(g, "g", 4, g.model.ServerGroups(), func(sg fsm.ServerGroup) string { return sg.ID })}

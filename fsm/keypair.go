@@ -18,8 +18,13 @@ import (
 // replica must never refuse what another one applied. Apply checks only
 // the shape.
 
-// KeyPairTypeSSH is the one keypair type shoal supports (Nova also has x509).
-const KeyPairTypeSSH = "ssh"
+// Keypair types, Nova's: an SSH public key (one line), or (microversion
+// 2.2) an X.509 certificate in PEM (several lines), which Windows guests
+// use to log in.
+const (
+	KeyPairTypeSSH  = "ssh"
+	KeyPairTypeX509 = "x509"
+)
 
 // Bounds of what a keypair and a server's user data may hold.
 const (
@@ -89,11 +94,17 @@ func validKeyPair(k *KeyPair) error {
 	if err := ValidKeyPairName(k.Name); err != nil {
 		return err
 	}
-	if k.Type != KeyPairTypeSSH {
-		return fmt.Errorf("%w: keypair type must be %q, not %q", ErrInvalid, KeyPairTypeSSH, k.Type)
-	}
-	if err := validKeyData(k.PublicKey); err != nil {
-		return err
+	switch k.Type {
+	case KeyPairTypeSSH:
+		if err := validKeyData(k.PublicKey); err != nil {
+			return err
+		}
+	case KeyPairTypeX509:
+		if err := validCertData(k.PublicKey); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("%w: keypair type must be %q or %q, not %q", ErrInvalid, KeyPairTypeSSH, KeyPairTypeX509, k.Type)
 	}
 	return validName("keypair fingerprint", k.Fingerprint)
 }
@@ -108,6 +119,20 @@ func validKeyData(key string) error {
 		return fmt.Errorf("%w: public key is longer than %d bytes", ErrInvalid, maxPublicKeyLen)
 	case strings.IndexFunc(key, unicode.IsControl) >= 0:
 		return fmt.Errorf("%w: public key must be one line without control characters", ErrInvalid)
+	}
+	return nil
+}
+
+// validCertData checks the shape of a certificate's text: PEM lines, not
+// empty, bounded.
+func validCertData(cert string) error {
+	switch {
+	case strings.TrimSpace(cert) == "":
+		return fmt.Errorf("%w: certificate is empty", ErrInvalid)
+	case len(cert) > maxPublicKeyLen:
+		return fmt.Errorf("%w: certificate is longer than %d bytes", ErrInvalid, maxPublicKeyLen)
+	case strings.IndexFunc(cert, func(r rune) bool { return r != '\n' && r != '\r' && unicode.IsControl(r) }) >= 0:
+		return fmt.Errorf("%w: certificate must be PEM text without control characters", ErrInvalid)
 	}
 	return nil
 }

@@ -177,6 +177,12 @@ func TestPlanRejects(t *testing.T) {
 			createGroup(w, fsm.PolicyAntiAffinity, "peer", "x")
 			w.place("peer", "h1")
 		}, "anti-affinity: group member peer is on h1"},
+		{"anti-affinity with max_server_per_host 2", func(w *world) {
+			w.must(&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "g", Name: "g", Policy: fsm.PolicyAntiAffinity, MaxServerPerHost: 2}})
+			createInGroup(w, "g", "p1", "p2", "x")
+			w.place("p1", "h1")
+			w.place("p2", "h1") // the second member on h1 is allowed
+		}, "anti-affinity: group member p2 is on h1"},
 		{"strict anti-affinity, peer ERROR on the host", func(w *world) {
 			createGroup(w, fsm.PolicyAntiAffinity, "peer", "x")
 			w.place("peer", "h1")

@@ -210,6 +210,9 @@ type SchedulingView struct {
 type GroupPlacement struct {
 	Policy string
 	Hosts  map[string]int
+	// PerHost is how many members one host may hold under anti-affinity
+	// (ServerGroup.PerHost).
+	PerHost int
 }
 
 // hostCache is the sorted host list of one generation of one state; hosts
@@ -271,7 +274,7 @@ func (f *FSM) SchedulingView(limit int) SchedulingView {
 		if _, done := v.Groups[g.ID]; done {
 			continue
 		}
-		gp := GroupPlacement{Policy: g.Policy, Hosts: map[string]int{}}
+		gp := GroupPlacement{Policy: g.Policy, Hosts: map[string]int{}, PerHost: g.PerHost()}
 		for _, m := range g.Members {
 			if i, ok := s.Instances[m]; ok && i.Host != "" {
 				gp.Hosts[i.Host]++

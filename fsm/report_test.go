@@ -165,7 +165,7 @@ func TestReportDeletedLeavesGroup(t *testing.T) {
 		t.Errorf("no pending server, but groups %+v in the view", gp)
 	}
 	createInGroup(w, "g", "d")
-	if gp := w.f.SchedulingView(0).Groups["g"]; !reflect.DeepEqual(gp, fsm.GroupPlacement{Policy: fsm.PolicyAntiAffinity, Hosts: map[string]int{"h2": 1}}) {
+	if gp := w.f.SchedulingView(0).Groups["g"]; !reflect.DeepEqual(gp, fsm.GroupPlacement{Policy: fsm.PolicyAntiAffinity, Hosts: map[string]int{"h2": 1}, PerHost: 1}) {
 		t.Errorf("group placement %+v, want b on h2 only", gp)
 	}
 	w.place("d", "h1") // a's slot is free

@@ -72,8 +72,10 @@ func affinityFits(_ *hostState, host *fsm.Host, r *request) bool {
 	return len(g.hosts) == 0 || (len(g.hosts) == 1 && g.hosts[host.Name] > 0)
 }
 
+// antiAffinityFits holds while the host has fewer members of the group
+// than the group's max_server_per_host (1 by default), fsm's rule.
 func antiAffinityFits(_ *hostState, host *fsm.Host, r *request) bool {
-	return r.group.hosts[host.Name] == 0
+	return r.group.hosts[host.Name] < r.group.perHost
 }
 
 // activeFilters lists the filters that can reject anything for r; the rest

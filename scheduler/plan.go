@@ -23,8 +23,9 @@ type hostState struct {
 // groupState is a server group as one batch sees it: members per host,
 // including placements made earlier in the batch.
 type groupState struct {
-	policy string
-	hosts  map[string]int
+	policy  string
+	hosts   map[string]int
+	perHost int // anti-affinity's bound on members per host
 }
 
 // request is one pending instance being placed.
@@ -125,7 +126,7 @@ func (b *batch) reset(v fsm.SchedulingView, alive map[string]bool, ratios fsm.Ra
 	}
 	b.groups = make(map[string]*groupState, len(v.Groups))
 	for id, g := range v.Groups {
-		gs := &groupState{policy: g.Policy, hosts: make(map[string]int, len(g.Hosts)+1)}
+		gs := &groupState{policy: g.Policy, hosts: make(map[string]int, len(g.Hosts)+1), perHost: max(g.PerHost, 1)}
 		for h, c := range g.Hosts {
 			if c > 0 {
 				gs.hosts[h] = c

@@ -68,6 +68,18 @@ func TestPlacement(t *testing.T) {
 			wantFailures: 1,
 		},
 		{
+			name: "anti-affinity with max_server_per_host 2: 6 members on 3 hosts, the 7th fails",
+			setup: func(w *world) {
+				w.equalHosts(3, 16, 65536, 1000)
+				w.MustApply(w.t, &fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "g", Name: "g",
+					Policy: fsm.PolicyAntiAffinity, MaxServerPerHost: 2, Created: t0}})
+			},
+			n:            7,
+			proto:        fsm.NewInstance{ServerGroupID: "g"},
+			wantPerHost:  map[string]int{"h1": 2, "h2": 2, "h3": 2},
+			wantFailures: 1,
+		},
+		{
 			name: "affinity: all members on one host",
 			setup: func(w *world) {
 				w.equalHosts(5, 16, 65536, 1000)

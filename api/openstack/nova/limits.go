@@ -2,13 +2,18 @@ package nova
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/openstack/osapi"
 )
 
-// GET /limits at 2.1: the project's quota limits and usage under Nova's
+// GET /limits: the project's quota limits and usage under Nova's
 // absolute-limit names; no rate limits (an empty list, as Nova since
-// Newton). An admin may ask for another project with tenant_id.
+// Newton). An admin may ask for another project with tenant_id. The
+// names of the quota keys a microversion drops go with them (2.36 the
+// network ones, 2.57 the injected_* ones), 2.39 drops maxImageMeta, and
+// 2.75 refuses unknown query parameters.
 
 // absoluteLimits maps each 2.1 absolute limit to the quota key it shows
 // (Nova's limits view builder: image and server metadata both come from
@@ -48,17 +53,27 @@ func (m *Module) registerLimits(r api.Router) {
 // showLimits is the caller's project's, or with tenant_id (an admin's)
 // another's.
 func (m *Module) showLimits(w http.ResponseWriter, r *http.Request) {
-	limits, used, err := m.quotaFigures(r.Context(), r.URL.Query().Get("tenant_id"))
+	var limits, used map[string]int
+	err := onlyQuery(r, "tenant_id")
+	if err == nil {
+		limits, used, err = m.quotaFigures(r.Context(), r.URL.Query().Get("tenant_id"))
+	}
 	if err != nil {
 		m.fail(w, r, err)
 		return
 	}
+	v := osapi.Requested(r.Context())
+	keys := quotaKeysAt(v)
 	absolute := map[string]int{}
 	for _, l := range absoluteLimits {
-		absolute[l.name] = limits[l.key]
+		if slices.Contains(keys, l.key) && !(l.name == "maxImageMeta" && v.AtLeast(2, 39)) {
+			absolute[l.name] = limits[l.key]
+		}
 	}
 	for _, u := range usedLimits {
-		absolute[u.name] = used[u.key]
+		if slices.Contains(keys, u.key) {
+			absolute[u.name] = used[u.key]
+		}
 	}
 	api.WriteJSON(w, http.StatusOK, map[string]any{"limits": map[string]any{"absolute": absolute, "rate": []any{}}})
 }

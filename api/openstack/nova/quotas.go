@@ -8,11 +8,13 @@ import (
 	"slices"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/openstack/osapi"
 	"github.com/shoal-project/shoal/fsm"
 )
 
-// os-quota-sets at 2.1: every key Nova had then (the network ones go at
-// 2.36, the injected_* ones at 2.57). fsm's quota types carry Nova's key
+// os-quota-sets: 2.1 has every key Nova had then; the network ones go at
+// 2.36, the injected_* ones at 2.57 (from the views and from what an
+// update may name); 2.75 refuses unknown query parameters. fsm's quota types carry Nova's key
 // names as their JSON names, so the views and the update go through JSON
 // and name no field: a key fsm adds needs only a line in quotaKeys.
 
@@ -21,6 +23,26 @@ var quotaKeys = []string{
 	"cores", "fixed_ips", "floating_ips", "injected_file_content_bytes", "injected_file_path_bytes",
 	"injected_files", "instances", "key_pairs", "metadata_items", "ram", "security_group_rules",
 	"security_groups", "server_group_members", "server_groups",
+}
+
+// quotaKeysGone are the keys Nova filters out from a microversion on.
+var quotaKeysGone = []struct {
+	major, minor int
+	keys         []string
+}{
+	{2, 36, []string{"fixed_ips", "floating_ips", "security_group_rules", "security_groups"}},
+	{2, 57, []string{"injected_file_content_bytes", "injected_file_path_bytes", "injected_files"}},
+}
+
+// quotaKeysAt are the keys of a quota set at microversion v.
+func quotaKeysAt(v osapi.Version) []string {
+	keys := slices.Clone(quotaKeys)
+	for _, g := range quotaKeysGone {
+		if v.AtLeast(g.major, g.minor) {
+			keys = slices.DeleteFunc(keys, func(k string) bool { return slices.Contains(g.keys, k) })
+		}
+	}
+	return keys
 }
 
 // QuotaDetail is a key of GET os-quota-sets/{p}/detail.
@@ -52,35 +74,44 @@ func asKeys(v any) map[string]int {
 	return out
 }
 
-// quotaView is the 2.1 quota set: id (when given) and every key.
-func quotaView(id string, q fsm.QuotaSet) map[string]any {
+// quotaView is the quota set at v: id (when given) and every key.
+func quotaView(v osapi.Version, id string, q fsm.QuotaSet) map[string]any {
 	limits := asKeys(q)
 	out := map[string]any{}
 	if id != "" {
 		out["id"] = id
 	}
-	for _, k := range quotaKeys {
+	for _, k := range quotaKeysAt(v) {
 		out[k] = limits[k]
 	}
 	return out
 }
 
 func (m *Module) showQuota(w http.ResponseWriter, r *http.Request) {
-	q, err := m.ops.Quota(r.Context(), r.PathValue("project_id"))
+	var q api.QuotaSetView
+	err := onlyQuery(r, "user_id")
+	if err == nil {
+		q, err = m.ops.Quota(r.Context(), r.PathValue("project_id"))
+	}
 	if err != nil {
 		m.fail(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"quota_set": quotaView(q.ID, q.QuotaSet)})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"quota_set": quotaView(osapi.Requested(r.Context()), q.ID, q.QuotaSet)})
 }
 
+// showDefaultQuota takes no query parameter from 2.102.
 func (m *Module) showDefaultQuota(w http.ResponseWriter, r *http.Request) {
-	q, err := m.ops.DefaultQuota(r.Context(), r.PathValue("project_id"))
+	var q api.QuotaSetView
+	err := onlyQuerySince(r, 2, 102)
+	if err == nil {
+		q, err = m.ops.DefaultQuota(r.Context(), r.PathValue("project_id"))
+	}
 	if err != nil {
 		m.fail(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"quota_set": quotaView(q.ID, q.QuotaSet)})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"quota_set": quotaView(osapi.Requested(r.Context()), q.ID, q.QuotaSet)})
 }
 
 // usedKeys map the used figures of api's limits to the quota keys they
@@ -117,24 +148,34 @@ func (m *Module) quotaFigures(ctx context.Context, project string) (limits, used
 // shoal does not count per project); nothing is ever reserved.
 func (m *Module) showQuotaDetail(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("project_id")
-	limits, used, err := m.quotaFigures(r.Context(), id)
+	var limits, used map[string]int
+	err := onlyQuery(r, "user_id")
+	if err == nil {
+		limits, used, err = m.quotaFigures(r.Context(), id)
+	}
 	if err != nil {
 		m.fail(w, r, err)
 		return
 	}
 	out := map[string]any{"id": id}
-	for _, k := range quotaKeys {
+	for _, k := range quotaKeysAt(osapi.Requested(r.Context())) {
 		out[k] = QuotaDetail{Limit: limits[k], InUse: used[k]}
 	}
 	api.WriteJSON(w, http.StatusOK, map[string]any{"quota_set": out})
 }
 
-// updateQuota takes {"quota_set":{key: n, …, "force"?}} with the 2.1 keys
-// only; api reads the values (integers or strings of them, -1 or more)
+// updateQuota takes {"quota_set":{key: n, …, "force"?}} with the keys of
+// the requested microversion only; api reads the values (integers or strings of them, -1 or more)
 // and, without force, refuses a limit below what the project uses.
 func (m *Module) updateQuota(w http.ResponseWriter, r *http.Request) {
-	set, err := decodeQuotaSet(w, r)
-	var q api.QuotaSetView
+	err := onlyQuery(r, "user_id")
+	var (
+		set map[string]json.RawMessage
+		q   api.QuotaSetView
+	)
+	if err == nil {
+		set, err = decodeQuotaSet(w, r)
+	}
 	if err == nil {
 		_, q, err = m.ops.UpdateQuota(r.Context(), r.PathValue("project_id"), set)
 	}
@@ -142,10 +183,10 @@ func (m *Module) updateQuota(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"quota_set": quotaView("", q.QuotaSet)})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"quota_set": quotaView(osapi.Requested(r.Context()), "", q.QuotaSet)})
 }
 
-// decodeQuotaSet checks the keys against 2.1's schema and turns Nova's
+// decodeQuotaSet checks the keys against the microversion's schema and turns Nova's
 // boolean strings for force into JSON's boolean.
 func decodeQuotaSet(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
 	body, err := readObject(w, r)
@@ -155,7 +196,7 @@ func decodeQuotaSet(w http.ResponseWriter, r *http.Request) (map[string]json.Raw
 	if err := onlyKeys("", body, "quota_set"); err != nil {
 		return nil, err
 	}
-	set, err := member(body, "quota_set", append(slices.Clone(quotaKeys), "force")...)
+	set, err := member(body, "quota_set", append(quotaKeysAt(osapi.Requested(r.Context())), "force")...)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +211,11 @@ func decodeQuotaSet(w http.ResponseWriter, r *http.Request) (map[string]json.Raw
 }
 
 func (m *Module) resetQuota(w http.ResponseWriter, r *http.Request) {
-	if _, err := m.ops.ResetQuota(r.Context(), r.PathValue("project_id")); err != nil {
+	err := onlyQuery(r, "user_id")
+	if err == nil {
+		_, err = m.ops.ResetQuota(r.Context(), r.PathValue("project_id"))
+	}
+	if err != nil {
 		m.fail(w, r, err)
 		return
 	}

@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/openstack/osapi"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -15,7 +17,13 @@ import (
 // its flavor's vCPUs, RAM and disk, summed per project as Nova sums them.
 // A server counts from its creation (shoal keeps no separate launch time)
 // up to the period's end, or to its deletion for the deleted servers fsm
-// still keeps on record (the last fsm.MaxDeletedInstances).
+// still keeps on record (the last fsm.MaxDeletedInstances). A period
+// ends at now at the latest.
+//
+// Microversions: 2.40 pages the servers (oldest first) with limit and
+// marker (a server's ID) and adds tenant_usages_links/tenant_usage_links;
+// below it a page is silently maxPage servers long, as Nova's. 2.75
+// refuses unknown query parameters.
 
 // TenantUsage is one project's usage in a period.
 type TenantUsage struct {
@@ -112,12 +120,37 @@ func (m *Module) records(ctx context.Context, project string, start time.Time) (
 	return out, nil
 }
 
+// usagePage is which servers a usage request sums: at most limit, after
+// the one with ID marker ("": from the first).
+type usagePage struct {
+	limit  int
+	marker string
+}
+
 // usages sums the servers of project ("": every project's) over [start,
-// stop], one TenantUsage per project that has any, in project order.
-func (m *Module) usages(ctx context.Context, project string, start, stop, now time.Time, detailed bool) ([]TenantUsage, error) {
-	records, err := m.records(ctx, project, start)
+// stop], one TenantUsage per project that has any, in project order,
+// for the page of servers (oldest first) p asks; next is the last
+// server's ID when the page is full.
+func (m *Module) usages(ctx context.Context, project string, start, stop, now time.Time, detailed bool, p usagePage) (out []TenantUsage, next string, err error) {
+	all, err := m.records(ctx, project, start)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	records := all[:0]
+	for _, s := range all {
+		if !s.created.After(stop) && (s.ended.IsZero() || !s.ended.Before(start)) {
+			records = append(records, s) // running in the period
+		}
+	}
+	slices.SortFunc(records, func(a, b usageRecord) int {
+		if c := a.created.Compare(b.created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	records, next, err = pageByMarker(records, p.limit, p.marker, func(s usageRecord) string { return s.id })
+	if err != nil {
+		return nil, "", err
 	}
 	byProject := map[string]*TenantUsage{}
 	var projects []string
@@ -125,9 +158,6 @@ func (m *Module) usages(ctx context.Context, project string, start, stop, now ti
 		end, uptimeEnd := stop, now
 		if !s.ended.IsZero() {
 			end, uptimeEnd = minTime(stop, s.ended), s.ended
-		}
-		if s.created.After(stop) || !s.ended.IsZero() && s.ended.Before(start) {
-			continue // not running in the period
 		}
 		hours := end.Sub(maxTime(s.created, start)).Hours()
 		u := ServerUsage{InstanceID: s.id, Name: s.name, TenantID: s.project, Flavor: s.flavor.Name,
@@ -155,11 +185,11 @@ func (m *Module) usages(ctx context.Context, project string, start, stop, now ti
 		}
 	}
 	slices.Sort(projects)
-	out := []TenantUsage{}
+	out = []TenantUsage{}
 	for _, p := range projects {
 		out = append(out, *byProject[p])
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // vmState is a server's Nova vm_state ("building", "active", …).
@@ -184,37 +214,68 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
+// usageRequest reads a usage request's query: the period, detailed, and
+// the page (from 2.40); from 2.75 only the parameters named are allowed.
+func usageRequest(r *http.Request, now time.Time, allowed ...string) (start, stop time.Time, detailed bool, p usagePage, err error) {
+	if err = onlyQuery(r, append(allowed, "start", "end", "limit", "marker")...); err != nil {
+		return
+	}
+	if start, stop, detailed, err = period(r.URL.Query(), now); err != nil {
+		return
+	}
+	stop = minTime(stop, now)
+	p.limit, p.marker, err = pageSince(r, 2, 40)
+	return
+}
+
+// usageLinks is the "next" link of a full page, from 2.40.
+func usageLinks(r *http.Request, body map[string]any, key, collection, next string) {
+	if next != "" && osapi.Requested(r.Context()).AtLeast(2, 40) {
+		body[key] = nextLink(r, collection, next)
+	}
+}
+
 // listUsage is every project's usage (an admin's).
 func (m *Module) listUsage(w http.ResponseWriter, r *http.Request) {
 	now := time.Now().UTC()
-	start, stop, detailed, err := period(r.URL.Query(), now)
-	var out []TenantUsage
+	start, stop, detailed, p, err := usageRequest(r, now, "detailed")
+	var (
+		out  []TenantUsage
+		next string
+	)
 	if err == nil {
-		out, err = m.usages(r.Context(), "", start, stop, now, detailed)
+		out, next, err = m.usages(r.Context(), "", start, stop, now, detailed, p)
 	}
 	if err != nil {
 		m.fail(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string][]TenantUsage{"tenant_usages": out})
+	body := map[string]any{"tenant_usages": out}
+	usageLinks(r, body, "tenant_usages_links", "/os-simple-tenant-usage", next)
+	api.WriteJSON(w, http.StatusOK, body)
 }
 
 // showUsage is one project's usage, always with its servers; a project
 // without any answers {} as Nova does. Another project's is an admin's.
 func (m *Module) showUsage(w http.ResponseWriter, r *http.Request) {
 	now := time.Now().UTC()
-	start, stop, _, err := period(r.URL.Query(), now)
-	var out []TenantUsage
+	project := r.PathValue("tenant_id")
+	start, stop, _, p, err := usageRequest(r, now)
+	var (
+		out  []TenantUsage
+		next string
+	)
 	if err == nil {
-		out, err = m.usages(r.Context(), r.PathValue("tenant_id"), start, stop, now, true)
+		out, next, err = m.usages(r.Context(), project, start, stop, now, true, p)
 	}
 	if err != nil {
 		m.fail(w, r, err)
 		return
 	}
-	if len(out) == 0 {
-		api.WriteJSON(w, http.StatusOK, map[string]any{"tenant_usage": map[string]any{}})
-		return
+	body := map[string]any{"tenant_usage": map[string]any{}}
+	if len(out) > 0 {
+		body["tenant_usage"] = out[0]
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]TenantUsage{"tenant_usage": out[0]})
+	usageLinks(r, body, "tenant_usage_links", "/os-simple-tenant-usage/"+url.PathEscape(project), next)
+	api.WriteJSON(w, http.StatusOK, body)
 }
