@@ -112,7 +112,7 @@ func TestShapesServicesHypervisorsZones(t *testing.T) {
 		{"disable", `{"host":"node1"}`, 400, "'binary' is a required property"},
 		{"disable", `{"host":"node1","binary":"nova-compute","extra":1}`, 400, "Additional properties are not allowed ('extra' was unexpected)"},
 		{"disable-log-reason", `{"host":"node1","binary":"nova-compute"}`, 400, "Missing disabled reason field"},
-		{"force-down", `{"host":"node1","binary":"nova-compute","forced_down":true}`, 404, "The resource could not be found."},
+		{"force-down", `{"host":"node1","binary":"nova-compute","forced_down":true}`, 404, "Unknown action"},
 		{"disable", `{"host":`, 400, "Malformed request body"},
 	} {
 		resp, raw := e.Do(t, "PUT", "/compute/v2.1/os-services/"+c.path, c.body, admin)
