@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,18 +105,9 @@ func (r extraSpecRule) check(value string, pattern *regexp.Regexp) error {
 		if pattern != nil && !pattern.MatchString(value) {
 			return invalidSpec("'%s' is not of the format '%s'.", value, r.pattern)
 		}
-		if pattern == nil && r.enum != nil && !contains(r.enum, value) {
+		if pattern == nil && r.enum != nil && !slices.Contains(r.enum, value) {
 			return invalidSpec("'%s' is not one of: %s.", value, strings.Join(r.enum, ", "))
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -139,7 +139,7 @@ func TestShapesServicesHypervisorsZones(t *testing.T) {
 		}
 	}
 	if node1.RunningVMs != 1 || node1.VCPUsUsed != 1 || node1.HypervisorVersion != 8002002 || node1.HypervisorType != "QEMU" ||
-		node1.Service.Host != apitest.NodeName || node1.Service.ID != node1.ID || !json.Valid([]byte(node1.CPUInfo)) {
+		node1.Service.Host != apitest.NodeName || node1.Service.ID != node1.ID || !json.Valid([]byte(node1.CPUInfo.(string))) {
 		t.Errorf("node1's hypervisor: %+v", node1)
 	}
 	id := fmt.Sprint(node1.ID)

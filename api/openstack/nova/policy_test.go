@@ -30,6 +30,7 @@ var policyTable = map[string]api.Access{
 	"GET /compute/v2.1/flavors/{id}":                         api.AccessAuthenticated,
 	"POST /compute/v2.1/flavors":                             api.AccessAdmin,
 	"DELETE /compute/v2.1/flavors/{id}":                      api.AccessAdmin,
+	"PUT /compute/v2.1/flavors/{id}":                         api.AccessAdmin,
 	"GET /compute/v2.1/flavors/{id}/os-extra_specs":          api.AccessAuthenticated,
 	"POST /compute/v2.1/flavors/{id}/os-extra_specs":         api.AccessAdmin,
 	"GET /compute/v2.1/flavors/{id}/os-extra_specs/{key}":    api.AccessAuthenticated,
