@@ -214,7 +214,7 @@ var (
 	}()
 	hypervisorDetail288Shape = shape{"id": "string", "hypervisor_hostname": "string", "state": "string", "status": "string",
 		"hypervisor_type": "string", "hypervisor_version": "integer", "host_ip": "string|null", "uptime": "string|null",
-		"service": shape{"host": "string", "id": "string", "disabled_reason": "string|null"},
+		"service":  shape{"host": "string", "id": "string", "disabled_reason": "string|null"},
 		"?servers": []any{shape{"uuid": "string", "name": "string"}}}
 	hypervisorSummary253Shape = shape{"id": "string", "hypervisor_hostname": "string", "?status": "string", "?state": "string",
 		"?servers": []any{shape{"?uuid": "string", "?name": "string"}}}
