@@ -127,8 +127,10 @@ func TestServicesMicroversions(t *testing.T) {
 	checkRefusals(t, e, []refusal{
 		{"2.10", "PUT", "/os-services/force-down", `{"host":"node2","binary":"nova-compute","forced_down":true}`, 404, "Unknown action"},
 		{"2.52", "PUT", "/os-services/" + ids["node2"], `{"status":"enabled"}`, 404, "Unknown action"},
-		{"2.53", "PUT", "/os-services/enable", `{"host":"node2","binary":"nova-compute"}`, 400, "Invalid uuid enable"},
+		{"2.53", "PUT", "/os-services/enable", `{"status":"enabled"}`, 400, "Invalid uuid enable"},
 		{"2.53", "PUT", "/os-services/" + unknown, `{"status":"enabled"}`, 404, "Service " + unknown + " could not be found."},
+		{"2.53", "PUT", "/os-services/" + unknown, `{}`, 404, "Service " + unknown + " could not be found."},
+		{"2.53", "PUT", "/os-services/enable", `{"host":"node2"}`, 400, "Additional properties are not allowed ('host' was unexpected)"},
 		{"2.53", "PUT", "/os-services/" + ids["node2"], `{}`, 400, "No updates were requested. Fields 'status' or 'forced_down' should be specified."},
 		{"2.53", "PUT", "/os-services/" + ids["node2"], `{"disabled_reason":"x"}`, 400, "No updates were requested. Fields 'status' or 'forced_down' should be specified."},
 		{"2.53", "PUT", "/os-services/" + ids["node2"], `{"status":"enabled","disabled_reason":"x"}`, 400, "Specifying 'disabled_reason' with status 'enabled' is invalid."},

@@ -50,11 +50,8 @@ func (m *Module) serviceByID(r *http.Request) (api.Host, error) {
 // updateServiceByUUID is 2.53's PUT: status (with an optional
 // disabled_reason when disabling) and/or forced_down.
 func (m *Module) updateServiceByUUID(w http.ResponseWriter, r *http.Request) {
-	h, err := m.serviceByID(r)
-	if err != nil {
-		m.fail(w, r, err)
-		return
-	}
+	// Nova's order: the body's schema, the id, the service, then the
+	// checks across fields.
 	body, err := readObject(w, r)
 	if err == nil {
 		err = onlyKeys("", body, "status", "disabled_reason", "forced_down")
@@ -63,6 +60,13 @@ func (m *Module) updateServiceByUUID(w http.ResponseWriter, r *http.Request) {
 	var down *bool
 	if err == nil {
 		status, reason, down, err = serviceUpdate(body)
+	}
+	var h api.Host
+	if err == nil {
+		h, err = m.serviceByID(r)
+	}
+	if err == nil {
+		reason, err = serviceUpdateAsked(status, reason, down)
 	}
 	if err == nil && status != "" {
 		_, h, err = m.ops.SetHostEnabled(r.Context(), h.Name, status == "enabled", reason)
@@ -77,10 +81,9 @@ func (m *Module) updateServiceByUUID(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, map[string]Service{"service": m.serviceView(r, h)})
 }
 
-// serviceUpdate reads 2.53's body as Nova's schema and checks do:
-// status "enabled" or "disabled" ("" when absent), disabled_reason 1 to
-// 255 characters and only with "disabled", forced_down a boolean (nil
-// when absent); one of status and forced_down is needed.
+// serviceUpdate reads 2.53's body as Nova's schema does: status
+// "enabled" or "disabled" ("" when absent), disabled_reason 1 to 255
+// characters, forced_down a boolean (nil when absent).
 func serviceUpdate(body map[string]json.RawMessage) (status, reason string, down *bool, err error) {
 	if raw, ok := body["status"]; ok {
 		if status, err = stringField("status", raw); err != nil {
@@ -105,15 +108,22 @@ func serviceUpdate(body map[string]json.RawMessage) (status, reason string, down
 		}
 		down = &b
 	}
+	return status, reason, down, nil
+}
+
+// serviceUpdateAsked is Nova's check that the body asks for something
+// (status or forced_down) and gives a reason only to disable; the reason
+// kept is "" unless the status is set.
+func serviceUpdateAsked(status, reason string, down *bool) (string, error) {
 	switch {
 	case status == "enabled" && reason != "":
-		return "", "", nil, badRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.")
+		return "", badRequest("Specifying 'disabled_reason' with status 'enabled' is invalid.")
 	case status == "" && down == nil:
-		return "", "", nil, badRequest("No updates were requested. Fields 'status' or 'forced_down' should be specified.")
+		return "", badRequest("No updates were requested. Fields 'status' or 'forced_down' should be specified.")
 	case status == "":
-		reason = ""
+		return "", nil
 	}
-	return status, reason, down, nil
+	return reason, nil
 }
 
 // deleteService is Nova's DELETE os-services/{id}: 204, 409 while the
