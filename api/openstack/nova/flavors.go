@@ -3,6 +3,7 @@ package nova
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,13 +19,6 @@ import (
 // private ones its project was given, all of them for an admin); the
 // is_public filter, Nova's sort, limit and marker are the dialect's.
 
-// FlavorRef is a flavor in the plain list.
-type FlavorRef struct {
-	ID    string       `json:"id"`
-	Name  string       `json:"name"`
-	Links []osapi.Link `json:"links"`
-}
-
 // Flavor is a flavor in the detailed list, show and create at 2.1.
 type Flavor struct {
 	ID         string       `json:"id"`
@@ -38,6 +32,29 @@ type Flavor struct {
 	IsPublic   bool         `json:"os-flavor-access:is_public"`
 	Disabled   bool         `json:"OS-FLV-DISABLED:disabled"`
 	Links      []osapi.Link `json:"links"`
+	*FlavorDescription
+	ExtraSpecs *map[string]string `json:"extra_specs,omitempty"` // from 2.61
+}
+
+// FlavorDescription is 2.55's description, null when the flavor has none.
+type FlavorDescription struct {
+	Description *string `json:"description"`
+}
+
+// FlavorRef is a flavor in the plain list (its description from 2.55).
+type FlavorRef struct {
+	ID    string       `json:"id"`
+	Name  string       `json:"name"`
+	Links []osapi.Link `json:"links"`
+	*FlavorDescription
+}
+
+// descriptionOf is f's description when the request's version shows it.
+func descriptionOf(r *http.Request, f fsm.Flavor) *FlavorDescription {
+	if !osapi.Requested(r.Context()).AtLeast(2, 55) {
+		return nil
+	}
+	return &FlavorDescription{Description: nullable(f.Description)}
 }
 
 func (m *Module) registerFlavors(r api.Router) {
@@ -46,17 +63,31 @@ func (m *Module) registerFlavors(r api.Router) {
 	m.route(r, "GET /flavors/{id}", api.AccessAuthenticated, m.showFlavor)
 	m.route(r, "POST /flavors", api.AccessAdmin, m.createFlavor)
 	m.route(r, "DELETE /flavors/{id}", api.AccessAdmin, m.deleteFlavor)
+	m.route(r, "PUT /flavors/{id}", api.AccessAdmin, m.updateFlavor, osapi.Since(2, 55))
 	m.registerExtraSpecs(r)
 	m.registerFlavorAccess(r)
 }
 
+// flavorView is f as the request's version shows it: swap "" for none
+// below 2.75, the description from 2.55, the extra specs from 2.61 (a
+// caller who sees the flavor may read them).
 func flavorView(r *http.Request, f fsm.Flavor) Flavor {
+	v := osapi.Requested(r.Context())
 	var swap any = ""
-	if f.Swap != 0 {
+	if f.Swap != 0 || v.AtLeast(2, 75) {
 		swap = f.Swap
 	}
-	return Flavor{ID: f.ID, Name: f.Name, VCPUs: f.VCPUs, RAM: f.RAM, Disk: f.Disk, Ephemeral: f.Ephemeral,
-		Swap: swap, RxtxFactor: f.EffectiveRxtxFactor(), IsPublic: f.IsPublic(), Links: links(r, "/flavors/"+url.PathEscape(f.ID))}
+	out := Flavor{ID: f.ID, Name: f.Name, VCPUs: f.VCPUs, RAM: f.RAM, Disk: f.Disk, Ephemeral: f.Ephemeral,
+		Swap: swap, RxtxFactor: f.EffectiveRxtxFactor(), IsPublic: f.IsPublic(), Links: links(r, "/flavors/"+url.PathEscape(f.ID)),
+		FlavorDescription: descriptionOf(r, f)}
+	if v.AtLeast(2, 61) {
+		specs := maps.Clone(f.ExtraSpecs)
+		if specs == nil {
+			specs = map[string]string{}
+		}
+		out.ExtraSpecs = &specs
+	}
+	return out
 }
 
 // flavorNotFound words a missing flavor as Nova does.
@@ -114,8 +145,11 @@ type flavorQuery struct {
 	marker          string
 }
 
-// parseFlavorQuery reads what Nova's flavor list reads; any other
-// parameter is ignored (below 2.75).
+// flavorListParams are the parameters of Nova's flavor list query schema:
+// any other is ignored below 2.75 and refused from it.
+var flavorListParams = []string{"limit", "marker", "is_public", "minRam", "minDisk", "sort_key", "sort_dir"}
+
+// parseFlavorQuery reads what Nova's flavor list reads.
 func parseFlavorQuery(q url.Values, admin bool) (flavorQuery, error) {
 	yes := true
 	fq := flavorQuery{public: &yes, sort: flavorSortKeys["flavorid"], limit: maxPage}
@@ -177,7 +211,11 @@ func (fq flavorQuery) picks(f fsm.Flavor, admin bool, project string) bool {
 
 func (m *Module) listFlavors(w http.ResponseWriter, r *http.Request, detail bool) {
 	p := m.ops.Principal(r.Context())
-	fq, err := parseFlavorQuery(r.URL.Query(), p.Admin())
+	err := strictQuery(r, 75, flavorListParams...)
+	var fq flavorQuery
+	if err == nil {
+		fq, err = parseFlavorQuery(r.URL.Query(), p.Admin())
+	}
 	if err != nil {
 		m.fail(w, r, err)
 		return
@@ -217,7 +255,8 @@ func (m *Module) listFlavors(w http.ResponseWriter, r *http.Request, detail bool
 	} else {
 		out := []FlavorRef{}
 		for _, f := range picked {
-			out = append(out, FlavorRef{ID: f.ID, Name: f.Name, Links: links(r, "/flavors/"+url.PathEscape(f.ID))})
+			out = append(out, FlavorRef{ID: f.ID, Name: f.Name, Links: links(r, "/flavors/"+url.PathEscape(f.ID)),
+				FlavorDescription: descriptionOf(r, f)})
 		}
 		body["flavors"] = out
 	}

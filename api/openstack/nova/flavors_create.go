@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/openstack/osapi"
+	"github.com/shoal-project/shoal/fsm"
 )
 
 // flavorCreateKeys are the keys of Nova's 2.1 flavor create schema
@@ -41,7 +44,11 @@ func decodeFlavorCreate(w http.ResponseWriter, r *http.Request) (api.FlavorCreat
 	if err := onlyKeys("", body, "flavor"); err != nil {
 		return c, err
 	}
-	fl, err := member(body, "flavor", flavorCreateKeys...)
+	keys := flavorCreateKeys
+	if osapi.Requested(r.Context()).AtLeast(2, 55) {
+		keys = append(slices.Clone(keys), "description")
+	}
+	fl, err := member(body, "flavor", keys...)
 	if err != nil {
 		return c, err
 	}
@@ -75,6 +82,11 @@ func decodeFlavorCreate(w http.ResponseWriter, r *http.Request) (api.FlavorCreat
 			return c, err
 		}
 	}
+	if raw, ok := fl["description"]; ok {
+		if c.Description, err = description("flavor/description", raw); err != nil {
+			return c, err
+		}
+	}
 	if raw, ok := fl["os-flavor-access:is_public"]; ok {
 		public, err := boolField("flavor/os-flavor-access:is_public", raw)
 		if err != nil {
@@ -83,6 +95,48 @@ func decodeFlavorCreate(w http.ResponseWriter, r *http.Request) (api.FlavorCreat
 		c.Private = !public
 	}
 	return c, nil
+}
+
+// description is 2.55's description: a string (its rules are api's) or
+// null, which is none.
+func description(field string, raw json.RawMessage) (string, error) {
+	if string(raw) == "null" {
+		return "", nil
+	}
+	return stringField(field, raw)
+}
+
+// updateFlavor is 2.55's PUT /flavors/{id}: {"flavor":{"description":…}},
+// the description required (null clears it); 200 with the flavor.
+func (m *Module) updateFlavor(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	body, err := readObject(w, r)
+	if err == nil {
+		err = onlyKeys("", body, "flavor")
+	}
+	var fl map[string]json.RawMessage
+	if err == nil {
+		if err = required("", body, "flavor"); err == nil {
+			fl, err = member(body, "flavor", "description")
+		}
+	}
+	if err == nil {
+		err = required("flavor", fl, "description")
+	}
+	var text string
+	if err == nil {
+		text, err = description("flavor/description", fl["description"])
+	}
+	var f fsm.Flavor
+	if err == nil {
+		_, f, err = m.ops.UpdateFlavor(r.Context(), id, text)
+		err = flavorNotFound(err, id)
+	}
+	if err != nil {
+		m.fail(w, r, err)
+		return
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]Flavor{"flavor": flavorView(r, f)})
 }
 
 // flavorID is the id as given, a string or a number (Nova takes both and

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/openstack/osapi"
 )
 
 // os-extra_specs: a flavor's free key/value hints. Reading them is
@@ -83,6 +86,20 @@ func specs(field string, obj map[string]json.RawMessage) (map[string]string, err
 	return out, nil
 }
 
+// validateSpecs is 2.86's validation of the keys Nova knows (api's
+// rule), in key order; below 2.86 any key and value pass.
+func validateSpecs(r *http.Request, given map[string]string) error {
+	if !osapi.Requested(r.Context()).AtLeast(2, 86) {
+		return nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(given)) {
+		if err := api.ValidateExtraSpec(k, given[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // createExtraSpecs is Nova's POST: {"extra_specs":{…}} sets the keys
 // given (others stay) and answers them.
 func (m *Module) createExtraSpecs(w http.ResponseWriter, r *http.Request) {
@@ -104,6 +121,9 @@ func (m *Module) createExtraSpecs(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err == nil {
+		err = validateSpecs(r, given)
+	}
+	if err == nil {
 		_, _, err = m.ops.SetFlavorExtraSpecs(r.Context(), id, given)
 		err = flavorNotFound(err, id)
 	}
@@ -122,6 +142,9 @@ func (m *Module) updateExtraSpec(w http.ResponseWriter, r *http.Request) {
 	var given map[string]string
 	if err == nil {
 		given, err = specs("", body)
+	}
+	if err == nil {
+		err = validateSpecs(r, given)
 	}
 	if err == nil {
 		if _, ok := given[key]; !ok {

@@ -112,7 +112,7 @@ func TestShapesServicesHypervisorsZones(t *testing.T) {
 		{"disable", `{"host":"node1"}`, 400, "'binary' is a required property"},
 		{"disable", `{"host":"node1","binary":"nova-compute","extra":1}`, 400, "Additional properties are not allowed ('extra' was unexpected)"},
 		{"disable-log-reason", `{"host":"node1","binary":"nova-compute"}`, 400, "Missing disabled reason field"},
-		{"force-down", `{"host":"node1","binary":"nova-compute","forced_down":true}`, 404, "The resource could not be found."},
+		{"force-down", `{"host":"node1","binary":"nova-compute","forced_down":true}`, 404, "Unknown action"},
 		{"disable", `{"host":`, 400, "Malformed request body"},
 	} {
 		resp, raw := e.Do(t, "PUT", "/compute/v2.1/os-services/"+c.path, c.body, admin)
@@ -139,7 +139,7 @@ func TestShapesServicesHypervisorsZones(t *testing.T) {
 		}
 	}
 	if node1.RunningVMs != 1 || node1.VCPUsUsed != 1 || node1.HypervisorVersion != 8002002 || node1.HypervisorType != "QEMU" ||
-		node1.Service.Host != apitest.NodeName || node1.Service.ID != node1.ID || !json.Valid([]byte(node1.CPUInfo)) {
+		node1.Service.Host != apitest.NodeName || node1.Service.ID != node1.ID || !json.Valid([]byte(node1.CPUInfo.(string))) {
 		t.Errorf("node1's hypervisor: %+v", node1)
 	}
 	id := fmt.Sprint(node1.ID)

@@ -19,9 +19,10 @@ import (
 // from the record, claims from Raft, the same as /v1/hypervisors).
 
 // HypervisorSummary is a hypervisor in the plain list, search and
-// servers answers (Servers only in the last).
+// servers answers (Servers only in the last, and from 2.53 on request).
+// ID is the create index below 2.53, then a UUID.
 type HypervisorSummary struct {
-	ID       uint64             `json:"id"`
+	ID       any                `json:"id"`
 	Hostname string             `json:"hypervisor_hostname"`
 	State    string             `json:"state"`
 	Status   string             `json:"status"`
@@ -34,34 +35,50 @@ type HypervisorGuest struct {
 	Name string `json:"name"`
 }
 
-// HypervisorDetail is a hypervisor in the detailed list and show.
+// HypervisorDetail is a hypervisor in the detailed list and show: the
+// figures only below 2.88, the uptime only from it.
 type HypervisorDetail struct {
-	ID                 uint64            `json:"id"`
-	Hostname           string            `json:"hypervisor_hostname"`
-	State              string            `json:"state"`
-	Status             string            `json:"status"`
-	HypervisorType     string            `json:"hypervisor_type"`
-	HypervisorVersion  int               `json:"hypervisor_version"`
-	HostIP             *string           `json:"host_ip"`
-	CPUInfo            string            `json:"cpu_info"`
-	VCPUs              int               `json:"vcpus"`
-	VCPUsUsed          int               `json:"vcpus_used"`
-	MemoryMB           int               `json:"memory_mb"`
-	MemoryMBUsed       int               `json:"memory_mb_used"`
-	FreeRAMMB          int               `json:"free_ram_mb"`
-	LocalGB            int               `json:"local_gb"`
-	LocalGBUsed        int               `json:"local_gb_used"`
-	FreeDiskGB         int               `json:"free_disk_gb"`
-	DiskAvailableLeast *int              `json:"disk_available_least"`
-	CurrentWorkload    int               `json:"current_workload"`
-	RunningVMs         int               `json:"running_vms"`
-	Service            HypervisorService `json:"service"`
+	ID                any     `json:"id"`
+	Hostname          string  `json:"hypervisor_hostname"`
+	State             string  `json:"state"`
+	Status            string  `json:"status"`
+	HypervisorType    string  `json:"hypervisor_type"`
+	HypervisorVersion int     `json:"hypervisor_version"`
+	HostIP            *string `json:"host_ip"`
+	*HypervisorFigures
+	*HypervisorUptimeField
+	Service HypervisorService  `json:"service"`
+	Servers *[]HypervisorGuest `json:"servers,omitempty"`
 }
 
-// HypervisorService is the service a hypervisor belongs to.
+// HypervisorFigures are the inventory fields 2.88 drops. CPUInfo is JSON
+// text below 2.28, then the object.
+type HypervisorFigures struct {
+	CPUInfo            any  `json:"cpu_info"`
+	VCPUs              int  `json:"vcpus"`
+	VCPUsUsed          int  `json:"vcpus_used"`
+	MemoryMB           int  `json:"memory_mb"`
+	MemoryMBUsed       int  `json:"memory_mb_used"`
+	FreeRAMMB          int  `json:"free_ram_mb"`
+	LocalGB            int  `json:"local_gb"`
+	LocalGBUsed        int  `json:"local_gb_used"`
+	FreeDiskGB         int  `json:"free_disk_gb"`
+	DiskAvailableLeast *int `json:"disk_available_least"`
+	CurrentWorkload    int  `json:"current_workload"`
+	RunningVMs         int  `json:"running_vms"`
+}
+
+// HypervisorUptimeField is 2.88's uptime in the detail: uptime(1)'s line,
+// null when the host's is not known here.
+type HypervisorUptimeField struct {
+	Uptime *string `json:"uptime"`
+}
+
+// HypervisorService is the service a hypervisor belongs to (its ID as
+// the service's in os-services).
 type HypervisorService struct {
 	Host           string  `json:"host"`
-	ID             uint64  `json:"id"`
+	ID             any     `json:"id"`
 	DisabledReason *string `json:"disabled_reason"`
 }
 
@@ -130,45 +147,6 @@ func (m *Module) hypervisors(ctx context.Context) ([]hypervisor, error) {
 	return out, nil
 }
 
-// hypervisorByID finds the hypervisor of an integer id; anything else is
-// Nova's 404.
-func (m *Module) hypervisorByID(ctx context.Context, id string) (hypervisor, error) {
-	all, err := m.hypervisors(ctx)
-	if err != nil {
-		return hypervisor{}, err
-	}
-	if n, err := strconv.ParseUint(id, 10, 64); err == nil {
-		for _, h := range all {
-			if h.host.CreateIndex == n {
-				return h, nil
-			}
-		}
-	}
-	return hypervisor{}, fmt.Errorf("%w: Hypervisor with ID '%s' could not be found.", fsm.ErrNotFound, id)
-}
-
-func summary(h hypervisor) HypervisorSummary {
-	return HypervisorSummary{ID: h.host.CreateIndex, Hostname: h.host.Name, State: h.host.State, Status: h.host.Status}
-}
-
-func detail(h hypervisor) HypervisorDetail {
-	u := h.usage
-	typ := u.HypervisorType
-	if typ == "" {
-		typ = "QEMU"
-	}
-	return HypervisorDetail{
-		ID: h.host.CreateIndex, Hostname: h.host.Name, State: h.host.State, Status: h.host.Status,
-		HypervisorType: typ, HypervisorVersion: versionNumber(u.HypervisorVersion),
-		HostIP: hostIP(h.host.HTTPAddress), CPUInfo: cpuInfo(h.host.Arch),
-		VCPUs: u.VCPUs, VCPUsUsed: u.VCPUsUsed,
-		MemoryMB: u.MemoryMiB, MemoryMBUsed: u.MemoryMiBUsed, FreeRAMMB: u.FreeRAMMiB,
-		LocalGB: u.DiskGiB, LocalGBUsed: u.DiskGiBUsed, FreeDiskGB: u.FreeDiskGiB,
-		RunningVMs: u.RunningVMs, CurrentWorkload: h.workload,
-		Service: HypervisorService{Host: h.host.Name, ID: h.host.CreateIndex, DisabledReason: nullable(h.host.DisabledReason)},
-	}
-}
-
 // versionNumber is Nova's integer form of a hypervisor version:
 // "8.2.2" is 8002002 (each part after the first takes three digits).
 func versionNumber(v string) int {
@@ -206,41 +184,6 @@ func cpuInfo(arch string) string {
 	return string(b)
 }
 
-func (m *Module) listHypervisors(w http.ResponseWriter, r *http.Request) {
-	all, err := m.hypervisors(r.Context())
-	if err != nil {
-		m.fail(w, r, err)
-		return
-	}
-	out := []HypervisorSummary{}
-	for _, h := range all {
-		out = append(out, summary(h))
-	}
-	api.WriteJSON(w, http.StatusOK, map[string][]HypervisorSummary{"hypervisors": out})
-}
-
-func (m *Module) listHypervisorsDetail(w http.ResponseWriter, r *http.Request) {
-	all, err := m.hypervisors(r.Context())
-	if err != nil {
-		m.fail(w, r, err)
-		return
-	}
-	out := []HypervisorDetail{}
-	for _, h := range all {
-		out = append(out, detail(h))
-	}
-	api.WriteJSON(w, http.StatusOK, map[string][]HypervisorDetail{"hypervisors": out})
-}
-
-func (m *Module) showHypervisor(w http.ResponseWriter, r *http.Request) {
-	h, err := m.hypervisorByID(r.Context(), r.PathValue("id"))
-	if err != nil {
-		m.fail(w, r, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusOK, map[string]HypervisorDetail{"hypervisor": detail(h)})
-}
-
 func (m *Module) hypervisorStatistics(w http.ResponseWriter, r *http.Request) {
 	all, err := m.hypervisors(r.Context())
 	if err != nil {
@@ -249,18 +192,18 @@ func (m *Module) hypervisorStatistics(w http.ResponseWriter, r *http.Request) {
 	}
 	var s HypervisorStatistics
 	for _, h := range all {
-		d := detail(h)
+		u := h.usage
 		s.Count++
-		s.VCPUs += d.VCPUs
-		s.VCPUsUsed += d.VCPUsUsed
-		s.MemoryMB += d.MemoryMB
-		s.MemoryMBUsed += d.MemoryMBUsed
-		s.FreeRAMMB += d.FreeRAMMB
-		s.LocalGB += d.LocalGB
-		s.LocalGBUsed += d.LocalGBUsed
-		s.FreeDiskGB += d.FreeDiskGB
-		s.CurrentWorkload += d.CurrentWorkload
-		s.RunningVMs += d.RunningVMs
+		s.VCPUs += u.VCPUs
+		s.VCPUsUsed += u.VCPUsUsed
+		s.MemoryMB += u.MemoryMiB
+		s.MemoryMBUsed += u.MemoryMiBUsed
+		s.FreeRAMMB += u.FreeRAMMiB
+		s.LocalGB += u.DiskGiB
+		s.LocalGBUsed += u.DiskGiBUsed
+		s.FreeDiskGB += u.FreeDiskGiB
+		s.CurrentWorkload += h.workload
+		s.RunningVMs += u.RunningVMs
 	}
 	api.WriteJSON(w, http.StatusOK, map[string]HypervisorStatistics{"hypervisor_statistics": s})
 }
@@ -292,7 +235,7 @@ func (m *Module) searchHypervisors(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []HypervisorSummary{}
 	for _, h := range found {
-		out = append(out, summary(h))
+		out = append(out, m.summary(r, h))
 	}
 	api.WriteJSON(w, http.StatusOK, map[string][]HypervisorSummary{"hypervisors": out})
 }
@@ -310,7 +253,7 @@ func (m *Module) hypervisorServers(w http.ResponseWriter, r *http.Request) {
 			m.fail(w, r, err)
 			return
 		}
-		s := summary(h)
+		s := m.summary(r, h)
 		s.Servers = &guests
 		out = append(out, s)
 	}

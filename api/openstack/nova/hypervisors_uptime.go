@@ -27,7 +27,7 @@ var procRoot = "/proc"
 // kernel's /proc); for another host it is Nova's answer for a driver that
 // cannot tell, 501, which the CLI's "hypervisor show" tolerates.
 func (m *Module) hypervisorUptime(w http.ResponseWriter, r *http.Request) {
-	h, err := m.hypervisorByID(r.Context(), r.PathValue("id"))
+	h, err := m.hypervisorByID(r, r.PathValue("id"))
 	if err == nil && h.host.Name != m.ops.NodeName() {
 		err = &fault{status: http.StatusNotImplemented, message: "Virt driver does not implement uptime function."}
 	}
@@ -39,7 +39,7 @@ func (m *Module) hypervisorUptime(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, r, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]HypervisorUptime{"hypervisor": {HypervisorSummary: summary(h), Uptime: line}})
+	api.WriteJSON(w, http.StatusOK, map[string]HypervisorUptime{"hypervisor": {HypervisorSummary: m.summary(r, h), Uptime: line}})
 }
 
 // uptimeLine is uptime(1)'s " 10:32:15 up 3 days,  2:05,  load average:

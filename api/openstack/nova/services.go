@@ -20,7 +20,7 @@ const computeBinary = "nova-compute"
 
 // Service is a service at 2.1 (forced_down from 2.11).
 type Service struct {
-	ID             uint64  `json:"id"`
+	ID             any     `json:"id"` // the create index below 2.53, then a UUID
 	Binary         string  `json:"binary"`
 	Host           string  `json:"host"`
 	Zone           string  `json:"zone"`
@@ -31,14 +31,39 @@ type Service struct {
 	ForcedDown     *bool   `json:"forced_down,omitempty"`
 }
 
+// Below 2.53 PUT os-services/{action} names the service in its body; from
+// 2.53 PUT and DELETE name it by its UUID in the path. One route carries
+// both, as in Nova (so "enable" at 2.53 is Nova's "Invalid uuid enable").
 func (m *Module) registerServices(r api.Router) {
 	m.route(r, "GET /os-services", api.AccessAdmin, m.listServices)
-	legacy := osapi.Until(2, 52)
-	m.route(r, "PUT /os-services/enable", api.AccessAdmin, m.enableService, legacy)
-	m.route(r, "PUT /os-services/disable", api.AccessAdmin, m.disableService, legacy)
-	m.route(r, "PUT /os-services/disable-log-reason", api.AccessAdmin, m.disableServiceLogReason, legacy)
-	m.route(r, "PUT /os-services/force-down", api.AccessAdmin, m.forceDownService,
-		osapi.Range{Min: osapi.V(2, 11), Max: osapi.V(2, 52)})
+	m.route(r, "PUT /os-services/{id}", api.AccessAdmin, m.updateService)
+	m.route(r, "DELETE /os-services/{id}", api.AccessAdmin, m.deleteService)
+}
+
+// updateService is the legacy action below 2.53 (force-down from 2.11),
+// else 2.53's update by UUID.
+func (m *Module) updateService(w http.ResponseWriter, r *http.Request) {
+	v := osapi.Requested(r.Context())
+	if v.AtLeast(2, 53) {
+		m.updateServiceByUUID(w, r)
+		return
+	}
+	switch r.PathValue("id") {
+	case "enable":
+		m.setServiceEnabled(w, r, true, "")
+	case "disable":
+		m.setServiceEnabled(w, r, false, "")
+	case "disable-log-reason":
+		m.setServiceEnabled(w, r, false, "disabled_reason")
+	case "force-down":
+		if v.AtLeast(2, 11) {
+			m.forceDownService(w, r)
+			return
+		}
+		fallthrough
+	default:
+		m.fail(w, r, &fault{status: http.StatusNotFound, message: "Unknown action"})
+	}
 }
 
 // zoneOf is a host's availability zone: Nova's default "nova" when the
@@ -57,8 +82,12 @@ func nullable(s string) *string {
 	return &s
 }
 
-func serviceView(r *http.Request, h api.Host) Service {
-	s := Service{ID: h.CreateIndex, Binary: computeBinary, Host: h.Name, Zone: zoneOf(h.Host),
+func (m *Module) serviceView(r *http.Request, h api.Host) Service {
+	var id any = h.CreateIndex
+	if osapi.Requested(r.Context()).AtLeast(2, 53) {
+		id = m.serviceUUID(h.Name)
+	}
+	s := Service{ID: id, Binary: computeBinary, Host: h.Name, Zone: zoneOf(h.Host),
 		Status: h.Status, State: h.State, UpdatedAt: nullable(naiveTime(h.Updated)), DisabledReason: nullable(h.DisabledReason)}
 	if osapi.Requested(r.Context()).AtLeast(2, 11) {
 		down := h.ForcedDown
@@ -68,8 +97,12 @@ func serviceView(r *http.Request, h api.Host) Service {
 }
 
 // listServices filters by host and binary; other query parameters are
-// ignored, as Nova below 2.75 does.
+// ignored below 2.75 and refused from it, as Nova.
 func (m *Module) listServices(w http.ResponseWriter, r *http.Request) {
+	if err := strictQuery(r, 75, "host", "binary"); err != nil {
+		m.fail(w, r, err)
+		return
+	}
 	hosts, err := m.ops.Hosts(r.Context())
 	if err != nil {
 		m.fail(w, r, err)
@@ -81,7 +114,7 @@ func (m *Module) listServices(w http.ResponseWriter, r *http.Request) {
 		if q.Has("host") && q.Get("host") != h.Name || q.Has("binary") && q.Get("binary") != computeBinary {
 			continue
 		}
-		out = append(out, serviceView(r, h))
+		out = append(out, m.serviceView(r, h))
 	}
 	api.WriteJSON(w, http.StatusOK, map[string][]Service{"services": out})
 }
@@ -126,18 +159,6 @@ func hostFor(err error, host string) error {
 		return hostBinaryNotFound(host, computeBinary)
 	}
 	return err
-}
-
-func (m *Module) enableService(w http.ResponseWriter, r *http.Request) {
-	m.setServiceEnabled(w, r, true, "")
-}
-
-func (m *Module) disableService(w http.ResponseWriter, r *http.Request) {
-	m.setServiceEnabled(w, r, false, "")
-}
-
-func (m *Module) disableServiceLogReason(w http.ResponseWriter, r *http.Request) {
-	m.setServiceEnabled(w, r, false, "disabled_reason")
 }
 
 // setServiceEnabled answers Nova's {"service":{host, binary, status}},
