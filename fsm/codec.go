@@ -85,6 +85,10 @@ const (
 	TypeUpdateImage            Type = 67
 	TypeRebuildInstance        Type = 68
 	TypeUpdateSecurityGroup    Type = 69
+
+	TypeAddInstanceTag    Type = 77
+	TypeDeleteInstanceTag Type = 78
+	TypeSetInstanceTags   Type = 79
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -177,6 +181,10 @@ var registry = map[Type]handler{
 	TypeUpdateImage:            {"update-image", func() Command { return &UpdateImage{} }, applyUpdateImage},
 	TypeRebuildInstance:        {"rebuild-instance", func() Command { return &RebuildInstance{} }, applyRebuildInstance},
 	TypeUpdateSecurityGroup:    {"update-security-group", func() Command { return &UpdateSecurityGroup{} }, applyUpdateSecurityGroup},
+
+	TypeAddInstanceTag:    {"add-instance-tag", func() Command { return &AddInstanceTag{} }, applyAddInstanceTag},
+	TypeDeleteInstanceTag: {"delete-instance-tag", func() Command { return &DeleteInstanceTag{} }, applyDeleteInstanceTag},
+	TypeSetInstanceTags:   {"set-instance-tags", func() Command { return &SetInstanceTags{} }, applySetInstanceTags},
 }
 
 // MaxEntrySize is the largest encoded command a write may carry. A
