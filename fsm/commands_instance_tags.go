@@ -81,11 +81,11 @@ func NormalTags(tags []string) ([]string, error) {
 	return out, nil
 }
 
-// CheckTagState refuses a tag change of a server that is building, in
-// error, being deleted or running a task (Nova's 409 for server tags,
-// whose states are those of a metadata change).
+// CheckTagState refuses a tag change of a server that is not ACTIVE,
+// PAUSED, SUSPENDED or SHUTOFF (Nova's 409 for server tags, which, unlike
+// a metadata change, does not look at the task).
 func (i *Instance) CheckTagState(action string) error {
-	if i.TaskState != TaskNone || !slices.Contains(metadataStates, i.VMState) {
+	if !slices.Contains(metadataStates, i.VMState) {
 		return fmt.Errorf("%w: Cannot '%s' instance %s while it is in vm_state %s", ErrConflict, action, i.ID, i.VMState)
 	}
 	return nil

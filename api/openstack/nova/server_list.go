@@ -47,6 +47,7 @@ func (m *Module) listServersDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o := m.detailOpts(r)
+	o.list = true
 	out := serverList[server]{Servers: []server{}, Links: next}
 	for _, row := range rows {
 		out.Servers = append(out.Servers, serverView(r, row.d, row.inst, o))
