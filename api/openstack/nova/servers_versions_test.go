@@ -109,18 +109,18 @@ func TestServerCreateMicroversionsBadInput(t *testing.T) {
 		token         string
 		want          int
 	}{
-		{"2.37", body(``), "", 400},                                     // networks required
-		{"2.37", body(`,"networks":"none"`), "", 400},                   // no port: not supported
-		{"2.37", body(`,"networks":"some"`), "", 400},                   // not auto/none
-		{"2.37", body(`,"networks":[{"uuid":"default"}]`), "", 400},     // not a UUID
-		{"2.37", body(`,"networks":"auto","tags":["a"]`), "", 400},      // tags from 2.52
-		{"2.52", body(`,"networks":"auto","tags":["a/b"]`), "", 400},    // bad tag
-		{"2.18", body(`,"description":"d"`), "", 400},                   // description from 2.19
-		{"2.57", body(`,"networks":"auto","personality":[]`), "", 400},  // gone at 2.57
+		{"2.37", body(``), "", 400},                                    // networks required
+		{"2.37", body(`,"networks":"none"`), "", 400},                  // no port: not supported
+		{"2.37", body(`,"networks":"some"`), "", 400},                  // not auto/none
+		{"2.37", body(`,"networks":[{"uuid":"default"}]`), "", 400},    // not a UUID
+		{"2.37", body(`,"networks":"auto","tags":["a"]`), "", 400},     // tags from 2.52
+		{"2.52", body(`,"networks":"auto","tags":["a/b"]`), "", 400},   // bad tag
+		{"2.18", body(`,"description":"d"`), "", 400},                  // description from 2.19
+		{"2.57", body(`,"networks":"auto","personality":[]`), "", 400}, // gone at 2.57
 		{"2.63", body(`,"networks":"auto","trusted_image_certificates":["c"]`), "", 400},
 		{"2.74", body(`,"networks":"auto","host":"` + apitest.NodeName + `"`), "", 403}, // an admin's
 		{"2.74", body(`,"networks":"auto","host":"nowhere"`), apitest.AdminToken, 400},
-		{"2.90", body(`,"networks":"auto","hostname":"a.b"`), "", 400},  // a label before 2.94
+		{"2.90", body(`,"networks":"auto","hostname":"a.b"`), "", 400}, // a label before 2.94
 		{"2.90", body(`,"networks":"auto","hostname":"h","max_count":2`), "", 400},
 		{"2.52", body(`,"networks":"auto","tags":["a"],"min_count":1`), "", 202},
 		{"2.94", body(`,"networks":"auto","hostname":"a.example.org"`), "", 202},
