@@ -137,6 +137,7 @@ type listQuery struct {
 	sort         []sortKey
 	limit        int
 	marker       string
+	later        laterFilters // the filters of microversions after 2.1
 }
 
 // memberFilters are the filters Nova lets a non-admin use at 2.1
@@ -166,6 +167,8 @@ var exactFilters = map[string]func(serverRow) string{
 func parseListQuery(r *http.Request, collection string) (listQuery, error) {
 	v := r.URL.Query()
 	admin := isAdmin(r)
+	version := osapi.Requested(r.Context())
+	members := memberFiltersAt(version)
 	q := listQuery{exact: map[string]string{}}
 	for k := range v {
 		if strings.HasPrefix(k, "_") || slices.Contains(joinedFilters, k) {
@@ -174,7 +177,7 @@ func parseListQuery(r *http.Request, collection string) (listQuery, error) {
 	}
 	get := func(k string) (string, bool) {
 		vals, ok := v[k]
-		if !ok || !admin && !slices.Contains(memberFilters, k) {
+		if !ok || !admin && !slices.Contains(members, k) {
 			return "", false
 		}
 		return vals[len(vals)-1], true
@@ -250,6 +253,9 @@ func parseListQuery(r *http.Request, collection string) (listQuery, error) {
 	if q.sort, err = parseSort(v, admin); err != nil {
 		return q, err
 	}
+	if err = q.later.parse(get, version, q.statuses, q.changesSince); err != nil {
+		return q, err
+	}
 	q.limit, q.marker, _, err = page(v)
 	return q, err
 }
@@ -283,6 +289,9 @@ func (q listQuery) matches(s serverRow) bool {
 	case q.ip != nil && !slices.ContainsFunc(s.d.Addresses, func(a api.ServerAddress) bool { return q.ip.MatchString(a.IP) }):
 		return false
 	case q.reservation != "" && reservationOf(s.inst) != q.reservation:
+		return false
+	}
+	if !q.later.matches(s) {
 		return false
 	}
 	for k, want := range q.exact {

@@ -1,6 +1,7 @@
 package nova_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -183,5 +184,54 @@ func TestServerTags(t *testing.T) {
 	status, raw := e.call(t, "GET", "/servers/"+id, "", e.alpha.Token, v...)
 	if status != 200 || !strings.Contains(string(raw), `"tags":["kept"]`) {
 		t.Errorf("view at 2.26: %d %s", status, raw)
+	}
+}
+
+// TestServerListMicroversionFilters: tags filters (2.26), locked (2.73),
+// changes-before (2.66) and the 2.38 status check.
+func TestServerListMicroversionFilters(t *testing.T) {
+	e := newServersEnvWith(t, nova.NewUpTo("2.100"))
+	a, b := "a0000000-0000-4000-8000-00000000000a", "a0000000-0000-4000-8000-00000000000b"
+	e.SeedServer(t, e.alpha, a, "a", apitest.CirrosID, apitest.NodeName)
+	e.SeedServer(t, e.alpha, b, "b", apitest.CirrosID, apitest.NodeName)
+	e.Apply(t, &fsm.SetInstanceTags{ID: a, Tags: []string{"x", "y"}, Time: apitest.SeedTime})
+	e.Apply(t, &fsm.SetInstanceTags{ID: b, Tags: []string{"y"}, Time: apitest.SeedTime})
+	e.Apply(t, &fsm.LockInstance{ID: b, RequestID: "req-l", ProjectID: e.alpha.ProjectID, Time: apitest.SeedTime})
+	for _, tc := range []struct {
+		version, query string
+		want           int
+		ids            []string
+	}{
+		{"2.26", "tags=x,y", 200, []string{a}},
+		{"2.26", "tags-any=x,y", 200, []string{a, b}},
+		{"2.26", "not-tags=x,y", 200, []string{b}},
+		{"2.26", "not-tags-any=x", 200, []string{b}},
+		{"2.25", "tags=x", 200, []string{a, b}}, // a member's unknown filter is dropped
+		{"2.73", "locked=true", 200, []string{b}},
+		{"2.73", "locked=false", 200, []string{a}},
+		{"2.73", "locked=maybe", 400, nil},
+		{"2.38", "status=nonsense", 400, nil},
+		{"2.37", "status=nonsense", 200, nil},
+		{"2.66", "changes-before=1970-01-01T00:01:00Z", 200, nil},
+		{"2.66", "changes-since=2030-01-01T00:00:00Z&changes-before=2000-01-01T00:00:00Z", 400, nil},
+	} {
+		status, raw := e.call(t, "GET", "/servers?"+tc.query, "", e.alpha.Token, at(tc.version)...)
+		if status != tc.want {
+			t.Errorf("%s ?%s: %d, want %d: %s", tc.version, tc.query, status, tc.want, raw)
+			continue
+		}
+		if status != 200 {
+			continue
+		}
+		var out struct{ Servers []struct{ ID string } }
+		decode(t, raw, &out)
+		var ids []string
+		for _, s := range out.Servers {
+			ids = append(ids, s.ID)
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, tc.ids) {
+			t.Errorf("%s ?%s: %v, want %v", tc.version, tc.query, ids, tc.ids)
+		}
 	}
 }
