@@ -235,3 +235,16 @@ func TestServerListMicroversionFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestInterfaceTagMicroversion: 2.70 adds a null tag to os-interface.
+func TestInterfaceTagMicroversion(t *testing.T) {
+	e := newServersEnvWith(t, nova.NewUpTo("2.100"))
+	id := "a0000000-0000-4000-8000-000000000070"
+	e.SeedServer(t, e.alpha, id, "ports", apitest.CirrosID, apitest.NodeName)
+	for v, want := range map[string]bool{"2.69": false, "2.70": true} {
+		status, raw := e.call(t, "GET", "/servers/"+id+"/os-interface", "", e.alpha.Token, at(v)...)
+		if status != 200 || strings.Contains(string(raw), `"tag":null`) != want {
+			t.Errorf("os-interface at %s: %d %s", v, status, raw)
+		}
+	}
+}
