@@ -175,6 +175,9 @@ func parseListQuery(r *http.Request, collection string) (listQuery, error) {
 			return q, badRequest("Invalid filter field: %s.", k)
 		}
 	}
+	if err := strictQuery(version, v); err != nil {
+		return q, err
+	}
 	get := func(k string) (string, bool) {
 		vals, ok := v[k]
 		if !ok || !admin && !slices.Contains(members, k) {

@@ -214,6 +214,9 @@ func TestServerListMicroversionFilters(t *testing.T) {
 		{"2.37", "status=nonsense", 200, nil},
 		{"2.66", "changes-before=1970-01-01T00:01:00Z", 200, nil},
 		{"2.66", "changes-since=2030-01-01T00:00:00Z&changes-before=2000-01-01T00:00:00Z", 400, nil},
+		{"2.74", "bogus=1", 200, []string{a, b}},
+		{"2.75", "bogus=1", 400, nil},
+		{"2.75", "hostname=a&sort_key=display_name", 200, []string{a, b}},
 	} {
 		status, raw := e.call(t, "GET", "/servers?"+tc.query, "", e.alpha.Token, at(tc.version)...)
 		if status != tc.want {
