@@ -23,6 +23,7 @@ type ServerUpdate struct {
 	Description *string `json:"description,omitempty"`
 	AccessIPv4  *string `json:"accessIPv4,omitempty"`
 	AccessIPv6  *string `json:"accessIPv6,omitempty"`
+	Hostname    *string `json:"hostname,omitempty"` // Nova 2.90
 }
 
 // MetadataBody is the body of the whole-map metadata calls: {"metadata":{…}}.
@@ -52,7 +53,7 @@ func (o *Ops) UpdateServer(ctx context.Context, id string, u ServerUpdate) (uint
 		return o.s.state.Index(), o.s.serverViews().detail(inst), nil
 	}
 	c := &fsm.UpdateInstance{ID: inst.ID, Name: u.Name, Description: u.Description, AccessIPv4: u.AccessIPv4,
-		AccessIPv6: u.AccessIPv6, Time: time.Now().UTC()}
+		AccessIPv6: u.AccessIPv6, Hostname: u.Hostname, Time: time.Now().UTC()}
 	if err := c.Validate(); err != nil {
 		return 0, ServerDetail{}, err
 	}

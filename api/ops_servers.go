@@ -93,7 +93,8 @@ func (o *Ops) Server(ctx context.Context, id string) (ServerDetail, fsm.Instance
 func (o *Ops) CreateServers(ctx context.Context, req ServerCreate) (uint64, []ServerDetail, error) {
 	r := serverCreateRequest{Name: req.Name, Flavor: req.Flavor, Image: req.Image, AvailabilityZone: req.AvailabilityZone,
 		ServerGroup: req.ServerGroup, Metadata: req.Metadata, HA: req.HA, SecurityGroups: req.SecurityGroups,
-		KeyName: req.KeyName, UserData: req.UserData, ConfigDrive: req.ConfigDrive}
+		KeyName: req.KeyName, UserData: req.UserData, ConfigDrive: req.ConfigDrive, Description: req.Description,
+		Tags: req.Tags, Hostname: req.Hostname, Host: req.Host}
 	if req.Count != 0 {
 		r.Count = &req.Count
 	}

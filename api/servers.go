@@ -119,6 +119,13 @@ type ServerCreate struct {
 	KeyName          string             `json:"key_name,omitempty"`
 	UserData         string             `json:"user_data,omitempty"`
 	ConfigDrive      bool               `json:"config_drive,omitempty"`
+	// Description, Tags and Hostname are Nova's (2.19, 2.52, 2.90); Host
+	// is 2.74's requested host, an admin's. Hostname "" derives one from
+	// each server's name.
+	Description string   `json:"description,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	Hostname    string   `json:"hostname,omitempty"`
+	Host        string   `json:"host,omitempty"`
 }
 
 // serverCreateRequest tells a missing count from a zero one.
@@ -135,6 +142,10 @@ type serverCreateRequest struct {
 	KeyName          string             `json:"key_name"`
 	UserData         string             `json:"user_data"`
 	ConfigDrive      bool               `json:"config_drive"`
+	Description      string             `json:"description"`
+	Tags             []string           `json:"tags"`
+	Hostname         string             `json:"hostname"`
+	Host             string             `json:"host"`
 }
 
 // ServerFilter selects servers in GET /v1/servers. Name is a regular
@@ -252,6 +263,13 @@ func (s *Server) newInstances(ctx context.Context, req serverCreateRequest) (*fs
 	if err != nil {
 		return nil, err
 	}
+	if host, err = s.requestedHost(ctx, host, req.Host); err != nil {
+		return nil, err
+	}
+	tags, err := createTags(req.Tags, req.Hostname, count)
+	if err != nil {
+		return nil, err
+	}
 	f, img, err := s.flavorAndImage(ctx, req.Flavor, req.Image)
 	if err != nil {
 		return nil, err
@@ -281,11 +299,13 @@ func (s *Server) newInstances(ctx context.Context, req serverCreateRequest) (*fs
 	}
 	cmd := &fsm.CreateInstances{RequestID: RequestID(ctx), Time: time.Now().UTC(), ProjectID: p.ProjectID, UserID: p.UserID,
 		Admin: p.Admin()}
-	for _, name := range names {
+	for k, name := range names {
+		id := uuid.NewString()
 		cmd.Instances = append(cmd.Instances, fsm.NewInstance{
-			ID: uuid.NewString(), Name: name, FlavorID: f.ID, ImageID: img.ID,
+			ID: id, Name: name, FlavorID: f.ID, ImageID: img.ID,
 			AvailabilityZone: zone, ForceHost: host, ServerGroupID: groupID, Metadata: req.Metadata, HA: req.HA,
 			SecurityGroups: groups, KeyName: req.KeyName, KeyData: keyData, UserData: req.UserData, ConfigDrive: req.ConfigDrive,
+			Description: req.Description, Tags: tags, Hostname: hostnameOf(req.Hostname, name, id), LaunchIndex: k,
 		})
 	}
 	if err := fitsOneEntry(cmd, len(req.UserData)); err != nil {

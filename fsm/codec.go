@@ -92,6 +92,10 @@ const (
 	TypeAddAggregateHost    Type = 73
 	TypeRemoveAggregateHost Type = 74
 
+	TypeAddInstanceTag    Type = 77
+	TypeDeleteInstanceTag Type = 78
+	TypeSetInstanceTags   Type = 79
+
 	TypeSetQuotaClass Type = 83
 )
 
@@ -191,6 +195,9 @@ var registry = map[Type]handler{
 	TypeAddAggregateHost:       {"add-aggregate-host", func() Command { return &AddAggregateHost{} }, applyAddAggregateHost},
 	TypeRemoveAggregateHost:    {"remove-aggregate-host", func() Command { return &RemoveAggregateHost{} }, applyRemoveAggregateHost},
 	TypeSetQuotaClass:          {"set-quota-class", func() Command { return &SetQuotaClass{} }, applySetQuotaClass},
+	TypeAddInstanceTag:         {"add-instance-tag", func() Command { return &AddInstanceTag{} }, applyAddInstanceTag},
+	TypeDeleteInstanceTag:      {"delete-instance-tag", func() Command { return &DeleteInstanceTag{} }, applyDeleteInstanceTag},
+	TypeSetInstanceTags:        {"set-instance-tags", func() Command { return &SetInstanceTags{} }, applySetInstanceTags},
 }
 
 // MaxEntrySize is the largest encoded command a write may carry. A

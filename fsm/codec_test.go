@@ -99,7 +99,7 @@ func everyCommand(t testing.TB) []fsm.Command {
 			Fingerprint: fpA, Type: fsm.KeyPairTypeSSH, Created: t1, Indexes: fsm.Indexes{CreateIndex: 3, ModifyIndex: 4}}},
 		&fsm.DeleteKeyPair{UserID: "u1", Name: "laptop"},
 		&fsm.UpdateInstance{ID: "i-1", Name: ptr("web-1b"), Description: ptr("d"), AccessIPv4: ptr("192.0.2.1"),
-			AccessIPv6: ptr("2001:db8::1"), Time: t2},
+			AccessIPv6: ptr("2001:db8::1"), Hostname: ptr("web-1b"), Time: t2},
 		&fsm.UpdateInstanceMetadata{ID: "i-1", Set: map[string]string{"a": "1"}, Replace: true, Delete: []string{"b"}, Admin: true, Time: t2},
 		&fsm.LockInstance{ID: "i-1", Unlock: true, Reason: "r", RequestID: "req-3", UserID: "u1", ProjectID: "p1", Admin: true, Time: t2},
 		&fsm.UpdateFlavor{ID: "f-big", Description: ptr("big")},
@@ -116,6 +116,9 @@ func everyCommand(t testing.TB) []fsm.Command {
 		&fsm.RebuildInstance{ID: "i-1", ImageID: "img-1", Name: ptr("web-1c"), ReplaceMetadata: true, Metadata: map[string]string{"a": "1"},
 			RequestID: "req-4", UserID: "u1", ProjectID: "p1", Admin: true, Time: t2},
 		&fsm.UpdateSecurityGroup{ID: "sg1", ProjectID: "p1", Name: ptr("db"), Description: ptr(""), Time: t2},
+		&fsm.AddInstanceTag{ID: "i-1", Tag: "web", Time: t2},
+		&fsm.DeleteInstanceTag{ID: "i-1", Tag: "web", Time: t2},
+		&fsm.SetInstanceTags{ID: "i-1", Tags: []string{"a", "b"}, Time: t2},
 	}
 }
 
@@ -206,6 +209,9 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeAddAggregateHost, 73, "add-aggregate-host"},
 		{fsm.TypeRemoveAggregateHost, 74, "remove-aggregate-host"},
 		{fsm.TypeSetQuotaClass, 83, "set-quota-class"},
+		{fsm.TypeAddInstanceTag, 77, "add-instance-tag"},
+		{fsm.TypeDeleteInstanceTag, 78, "delete-instance-tag"},
+		{fsm.TypeSetInstanceTags, 79, "set-instance-tags"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {

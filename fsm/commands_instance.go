@@ -33,6 +33,10 @@ type NewInstance struct {
 	Description string `json:"description,omitempty"`
 	AccessIPv4  string `json:"access_ip_v4,omitempty"`
 	AccessIPv6  string `json:"access_ip_v6,omitempty"`
+	// Tags, Hostname and LaunchIndex: see Instance.
+	Tags        []string `json:"tags,omitempty"`
+	Hostname    string   `json:"hostname,omitempty"`
+	LaunchIndex int      `json:"launch_index,omitempty"`
 }
 
 // CreateInstances creates servers, all or none: each gets a fixed IP and a
@@ -179,6 +183,10 @@ func (s *State) newInstance(n NewInstance, cmd *CreateInstances) (*Instance, err
 	if err := validServerText(n); err != nil {
 		return nil, err
 	}
+	tags, err := NormalTags(n.Tags)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.checkMetadataQuota(cmd.ProjectID, len(n.Metadata)); err != nil {
 		return nil, err
 	}
@@ -209,6 +217,7 @@ func (s *State) newInstance(n NewInstance, cmd *CreateInstances) (*Instance, err
 		ProjectID: cmd.ProjectID, UserID: cmd.UserID,
 		KeyName: n.KeyName, KeyData: n.KeyData, UserData: n.UserData, ConfigDrive: n.ConfigDrive,
 		Description: n.Description, AccessIPv4: n.AccessIPv4, AccessIPv6: n.AccessIPv6,
+		Tags: tags, Hostname: n.Hostname, LaunchIndex: n.LaunchIndex,
 		Created: cmd.Time, Updated: cmd.Time,
 	}
 	inst.startAction(cmd.RequestID, "create", Actor{UserID: cmd.UserID, ProjectID: cmd.ProjectID}, cmd.Time)

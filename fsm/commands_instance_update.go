@@ -34,6 +34,7 @@ type UpdateInstance struct {
 	Description *string   `json:"description,omitempty"`
 	AccessIPv4  *string   `json:"access_ip_v4,omitempty"`
 	AccessIPv6  *string   `json:"access_ip_v6,omitempty"`
+	Hostname    *string   `json:"hostname,omitempty"` // 2.90
 	Time        time.Time `json:"time"`
 }
 
@@ -117,7 +118,12 @@ func (c *UpdateInstance) Validate() error {
 		}
 	}
 	if c.AccessIPv6 != nil {
-		return validAccessIP(6, *c.AccessIPv6)
+		if err := validAccessIP(6, *c.AccessIPv6); err != nil {
+			return err
+		}
+	}
+	if c.Hostname != nil {
+		return ValidHostname(*c.Hostname)
 	}
 	return nil
 }
@@ -135,7 +141,7 @@ func applyUpdateInstance(s *State, index uint64, c Command) error {
 	for _, f := range []struct {
 		field *string
 		to    *string
-	}{{&inst.Name, cmd.Name}, {&inst.Description, cmd.Description}, {&inst.AccessIPv4, cmd.AccessIPv4}, {&inst.AccessIPv6, cmd.AccessIPv6}} {
+	}{{&inst.Name, cmd.Name}, {&inst.Description, cmd.Description}, {&inst.AccessIPv4, cmd.AccessIPv4}, {&inst.AccessIPv6, cmd.AccessIPv6}, {&inst.Hostname, cmd.Hostname}} {
 		if f.to != nil && *f.to != *f.field {
 			*f.field, changed = *f.to, true
 		}
@@ -158,6 +164,11 @@ func validServerText(n NewInstance) error {
 	}
 	if err := validAccessIP(4, n.AccessIPv4); err != nil {
 		return err
+	}
+	if n.Hostname != "" {
+		if err := ValidHostname(n.Hostname); err != nil {
+			return err
+		}
 	}
 	return validAccessIP(6, n.AccessIPv6)
 }

@@ -97,12 +97,3 @@ func adminName(g *logGen, prefix string, n int) string {
 // adminTypes are the commands adminCommand draws.
 var adminTypes = []fsm.Type{fsm.TypeCreateAggregate, fsm.TypeUpdateAggregate, fsm.TypeDeleteAggregate,
 	fsm.TypeAddAggregateHost, fsm.TypeRemoveAggregateHost, fsm.TypeSetQuotaClass}
-
-// typesFrom lists the types first to last.
-func typesFrom(first, last fsm.Type) []fsm.Type {
-	var out []fsm.Type
-	for typ := first; typ <= last; typ++ {
-		out = append(out, typ)
-	}
-	return out
-}

@@ -210,3 +210,28 @@ func (g *logGen) imageChange() fsm.ImageChange {
 	}
 	return ch
 }
+
+// tagCommand is a server tag change, on an idle server most of the time,
+// with some bad tags and some tags a server lacks, drawn from g.tags alone.
+func (g *logGen) tagCommand(at time.Time) fsm.Command {
+	r := g.tags
+	id := fmt.Sprintf("i%d", r.IntN(40))
+	if insts := g.model.Instances(nil); len(insts) > 0 && r.IntN(6) != 0 {
+		id = insts[r.IntN(len(insts))].ID
+	}
+	if idle := g.idle(); len(idle) > 0 && r.IntN(3) != 0 {
+		id = idle[r.IntN(len(idle))].ID
+	}
+	tag := []string{"web", "db", "a,b", ""}[r.IntN(4)]
+	switch r.IntN(3) {
+	case 0:
+		return &fsm.AddInstanceTag{ID: id, Tag: tag, Time: at}
+	case 1:
+		return &fsm.DeleteInstanceTag{ID: id, Tag: tag, Time: at}
+	}
+	c := &fsm.SetInstanceTags{ID: id, Time: at}
+	for range r.IntN(4) {
+		c.Tags = append(c.Tags, []string{"web", "db", "x/y"}[r.IntN(3)])
+	}
+	return c
+}

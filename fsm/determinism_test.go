@@ -37,6 +37,8 @@ type logGen struct {
 	// admin draws the admin's cluster-wide commands (quota classes,
 	// aggregates), for the same reason.
 	admin *rand.Rand
+	// tags draws the server tag commands, for the same reason.
+	tags  *rand.Rand
 	seed  uint64
 	model *fsm.FSM
 	seen  map[string]int // statuses the model's servers went through, counted per entry
@@ -47,6 +49,7 @@ func newLogGen(seed uint64) *logGen {
 		actor: rand.New(rand.NewPCG(seed, seed^0xac7)), security: rand.New(rand.NewPCG(seed, seed^0x5ec)),
 		network: rand.New(rand.NewPCG(seed, seed^0x4e7)), keys: rand.New(rand.NewPCG(seed, seed^0x6e75)),
 		os: rand.New(rand.NewPCG(seed, seed^0x05)), admin: rand.New(rand.NewPCG(seed, seed^0xad)),
+		tags: rand.New(rand.NewPCG(seed, seed^0x7a9)),
 		seed: seed, model: fsm.New(), seen: map[string]int{}}
 }
 
@@ -216,6 +219,12 @@ func (g *logGen) entries(t testing.TB, n int) [][]byte {
 		if g.admin.IntN(5) == 0 {
 			index := uint64(len(log) + 1)
 			log = append(log, encode(t, g.adminCommand(stamp(index))))
+			g.model.ApplyEntry(index, log[len(log)-1])
+		}
+		// And the server tags.
+		if g.tags.IntN(10) == 0 {
+			index := uint64(len(log) + 1)
+			log = append(log, encode(t, g.tagCommand(stamp(index))))
 			g.model.ApplyEntry(index, log[len(log)-1])
 		}
 		index := uint64(len(log) + 1)
@@ -400,7 +409,8 @@ func assertLogExercisesCompute(t *testing.T, ok, total map[fsm.Type]int, seen ma
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])
 		}
 	}
-	for _, typ := range append(typesFrom(fsm.TypeCreateNetwork, fsm.TypeUpdateSecurityGroup), adminTypes...) {
+	for _, typ := range append(append(typesBetween(fsm.TypeCreateNetwork, fsm.TypeUpdateSecurityGroup), adminTypes...),
+		fsm.TypeAddInstanceTag, fsm.TypeDeleteInstanceTag, fsm.TypeSetInstanceTags) {
 		t.Logf("%-22s %3d of %3d ok", typ, ok[typ], total[typ])
 		if ok[typ] == 0 || ok[typ] == total[typ] {
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])
@@ -412,4 +422,13 @@ func assertLogExercisesCompute(t *testing.T, ok, total map[fsm.Type]int, seen ma
 			t.Errorf("no server was ever %s", s)
 		}
 	}
+}
+
+// typesBetween are the command types from first to last.
+func typesBetween(first, last fsm.Type) []fsm.Type {
+	var out []fsm.Type
+	for typ := first; typ <= last; typ++ {
+		out = append(out, typ)
+	}
+	return out
 }

@@ -135,13 +135,20 @@ type Instance struct {
 	// Locked is Nova's lock: while it holds, only an admin may act on the
 	// server (CheckLock). LockedBy is LockedByOwner or LockedByAdmin, which
 	// decides who may unlock it; LockedReason is free text (Nova 2.73).
-	Locked       bool      `json:"locked,omitempty"`
-	LockedBy     string    `json:"locked_by,omitempty"`
-	LockedReason string    `json:"locked_reason,omitempty"`
-	Attempts     int       `json:"attempts,omitempty"` // placements rejected at commit
-	Created      time.Time `json:"created"`
-	Updated      time.Time `json:"updated"`
-	Actions      []Action  `json:"actions,omitempty"`
+	Locked       bool   `json:"locked,omitempty"`
+	LockedBy     string `json:"locked_by,omitempty"`
+	LockedReason string `json:"locked_reason,omitempty"`
+	// Tags are Nova's server tags (2.26), sorted, once each (NormalTags).
+	Tags []string `json:"tags,omitempty"`
+	// Hostname is the guest's hostname (Nova's OS-EXT-SRV-ATTR:hostname,
+	// chosen at create, changed by 2.90's update); LaunchIndex is the
+	// server's place among those one request created (0 for the first).
+	Hostname    string    `json:"hostname,omitempty"`
+	LaunchIndex int       `json:"launch_index,omitempty"`
+	Attempts    int       `json:"attempts,omitempty"` // placements rejected at commit
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+	Actions     []Action  `json:"actions,omitempty"`
 	Indexes
 }
 

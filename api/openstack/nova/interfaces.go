@@ -1,6 +1,7 @@
 package nova
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/shoal-project/shoal/api"
@@ -21,6 +22,9 @@ type interfaceAttachment struct {
 	MACAddr   string    `json:"mac_addr"`
 	PortState string    `json:"port_state"`
 	FixedIPs  []fixedIP `json:"fixed_ips"`
+	// Tag is 2.70's device tag: null (no port is tagged here), absent
+	// before 2.70.
+	Tag *json.RawMessage `json:"tag,omitempty"`
 }
 
 type fixedIP struct {
@@ -50,7 +54,7 @@ func (m *Module) listInterfaces(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	api.SetIndex(w, idx)
-	api.WriteJSON(w, http.StatusOK, map[string]any{"interfaceAttachments": m.interfaces(d)})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"interfaceAttachments": withTags(r, m.interfaces(d))})
 }
 
 func (m *Module) showInterface(w http.ResponseWriter, r *http.Request) {
@@ -61,7 +65,7 @@ func (m *Module) showInterface(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	port := r.PathValue("port")
-	for _, a := range m.interfaces(d) {
+	for _, a := range withTags(r, m.interfaces(d)) {
 		if a.PortID == port {
 			api.SetIndex(w, idx)
 			api.WriteJSON(w, http.StatusOK, map[string]any{"interfaceAttachment": a})
@@ -89,11 +93,25 @@ func (m *Module) detachInterface(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	port := r.PathValue("port")
-	for _, a := range m.interfaces(d) {
+	for _, a := range withTags(r, m.interfaces(d)) {
 		if a.PortID == port {
 			m.WriteError(w, r, http.StatusNotImplemented, badRequest("The requested functionality is not supported."))
 			return
 		}
 	}
 	m.fail(w, r, notFound("Port id %s could not be found.", port))
+}
+
+// nullTag is 2.70's tag of an untagged port.
+var nullTag = json.RawMessage("null")
+
+// withTags adds 2.70's tag to the interfaces when r asks for 2.70 or
+// later.
+func withTags(r *http.Request, list []interfaceAttachment) []interfaceAttachment {
+	if osapi.Requested(r.Context()).AtLeast(2, 70) {
+		for k := range list {
+			list[k].Tag = &nullTag
+		}
+	}
+	return list
 }

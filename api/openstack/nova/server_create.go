@@ -22,8 +22,9 @@ import (
 // second port, a fixed IP of one's choosing) is refused with 400 rather
 // than ignored.
 
-// createKeys are the members of "server" Nova's 2.1 schema allows.
-var createKeys = []string{"name", "imageRef", "flavorRef", "adminPass", "metadata", "networks", "OS-DCF:diskConfig",
+// createKeys21 are the members of "server" Nova's 2.1 schema allows
+// (createKeys gives those of a later version).
+var createKeys21 = []string{"name", "imageRef", "flavorRef", "adminPass", "metadata", "networks", "OS-DCF:diskConfig",
 	"accessIPv4", "accessIPv6", "personality", "availability_zone", "block_device_mapping", "block_device_mapping_v2",
 	"config_drive", "key_name", "min_count", "max_count", "return_reservation_id", "security_groups", "user_data"}
 
@@ -39,6 +40,8 @@ type createRequest struct {
 	access             api.ServerUpdate // accessIPv4/6, set once the servers exist
 	networks           []networkRequest
 	groups             []securityGroup // as the body gave them (nil: not given)
+	version            osapi.Version   // the microversion the body is read at
+	node               string          // 2.74's hypervisor_hostname
 }
 
 // networkRequest is an entry of "networks".
@@ -138,17 +141,17 @@ func (m *Module) otherNetwork(r *http.Request, id string) error {
 
 // decodeCreate checks a create body as Nova's 2.1 schema does.
 func decodeCreate(w http.ResponseWriter, r *http.Request) (createRequest, error) {
-	var req createRequest
+	req := createRequest{version: osapi.Requested(r.Context())}
 	top, err := readObject(w, r)
 	if err == nil {
 		err = topKeys(top, "server", hintKeys...)
 	}
 	var srv map[string]json.RawMessage
 	if err == nil {
-		srv, err = member(top, "server", createKeys...)
+		srv, err = member(top, "server", createKeys(req.version)...)
 	}
 	if err == nil {
-		err = required("server", srv, "name", "flavorRef")
+		err = required("server", srv, createRequired(req.version)...)
 	}
 	if err != nil {
 		return req, err
@@ -166,6 +169,12 @@ func decodeCreate(w http.ResponseWriter, r *http.Request) (createRequest, error)
 		return req, badRequest("min_count must be <= max_count")
 	}
 	req.Count = req.maxCount
+	if req.node != "" {
+		if req.Host != "" && req.Host != req.node {
+			return req, badRequest("Compute host %s could not be found.", req.Host)
+		}
+		req.Host = req.node
+	}
 	for _, k := range hintKeys {
 		if raw, ok := top[k]; ok {
 			if req.ServerGroup, err = groupHint(k, raw); err != nil {
@@ -199,7 +208,7 @@ func (req *createRequest) member(k string, v json.RawMessage) error {
 	case "metadata":
 		req.Metadata, err = metadata(k, v)
 	case "networks":
-		req.networks, err = networks(k, v)
+		req.networks, err = req.networksAt(k, v)
 	case "OS-DCF:diskConfig":
 		var s string
 		if s, err = stringField(k, v); err == nil && s != "AUTO" && s != "MANUAL" {
@@ -229,6 +238,8 @@ func (req *createRequest) member(k string, v json.RawMessage) error {
 		err = req.securityGroups(k, v)
 	case "user_data":
 		req.UserData, err = boundedText(k, v, 0, 65535)
+	default:
+		err = req.laterMember(k, v)
 	}
 	return err
 }
@@ -250,8 +261,9 @@ func flavorRef(k string, v json.RawMessage) (string, error) {
 	return lastSegment(s), nil
 }
 
-// networks checks the list of requested networks.
-func networks(k string, v json.RawMessage) ([]networkRequest, error) {
+// networks checks the list of requested networks; itemKeys are the
+// members an entry may have at the body's version.
+func networks(k string, v json.RawMessage, itemKeys ...string) ([]networkRequest, error) {
 	items, err := asList(k, v)
 	if err != nil {
 		return nil, err
@@ -260,7 +272,7 @@ func networks(k string, v json.RawMessage) ([]networkRequest, error) {
 	for _, item := range items {
 		b, err := asObject(k, item)
 		if err == nil {
-			err = onlyKeys(k, b, "fixed_ip", "port", "uuid")
+			err = onlyKeys(k, b, itemKeys...)
 		}
 		if err != nil {
 			return nil, err
@@ -280,6 +292,11 @@ func networks(k string, v json.RawMessage) ([]networkRequest, error) {
 		}
 		if raw, ok := b["uuid"]; ok {
 			if n.uuid, err = stringField("uuid", raw); err != nil {
+				return nil, err
+			}
+		}
+		if raw, ok := b["tag"]; ok {
+			if _, err = deviceTag("tag", raw); err != nil {
 				return nil, err
 			}
 		}

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/shoal-project/shoal/api/openstack/osapi"
 )
 
 // The value formats of Nova's server schemas that body.go's readers do
@@ -155,4 +157,24 @@ func metadata(field string, raw json.RawMessage) (map[string]string, error) {
 		out[k] = s
 	}
 	return out, nil
+}
+
+// Nova's hostname formats: a label from 2.90, a fully qualified name
+// (underscores allowed, as in real systems) from 2.94.
+var (
+	hostnameLabel = regexp.MustCompile(`^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$`)
+	hostnameFQDN  = regexp.MustCompile(`^[a-zA-Z0-9-._]*$`)
+)
+
+// hostname is a server's hostname in the format of version v.
+func hostname(field string, raw json.RawMessage, v osapi.Version) (string, error) {
+	min, max, re := 2, 63, hostnameLabel
+	if v.AtLeast(2, 94) {
+		min, max, re = 1, 255, hostnameFQDN
+	}
+	s, err := boundedText(field, raw, min, max)
+	if err == nil && !re.MatchString(s) {
+		err = invalidInput(field, raw, fmt.Sprintf("'%s' does not match '%s'", s, re.String()))
+	}
+	return s, err
 }

@@ -47,6 +47,7 @@ func (m *Module) listServersDetail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o := m.detailOpts(r)
+	o.list = true
 	out := serverList[server]{Servers: []server{}, Links: next}
 	for _, row := range rows {
 		out.Servers = append(out.Servers, serverView(r, row.d, row.inst, o))
@@ -136,6 +137,7 @@ type listQuery struct {
 	sort         []sortKey
 	limit        int
 	marker       string
+	later        laterFilters // the filters of microversions after 2.1
 }
 
 // memberFilters are the filters Nova lets a non-admin use at 2.1
@@ -165,15 +167,20 @@ var exactFilters = map[string]func(serverRow) string{
 func parseListQuery(r *http.Request, collection string) (listQuery, error) {
 	v := r.URL.Query()
 	admin := isAdmin(r)
+	version := osapi.Requested(r.Context())
+	members := memberFiltersAt(version)
 	q := listQuery{exact: map[string]string{}}
 	for k := range v {
 		if strings.HasPrefix(k, "_") || slices.Contains(joinedFilters, k) {
 			return q, badRequest("Invalid filter field: %s.", k)
 		}
 	}
+	if err := strictQuery(version, v); err != nil {
+		return q, err
+	}
 	get := func(k string) (string, bool) {
 		vals, ok := v[k]
-		if !ok || !admin && !slices.Contains(memberFilters, k) {
+		if !ok || !admin && !slices.Contains(members, k) {
 			return "", false
 		}
 		return vals[len(vals)-1], true
@@ -249,6 +256,9 @@ func parseListQuery(r *http.Request, collection string) (listQuery, error) {
 	if q.sort, err = parseSort(v, admin); err != nil {
 		return q, err
 	}
+	if err = q.later.parse(get, version, q.statuses, q.changesSince); err != nil {
+		return q, err
+	}
 	q.limit, q.marker, _, err = page(v)
 	return q, err
 }
@@ -282,6 +292,9 @@ func (q listQuery) matches(s serverRow) bool {
 	case q.ip != nil && !slices.ContainsFunc(s.d.Addresses, func(a api.ServerAddress) bool { return q.ip.MatchString(a.IP) }):
 		return false
 	case q.reservation != "" && reservationOf(s.inst) != q.reservation:
+		return false
+	}
+	if !q.later.matches(s) {
 		return false
 	}
 	for k, want := range q.exact {

@@ -10,7 +10,8 @@ import (
 
 // PUT /servers/{id}: Nova's update at 2.1 takes name, the access addresses
 // and OS-DCF:diskConfig (shoal's disks are always MANUAL: the value is
-// checked and has nothing to change); 2.19 adds description. The answer is
+// checked and has nothing to change); 2.19 adds description, 2.90 hostname
+// (2.94: a fully qualified one). The answer is
 // 200 with the server's common view, addresses without their type and MAC,
 // as Nova's below 2.75.
 
@@ -19,6 +20,9 @@ func updateKeys(v osapi.Version) []string {
 	keys := []string{"name", "OS-DCF:diskConfig", "accessIPv4", "accessIPv6"}
 	if v.AtLeast(2, 19) {
 		keys = append(keys, "description")
+	}
+	if v.AtLeast(2, 90) {
+		keys = append(keys, "hostname")
 	}
 	return keys
 }
@@ -41,7 +45,12 @@ func (m *Module) updateServer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	api.SetIndex(w, idx)
-	api.WriteJSON(w, http.StatusOK, serverResponse{Server: serverView(r, d, inst, viewOpts{})})
+	o := m.commonOpts(r)
+	if osapi.Requested(r.Context()).AtLeast(2, 75) {
+		// 2.75: PUT answers the server as GET shows it.
+		o = m.detailOpts(r)
+	}
+	api.WriteJSON(w, http.StatusOK, serverResponse{Server: serverView(r, d, inst, o)})
 }
 
 // decodeUpdate checks the body as Nova's update schema does.
@@ -76,6 +85,9 @@ func decodeUpdate(w http.ResponseWriter, r *http.Request) (api.ServerUpdate, err
 			} else {
 				u.AccessIPv6 = &s
 			}
+		case "hostname":
+			s, err = hostname(k, v, osapi.Requested(r.Context()))
+			u.Hostname = &s
 		case "OS-DCF:diskConfig":
 			_, err = enum(k, v, "AUTO", "MANUAL")
 		}

@@ -29,8 +29,8 @@ type server struct {
 	UserID     string                     `json:"user_id"`
 	Metadata   map[string]string          `json:"metadata"`
 	HostID     string                     `json:"hostId"`
-	Image      any                        `json:"image"` // imageLink, or "" for none
-	Flavor     flavorLink                 `json:"flavor"`
+	Image      any                        `json:"image"`  // imageLink, or "" for none
+	Flavor     any                        `json:"flavor"` // flavorLink, or 2.47's flavorEmbedded
 	Created    string                     `json:"created"`
 	Updated    string                     `json:"updated"`
 	Addresses  map[string][]serverAddress `json:"addresses"`
@@ -43,6 +43,9 @@ type server struct {
 	AdminPass  string                     `json:"adminPass,omitempty"` // rebuild's answer only
 	*serverDetail
 	*serverAdmin
+	// later are the fields of microversions after 2.1, by their JSON
+	// names (server_view_versions.go), spliced in by MarshalJSON.
+	later map[string]any
 }
 
 // serverDetail is what GET shows beyond the common part.
@@ -131,16 +134,23 @@ var (
 type viewOpts struct {
 	detail bool              // GET: the extensions beside the common part
 	admin  bool              // the caller is an admin: OS-EXT-SRV-ATTR
+	list   bool              // a list's view: no server_groups (2.71)
 	zones  map[string]string // host → its availability zone
+	hosts  map[string]api.Host
+	// lookups reads the flavors and images later microversions embed;
+	// nil shows what the instance itself holds.
+	lookups *viewLookups
 }
 
 // detailOpts are the options of a GET's view: the caller's role and the
 // hosts' zones, read once for the whole answer.
 func (m *Module) detailOpts(r *http.Request) viewOpts {
-	o := viewOpts{detail: true, admin: isAdmin(r), zones: map[string]string{}}
+	o := m.commonOpts(r)
+	o.detail, o.zones, o.hosts = true, map[string]string{}, map[string]api.Host{}
 	hosts, _ := m.ops.Hosts(r.Context())
 	for _, h := range hosts {
 		o.zones[h.Name] = zoneOf(h.Host)
+		o.hosts[h.Name] = h
 	}
 	return o
 }
@@ -158,6 +168,20 @@ func (o viewOpts) zone(d api.ServerDetail) string {
 // resolved) and inst (the replicated instance, for what /v1 leaves out) as
 // Nova does.
 func serverView(r *http.Request, d api.ServerDetail, inst fsm.Instance, o viewOpts) server {
+	s := baseView(r, d, inst, o)
+	s.later = laterFields(r, d, inst, o)
+	v := osapi.Requested(r.Context())
+	if v.AtLeast(2, 47) {
+		s.Flavor = embeddedFlavor(inst, o)
+	}
+	if link, ok := s.Image.(imageLink); ok && v.AtLeast(2, 98) {
+		s.Image = imageWithProperties{imageLink: link, Properties: imageProperties(link.ID, o)}
+	}
+	return s
+}
+
+// baseView is the server as Nova shows it at 2.1.
+func baseView(r *http.Request, d api.ServerDetail, inst fsm.Instance, o viewOpts) server {
 	base := api.BaseURL(r)
 	s := server{
 		ID: d.ID, Name: d.Name, Status: d.Status, TenantID: d.TenantID, UserID: d.UserID,

@@ -21,7 +21,14 @@ type serversEnv struct {
 
 func newServersEnv(t *testing.T) *serversEnv {
 	t.Helper()
-	e := &serversEnv{Env: apitest.New(t, nova.New())}
+	return newServersEnvWith(t, nova.New())
+}
+
+// newServersEnvWith is newServersEnv serving module m (nova.NewUpTo for
+// the changes of later microversions).
+func newServersEnvWith(t *testing.T, m *nova.Module) *serversEnv {
+	t.Helper()
+	e := &serversEnv{Env: apitest.New(t, m)}
 	e.SeedCompute(t)
 	// Room for the many servers the tests make on this node.
 	big := apitest.Inventory

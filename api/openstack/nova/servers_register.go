@@ -37,6 +37,8 @@ func (m *Module) registerServers(r api.Router) {
 	m.route(r, "GET /servers/{id}/os-instance-actions", reader, m.listInstanceActions)
 	m.route(r, "GET /servers/{id}/os-instance-actions/{request}", reader, m.showInstanceAction)
 
+	m.registerServerTags(r)
+
 	m.route(r, "GET /servers/{id}/os-server-password", reader, m.showServerPassword)
 	m.route(r, "DELETE /servers/{id}/os-server-password", member, m.clearServerPassword)
 }
