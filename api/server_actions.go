@@ -20,13 +20,13 @@ import (
 // remove-security-group, and the new name with rebuild; Reason with lock;
 // Image and Metadata with rebuild.
 type ServerActionRequest struct {
-	Action       string `json:"action"`
-	Type         string `json:"type,omitempty"`
-	State        string `json:"state,omitempty"`
-	Host         string `json:"host,omitempty"` // evacuate: the target (the scheduler picks when empty)
+	Action string `json:"action"`
+	Type   string `json:"type,omitempty"`
+	State  string `json:"state,omitempty"`
+	Host   string `json:"host,omitempty"` // evacuate: the target (the scheduler picks when empty)
 	// Stop (evacuate): the server lands stopped, whatever it was (Nova
 	// 2.95); without it a stopped server stays stopped, any other runs.
-	Stop bool `json:"stop,omitempty"`
+	Stop         bool   `json:"stop,omitempty"`
 	Address      string `json:"address,omitempty"`
 	FixedAddress string `json:"fixed_address,omitempty"`
 	Name         string `json:"name,omitempty"`
