@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/openstack/osapi"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -85,9 +86,40 @@ func (c rebuildCall) run(m *Module, w http.ResponseWriter, r *http.Request, d ap
 		m.fail(w, r, stateErr(r, m, d.ID, "rebuild", instanceErr(d.ID, err)))
 		return
 	}
-	s := serverView(r, d, inst, viewOpts{})
+	v := osapi.Requested(r.Context())
+	o := viewOpts{}
+	if v.AtLeast(2, 75) {
+		o = m.detailOpts(r) // 2.75: the same view as GET's
+	}
+	s := serverView(r, d, inst, o)
 	s.AdminPass = c.adminPass
+	body, err := rebuildBody(v, s, inst)
+	if err != nil {
+		m.fail(w, r, err)
+		return
+	}
 	api.SetIndex(w, idx)
 	w.Header().Set("Location", s.Links[0].Href)
-	api.WriteJSON(w, http.StatusAccepted, serverResponse{Server: s})
+	api.WriteJSON(w, http.StatusAccepted, map[string]any{"server": body})
+}
+
+// rebuildBody is the rebuilt server's view plus what only rebuild's answer
+// adds: key_name from 2.54 (the view has it from 2.75 anyway) and the
+// server's user_data from 2.57 (null for none).
+func rebuildBody(v osapi.Version, s server, inst fsm.Instance) (map[string]json.RawMessage, error) {
+	raw, err := json.Marshal(s)
+	var body map[string]json.RawMessage
+	if err == nil {
+		err = json.Unmarshal(raw, &body)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if v.AtLeast(2, 54) {
+		body["key_name"], _ = json.Marshal(nullable(inst.KeyName))
+	}
+	if v.AtLeast(2, 57) {
+		body["user_data"], _ = json.Marshal(nullable(inst.UserData))
+	}
+	return body, nil
 }

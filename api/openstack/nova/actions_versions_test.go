@@ -183,3 +183,33 @@ func TestServerActionVersions(t *testing.T) {
 		t.Errorf("after a 2.73 lock: %d %s", resp.StatusCode, raw)
 	}
 }
+
+// TestRebuildResponseVersions: rebuild answers key_name from 2.54,
+// user_data from 2.57 and GET's whole view from 2.75.
+func TestRebuildResponseVersions(t *testing.T) {
+	e := newServersEnvUpTo(t)
+	for k, c := range []struct {
+		version string
+		want    shape
+	}{
+		{"2.1", withRequired(commonServer, shape{"adminPass": "string"})},
+		{"2.54", withRequired(commonServer, shape{"adminPass": "string", "key_name": "string|null"})},
+		{"2.57", withRequired(commonServer, shape{"adminPass": "string", "key_name": "string|null", "user_data": "string|null"})},
+	} {
+		id := "c3000000-0000-4000-8000-00000000000" + string(rune('1'+k))
+		e.SeedServer(t, e.alpha, id, "web", apitest.CirrosID, apitest.NodeName)
+		status, raw := e.call(t, "POST", "/servers/"+id+"/action", `{"rebuild":{"imageRef":"`+apitest.CirrosID+`"}}`,
+			e.alpha.Token, at(c.version)...)
+		if status != 202 {
+			t.Fatalf("rebuild %s: %d %s", c.version, status, raw)
+		}
+		checkShape(t, "rebuild "+c.version, raw, shape{"server": c.want})
+	}
+	const id = "c3000000-0000-4000-8000-000000000009"
+	e.SeedServer(t, e.alpha, id, "web", apitest.CirrosID, apitest.NodeName)
+	status, raw := e.call(t, "POST", "/servers/"+id+"/action", `{"rebuild":{"imageRef":"`+apitest.CirrosID+`"}}`,
+		e.alpha.Token, at("2.75")...)
+	if status != 202 || !strings.Contains(string(raw), `"OS-EXT-STS:vm_state"`) || !strings.Contains(string(raw), `"user_data":null`) {
+		t.Errorf("rebuild 2.75: %d %s", status, raw)
+	}
+}
