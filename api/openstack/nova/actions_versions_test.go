@@ -213,3 +213,36 @@ func TestRebuildResponseVersions(t *testing.T) {
 		t.Errorf("rebuild 2.75: %d %s", status, raw)
 	}
 }
+
+// TestRebuildBodyVersions: rebuild takes description from 2.19, key_name
+// from 2.54, user_data from 2.57 (and personality no more).
+func TestRebuildBodyVersions(t *testing.T) {
+	e := newServersEnvUpTo(t)
+	const id = "c4000000-0000-4000-8000-000000000001"
+	e.SeedServer(t, e.alpha, id, "web", apitest.CirrosID, apitest.NodeName)
+	img := `"imageRef":"` + apitest.CirrosID + `"`
+	for _, c := range []struct {
+		version, body, message string
+	}{
+		{"2.18", `{"rebuild":{` + img + `,"description":"d"}}`, ""},
+		{"2.53", `{"rebuild":{` + img + `,"key_name":null}}`, ""},
+		{"2.56", `{"rebuild":{` + img + `,"user_data":"aGk="}}`, ""},
+		{"2.57", `{"rebuild":{` + img + `,"personality":[]}}`, ""},
+		{"2.57", `{"rebuild":{` + img + `,"user_data":"not base64!"}}`, ""},
+		{"2.54", `{"rebuild":{` + img + `,"key_name":"nope"}}`, "Invalid key_name provided."},
+	} {
+		status, raw := e.call(t, "POST", "/servers/"+id+"/action", c.body, e.alpha.Token, at(c.version)...)
+		if _, _, msg := fault(t, raw); status != 400 || c.message != "" && msg != c.message {
+			t.Errorf("%s %s: %d %s", c.version, c.body, status, raw)
+		}
+	}
+	status, raw := e.call(t, "POST", "/servers/"+id+"/action", `{"rebuild":{`+img+`,"description":"rebuilt","key_name":null,"user_data":"aGk="}}`,
+		e.alpha.Token, at("2.57")...)
+	if status != 202 || !strings.Contains(string(raw), `"user_data":"aGk="`) || !strings.Contains(string(raw), `"key_name":null`) {
+		t.Fatalf("rebuild 2.57: %d %s", status, raw)
+	}
+	resp, raw := e.Do(t, "GET", "/v1/servers/"+id, "", e.alpha.Token)
+	if resp.StatusCode != 200 || !strings.Contains(string(raw), `"description":"rebuilt"`) {
+		t.Errorf("after rebuild: %s", raw)
+	}
+}
