@@ -214,6 +214,12 @@ type ServerRebuild struct {
 	Image    string
 	Name     *string
 	Metadata map[string]string
+	// Description, KeyName (one of the caller's keypairs; "" drops the key)
+	// and UserData (base64; "" drops it): nil keeps them (Nova 2.19, 2.54,
+	// 2.57).
+	Description *string
+	KeyName     *string
+	UserData    *string
 }
 
 // RebuildServer rebuilds a server the caller may see on its host from an
@@ -265,9 +271,25 @@ func (s *Server) rebuildCommand(ctx context.Context, inst fsm.Instance, req Serv
 			return nil, err
 		}
 	}
-	return &fsm.RebuildInstance{ID: inst.ID, ImageID: img.ID, Name: req.Name, ReplaceMetadata: req.Metadata != nil,
-		Metadata: req.Metadata, RequestID: RequestID(ctx), UserID: p.UserID, ProjectID: p.ProjectID, Admin: p.Admin(),
-		Time: time.Now().UTC()}, nil
+	cmd := &fsm.RebuildInstance{ID: inst.ID, ImageID: img.ID, Name: req.Name, ReplaceMetadata: req.Metadata != nil,
+		Metadata: req.Metadata, Description: req.Description, KeyName: req.KeyName, UserData: req.UserData,
+		RequestID: RequestID(ctx), UserID: p.UserID, ProjectID: p.ProjectID, Admin: p.Admin(), Time: time.Now().UTC()}
+	if req.KeyName != nil {
+		if cmd.KeyData, err = s.serverKey(p.UserID, *req.KeyName); err != nil {
+			return nil, err
+		}
+	}
+	if req.UserData != nil {
+		if err := fsm.ValidUserData(*req.UserData); err != nil {
+			return nil, err
+		}
+	}
+	if req.Description != nil {
+		if err := validText("description", *req.Description, fsm.MaxServerDescription); err != nil {
+			return nil, err
+		}
+	}
+	return cmd, nil
 }
 
 // DeletedServers are the deleted servers still on record (the last

@@ -20,10 +20,13 @@ import (
 // remove-security-group, and the new name with rebuild; Reason with lock;
 // Image and Metadata with rebuild.
 type ServerActionRequest struct {
-	Action       string `json:"action"`
-	Type         string `json:"type,omitempty"`
-	State        string `json:"state,omitempty"`
-	Host         string `json:"host,omitempty"` // evacuate: the target (the scheduler picks when empty)
+	Action string `json:"action"`
+	Type   string `json:"type,omitempty"`
+	State  string `json:"state,omitempty"`
+	Host   string `json:"host,omitempty"` // evacuate: the target (the scheduler picks when empty)
+	// Stop (evacuate): the server lands stopped, whatever it was (Nova
+	// 2.95); without it a stopped server stays stopped, any other runs.
+	Stop         bool   `json:"stop,omitempty"`
 	Address      string `json:"address,omitempty"`
 	FixedAddress string `json:"fixed_address,omitempty"`
 	Name         string `json:"name,omitempty"`
@@ -85,7 +88,7 @@ func (s *Server) actionCommand(ctx context.Context, inst fsm.Instance, req Serve
 	case ActionAddSecurityGroup, ActionRemoveSecurityGroup:
 		return s.securityGroupAction(inst, req)
 	case fsm.ActionEvacuate:
-		return &fsm.EvacuateInstances{IDs: []string{inst.ID}, TargetHost: req.Host, RequestID: RequestID(ctx),
+		return &fsm.EvacuateInstances{IDs: []string{inst.ID}, TargetHost: req.Host, Stop: req.Stop, RequestID: RequestID(ctx),
 			UserID: p.UserID, ProjectID: p.ProjectID, Time: time.Now().UTC()}, nil
 	case fsm.ActionLock, fsm.ActionUnlock:
 		return s.lockCommand(ctx, inst.ID, req.Action == fsm.ActionUnlock, req.Reason)
@@ -146,6 +149,9 @@ func (req ServerActionRequest) check() error {
 		if err := validText(f.name, v, maxResourceRef); err != nil {
 			return err
 		}
+	}
+	if req.Stop && req.Action != fsm.ActionEvacuate {
+		return fmt.Errorf("%w: stop goes only with evacuate, not %s", fsm.ErrInvalid, req.Action)
 	}
 	switch req.Action {
 	case ActionAddFloatingIP, ActionRemoveFloatingIP:

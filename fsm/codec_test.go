@@ -114,6 +114,7 @@ func everyCommand(t testing.TB) []fsm.Command {
 			{Op: fsm.ImageOpAdd, Property: "hw:disk_bus", Value: "virtio"},
 		}},
 		&fsm.RebuildInstance{ID: "i-1", ImageID: "img-1", Name: ptr("web-1c"), ReplaceMetadata: true, Metadata: map[string]string{"a": "1"},
+			Description: ptr("d"), KeyName: ptr("k"), KeyData: "ssh-ed25519 AAAA", UserData: ptr("aGk="),
 			RequestID: "req-4", UserID: "u1", ProjectID: "p1", Admin: true, Time: t2},
 		&fsm.UpdateSecurityGroup{ID: "sg1", ProjectID: "p1", Name: ptr("db"), Description: ptr(""), Time: t2},
 		&fsm.AddInstanceTag{ID: "i-1", Tag: "web", Time: t2},

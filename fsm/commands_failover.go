@@ -26,10 +26,13 @@ type MarkHostUp struct {
 
 // EvacuateInstances is an operator's evacuation (Nova's evacuate): allowed only
 // for servers whose host is down, or that an evacuation left without a host.
-// UserID and ProjectID are who asks, for the action log.
+// UserID and ProjectID are who asks, for the action log. Stop makes every
+// server land stopped (SHUTOFF), whatever it was (Nova 2.95); without it a
+// stopped server stays stopped and any other runs.
 type EvacuateInstances struct {
 	IDs        []string  `json:"ids"`
 	TargetHost string    `json:"target_host,omitempty"`
+	Stop       bool      `json:"stop,omitempty"`
 	RequestID  string    `json:"request_id"`
 	UserID     string    `json:"user_id,omitempty"`
 	ProjectID  string    `json:"project_id,omitempty"`
@@ -79,7 +82,7 @@ func applyMarkHostDown(s *State, index uint64, c Command) error {
 				" is down and this server's HA policy is none: evacuate it (shoal server evacuate) or wait for the host"}
 			inst.finishAction("error", "host "+cmd.Name+" went down", cmd.Time)
 		default:
-			inst.evacuate(cmd.RequestID, Actor{}, "", cmd.LastSeen, cmd.Time, "host "+cmd.Name+" is down ("+cmd.Reason+")")
+			inst.evacuate(cmd.RequestID, Actor{}, "", false, cmd.LastSeen, cmd.Time, "host "+cmd.Name+" is down ("+cmd.Reason+")")
 		}
 		inst.Updated, inst.ModifyIndex = cmd.Time, index
 		s.track(inst)
@@ -128,7 +131,7 @@ func applyEvacuateInstances(s *State, index uint64, c Command) error {
 		if from == "" {
 			from = "nowhere"
 		}
-		inst.evacuate(cmd.RequestID, Actor{UserID: cmd.UserID, ProjectID: cmd.ProjectID}, cmd.TargetHost, cmd.Time, cmd.Time,
+		inst.evacuate(cmd.RequestID, Actor{UserID: cmd.UserID, ProjectID: cmd.ProjectID}, cmd.TargetHost, cmd.Stop, cmd.Time, cmd.Time,
 			"evacuate from "+from+" asked by an operator")
 		inst.Updated, inst.ModifyIndex = cmd.Time, index
 		s.track(inst)
@@ -170,13 +173,14 @@ func (h *Host) isDown() bool { return h != nil && h.Down }
 
 // evacuate takes the server off its host and queues it for the scheduler,
 // keeping its identity and addresses. A server that was stopped stays
-// stopped where it lands; any other ends ACTIVE (memory state is lost with
-// the host). The action starts at since, so its duration is the failover time.
-func (i *Instance) evacuate(requestID string, by Actor, target string, since, now time.Time, why string) {
+// stopped where it lands, and so does any other when stop is set; any other
+// ends ACTIVE (memory state is lost with the host). The action starts at
+// since, so its duration is the failover time.
+func (i *Instance) evacuate(requestID string, by Actor, target string, stop bool, since, now time.Time, why string) {
 	switch {
 	case i.VMState == VMBuilding:
 		i.TaskState = TaskScheduling // a build that never finished starts over
-	case i.VMState == VMStopped && i.TaskState != TaskPoweringOn,
+	case stop, i.VMState == VMStopped && i.TaskState != TaskPoweringOn,
 		i.TaskState == TaskPoweringOff:
 		i.VMState, i.TaskState = VMStopped, TaskRebuilding
 	default:

@@ -22,11 +22,17 @@ type RebuildInstance struct {
 	Name            *string           `json:"name,omitempty"`
 	ReplaceMetadata bool              `json:"replace_metadata,omitempty"`
 	Metadata        map[string]string `json:"metadata,omitempty"`
-	RequestID       string            `json:"request_id"`
-	UserID          string            `json:"user_id,omitempty"`
-	ProjectID       string            `json:"project_id,omitempty"`
-	Admin           bool              `json:"admin,omitempty"`
-	Time            time.Time         `json:"time"`
+	// Description (Nova 2.19), KeyName with its KeyData (2.54; "" drops
+	// the key) and UserData (2.57; "" drops it): nil keeps what it was.
+	Description *string   `json:"description,omitempty"`
+	KeyName     *string   `json:"key_name,omitempty"`
+	KeyData     string    `json:"key_data,omitempty"`
+	UserData    *string   `json:"user_data,omitempty"`
+	RequestID   string    `json:"request_id"`
+	UserID      string    `json:"user_id,omitempty"`
+	ProjectID   string    `json:"project_id,omitempty"`
+	Admin       bool      `json:"admin,omitempty"`
+	Time        time.Time `json:"time"`
 }
 
 func (*RebuildInstance) Type() Type { return TypeRebuildInstance }
@@ -59,6 +65,9 @@ func applyRebuildInstance(s *State, index uint64, c Command) error {
 		return fmt.Errorf("%w: metadata goes with replace_metadata", ErrInvalid)
 	}
 	if err := ValidMetadata("metadata", cmd.Metadata); err != nil {
+		return err
+	}
+	if err := cmd.validBootData(); err != nil {
 		return err
 	}
 	inst, ok := s.Instances[cmd.ID]
@@ -94,6 +103,15 @@ func applyRebuildInstance(s *State, index uint64, c Command) error {
 			inst.Metadata = nil
 		}
 	}
+	if cmd.Description != nil {
+		inst.Description = *cmd.Description
+	}
+	if cmd.KeyName != nil {
+		inst.KeyName, inst.KeyData = *cmd.KeyName, cmd.KeyData
+	}
+	if cmd.UserData != nil {
+		inst.UserData = *cmd.UserData
+	}
 	if inst.VMState == VMError {
 		inst.VMState = VMActive
 	}
@@ -101,5 +119,27 @@ func applyRebuildInstance(s *State, index uint64, c Command) error {
 	inst.Updated, inst.ModifyIndex = cmd.Time, index
 	inst.startAction(cmd.RequestID, ActionRebuild, Actor{UserID: cmd.UserID, ProjectID: cmd.ProjectID}, cmd.Time)
 	s.track(inst)
+	return nil
+}
+
+// validBootData checks the description, key and user data a rebuild gives,
+// with create's rules.
+func (c *RebuildInstance) validBootData() error {
+	if c.Description != nil {
+		if err := validText("server description", *c.Description, MaxServerDescription); err != nil {
+			return err
+		}
+	}
+	switch {
+	case c.KeyName == nil && c.KeyData != "":
+		return fmt.Errorf("%w: key data goes with a key name", ErrInvalid)
+	case c.KeyName != nil:
+		if err := validBootData(NewInstance{ID: c.ID, KeyName: *c.KeyName, KeyData: c.KeyData}); err != nil {
+			return err
+		}
+	}
+	if c.UserData != nil {
+		return ValidUserData(*c.UserData)
+	}
 	return nil
 }

@@ -163,3 +163,26 @@ func TestForceDownAndMarkUp(t *testing.T) {
 	}
 	w.refuse(&fsm.CreateInstances{RequestID: "r", Time: t0, Instances: []fsm.NewInstance{{ID: "x", Name: "x", FlavorID: "1", ImageID: testImage, HA: "maybe"}}}, fsm.ErrInvalid)
 }
+
+// Nova 2.95: an evacuation with Stop lands the server stopped, whatever
+// it was (here ERROR, as a server of HA policy none on a dead host is);
+// without it such a server comes back ACTIVE.
+func TestEvacuateStop(t *testing.T) {
+	w := newWorld(t, testCIDR)
+	w.activeNoHA("s", "h1")
+	w.activeNoHA("r", "h1")
+	w.must(markDown("h1"))
+	w.must(&fsm.EvacuateInstances{IDs: []string{"s"}, TargetHost: "h2", Stop: true, RequestID: "req-s", Time: t2},
+		&fsm.EvacuateInstances{IDs: []string{"r"}, TargetHost: "h2", RequestID: "req-r", Time: t2})
+	if s, r := w.inst("s"), w.inst("r"); s.VMState != fsm.VMStopped || s.TaskState != fsm.TaskRebuilding ||
+		r.VMState != fsm.VMActive || r.TaskState != fsm.TaskRebuilding {
+		t.Fatalf("after evacuate: s %s, r %s", describe(s), describe(r))
+	}
+	w.must(planCmd(fsm.Placement{InstanceID: "s", Host: "h2"}, fsm.Placement{InstanceID: "r", Host: "h2"}))
+	w.must(reportCmd("h2", fsm.InstanceReport{ID: "s", PowerState: fsm.PowerShutdown, Done: fsm.TaskRebuildSpawning},
+		fsm.InstanceReport{ID: "r", PowerState: fsm.PowerRunning, Done: fsm.TaskRebuildSpawning}))
+	if s, r := w.inst("s"), w.inst("r"); s.Status() != "SHUTOFF" || r.Status() != "ACTIVE" {
+		t.Fatalf("landed: s %s, r %s; want SHUTOFF and ACTIVE", describe(s), describe(r))
+	}
+	checkDerived(t, w.f)
+}

@@ -104,3 +104,35 @@ func TestRebuildInstanceRefused(t *testing.T) {
 		})
 	}
 }
+
+// A rebuild may change the description (Nova 2.19), the key (2.54; ""
+// drops it) and the user data (2.57), with create's rules; nil keeps them.
+func TestRebuildBootData(t *testing.T) {
+	w := newWorld(t, testCIDR)
+	w.activeOwned("i-1", "p1")
+	bad := []*fsm.RebuildInstance{}
+	for _, mutate := range []func(*fsm.RebuildInstance){
+		func(c *fsm.RebuildInstance) { c.KeyData = "ssh-ed25519 AAAA" },
+		func(c *fsm.RebuildInstance) { c.KeyName = ptr("k") },
+		func(c *fsm.RebuildInstance) { c.UserData = ptr("not base64!") },
+		func(c *fsm.RebuildInstance) { c.Description = ptr(strings.Repeat("d", fsm.MaxServerDescription+1)) },
+	} {
+		c := rebuildCmd("i-1", testImage)
+		mutate(c)
+		bad = append(bad, c)
+	}
+	for _, c := range bad {
+		w.refuse(c, fsm.ErrInvalid)
+	}
+	c := rebuildCmd("i-1", testImage)
+	c.Description, c.UserData, c.KeyName = ptr("rebuilt"), ptr("aGk="), ptr("")
+	w.must(c)
+	if i := w.inst("i-1"); i.Description != "rebuilt" || i.UserData != "aGk=" || i.KeyName != "" || i.KeyData != "" {
+		t.Fatalf("after rebuild: %+v", i)
+	}
+	w.finish("i-1")
+	w.must(rebuildCmd("i-1", testImage))
+	if i := w.inst("i-1"); i.Description != "rebuilt" || i.UserData != "aGk=" {
+		t.Fatalf("a rebuild without them changed them: %+v", i)
+	}
+}

@@ -36,6 +36,7 @@ type call interface {
 	run(m *Module, w http.ResponseWriter, r *http.Request, d api.ServerDetail)
 }
 
+// until243: Nova 2.44 removed the network proxy actions (404 from then).
 var until243 = osapi.Until(2, 43)
 
 // actions are the action keys shoal serves; any other (createImage, resize,
@@ -53,6 +54,8 @@ var actions = map[string]action{
 	"os-getConsoleOutput": {parse: parseConsoleOutput},
 	"addFloatingIp":       {versions: &until243, parse: parseAddFloatingIP},
 	"removeFloatingIp":    {versions: &until243, parse: parseRemoveFloatingIP},
+	"addFixedIp":          {versions: &until243, parse: unserved},
+	"removeFixedIp":       {versions: &until243, parse: unserved},
 	"addSecurityGroup":    {parse: parseSecurityGroup(api.ActionAddSecurityGroup)},
 	"removeSecurityGroup": {parse: parseSecurityGroup(api.ActionRemoveSecurityGroup)},
 	"lock":                {parse: parseLock},
@@ -119,6 +122,13 @@ func (c opsCall) run(m *Module, w http.ResponseWriter, r *http.Request, d api.Se
 	}
 	api.SetIndex(w, idx)
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// unserved is a Nova action shoal does not serve (addFixedIp, removeFixedIp:
+// a second fixed IP from another network, which shoal's one tenant network
+// cannot give): Nova's answer to an unknown action.
+func unserved(_ *http.Request, k string, _ json.RawMessage) (call, error) {
+	return nil, badRequest("There is no such action: %s", k)
 }
 
 // plain is an action whose value Nova does not read (null, usually).

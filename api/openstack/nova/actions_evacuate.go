@@ -13,12 +13,18 @@ import (
 // evacuate (an admin's): {"evacuate": {"host": …, "onSharedStorage": …,
 // "adminPass": …}}. Below 2.14 onSharedStorage is required and the answer
 // is 200 with the adminPass (null when the disk is shared and no password
-// was given); from 2.14 it is gone and the answer has no body. shoal
+// was given); from 2.14 it is gone and the answer has no body. 2.29 adds
+// "force" (a boolean; true needs a host), which 2.68 takes away again;
+// from 2.95 the server lands stopped (SHUTOFF), whatever it was. shoal
 // rebuilds the disk from the image on the new host either way, and sets
-// no guest password: the password is only echoed, as at create.
+// no guest password: the password is only echoed, as at create. A named
+// host always goes through shoal's placement checks (it must fit the
+// server), forced or not: Nova's force skips its scheduler, shoal's
+// forced host still may not overcommit.
 type evacuateCall struct {
 	host      string
 	adminPass string
+	stop      bool
 }
 
 func parseEvacuate(r *http.Request, k string, raw json.RawMessage) (call, error) {
@@ -27,6 +33,9 @@ func parseEvacuate(r *http.Request, k string, raw json.RawMessage) (call, error)
 	required, allowed := []string{"onSharedStorage"}, []string{"host", "adminPass"}
 	if v.AtLeast(2, 14) {
 		required = nil
+	}
+	if v.AtLeast(2, 29) && !v.AtLeast(2, 68) {
+		allowed = append(allowed, "force")
 	}
 	b, err := members(k, raw, required, allowed...)
 	if err != nil {
@@ -37,6 +46,16 @@ func parseEvacuate(r *http.Request, k string, raw json.RawMessage) (call, error)
 			return nil, err
 		}
 	}
+	if f, ok := b["force"]; ok {
+		force, err := boolField("force", f)
+		if err != nil {
+			return nil, err
+		}
+		if force && c.host == "" {
+			return nil, badRequest("Can't force to a non-provided destination")
+		}
+	}
+	c.stop = v.AtLeast(2, 95)
 	shared := false
 	if s, ok := b["onSharedStorage"]; ok {
 		if shared, err = boolField("onSharedStorage", s); err != nil {
@@ -60,7 +79,7 @@ func (c evacuateCall) run(m *Module, w http.ResponseWriter, r *http.Request, d a
 		m.fail(w, r, badRequest("The target host can't be the same one."))
 		return
 	}
-	idx, _, err := m.ops.ServerAction(r.Context(), d.ID, api.ServerActionRequest{Action: fsm.ActionEvacuate, Host: c.host})
+	idx, _, err := m.ops.ServerAction(r.Context(), d.ID, api.ServerActionRequest{Action: fsm.ActionEvacuate, Host: c.host, Stop: c.stop})
 	if err != nil {
 		m.fail(w, r, m.evacuateErr(r, d, c.host, err))
 		return

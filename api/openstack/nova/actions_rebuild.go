@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/shoal-project/shoal/api"
+	"github.com/shoal-project/shoal/api/openstack/osapi"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -22,12 +23,40 @@ type rebuildCall struct {
 	adminPass string
 }
 
-// rebuildKeys are the members of Nova's 2.1 rebuild schema.
-var rebuildKeys = []string{"name", "imageRef", "adminPass", "metadata", "preserve_ephemeral", "OS-DCF:diskConfig",
-	"accessIPv4", "accessIPv6", "personality"}
+// rebuildKeys are the members of Nova's rebuild schema at v: 2.19 adds
+// description, 2.54 key_name, 2.57 user_data and drops personality.
+// (trusted_image_certificates of 2.63 and hostname of 2.90 are not taken
+// yet: 400.)
+func rebuildKeys(v osapi.Version) []string {
+	keys := []string{"name", "imageRef", "adminPass", "metadata", "preserve_ephemeral", "OS-DCF:diskConfig",
+		"accessIPv4", "accessIPv6"}
+	if !v.AtLeast(2, 57) {
+		keys = append(keys, "personality")
+	} else {
+		keys = append(keys, "user_data")
+	}
+	if v.AtLeast(2, 19) {
+		keys = append(keys, "description")
+	}
+	if v.AtLeast(2, 54) {
+		keys = append(keys, "key_name")
+	}
+	return keys
+}
 
-func parseRebuild(_ *http.Request, k string, v json.RawMessage) (call, error) {
-	b, err := members(k, v, []string{"imageRef"}, rebuildKeys...)
+// nullableText is a string member that may be null ("" then), of at most
+// max characters.
+func nullableText(k string, raw json.RawMessage, max int) (*string, error) {
+	s := ""
+	if isNull(raw) {
+		return &s, nil
+	}
+	s, err := boundedText(k, raw, 0, max)
+	return &s, err
+}
+
+func parseRebuild(r *http.Request, k string, v json.RawMessage) (call, error) {
+	b, err := members(k, v, []string{"imageRef"}, rebuildKeys(osapi.Requested(r.Context()))...)
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +86,12 @@ func parseRebuild(_ *http.Request, k string, v json.RawMessage) (call, error) {
 			_, err = enum(key, raw, "AUTO", "MANUAL")
 		case "personality":
 			err = refuseList(key, raw)
+		case "description":
+			c.req.Description, err = nullableText(key, raw, 255)
+		case "user_data":
+			c.req.UserData, err = nullableText(key, raw, 65535)
+		case "key_name":
+			c.req.KeyName, err = nullableText(key, raw, 255)
 		}
 		if err != nil {
 			return nil, err
@@ -85,9 +120,40 @@ func (c rebuildCall) run(m *Module, w http.ResponseWriter, r *http.Request, d ap
 		m.fail(w, r, stateErr(r, m, d.ID, "rebuild", instanceErr(d.ID, err)))
 		return
 	}
-	s := serverView(r, d, inst, viewOpts{})
+	v := osapi.Requested(r.Context())
+	o := viewOpts{}
+	if v.AtLeast(2, 75) {
+		o = m.detailOpts(r) // 2.75: the same view as GET's
+	}
+	s := serverView(r, d, inst, o)
 	s.AdminPass = c.adminPass
+	body, err := rebuildBody(v, s, inst)
+	if err != nil {
+		m.fail(w, r, err)
+		return
+	}
 	api.SetIndex(w, idx)
 	w.Header().Set("Location", s.Links[0].Href)
-	api.WriteJSON(w, http.StatusAccepted, serverResponse{Server: s})
+	api.WriteJSON(w, http.StatusAccepted, map[string]any{"server": body})
+}
+
+// rebuildBody is the rebuilt server's view plus what only rebuild's answer
+// adds: key_name from 2.54 (the view has it from 2.75 anyway) and the
+// server's user_data from 2.57 (null for none).
+func rebuildBody(v osapi.Version, s server, inst fsm.Instance) (map[string]json.RawMessage, error) {
+	raw, err := json.Marshal(s)
+	var body map[string]json.RawMessage
+	if err == nil {
+		err = json.Unmarshal(raw, &body)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if v.AtLeast(2, 54) {
+		body["key_name"], _ = json.Marshal(nullable(inst.KeyName))
+	}
+	if v.AtLeast(2, 57) {
+		body["user_data"], _ = json.Marshal(nullable(inst.UserData))
+	}
+	return body, nil
 }

@@ -111,7 +111,7 @@ func TestServerBadInput(t *testing.T) {
 		{"unknown network", "GET", "/servers/{id}/ips/public", "", "", 404, "Instance is not a member of specified network"},
 		{"unknown port", "GET", "/servers/{id}/os-interface/" + other, "", "", 404, "Port id " + other + " could not be found."},
 		{"unknown request", "GET", "/servers/{id}/os-instance-actions/req-x", "", "", 404,
-			"Action for request_id req-x on instance " + id + " not found"},
+			"Action req-x not found"},
 		{"attach interface", "POST", "/servers/{id}/os-interface", `{"interfaceAttachment":{"net_id":"x"}}`, "", 400,
 			"Attaching interfaces is not supported for instance " + id + "."},
 	} {
