@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -191,7 +192,7 @@ func (o *Ops) SecurityGroup(ctx context.Context, id string) (SecurityGroup, erro
 // project already has is 409) that lets all egress through and nothing
 // in, as Neutron makes one.
 func (o *Ops) CreateSecurityGroup(ctx context.Context, req SecurityGroupCreate) (uint64, SecurityGroup, error) {
-	err := validName("security group name", req.Name)
+	err := validGroupName(req.Name)
 	if err == nil {
 		err = validText("description", req.Description, maxDescriptionLen)
 	}
@@ -228,7 +229,7 @@ func (o *Ops) UpdateSecurityGroup(ctx context.Context, id string, u SecurityGrou
 	if u.Description != nil {
 		desc = *u.Description
 	}
-	err = validName("security group name", name)
+	err = validGroupName(name)
 	if err == nil {
 		err = validText("description", desc, maxDescriptionLen)
 	}
@@ -271,6 +272,27 @@ func (o *Ops) DeleteSecurityGroup(ctx context.Context, id string) (uint64, error
 		return 0, err
 	}
 	return o.s.apply(ctx, &fsm.DeleteSecurityGroup{ID: g.ID, ProjectID: g.ProjectID})
+}
+
+// ServerSecurityGroups are the groups a server the caller sees is in, in
+// the order it joined them (Nova's os-security-groups of a server).
+func (o *Ops) ServerSecurityGroups(ctx context.Context, serverID string) ([]SecurityGroup, error) {
+	inst, err := o.s.serverFor(ctx, serverID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SecurityGroup, 0, len(inst.SecurityGroups))
+	for _, id := range inst.SecurityGroups {
+		g, err := o.s.state.SecurityGroup(id)
+		if errors.Is(err, fsm.ErrNotFound) {
+			continue // deleted between reads: not the server's any more
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, securityGroupView(g))
+	}
+	return out, nil
 }
 
 // SecurityGroupRules are the rules of the groups of sc.

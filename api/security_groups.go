@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -23,6 +24,17 @@ import (
 
 // maxDescriptionLen bounds a security group's description (Neutron's).
 const maxDescriptionLen = 255
+
+// validGroupName checks a security group's name: Neutron's (and Nova's)
+// keep it as sent, surrounding spaces included, so it is validName but
+// for those; a name of spaces alone is still no name.
+func validGroupName(name string) error {
+	const what = "security group name"
+	if n := utf8.RuneCountInString(name); n > maxNameLen {
+		return fmt.Errorf("%w: %s must be at most %d characters, got %d", fsm.ErrInvalid, what, maxNameLen, n)
+	}
+	return validName(what, strings.TrimSpace(name))
+}
 
 // SecurityGroup is the wire shape of a security group, with its rules
 // under Neutron's key.

@@ -78,6 +78,7 @@ func (m *Module) Register(r api.Router, ops *api.Ops) {
 	m.registerUsage(r)
 	m.registerExtensions(r)
 	m.registerServers(r)
+	m.registerSecurityGroups(r)
 }
 
 // WriteError writes err as a Nova fault: the status is the one given, else

@@ -78,6 +78,8 @@ var serverPolicyRows = []struct {
 		[5]int{401, 200, 200, 404, 200}},
 	{"GET /compute/v2.1/servers/{id}/os-instance-actions/{request}", "/servers/{id}/os-instance-actions/req-seed", "",
 		[5]int{401, 200, 200, 404, 200}},
+	{"GET /compute/v2.1/servers/{id}/os-security-groups", "/servers/{id}/os-security-groups", "",
+		[5]int{401, 200, 200, 404, 200}},
 	{"GET /compute/v2.1/servers/{id}/os-server-password", "/servers/{id}/os-server-password", "",
 		[5]int{401, 200, 200, 404, 200}},
 	{"DELETE /compute/v2.1/servers/{id}/os-server-password", "/servers/{id}/os-server-password", "",
