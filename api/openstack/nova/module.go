@@ -76,6 +76,9 @@ func (m *Module) Register(r api.Router, ops *api.Ops) {
 	m.registerUsage(r)
 	m.registerExtensions(r)
 	m.registerServers(r)
+	m.registerFloatingIPs(r)
+	m.registerNetworks(r)
+	m.registerImages(r)
 }
 
 // WriteError writes err as a Nova fault: the status is the one given, else

@@ -82,6 +82,9 @@ var serverPolicyRows = []struct {
 		[5]int{401, 200, 200, 404, 200}},
 	{"DELETE /compute/v2.1/servers/{id}/os-server-password", "/servers/{id}/os-server-password", "",
 		[5]int{401, 403, 204, 404, 204}},
+	// Removed with nova-network: 410 for anyone with a token, as Nova.
+	{"GET /compute/v2.1/servers/{id}/os-virtual-interfaces", "/servers/{id}/os-virtual-interfaces", "",
+		[5]int{401, 410, 410, 410, 410}},
 }
 
 // TestServerPolicy runs every row as every caller, each on a server of its
