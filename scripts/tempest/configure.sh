@@ -173,6 +173,9 @@ image_ref = $image_ref
 image_ref_alt = $image_ref_alt
 flavor_ref = $flavor_ref
 flavor_ref_alt = $flavor_ref_alt
+# The shared tenant network every server is on (Tempest's tenant network
+# for os-tenant-networks and the servers it boots with a network).
+fixed_network_name = default
 min_compute_nodes = ${SHOAL_TEMPEST_COMPUTE_NODES:-3}
 min_microversion = 2.1
 max_microversion = $max
