@@ -20,8 +20,7 @@
 # nova-network proxies or volumes shoal does not serve); no SSH validation;
 # the features shoal has (console output, pause, suspend, config drive,
 # metadata service) on, the ones it lacks (resize, migration, shelve,
-# rescue, snapshot, consoles, interface attach, Nova's floating IP proxy)
-# off.
+# rescue, snapshot, consoles, interface attach) off.
 #
 # Environment: SHOAL (the shoal binary; default bin/shoal, built if
 # missing), SHOAL_TINY_IMAGE (default .lab/images/shoal-tiny.qcow2, built if
@@ -103,6 +102,13 @@ identity_admin_password=$last_password
 umask 022
 log "accounts: 4 members and 2 admins in etc/accounts.yaml, an identity admin in [auth]"
 
+# The external network Tempest's floating IPs come from (Nova's
+# os-floating-ips pool, by name; its ID is public_network_id).
+shoal network show tempest-public >/dev/null 2>&1 ||
+	shoal network create tempest-public --external --cidr 10.99.0.0/24 --gateway 10.99.0.1 \
+		--allocation-pool start=10.99.0.100,end=10.99.0.200 >/dev/null || die "external network tempest-public"
+public_net=$(shoal network show tempest-public -o json | json_field network id) || die "external network tempest-public"
+
 # Images: the tiny guest, public, twice (rebuild needs another image).
 image_id() { # NAME
 	local id
@@ -179,6 +185,9 @@ image_ref = $image_ref
 image_ref_alt = $image_ref_alt
 flavor_ref = $flavor_ref
 flavor_ref_alt = $flavor_ref_alt
+# The shared tenant network every server is on (Tempest's tenant network
+# for os-tenant-networks and the servers it boots with a network).
+fixed_network_name = default
 min_compute_nodes = ${SHOAL_TEMPEST_COMPUTE_NODES:-3}
 min_microversion = 2.1
 max_microversion = $max
@@ -217,12 +226,15 @@ attach_encrypted_volume = false
 hostname_fqdn_sanitization = false
 scheduler_enabled_filters = ComputeFilter,AvailabilityZoneFilter,ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter
 
+[network]
+floating_network_name = tempest-public
+public_network_id = $public_net
+
 [network-feature-enabled]
-# Tempest's compute floating IP tests (Neutron off) drive Nova's
-# os-floating-ips proxy (deprecated, gone at 2.36), which shoal does not
-# serve: its floating IPs are Neutron's and /v1's. Without this they fail
-# on the missing routes, or pass only because a missing route is a 404.
-floating_ips = false
+# Tempest's compute floating IP tests drive Nova's os-floating-ips proxy
+# (gone at 2.36) and the addFloatingIp action (gone at 2.44), which the
+# compute module serves over shoal's floating IPs.
+floating_ips = true
 
 [image]
 region = RegionOne

@@ -282,22 +282,10 @@ func (h handlers) updateFloatingIP(w http.ResponseWriter, r *http.Request) {
 }
 
 // move associates f with a server's fixed IP, detaching it first from
-// where it is. A fixed IP that has another floating IP is refused before
-// anything is proposed (Apply refuses it again); should the association
-// still be refused, f goes back where it was.
+// where it is (api.Ops.MoveFloatingIP, the rule Nova's addFloatingIp
+// shares).
 func (h handlers) move(ctx context.Context, f api.FloatingIP, serverID, fixed string) (uint64, api.FloatingIP, error) {
-	if err := h.free(ctx, f.ID, serverID, fixed); err != nil {
-		return 0, f, err
-	}
-	if f.ServerID != "" {
-		if _, _, err := h.ops.DisassociateFloatingIP(ctx, f.ID); err != nil {
-			return 0, f, err
-		}
-	}
-	idx, moved, err := h.ops.AssociateFloatingIP(ctx, f.ID, serverID, fixed)
-	if err != nil && f.ServerID != "" {
-		_, _, _ = h.ops.AssociateFloatingIP(ctx, f.ID, f.ServerID, f.FixedIP)
-	}
+	idx, moved, err := h.ops.MoveFloatingIP(ctx, f.ID, serverID, fixed)
 	return idx, moved, namedAssociation(err)
 }
 

@@ -187,7 +187,30 @@ func parseAddFloatingIP(_ *http.Request, k string, v json.RawMessage) (call, err
 	if raw, ok := b["fixed_address"]; ok && err == nil {
 		req.FixedAddress, err = anyAddress("fixed_address", raw)
 	}
-	return opsCall{verb: "addFloatingIp", req: req}, err
+	return addFloatingIPCall{address: req.Address, fixed: req.FixedAddress}, err
+}
+
+// addFloatingIPCall associates a floating IP with the server, moving it
+// from another server it is on (Nova's update of the port through Neutron
+// does). A fixed IP that already has a floating IP is Nova's 400 (its
+// FloatingIpAssociateFailed), as is a fixed address the server lacks.
+type addFloatingIPCall struct{ address, fixed string }
+
+func (c addFloatingIPCall) run(m *Module, w http.ResponseWriter, r *http.Request, d api.ServerDetail) {
+	idx, _, err := m.ops.MoveFloatingIP(r.Context(), c.address, d.ID, c.fixed)
+	switch {
+	case err == nil:
+		api.SetIndex(w, idx)
+		w.WriteHeader(http.StatusAccepted)
+		return
+	case errors.Is(err, fsm.ErrNotFound):
+		err = notFound("floating IP not found")
+	case errors.Is(err, fsm.ErrInvalid) && c.fixed != "":
+		err = badRequest("Specified fixed address not assigned to instance")
+	case errors.Is(err, fsm.ErrConflict) || errors.Is(err, fsm.ErrInvalid):
+		err = badRequest("%s", api.MessageOf(err))
+	}
+	m.fail(w, r, err)
 }
 
 func parseRemoveFloatingIP(_ *http.Request, k string, v json.RawMessage) (call, error) {

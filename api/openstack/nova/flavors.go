@@ -211,7 +211,7 @@ func (fq flavorQuery) picks(f fsm.Flavor, admin bool, project string) bool {
 
 func (m *Module) listFlavors(w http.ResponseWriter, r *http.Request, detail bool) {
 	p := m.ops.Principal(r.Context())
-	err := strictQuery(r, 75, flavorListParams...)
+	err := onlyQuerySince(r, 2, 75, flavorListParams...)
 	var fq flavorQuery
 	if err == nil {
 		fq, err = parseFlavorQuery(r.URL.Query(), p.Admin())

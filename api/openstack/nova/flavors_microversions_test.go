@@ -43,22 +43,22 @@ func TestFlavorsMicroversions(t *testing.T) {
 	if raw := getAt(t, e, "2.54", "/flavors/1"); strings.Contains(string(raw), "description") {
 		t.Errorf("description below 2.55: %s", raw)
 	}
-	status, raw := at(t, e, "2.55", "POST", "/flavors", `{"flavor":{"name":"described","ram":512,"vcpus":1,"disk":1,"id":"d1","description":"for tests"}}`)
+	status, raw := hostsAt(t, e, "2.55", "POST", "/flavors", `{"flavor":{"name":"described","ram":512,"vcpus":1,"disk":1,"id":"d1","description":"for tests"}}`)
 	if status != 200 || !strings.Contains(string(raw), `"description":"for tests"`) {
 		t.Fatalf("create with description: %d %s", status, raw)
 	}
 	checkShape(t, "create 2.55", raw, shape{"flavor": flavor255Shape})
-	status, raw = at(t, e, "2.55", "PUT", "/flavors/d1", `{"flavor":{"description":"changed"}}`)
+	status, raw = hostsAt(t, e, "2.55", "PUT", "/flavors/d1", `{"flavor":{"description":"changed"}}`)
 	if status != 200 || !strings.Contains(string(raw), `"description":"changed"`) {
 		t.Errorf("update: %d %s", status, raw)
 	}
 	checkShape(t, "update 2.55", raw, shape{"flavor": flavor255Shape})
-	if status, raw = at(t, e, "2.55", "PUT", "/flavors/d1", `{"flavor":{"description":null}}`); status != 200 || !strings.Contains(string(raw), `"description":null`) {
+	if status, raw = hostsAt(t, e, "2.55", "PUT", "/flavors/d1", `{"flavor":{"description":null}}`); status != 200 || !strings.Contains(string(raw), `"description":null`) {
 		t.Errorf("clear the description: %d %s", status, raw)
 	}
 
 	// 2.61: the extra specs in the flavor.
-	if status, raw = at(t, e, "2.61", "POST", "/flavors/d1/os-extra_specs", `{"extra_specs":{"hw:cpu_policy":"dedicated"}}`); status != 200 {
+	if status, raw = hostsAt(t, e, "2.61", "POST", "/flavors/d1/os-extra_specs", `{"extra_specs":{"hw:cpu_policy":"dedicated"}}`); status != 200 {
 		t.Fatalf("extra specs: %d %s", status, raw)
 	}
 	raw = getAt(t, e, "2.61", "/flavors/d1")
@@ -89,11 +89,11 @@ func TestFlavorsMicroversions(t *testing.T) {
 		`{"extra_specs":{"trait:HW_CPU_X86_AVX2":"required","resources1:CUSTOM_GPU":"1","quota:disk_read_bytes_sec":"1000"}}`,
 		`{"extra_specs":{"hw:numa_cpus.0":"0-3,^2","hw:numa_mem.0":"1024","group_policy":"isolate"}}`,
 		`{"extra_specs":{"vendor:anything":"goes","plain":"too","hw_rng:allowed":"True"}}`} {
-		if status, raw := at(t, e, "2.86", "POST", "/flavors/d1/os-extra_specs", ok); status != 200 {
+		if status, raw := hostsAt(t, e, "2.86", "POST", "/flavors/d1/os-extra_specs", ok); status != 200 {
 			t.Errorf("valid %s: %d %s", ok, status, raw)
 		}
 	}
-	if status, raw := at(t, e, "2.85", "POST", "/flavors/d1/os-extra_specs", `{"extra_specs":{"hw:bogus":"1"}}`); status != 200 {
+	if status, raw := hostsAt(t, e, "2.85", "POST", "/flavors/d1/os-extra_specs", `{"extra_specs":{"hw:bogus":"1"}}`); status != 200 {
 		t.Errorf("no validation below 2.86: %d %s", status, raw)
 	}
 	before := e.FSM.Index()

@@ -28,7 +28,7 @@ func computeEnvUpTo(t *testing.T, max string) (*apitest.Env, identitytest.Tenant
 }
 
 // at is a request at microversion v: its status and body.
-func at(t *testing.T, e *apitest.Env, v, method, path, body string) (int, []byte) {
+func hostsAt(t *testing.T, e *apitest.Env, v, method, path, body string) (int, []byte) {
 	t.Helper()
 	resp, raw := e.Do(t, method, "/compute/v2.1"+path, body, apitest.AdminToken, "X-OpenStack-Nova-API-Version", v)
 	return resp.StatusCode, raw
@@ -37,7 +37,7 @@ func at(t *testing.T, e *apitest.Env, v, method, path, body string) (int, []byte
 // getAt is a GET at microversion v that must answer 200.
 func getAt(t *testing.T, e *apitest.Env, v, path string) []byte {
 	t.Helper()
-	status, raw := at(t, e, v, "GET", path, "")
+	status, raw := hostsAt(t, e, v, "GET", path, "")
 	if status != http.StatusOK {
 		t.Fatalf("GET %s at %s: %d %s", path, v, status, raw)
 	}
@@ -54,7 +54,7 @@ type refusal struct {
 func checkRefusals(t *testing.T, e *apitest.Env, cases []refusal) {
 	t.Helper()
 	for _, c := range cases {
-		status, raw := at(t, e, c.v, c.method, c.path, c.body)
+		status, raw := hostsAt(t, e, c.v, c.method, c.path, c.body)
 		if status != c.status || faultMessage(t, raw) != c.message {
 			t.Errorf("%s %s %s at %s: %d %s, want %d %q", c.method, c.path, c.body, c.v, status, raw, c.status, c.message)
 		}
@@ -84,7 +84,7 @@ func TestServicesMicroversions(t *testing.T) {
 
 	// 2.11: forced_down in the view and the force-down action.
 	checkShape(t, "services 2.11", getAt(t, e, "2.11", "/os-services"), shape{"services": []any{service211Shape}})
-	status, raw := at(t, e, "2.11", "PUT", "/os-services/force-down", `{"host":"node2","binary":"nova-compute","forced_down":true}`)
+	status, raw := hostsAt(t, e, "2.11", "PUT", "/os-services/force-down", `{"host":"node2","binary":"nova-compute","forced_down":true}`)
 	if status != 200 || strings.TrimSpace(string(raw)) != `{"service":{"binary":"nova-compute","forced_down":true,"host":"node2"}}` {
 		t.Errorf("force-down at 2.11: %d %s", status, raw)
 	}
@@ -107,7 +107,7 @@ func TestServicesMicroversions(t *testing.T) {
 		}
 		ids[s["host"].(string)], _ = s["id"].(string)
 	}
-	status, raw = at(t, e, "2.53", "PUT", "/os-services/"+ids["node2"], `{"status":"disabled","disabled_reason":"maintenance","forced_down":false}`)
+	status, raw = hostsAt(t, e, "2.53", "PUT", "/os-services/"+ids["node2"], `{"status":"disabled","disabled_reason":"maintenance","forced_down":false}`)
 	if status != 200 {
 		t.Fatalf("PUT by uuid: %d %s", status, raw)
 	}
@@ -117,7 +117,7 @@ func TestServicesMicroversions(t *testing.T) {
 			t.Errorf("update 2.53 lacks %s: %s", want, raw)
 		}
 	}
-	status, raw = at(t, e, "2.53", "PUT", "/os-services/"+ids["node2"], `{"status":"enabled"}`)
+	status, raw = hostsAt(t, e, "2.53", "PUT", "/os-services/"+ids["node2"], `{"status":"enabled"}`)
 	if status != 200 || !strings.Contains(string(raw), `"status":"enabled"`) || !strings.Contains(string(raw), `"disabled_reason":null`) {
 		t.Errorf("enable by uuid: %d %s", status, raw)
 	}
@@ -152,7 +152,7 @@ func TestServicesMicroversions(t *testing.T) {
 	if raw := getAt(t, e, "2.74", "/os-services?host=node1&foo=1"); strings.Count(string(raw), `"host"`) != 1 {
 		t.Errorf("2.74 ignores unknown parameters: %s", raw)
 	}
-	if status, raw := at(t, e, "2.53", "DELETE", "/os-services/"+ids["node2"], ""); status != http.StatusNoContent || len(raw) != 0 {
+	if status, raw := hostsAt(t, e, "2.53", "DELETE", "/os-services/"+ids["node2"], ""); status != http.StatusNoContent || len(raw) != 0 {
 		t.Errorf("delete node2: %d %s", status, raw)
 	}
 	if _, err := e.FSM.Host("node2"); err == nil {

@@ -131,7 +131,7 @@ func (m *Module) guestsFor(r *http.Request, h hypervisor) (*[]HypervisorGuest, e
 // (2.33's limit and marker); next is the next page's marker.
 func (m *Module) pickHypervisors(r *http.Request) (picked []hypervisor, next string, err error) {
 	v := osapi.Requested(r.Context())
-	if err := strictQuery(r, 53, "limit", "marker", "hypervisor_hostname_pattern", "with_servers"); err != nil {
+	if err := onlyQuerySince(r, 2, 53, "limit", "marker", "hypervisor_hostname_pattern", "with_servers"); err != nil {
 		return nil, "", err
 	}
 	all, err := m.hypervisors(r.Context())
@@ -207,7 +207,7 @@ func (m *Module) listHypervisorsAs(w http.ResponseWriter, r *http.Request, detai
 }
 
 func (m *Module) showHypervisor(w http.ResponseWriter, r *http.Request) {
-	err := strictQuery(r, 53, "with_servers")
+	err := onlyQuerySince(r, 2, 53, "with_servers")
 	var servers bool
 	if err == nil {
 		servers, err = withServers(r)

@@ -2,7 +2,6 @@ package nova
 
 import (
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -24,7 +23,7 @@ type actionsQuery struct {
 }
 
 // nonNegative is Nova's non_negative_integer pattern for a query string.
-var nonNegative = regexp.MustCompile(`^[0-9]+$`)
+var nonNegativeInt = regexp.MustCompile(`^[0-9]+$`)
 
 func parseActionsQuery(r *http.Request) (actionsQuery, error) {
 	v := osapi.Requested(r.Context())
@@ -38,7 +37,7 @@ func parseActionsQuery(r *http.Request) (actionsQuery, error) {
 		allowed = append(allowed, "changes-before")
 	}
 	values := r.URL.Query()
-	if err := onlyParams(values, allowed); err != nil {
+	if err := unexpectedParams(values, func(k string) bool { return slices.Contains(allowed, k) }); err != nil {
 		return q, err
 	}
 	for _, k := range allowed {
@@ -48,7 +47,7 @@ func parseActionsQuery(r *http.Request) (actionsQuery, error) {
 	}
 	if values.Has("limit") {
 		s := values.Get("limit")
-		if !nonNegative.MatchString(s) {
+		if !nonNegativeInt.MatchString(s) {
 			return q, badRequest("Invalid input for query parameters limit. Value: %s. '%s' does not match '^[0-9]*$'", s, s)
 		}
 		n, err := strconv.Atoi(s)
@@ -76,29 +75,6 @@ func parseActionsQuery(r *http.Request) (actionsQuery, error) {
 		return q, badRequest("The value of changes-since must be less than or equal to changes-before.")
 	}
 	return q, nil
-}
-
-// onlyParams refuses a query parameter not in allowed, with jsonschema's
-// words (Nova validates the query as an object).
-func onlyParams(values url.Values, allowed []string) error {
-	var extra []string
-	for k := range values {
-		if !slices.Contains(allowed, k) {
-			extra = append(extra, "'"+k+"'")
-		}
-	}
-	switch len(extra) {
-	case 0:
-		return nil
-	case 1:
-		return badRequest("Additional properties are not allowed (%s was unexpected)", extra[0])
-	}
-	slices.Sort(extra)
-	joined := extra[0]
-	for _, e := range extra[1:] {
-		joined += ", " + e
-	}
-	return badRequest("Additional properties are not allowed (%s were unexpected)", joined)
 }
 
 // pyList writes values as Python prints a list of strings.

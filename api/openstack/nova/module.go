@@ -79,6 +79,9 @@ func (m *Module) Register(r api.Router, ops *api.Ops) {
 	m.registerExtensions(r)
 	m.registerServers(r)
 	m.registerSecurityGroups(r)
+	m.registerFloatingIPs(r)
+	m.registerNetworks(r)
+	m.registerImages(r)
 }
 
 // WriteError writes err as a Nova fault: the status is the one given, else

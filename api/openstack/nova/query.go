@@ -24,9 +24,15 @@ func onlyQuerySince(r *http.Request, major, minor int, allowed ...string) error 
 	if !osapi.Requested(r.Context()).AtLeast(major, minor) {
 		return nil
 	}
+	return unexpectedParams(r.URL.Query(), func(k string) bool { return slices.Contains(allowed, k) })
+}
+
+// unexpectedParams is the 400 of a query schema with additionalProperties
+// false for the parameters of q that known refuses, in jsonschema's words.
+func unexpectedParams(q url.Values, known func(string) bool) error {
 	var extra []string
-	for k := range r.URL.Query() {
-		if !slices.Contains(allowed, k) {
+	for k := range q {
+		if !known(k) {
 			extra = append(extra, "'"+k+"'")
 		}
 	}

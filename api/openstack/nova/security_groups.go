@@ -13,7 +13,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shoal-project/shoal/api"
-	"github.com/shoal-project/shoal/api/openstack/osapi"
 	"github.com/shoal-project/shoal/fsm"
 )
 
@@ -23,9 +22,6 @@ import (
 // own shape (parent_group_id, ip_protocol, from_port/to_port, ip_range or
 // group), and answers Neutron's refusals as 400 (a duplicate rule, the
 // default group or a group in use deleted).
-
-// until235 is where the proxy ends: from 2.36 its routes are 404.
-var until235 = osapi.Until(2, 35)
 
 func (m *Module) registerSecurityGroups(r api.Router) {
 	m.route(r, "GET /os-security-groups", api.AccessProjectReader, m.listSecurityGroups, until235)

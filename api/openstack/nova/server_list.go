@@ -175,7 +175,7 @@ func parseListQuery(r *http.Request, collection string) (listQuery, error) {
 			return q, badRequest("Invalid filter field: %s.", k)
 		}
 	}
-	if err := strictQuery(version, v); err != nil {
+	if err := serverListQuery(version, v); err != nil {
 		return q, err
 	}
 	get := func(k string) (string, bool) {

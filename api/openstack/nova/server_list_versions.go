@@ -133,20 +133,12 @@ var queryKeys275 = []string{"user_id", "project_id", "tenant_id", "launch_index"
 	"changes-since", "ip", "ip6", "created_at", "limit", "marker", "tags", "tags-any", "not-tags", "not-tags-any",
 	"changes-before", "locked"}
 
-// strictQuery refuses, from 2.75, a list parameter Nova does not know.
-func strictQuery(v osapi.Version, query map[string][]string) error {
+// serverListQuery refuses, from 2.75, a list parameter Nova does not know.
+func serverListQuery(v osapi.Version, query map[string][]string) error {
 	if !v.AtLeast(2, 75) {
 		return nil
 	}
-	var unknown []string
-	for k := range query {
-		if !slices.Contains(queryKeys275, k) && !strings.HasPrefix(k, "_") && !slices.Contains(joinedFilters, k) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	slices.Sort(unknown)
-	return badRequest("Additional properties are not allowed ('%s' was unexpected)", strings.Join(unknown, "', '"))
+	return unexpectedParams(query, func(k string) bool {
+		return slices.Contains(queryKeys275, k) || strings.HasPrefix(k, "_") || slices.Contains(joinedFilters, k)
+	})
 }

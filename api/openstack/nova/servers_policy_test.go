@@ -92,6 +92,9 @@ var serverPolicyRows = []struct {
 	{"GET /compute/v2.1/servers/{id}/tags/{tag}", "/servers/{id}/tags/t", "", [5]int{401, 404, 404, 404, 404}},
 	{"PUT /compute/v2.1/servers/{id}/tags/{tag}", "/servers/{id}/tags/t", "", [5]int{401, 403, 404, 404, 404}},
 	{"DELETE /compute/v2.1/servers/{id}/tags/{tag}", "/servers/{id}/tags/t", "", [5]int{401, 403, 404, 404, 404}},
+	// Removed with nova-network: 410 for anyone with a token, as Nova.
+	{"GET /compute/v2.1/servers/{id}/os-virtual-interfaces", "/servers/{id}/os-virtual-interfaces", "",
+		[5]int{401, 410, 410, 410, 410}},
 }
 
 // TestServerPolicy runs every row as every caller, each on a server of its

@@ -99,7 +99,7 @@ func (m *Module) serviceView(r *http.Request, h api.Host) Service {
 // listServices filters by host and binary; other query parameters are
 // ignored below 2.75 and refused from it, as Nova.
 func (m *Module) listServices(w http.ResponseWriter, r *http.Request) {
-	if err := strictQuery(r, 75, "host", "binary"); err != nil {
+	if err := onlyQuerySince(r, 2, 75, "host", "binary"); err != nil {
 		m.fail(w, r, err)
 		return
 	}
