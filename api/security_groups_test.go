@@ -89,7 +89,7 @@ func TestSecurityGroupLifecycle(t *testing.T) {
 		t.Fatalf("rule = %d %s", resp.StatusCode, raw)
 	}
 	http80 := decode[SecurityGroupRuleResponse](t, raw).SecurityGroupRule
-	if *http80.Protocol != "tcp" || *http80.PortRangeMin != 80 || *http80.PortRangeMax != 80 || *http80.RemoteIPPrefix != "192.0.2.0/24" ||
+	if *http80.Protocol != "tcp" || *http80.PortRangeMin != 80 || *http80.PortRangeMax != 80 || *http80.RemoteIPPrefix != "192.0.2.7/24" ||
 		http80.Ethertype != "IPv4" || http80.SecurityGroupID != web.ID || http80.ProjectID != alpha.ProjectID {
 		t.Errorf("rule = %s", raw)
 	}

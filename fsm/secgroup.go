@@ -123,7 +123,10 @@ func (r *SecurityGroupRule) Normalize() error {
 		if err != nil || !p.Addr().Is4() {
 			return fmt.Errorf("%w: remote_ip_prefix %q is not an IPv4 CIDR", ErrInvalid, r.RemoteIPPrefix)
 		}
-		r.RemoteIPPrefix = p.Masked().String()
+		// Kept as sent (canonical text, the host bits too), as Neutron
+		// shows it; what filters traffic and what is a duplicate is the
+		// masked network (sameTraffic, compute/network).
+		r.RemoteIPPrefix = p.String()
 	}
 	return nil
 }
@@ -134,7 +137,15 @@ func (r *SecurityGroupRule) sameTraffic(o *SecurityGroupRule) bool {
 	same := func(a, b *int) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 	return r.Direction == o.Direction && r.Ethertype == o.Ethertype && r.Protocol == o.Protocol &&
 		same(r.PortMin, o.PortMin) && same(r.PortMax, o.PortMax) &&
-		r.RemoteIPPrefix == o.RemoteIPPrefix && r.RemoteGroupID == o.RemoteGroupID
+		maskedPrefix(r.RemoteIPPrefix) == maskedPrefix(o.RemoteIPPrefix) && r.RemoteGroupID == o.RemoteGroupID
+}
+
+// maskedPrefix is a validated remote_ip_prefix's network ("" for none).
+func maskedPrefix(s string) string {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked().String()
+	}
+	return s
 }
 
 func (r SecurityGroupRule) clone() SecurityGroupRule {

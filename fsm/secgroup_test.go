@@ -256,7 +256,7 @@ func TestSecurityGroupRuleRefused(t *testing.T) {
 		})
 	}
 
-	// What passes, in canonical form: IPv4 by default, the prefix masked.
+	// What passes, in canonical form: IPv4 by default, the prefix as sent.
 	for _, r := range []fsm.SecurityGroupRule{
 		rule("ok-any", "sg-web", fsm.DirectionEgress, "", nil, nil),
 		rule("ok-icmp-any", "sg-web", fsm.DirectionIngress, fsm.ProtocolICMP, nil, nil),
@@ -274,7 +274,7 @@ func TestSecurityGroupRuleRefused(t *testing.T) {
 	}
 	g := w.secGroup("sg-web")
 	last := g.Rules[len(g.Rules)-1]
-	if last.RemoteIPPrefix != "192.168.7.0/24" || last.Ethertype != fsm.EthertypeIPv4 || len(g.Rules) != 8 {
+	if last.RemoteIPPrefix != "192.168.7.9/24" || last.Ethertype != fsm.EthertypeIPv4 || len(g.Rules) != 8 {
 		t.Errorf("rules = %+v", g.Rules)
 	}
 	// The same rule again, the prefix written another way, is a duplicate.

@@ -24,9 +24,9 @@ type rebuildCall struct {
 }
 
 // rebuildKeys are the members of Nova's rebuild schema at v: 2.19 adds
-// description, 2.54 key_name, 2.57 user_data and drops personality.
-// (trusted_image_certificates of 2.63 and hostname of 2.90 are not taken
-// yet: 400.)
+// description, 2.54 key_name, 2.57 user_data and drops personality, 2.63
+// trusted_image_certificates (refused unless empty, as at create), 2.90
+// hostname (2.94's longer form).
 func rebuildKeys(v osapi.Version) []string {
 	keys := []string{"name", "imageRef", "adminPass", "metadata", "preserve_ephemeral", "OS-DCF:diskConfig",
 		"accessIPv4", "accessIPv6"}
@@ -40,6 +40,12 @@ func rebuildKeys(v osapi.Version) []string {
 	}
 	if v.AtLeast(2, 54) {
 		keys = append(keys, "key_name")
+	}
+	if v.AtLeast(2, 63) {
+		keys = append(keys, "trusted_image_certificates")
+	}
+	if v.AtLeast(2, 90) {
+		keys = append(keys, "hostname")
 	}
 	return keys
 }
@@ -92,6 +98,11 @@ func parseRebuild(r *http.Request, k string, v json.RawMessage) (call, error) {
 			c.req.UserData, err = nullableText(key, raw, 65535)
 		case "key_name":
 			c.req.KeyName, err = nullableText(key, raw, 255)
+		case "trusted_image_certificates":
+			err = trustedCerts(key, raw)
+		case "hostname":
+			s, err = hostname(key, raw, osapi.Requested(r.Context()))
+			c.access.Hostname = &s
 		}
 		if err != nil {
 			return nil, err

@@ -235,6 +235,10 @@ func TestRebuildBodyVersions(t *testing.T) {
 		{"2.57", `{"rebuild":{` + img + `,"personality":[]}}`, ""},
 		{"2.57", `{"rebuild":{` + img + `,"user_data":"not base64!"}}`, ""},
 		{"2.54", `{"rebuild":{` + img + `,"key_name":"nope"}}`, "Invalid key_name provided."},
+		{"2.62", `{"rebuild":{` + img + `,"trusted_image_certificates":[]}}`, ""},
+		{"2.63", `{"rebuild":{` + img + `,"trusted_image_certificates":["0b5d2c72-12cc-4ba6-a8d7-3ff5cc1d8cb8"]}}`, ""},
+		{"2.89", `{"rebuild":{` + img + `,"hostname":"web-2"}}`, ""},
+		{"2.90", `{"rebuild":{` + img + `,"hostname":"-web-"}}`, ""},
 	} {
 		status, raw := e.call(t, "POST", "/servers/"+id+"/action", c.body, e.alpha.Token, at(c.version)...)
 		if _, _, msg := fault(t, raw); status != 400 || c.message != "" && msg != c.message {
@@ -249,5 +253,17 @@ func TestRebuildBodyVersions(t *testing.T) {
 	resp, raw := e.Do(t, "GET", "/v1/servers/"+id, "", e.alpha.Token)
 	if resp.StatusCode != 200 || !strings.Contains(string(raw), `"description":"rebuilt"`) {
 		t.Errorf("after rebuild: %s", raw)
+	}
+	// 2.90: the hostname (and 2.63's empty certificate list) are taken.
+	const id2 = "c4000000-0000-4000-8000-000000000002"
+	e.SeedServer(t, e.alpha, id2, "web", apitest.CirrosID, apitest.NodeName)
+	status, raw = e.call(t, "POST", "/servers/"+id2+"/action", `{"rebuild":{`+img+`,"hostname":"web-2","trusted_image_certificates":null}}`,
+		e.alpha.Token, at("2.90")...)
+	if status != 202 {
+		t.Fatalf("rebuild 2.90: %d %s", status, raw)
+	}
+	status, raw = e.call(t, "GET", "/servers/"+id2, "", e.alpha.Token, at("2.90")...)
+	if status != 200 || !strings.Contains(string(raw), `"OS-EXT-SRV-ATTR:hostname":"web-2"`) {
+		t.Errorf("after a 2.90 rebuild: %d %s", status, raw)
 	}
 }
