@@ -60,6 +60,7 @@ type State interface {
 	TokenRevoked(auditID string) bool
 	// Identity management (/identity/v3).
 	Projects() []fsm.Project
+	Domain(id string) (fsm.Domain, error)
 	Users() []fsm.User
 	Role(ref string) (fsm.Role, error)
 	Roles() []fsm.Role

@@ -56,6 +56,9 @@ func (s *Server) identityRoutes() {
 	s.route("DELETE "+users+"/{id}", AccessAdmin, s.deleteUser)
 	s.route("POST "+users+"/{id}/password", AccessAuthenticated, s.changePassword) // the user itself, or an admin
 
+	s.read("GET "+identityPrefix+"/domains", AccessAdmin, s.listDomains)
+	s.read("GET "+identityPrefix+"/domains/{id}", AccessAdmin, s.showDomain)
+
 	s.collection(roles, AccessAdmin, AccessAdmin, s.listRoles, s.showRole, s.createRole, s.deleteRole)
 
 	const assignment = projects + "/{project}/users/{user}/roles/{role}"

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/domains"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/roles"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
@@ -129,4 +130,41 @@ func TestGophercloudKeystone(t *testing.T) {
 		t.Fatalf("a token from before the password change: valid %v, %v", valid, err)
 	}
 	userLogin("second password")
+}
+
+// TestGophercloudDomains: the one domain, listed by name (Tempest's
+// credential provider finds where to make accounts so) and shown by ID;
+// another name lists nothing, another ID is 404.
+func TestGophercloudDomains(t *testing.T) {
+	k := newKeystoneTLSServer(t)
+	ctx := context.Background()
+	p, err := openstack.NewClient(k.ts.URL + "/identity/v3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.HTTPClient = *k.ts.Client()
+	if err := openstack.Authenticate(ctx, p, gophercloud.AuthOptions{IdentityEndpoint: k.ts.URL + "/identity/v3",
+		Username: "admin", Password: identitytest.Password, DomainName: "Default", TenantName: "admin"}); err != nil {
+		t.Fatalf("admin login: %v", err)
+	}
+	keystone, err := openstack.NewIdentityV3(p, gophercloud.EndpointOpts{Region: regionName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{"Default": 1, "": 1, "Other": 0} {
+		pages, err := domains.List(keystone, domains.ListOpts{Name: name}).AllPages(ctx)
+		if err != nil {
+			t.Fatalf("list %q: %v", name, err)
+		}
+		got, err := domains.ExtractDomains(pages)
+		if err != nil || len(got) != want || want == 1 && (got[0].ID != "default" || got[0].Name != "Default" || !got[0].Enabled) {
+			t.Errorf("list %q = %+v, %v; want %d", name, got, err, want)
+		}
+	}
+	if d, err := domains.Get(ctx, keystone, "default").Extract(); err != nil || d.Name != "Default" {
+		t.Errorf("get default = %+v, %v", d, err)
+	}
+	if _, err := domains.Get(ctx, keystone, "Default").Extract(); !gophercloud.ResponseCodeIs(err, 404) {
+		t.Errorf("get by name = %v, want 404 (by ID only)", err)
+	}
 }

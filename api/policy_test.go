@@ -187,6 +187,8 @@ var policyTable = map[string]policyRow{
 	"POST /identity/v3/projects":            {path: "/identity/v3/projects", body: `{"project":{"name":"gamma"}}`, reader: forbidden, member: forbidden, admin: allowed},
 	"PATCH /identity/v3/projects/{id}":      {path: "/identity/v3/projects/%project", body: `{"project":{"description":"x"}}`, reader: forbidden, member: forbidden, admin: allowed},
 	"DELETE /identity/v3/projects/{id}":     {path: "/identity/v3/projects/%project", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /identity/v3/domains":              {path: "/identity/v3/domains", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /identity/v3/domains/{id}":         {path: "/identity/v3/domains/default", reader: forbidden, member: forbidden, admin: allowed},
 	"GET /identity/v3/roles":                {path: "/identity/v3/roles", reader: forbidden, member: forbidden, admin: allowed},
 	"GET /identity/v3/roles/{id}":           {path: "/identity/v3/roles/%role", reader: forbidden, member: forbidden, admin: allowed},
 	"POST /identity/v3/roles":               {path: "/identity/v3/roles", body: `{"role":{"name":"operator"}}`, reader: forbidden, member: forbidden, admin: allowed},
