@@ -219,6 +219,6 @@ func (o *Ops) Limits(ctx context.Context, project string) (Limits, error) {
 		MaxPersonality: l.InjectedFiles, MaxPersonalitySize: l.InjectedFileContentBytes,
 		MaxSecurityGroups: l.SecurityGroups, MaxSecurityGroupRules: l.SecurityGroupRules,
 		TotalInstancesUsed: u.Instances, TotalCoresUsed: u.Cores, TotalRAMUsed: u.RAM, TotalServerGroupsUsed: u.ServerGroups,
-		TotalFloatingIPsUsed: u.FloatingIPs,
+		TotalFloatingIPsUsed: u.FloatingIPs, TotalSecurityGroupsUsed: u.SecurityGroups,
 	}}, nil
 }

@@ -165,6 +165,8 @@ func belowUsage(o fsm.QuotaOverride, u fsm.QuotaUsage) error {
 		{fsm.QuotaInstances, o.Instances, u.Instances}, {fsm.QuotaCores, o.Cores, u.Cores},
 		{fsm.QuotaRAM, o.RAM, u.RAM}, {fsm.QuotaServerGroups, o.ServerGroups, u.ServerGroups},
 		{fsm.QuotaFloatingIPs, o.FloatingIPs, u.FloatingIPs},
+		{fsm.QuotaSecurityGroups, o.SecurityGroups, u.SecurityGroups},
+		{fsm.QuotaSecurityGroupRules, o.SecurityGroupRules, u.SecurityGroupRules},
 	} {
 		if c.limit != nil && *c.limit != fsm.Unlimited && *c.limit < c.used {
 			return fmt.Errorf("%w: Quota limit %d for %s must be greater than or equal to already used and reserved %d.",

@@ -21,7 +21,7 @@ func TestQuotaSetsAndLimits(t *testing.T) {
 		{reader, "/v1/quota-sets/" + a + "/defaults", 200, `{"quota_set":{"id":"` + a + `","instances":10,"cores":20,"ram":51200,` +
 			`"server_groups":10,"server_group_members":10,"key_pairs":100,"floating_ips":10,` + extraQuotas + `}}`},
 		{member, "/v1/limits", 200, `{"limits":{"absolute":{"maxServerMeta":128,"maxImageMeta":128,"maxPersonality":5,` +
-			`"maxPersonalitySize":10240,"maxSecurityGroups":-1,"maxSecurityGroupRules":-1,"totalSecurityGroupsUsed":0,"maxTotalInstances":10,"maxTotalCores":20,"maxTotalRAMSize":51200,` +
+			`"maxPersonalitySize":10240,"maxSecurityGroups":-1,"maxSecurityGroupRules":-1,"totalSecurityGroupsUsed":1,"maxTotalInstances":10,"maxTotalCores":20,"maxTotalRAMSize":51200,` +
 			`"maxServerGroups":10,"maxServerGroupMembers":10,"maxTotalKeypairs":100,"maxTotalFloatingIps":10,` +
 			`"totalInstancesUsed":1,"totalCoresUsed":1,"totalRAMUsed":512,"totalServerGroupsUsed":1,"totalFloatingIpsUsed":1},"rate":[]}}`},
 		{reader, "/v1/quota-sets/" + w.beta.project, 403, ""},

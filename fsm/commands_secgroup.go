@@ -91,6 +91,9 @@ func applyCreateSecurityGroup(s *State, index uint64, c Command) error {
 	if s.groupNamed(g.ProjectID, g.Name) != nil {
 		return fmt.Errorf("%w: the project already has a security group named %q", ErrConflict, g.Name)
 	}
+	if err := checkQuota(QuotaSecurityGroups, 1, s.projectUsage(g.ProjectID).SecurityGroups, s.quota(g.ProjectID).SecurityGroups); err != nil {
+		return err
+	}
 	rules := g.Rules
 	g.Rules = nil
 	materialize := false
@@ -213,6 +216,12 @@ func applyCreateSecurityGroupRule(s *State, index uint64, c Command) error {
 	}
 	if own {
 		g = defaultSecurityGroup(r.ProjectID, r.Created)
+	}
+	if g.ID != DefaultSecurityGroupID(g.ProjectID) {
+		used := s.projectUsage(g.ProjectID).SecurityGroupRules
+		if err := checkQuota(QuotaSecurityGroupRules, 1, used, s.quota(g.ProjectID).SecurityGroupRules); err != nil {
+			return err
+		}
 	}
 	remote, err := s.checkRule(g, &r)
 	if err != nil {

@@ -201,6 +201,11 @@ type QuotaUsage struct {
 	RAM          int `json:"ram"`
 	ServerGroups int `json:"server_groups"`
 	FloatingIPs  int `json:"floating_ips"`
+	// SecurityGroups and SecurityGroupRules count the groups a project
+	// made and their rules: its default group (every project has one, made
+	// when first used) and that group's rules are not counted.
+	SecurityGroups     int `json:"security_groups"`
+	SecurityGroupRules int `json:"security_group_rules"`
 }
 
 // projectUsage counts by scanning: it runs only for commands of a project,
@@ -221,6 +226,12 @@ func (s *State) projectUsage(projectID string) QuotaUsage {
 		}
 	}
 	u.FloatingIPs = s.floatingIPsOf(projectID)
+	for _, g := range s.SecurityGroups {
+		if g.ProjectID == projectID && g.ID != DefaultSecurityGroupID(projectID) {
+			u.SecurityGroups++
+			u.SecurityGroupRules += len(g.Rules)
+		}
+	}
 	return u
 }
 
@@ -242,6 +253,10 @@ func (e *QuotaError) Error() string {
 		return "Quota exceeded, too many servers in group"
 	case QuotaKeyPairs:
 		return "Quota exceeded, too many key pairs."
+	case QuotaSecurityGroups:
+		return "Quota exceeded, too many security groups."
+	case QuotaSecurityGroupRules:
+		return "Quota exceeded, too many security group rules."
 	case QuotaMetadataItems:
 		return fmt.Sprintf("Maximum number of metadata items exceeds %d", e.Allowed)
 	}
