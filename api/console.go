@@ -9,9 +9,12 @@ import (
 	"github.com/shoal-project/shoal/fsm"
 )
 
-// Consoles reads the serial console log of instances running on this node.
+// Consoles reads the serial console log of instances running on this node
+// and sends their guests a non-maskable interrupt (a crash dump);
+// InjectNMI says fsm.ErrConflict when the domain is missing or not running.
 type Consoles interface {
 	ConsoleLog(ctx context.Context, id string, lines int) (string, error)
+	InjectNMI(ctx context.Context, id string) error
 }
 
 // ConsoleOutput is the body of GET /v1/servers/{id}/console-log (Nova's

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,6 +21,16 @@ func (f fakeConsoles) ConsoleLog(_ context.Context, id string, lines int) (strin
 		all = all[len(all)-lines:]
 	}
 	return strings.Join(all, "\n") + "\n", nil
+}
+
+// InjectNMI appends the kernel's line to the log: a domain without a log
+// does not run.
+func (f fakeConsoles) InjectNMI(_ context.Context, id string) error {
+	if _, ok := f[id]; !ok {
+		return fmt.Errorf("%w: domain %s is not running", fsm.ErrConflict, id)
+	}
+	f[id] += "NMI received\n"
+	return nil
 }
 
 func TestConsoleLog(t *testing.T) {

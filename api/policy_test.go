@@ -73,6 +73,9 @@ var policyTable = map[string]policyRow{
 	"POST /v1/servers/{id}/action":     {path: "/v1/servers/%server/action", body: `{"action":"stop"}`, reader: forbidden, member: allowed, admin: allowed, other: absent},
 	"GET /v1/servers/{id}/actions":     {path: "/v1/servers/%server/actions", reader: allowed, member: allowed, admin: allowed, other: absent},
 	"GET /v1/servers/{id}/console-log": {path: "/v1/servers/%server/console-log", reader: forbidden, member: allowed, admin: allowed, other: absent},
+	// Nova's trigger_crash_dump (2.17): an NMI to the guest.
+	"POST /v1/servers/{id}/trigger-crash-dump": {path: "/v1/servers/%server/trigger-crash-dump",
+		reader: forbidden, member: allowed, admin: allowed, other: absent},
 
 	// Images (Glance): private ones are their project's.
 	"GET /v1/images":           {path: "/v1/images", reader: allowed, member: allowed, admin: allowed},

@@ -142,6 +142,7 @@ func (s *Server) routes() {
 	s.route("POST /v1/servers/{id}/action", AccessProjectMember, s.serverAction)
 	s.read("GET /v1/servers/{id}/actions", AccessProjectReader, s.listServerActions)
 	s.route("GET /v1/servers/{id}/console-log", AccessProjectMember, s.consoleLog)
+	s.route("POST /v1/servers/{id}/trigger-crash-dump", AccessProjectMember, s.triggerCrashDump)
 
 	s.collection("/v1/images", AccessProjectReader, AccessProjectMember, s.listImages, s.showImage, s.createImage, s.deleteImage)
 	// Not s.read: the data is this node's copy, never the leader's. Other

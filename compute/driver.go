@@ -87,6 +87,10 @@ type Hypervisor interface {
 	// ConsoleLog returns the last lines of the serial console (all when
 	// lines <= 0).
 	ConsoleLog(ctx context.Context, id string, lines int) (string, error)
+	// InjectNMI sends a non-maskable interrupt to a running or paused
+	// domain (Nova's trigger_crash_dump: a guest set up for it dumps its
+	// kernel and reboots); any other state is ErrInvalidState.
+	InjectNMI(ctx context.Context, id string) error
 }
 
 // Notifier is implemented by a Hypervisor that reports domain lifecycle

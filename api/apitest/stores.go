@@ -76,12 +76,33 @@ func (readSeekCloser) Close() error { return nil }
 type Consoles struct {
 	mu   sync.Mutex
 	logs map[string]string
+	nmis map[string]int
+	// NMIErr, when set, is what InjectNMI answers (the driver's failure).
+	NMIErr error
 }
 
 var _ api.Consoles = (*Consoles)(nil)
 
 // NewConsoles is a driver with no console logs yet.
-func NewConsoles() *Consoles { return &Consoles{logs: map[string]string{}} }
+func NewConsoles() *Consoles { return &Consoles{logs: map[string]string{}, nmis: map[string]int{}} }
+
+// InjectNMI counts the interrupts sent to server id.
+func (c *Consoles) InjectNMI(_ context.Context, id string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.NMIErr != nil {
+		return c.NMIErr
+	}
+	c.nmis[id]++
+	return nil
+}
+
+// NMIs is how many interrupts server id has been sent.
+func (c *Consoles) NMIs(id string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nmis[id]
+}
 
 // Set makes log the console log of server id.
 func (c *Consoles) Set(id, log string) {

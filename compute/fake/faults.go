@@ -26,10 +26,11 @@ const (
 	OpInspect     = "inspect"
 	OpList        = "list"
 	OpConsoleLog  = "console-log"
+	OpInjectNMI   = "inject-nmi"
 )
 
 var ops = []string{OpFingerprint, OpDefine, OpStart, OpStop, OpDestroy, OpUndefine, OpReboot,
-	OpPause, OpUnpause, OpSuspend, OpResume, OpInspect, OpList, OpConsoleLog}
+	OpPause, OpUnpause, OpSuspend, OpResume, OpInspect, OpList, OpConsoleLog, OpInjectNMI}
 
 // FailNext makes the next call of op fail with err, changing nothing. Calls
 // queue up: FailNext twice fails the next two calls. err is returned as it

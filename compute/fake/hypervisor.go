@@ -196,6 +196,26 @@ func (d *Driver) ConsoleLog(ctx context.Context, id string, lines int) (string, 
 	return strings.Join(out, "\n") + "\n", nil
 }
 
+// InjectNMI records a non-maskable interrupt in the console of a running
+// or paused domain, as a guest's kernel would print it.
+func (d *Driver) InjectNMI(ctx context.Context, id string) error {
+	if err := d.begin(ctx, OpInjectNMI); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	dom, ok := d.domains[id]
+	switch {
+	case !ok:
+		return notFound(id)
+	case !dom.active():
+		return invalid("inject an NMI into", dom)
+	}
+	before := dom.clone()
+	dom.log("NMI received")
+	return d.commit(id, func() { *dom = before })
+}
+
 // move is the common shape of pause, unpause, suspend and resume: from one
 // of the states in from to state to; already there is nil.
 func (d *Driver) move(ctx context.Context, op, id string, to fsm.PowerState, what string, from ...fsm.PowerState) error {

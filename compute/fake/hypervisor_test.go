@@ -367,3 +367,30 @@ func TestConcurrentOperations(t *testing.T) {
 		t.Errorf("domains left: %+v", doms)
 	}
 }
+
+func TestInjectNMI(t *testing.T) {
+	d := New(Config{})
+	ctx := context.Background()
+	must(t, d.Define(ctx, spec(id)))
+	if err := d.InjectNMI(ctx, id); !errors.Is(err, compute.ErrInvalidState) {
+		t.Errorf("InjectNMI of a shut off domain: %v, want ErrInvalidState", err)
+	}
+	must(t, d.Start(ctx, id))
+	must(t, d.InjectNMI(ctx, id))
+	must(t, d.Pause(ctx, id))
+	must(t, d.InjectNMI(ctx, id))
+	if all, _ := d.ConsoleLog(ctx, id, 0); strings.Count(all, "NMI received") != 2 {
+		t.Errorf("console after two NMIs:\n%s", all)
+	}
+	boom := errors.New("boom")
+	d.FailNext(OpInjectNMI, boom)
+	if err := d.InjectNMI(ctx, id); !errors.Is(err, boom) {
+		t.Errorf("injected fault: %v", err)
+	}
+	if all, _ := d.ConsoleLog(ctx, id, 0); strings.Count(all, "NMI received") != 2 {
+		t.Errorf("a failed NMI reached the console:\n%s", all)
+	}
+	if err := d.InjectNMI(ctx, "nope"); !errors.Is(err, compute.ErrNotFound) {
+		t.Errorf("InjectNMI of a missing domain: %v", err)
+	}
+}

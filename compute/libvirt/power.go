@@ -72,6 +72,18 @@ func (d *Driver) Resume(ctx context.Context, id string) error {
 	})
 }
 
+// InjectNMI sends a non-maskable interrupt to a running or paused domain
+// (virsh inject-nmi); QEMU delivers it to a paused guest when it resumes.
+func (d *Driver) InjectNMI(ctx context.Context, id string) error {
+	return d.withDomain(ctx, "inject-nmi", id, false, func(l *golibvirt.Libvirt, dom golibvirt.Domain, st golibvirt.DomainState) error {
+		switch st {
+		case golibvirt.DomainRunning, golibvirt.DomainBlocked, golibvirt.DomainPaused:
+			return l.DomainInjectNmi(dom, 0)
+		}
+		return invalid("inject an NMI into", id, stateName(st))
+	})
+}
+
 func invalid(op, id, state string) error {
 	return fmt.Errorf("%w: cannot %s %s while it is %s", compute.ErrInvalidState, op, id, state)
 }

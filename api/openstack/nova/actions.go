@@ -63,6 +63,7 @@ var actions = map[string]action{
 	"rebuild":             {parse: parseRebuild},
 	"forceDelete":         {parse: parseForceDelete},
 	"restore":             {parse: parseRestore},
+	"trigger_crash_dump":  {versions: &since217, parse: parseTriggerCrashDump},
 }
 
 func (m *Module) serverAction(w http.ResponseWriter, r *http.Request) {

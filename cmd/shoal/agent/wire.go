@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sync/atomic"
@@ -171,12 +172,25 @@ func (l laterNode) network() (fsm.NetworkInfo, bool) {
 	return n.FSM().Network()
 }
 
-// consolesOf serves console logs from the driver when it runs instances.
+// consolesOf serves console logs and NMIs from the driver when it runs
+// instances.
 func consolesOf(d compute.Driver) api.Consoles {
 	if hv, ok := d.(compute.Hypervisor); ok {
-		return hv
+		return consoles{hv}
 	}
 	return nil
+}
+
+// consoles is a Hypervisor as api.Consoles: a domain that is missing or
+// not running is api's conflict.
+type consoles struct{ compute.Hypervisor }
+
+func (c consoles) InjectNMI(ctx context.Context, id string) error {
+	err := c.Hypervisor.InjectNMI(ctx, id)
+	if errors.Is(err, compute.ErrNotFound) || errors.Is(err, compute.ErrInvalidState) {
+		return fmt.Errorf("%w: %v", fsm.ErrConflict, err)
+	}
+	return err
 }
 
 // inventorySource gossips the driver's fingerprint less what the host keeps
