@@ -124,6 +124,24 @@ func TestUsersLifecycle(t *testing.T) {
 	}
 }
 
+// A user's attributes beyond Keystone's own (Tempest's email and
+// project_id) are kept and shown beside them, as Keystone's additional
+// properties; they never replace an own attribute.
+func TestUserExtraAttributes(t *testing.T) {
+	k := newKeystoneServer(t)
+	resp, b := call(t, k.ts, "POST", "/identity/v3/users", `{"user":{"name":"bob","password":"pw","email":"bob@example.test",`+
+		`"project_id":"`+identitytest.AdminProjectID+`","description":"d"}}`)
+	u := created[map[string]any](t, resp, b, "user")
+	if u["email"] != "bob@example.test" || u["project_id"] != identitytest.AdminProjectID || u["description"] != "d" || u["name"] != "bob" {
+		t.Errorf("created %s", b)
+	}
+	resp, b = call(t, k.ts, "GET", "/identity/v3/users?name=bob", "")
+	wantStatus(t, resp, b, http.StatusOK)
+	if !strings.Contains(string(b), `"email":"bob@example.test"`) {
+		t.Errorf("listed %s", b)
+	}
+}
+
 func TestRolesAndAssignments(t *testing.T) {
 	k := newKeystoneServer(t)
 	tenant := k.c.addTenant(t, "alpha", fsm.RoleMember)

@@ -53,7 +53,7 @@ func TestIdentityBadInput(t *testing.T) {
 		{"user: duplicate", "POST", users, `{"user":{"name":"admin","password":"x"}}`, 409, "duplicate"},
 		{"user: unknown default project", "POST", users, `{"user":{"name":"x","default_project_id":"` + unknown + `"}}`, 404, "project"},
 		{"user: other domain", "POST", users, `{"user":{"name":"x","domain_id":"other"}}`, 404, "domain"},
-		{"user: description", "POST", users, `{"user":{"name":"x","description":"d"}}`, 400, "description"},
+		{"user: extra attribute shadowing name", "POST", users, `{"user":{"name":"x","name ":1,"enabled":"yes"}}`, 400, "enabled"},
 		{"user: patch unknown", "PATCH", users + "/" + unknown, `{"user":{"enabled":false}}`, 404, "user"},
 		{"user: patch password over 72 bytes", "PATCH", users + "/" + alpha.UserID, `{"user":{"password":"` + long + `"}}`, 400, "72"},
 		{"user: patch unknown default project", "PATCH", users + "/" + alpha.UserID, `{"user":{"default_project_id":"` + unknown + `"}}`, 404, "project"},

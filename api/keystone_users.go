@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -19,11 +20,66 @@ type userDoc struct {
 	PasswordExpiresAt *string        `json:"password_expires_at"`
 	Options           map[string]any `json:"options"`
 	Links             links          `json:"links"`
+	extra             string         // a JSON object: Keystone shows extra attributes beside its own
 }
 
 func userOf(r *http.Request, u fsm.User) userDoc {
 	return userDoc{ID: u.ID, Name: u.Name, DomainID: u.DomainID, Enabled: u.Enabled, DefaultProjectID: u.DefaultProjectID,
-		Options: map[string]any{}, Links: links{Self: objectURL(r, "users", u.ID)}}
+		Options: map[string]any{}, Links: links{Self: objectURL(r, "users", u.ID)}, extra: u.Extra}
+}
+
+// MarshalJSON writes the user's own attributes, then its extra ones.
+func (d userDoc) MarshalJSON() ([]byte, error) {
+	type plain userDoc
+	b, err := json.Marshal(plain(d))
+	if err != nil || d.extra == "" {
+		return b, err
+	}
+	var own, extra map[string]json.RawMessage
+	if err := json.Unmarshal(b, &own); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(d.extra), &extra); err != nil {
+		return nil, err
+	}
+	for k, v := range extra {
+		if _, taken := own[k]; !taken {
+			own[k] = v
+		}
+	}
+	return json.Marshal(own)
+}
+
+// userAttributes are the members of a user body shoal reads; Keystone
+// keeps any other (its schema allows additional properties) as extra.
+var userAttributes = map[string]bool{"name": true, "password": true, "default_project_id": true, "enabled": true,
+	"domain_id": true}
+
+// decodeUser decodes a user body into its request and its extra
+// attributes (a JSON object, "" for none).
+func decodeUser(w http.ResponseWriter, r *http.Request) (userRequest, string, error) {
+	var req userRequest
+	var all map[string]json.RawMessage
+	if err := decodeKeystone(w, r, "user", &all); err != nil {
+		return req, "", err
+	}
+	own, extra := map[string]json.RawMessage{}, map[string]json.RawMessage{}
+	for k, v := range all {
+		if userAttributes[k] {
+			own[k] = v
+		} else {
+			extra[k] = v
+		}
+	}
+	b, err := json.Marshal(own)
+	if err == nil {
+		err = decodeStrict(b, &req)
+	}
+	if err != nil || len(extra) == 0 {
+		return req, "", err
+	}
+	e, err := json.Marshal(extra)
+	return req, string(e), err
 }
 
 // userRequest is the body of a user's create or update. Users have no
@@ -102,8 +158,7 @@ func (s *Server) selfOrAdmin(r *http.Request) (fsm.User, error) {
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
-	var req userRequest
-	err := decodeKeystone(w, r, "user", &req)
+	req, extra, err := decodeUser(w, r)
 	if err == nil && req.Name == nil {
 		err = fmt.Errorf("%w: 'name' is a required property", fsm.ErrInvalid)
 	}
@@ -122,7 +177,8 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.auth.Now().UTC()
-	u := fsm.User{ID: newKeystoneID(), Name: *req.Name, DomainID: fsm.DefaultDomainID, Enabled: true, Created: now, Updated: now}
+	u := fsm.User{ID: newKeystoneID(), Name: *req.Name, DomainID: fsm.DefaultDomainID, Enabled: true, Extra: extra,
+		Created: now, Updated: now}
 	if hash != nil {
 		u.PasswordHash = *hash
 	}

@@ -52,8 +52,11 @@ type User struct {
 	DefaultProjectID string    `json:"default_project_id,omitempty"`
 	PasswordHash     string    `json:"password_hash,omitempty"`
 	TokensValidAfter time.Time `json:"tokens_valid_after,omitzero"`
-	Created          time.Time `json:"created"`
-	Updated          time.Time `json:"updated"`
+	// Extra is the JSON object of the attributes Keystone keeps beyond its
+	// own (a user's email, say): text, so a reader's copy shares nothing.
+	Extra   string    `json:"extra,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
 	Indexes
 }
 

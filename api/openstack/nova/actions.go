@@ -66,8 +66,24 @@ var actions = map[string]action{
 	"trigger_crash_dump":  {versions: &since217, parse: parseTriggerCrashDump},
 }
 
+// novaOnlyActions are Nova's actions shoal does not serve yet (migration,
+// resize, shelve, rescue, snapshots, remote consoles...). Nova's handlers
+// of these look the server up first, so an unknown server is 404 before
+// the 400 for the action.
+var novaOnlyActions = map[string]bool{"migrate": true, "resize": true, "confirmResize": true, "revertResize": true,
+	"os-migrateLive": true, "shelve": true, "shelveOffload": true, "unshelve": true, "rescue": true, "unrescue": true,
+	"createImage": true, "createBackup": true, "changePassword": true, "os-getVNCConsole": true,
+	"os-getSPICEConsole": true, "os-getSerialConsole": true, "os-getRDPConsole": true, "injectNetworkInfo": true,
+	"resetNetwork": true}
+
 func (m *Module) serverAction(w http.ResponseWriter, r *http.Request) {
 	act, c, err := decodeAction(w, r)
+	var unserved *unservedAction
+	if errors.As(err, &unserved) {
+		if _, _, lookupErr := m.server(r); lookupErr != nil {
+			err = lookupErr
+		}
+	}
 	if err != nil {
 		m.fail(w, r, err)
 		return
@@ -97,6 +113,9 @@ func decodeAction(w http.ResponseWriter, r *http.Request) (action, call, error) 
 	for key = range b {
 	}
 	act, ok := actions[key]
+	if !ok && novaOnlyActions[key] {
+		return act, nil, &unservedAction{badRequest("There is no such action: %s", key)}
+	}
 	if !ok {
 		return act, nil, badRequest("There is no such action: %s", key)
 	}
@@ -106,6 +125,11 @@ func decodeAction(w http.ResponseWriter, r *http.Request) (action, call, error) 
 	c, err := act.parse(r, key, b[key])
 	return act, c, err
 }
+
+// unservedAction is the 400 of a Nova action shoal does not serve.
+type unservedAction struct{ error }
+
+func (u *unservedAction) Unwrap() error { return u.error }
 
 // opsCall is an action Ops runs as a /v1 action: 202 with no body, or
 // Nova's error; verb names it in Nova's conflict message ("Cannot 'stop'

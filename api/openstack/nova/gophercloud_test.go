@@ -55,9 +55,9 @@ func TestGophercloudCompute(t *testing.T) {
 
 	// Microversions: above our max is 406, malformed is 400.
 	high := *user
-	high.Microversion = "2.99"
+	high.Microversion = "2.101"
 	_, err := limits.Get(ctx, &high, nil).Extract()
-	wantFault(t, "microversion 2.99", err, http.StatusNotAcceptable, "computeFault")
+	wantFault(t, "microversion 2.101", err, http.StatusNotAcceptable, "computeFault")
 	bad := *user
 	bad.Microversion = "2.x"
 	_, err = limits.Get(ctx, &bad, nil).Extract()

@@ -17,7 +17,7 @@ import (
 // when every change up to it, for every resource we serve, is done
 // (MICROVERSIONS.md is the checklist): clients negotiate min(theirs, ours)
 // and then expect that version's shapes everywhere.
-const MaxVersion = "2.1"
+const MaxVersion = "2.100"
 
 // MinVersion is the lowest, Nova's own: v2.1 without a header.
 const MinVersion = "2.1"

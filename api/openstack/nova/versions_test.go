@@ -64,8 +64,8 @@ func TestMicroversionNegotiation(t *testing.T) {
 		{"", "", 200, ""},
 		{"X-OpenStack-Nova-API-Version", "2.1", 200, ""},
 		{"OpenStack-API-Version", "compute latest", 200, ""},
-		{"OpenStack-API-Version", "compute 2.2", 406,
-			`{"computeFault":{"code":406,"message":"Version 2.2 is not supported by the API. Minimum is 2.1 and maximum is ` + nova.MaxVersion + `."}}`},
+		{"OpenStack-API-Version", "compute 2.101", 406,
+			`{"computeFault":{"code":406,"message":"Version 2.101 is not supported by the API. Minimum is 2.1 and maximum is ` + nova.MaxVersion + `."}}`},
 		{"X-OpenStack-Nova-API-Version", "2.0", 406, ""},
 		{"X-OpenStack-Nova-API-Version", "two", 400,
 			`{"badRequest":{"code":400,"message":"API Version String two is of invalid format. Must be of format MajorNum.MinorNum."}}`},
@@ -82,8 +82,12 @@ func TestMicroversionNegotiation(t *testing.T) {
 		if !strings.HasPrefix(id, "req-") || resp.Header.Get("X-Compute-Request-Id") != id || resp.Header.Get("X-Request-Id") != id {
 			t.Errorf("%s %s: request IDs %v", c.header, c.value, resp.Header)
 		}
-		if c.status == 200 && (resp.Header.Get("OpenStack-API-Version") != "compute 2.1" ||
-			resp.Header.Get("X-OpenStack-Nova-API-Version") != "2.1") {
+		want := "2.1" // no header: the minimum; latest: the maximum
+		if c.value == "compute latest" {
+			want = nova.MaxVersion
+		}
+		if c.status == 200 && (resp.Header.Get("OpenStack-API-Version") != "compute "+want ||
+			resp.Header.Get("X-OpenStack-Nova-API-Version") != want) {
 			t.Errorf("%s %s: version headers %v", c.header, c.value, resp.Header)
 		}
 	}
