@@ -164,6 +164,8 @@ func rebuildBody(v osapi.Version, s server, inst fsm.Instance) (map[string]json.
 		body["key_name"], _ = json.Marshal(nullable(inst.KeyName))
 	}
 	if v.AtLeast(2, 57) {
+		// user_data, not GET's OS-EXT-SRV-ATTR:user_data (the 2.75 view)
+		delete(body, "OS-EXT-SRV-ATTR:user_data")
 		body["user_data"], _ = json.Marshal(nullable(inst.UserData))
 	}
 	return body, nil

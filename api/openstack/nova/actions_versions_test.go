@@ -217,6 +217,16 @@ func TestRebuildResponseVersions(t *testing.T) {
 	if status != 202 || !strings.Contains(string(raw), `"OS-EXT-STS:vm_state"`) || !strings.Contains(string(raw), `"user_data":null`) {
 		t.Errorf("rebuild 2.75: %d %s", status, raw)
 	}
+	// An admin's 2.75 answer is GET's with user_data in place of
+	// OS-EXT-SRV-ATTR:user_data (Tempest's v2_75 rebuild schema).
+	const id2 = "c3000000-0000-4000-8000-00000000000a"
+	e.SeedServer(t, e.alpha, id2, "web", apitest.CirrosID, apitest.NodeName)
+	status, raw = e.call(t, "POST", "/servers/"+id2+"/action", `{"rebuild":{"imageRef":"`+apitest.CirrosID+`"}}`,
+		apitest.AdminToken, at("2.75")...)
+	if status != 202 || !strings.Contains(string(raw), `"OS-EXT-SRV-ATTR:host"`) || strings.Contains(string(raw), `"OS-EXT-SRV-ATTR:user_data"`) ||
+		!strings.Contains(string(raw), `"user_data":null`) {
+		t.Errorf("an admin's rebuild 2.75: %d %s", status, raw)
+	}
 }
 
 // TestRebuildBodyVersions: rebuild takes description from 2.19, key_name

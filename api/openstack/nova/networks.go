@@ -67,18 +67,11 @@ func (m *Module) networkID(n api.Network) string {
 	return n.ID
 }
 
-// projectNetworks are the networks Nova's get_all gives a project: the
-// shared tenant network and the networks of the caller's project.
+// projectNetworks are the networks Nova's get_all gives a project: what
+// Neutron lists to it, every network here (the shared tenant network and
+// the external ones, which Neutron shows to every project).
 func (m *Module) projectNetworks(r *http.Request) ([]api.Network, error) {
-	nets, err := m.ops.Networks(r.Context())
-	own := m.ops.Principal(r.Context()).ProjectID
-	out := []api.Network{}
-	for _, n := range nets {
-		if !n.External || n.ProjectID == own {
-			out = append(out, n)
-		}
-	}
-	return out, err
+	return m.ops.Networks(r.Context())
 }
 
 // network is the network with Nova ID id; anything else is Nova's 404.

@@ -116,6 +116,14 @@ func TestNetworkProxies(t *testing.T) {
 	for _, f := range []string{"cidr", "netmask", "gateway", "broadcast", "dns1", "dns2", "cidr_v6", "gateway_v6", "netmask_v6"} {
 		netShape[f] = "string|null"
 	}
+	// An external network (no project's, as the seed makes it) is listed
+	// to every project, as Neutron lists it (Tempest's NetworksTest finds
+	// its public network so).
+	e.SeedExternalNetwork(t)
+	status, raw = e.call(t, "GET", "/os-networks", "", tok)
+	if status != 200 || !strings.Contains(string(raw), `"id":"`+apitest.PublicNetworkID+`"`) || !strings.Contains(string(raw), `"id":"`+net+`"`) {
+		t.Errorf("networks with an external one: %d %s", status, raw)
+	}
 	status, raw = e.call(t, "GET", "/os-networks/"+net, "", tok)
 	checkShape(t, "network", raw, shape{"network": netShape})
 	if status != 200 {
