@@ -34,7 +34,7 @@ go test -count=1 -v -tags 'e2e libvirt' -run TestLibvirtAcceptance ./cmd/shoal/ 
 # Debian's real clients against three nodes on this machine's libvirtd: every
 # command of the issue's list through the `openstack` CLI (a few minutes),
 # then Tempest's smoke subset of the compute API (the full compute run is
-# opt-in: scripts/tempest/run.sh full, 30-45 min).
+# opt-in: scripts/tempest/run.sh full, about 7 min here).
 step "OpenStack clients: the openstack CLI and Tempest's smoke subset against three libvirt nodes"
 "$ROOT/scripts/setup-openstack-clients.sh"
 go test -count=1 -v -timeout 30m -tags 'e2e libvirt' -run 'TestOpenStackCLI$|TestTempest$' ./cmd/shoal/ | grep -vE '^=== (RUN|NAME|PAUSE|CONT)'

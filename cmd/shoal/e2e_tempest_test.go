@@ -17,7 +17,7 @@ import (
 // booting the tiny guest: scripts/tempest/run.sh does the configuring,
 // the run and the per-class summary. By default the smoke subset (what
 // scripts/test.sh runs); SHOAL_TEMPEST=full runs every compute API test
-// (30-45 min: give go test a -timeout to match), any other value is a
+// (about 7 min here, 500 tests: give go test a -timeout to match), any other value is a
 // `tempest run --regex`. The test fails when any Tempest test fails.
 func TestTempest(t *testing.T) {
 	suite := cmp.Or(os.Getenv("SHOAL_TEMPEST"), "smoke")
