@@ -5,8 +5,8 @@
 #   smoke (default): TestVersions, FlavorsV2TestJSON, ServersTestJSON and
 #          ServerActionsTestJSON, a few minutes: what CI runs
 #          (cmd/shoal/e2e_tempest_test.go, from scripts/test.sh).
-#   full:  every tempest.api.compute test (about 570, of which about 500
-#          run with this configuration; about 7 min under TCG on 2 cores).
+#   full:  every tempest.api.compute test (about 570, of which about 410
+#          run with this configuration and 100 skip; about 7 min under TCG on 2 cores).
 #          Opt-in only, never from scripts/test.sh.
 #   REGEX: what `tempest run --regex` selects.
 # Example, on the local cluster:
