@@ -14,7 +14,10 @@ import (
 	"github.com/shoal-project/shoal/internal/testkit"
 )
 
-const settle = 15 * time.Second
+// settle bounds the waits for a cluster to converge: a wait ends as soon
+// as it has, so the bound only has to outlast a loaded machine (five Raft
+// nodes under the race detector beside the other packages' tests).
+const settle = 45 * time.Second
 
 // formed reports whether node i sees want alive members, one leader and the
 // given numbers of voters (leader included) and non-voters.
