@@ -97,6 +97,9 @@ const (
 	TypeSetInstanceTags   Type = 79
 
 	TypeSetQuotaClass Type = 83
+
+	TypeMigrateInstance Type = 86
+	TypeResizeDecision  Type = 87
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -198,6 +201,8 @@ var registry = map[Type]handler{
 	TypeAddInstanceTag:         {"add-instance-tag", func() Command { return &AddInstanceTag{} }, applyAddInstanceTag},
 	TypeDeleteInstanceTag:      {"delete-instance-tag", func() Command { return &DeleteInstanceTag{} }, applyDeleteInstanceTag},
 	TypeSetInstanceTags:        {"set-instance-tags", func() Command { return &SetInstanceTags{} }, applySetInstanceTags},
+	TypeMigrateInstance:        {"migrate-instance", func() Command { return &MigrateInstance{} }, applyMigrateInstance},
+	TypeResizeDecision:         {"resize-decision", func() Command { return &ResizeDecision{} }, applyResizeDecision},
 }
 
 // MaxEntrySize is the largest encoded command a write may carry. A

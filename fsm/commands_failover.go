@@ -73,16 +73,22 @@ func applyMarkHostDown(s *State, index uint64, c Command) error {
 			continue
 		}
 		s.untrack(inst)
+		why := "host " + cmd.Name + " is down (" + cmd.Reason + ")"
+		m, destUp := s.liveDestUp(inst)
 		switch {
+		case destUp:
+			s.recoverOnDest(inst, m, cmd.RequestID, cmd.LastSeen, cmd.Time, why+" during the live migration to "+m.Dest, index)
 		case inst.VMState == VMError || inst.VMState == VMDeleted:
 			// left for the operator, as before the failure
+			s.endMigration(inst, MigrationError, why, cmd.Time, index)
 		case inst.Policy() == HANone:
+			s.endMigration(inst, MigrationError, why, cmd.Time, index)
 			inst.VMState, inst.TaskState, inst.TaskIndex = VMError, TaskNone, 0
 			inst.Fault = &Fault{Code: 500, Created: cmd.Time, Message: "host " + cmd.Name +
 				" is down and this server's HA policy is none: evacuate it (shoal server evacuate) or wait for the host"}
 			inst.finishAction("error", "host "+cmd.Name+" went down", cmd.Time)
 		default:
-			inst.evacuate(cmd.RequestID, Actor{}, "", false, cmd.LastSeen, cmd.Time, "host "+cmd.Name+" is down ("+cmd.Reason+")")
+			s.evacuateInstance(inst, cmd.RequestID, Actor{}, "", false, cmd.LastSeen, cmd.Time, why, index)
 		}
 		inst.Updated, inst.ModifyIndex = cmd.Time, index
 		s.track(inst)
@@ -131,8 +137,8 @@ func applyEvacuateInstances(s *State, index uint64, c Command) error {
 		if from == "" {
 			from = "nowhere"
 		}
-		inst.evacuate(cmd.RequestID, Actor{UserID: cmd.UserID, ProjectID: cmd.ProjectID}, cmd.TargetHost, cmd.Stop, cmd.Time, cmd.Time,
-			"evacuate from "+from+" asked by an operator")
+		s.evacuateInstance(inst, cmd.RequestID, Actor{UserID: cmd.UserID, ProjectID: cmd.ProjectID}, cmd.TargetHost, cmd.Stop, cmd.Time, cmd.Time,
+			"evacuate from "+from+" asked by an operator", index)
 		inst.Updated, inst.ModifyIndex = cmd.Time, index
 		s.track(inst)
 	}

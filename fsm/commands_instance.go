@@ -302,12 +302,17 @@ func (s *State) deleteInstance(inst *Instance, cmd *InstanceAction, index uint64
 	if inst.TaskState == TaskDeleting {
 		return fmt.Errorf("%w: server %s is already being deleted", ErrConflict, inst.ID)
 	}
+	if movingTasks[inst.TaskState] && !inst.MigrationPending {
+		return fmt.Errorf("%w: cannot delete server %s while it moves (task_state %s); wait for the migration to end",
+			ErrConflict, inst.ID, inst.TaskState)
+	}
 	if inst.Host == "" {
 		inst.startAction(cmd.RequestID, ActionDelete, cmd.actor(), cmd.Time)
 		s.removeInstance(inst, index, cmd.Time)
 		return nil
 	}
 	s.untrack(inst)
+	s.endMigration(inst, MigrationError, "the server was deleted", cmd.Time, index)
 	inst.TaskState, inst.TaskIndex = TaskDeleting, index
 	inst.Updated, inst.ModifyIndex = cmd.Time, index
 	inst.startAction(cmd.RequestID, ActionDelete, cmd.actor(), cmd.Time)
@@ -329,6 +334,7 @@ func (s *State) resetState(inst *Instance, cmd *InstanceAction, index uint64) er
 		return fmt.Errorf("%w: server %s has no host; it cannot be reset to active", ErrConflict, inst.ID)
 	}
 	s.untrack(inst)
+	s.endMigration(inst, MigrationError, "interrupted by reset-state", cmd.Time, index)
 	inst.VMState, inst.TaskState, inst.TaskIndex = vm, TaskNone, 0
 	inst.Updated, inst.ModifyIndex = cmd.Time, index
 	inst.finishAction("error", "interrupted by reset-state", cmd.Time)
@@ -343,6 +349,7 @@ func (s *State) resetState(inst *Instance, cmd *InstanceAction, index uint64) er
 // is left of it goes on the record of deleted servers, gone at time at.
 func (s *State) removeInstance(inst *Instance, index uint64, at time.Time) {
 	s.untrack(inst)
+	s.endMigration(inst, MigrationError, "the server was deleted", at, index)
 	s.unqueue(inst.ID)
 	for _, a := range inst.Addresses {
 		if s.Network != nil && a.Network == s.Network.Name {

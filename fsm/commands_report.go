@@ -56,6 +56,9 @@ func applyReportInstances(s *State, index uint64, c Command) error {
 			s.removeInstance(inst, index, cmd.Time)
 			continue
 		}
+		if done && s.moveDone(inst, r, cmd.Host, cmd.Time, index) {
+			continue
+		}
 		if _, known := taskResult[r.Done]; done && !known && r.Done != TaskDeleting && r.Done != TaskRebuildSpawning && r.Done != TaskRebuilding {
 			continue
 		}
@@ -69,10 +72,12 @@ func applyReportInstances(s *State, index uint64, c Command) error {
 		switch {
 		case done && r.Error != "":
 			s.taskFailed(inst, r, cmd.Time)
+			s.endMigration(inst, MigrationFailed, r.Error, cmd.Time, index) // an evacuation's
 		case done && (r.Done == TaskRebuildSpawning || r.Done == TaskRebuilding):
 			// An evacuated or rebuilt server keeps its vm_state (active or
 			// stopped); an evacuation's action says how long failover took.
 			inst.TaskState, inst.TaskIndex, inst.Fault = TaskNone, 0, nil
+			s.endMigration(inst, MigrationDone, "", cmd.Time, index) // an evacuation's
 			if n := len(inst.Actions); n > 0 && inst.Actions[n-1].Result == "" {
 				message := ""
 				if inst.Actions[n-1].Action == ActionEvacuate {

@@ -28,7 +28,25 @@ const (
 	// there from its image (rebuild_spawning), as Nova's evacuate.
 	TaskRebuilding      = "rebuilding"
 	TaskRebuildSpawning = "rebuild_spawning"
+	// Moving a server (migration.go). Live: migrating, carried out by the
+	// source. Cold migration and resize: resize_prep while the scheduler
+	// chooses, resize_migrating on the source (the stopped guest and its
+	// disk go to the destination), resize_finish on the destination (the
+	// new flavor, started if it ran), then vm_state resized (VERIFY_RESIZE)
+	// until confirmed or reverted; a revert is resize_reverting on the
+	// destination (its copy goes) then resize_revert_finish on the source
+	// (the old guest comes back as it was).
+	TaskMigrating          = "migrating"
+	TaskResizePrep         = "resize_prep"
+	TaskResizeMigrating    = "resize_migrating"
+	TaskResizeFinish       = "resize_finish"
+	TaskResizeReverting    = "resize_reverting"
+	TaskResizeRevertFinish = "resize_revert_finish"
 )
+
+// VMResized is a server moved by a cold migration or resize that waits for
+// its user to confirm or revert (Nova's vm_state resized, VERIFY_RESIZE).
+const VMResized = "resized"
 
 // HA policies: what happens to a server when its host goes down.
 const (
@@ -143,19 +161,31 @@ type Instance struct {
 	// Hostname is the guest's hostname (Nova's OS-EXT-SRV-ATTR:hostname,
 	// chosen at create, changed by 2.90's update); LaunchIndex is the
 	// server's place among those one request created (0 for the first).
-	Hostname    string    `json:"hostname,omitempty"`
-	LaunchIndex int       `json:"launch_index,omitempty"`
-	Attempts    int       `json:"attempts,omitempty"` // placements rejected at commit
-	Created     time.Time `json:"created"`
-	Updated     time.Time `json:"updated"`
-	Actions     []Action  `json:"actions,omitempty"`
+	Hostname    string `json:"hostname,omitempty"`
+	LaunchIndex int    `json:"launch_index,omitempty"`
+	// MigrationID is the migration moving the server now (State.Migrations),
+	// 0 when none; MigrationPending says it waits for the scheduler to
+	// choose its destination.
+	MigrationID      uint64    `json:"migration_id,omitempty"`
+	MigrationPending bool      `json:"migration_pending,omitempty"`
+	Attempts         int       `json:"attempts,omitempty"` // placements rejected at commit
+	Created          time.Time `json:"created"`
+	Updated          time.Time `json:"updated"`
+	Actions          []Action  `json:"actions,omitempty"`
 	Indexes
 }
 
 // Status is Nova's user-facing status, derived from vm_state and task_state.
 func (i *Instance) Status() string {
-	if i.TaskState == TaskRebuilding || i.TaskState == TaskRebuildSpawning {
+	switch i.TaskState {
+	case TaskRebuilding, TaskRebuildSpawning:
 		return "REBUILD"
+	case TaskMigrating:
+		return "MIGRATING"
+	case TaskResizePrep, TaskResizeMigrating, TaskResizeFinish:
+		return "RESIZE"
+	case TaskResizeReverting, TaskResizeRevertFinish:
+		return "REVERT_RESIZE"
 	}
 	switch i.VMState {
 	case VMBuilding:
@@ -178,14 +208,17 @@ func (i *Instance) Status() string {
 		return "ERROR"
 	case VMDeleted:
 		return "DELETED"
+	case VMResized:
+		return "VERIFY_RESIZE"
 	}
 	return "UNKNOWN"
 }
 
 // Pending reports whether the instance waits for the scheduler: a new
-// server, or an evacuated one.
+// server, an evacuated one, or a migration without a destination yet.
 func (i *Instance) Pending() bool {
-	return i.Host == "" && (i.VMState == VMBuilding && i.TaskState == TaskScheduling || i.TaskState == TaskRebuilding)
+	return i.Host == "" && (i.VMState == VMBuilding && i.TaskState == TaskScheduling || i.TaskState == TaskRebuilding) ||
+		i.MigrationPending
 }
 
 // Policy is the server's HA policy, with the default filled in.

@@ -204,6 +204,10 @@ type SchedulingView struct {
 	Usage   map[string]Usage
 	Groups  map[string]GroupPlacement
 	Images  map[string]Image // the images pending instances use
+	// Moves are the migrations of the pending instances that move (by
+	// instance ID): their destination must not be the source, and must
+	// take the migration's NewFlavor.
+	Moves map[string]Migration
 }
 
 // GroupPlacement is a server group's policy and its members per host.
@@ -264,6 +268,12 @@ func (f *FSM) SchedulingView(limit int) SchedulingView {
 		}
 	}
 	for _, p := range v.Pending {
+		if m := s.migrationFor(s.Instances[p.ID]); m != nil && p.MigrationPending {
+			if v.Moves == nil {
+				v.Moves = map[string]Migration{}
+			}
+			v.Moves[p.ID] = *m
+		}
 		if img, ok := s.Images[p.ImageID]; ok {
 			v.Images[img.ID] = *img
 		}

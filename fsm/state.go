@@ -59,6 +59,12 @@ type State struct {
 	// Keypairs (keypair.go) by user ID, then name; omitted while empty.
 	KeyPairs map[string]map[string]*KeyPair `json:"key_pairs,omitempty"`
 
+	// Migrations are the record of server moves by ID (migration.go), at
+	// most MaxMigrations; MigrationSeq is the last ID given. Omitted while
+	// empty.
+	Migrations   map[uint64]*Migration `json:"migrations,omitempty"`
+	MigrationSeq uint64                `json:"migration_seq,omitempty"`
+
 	// Deleted is the record of the last MaxDeletedInstances servers that
 	// went, in the order they went (tombstone.go); omitted while empty.
 	Deleted []DeletedInstance `json:"deleted_instances,omitempty"`
@@ -159,6 +165,9 @@ func (s *State) reindex() {
 func (s *State) track(i *Instance) {
 	if i.claims() {
 		s.usageOf(i.Host).add(i.Flavor, 1)
+		if h, f := s.otherEnd(i); h != "" {
+			s.usageOf(h).add(f, 1)
+		}
 	}
 	_, queuedNow := s.pending[i.ID]
 	switch {
@@ -180,6 +189,9 @@ func (s *State) track(i *Instance) {
 func (s *State) untrack(i *Instance) {
 	if i.claims() {
 		s.usageOf(i.Host).add(i.Flavor, -1)
+		if h, f := s.otherEnd(i); h != "" {
+			s.usageOf(h).add(f, -1)
+		}
 	}
 }
 

@@ -37,6 +37,7 @@ type request struct {
 	arch           string // canonical; "" when the image does not say
 	hypervisorType string
 	group          *groupState // nil when the instance is in no group
+	source         string      // a migration's source host, never chosen
 	rejected       [numFilters]int
 }
 
@@ -81,6 +82,9 @@ func (s *Scheduler) plan(v fsm.SchedulingView, alive map[string]bool) *fsm.Plan 
 			continue
 		}
 		r := b.request(inst, v.Images)
+		if m, ok := v.Moves[inst.ID]; ok {
+			r.flavor, r.source = m.NewFlavor, m.Source
+		}
 		i, reason := s.place(b, &r)
 		if reason != "" {
 			s.log.Info("no valid host", "instance", inst.ID, "reason", reason)
@@ -222,7 +226,7 @@ func (s *Scheduler) place(b *batch, r *request) (int32, string) {
 	// pass, so look there rather than walk the cluster to find it.
 	if g := r.group; g != nil && g.policy == fsm.PolicyAffinity && len(g.hosts) == 1 {
 		for name := range g.hosts {
-			if i, ok := b.find(name); ok {
+			if i, ok := b.find(name); ok && name != r.source {
 				if _, rejected := b.check(i, r); !rejected {
 					return i, ""
 				}
@@ -243,6 +247,9 @@ func (s *Scheduler) place(b *batch, r *request) (int32, string) {
 		j := k + s.rng.IntN(n-k)
 		b.order[k], b.order[j] = b.order[j], b.order[k]
 		i := b.order[k]
+		if b.hosts[i].Name == r.source {
+			continue // Nova's ignore_hosts: a migration never stays
+		}
 		if f, rejected := b.check(i, r); rejected {
 			r.rejected[f]++
 			continue
@@ -254,7 +261,11 @@ func (s *Scheduler) place(b *batch, r *request) (int32, string) {
 	}
 	b.cands = cands
 	if len(cands) == 0 {
-		return -1, noValidHost(r, "")
+		note := ""
+		if r.source != "" {
+			note = "the source host " + r.source + " is not a candidate"
+		}
+		return -1, noValidHost(r, note)
 	}
 	return b.pick(s, r, cands), ""
 }
@@ -286,7 +297,7 @@ func noValidHost(r *request, note string) string {
 			parts = append(parts, fmt.Sprintf("%s rejected %d", f, c))
 		}
 	}
-	if len(parts) == 0 {
+	if len(parts) == 0 && r.source == "" {
 		parts = append(parts, "no hosts are registered")
 	}
 	msg := fsm.NoValidHost + ". There are not enough hosts available. " + strings.Join(parts, ", ")
