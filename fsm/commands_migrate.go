@@ -137,6 +137,21 @@ func (s *State) moveFlavor(inst *Instance, cmd *MigrateInstance) (FlavorSpec, er
 		return FlavorSpec{}, fmt.Errorf("%w: Resize error: Unable to resize disk down (flavor %s has %d GiB, the server %d GiB).",
 			ErrInvalid, spec.Name, spec.Disk, inst.Flavor.Disk)
 	}
+	if inst.ProjectID != "" {
+		// A bigger flavor counts against the project's quota (Nova's
+		// resize check): only what it adds.
+		used, q := s.projectUsage(inst.ProjectID), s.quota(inst.ProjectID)
+		if more := spec.VCPUs - inst.Flavor.VCPUs; more > 0 {
+			if err := checkQuota(QuotaCores, more, used.Cores, q.Cores); err != nil {
+				return FlavorSpec{}, err
+			}
+		}
+		if more := spec.RAM - inst.Flavor.RAM; more > 0 {
+			if err := checkQuota(QuotaRAM, more, used.RAM, q.RAM); err != nil {
+				return FlavorSpec{}, err
+			}
+		}
+	}
 	return spec, nil
 }
 
