@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,6 +106,19 @@ type MigrationFilter struct {
 	ChangesBefore time.Time
 	Limit         int
 	Marker        string
+}
+
+// Query is f as GET /v1/migrations takes it (instance_uuid, host, status,
+// migration_type; the other fields are Nova's and not sent).
+func (f MigrationFilter) Query() url.Values {
+	q := url.Values{}
+	for k, v := range map[string]string{"instance_uuid": f.InstanceID, "host": f.Host, "status": f.Status,
+		"migration_type": f.Kind} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
 }
 
 func (f MigrationFilter) matches(m *fsm.Migration) bool {
