@@ -145,6 +145,10 @@ func TestMigrationActionsAndRecord(t *testing.T) {
 	if inst, _ := w.c.FSM.Instance(srv); inst.Host != "node1" || inst.Status() != "ACTIVE" {
 		t.Errorf("after the revert: %s %s", inst.Host, inst.Status())
 	}
+	// A named host is checked as a placement would be.
+	w.c.MustApply(t, &fsm.SetHostEnabled{Name: "node2", Enabled: false, Time: time.Unix(500, 0).UTC()})
+	resp, raw = w.as(t, admin, "POST", "/v1/servers/"+srv+"/action", `{"action":"migrate","host":"node2"}`)
+	wantError(t, resp, raw, http.StatusBadRequest, "host node2 is disabled")
 	resp, raw = w.as(t, admin, "GET", "/v1/migrations?bogus=1", "")
 	wantError(t, resp, raw, http.StatusBadRequest, "unknown query parameter")
 	resp, raw = w.as(t, admin, "GET", "/v1/migrations/x", "")
