@@ -277,6 +277,3 @@ func parseMigrationID(s string) (uint64, error) {
 	}
 	return id, nil
 }
-
-// ParseMigrationID is parseMigrationID for the modules.
-func ParseMigrationID(s string) (uint64, error) { return parseMigrationID(s) }
