@@ -50,6 +50,9 @@ type State interface {
 	// The record of deleted servers (the last fsm.MaxDeletedInstances).
 	DeletedInstances(since time.Time, keep func(*fsm.Instance) bool) []fsm.DeletedInstance
 	DeletedInstance(id string) (fsm.DeletedInstance, error)
+	// The record of migrations (newest first) and one by ID.
+	Migrations(keep func(*fsm.Migration) bool) []fsm.Migration
+	Migration(id uint64) (fsm.Migration, error)
 	WaitForIndex(ctx context.Context, idx uint64) error
 
 	// Identity: tokens are validated against these at every request.

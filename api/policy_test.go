@@ -77,6 +77,11 @@ var policyTable = map[string]policyRow{
 	"POST /v1/servers/{id}/trigger-crash-dump": {path: "/v1/servers/%server/trigger-crash-dump",
 		reader: forbidden, member: allowed, admin: allowed, other: absent},
 
+	// Migrations: a reader's list is its project's servers' migrations
+	// (the fixture has none, so any one by ID is absent to all).
+	"GET /v1/migrations":      {path: "/v1/migrations", reader: allowed, member: allowed, admin: allowed},
+	"GET /v1/migrations/{id}": {path: "/v1/migrations/1", reader: absent, member: absent, admin: absent},
+
 	// Images (Glance): private ones are their project's.
 	"GET /v1/images":           {path: "/v1/images", reader: allowed, member: allowed, admin: allowed},
 	"GET /v1/images/{id}":      {path: "/v1/images/%image", reader: allowed, member: allowed, admin: allowed, other: absent},

@@ -54,6 +54,10 @@ type Config struct {
 	// Modules are the foreign dialects served beside /v1 (OpenStack's
 	// Compute, Image, Network), each under its own prefix; see Module.
 	Modules []Module
+	// Ratios are the scheduler's allocation ratios, which a migration to a
+	// named host is checked against; a zero component takes
+	// fsm.DefaultRatios'.
+	Ratios fsm.Ratios
 }
 
 // Server is the HTTP API of one node.
@@ -71,6 +75,7 @@ type Server struct {
 	access   map[string]Access // route pattern → who may call it
 	ops      *Ops
 	modules  []Module
+	ratios   fsm.Ratios
 }
 
 // New builds a Server. It panics when State or Cluster is missing: that is a
@@ -100,6 +105,7 @@ func New(cfg Config) *Server {
 		maxImage: cfg.MaxImageBytes,
 		auth:     cfg.Auth,
 		access:   map[string]Access{},
+		ratios:   withDefaultRatios(cfg.Ratios),
 	}
 	s.auth.withDefaults()
 	if s.maxImage <= 0 {
@@ -185,6 +191,7 @@ func (s *Server) routes() {
 	s.flavorUpdateRoutes()
 	s.imageUpdateRoutes()
 
+	s.migrationRoutes()
 	s.identityRoutes()
 }
 

@@ -23,7 +23,7 @@ type ServerActionRequest struct {
 	Action string `json:"action"`
 	Type   string `json:"type,omitempty"`
 	State  string `json:"state,omitempty"`
-	Host   string `json:"host,omitempty"` // evacuate: the target (the scheduler picks when empty)
+	Host   string `json:"host,omitempty"` // evacuate, live-migrate, migrate: the target (the scheduler picks when empty)
 	// Stop (evacuate): the server lands stopped, whatever it was (Nova
 	// 2.95); without it a stopped server stays stopped, any other runs.
 	Stop         bool   `json:"stop,omitempty"`
@@ -35,6 +35,8 @@ type ServerActionRequest struct {
 	// go with rebuild.
 	Image    string            `json:"image,omitempty"`
 	Metadata map[string]string `json:"metadata,omitempty"`
+	// Flavor (a name or ID) goes with resize, which needs it.
+	Flavor string `json:"flavor,omitempty"`
 }
 
 // ServerActionList is the body of GET /v1/servers/{id}/actions, newest first
@@ -60,6 +62,7 @@ var serverActions = []string{
 	fsm.ActionSuspend, fsm.ActionResume, fsm.ActionResetState, fsm.ActionEvacuate,
 	ActionAddFloatingIP, ActionRemoveFloatingIP, ActionAddSecurityGroup, ActionRemoveSecurityGroup,
 	fsm.ActionLock, fsm.ActionUnlock, fsm.ActionRebuild,
+	ActionLiveMigrate, ActionMigrate, ActionResize, ActionConfirmResize, ActionRevertResize,
 }
 
 func (s *Server) serverAction(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +95,8 @@ func (s *Server) actionCommand(ctx context.Context, inst fsm.Instance, req Serve
 			UserID: p.UserID, ProjectID: p.ProjectID, Time: time.Now().UTC()}, nil
 	case fsm.ActionLock, fsm.ActionUnlock:
 		return s.lockCommand(ctx, inst.ID, req.Action == fsm.ActionUnlock, req.Reason)
+	case ActionLiveMigrate, ActionMigrate, ActionResize, ActionConfirmResize, ActionRevertResize:
+		return s.moveCommand(ctx, inst, req)
 	case fsm.ActionRebuild:
 		var name *string
 		if req.Name != "" {
@@ -116,7 +121,8 @@ func (s *Server) actionCommand(ctx context.Context, inst fsm.Instance, req Serve
 // adminActions are the actions Nova's default policy keeps for admins
 // (os-admin-actions:reset_state, os-evacuate); a member of the server's
 // project gets 403 for them.
-var adminActions = map[string]bool{fsm.ActionResetState: true, fsm.ActionEvacuate: true}
+var adminActions = map[string]bool{fsm.ActionResetState: true, fsm.ActionEvacuate: true,
+	ActionLiveMigrate: true, ActionMigrate: true}
 
 // actionFields says which actions each optional field goes with; a field
 // given with another action is refused, so a typo never goes unnoticed.
@@ -127,12 +133,13 @@ var actionFields = []struct {
 }{
 	{"type", func(r ServerActionRequest) string { return r.Type }, []string{fsm.ActionReboot}},
 	{"state", func(r ServerActionRequest) string { return r.State }, []string{fsm.ActionResetState}},
-	{"host", func(r ServerActionRequest) string { return r.Host }, []string{fsm.ActionEvacuate}},
+	{"host", func(r ServerActionRequest) string { return r.Host }, []string{fsm.ActionEvacuate, ActionLiveMigrate, ActionMigrate}},
 	{"address", func(r ServerActionRequest) string { return r.Address }, []string{ActionAddFloatingIP, ActionRemoveFloatingIP}},
 	{"fixed_address", func(r ServerActionRequest) string { return r.FixedAddress }, []string{ActionAddFloatingIP}},
 	{"name", func(r ServerActionRequest) string { return r.Name }, []string{ActionAddSecurityGroup, ActionRemoveSecurityGroup, fsm.ActionRebuild}},
 	{"image", func(r ServerActionRequest) string { return r.Image }, []string{fsm.ActionRebuild}},
 	{"reason", func(r ServerActionRequest) string { return r.Reason }, []string{fsm.ActionLock}},
+	{"flavor", func(r ServerActionRequest) string { return r.Flavor }, []string{ActionResize}},
 }
 
 // check validates what the request says without the state: a known action,
@@ -165,6 +172,10 @@ func (req ServerActionRequest) check() error {
 	case fsm.ActionRebuild:
 		if req.Image == "" {
 			return fmt.Errorf("%w: rebuild needs the image", fsm.ErrInvalid)
+		}
+	case ActionResize:
+		if req.Flavor == "" {
+			return fmt.Errorf("%w: resize needs the flavor", fsm.ErrInvalid)
 		}
 	case fsm.ActionReboot, fsm.ActionResetState:
 		_, err := req.command()

@@ -80,6 +80,7 @@ func newApp() *cli.App {
 			benchCommand(),
 			hypervisorCommand(),
 			serverCommand(),
+			migrationCommand(),
 			imageCommand(),
 			serverGroupCommand(),
 			networkCommand(),

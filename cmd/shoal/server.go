@@ -41,6 +41,8 @@ func serverCommand() *cli.Command {
 			serverActionCommand("reboot", "reboot a server (soft: ask the guest; --hard: power cycle)",
 				[]cli.Flag{&cli.BoolFlag{Name: "hard", Usage: "power cycle instead of asking the guest"}}),
 			serverResetStateCommand(),
+			serverMigrateCommand(),
+			serverResizeCommand(),
 			serverActionCommand("evacuate", "rebuild a server of a down host on another host (same UUID, IP and MAC)",
 				[]cli.Flag{&cli.StringFlag{Name: "target", Usage: "the host to rebuild on (default: the scheduler picks)"}}),
 			serverConsoleLogCommand(),

@@ -39,8 +39,8 @@ type call interface {
 // until243: Nova 2.44 removed the network proxy actions (404 from then).
 var until243 = osapi.Until(2, 43)
 
-// actions are the action keys shoal serves; any other (createImage, resize,
-// shelve, rescue, migrate, …) is Nova's 400 "There is no such action".
+// actions are the action keys shoal serves; any other (createImage,
+// shelve, rescue, …) is Nova's 400 "There is no such action".
 var actions = map[string]action{
 	"os-start":            {parse: plain("start", fsm.ActionStart)},
 	"os-stop":             {parse: plain("stop", fsm.ActionStop)},
@@ -64,14 +64,18 @@ var actions = map[string]action{
 	"forceDelete":         {parse: parseForceDelete},
 	"restore":             {parse: parseRestore},
 	"trigger_crash_dump":  {versions: &since217, parse: parseTriggerCrashDump},
+	"os-migrateLive":      {policy: "os_compute_api:os-migrate-server:migrate_live", parse: parseMigrateLive},
+	"migrate":             {policy: "os_compute_api:os-migrate-server:migrate", parse: parseMigrate},
+	"resize":              {parse: parseResize},
+	"confirmResize":       {parse: parseConfirmResize},
+	"revertResize":        {parse: parseRevertResize},
 }
 
-// novaOnlyActions are Nova's actions shoal does not serve yet (migration,
-// resize, shelve, rescue, snapshots, remote consoles...). Nova's handlers
+// novaOnlyActions are Nova's actions shoal does not serve yet (shelve,
+// rescue, snapshots, remote consoles...). Nova's handlers
 // of these look the server up first, so an unknown server is 404 before
 // the 400 for the action.
-var novaOnlyActions = map[string]bool{"migrate": true, "resize": true, "confirmResize": true, "revertResize": true,
-	"os-migrateLive": true, "shelve": true, "shelveOffload": true, "unshelve": true, "rescue": true, "unrescue": true,
+var novaOnlyActions = map[string]bool{"shelve": true, "shelveOffload": true, "unshelve": true, "rescue": true, "unrescue": true,
 	"createImage": true, "createBackup": true, "changePassword": true, "os-getVNCConsole": true,
 	"os-getSPICEConsole": true, "os-getSerialConsole": true, "os-getRDPConsole": true, "injectNetworkInfo": true,
 	"resetNetwork": true}

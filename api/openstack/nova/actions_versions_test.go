@@ -278,20 +278,20 @@ func TestRebuildBodyVersions(t *testing.T) {
 	}
 }
 
-// TestUnservedNovaActions: a Nova action shoal does not serve (migrate) is
+// TestUnservedNovaActions: a Nova action shoal does not serve (shelve) is
 // 404 for an unknown server, as Nova's handler looks the server up first,
 // and 400 "There is no such action" for a known one.
 func TestUnservedNovaActions(t *testing.T) {
 	e := newServersEnvUpTo(t)
 	const id = "c5000000-0000-4000-8000-000000000001"
 	e.SeedServer(t, e.alpha, id, "web", apitest.CirrosID, apitest.NodeName)
-	status, raw := e.call(t, "POST", "/servers/c5000000-0000-4000-8000-00000000dead/action", `{"migrate":null}`, e.alpha.Token)
+	status, raw := e.call(t, "POST", "/servers/c5000000-0000-4000-8000-00000000dead/action", `{"shelve":null}`, e.alpha.Token)
 	if status != 404 {
-		t.Errorf("migrate an unknown server: %d %s", status, raw)
+		t.Errorf("shelve an unknown server: %d %s", status, raw)
 	}
-	status, raw = e.call(t, "POST", "/servers/"+id+"/action", `{"migrate":null}`, e.alpha.Token)
-	if _, _, msg := fault(t, raw); status != 400 || msg != "There is no such action: migrate" {
-		t.Errorf("migrate: %d %s", status, raw)
+	status, raw = e.call(t, "POST", "/servers/"+id+"/action", `{"shelve":null}`, e.alpha.Token)
+	if _, _, msg := fault(t, raw); status != 400 || msg != "There is no such action: shelve" {
+		t.Errorf("shelve: %d %s", status, raw)
 	}
 	status, raw = e.call(t, "POST", "/servers/c5000000-0000-4000-8000-00000000dead/action", `{"fly":null}`, e.alpha.Token)
 	if status != 400 {

@@ -82,6 +82,7 @@ func (m *Module) Register(r api.Router, ops *api.Ops) {
 	m.registerFloatingIPs(r)
 	m.registerNetworks(r)
 	m.registerImages(r)
+	m.registerMigrations(r)
 }
 
 // WriteError writes err as a Nova fault: the status is the one given, else

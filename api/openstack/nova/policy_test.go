@@ -57,6 +57,7 @@ var policyTable = map[string]api.Access{
 	"PUT /compute/v2.1/os-services/{id}":                            api.AccessAdmin,
 	"DELETE /compute/v2.1/os-services/{id}":                         api.AccessAdmin,
 	"GET /compute/v2.1/os-hypervisors":                              api.AccessAdmin,
+	"GET /compute/v2.1/os-migrations":                               api.AccessAdmin,
 	"GET /compute/v2.1/os-hypervisors/detail":                       api.AccessAdmin,
 	"GET /compute/v2.1/os-hypervisors/statistics":                   api.AccessAdmin,
 	"GET /compute/v2.1/os-hypervisors/{id}":                         api.AccessAdmin,

@@ -28,7 +28,7 @@ var stateMap = map[string]map[string]string{
 	fsm.VMStopped: {"": "SHUTOFF", "resize_prep": "RESIZE", "resize_migrating": "RESIZE", "resize_migrated": "RESIZE",
 		"resize_finish": "RESIZE", "rebuilding": "REBUILD", "rebuild_block_device_mapping": "REBUILD",
 		"rebuild_spawning": "REBUILD"},
-	"resized":       {"": "VERIFY_RESIZE", "resize_reverting": "REVERT_RESIZE"},
+	"resized":       {"": "VERIFY_RESIZE", "resize_reverting": "REVERT_RESIZE", "resize_revert_finish": "REVERT_RESIZE"},
 	fsm.VMPaused:    {"": "PAUSED", "migrating": "MIGRATING"},
 	fsm.VMSuspended: {"": "SUSPENDED"},
 	"rescued":       {"": "RESCUE"},

@@ -92,6 +92,21 @@ var serverPolicyRows = []struct {
 	{"GET /compute/v2.1/servers/{id}/tags/{tag}", "/servers/{id}/tags/t", "", [5]int{401, 404, 404, 404, 404}},
 	{"PUT /compute/v2.1/servers/{id}/tags/{tag}", "/servers/{id}/tags/t", "", [5]int{401, 403, 404, 404, 404}},
 	{"DELETE /compute/v2.1/servers/{id}/tags/{tag}", "/servers/{id}/tags/t", "", [5]int{401, 403, 404, 404, 404}},
+	// Moving servers: live and cold migration are an admin's, resize the
+	// owner's; a server's migrations are an admin's (from 2.22–2.24: at
+	// 2.1 the admin gets past the policy to the microversion's 404).
+	{"POST /compute/v2.1/servers/{id}/action", "/servers/{id}/action", `{"migrate":null}`, [5]int{401, 403, 403, 404, 202}},
+	{"POST /compute/v2.1/servers/{id}/action", "/servers/{id}/action",
+		`{"os-migrateLive":{"host":null,"block_migration":false,"disk_over_commit":false}}`, [5]int{401, 403, 403, 404, 202}},
+	{"POST /compute/v2.1/servers/{id}/action", "/servers/{id}/action", `{"resize":{"flavorRef":"2"}}`,
+		[5]int{401, 403, 202, 404, 202}},
+	{"POST /compute/v2.1/servers/{id}/action", "/servers/{id}/action", `{"confirmResize":null}`,
+		[5]int{401, 403, 409, 404, 409}},
+	{"GET /compute/v2.1/servers/{id}/migrations", "/servers/{id}/migrations", "", [5]int{401, 403, 403, 403, 404}},
+	{"GET /compute/v2.1/servers/{id}/migrations/{mid}", "/servers/{id}/migrations/1", "", [5]int{401, 403, 403, 403, 404}},
+	{"DELETE /compute/v2.1/servers/{id}/migrations/{mid}", "/servers/{id}/migrations/1", "", [5]int{401, 403, 403, 403, 404}},
+	{"POST /compute/v2.1/servers/{id}/migrations/{mid}/action", "/servers/{id}/migrations/1/action", `{"force_complete":null}`,
+		[5]int{401, 403, 403, 403, 404}},
 	// Removed with nova-network: 410 for anyone with a token, as Nova.
 	{"GET /compute/v2.1/servers/{id}/os-virtual-interfaces", "/servers/{id}/os-virtual-interfaces", "",
 		[5]int{401, 410, 410, 410, 410}},

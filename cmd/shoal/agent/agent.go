@@ -114,7 +114,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	a.api = api.New(api.Config{State: a.node.FSM(), Logger: a.log, NodeName: cfg.Name,
 		Cluster:  apiCluster{n: a.node, onLeave: a.markLeft, scheduler: &a.scheduling},
 		Consoles: consolesOf(a.driver), Images: apiImages{images},
-		Auth: api.Auth{Signer: signer, TokenTTL: cfg.TokenTTL}, Modules: apiModules()})
+		Auth: api.Auth{Signer: signer, TokenTTL: cfg.TokenTTL}, Modules: apiModules(), Ratios: cfg.Ratios})
 	ok = true
 	return a, nil
 }
