@@ -17,6 +17,8 @@ type State interface {
 	Flavor(ref string) (fsm.Flavor, error)
 	Hosts() []fsm.Host
 	Host(name string) (fsm.Host, error)
+	// Drain is a host's drain as it stands (progress and next moves).
+	Drain(host string) (fsm.DrainView, error)
 	Instance(id string) (fsm.Instance, error)
 	Instances(keep func(*fsm.Instance) bool) []fsm.Instance
 	Images() []fsm.Image

@@ -61,6 +61,9 @@ var policyTable = map[string]policyRow{
 		reader: forbidden, member: forbidden, admin: allowed},
 	"POST /v1/hosts/{name}/evacuate": {path: "/v1/hosts/node2/evacuate", body: `{}`, reader: forbidden, member: forbidden, admin: allowed},
 	"DELETE /v1/hosts/{name}":        {path: "/v1/hosts/node2", reader: forbidden, member: forbidden, admin: allowed},
+	"GET /v1/hosts/{name}/drain":     {path: "/v1/hosts/node2/drain", reader: forbidden, member: forbidden, admin: allowed},
+	"POST /v1/hosts/{name}/drain":    {path: "/v1/hosts/node2/drain", reader: forbidden, member: forbidden, admin: allowed},
+	"DELETE /v1/hosts/{name}/drain":  {path: "/v1/hosts/node2/drain", reader: forbidden, member: forbidden, admin: allowed},
 
 	// Servers: a project's own (Nova); another project's are absent, and
 	// listing another project's is an admin's.

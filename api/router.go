@@ -143,6 +143,9 @@ func (s *Server) routes() {
 	s.route("POST /v1/hosts/{name}/force-down", AccessAdmin, s.forceHostDown)
 	s.route("POST /v1/hosts/{name}/evacuate", AccessAdmin, s.evacuateHost)
 	s.route("DELETE /v1/hosts/{name}", AccessAdmin, s.removeHost)
+	s.read("GET /v1/hosts/{name}/drain", AccessAdmin, s.showHostDrain)
+	s.route("POST /v1/hosts/{name}/drain", AccessAdmin, s.startHostDrain)
+	s.route("DELETE /v1/hosts/{name}/drain", AccessAdmin, s.cancelHostDrain)
 
 	s.collection("/v1/servers", AccessProjectReader, AccessProjectMember, s.listServers, s.showServer, s.createServers, s.deleteServer)
 	s.route("POST /v1/servers/{id}/action", AccessProjectMember, s.serverAction)

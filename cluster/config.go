@@ -54,6 +54,18 @@ type Config struct {
 	DeadVoterTimeout time.Duration
 	FailoverInterval time.Duration
 
+	// Moves the leader starts itself (drain.go): a drained host's servers,
+	// at most DrainPerHost (2) moving from one host and DrainPerCluster (5)
+	// in the whole cluster, with the scheduler's Ratios (fsm.DefaultRatios'
+	// for a zero component); and the confirmation of a VERIFY_RESIZE older
+	// than ResizeConfirmWindow (Nova's resize_confirm_window; 0: never).
+	// The leader looks every DrainInterval (1 s).
+	DrainPerHost        int
+	DrainPerCluster     int
+	ResizeConfirmWindow time.Duration
+	DrainInterval       time.Duration
+	Ratios              fsm.Ratios
+
 	// CertTTL is how long the node certificates this node issues are valid
 	// (DefaultCertTTL); each node renews its own at two thirds of its life.
 	CertTTL time.Duration
@@ -119,6 +131,12 @@ func (c Config) WithDefaults() Config {
 	setDefault(&c.CertTTL, DefaultCertTTL)
 	setDefault(&c.GossipProfile, "lan")
 	setDefault(&c.Logger, slog.Default())
+	setDefault(&c.DrainPerHost, 2)
+	setDefault(&c.DrainPerCluster, 5)
+	setDefault(&c.DrainInterval, time.Second)
+	setDefault(&c.Ratios.CPU, fsm.DefaultRatios.CPU)
+	setDefault(&c.Ratios.RAM, fsm.DefaultRatios.RAM)
+	setDefault(&c.Ratios.Disk, fsm.DefaultRatios.Disk)
 	return c
 }
 
@@ -154,6 +172,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("the lease must be at least 100ms and its margin not negative")
 	case c.DeadVoterTimeout < time.Second:
 		return fmt.Errorf("the dead voter timeout must be at least 1s")
+	case c.DrainPerHost < 1 || c.DrainPerCluster < 1:
+		return fmt.Errorf("drains must move at least 1 server at a time per host and in the cluster")
+	case c.ResizeConfirmWindow < 0:
+		return fmt.Errorf("the resize confirm window must not be negative (0: never)")
 	}
 	if _, err := fsm.NewNetwork("default", c.NetworkCIDR); err != nil {
 		return err

@@ -86,6 +86,12 @@ func (n *Node) leaderLoop(ctx context.Context) {
 		n.failoverLoop(ctx)
 	}()
 	defer func() { <-failover }()
+	moves := make(chan struct{})
+	go func() {
+		defer close(moves)
+		n.moverLoop(ctx)
+	}()
+	defer func() { <-moves }()
 	if n.cfg.OnLeader != nil {
 		done := make(chan struct{})
 		go func() {

@@ -100,6 +100,7 @@ const (
 
 	TypeMigrateInstance Type = 86
 	TypeResizeDecision  Type = 87
+	TypeDrainHost       Type = 88
 )
 
 // Command is one state change. Concrete commands are plain structs; everything
@@ -203,6 +204,7 @@ var registry = map[Type]handler{
 	TypeSetInstanceTags:        {"set-instance-tags", func() Command { return &SetInstanceTags{} }, applySetInstanceTags},
 	TypeMigrateInstance:        {"migrate-instance", func() Command { return &MigrateInstance{} }, applyMigrateInstance},
 	TypeResizeDecision:         {"resize-decision", func() Command { return &ResizeDecision{} }, applyResizeDecision},
+	TypeDrainHost:              {"drain-host", func() Command { return &DrainHost{} }, applyDrainHost},
 }
 
 // MaxEntrySize is the largest encoded command a write may carry. A

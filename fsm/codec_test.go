@@ -120,6 +120,8 @@ func everyCommand(t testing.TB) []fsm.Command {
 		&fsm.AddInstanceTag{ID: "i-1", Tag: "web", Time: t2},
 		&fsm.DeleteInstanceTag{ID: "i-1", Tag: "web", Time: t2},
 		&fsm.SetInstanceTags{ID: "i-1", Tags: []string{"a", "b"}, Time: t2},
+		&fsm.DrainHost{Name: "h1", Start: true, Time: t1},
+		&fsm.DrainHost{Name: "h1", Result: fsm.DrainFailed, Time: t2},
 	}
 }
 
@@ -213,6 +215,7 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeAddInstanceTag, 77, "add-instance-tag"},
 		{fsm.TypeDeleteInstanceTag, 78, "delete-instance-tag"},
 		{fsm.TypeSetInstanceTags, 79, "set-instance-tags"},
+		{fsm.TypeDrainHost, 88, "drain-host"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {

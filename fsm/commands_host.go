@@ -81,6 +81,9 @@ func applyDeregisterHost(s *State, index uint64, c Command) error {
 func applySetHostEnabled(s *State, index uint64, c Command) error {
 	cmd := c.(*SetHostEnabled)
 	return s.changeHost(cmd.Name, index, cmd.Time, func(h *Host) error {
+		if h.Draining && cmd.Enabled {
+			return fmt.Errorf("%w: host %s is draining: cancel the drain first", ErrConflict, h.Name)
+		}
 		h.Enabled = cmd.Enabled
 		h.DisabledReason = ""
 		if !cmd.Enabled {

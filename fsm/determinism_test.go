@@ -38,7 +38,9 @@ type logGen struct {
 	// aggregates), for the same reason.
 	admin *rand.Rand
 	// tags draws the server tag commands, for the same reason.
-	tags  *rand.Rand
+	tags *rand.Rand
+	// drain draws the host drain commands, for the same reason.
+	drain *rand.Rand
 	seed  uint64
 	model *fsm.FSM
 	seen  map[string]int // statuses the model's servers went through, counted per entry
@@ -49,7 +51,7 @@ func newLogGen(seed uint64) *logGen {
 		actor: rand.New(rand.NewPCG(seed, seed^0xac7)), security: rand.New(rand.NewPCG(seed, seed^0x5ec)),
 		network: rand.New(rand.NewPCG(seed, seed^0x4e7)), keys: rand.New(rand.NewPCG(seed, seed^0x6e75)),
 		os: rand.New(rand.NewPCG(seed, seed^0x05)), admin: rand.New(rand.NewPCG(seed, seed^0xad)),
-		tags: rand.New(rand.NewPCG(seed, seed^0x7a9)),
+		tags: rand.New(rand.NewPCG(seed, seed^0x7a9)), drain: rand.New(rand.NewPCG(seed, seed^0xd7a)),
 		seed: seed, model: fsm.New(), seen: map[string]int{}}
 }
 
@@ -225,6 +227,12 @@ func (g *logGen) entries(t testing.TB, n int) [][]byte {
 		if g.tags.IntN(10) == 0 {
 			index := uint64(len(log) + 1)
 			log = append(log, encode(t, g.tagCommand(stamp(index))))
+			g.model.ApplyEntry(index, log[len(log)-1])
+		}
+		// And the host drains.
+		if g.drain.IntN(12) == 0 {
+			index := uint64(len(log) + 1)
+			log = append(log, encode(t, g.drainCommand(stamp(index))))
 			g.model.ApplyEntry(index, log[len(log)-1])
 		}
 		index := uint64(len(log) + 1)
@@ -410,7 +418,7 @@ func assertLogExercisesCompute(t *testing.T, ok, total map[fsm.Type]int, seen ma
 		}
 	}
 	for _, typ := range append(append(typesBetween(fsm.TypeCreateNetwork, fsm.TypeUpdateSecurityGroup), adminTypes...),
-		fsm.TypeAddInstanceTag, fsm.TypeDeleteInstanceTag, fsm.TypeSetInstanceTags) {
+		fsm.TypeAddInstanceTag, fsm.TypeDeleteInstanceTag, fsm.TypeSetInstanceTags, fsm.TypeDrainHost) {
 		t.Logf("%-22s %3d of %3d ok", typ, ok[typ], total[typ])
 		if ok[typ] == 0 || ok[typ] == total[typ] {
 			t.Errorf("%s: %d of %d succeeded; want some successes and some failures", typ, ok[typ], total[typ])

@@ -25,6 +25,15 @@ type Host struct {
 	// (Nova's forced_down): no new servers, no lease; once its lease has run
 	// out it is marked Down and evacuated.
 	ForcedDown bool `json:"forced_down,omitempty"`
+	// Draining says the leader is moving the host's servers away
+	// (DrainHost, drain.go); DrainIndex is the Raft index the drain started
+	// at (it counts the migrations made since), DrainResult how the last
+	// drain ended (done, failed or cancelled).
+	Draining     bool      `json:"draining,omitempty"`
+	DrainIndex   uint64    `json:"drain_index,omitempty"`
+	DrainStarted time.Time `json:"drain_started,omitzero"`
+	DrainEnded   time.Time `json:"drain_ended,omitzero"`
+	DrainResult  string    `json:"drain_result,omitempty"`
 	// What the host offers, as its driver last reported it through gossip:
 	// only the Record part (totals and identity; the free figures are
 	// zero), which the leader copies here when it changes. Claims are

@@ -63,6 +63,9 @@ func agentCommand() *cli.Command {
 			&cli.Float64Flag{Name: "cpu-allocation-ratio", Value: fsm.DefaultRatios.CPU, EnvVars: env("CPU_ALLOCATION_RATIO"), Usage: "vCPU overcommit the scheduler allows"},
 			&cli.Float64Flag{Name: "ram-allocation-ratio", Value: fsm.DefaultRatios.RAM, EnvVars: env("RAM_ALLOCATION_RATIO"), Usage: "RAM overcommit the scheduler allows"},
 			&cli.Float64Flag{Name: "disk-allocation-ratio", Value: fsm.DefaultRatios.Disk, EnvVars: env("DISK_ALLOCATION_RATIO"), Usage: "disk overcommit the scheduler allows"},
+			&cli.IntFlag{Name: "drain-per-host", Value: 2, EnvVars: env("DRAIN_PER_HOST"), Usage: "a host drain moves at most this many servers from one host at once"},
+			&cli.IntFlag{Name: "drain-per-cluster", Value: 5, EnvVars: env("DRAIN_PER_CLUSTER"), Usage: "host drains move at most this many servers in the whole cluster at once (every move under way counts)"},
+			&cli.DurationFlag{Name: "resize-confirm-window", EnvVars: env("RESIZE_CONFIRM_WINDOW"), Usage: "confirm a resize or cold migration left in VERIFY_RESIZE this long (Nova's resize_confirm_window; 0: never)"},
 			&cli.DurationFlag{Name: "lease", Value: cluster.DefaultLease, EnvVars: env("LEASE"), Usage: "how long a host may run its servers without reaching a leader with quorum; then it fences itself (0: the default)"},
 			&cli.DurationFlag{Name: "lease-margin", Value: cluster.DefaultLeaseMargin, EnvVars: env("LEASE_MARGIN"), Usage: "extra wait, after a dead host's lease, before its servers are evacuated (0: the default)"},
 			&cli.DurationFlag{Name: "dead-voter-timeout", Value: cluster.DefaultDeadVoterTimeout, EnvVars: env("DEAD_VOTER_TIMEOUT"), Usage: "a Raft voter dead this long is removed (a live non-voter takes its place)"},
@@ -109,12 +112,21 @@ func agentConfig(c *cli.Context, logger *slog.Logger) shoalagent.Config {
 		Reserved:          compute.Reserved{MemoryMiB: c.Int64("reserved-host-memory-mib"), VCPUs: c.Int("reserved-host-cpus")},
 		Version:           version,
 		Logger:            logger,
+
+		DrainPerHost:        c.Int("drain-per-host"),
+		DrainPerCluster:     c.Int("drain-per-cluster"),
+		ResizeConfirmWindow: c.Duration("resize-confirm-window"),
 	}
 }
 
 func runAgent(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usageError(c, "agent takes no arguments, got "+strings.Join(c.Args().Slice(), " "))
+	}
+	for _, f := range []string{"drain-per-host", "drain-per-cluster"} {
+		if c.Int(f) < 1 {
+			return usageError(c, fmt.Sprintf("--%s must be at least 1, not %d", f, c.Int(f)))
+		}
 	}
 	if c.Duration("token-ttl") <= 0 {
 		return usageError(c, fmt.Sprintf("--token-ttl must be more than 0, not %v", c.Duration("token-ttl")))

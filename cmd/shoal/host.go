@@ -13,7 +13,7 @@ import (
 func hostCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "host",
-		Usage: "inspect, enable, disable, force down and evacuate compute hosts (Nova's services)",
+		Usage: "inspect, enable, disable, drain, force down and evacuate compute hosts (Nova's services)",
 		Subcommands: []*cli.Command{
 			listCommand("list", "list hosts with their state (up|down) and status (enabled|disabled)",
 				(*client.Client).Hosts, printHosts),
@@ -44,6 +44,7 @@ func hostCommand() *cli.Command {
 				}),
 			},
 			hostEvacuateCommand(),
+			hostDrainCommand(),
 			refCommand("remove", "remove a host from the cluster for good (Nova's service delete): its certificates are "+
 				"refused by every node from then on, and coming back takes a new join token; refused while it has servers",
 				operand{usage: "NAME", what: "host name"},

@@ -63,6 +63,13 @@ type Config struct {
 	// Ratios are the scheduler's allocation ratios; a zero component takes
 	// fsm.DefaultRatios'.
 	Ratios fsm.Ratios
+	// Drains move at most DrainPerHost servers from one host and
+	// DrainPerCluster in the cluster at once (0: cluster's defaults, 2 and
+	// 5); the leader confirms a VERIFY_RESIZE older than
+	// ResizeConfirmWindow (0: never).
+	DrainPerHost        int
+	DrainPerCluster     int
+	ResizeConfirmWindow time.Duration
 
 	// Lease is how long this host may run its servers without reaching a
 	// leader with quorum; LeaseMargin is the leader's extra wait before it
@@ -207,6 +214,11 @@ func (c Config) clusterConfig() cluster.Config {
 		LeaseMargin:      c.LeaseMargin,
 		DeadVoterTimeout: c.DeadVoterTimeout,
 		CertTTL:          c.CertTTL,
+		Ratios:           c.Ratios,
+		DrainPerHost:     c.DrainPerHost,
+		DrainPerCluster:  c.DrainPerCluster,
+
+		ResizeConfirmWindow: c.ResizeConfirmWindow,
 	}
 }
 
