@@ -214,6 +214,8 @@ type Driver struct {
 	evMu    sync.Mutex
 	owned   map[string]bool            // instance IDs known to be this node's
 	reboots map[string][]chan struct{} // instance ID → soft reboots waiting for its reset
+
+	noPostcopy sync.Map // destination host → true: post-copy refused there
 }
 
 // New connects to libvirtd and keeps the connection up until Close. It fails

@@ -132,21 +132,22 @@ func (d *Driver) migrate(ctx context.Context, l *golibvirt.Libvirt, dom golibvir
 		return compute.MigrationStats{}, invalid("migrate", id, stateName(st))
 	}
 	flags := migrateFlags(opt, cold || st == golibvirt.DomainPaused)
+	if _, refused := d.noPostcopy.Load(to.Host); refused {
+		flags &^= golibvirt.MigratePostcopy
+	}
 	params, err := migrateParams(to)
 	if err != nil {
 		return compute.MigrationStats{}, err
 	}
-	d.log.Info("migrating", "instance", id, "to", to.Host, "uri", to.URI, "address", to.Address,
-		"live", flags&golibvirt.MigrateLive != 0, "cold", cold)
-	done, monitored := make(chan struct{}), make(chan struct{})
-	timedOut := false
-	go func() {
-		defer close(monitored)
-		timedOut = d.monitorMigration(ctx, done, l, dom, id, flags, opt)
-	}()
-	_, err = l.DomainMigratePerform3Params(dom, golibvirt.OptString{to.URI}, params, nil, flags)
-	close(done)
-	<-monitored
+	timedOut, err := d.perform(ctx, l, dom, id, to, params, flags, opt)
+	if err != nil && flags&golibvirt.MigratePostcopy != 0 && !timedOut && ctx.Err() == nil && postcopyRefused(err) {
+		// QEMU cannot use userfaultfd on one of the hosts: pre-copy only,
+		// to that host from now on. Nothing was copied yet.
+		d.noPostcopy.Store(to.Host, true)
+		d.log.Warn("post-copy migration refused: migrating with pre-copy only", "instance", id, "to", to.Host, "err", err)
+		flags &^= golibvirt.MigratePostcopy
+		timedOut, err = d.perform(ctx, l, dom, id, to, params, flags, opt)
+	}
 	if err != nil {
 		if cold { // back to shut off, as it was
 			if derr := destroy(l, dom); derr != nil {
@@ -165,6 +166,33 @@ func (d *Driver) migrate(ctx context.Context, l *golibvirt.Libvirt, dom golibvir
 	d.log.Info("migrated", "instance", id, "to", to.Host, "total", stats.Total, "downtime", stats.Downtime,
 		"memory_bytes", stats.Memory, "disk_bytes", stats.Disk)
 	return stats, nil
+}
+
+// perform runs one migration attempt with its monitor; timedOut: the
+// monitor aborted it after opt.Timeout.
+func (d *Driver) perform(ctx context.Context, l *golibvirt.Libvirt, dom golibvirt.Domain, id string, to compute.MigrationTarget,
+	params []golibvirt.TypedParam, flags golibvirt.DomainMigrateFlags, opt compute.MigrateOptions) (timedOut bool, err error) {
+	d.log.Info("migrating", "instance", id, "to", to.Host, "uri", to.URI, "address", to.Address,
+		"live", flags&golibvirt.MigrateLive != 0, "paused", flags&golibvirt.MigratePaused != 0,
+		"post_copy", flags&golibvirt.MigratePostcopy != 0)
+	done, monitored := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(monitored)
+		timedOut = d.monitorMigration(ctx, done, l, dom, id, flags, opt)
+	}()
+	_, err = l.DomainMigratePerform3Params(dom, golibvirt.OptString{to.URI}, params, nil, flags)
+	close(done)
+	<-monitored
+	return timedOut, err
+}
+
+// postcopyRefused reports whether a migration failed because post-copy
+// cannot run between the hosts: QEMU refuses the capability when it
+// cannot use userfaultfd (libvirt 9.0 does not hand /dev/userfaultfd to
+// QEMU; unprivileged userfaultfd is off by default).
+func postcopyRefused(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return (strings.Contains(msg, "postcopy") || strings.Contains(msg, "post-copy")) && strings.Contains(msg, "not supported")
 }
 
 // migrateFlags are the flags of a migration: peer to peer, persistent on
@@ -226,6 +254,7 @@ func (d *Driver) monitorMigration(ctx context.Context, done <-chan struct{}, l *
 	start := time.Now()
 	downtimeSet := opt.MaxDowntime <= 0
 	postcopy := flags&golibvirt.MigratePostcopy != 0
+	postcopyTried := false
 	t := time.NewTicker(monitorInterval)
 	defer t.Stop()
 	for {
@@ -242,21 +271,30 @@ func (d *Driver) monitorMigration(ctx context.Context, done <-chan struct{}, l *
 		case <-t.C:
 		}
 		elapsed := time.Since(start)
-		if !downtimeSet {
-			if typ, _, _, _, _, _, _, _, _, _, _, _, err := l.DomainGetJobInfo(dom); err == nil && golibvirt.DomainJobType(typ) == golibvirt.DomainJobUnbounded {
-				ms := uint64(max(opt.MaxDowntime.Milliseconds(), 1))
-				if err := l.DomainMigrateSetMaxDowntime(dom, ms, 0); err != nil {
-					d.log.Warn("setting migration max downtime", "instance", id, "ms", ms, "err", err)
-				}
-				downtimeSet = true
-			}
+		running := false
+		if !downtimeSet || postcopy {
+			typ, _, _, _, _, _, _, _, _, _, _, _, err := l.DomainGetJobInfo(dom)
+			running = err == nil && golibvirt.DomainJobType(typ) == golibvirt.DomainJobUnbounded
 		}
-		if postcopy && elapsed >= opt.PostCopyAfter {
-			postcopy = false
-			d.log.Info("migration not converged: switching to post-copy", "instance", id, "after", elapsed.Round(time.Millisecond))
-			if err := l.DomainMigrateStartPostCopy(dom, 0); err != nil {
-				d.log.Warn("switching migration to post-copy", "instance", id, "err", err)
+		if !downtimeSet && running {
+			ms := uint64(max(opt.MaxDowntime.Milliseconds(), 1))
+			if err := l.DomainMigrateSetMaxDowntime(dom, ms, 0); err != nil {
+				d.log.Warn("setting migration max downtime", "instance", id, "ms", ms, "err", err)
 			}
+			downtimeSet = true
+		}
+		if postcopy && running && elapsed >= opt.PostCopyAfter {
+			// Refused while the disk is still being mirrored: again at the
+			// next look.
+			if err := l.DomainMigrateStartPostCopy(dom, 0); err != nil {
+				if !postcopyTried {
+					d.log.Info("cannot switch the migration to post-copy yet", "instance", id, "err", err)
+				}
+			} else {
+				postcopy = false
+				d.log.Info("migration not converged: switched to post-copy", "instance", id, "after", elapsed.Round(time.Millisecond))
+			}
+			postcopyTried = true
 		}
 		if opt.Timeout > 0 && elapsed >= opt.Timeout {
 			d.log.Warn("migration timed out: aborting it", "instance", id, "timeout", opt.Timeout)

@@ -210,34 +210,78 @@ func TestLabMigrate(t *testing.T) {
 		t.Errorf("PrepareIncoming over a running domain = %v, want ErrInvalidState", err)
 	}
 
-	// Cold back to h1, then resized there.
-	must(t, "stop on h2", h2.d.Stop(ctx, spec.ID, time.Minute))
+	// A migration over its timeout is aborted: the guest stays on h2, h1
+	// has no domain.
 	doc, err = h1.d.PrepareIncoming(ctx, spec)
 	must(t, "prepare h1", err)
+	short := opt
+	short.Timeout = time.Nanosecond
+	if _, err := h2.d.MigrateTo(ctx, spec.ID, target(h1, doc), short); err == nil || !strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("migration over its timeout = %v, want an abort", err)
+	} else {
+		t.Logf("aborted migration: %v", err)
+	}
+	expectState(t, h2, spec.ID, golibvirt.DomainRunning, -1)
+	if _, err := h1.d.Inspect(ctx, spec.ID); !errors.Is(err, compute.ErrNotFound) {
+		t.Errorf("h1 after an aborted migration: %v, want ErrNotFound", err)
+	}
+
+	// Post-copy, switched to as soon as the job runs; where QEMU cannot
+	// use userfaultfd (this machine's libvirt 9.0) the driver falls back
+	// to pre-copy.
+	doc, err = h1.d.PrepareIncoming(ctx, spec)
+	must(t, "prepare h1", err)
+	pc := opt
+	pc.PostCopy, pc.PostCopyAfter = true, 0
 	start = time.Now()
-	stats, err = h2.d.MigrateTo(ctx, spec.ID, target(h1, doc), compute.MigrateOptions{Timeout: 5 * time.Minute})
-	must(t, "cold migration h2 → h1", err)
-	t.Logf("cold migration h2 → h1: call %v; libvirt: total %v, downtime %v, memory %d bytes, disk %d bytes",
+	stats, err = h2.d.MigrateTo(ctx, spec.ID, target(h1, doc), pc)
+	must(t, "post-copy migration h2 → h1", err)
+	t.Logf("post-copy migration h2 → h1: call %v; libvirt: total %v, downtime %v, memory %d bytes, disk %d bytes",
 		time.Since(start).Round(time.Millisecond), stats.Total, stats.Downtime, stats.Memory, stats.Disk)
-	expectState(t, h1, spec.ID, golibvirt.DomainPaused, -1)
-	expectState(t, h2, spec.ID, golibvirt.DomainShutoff, int32(golibvirt.DomainShutoffMigrated))
-	must(t, "destroy the paused copy on h1", h1.d.Destroy(ctx, spec.ID))
-	// Both writes came back with the disk.
-	qemuIO(t, h1, spec.ID, "read -P 0x5a 512M 4M")
-	qemuIO(t, h1, spec.ID, "read -P 0x5a 600M 4M")
-	big := spec
-	big.VCPUs, big.MemoryMiB, big.DiskGiB = 2, 192, 2
-	must(t, "resize on h1", h1.d.Resize(ctx, big))
-	must(t, "resize again", h1.d.Resize(ctx, big))
-	checkSize(t, h1, big)
-	boots := strings.Count(consoleLog(t, h1, spec.ID), bootDone)
-	must(t, "start on h1", h1.d.Start(ctx, spec.ID))
-	waitConsole(t, h1, spec.ID, bootDone, boots+1, 4*time.Minute)
-	if err := h1.d.Resize(ctx, big); !errors.Is(err, compute.ErrInvalidState) {
-		t.Errorf("Resize of a running domain = %v, want ErrInvalidState", err)
+	expectState(t, h1, spec.ID, golibvirt.DomainRunning, -1)
+	if again := uptime(t, guestRun(t, h1, spec.ID, "cat /proc/uptime")); again <= after {
+		t.Errorf("guest uptime %v on h1 after post-copy, %v before: it rebooted", again, after)
 	}
 	must(t, "undefine on h2", h2.d.Undefine(ctx, spec.ID))
-	must(t, "undefine on h1", h1.d.Undefine(ctx, spec.ID))
+	src, dst := h1, h2
+
+	// Cold to the other host, then resized there. A cold migration that
+	// fails leaves the source shut off, as it was.
+	must(t, "stop on "+src.name, src.d.Stop(ctx, spec.ID, time.Minute))
+	doc, err = dst.d.PrepareIncoming(ctx, spec)
+	must(t, "prepare "+dst.name, err)
+	bad := target(dst, doc)
+	bad.URI = strings.Replace(bad.URI, "/system", ":1/system", 1) // nobody listens there
+	if _, err := src.d.MigrateTo(ctx, spec.ID, bad, compute.MigrateOptions{}); err == nil {
+		t.Fatal("cold migration to a libvirtd that is not there succeeded")
+	} else {
+		t.Logf("cold migration to nowhere: %v", err)
+	}
+	expectState(t, src, spec.ID, golibvirt.DomainShutoff, -1)
+	start = time.Now()
+	stats, err = src.d.MigrateTo(ctx, spec.ID, target(dst, doc), compute.MigrateOptions{Timeout: 5 * time.Minute})
+	must(t, "cold migration", err)
+	t.Logf("cold migration %s → %s: call %v; libvirt: total %v, downtime %v, memory %d bytes, disk %d bytes", src.name, dst.name,
+		time.Since(start).Round(time.Millisecond), stats.Total, stats.Downtime, stats.Memory, stats.Disk)
+	expectState(t, dst, spec.ID, golibvirt.DomainPaused, -1)
+	expectState(t, src, spec.ID, golibvirt.DomainShutoff, int32(golibvirt.DomainShutoffMigrated))
+	must(t, "destroy the paused copy", dst.d.Destroy(ctx, spec.ID))
+	// Both writes came with the disk.
+	qemuIO(t, dst, spec.ID, "read -P 0x5a 512M 4M")
+	qemuIO(t, dst, spec.ID, "read -P 0x5a 600M 4M")
+	big := spec
+	big.VCPUs, big.MemoryMiB, big.DiskGiB = 2, 192, 2
+	must(t, "resize", dst.d.Resize(ctx, big))
+	must(t, "resize again", dst.d.Resize(ctx, big))
+	checkSize(t, dst, big)
+	boots := strings.Count(consoleLog(t, dst, spec.ID), bootDone)
+	must(t, "start after resize", dst.d.Start(ctx, spec.ID))
+	waitConsole(t, dst, spec.ID, bootDone, boots+1, 4*time.Minute)
+	if err := dst.d.Resize(ctx, big); !errors.Is(err, compute.ErrInvalidState) {
+		t.Errorf("Resize of a running domain = %v, want ErrInvalidState", err)
+	}
+	must(t, "undefine on "+src.name, src.d.Undefine(ctx, spec.ID))
+	must(t, "undefine on "+dst.name, dst.d.Undefine(ctx, spec.ID))
 }
 
 func must(t *testing.T, what string, err error) {

@@ -127,3 +127,16 @@ func TestGuardedMigrator(t *testing.T) {
 		t.Errorf("MigrateTo while fenced = %v, want ErrFenced", err)
 	}
 }
+
+func TestPostcopyRefused(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"internal error: unable to execute QEMU command 'migrate-set-capabilities': Postcopy is not supported": true,
+		"operation unsupported: post-copy migration is not supported with this QEMU binary":                    true,
+		"unable to connect to server at '10.99.0.11:1': Connection refused":                                    false,
+		"operation aborted: migration out: canceled by client":                                                 false,
+	} {
+		if got := postcopyRefused(errors.New(msg)); got != want {
+			t.Errorf("postcopyRefused(%q) = %v, want %v", msg, got, want)
+		}
+	}
+}
