@@ -265,6 +265,9 @@ func TestLabMigrate(t *testing.T) {
 		time.Since(start).Round(time.Millisecond), stats.Total, stats.Downtime, stats.Memory, stats.Disk)
 	expectState(t, dst, spec.ID, golibvirt.DomainPaused, -1)
 	expectState(t, src, spec.ID, golibvirt.DomainShutoff, int32(golibvirt.DomainShutoffMigrated))
+	if err := dst.d.Start(ctx, spec.ID); !errors.Is(err, compute.ErrInvalidState) {
+		t.Errorf("Start of the domain arrived paused = %v, want ErrInvalidState (it is not in flight)", err)
+	}
 	must(t, "destroy the paused copy", dst.d.Destroy(ctx, spec.ID))
 	// Both writes came with the disk.
 	qemuIO(t, dst, spec.ID, "read -P 0x5a 512M 4M")

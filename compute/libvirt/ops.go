@@ -178,6 +178,11 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 		case golibvirt.DomainRunning, golibvirt.DomainBlocked:
 			return nil
 		case golibvirt.DomainPaused:
+			// Transient while an incoming migration is in flight (shoal's
+			// domains are persistent once they have arrived): wait for it.
+			if persistent, err := l.DomainIsPersistent(dom); err == nil && persistent == 0 {
+				return fmt.Errorf("libvirt: %s is arriving by migration; start it once it has arrived", id)
+			}
 			return invalid("start", id, "paused")
 		case golibvirt.DomainPmsuspended:
 			return l.DomainPmWakeup(dom, 0)
