@@ -280,6 +280,8 @@ func (d *Driver) monitorMigration(ctx context.Context, done <-chan struct{}, l *
 			ms := uint64(max(opt.MaxDowntime.Milliseconds(), 1))
 			if err := l.DomainMigrateSetMaxDowntime(dom, ms, 0); err != nil {
 				d.log.Warn("setting migration max downtime", "instance", id, "ms", ms, "err", err)
+			} else if got, err := l.DomainMigrateGetMaxDowntime(dom, 0); err == nil {
+				d.log.Info("migration max downtime set", "instance", id, "ms", got)
 			}
 			downtimeSet = true
 		}

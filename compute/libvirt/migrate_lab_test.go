@@ -135,7 +135,7 @@ func TestLabMigrate(t *testing.T) {
 	defer cancel()
 	spec := compute.InstanceSpec{ID: uuid.NewString(), Name: "mover", VCPUs: 1, MemoryMiB: 128, DiskGiB: 1, ImageID: labImage,
 		Addresses: []fsm.Address{{Network: network.Name, IP: "10.77.0.5", MAC: "fa:16:3e:77:00:05"}}}
-	opt := compute.MigrateOptions{Live: true, MaxDowntime: 300 * time.Millisecond, AutoConverge: true, Timeout: 5 * time.Minute}
+	opt := compute.MigrateOptions{Live: true, MaxDowntime: 250 * time.Millisecond, AutoConverge: true, Timeout: 5 * time.Minute}
 	target := func(h *labHost, doc string) compute.MigrationTarget {
 		return compute.MigrationTarget{Host: h.name, URI: h.tcpURI, Address: h.addr, DomainXML: doc}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +139,60 @@ func TestPostcopyRefused(t *testing.T) {
 		if got := postcopyRefused(errors.New(msg)); got != want {
 			t.Errorf("postcopyRefused(%q) = %v, want %v", msg, got, want)
 		}
+	}
+}
+
+// The destination's XML (PrepareIncoming) is the source's but for what is
+// the host's: owner node, disk, config drive and console paths. Resize's
+// keeps UUID, MAC and disk and changes only vCPUs and memory. libvirt
+// checks the guest ABI of the first; shoal's ownership rests on both.
+func TestMigrationDomainXML(t *testing.T) {
+	spec := testSpec("web-1")
+	src := testOpts
+	src.ConfigDrive, src.CDROMBus = "/var/lib/shoal/config-drive/"+spec.ID+".iso", "ide"
+	dst := src
+	dst.Node = "node2"
+	dst.DiskPath = "/srv/shoal/instances/" + spec.ID + ".qcow2"
+	dst.ConsoleLog = "/srv/shoal/console/" + spec.ID + ".log"
+	dst.ConfigDrive = "/srv/shoal/config-drive/" + spec.ID + ".iso"
+	a, b := domainFor(spec, src), domainFor(spec, dst)
+	if !strings.Contains(b.Metadata.XML, "<node>node2</node>") {
+		t.Errorf("destination metadata %s does not name node2", b.Metadata.XML)
+	}
+	unhost := func(x string) string {
+		for _, r := range [][2]string{
+			{"<node>node1</node>", "<node>N</node>"}, {"<node>node2</node>", "<node>N</node>"},
+			{"/var/lib/shoal/", "/D/"}, {"/srv/shoal/", "/D/"},
+		} {
+			x = strings.ReplaceAll(x, r[0], r[1])
+		}
+		return x
+	}
+	ax, err := a.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bx, err := b.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unhost(ax) != unhost(bx) {
+		t.Errorf("source and destination XML differ beyond the host's parts:\n%s\n---\n%s", ax, bx)
+	}
+
+	big := spec
+	big.VCPUs, big.MemoryMiB, big.DiskGiB = 4, 2048, 20
+	r := domainFor(big, dst)
+	if r.UUID != spec.ID || r.Name != b.Name || r.Devices.Interfaces[0].MAC.Address != spec.Addresses[0].MAC ||
+		r.Devices.Disks[0].Source.File.File != dst.DiskPath {
+		t.Errorf("resized domain lost its identity: %+v", r)
+	}
+	if r.VCPU.Value != 4 || r.Memory.Value != 2048 || r.Memory.Unit != "MiB" {
+		t.Errorf("resized domain: %d vCPUs, %d %s", r.VCPU.Value, r.Memory.Value, r.Memory.Unit)
+	}
+	r.VCPU, r.Memory = b.VCPU, b.Memory
+	rx, _ := r.Marshal()
+	if rx != bx {
+		t.Errorf("resize changed more than vCPUs and memory:\n%s\n---\n%s", rx, bx)
 	}
 }
