@@ -112,6 +112,10 @@ func (d *Driver) migrate(ctx context.Context, l *golibvirt.Libvirt, dom golibvir
 	if to.URI == "" || to.Address == "" || to.DomainXML == "" {
 		return compute.MigrationStats{}, compute.Permanent(fmt.Errorf("libvirt: migrate %s: the target needs URI, Address and DomainXML", id))
 	}
+	params, err := migrateParams(to)
+	if err != nil {
+		return compute.MigrationStats{}, err
+	}
 	cold := false
 	switch st {
 	case golibvirt.DomainRunning, golibvirt.DomainBlocked, golibvirt.DomainPaused:
@@ -134,10 +138,6 @@ func (d *Driver) migrate(ctx context.Context, l *golibvirt.Libvirt, dom golibvir
 	flags := migrateFlags(opt, cold || st == golibvirt.DomainPaused)
 	if _, refused := d.noPostcopy.Load(to.Host); refused {
 		flags &^= golibvirt.MigratePostcopy
-	}
-	params, err := migrateParams(to)
-	if err != nil {
-		return compute.MigrationStats{}, err
 	}
 	timedOut, err := d.perform(ctx, l, dom, id, to, params, flags, opt)
 	if err != nil && flags&golibvirt.MigratePostcopy != 0 && !timedOut && ctx.Err() == nil && postcopyRefused(err) {
