@@ -182,7 +182,36 @@ func Sweep(ctx context.Context, hv Hypervisor, log *slog.Logger) (int, error) {
 func FenceLead(lease time.Duration) time.Duration { return lease * 3 / 10 }
 
 // Guard wraps hv so that nothing starts a domain while the host is fenced.
-func (f *Fence) Guard(hv Hypervisor) Hypervisor { return &guarded{Hypervisor: hv, f: f} }
+// When hv is a Migrator the guarded one is too: a fenced host sends no
+// domain away (MigrateTo is ErrFenced); PrepareIncoming and Resize start
+// nothing and pass through.
+func (f *Fence) Guard(hv Hypervisor) Hypervisor {
+	g := &guarded{Hypervisor: hv, f: f}
+	if m, ok := hv.(Migrator); ok {
+		return &guardedMigrator{guarded: g, m: m}
+	}
+	return g
+}
+
+type guardedMigrator struct {
+	*guarded
+	m Migrator
+}
+
+func (g *guardedMigrator) PrepareIncoming(ctx context.Context, spec InstanceSpec) (string, error) {
+	return g.m.PrepareIncoming(ctx, spec)
+}
+
+func (g *guardedMigrator) MigrateTo(ctx context.Context, id string, to MigrationTarget, opt MigrateOptions) (MigrationStats, error) {
+	if err := g.allowed(); err != nil {
+		return MigrationStats{}, err
+	}
+	return g.m.MigrateTo(ctx, id, to, opt)
+}
+
+func (g *guardedMigrator) Resize(ctx context.Context, spec InstanceSpec) error {
+	return g.m.Resize(ctx, spec)
+}
 
 type guarded struct {
 	Hypervisor

@@ -144,8 +144,26 @@ func (c Config) Validate() error {
 }
 
 // endpoint maps a libvirt URI to the unix socket to dial and the URI to open
-// on the daemon. Remote transports (qemu+tcp, qemu+ssh) come later.
+// on the daemon: qemu:///system, qemu:///session, or either as
+// qemu+unix:///system?socket=PATH (a daemon elsewhere on this machine, such
+// as a lab host's in its own namespaces). Remote transports (qemu+tcp,
+// qemu+ssh) come later.
 func endpoint(uri string) (socket string, remote golibvirt.ConnectURI, err error) {
+	if rest, ok := strings.CutPrefix(uri, "qemu+unix://"); ok {
+		path, query, _ := strings.Cut(rest, "?")
+		socket, remote, err = endpoint("qemu://" + path)
+		if err != nil {
+			return "", "", fmt.Errorf("libvirt: unsupported URI %q: %w", uri, err)
+		}
+		for kv := range strings.SplitSeq(query, "&") {
+			if v, ok := strings.CutPrefix(kv, "socket="); ok && v != "" {
+				socket = v
+			} else if kv != "" {
+				return "", "", fmt.Errorf("libvirt: unsupported URI %q: only the socket parameter is understood", uri)
+			}
+		}
+		return socket, remote, nil
+	}
 	switch uri {
 	case string(golibvirt.QEMUSystem):
 		return systemSocket, golibvirt.QEMUSystem, nil
@@ -196,6 +214,8 @@ type Driver struct {
 	evMu    sync.Mutex
 	owned   map[string]bool            // instance IDs known to be this node's
 	reboots map[string][]chan struct{} // instance ID → soft reboots waiting for its reset
+
+	noPostcopy sync.Map // destination host → true: post-copy refused there
 }
 
 // New connects to libvirtd and keeps the connection up until Close. It fails

@@ -19,6 +19,9 @@ func TestConfigValidate(t *testing.T) {
 		{"default URI", Config{DataDir: "/d"}.WithDefaults(), ""},
 		{"remote", Config{URI: "qemu+tcp://10.0.0.1/system", DataDir: "/d"}, "unsupported URI"},
 		{"other driver", Config{URI: "lxc:///system", DataDir: "/d"}, "unsupported URI"},
+		{"unix socket", Config{URI: "qemu+unix:///system?socket=/run/x.sock", DataDir: "/d"}, ""},
+		{"unix bad param", Config{URI: "qemu+unix:///system?mode=legacy", DataDir: "/d"}, "socket parameter"},
+		{"unix remote host", Config{URI: "qemu+unix://h/system", DataDir: "/d"}, "unsupported URI"},
 		{"no data dir", Config{URI: "qemu:///system"}, "data dir"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -36,9 +39,12 @@ func TestEndpoint(t *testing.T) {
 	for _, tc := range []struct{ uri, socket string }{
 		{"qemu:///system", "/var/run/libvirt/libvirt-sock"},
 		{"qemu:///session", filepath.Join(run, "libvirt", "libvirt-sock")},
+		{"qemu+unix:///system", "/var/run/libvirt/libvirt-sock"},
+		{"qemu+unix:///system?socket=/proc/42/root/run/libvirt/libvirt-sock", "/proc/42/root/run/libvirt/libvirt-sock"},
 	} {
 		socket, remote, err := endpoint(tc.uri)
-		if err != nil || socket != tc.socket || string(remote) != tc.uri {
+		want := strings.Replace(strings.Split(tc.uri, "?")[0], "qemu+unix:", "qemu:", 1)
+		if err != nil || socket != tc.socket || string(remote) != want {
 			t.Errorf("endpoint(%q) = %q, %q, %v; want %q", tc.uri, socket, remote, err, tc.socket)
 		}
 	}

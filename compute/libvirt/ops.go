@@ -67,39 +67,13 @@ func (d *Driver) define(ctx context.Context, spec compute.InstanceSpec) error {
 		return mapError(spec.ID, err)
 	}
 
-	domainType, err := d.probeDomainType(l)
-	if err != nil {
-		return err
-	}
 	disk, err := d.ensureVolume(ctx, l, spec)
 	if err != nil {
 		return err
 	}
-	opts := domainOpts{DomainType: domainType, Node: d.cfg.Node, ClusterID: d.clusterID(),
-		DiskPath: disk, ConsoleLog: d.consolePath(spec.ID)}
-	if d.wantsConfigDrive(spec) {
-		if opts.ConfigDrive, err = d.writeConfigDrive(ctx, spec.ID); err != nil {
-			return err
-		}
-		machine, err := d.defaultMachine(l, domainType)
-		if err != nil {
-			return err
-		}
-		opts.CDROMBus = cdromBus(machine)
-	}
-	if len(spec.Addresses) > 0 {
-		net, err := d.ensureNetwork(l)
-		if err != nil {
-			return err
-		}
-		opts.Network = net.Name
-	}
-	if err := os.MkdirAll(d.cfg.ConsoleDir, 0o750); err != nil {
-		return fmt.Errorf("libvirt: console dir: %w", err)
-	}
-	doc, err := domainFor(spec, opts).Marshal()
+	doc, err := d.hostDomain(ctx, l, spec, disk)
 	if err != nil {
-		return fmt.Errorf("libvirt: domain XML of %s: %w", spec.ID, err)
+		return err
 	}
 	if _, err := l.DomainDefineXMLFlags(doc, golibvirt.DomainDefineValidate); err != nil {
 		return fmt.Errorf("libvirt: define %s: %w", spec.ID, err)
@@ -107,6 +81,44 @@ func (d *Driver) define(ctx context.Context, spec compute.InstanceSpec) error {
 	d.remember(spec.ID)
 	d.log.Info("domain defined", "instance", spec.ID, "domain", domainPrefix+spec.ID)
 	return d.reserve(l, spec)
+}
+
+// hostDomain is the XML of spec's domain as this host defines it, its
+// disk at disk: the probed domain type, this node's metadata, this host's
+// paths. It writes the config drive when one is wanted and makes sure of
+// the network and the console dir.
+func (d *Driver) hostDomain(ctx context.Context, l *golibvirt.Libvirt, spec compute.InstanceSpec, disk string) (string, error) {
+	domainType, err := d.probeDomainType(l)
+	if err != nil {
+		return "", err
+	}
+	opts := domainOpts{DomainType: domainType, Node: d.cfg.Node, ClusterID: d.clusterID(),
+		DiskPath: disk, ConsoleLog: d.consolePath(spec.ID)}
+	if d.wantsConfigDrive(spec) {
+		if opts.ConfigDrive, err = d.writeConfigDrive(ctx, spec.ID); err != nil {
+			return "", err
+		}
+		machine, err := d.defaultMachine(l, domainType)
+		if err != nil {
+			return "", err
+		}
+		opts.CDROMBus = cdromBus(machine)
+	}
+	if len(spec.Addresses) > 0 {
+		net, err := d.ensureNetwork(l)
+		if err != nil {
+			return "", err
+		}
+		opts.Network = net.Name
+	}
+	if err := os.MkdirAll(d.cfg.ConsoleDir, 0o750); err != nil {
+		return "", fmt.Errorf("libvirt: console dir: %w", err)
+	}
+	doc, err := domainFor(spec, opts).Marshal()
+	if err != nil {
+		return "", fmt.Errorf("libvirt: domain XML of %s: %w", spec.ID, err)
+	}
+	return doc, nil
 }
 
 // reserve makes sure the instance's addresses have their DHCP reservations.
@@ -166,6 +178,11 @@ func (d *Driver) Start(ctx context.Context, id string) error {
 		case golibvirt.DomainRunning, golibvirt.DomainBlocked:
 			return nil
 		case golibvirt.DomainPaused:
+			// Transient while an incoming migration is in flight (shoal's
+			// domains are persistent once they have arrived): wait for it.
+			if persistent, err := l.DomainIsPersistent(dom); err == nil && persistent == 0 {
+				return fmt.Errorf("libvirt: %s is arriving by migration; start it once it has arrived", id)
+			}
 			return invalid("start", id, "paused")
 		case golibvirt.DomainPmsuspended:
 			return l.DomainPmWakeup(dom, 0)
