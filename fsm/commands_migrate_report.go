@@ -15,10 +15,12 @@ var movingTasks = map[string]bool{
 // moveDone applies a host's Done of a migration task of inst (its host,
 // the one that reported) and reports whether r was one. Ownership passes
 // here and only here: a live migration's server is on its destination
-// once its source says libvirt completed it.
+// once its source says libvirt completed it. A migration still waiting
+// for the scheduler has no step a host carries out (a live one's task is
+// already migrating): a Done of it is not one.
 func (s *State) moveDone(inst *Instance, r InstanceReport, host string, t time.Time, index uint64) bool {
 	m := s.migrationFor(inst)
-	if !movingTasks[r.Done] || m == nil {
+	if !movingTasks[r.Done] || m == nil || inst.MigrationPending {
 		return false
 	}
 	s.untrack(inst)
