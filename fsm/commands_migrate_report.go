@@ -37,12 +37,6 @@ func (s *State) moveDone(inst *Instance, r InstanceReport, host string, t time.T
 		msg := fmt.Sprintf("live-migrated from %s to %s", m.Source, m.Dest)
 		s.endMigration(inst, MigrationCompleted, msg, t, index)
 		inst.finishAction("success", msg, t)
-		if h := s.Hosts[inst.Host]; h.isDown() {
-			// The destination went down before the news came: the copy
-			// there is gone with it, as any server of a dead host.
-			s.evacuateInstance(inst, "", Actor{}, "", false, h.DownSince, t,
-				"host "+inst.Host+" went down as the live migration completed", index)
-		}
 	case TaskResizeMigrating:
 		inst.Host, inst.Flavor, inst.PowerState = m.Dest, m.NewFlavor, PowerNoState
 		inst.TaskState, inst.TaskIndex = TaskResizeFinish, index
@@ -60,6 +54,16 @@ func (s *State) moveDone(inst *Instance, r InstanceReport, host string, t time.T
 		inst.TaskState, inst.TaskIndex, inst.Fault = TaskNone, 0, nil
 		s.endMigration(inst, MigrationReverted, "", t, index)
 		inst.finishAction("success", "", t)
+	}
+	if h := s.Hosts[inst.Host]; inst.Host != host && h.isDown() {
+		// The server passed to a host that went down before the news
+		// came: the copy there is gone with it, and no host is left to
+		// carry out the next step; as any server of a dead host.
+		why := "host " + inst.Host + " went down before it took the server (" + r.Done + ")"
+		if r.Done == TaskMigrating {
+			why = "host " + inst.Host + " went down as the live migration completed"
+		}
+		s.evacuateInstance(inst, "", Actor{}, "", false, h.DownSince, t, why, index)
 	}
 	s.track(inst)
 	return true
