@@ -94,8 +94,12 @@ func (s *State) moveFailed(inst *Instance, m *Migration, r InstanceReport, t tim
 
 // evacuateInstance takes inst off its (dead) host for the scheduler, as
 // Instance.evacuate, ending any migration of it in error and recording
-// the evacuation as a migration of its own.
+// the evacuation as a migration of its own. A server in VERIFY_RESIZE (or
+// reverting) lands as it was before the move: a stopped one stopped.
 func (s *State) evacuateInstance(inst *Instance, requestID string, by Actor, target string, stop bool, since, now time.Time, why string, index uint64) {
+	if m := s.migrationFor(inst); m != nil && inst.VMState == VMResized && m.PrevVMState != "" {
+		inst.VMState = m.PrevVMState
+	}
 	s.endMigration(inst, MigrationError, why, now, index)
 	s.newMigration(inst, MigrationEvacuation, MigrationAccepted, "", "", requestID, by, inst.Flavor, now, index)
 	inst.evacuate(requestID, by, target, stop, since, now, why)
