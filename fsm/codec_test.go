@@ -120,6 +120,9 @@ func everyCommand(t testing.TB) []fsm.Command {
 		&fsm.AddInstanceTag{ID: "i-1", Tag: "web", Time: t2},
 		&fsm.DeleteInstanceTag{ID: "i-1", Tag: "web", Time: t2},
 		&fsm.SetInstanceTags{ID: "i-1", Tags: []string{"a", "b"}, Time: t2},
+		&fsm.MigrateInstance{ID: "i-1", Kind: fsm.MigrationResize, Host: "h2", FlavorID: "2", Ratios: fsm.DefaultRatios,
+			MigrationUUID: "m-1", RequestID: "req-5", UserID: "u1", ProjectID: "p1", Admin: true, Time: t2},
+		&fsm.ResizeDecision{ID: "i-1", Revert: true, RequestID: "req-6", UserID: "u1", ProjectID: "p1", Admin: true, Time: t2},
 	}
 }
 
@@ -213,6 +216,8 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeAddInstanceTag, 77, "add-instance-tag"},
 		{fsm.TypeDeleteInstanceTag, 78, "delete-instance-tag"},
 		{fsm.TypeSetInstanceTags, 79, "set-instance-tags"},
+		{fsm.TypeMigrateInstance, 86, "migrate-instance"},
+		{fsm.TypeResizeDecision, 87, "resize-decision"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {
@@ -318,6 +323,8 @@ var undecodable = []struct {
 	{"image change number fractional", []byte("\x43{\"id\":\"i\",\"changes\":[{\"number\":1.5}]}")},
 	{"replace metadata not bool", []byte("\x44{\"id\":\"i\",\"replace_metadata\":1}")},
 	{"group description not a string", []byte("\x45{\"id\":\"g\",\"description\":false}")},
+	{"migration ratios not an object", []byte("\x56{\"id\":\"i\",\"ratios\":[]}")},
+	{"revert not bool", []byte("\x57{\"id\":\"i\",\"revert\":\"yes\"}")},
 	{"type after the last", []byte("\xc8{}")}, // 200: the table has no type that high
 }
 

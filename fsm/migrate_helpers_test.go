@@ -2,6 +2,7 @@ package fsm_test
 
 import (
 	"reflect"
+	"testing"
 
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/fsm/fsmtest"
@@ -108,5 +109,40 @@ func (w *world) toVerify(id, flavor string) {
 	w.moveDone(id, fsm.PowerRunning, "")  // resize_finish on h2
 	if i := w.inst(id); i.Status() != "VERIFY_RESIZE" || i.Host != "h2" {
 		w.t.Fatalf("toVerify %s: %s", id, describe(i))
+	}
+}
+
+// addMoveClaims adds to want the claims that moves in progress hold on
+// their other end, from the migration records: the destination's (new
+// flavor) while the server is on its source, the source's (old flavor,
+// kept for a revert) once it is on its destination. Evacuations hold
+// none. A server's migration must exist and be in progress.
+func addMoveClaims(t testing.TB, f *fsm.FSM, insts []fsm.Instance, want map[string]fsm.Usage) {
+	t.Helper()
+	for _, i := range insts {
+		if i.MigrationID == 0 {
+			if i.MigrationPending {
+				t.Fatalf("server %s waits for a migration it does not have", i.ID)
+			}
+			continue
+		}
+		m, err := f.Migration(i.MigrationID)
+		if err != nil || !m.InProgress() || m.InstanceID != i.ID {
+			t.Fatalf("server %s moves by migration %d: %+v, %v", i.ID, i.MigrationID, m, err)
+		}
+		if i.Host == "" || i.VMState == fsm.VMDeleted || m.Kind == fsm.MigrationEvacuation || m.Dest == "" {
+			continue
+		}
+		host, flavor := m.Dest, m.NewFlavor
+		switch i.Host {
+		case m.Source:
+		case m.Dest:
+			host, flavor = m.Source, m.OldFlavor
+		default:
+			t.Fatalf("server %s on %s moves between %s and %s", i.ID, i.Host, m.Source, m.Dest)
+		}
+		u := want[host]
+		u.VCPUs, u.RAM, u.Disk, u.Instances = u.VCPUs+flavor.VCPUs, u.RAM+flavor.RAM, u.Disk+flavor.Disk, u.Instances+1
+		want[host] = u
 	}
 }
