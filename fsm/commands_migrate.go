@@ -112,6 +112,7 @@ func applyMigrateInstance(s *State, index uint64, c Command) error {
 	s.newMigration(inst, cmd.Kind, status, cmd.Host, cmd.MigrationUUID, cmd.RequestID,
 		Actor{UserID: cmd.UserID, ProjectID: cmd.ProjectID}, flavor, cmd.Time, index)
 	inst.MigrationPending = cmd.Host == ""
+	inst.ForceHost = "" // the create's forced host binds no move (Nova resets forced destinations)
 	inst.TaskState, inst.TaskIndex, inst.Attempts = task, index, 0
 	inst.Updated, inst.ModifyIndex = cmd.Time, index
 	inst.startAction(cmd.RequestID, mv.action, Actor{UserID: cmd.UserID, ProjectID: cmd.ProjectID}, cmd.Time)

@@ -207,3 +207,26 @@ func TestMoveClaimsCount(t *testing.T) {
 	}
 	w.checkClaims(map[string]fsm.Usage{"h1": usage(small), "h2": usage(small), "h3": usage(small)})
 }
+
+// The host a create forced binds no move: a migration clears it (as
+// evacuate does, and Nova resets forced destinations), so the scheduler
+// does not send the server back to its source.
+func TestMigrateClearsForcedHost(t *testing.T) {
+	w := newWorld(t, testCIDR)
+	c := ownedCreate("p1", "1", "a")
+	c.Instances[0].ForceHost = "h1"
+	w.must(c)
+	w.place("a", "h1")
+	w.finish("a")
+	if i := w.inst("a"); i.ForceHost != "h1" {
+		t.Fatalf("force_host %q", i.ForceHost)
+	}
+	w.must(migrateCmd("a", fsm.MigrationCold, ""))
+	if i := w.inst("a"); i.ForceHost != "" {
+		t.Fatalf("force_host %q kept by the migration", i.ForceHost)
+	}
+	w.must(planCmd(fsm.Placement{InstanceID: "a", Host: "h2"}))
+	if m := w.migration("a"); m.Dest != "h2" {
+		t.Fatalf("migration %+v", m)
+	}
+}
