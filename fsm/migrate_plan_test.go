@@ -230,3 +230,39 @@ func TestMigrateClearsForcedHost(t *testing.T) {
 		t.Fatalf("migration %+v", m)
 	}
 }
+
+// Strict anti-affinity counts a member moving to a host as there: a
+// second member cannot follow it (by a named host or a plan), nor a new
+// one be placed there, and the scheduler's view says so.
+func TestAntiAffinityCountsMovesInFlight(t *testing.T) {
+	w := newWorld(t, testCIDR)
+	w.must(&fsm.CreateServerGroup{Group: fsm.ServerGroup{ID: "anti", Name: "anti", Policy: fsm.PolicyAntiAffinity}})
+	member := func(id, host string) {
+		c := ownedCreate("p1", "1", id)
+		c.Instances[0].ServerGroupID = "anti"
+		w.must(c)
+		if host != "" {
+			w.place(id, host)
+			w.finish(id)
+		}
+	}
+	member("a", "h1")
+	member("b", "h2")
+	w.must(migrateCmd("a", fsm.MigrationLive, "h3"))
+	if err := w.refuse(migrateCmd("b", fsm.MigrationCold, "h3"), fsm.ErrInvalid); !strings.Contains(err.Error(), "anti-affinity") {
+		t.Fatalf("second member to h3: %v", err)
+	}
+	member("c", "")
+	if v := w.f.SchedulingView(0); v.Groups["anti"].Hosts["h3"] != 1 {
+		t.Fatalf("scheduling view of the group: %+v", v.Groups["anti"])
+	}
+	w.must(planCmd(fsm.Placement{InstanceID: "c", Host: "h3"}))
+	if i := w.inst("c"); i.Host != "" || i.Attempts != 1 {
+		t.Fatalf("new member placed where another is moving: %s", describe(i))
+	}
+	w.must(migrateCmd("b", fsm.MigrationCold, ""))
+	w.must(planCmd(fsm.Placement{InstanceID: "b", Host: "h3"}))
+	if i := w.inst("b"); !i.Pending() || i.Attempts != 1 {
+		t.Fatalf("second member planned where another is moving: %s", describe(i))
+	}
+}
