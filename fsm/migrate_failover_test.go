@@ -259,3 +259,25 @@ func TestEvacuateResizedKeepsVMState(t *testing.T) {
 		t.Fatalf("evacuated from VERIFY_RESIZE: %s", describe(i))
 	}
 }
+
+// A host cannot be deregistered while a move ties a server to it (the
+// destination being prepared, or the source a revert goes back to): the
+// move would end on a host that no longer exists.
+func TestDeregisterHostWithMoves(t *testing.T) {
+	w := newWorld(t, testCIDR)
+	w.activeOwned("a", "p1")
+	w.must(migrateCmd("a", fsm.MigrationLive, "h3"))
+	if err := w.refuse(&fsm.DeregisterHost{Name: "h3"}, fsm.ErrConflict); !strings.Contains(err.Error(), "still has") {
+		t.Errorf("deregister the destination: %v", err)
+	}
+	w.moveDone("a", fsm.PowerRunning, "")
+	w.toVerifyFrom("b") // h1 → h2: h1 keeps only its claim for a revert
+	if on := w.f.InstancesOnHost("h1"); len(on) != 0 {
+		t.Fatalf("servers on h1: %v", ids(on))
+	}
+	if err := w.refuse(&fsm.DeregisterHost{Name: "h1"}, fsm.ErrConflict); !strings.Contains(err.Error(), "still has") {
+		t.Errorf("deregister the source: %v", err)
+	}
+	w.must(decideCmd("b", false), &fsm.DeregisterHost{Name: "h1"})
+	w.checkClaims(map[string]fsm.Usage{"h2": usage(small), "h3": usage(tiny)})
+}
