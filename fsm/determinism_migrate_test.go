@@ -208,11 +208,11 @@ func (g *migWorld) migReport(r *rand.Rand, at time.Time, insts []fsm.Instance) f
 	for _, i := range on {
 		rep := fsm.InstanceReport{ID: i.ID, PowerState: fsm.PowerRunning, Done: i.TaskState, TaskIndex: i.TaskIndex}
 		switch k := r.IntN(20); {
-		case k < 1:
+		case k < 2:
 			rep.Error = "boom"
-		case k < 3:
-			rep.TaskIndex++ // stale
 		case k < 4:
+			rep.TaskIndex++ // stale
+		case k < 5:
 			rep.Done, rep.PowerState = "", fsm.PowerShutdown
 		}
 		c.Reports = append(c.Reports, rep)
@@ -246,11 +246,12 @@ func checkMoves(t testing.TB, f *fsm.FSM) {
 
 // Two replicas fed the same log of moves end identical, as does one that
 // restores a snapshot halfway; the claims (both ends) and the records stay
-// consistent all along, and the log goes through every status of a move.
+// consistent all along, and the logs go through every status of a move
+// and reach each outcome of a migration record.
 func TestDeterministicMigrations(t *testing.T) {
 	statuses, records := map[string]int{}, map[string]int{}
 	ok, total := map[fsm.Type]int{}, map[fsm.Type]int{}
-	for _, seed := range []uint64{1, 2, 3, 42} {
+	for _, seed := range []uint64{1, 2, 3, 4, 5, 42} {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			g := newMigWorld(seed)
 			var log [][]byte
@@ -264,6 +265,9 @@ func TestDeterministicMigrations(t *testing.T) {
 				g.model.ApplyEntry(index, log[len(log)-1])
 				for _, i := range g.model.Instances(nil) {
 					statuses[i.Status()]++
+				}
+				for _, m := range g.model.Migrations(func(m *fsm.Migration) bool { return m.ModifyIndex == index }) {
+					records[m.Kind+" "+m.Status]++
 				}
 				if index%50 == 0 {
 					checkDerived(t, g.model)
@@ -289,9 +293,6 @@ func TestDeterministicMigrations(t *testing.T) {
 			checkDerived(t, a)
 			checkMoves(t, a)
 			countResults(t, log, ok, total)
-			for _, m := range a.Migrations(nil) {
-				records[m.Kind+" "+m.Status]++
-			}
 		})
 	}
 	t.Logf("statuses: %v", statuses)
