@@ -309,3 +309,30 @@ func TestMigrateNamedHostRefused(t *testing.T) {
 	w.must(migrateCmd("a", fsm.MigrationLive, "h2"))
 	w.checkClaims(nil)
 }
+
+// A resize that grows a server must fit its project's cores and ram
+// quota (Nova's upsize check), counting the growth of the project's other
+// resizes not yet on their destination; a shrink or a migration needs no
+// room.
+func TestResizeQuota(t *testing.T) {
+	w := newWorld(t, testCIDR)
+	w.activeOwned("a", "p1")
+	w.activeOwned("b", "p1")
+	w.must(setQuota("p1", fsm.QuotaOverride{Cores: ptr(3), RAM: ptr(4607)}))
+	// m1.medium: 2 vCPUs, 4096 MiB; the project holds 2 and 1024.
+	err := w.refuse(resizeCmd("a", "3"), fsm.ErrOverQuota)
+	if !strings.Contains(err.Error(), "Quota exceeded for ram: Requested 3584, but already used 1024 of 4607 ram") {
+		t.Fatalf("over ram: %v", err)
+	}
+	w.must(setQuota("p1", fsm.QuotaOverride{RAM: ptr(16384)}))
+	w.must(resizeCmd("a", "3")) // 1 more core: 3 of 3
+	if err := w.refuse(resizeCmd("b", "3"), fsm.ErrOverQuota); !strings.Contains(err.Error(), "Quota exceeded for cores: Requested 1, but already used 3 of 3 cores") {
+		t.Fatalf("over cores with a resize pending: %v", err)
+	}
+	w.must(migrateCmd("b", fsm.MigrationCold, "")) // no growth
+	w.must(planCmd(fsm.Placement{InstanceID: "a", Host: "h2"}))
+	w.moveDone("a", fsm.PowerShutdown, "") // the new flavor is the server's now: counted once
+	if u := w.f.ProjectUsage("p1"); u.Cores != 3 || u.RAM != 4096+512 {
+		t.Fatalf("usage %+v", u)
+	}
+}
