@@ -122,6 +122,9 @@ func everyCommand(t testing.TB) []fsm.Command {
 		&fsm.SetInstanceTags{ID: "i-1", Tags: []string{"a", "b"}, Time: t2},
 		&fsm.DrainHost{Name: "h1", Start: true, Time: t1},
 		&fsm.DrainHost{Name: "h1", Result: fsm.DrainFailed, Time: t2},
+		&fsm.MigrateInstance{ID: "i-1", Kind: fsm.MigrationResize, Host: "h2", FlavorID: "2", Ratios: fsm.DefaultRatios,
+			MigrationUUID: "m-1", RequestID: "req-5", UserID: "u1", ProjectID: "p1", Admin: true, Time: t2},
+		&fsm.ResizeDecision{ID: "i-1", Revert: true, RequestID: "req-6", UserID: "u1", ProjectID: "p1", Admin: true, Time: t2},
 	}
 }
 
@@ -216,6 +219,8 @@ func TestTypeValues(t *testing.T) {
 		{fsm.TypeDeleteInstanceTag, 78, "delete-instance-tag"},
 		{fsm.TypeSetInstanceTags, 79, "set-instance-tags"},
 		{fsm.TypeDrainHost, 88, "drain-host"},
+		{fsm.TypeMigrateInstance, 86, "migrate-instance"},
+		{fsm.TypeResizeDecision, 87, "resize-decision"},
 		{fsm.Type(200), 200, "type(200)"},
 	} {
 		if uint8(tc.typ) != tc.want {
@@ -321,6 +326,8 @@ var undecodable = []struct {
 	{"image change number fractional", []byte("\x43{\"id\":\"i\",\"changes\":[{\"number\":1.5}]}")},
 	{"replace metadata not bool", []byte("\x44{\"id\":\"i\",\"replace_metadata\":1}")},
 	{"group description not a string", []byte("\x45{\"id\":\"g\",\"description\":false}")},
+	{"migration ratios not an object", []byte("\x56{\"id\":\"i\",\"ratios\":[]}")},
+	{"revert not bool", []byte("\x57{\"id\":\"i\",\"revert\":\"yes\"}")},
 	{"type after the last", []byte("\xc8{}")}, // 200: the table has no type that high
 }
 

@@ -68,9 +68,15 @@ func applyDeregisterHost(s *State, index uint64, c Command) error {
 	if _, ok := s.Hosts[cmd.Name]; !ok {
 		return fmt.Errorf("%w: host %q", ErrNotFound, cmd.Name)
 	}
-	if on := s.instancesOn(cmd.Name); len(on) > 0 {
+	on := len(s.instancesOn(cmd.Name))
+	for _, inst := range s.Instances {
+		if h, _ := s.otherEnd(inst); h == cmd.Name {
+			on++ // a move in progress ties it there
+		}
+	}
+	if on > 0 {
 		return fmt.Errorf("%w: host %s still has %d servers; evacuate, migrate or delete them first",
-			ErrConflict, cmd.Name, len(on))
+			ErrConflict, cmd.Name, on)
 	}
 	delete(s.Hosts, cmd.Name)
 	s.revokeNodeCerts(cmd.Name, index)

@@ -112,6 +112,7 @@ func applyMigrateInstance(s *State, index uint64, c Command) error {
 	s.newMigration(inst, cmd.Kind, status, cmd.Host, cmd.MigrationUUID, cmd.RequestID,
 		Actor{UserID: cmd.UserID, ProjectID: cmd.ProjectID}, flavor, cmd.Time, index)
 	inst.MigrationPending = cmd.Host == ""
+	inst.ForceHost = "" // the create's forced host binds no move (Nova resets forced destinations)
 	inst.TaskState, inst.TaskIndex, inst.Attempts = task, index, 0
 	inst.Updated, inst.ModifyIndex = cmd.Time, index
 	inst.startAction(cmd.RequestID, mv.action, Actor{UserID: cmd.UserID, ProjectID: cmd.ProjectID}, cmd.Time)
@@ -137,22 +138,33 @@ func (s *State) moveFlavor(inst *Instance, cmd *MigrateInstance) (FlavorSpec, er
 		return FlavorSpec{}, fmt.Errorf("%w: Resize error: Unable to resize disk down (flavor %s has %d GiB, the server %d GiB).",
 			ErrInvalid, spec.Name, spec.Disk, inst.Flavor.Disk)
 	}
-	if inst.ProjectID != "" {
-		// A bigger flavor counts against the project's quota (Nova's
-		// resize check): only what it adds.
-		used, q := s.projectUsage(inst.ProjectID), s.quota(inst.ProjectID)
-		if more := spec.VCPUs - inst.Flavor.VCPUs; more > 0 {
-			if err := checkQuota(QuotaCores, more, used.Cores, q.Cores); err != nil {
-				return FlavorSpec{}, err
-			}
-		}
-		if more := spec.RAM - inst.Flavor.RAM; more > 0 {
-			if err := checkQuota(QuotaRAM, more, used.RAM, q.RAM); err != nil {
-				return FlavorSpec{}, err
-			}
-		}
+	if err := s.checkResizeQuota(inst, spec); err != nil {
+		return FlavorSpec{}, err
 	}
 	return spec, nil
+}
+
+// checkResizeQuota refuses a resize that would take the server's project
+// past its cores or ram (Nova's upsize check): the growth, with the growth
+// of the project's other resizes whose server has not taken its new flavor
+// yet (the state counts servers by the flavor they have).
+func (s *State) checkResizeQuota(inst *Instance, to FlavorSpec) error {
+	cores, ram := max(0, to.VCPUs-inst.Flavor.VCPUs), max(0, to.RAM-inst.Flavor.RAM)
+	if inst.ProjectID == "" || cores == 0 && ram == 0 {
+		return nil
+	}
+	used, q := s.projectUsage(inst.ProjectID), s.quota(inst.ProjectID)
+	for _, other := range s.Instances {
+		if m := s.migrationFor(other); m != nil && other.ProjectID == inst.ProjectID && m.Kind == MigrationResize &&
+			other.Flavor == m.OldFlavor && other.VMState != VMDeleted {
+			used.Cores += max(0, m.NewFlavor.VCPUs-m.OldFlavor.VCPUs)
+			used.RAM += max(0, m.NewFlavor.RAM-m.OldFlavor.RAM)
+		}
+	}
+	if err := checkQuota(QuotaCores, cores, used.Cores, q.Cores); err != nil {
+		return err
+	}
+	return checkQuota(QuotaRAM, ram, used.RAM, q.RAM)
 }
 
 // checkMoveTarget says why inst cannot move to host with flavor now.

@@ -15,10 +15,12 @@ var movingTasks = map[string]bool{
 // moveDone applies a host's Done of a migration task of inst (its host,
 // the one that reported) and reports whether r was one. Ownership passes
 // here and only here: a live migration's server is on its destination
-// once its source says libvirt completed it.
+// once its source says libvirt completed it. A migration still waiting
+// for the scheduler has no step a host carries out (a live one's task is
+// already migrating): a Done of it is not one.
 func (s *State) moveDone(inst *Instance, r InstanceReport, host string, t time.Time, index uint64) bool {
 	m := s.migrationFor(inst)
-	if !movingTasks[r.Done] || m == nil {
+	if !movingTasks[r.Done] || m == nil || inst.MigrationPending {
 		return false
 	}
 	s.untrack(inst)
@@ -35,12 +37,6 @@ func (s *State) moveDone(inst *Instance, r InstanceReport, host string, t time.T
 		msg := fmt.Sprintf("live-migrated from %s to %s", m.Source, m.Dest)
 		s.endMigration(inst, MigrationCompleted, msg, t, index)
 		inst.finishAction("success", msg, t)
-		if h := s.Hosts[inst.Host]; h.isDown() {
-			// The destination went down before the news came: the copy
-			// there is gone with it, as any server of a dead host.
-			s.evacuateInstance(inst, "", Actor{}, "", false, h.DownSince, t,
-				"host "+inst.Host+" went down as the live migration completed", index)
-		}
 	case TaskResizeMigrating:
 		inst.Host, inst.Flavor, inst.PowerState = m.Dest, m.NewFlavor, PowerNoState
 		inst.TaskState, inst.TaskIndex = TaskResizeFinish, index
@@ -58,6 +54,16 @@ func (s *State) moveDone(inst *Instance, r InstanceReport, host string, t time.T
 		inst.TaskState, inst.TaskIndex, inst.Fault = TaskNone, 0, nil
 		s.endMigration(inst, MigrationReverted, "", t, index)
 		inst.finishAction("success", "", t)
+	}
+	if h := s.Hosts[inst.Host]; inst.Host != host && h.isDown() {
+		// The server passed to a host that went down before the news
+		// came: the copy there is gone with it, and no host is left to
+		// carry out the next step; as any server of a dead host.
+		why := "host " + inst.Host + " went down before it took the server (" + r.Done + ")"
+		if r.Done == TaskMigrating {
+			why = "host " + inst.Host + " went down as the live migration completed"
+		}
+		s.evacuateInstance(inst, "", Actor{}, "", false, h.DownSince, t, why, index)
 	}
 	s.track(inst)
 	return true
@@ -88,8 +94,12 @@ func (s *State) moveFailed(inst *Instance, m *Migration, r InstanceReport, t tim
 
 // evacuateInstance takes inst off its (dead) host for the scheduler, as
 // Instance.evacuate, ending any migration of it in error and recording
-// the evacuation as a migration of its own.
+// the evacuation as a migration of its own. A server in VERIFY_RESIZE (or
+// reverting) lands as it was before the move: a stopped one stopped.
 func (s *State) evacuateInstance(inst *Instance, requestID string, by Actor, target string, stop bool, since, now time.Time, why string, index uint64) {
+	if m := s.migrationFor(inst); m != nil && inst.VMState == VMResized && m.PrevVMState != "" {
+		inst.VMState = m.PrevVMState
+	}
 	s.endMigration(inst, MigrationError, why, now, index)
 	s.newMigration(inst, MigrationEvacuation, MigrationAccepted, "", "", requestID, by, inst.Flavor, now, index)
 	inst.evacuate(requestID, by, target, stop, since, now, why)

@@ -161,6 +161,8 @@ func (s *State) placementProblemFor(inst *Instance, host string, flavor FlavorSp
 			}
 			if other.Host == host {
 				onHost++
+			} else if to, _ := s.otherEnd(other); to == host && g.Policy == PolicyAntiAffinity {
+				onHost++ // moving there (or back there on a revert): as good as there
 			}
 			if g.Policy == PolicyAntiAffinity && onHost >= g.PerHost() {
 				return "anti-affinity: group member " + m + " is on " + host

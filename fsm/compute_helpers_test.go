@@ -333,6 +333,7 @@ func checkDerived(t testing.TB, f *fsm.FSM) {
 	t.Helper()
 	insts := f.Instances(nil)
 	want := recomputeUsage(insts)
+	addMoveClaims(t, f, insts, want)
 	if got := f.Usage(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Usage() = %+v, recomputed from the instances %+v", got, want)
 	}

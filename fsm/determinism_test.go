@@ -41,6 +41,8 @@ type logGen struct {
 	tags *rand.Rand
 	// drain draws the host drain commands, for the same reason.
 	drain *rand.Rand
+	// mig draws the migration commands, for the same reason.
+	mig   *rand.Rand
 	seed  uint64
 	model *fsm.FSM
 	seen  map[string]int // statuses the model's servers went through, counted per entry
@@ -52,6 +54,7 @@ func newLogGen(seed uint64) *logGen {
 		network: rand.New(rand.NewPCG(seed, seed^0x4e7)), keys: rand.New(rand.NewPCG(seed, seed^0x6e75)),
 		os: rand.New(rand.NewPCG(seed, seed^0x05)), admin: rand.New(rand.NewPCG(seed, seed^0xad)),
 		tags: rand.New(rand.NewPCG(seed, seed^0x7a9)), drain: rand.New(rand.NewPCG(seed, seed^0xd7a)),
+		mig:  rand.New(rand.NewPCG(seed, seed^0x316)),
 		seed: seed, model: fsm.New(), seen: map[string]int{}}
 }
 
@@ -234,6 +237,14 @@ func (g *logGen) entries(t testing.TB, n int) [][]byte {
 			index := uint64(len(log) + 1)
 			log = append(log, encode(t, g.drainCommand(stamp(index))))
 			g.model.ApplyEntry(index, log[len(log)-1])
+		}
+		// And the migrations.
+		if g.mig.IntN(7) == 0 {
+			index := uint64(len(log) + 1)
+			if c := g.migrationCommand(index, stamp(index)); c != nil {
+				log = append(log, encode(t, c))
+				g.model.ApplyEntry(index, log[len(log)-1])
+			}
 		}
 		index := uint64(len(log) + 1)
 		var entry []byte

@@ -288,6 +288,9 @@ func (f *FSM) SchedulingView(limit int) SchedulingView {
 		for _, m := range g.Members {
 			if i, ok := s.Instances[m]; ok && i.Host != "" {
 				gp.Hosts[i.Host]++
+				if to, _ := s.otherEnd(i); to != "" && g.Policy == PolicyAntiAffinity {
+					gp.Hosts[to]++ // a member moving there counts there too, as the commit re-check has it
+				}
 			}
 		}
 		v.Groups[g.ID] = gp

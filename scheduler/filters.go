@@ -66,9 +66,14 @@ func imageFits(_ *hostState, host *fsm.Host, r *request) bool {
 
 // affinityFits holds when every placed member of the group is on this host,
 // the rule the commit re-check applies; a group with no placed member fits
-// anywhere.
+// anywhere. A moving member does not count itself: alone on its source it
+// binds nothing (the commit re-check skips it too; Nova excludes it).
 func affinityFits(_ *hostState, host *fsm.Host, r *request) bool {
 	g := r.group
+	if r.source != "" && g.hosts[r.source] == 1 {
+		others := len(g.hosts) - 1
+		return others == 0 || others == 1 && g.hosts[host.Name] > 0 && host.Name != r.source
+	}
 	return len(g.hosts) == 0 || (len(g.hosts) == 1 && g.hosts[host.Name] > 0)
 }
 
