@@ -2,7 +2,9 @@
 // (scripts/lab/netns-lab.sh): hosts h1..hN on one machine, each with its own
 // libvirtd, which the tests power off, partition and heal while a Checker
 // samples every host's libvirt domains and records any instance running on
-// two hosts at once or any fixed IP held twice. The cluster runs secured as
+// two hosts at once or any fixed IP held twice by running domains (a paused
+// domain, such as a live migration's incoming one, runs nothing; a round's
+// suspicion is confirmed by listing both hosts again: see Checker). The cluster runs secured as
 // everywhere: h1 bootstraps, its admin makes a join token with the CLI, the
 // other hosts join with it, and the harness speaks HTTPS trusting the cluster
 // CA that h1's admin-openrc names.

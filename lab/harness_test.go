@@ -28,6 +28,7 @@ func TestHarness(t *testing.T) {
 	e.waitPlaced(settleTimeout, "servers on h3", ids(servers), "")
 
 	t.Run("checker catches impostors", func(t *testing.T) { impostors(t, e, servers[0], e.lab.Host("h2")) })
+	migrationListeners(t, e)
 
 	h3.KillAgent()
 	round := fresh(t, e.chk)
@@ -60,7 +61,21 @@ func TestHarness(t *testing.T) {
 	if s := round.Hosts["h3"]; s.State != lab.HostOn {
 		t.Fatalf("powered-on h3 sampled as %+v", s)
 	}
+	migrationListeners(t, e) // power-on listens again
 	e.remove(ids(servers))
+}
+
+// migrationListeners checks that every host's libvirtd answers, from the
+// next host, at the agents' migration URI (qemu+tcp, lab.MigrationURI).
+func migrationListeners(t *testing.T, e *env) {
+	t.Helper()
+	for i, to := range e.lab.Hosts {
+		from := e.lab.Hosts[(i+1)%len(e.lab.Hosts)]
+		uri := fmt.Sprintf(lab.MigrationURI, to.Addr)
+		if out, err := e.exec(from, "virsh", "-c", uri, "uri"); err != nil {
+			t.Fatalf("from %s, virsh -c %s: %v\n%s", from.Name, uri, err, out)
+		}
+	}
 }
 
 func fresh(t *testing.T, c *lab.Checker) lab.Round {

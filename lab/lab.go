@@ -29,12 +29,23 @@ type Config struct {
 }
 
 // DefaultAgentFlags are the agent flags every lab host gets: short leases so
-// that a failover takes seconds.
+// that a failover takes seconds, and migrations between the hosts' libvirtds
+// over plain TCP (the lab starts them listening, without auth, on the hosts'
+// lab addresses: see MigrationURI). A binary that predates --migration-uri
+// runs without it (supportedFlags).
 var DefaultAgentFlags = []string{
 	"--driver", "libvirt", "--libvirt-uri", "qemu:///system",
 	"--network-cidr", "10.78.0.0/24",
 	"--lease", "5s", "--lease-margin", "3s",
+	"--migration-uri", MigrationURI,
 }
+
+// MigrationURI is the lab agents' --migration-uri: the destination's
+// libvirtd, which the source's dials peer to peer, at the destination's
+// cluster address (%s). netns-lab.sh makes every libvirtd listen there on
+// TCP (SHLAB_TCP=1, which the harness sets for every bring-up and
+// power-on).
+const MigrationURI = "qemu+tcp://%s/system"
 
 // Lab is a running lab: the hosts, each with a shoal agent.
 type Lab struct {
@@ -161,11 +172,14 @@ func (l *Lab) script(args ...string) string {
 	return out
 }
 
+// runScript runs netns-lab.sh with SHLAB_TCP=1, so that `up` and
+// `power-on` start libvirtds that listen for migrations on TCP.
 func (l *Lab) runScript(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, l.Script, args...)
 	cmd.Dir = l.Root
+	cmd.Env = append(os.Environ(), "SHLAB_TCP=1")
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
