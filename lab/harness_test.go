@@ -29,6 +29,7 @@ func TestHarness(t *testing.T) {
 
 	t.Run("checker catches impostors", func(t *testing.T) { impostors(t, e, servers[0], e.lab.Host("h2")) })
 	migrationListeners(t, e)
+	outsidePings(t, e)
 
 	h3.KillAgent()
 	round := fresh(t, e.chk)
@@ -63,6 +64,29 @@ func TestHarness(t *testing.T) {
 	}
 	migrationListeners(t, e) // power-on listens again
 	e.remove(ids(servers))
+}
+
+// outsidePings pings h1 from the outside every 10 ms for half a second
+// (lab.PingEvery, the migrations' downtime probe): every ping answered,
+// no gap longer than a few intervals.
+func outsidePings(t *testing.T, e *env) {
+	t.Helper()
+	h1 := e.lab.Host("h1")
+	p, err := e.lab.PingEvery(context.Background(), h1.Addr, 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	from := time.Now()
+	time.Sleep(500 * time.Millisecond)
+	to := time.Now()
+	replies := p.Stop()
+	sent, got, dups, err := p.Stats()
+	gap, _ := lab.LongestGap(replies, from, to)
+	t.Logf("outside pings of %s: %d sent, %d answered, %d duplicates, %v; longest gap %v", h1.Addr, sent, got, dups, err, gap)
+	if got < sent-2 || dups > 0 || gap > 100*time.Millisecond {
+		t.Errorf("outside pings of %s: %d sent, %d answered, %d duplicates; longest gap %v", h1.Addr, sent, got, dups, gap)
+	}
 }
 
 // migrationListeners checks that every host's libvirtd answers, from the
