@@ -52,7 +52,9 @@
 // host, the target host and the leader's agent killed mid live migration.
 // The hosts' libvirtds listen on TCP for each other (netns-lab.sh's
 // SHLAB_TCP=1, which the harness always sets) and the agents get
-// --migration-uri MigrationURI when the binary knows the flag.
+// --migration-uri MigrationURI when the binary knows the flag (the test
+// skips itself, once the lab is up, when it does not: migrations between lab
+// hosts need it).
 //
 //	go test -tags lab -timeout 30m -run 'TestLabMigration$' ./lab/ -v
 //	go test -tags lab -timeout 30m -run 'TestLabMigration$/live$' ./lab/ -v # one scenario (after the setup)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -119,6 +120,10 @@ func Start(t testing.TB, cfg Config) *Lab {
 	l.WaitHealthy(90 * time.Second)
 	return l
 }
+
+// AgentFlag reports whether the agents run with flag (e.g.
+// "--migration-uri"): it was asked for and the binary knows it.
+func (l *Lab) AgentFlag(flag string) bool { return slices.Contains(l.flags, flag) }
 
 // CAFile is the cluster CA's certificate, in h1's data dir (every node
 // holds the same).
