@@ -159,6 +159,26 @@ func (m *migEnv) waitServer(id string, timeout time.Duration, what string, ok fu
 	return got
 }
 
+// waitMove is waitServer for the outcome of a move asked at start: it
+// fails at once, with the record's message, when the server's newest
+// migration (made since start) has ended failed or in error while the
+// server waits idle (no task) short of ok.
+func (m *migEnv) waitMove(id string, start time.Time, timeout time.Duration, what string, ok func(lab.Server) bool) lab.Server {
+	m.t.Helper()
+	return m.waitServer(id, timeout, what, func(s lab.Server) bool {
+		if ok(s) {
+			return true
+		}
+		if s.TaskState == "" && time.Since(start) > time.Second {
+			if r, err := m.lastMigration(id); err == nil && (r.Status == "failed" || r.Status == "error") && !r.Created.Before(start.Add(-5*time.Second)) {
+				m.t.Fatalf("waiting for %s: its %s %d (%s→%s) ended %s: %q; the server is %s on %s",
+					what, r.Kind, r.ID, r.Source, r.Dest, r.Status, r.Message, s.Status, s.Host)
+			}
+		}
+		return false
+	})
+}
+
 // api is a client of the leader for the scenarios' writes.
 func (m *migEnv) api() *lab.Client { return m.leader().API.WithTimeout(30 * time.Second) }
 
@@ -198,12 +218,7 @@ func (m *migEnv) liveTrial(g *lab.Guest, to *lab.Host, p *lab.Pinger) (took, dow
 	if _, err := m.api().LiveMigrate(ctx, g.ID, to.Name); err != nil {
 		m.t.Fatalf("live-migrating %s %s→%s: %v", g.Name, from.Name, to.Name, err)
 	}
-	m.waitServer(g.ID, migTimeout, fmt.Sprintf("%s ACTIVE on %s", g.Name, to.Name), func(s lab.Server) bool {
-		if s.Status == "ACTIVE" && s.Host != to.Name && time.Since(start) > time.Second {
-			if r, err := m.lastMigration(g.ID); err == nil && ended(r.Status) && r.Status != "completed" && !r.Created.Before(start.Add(-5*time.Second)) {
-				m.t.Fatalf("live migration of %s %s→%s ended %s: %s", g.Name, from.Name, to.Name, r.Status, r.Message)
-			}
-		}
+	m.waitMove(g.ID, start, migTimeout, fmt.Sprintf("%s ACTIVE on %s", g.Name, to.Name), func(s lab.Server) bool {
 		return s.Status == "ACTIVE" && s.Host == to.Name && s.TaskState == ""
 	})
 	took = time.Since(start)
@@ -214,9 +229,26 @@ func (m *migEnv) liveTrial(g *lab.Guest, to *lab.Host, p *lab.Pinger) (took, dow
 		testkit.WaitEvery(m.t, 20*time.Millisecond, netTimeout, "a reply through "+m.fip+" after the move", func() (bool, string) {
 			r, ok := lab.FirstAfter(p.Replies(), after)
 			end = r
-			return ok, "none yet"
+			if ok || time.Since(after) < 5*time.Second {
+				return ok, "none yet"
+			}
+			// Where the outside sends the floating IP's packets, and
+			// which hosts hold it on their uplink.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			neigh, _ := m.lab.Outside(ctx, "ip", "neigh", "show", m.fip)
+			var on []string
+			for _, h := range m.lab.Up() {
+				if out, err := h.Exec(ctx, "ip", "-4", "-o", "addr", "show", "dev", "eth0"); err == nil && strings.Contains(out, " "+m.fip+"/") {
+					on = append(on, h.Name)
+				}
+			}
+			return false, fmt.Sprintf("none yet; the outside's neighbour entry: %q; held on the uplink of %v", strings.TrimSpace(neigh), on)
 		})
-		down, _ = lab.LongestGap(p.Replies(), start, end)
+		var began time.Time
+		down, began = lab.LongestGap(p.Replies(), start, end)
+		m.t.Logf("%s→%s: the longest gap in the replies through %s began %v after the call (ACTIVE there seen after %v)",
+			from.Name, to.Name, m.fip, began.Sub(start).Round(time.Millisecond), took.Round(time.Millisecond))
 	}
 	rec, err := m.lastMigration(g.ID)
 	if err != nil {
@@ -238,6 +270,16 @@ func (m *migEnv) run(g *lab.Guest, cmd string) string {
 		m.t.Fatalf("%s: %q: rc %d, %v\n%s", g.Name, cmd, rc, err, out)
 	}
 	return out
+}
+
+// quiet stops g's memory writer, if its console answers; errors are only
+// logged (a cleanup).
+func (m *migEnv) quiet(g *lab.Guest) {
+	ctx, cancel := context.WithTimeout(context.Background(), guestTimeout)
+	defer cancel()
+	if out, rc, err := g.Run(ctx, idleCmd); err != nil || rc != 0 {
+		m.t.Logf("%s: stopping the memory writer: rc %d, %v: %q", g.Name, rc, err, out)
+	}
 }
 
 // waitShell waits until g's console shell answers (a guest that failover
@@ -306,4 +348,5 @@ func (m *migEnv) recoverLab() {
 		}
 	}
 	m.lab.WaitHealthy(2 * time.Minute)
+	m.quiet(m.g)
 }

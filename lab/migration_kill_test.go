@@ -142,6 +142,7 @@ func killSource(t *testing.T, m *migEnv) {
 		time.Since(start).Round(time.Millisecond))
 	m.powerBack(from)
 	m.waitShell(g)
+	m.quiet(g)
 	m.noViolations(0)
 }
 
@@ -161,6 +162,7 @@ func killTarget(t *testing.T, m *migEnv) {
 		time.Since(start).Round(time.Millisecond))
 	m.powerBack(to)
 	m.waitShell(g)
+	m.quiet(g)
 	m.noViolations(0)
 }
 
@@ -190,6 +192,7 @@ func killLeader(t *testing.T, m *migEnv) {
 		m.waitUndefined(h, []string{g.ID})
 	}
 	m.waitShell(g)
+	m.quiet(g)
 	m.noViolations(0)
 }
 

@@ -80,6 +80,7 @@ func liveMigrations(t *testing.T, m *migEnv) {
 	} {
 		if phase.busy {
 			m.run(g, busyCmd)
+			defer m.quiet(g) // also when a trial fails: the writer eats the lab's CPU
 		}
 		for trial := range trials(t) {
 			from := m.hostOf(g)
@@ -143,7 +144,7 @@ func coldMigration(t *testing.T, m *migEnv) {
 		}
 	}
 	for i, g := range gs {
-		s := m.waitServer(g.ID, migTimeout, g.Name+" VERIFY_RESIZE on another host", func(s lab.Server) bool {
+		s := m.waitMove(g.ID, start, migTimeout, g.Name+" VERIFY_RESIZE on another host", func(s lab.Server) bool {
 			return s.Status == "VERIFY_RESIZE" && s.Host != from.Name && s.TaskState == ""
 		})
 		m.figures[figCold].Add(time.Since(start))
@@ -195,10 +196,11 @@ func resizeRevert(t *testing.T, m *migEnv) {
 	api := m.api()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	start := time.Now()
 	if _, err := api.Resize(ctx, g.ID, bigFlavor); err != nil {
 		t.Fatalf("resizing %s to %s: %v", g.Name, bigFlavor, err)
 	}
-	s := m.waitServer(g.ID, migTimeout, g.Name+" VERIFY_RESIZE with "+bigFlavor+" on another host", func(s lab.Server) bool {
+	s := m.waitMove(g.ID, start, migTimeout, g.Name+" VERIFY_RESIZE with "+bigFlavor+" on another host", func(s lab.Server) bool {
 		return s.Status == "VERIFY_RESIZE" && s.Host != from.Name && s.Flavor.Name == bigFlavor && s.TaskState == ""
 	})
 	to := s.Host
@@ -212,10 +214,11 @@ func resizeRevert(t *testing.T, m *migEnv) {
 	m.writeMarker(g, newSector, "shoal-marker-new")
 
 	offset := g.ConsoleSize(from.Name)
+	start = time.Now()
 	if _, err := api.RevertResize(ctx, g.ID); err != nil {
 		t.Fatalf("reverting %s: %v", g.Name, err)
 	}
-	m.waitServer(g.ID, migTimeout, g.Name+" ACTIVE with "+lab.TinyFlavor+" back on "+from.Name, func(s lab.Server) bool {
+	m.waitMove(g.ID, start, migTimeout, g.Name+" ACTIVE with "+lab.TinyFlavor+" back on "+from.Name, func(s lab.Server) bool {
 		return s.Status == "ACTIVE" && s.Host == from.Name && s.Flavor.Name == lab.TinyFlavor && s.TaskState == ""
 	})
 	g.WaitBootOn(from.Name, offset, lab.BootTimeout)
