@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -90,6 +91,7 @@ func Start(t testing.TB, cfg Config) *Lab {
 	}
 	l := &Lab{t: t, Root: root, Script: filepath.Join(root, "scripts", "lab", "netns-lab.sh"), Dir: filepath.Join(root, ".lab", "netns")}
 	l.lock()
+	keepInheritedFDs()
 	l.Bin = buildBinary(t, root)
 	l.flags = supportedFlags(t, l.Bin, cfg.AgentFlags)
 
@@ -238,6 +240,23 @@ func (l *Lab) lock() {
 		l.t.Fatalf("lab: another lab run holds %s: %v", path, err)
 	}
 	l.t.Cleanup(func() { f.Close() }) // registered first, so released last
+}
+
+// keepInheritedFDs marks the descriptors the test inherited (beyond stdin,
+// stdout and stderr) close-on-exec, so that the lab's daemons and agents do
+// not inherit them: `flock /tmp/tempest.lock go test …` passes its lock
+// down as fd 3, and libvirtds that outlive a killed test would hold it
+// until `netns-lab.sh down`, stalling every other run waiting for it.
+func keepInheritedFDs() {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }
 
 func repoRoot() (string, error) {
