@@ -85,13 +85,13 @@ func setupMigration(t *testing.T) *migEnv {
 	leader := m.leader()
 	m.lab.UploadTinyImage(leader)
 	api := leader.API.WithTimeout(10 * time.Second)
+	m.g = m.lab.CreateGuest(leader, "mig-a", m.lab.Others(leader)[0])
+	s := m.g.WaitBooted(lab.BootTimeout)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := api.CreateFlavor(ctx, bigFlavor, 1, bigRAM, bigDisk); err != nil {
 		t.Fatalf("creating flavor %s: %v", bigFlavor, err)
 	}
-	m.g = m.lab.CreateGuest(leader, "mig-a", m.lab.Others(leader)[0])
-	s := m.g.WaitBooted(lab.BootTimeout)
 
 	public, err := api.CreateNetwork(ctx, lab.NetworkCreate{Name: "public", External: true, CIDR: "10.66.0.0/24",
 		Gateway: "10.66.0.1", AllocationPools: []lab.IPRange{{Start: "10.66.0.200", End: "10.66.0.240"}}})

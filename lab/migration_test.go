@@ -61,12 +61,12 @@ func liveMigrations(t *testing.T, m *migEnv) {
 		return len(p.Replies()) > 0, "none yet"
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), guestTimeout)
-	defer cancel()
 	before, err := g.Server(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	boot, err := g.BootID(ctx)
+	cancel()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +97,8 @@ func liveMigrations(t *testing.T, m *migEnv) {
 		}
 	}
 
+	ctx, cancel = context.WithTimeout(context.Background(), guestTimeout)
+	defer cancel()
 	after, err := g.Server(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +132,7 @@ func coldMigration(t *testing.T, m *migEnv) {
 		g.WaitBooted(lab.BootTimeout)
 	}
 	api := m.api()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	if err := api.ServerAction(ctx, gs[1].ID, "stop"); err != nil {
 		t.Fatalf("stopping %s: %v", gs[1].Name, err)
@@ -194,7 +196,7 @@ func resizeRevert(t *testing.T, m *migEnv) {
 		t.Fatalf("marker written, read back %q", got)
 	}
 	api := m.api()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	start := time.Now()
 	if _, err := api.Resize(ctx, g.ID, bigFlavor); err != nil {
@@ -248,7 +250,7 @@ func drainHost(t *testing.T, m *migEnv) {
 	servers := ids(m.create(leader, "drain", m.sized(3), host))
 	m.waitPlaced(settleTimeout, "servers on "+host.Name, servers, "")
 	api := m.api()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	start := time.Now()
 	d, err := api.Drain(ctx, host.Name)
