@@ -73,6 +73,7 @@ type Server struct {
 	Addresses []Address `json:"addresses"`
 	VMState   string    `json:"vm_state"`
 	TaskState string    `json:"task_state"`
+	Flavor    Flavor    `json:"flavor"`
 	// KeyName is the keypair the server was created with; ConfigDrive
 	// is "True" when it asked for a config drive, else "" (Nova's shape).
 	KeyName     string `json:"key_name"`

@@ -2,7 +2,9 @@
 // (scripts/lab/netns-lab.sh): hosts h1..hN on one machine, each with its own
 // libvirtd, which the tests power off, partition and heal while a Checker
 // samples every host's libvirt domains and records any instance running on
-// two hosts at once or any fixed IP held twice. The cluster runs secured as
+// two hosts at once or any fixed IP held twice by running domains (a paused
+// domain, such as a live migration's incoming one, runs nothing; a round's
+// suspicion is confirmed by listing both hosts again: see Checker). The cluster runs secured as
 // everywhere: h1 bootstraps, its admin makes a join token with the CLI, the
 // other hosts join with it, and the harness speaks HTTPS trusting the cluster
 // CA that h1's admin-openrc names.
@@ -40,10 +42,28 @@
 //
 //	go test -tags lab -timeout 40m -run 'TestLabMetadata$' ./lab/ -v
 //
-// TestLabPowerOff, TestLabPartition, TestLabLeaderKill, TestLabNetwork and
-// TestLabMetadata print their figures as lines starting "lab: ". SHOAL_LAB_TRIALS sets the trials per
-// scenario (default 10) and SHOAL_BIN a prebuilt binary (default: built once
-// from ./cmd/shoal). On failure the agents' and fence guards' logs are kept
+// TestLabMigration runs issue 15 in one lab (migration_test.go,
+// migration_kill_test.go): a tiny guest with a floating IP live-migrated
+// round the hosts SHOAL_LAB_TRIALS times idle and as many times writing its
+// memory (migration time from the API call to ACTIVE on the new host;
+// downtime, the longest gap between the replies to the outside's pings of
+// its floating IP every 10 ms, Lab.PingEvery and LongestGap), a cold
+// migration confirmed, a resize reverted, a host drained, and the source
+// host, the target host and the leader's agent killed mid live migration.
+// The hosts' libvirtds listen on TCP for each other (netns-lab.sh's
+// SHLAB_TCP=1, which the harness always sets) and the agents get
+// --migration-uri MigrationURI when the binary knows the flag (the test
+// skips itself, once the lab is up, when it does not: migrations between lab
+// hosts need it).
+//
+//	go test -tags lab -timeout 30m -run 'TestLabMigration$' ./lab/ -v
+//	go test -tags lab -timeout 30m -run 'TestLabMigration$/live$' ./lab/ -v # one scenario (after the setup)
+//
+// TestLabPowerOff, TestLabPartition, TestLabLeaderKill, TestLabNetwork,
+// TestLabMetadata and TestLabMigration print their figures as lines
+// starting "lab: ". SHOAL_LAB_TRIALS sets the trials per scenario (default
+// 10) and SHOAL_BIN a prebuilt binary (default: built once from
+// ./cmd/shoal). On failure the agents' and fence guards' logs are kept
 // in .lab/lab-logs/<test>/.
 //
 // The lab is one per machine (bridge shlab0, 10.99.0.0/24): the harness takes

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,9 @@ func TestHarness(t *testing.T) {
 	e.waitPlaced(settleTimeout, "servers on h3", ids(servers), "")
 
 	t.Run("checker catches impostors", func(t *testing.T) { impostors(t, e, servers[0], e.lab.Host("h2")) })
+	migrationListeners(t, e)
+	libvirtMigrates(t, e, e.lab.Host("h1"), e.lab.Host("h2"))
+	outsidePings(t, e)
 
 	h3.KillAgent()
 	round := fresh(t, e.chk)
@@ -60,7 +64,80 @@ func TestHarness(t *testing.T) {
 	if s := round.Hosts["h3"]; s.State != lab.HostOn {
 		t.Fatalf("powered-on h3 sampled as %+v", s)
 	}
+	migrationListeners(t, e) // power-on listens again
 	e.remove(ids(servers))
+}
+
+// outsidePings pings h1 from the outside every 10 ms for half a second
+// (lab.PingEvery, the migrations' downtime probe): every ping answered,
+// no gap longer than a few intervals.
+func outsidePings(t *testing.T, e *env) {
+	t.Helper()
+	h1 := e.lab.Host("h1")
+	p, err := e.lab.PingEvery(context.Background(), h1.Addr, 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	from := time.Now()
+	time.Sleep(500 * time.Millisecond)
+	to := time.Now()
+	replies := p.Stop()
+	sent, got, dups, err := p.Stats()
+	gap, _ := lab.LongestGap(replies, from, to)
+	t.Logf("outside pings of %s: %d sent, %d answered, %d duplicates, %v; longest gap %v", h1.Addr, sent, got, dups, err, gap)
+	if got < sent-2 || dups > 0 || gap > 100*time.Millisecond {
+		t.Errorf("outside pings of %s: %d sent, %d answered, %d duplicates; longest gap %v", h1.Addr, sent, got, dups, gap)
+	}
+}
+
+// libvirtMigrates live-migrates a small domain that is not shoal's (its
+// name lacks the shoal- prefix: the agents leave it alone) from one host's
+// libvirtd to another's as the agents will: peer to peer at the agents'
+// migration URI, the memory stream to the destination's lab address.
+func libvirtMigrates(t *testing.T, e *env, from, to *lab.Host) {
+	t.Helper()
+	const name = "labprobe"
+	xml := `<domain type='qemu'><name>` + name + `</name><memory unit='MiB'>32</memory>
+<os><type arch='x86_64'>hvm</type></os><devices></devices></domain>`
+	path := filepath.Join(from.Dir, name+".xml") // the host sees the machine's files
+	if err := os.WriteFile(path, []byte(xml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(path)
+	if out, err := e.exec(from, "virsh", "-c", "qemu:///system", "create", path); err != nil {
+		t.Fatalf("%s: virsh create: %v\n%s", from.Name, err, out)
+	}
+	defer e.exec(to, "virsh", "-c", "qemu:///system", "destroy", name)
+	defer e.exec(from, "virsh", "-c", "qemu:///system", "destroy", name)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if out, err := from.Exec(ctx, "virsh", "-c", "qemu:///system", "migrate", "--live", "--p2p", name,
+		fmt.Sprintf(lab.MigrationURI, to.Addr), "tcp://"+to.Addr); err != nil {
+		t.Fatalf("%s→%s: virsh migrate: %v\n%s", from.Name, to.Name, err, out)
+	}
+	out, err := e.exec(to, "virsh", "-c", "qemu:///system", "domstate", name)
+	if err != nil || strings.TrimSpace(out) != "running" {
+		t.Fatalf("%s after the migration: domstate %q, %v", to.Name, out, err)
+	}
+	if out, err := e.exec(from, "virsh", "-c", "qemu:///system", "domstate", name); err == nil {
+		t.Fatalf("%s still has %s after the migration: %s", from.Name, name, out)
+	}
+	t.Logf("libvirt live-migrated %s %s→%s over qemu+tcp in %v", name, from.Name, to.Name, time.Since(start).Round(time.Millisecond))
+}
+
+// migrationListeners checks that every host's libvirtd answers, from the
+// next host, at the agents' migration URI (qemu+tcp, lab.MigrationURI).
+func migrationListeners(t *testing.T, e *env) {
+	t.Helper()
+	for i, to := range e.lab.Hosts {
+		from := e.lab.Hosts[(i+1)%len(e.lab.Hosts)]
+		uri := fmt.Sprintf(lab.MigrationURI, to.Addr)
+		if out, err := e.exec(from, "virsh", "-c", uri, "uri"); err != nil {
+			t.Fatalf("from %s, virsh -c %s: %v\n%s", from.Name, uri, err, out)
+		}
+	}
 }
 
 func fresh(t *testing.T, c *lab.Checker) lab.Round {

@@ -55,6 +55,12 @@ func (h *Host) member() bool {
 // EnvPath is the host's host.env (absent while powered off).
 func (h *Host) EnvPath() string { return filepath.Join(h.Dir, "host.env") }
 
+// PoweredOn reports whether the host is powered on (it has a host.env).
+func (h *Host) PoweredOn() bool {
+	_, err := os.Stat(h.EnvPath())
+	return err == nil
+}
+
 // StartAgent runs the agent in the host, in a process group of its own so
 // KillAgent can kill it alone. On the first start h1 bootstraps and the
 // others join it with the lab's join token; later starts pass neither,

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -29,12 +31,23 @@ type Config struct {
 }
 
 // DefaultAgentFlags are the agent flags every lab host gets: short leases so
-// that a failover takes seconds.
+// that a failover takes seconds, and migrations between the hosts' libvirtds
+// over plain TCP (the lab starts them listening, without auth, on the hosts'
+// lab addresses: see MigrationURI). A binary that predates --migration-uri
+// runs without it (supportedFlags).
 var DefaultAgentFlags = []string{
 	"--driver", "libvirt", "--libvirt-uri", "qemu:///system",
 	"--network-cidr", "10.78.0.0/24",
 	"--lease", "5s", "--lease-margin", "3s",
+	"--migration-uri", MigrationURI,
 }
+
+// MigrationURI is the lab agents' --migration-uri: the destination's
+// libvirtd, which the source's dials peer to peer, at the destination's
+// cluster address (%s). netns-lab.sh makes every libvirtd listen there on
+// TCP (SHLAB_TCP=1, which the harness sets for every bring-up and
+// power-on).
+const MigrationURI = "qemu+tcp://%s/system"
 
 // Lab is a running lab: the hosts, each with a shoal agent.
 type Lab struct {
@@ -78,6 +91,7 @@ func Start(t testing.TB, cfg Config) *Lab {
 	}
 	l := &Lab{t: t, Root: root, Script: filepath.Join(root, "scripts", "lab", "netns-lab.sh"), Dir: filepath.Join(root, ".lab", "netns")}
 	l.lock()
+	keepInheritedFDs()
 	l.Bin = buildBinary(t, root)
 	l.flags = supportedFlags(t, l.Bin, cfg.AgentFlags)
 
@@ -108,6 +122,10 @@ func Start(t testing.TB, cfg Config) *Lab {
 	l.WaitHealthy(90 * time.Second)
 	return l
 }
+
+// AgentFlag reports whether the agents run with flag (e.g.
+// "--migration-uri"): it was asked for and the binary knows it.
+func (l *Lab) AgentFlag(flag string) bool { return slices.Contains(l.flags, flag) }
 
 // CAFile is the cluster CA's certificate, in h1's data dir (every node
 // holds the same).
@@ -161,11 +179,14 @@ func (l *Lab) script(args ...string) string {
 	return out
 }
 
+// runScript runs netns-lab.sh with SHLAB_TCP=1, so that `up` and
+// `power-on` start libvirtds that listen for migrations on TCP.
 func (l *Lab) runScript(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, l.Script, args...)
 	cmd.Dir = l.Root
+	cmd.Env = append(os.Environ(), "SHLAB_TCP=1")
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -219,6 +240,23 @@ func (l *Lab) lock() {
 		l.t.Fatalf("lab: another lab run holds %s: %v", path, err)
 	}
 	l.t.Cleanup(func() { f.Close() }) // registered first, so released last
+}
+
+// keepInheritedFDs marks the descriptors the test inherited (beyond stdin,
+// stdout and stderr) close-on-exec, so that the lab's daemons and agents do
+// not inherit them: `flock /tmp/tempest.lock go test …` passes its lock
+// down as fd 3, and libvirtds that outlive a killed test would hold it
+// until `netns-lab.sh down`, stalling every other run waiting for it.
+func keepInheritedFDs() {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }
 
 func repoRoot() (string, error) {

@@ -68,10 +68,12 @@ type Domain struct {
 	ID    string // the instance ID (the domain's UUID)
 	State string // running (any active state but paused) or paused
 	MAC   string // of its first interface
+	Run   int32  // libvirt's domain ID: a new one each time the domain starts
 }
 
-// active lists the shoal domains with a QEMU process (running, paused, …):
-// whatever holds the instance's disk and IP counts.
+// active lists the shoal domains with a QEMU process (running, paused, …),
+// each with its state: the checker counts only running ones as running the
+// instance (a live migration's incoming domain is paused).
 func (c *libvirtConn) active() (map[string]Domain, error) {
 	doms, _, err := c.l.ConnectListAllDomains(1, golibvirt.ConnectListDomainsActive)
 	if err != nil {
@@ -100,7 +102,7 @@ func (c *libvirtConn) active() (map[string]Domain, error) {
 		}
 		key := fmt.Sprintf("%s/%d", id, d.ID)
 		seen[key] = true
-		out[id] = Domain{ID: id, State: state, MAC: c.mac(key, d)}
+		out[id] = Domain{ID: id, State: state, MAC: c.mac(key, d), Run: d.ID}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
