@@ -218,7 +218,7 @@ func (b *batch) claim(i int32, r *request) {
 
 // place chooses a host for r, or explains why there is none.
 func (s *Scheduler) place(b *batch, r *request) (int32, string) {
-	if name := r.inst.ForceHost; name != "" {
+	if name := r.inst.ForceHost; name != "" && r.source == "" { // a move never goes by the forced host of its create
 		return s.placeForced(b, r, name)
 	}
 	b.active = activeFilters(b.active, r, false)
