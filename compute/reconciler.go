@@ -16,6 +16,21 @@ type State interface {
 	InstancesOnHost(host string) []fsm.Instance
 	// WatchCh returns a channel closed after the next change.
 	WatchCh() <-chan struct{}
+	// MigrationOf is the migration moving server id now (fsm.ErrNotFound
+	// when none).
+	MigrationOf(id string) (fsm.Migration, error)
+	// MovingWith lists the servers a migration in progress ties to host
+	// although their Host is the migration's other end: their domain here
+	// (there, or arriving) is no orphan.
+	MovingWith(host string) []fsm.Moving
+}
+
+// Peers reaches the other hosts of the cluster for what a migration needs
+// of them.
+type Peers interface {
+	// PrepareMigration asks m's destination to make ready for inst's
+	// domain (its PrepareIncoming) and returns where to send it.
+	PrepareMigration(ctx context.Context, inst fsm.Instance, m fsm.Migration) (MigrationTarget, error)
 }
 
 // Reporter commits a host's observations through Raft; it returns once they
@@ -48,9 +63,16 @@ type ReconcilerConfig struct {
 	// fenced (see Fence.Epoch). After each change the reconciler starts
 	// again every server the FSM wants running here that is not: the fence
 	// or a power failure stopped it, not its user.
-	Epoch  func() uint64
-	Logger *slog.Logger     // default slog.Default()
-	Now    func() time.Time // stamps reports and times backoffs; default time.Now
+	Epoch func() uint64
+	// Peers prepares the destination of a migration this host sends;
+	// without it (and without a Hypervisor that is a Migrator) migration
+	// steps fail at once.
+	Peers Peers
+	// Migrate tunes live migrations (the agent's settings); Live is set
+	// by each step.
+	Migrate MigrateOptions
+	Logger  *slog.Logger     // default slog.Default()
+	Now     func() time.Time // stamps reports and times backoffs; default time.Now
 }
 
 // Defaults for the fields of ReconcilerConfig left zero.

@@ -1,0 +1,196 @@
+package compute
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/shoal-project/shoal/fsm"
+)
+
+// moveStep carries out one step of a migration on this host and returns
+// the power state it leaves the server in, where it ends.
+type moveStep func(r *Reconciler, ctx context.Context, inst fsm.Instance, m fsm.Migration) (fsm.PowerState, error)
+
+// moveSteps are the migration tasks a host carries out: the server's Host
+// acts, which is the source until the step that passes it on.
+var moveSteps = map[string]moveStep{
+	fsm.TaskMigrating:          (*Reconciler).migrateLive,
+	fsm.TaskResizeMigrating:    (*Reconciler).migrateCold,
+	fsm.TaskResizeFinish:       (*Reconciler).finishResize,
+	fsm.TaskResizeReverting:    (*Reconciler).revertResize,
+	fsm.TaskResizeRevertFinish: (*Reconciler).finishRevert,
+}
+
+// errNoMigrator fails a migration step on a host whose driver cannot
+// migrate, or an agent that did not wire Peers.
+var errNoMigrator = Permanent(errors.New("this host cannot migrate servers"))
+
+// moveLocked starts inst's migration step, and reports whether inst has
+// one: a migration task that waits for the scheduler (MigrationPending)
+// is nobody's here, and no other rule applies to it either.
+func (r *Reconciler) moveLocked(ctx context.Context, inst fsm.Instance) bool {
+	step, ok := moveSteps[inst.TaskState]
+	if !ok {
+		return false
+	}
+	if inst.MigrationPending || !r.dueLocked(inst.ID, inst.TaskState) {
+		return true
+	}
+	m, err := r.st.MigrationOf(inst.ID)
+	if err != nil {
+		// The FSM keeps the task and its migration together: a view
+		// without one is not worth acting on.
+		r.log.Warn("migration task without a migration", "instance", inst.ID, "task", inst.TaskState, "err", err)
+		return true
+	}
+	r.dispatchLocked(ctx, job{id: inst.ID, task: inst.TaskState, index: inst.ModifyIndex, taskIndex: inst.TaskIndex,
+		run: func(ctx context.Context) (fsm.PowerState, error) { return step(r, ctx, inst, m) }})
+	return true
+}
+
+// migrator is the hypervisor as a Migrator, with the Peers to reach the
+// destination.
+func (r *Reconciler) migrator() (Migrator, error) {
+	mig, ok := r.hv.(Migrator)
+	if !ok {
+		return nil, errNoMigrator
+	}
+	return mig, nil
+}
+
+// migrateLive moves a running (or paused) guest to m's destination: the
+// destination prepares, libvirt copies memory and disk, and the guest runs
+// on there as it ran here. A failed migration is not retried: libvirt
+// left the guest here, and the migration ends failed.
+func (r *Reconciler) migrateLive(ctx context.Context, inst fsm.Instance, m fsm.Migration) (fsm.PowerState, error) {
+	mig, err := r.migrator()
+	if err != nil {
+		return 0, err
+	}
+	d, err := r.hv.Inspect(ctx, inst.ID)
+	if err != nil {
+		return 0, fmtOp("inspect", err)
+	}
+	if d.PowerState != fsm.PowerRunning && d.PowerState != fsm.PowerPaused {
+		// Never started (paused) and moved: it could be the stale copy of
+		// a migration that completed before the agent restarted.
+		return 0, fmt.Errorf("%w: cannot live-migrate %s: its domain is not running here", ErrInvalidState, inst.ID)
+	}
+	to, err := r.prepare(ctx, inst, m)
+	if err != nil {
+		return 0, err
+	}
+	opt := r.cfg.Migrate
+	opt.Live = true
+	if err := r.send(ctx, mig, inst, m, to, opt); err != nil {
+		return 0, err
+	}
+	if inst.VMState == fsm.VMPaused {
+		return fsm.PowerPaused, nil
+	}
+	return fsm.PowerRunning, nil
+}
+
+// migrateCold moves a stopped guest (a cold migration or a resize): the
+// destination prepares, the guest stops, libvirt moves it (paused, with
+// its disk); the destination finishes. On failure the guest starts again
+// here if it ran.
+func (r *Reconciler) migrateCold(ctx context.Context, inst fsm.Instance, m fsm.Migration) (fsm.PowerState, error) {
+	mig, err := r.migrator()
+	if err != nil {
+		return 0, err
+	}
+	// Prepared first: a destination that cannot answer costs the guest
+	// no downtime, and the retry does not stop and start it again.
+	to, err := r.prepare(ctx, inst, m)
+	if err != nil {
+		return 0, err
+	}
+	if err := r.hv.Stop(ctx, inst.ID, r.cfg.StopTimeout); err != nil {
+		return 0, fmtOp("stop", err)
+	}
+	opt := r.cfg.Migrate
+	opt.Live = false
+	if err := r.send(ctx, mig, inst, m, to, opt); err != nil {
+		if m.PrevVMState == fsm.VMActive && ctx.Err() == nil {
+			if serr := r.hv.Start(ctx, inst.ID); serr != nil {
+				r.log.Warn("cannot start the guest again after a failed migration", "instance", inst.ID, "err", serr)
+			}
+		}
+		return 0, err
+	}
+	return fsm.PowerShutdown, nil
+}
+
+// prepare asks the destination to get ready. Its failure (the peer is
+// unreachable, or its replica has not seen the migration yet) is retried.
+func (r *Reconciler) prepare(ctx context.Context, inst fsm.Instance, m fsm.Migration) (MigrationTarget, error) {
+	if r.cfg.Peers == nil {
+		return MigrationTarget{}, errNoMigrator
+	}
+	to, err := r.cfg.Peers.PrepareMigration(ctx, inst, m)
+	if err != nil {
+		return MigrationTarget{}, fmtOp("prepare "+m.Dest, err)
+	}
+	return to, nil
+}
+
+// send runs the migration and logs how it went. Its failure is final
+// (marked permanent): libvirt gave up and left the guest here, and
+// trying again would repeat what did not converge.
+func (r *Reconciler) send(ctx context.Context, mig Migrator, inst fsm.Instance, m fsm.Migration, to MigrationTarget, opt MigrateOptions) error {
+	r.log.Info("migrating", "instance", inst.ID, "kind", m.Kind, "migration", m.ID, "dest", m.Dest, "uri", to.URI, "live", opt.Live)
+	stats, err := mig.MigrateTo(ctx, inst.ID, to, opt)
+	if err != nil {
+		if ctx.Err() != nil || errors.Is(err, ErrClosed) || errors.Is(err, ErrFenced) {
+			return err // not failed: stopped; the step is carried out again
+		}
+		return Permanent(fmtOp("migrate to "+m.Dest, err))
+	}
+	r.log.Info("migrated", "instance", inst.ID, "kind", m.Kind, "migration", m.ID, "dest", m.Dest,
+		"time", stats.Total, "downtime", stats.Downtime, "memory_bytes", stats.Memory, "disk_bytes", stats.Disk)
+	return nil
+}
+
+// finishResize, on the destination, turns the paused copy that arrived
+// into the server: powered off, given the new flavor, started if it ran
+// before.
+func (r *Reconciler) finishResize(ctx context.Context, inst fsm.Instance, m fsm.Migration) (fsm.PowerState, error) {
+	mig, err := r.migrator()
+	if err != nil {
+		return 0, err
+	}
+	if err := r.hv.Destroy(ctx, inst.ID); err != nil {
+		return 0, fmtOp("destroy", err)
+	}
+	if err := mig.Resize(ctx, SpecOf(inst)); err != nil { // inst has the new flavor now
+		return 0, fmtOp("resize", err)
+	}
+	return r.startIfActive(ctx, inst.ID, m)
+}
+
+// revertResize, on the destination, removes its copy: the source still
+// has the old one.
+func (r *Reconciler) revertResize(ctx context.Context, inst fsm.Instance, _ fsm.Migration) (fsm.PowerState, error) {
+	return fsm.PowerNoState, removeDomain(ctx, r.hv, inst.ID)
+}
+
+// finishRevert, on the source, brings the old domain (kept shut off
+// since the migration) back as it was.
+func (r *Reconciler) finishRevert(ctx context.Context, inst fsm.Instance, m fsm.Migration) (fsm.PowerState, error) {
+	return r.startIfActive(ctx, inst.ID, m)
+}
+
+// startIfActive starts the domain when the server ran before the
+// migration, and otherwise leaves it shut off.
+func (r *Reconciler) startIfActive(ctx context.Context, id string, m fsm.Migration) (fsm.PowerState, error) {
+	if m.PrevVMState != fsm.VMActive {
+		d, err := r.hv.Inspect(ctx, id)
+		if err != nil {
+			return 0, fmtOp("inspect", err)
+		}
+		return d.PowerState, nil
+	}
+	return fsm.PowerRunning, fmtOp("start", r.hv.Start(ctx, id))
+}
