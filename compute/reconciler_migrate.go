@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/shoal-project/shoal/fsm"
 )
@@ -21,6 +22,10 @@ var moveSteps = map[string]moveStep{
 	fsm.TaskResizeReverting:    (*Reconciler).revertResize,
 	fsm.TaskResizeRevertFinish: (*Reconciler).finishRevert,
 }
+
+// prepareTimeout bounds the destination's preparation, which may first
+// fetch the server's image from a peer.
+const prepareTimeout = 10 * time.Minute
 
 // errNoMigrator fails a migration step on a host whose driver cannot
 // migrate, or an agent that did not wire Peers.
@@ -129,7 +134,9 @@ func (r *Reconciler) prepare(ctx context.Context, inst fsm.Instance, m fsm.Migra
 	if r.cfg.Peers == nil {
 		return MigrationTarget{}, errNoMigrator
 	}
-	to, err := r.cfg.Peers.PrepareMigration(ctx, inst, m)
+	pctx, cancel := context.WithTimeout(ctx, prepareTimeout)
+	defer cancel()
+	to, err := r.cfg.Peers.PrepareMigration(pctx, inst, m)
 	if err != nil {
 		return MigrationTarget{}, fmtOp("prepare "+m.Dest, err)
 	}
@@ -193,4 +200,16 @@ func (r *Reconciler) startIfActive(ctx context.Context, id string, m fsm.Migrati
 		return d.PowerState, nil
 	}
 	return fsm.PowerRunning, fmtOp("start", r.hv.Start(ctx, id))
+}
+
+// stillMoving reports whether report, the Done of a migration step, still
+// answers inst although inst changed since the step began. A step runs for
+// minutes, during which a server may change without its task changing (a
+// tag, its metadata): the guest has moved all the same, and its report
+// must not be dropped as stale. It cannot finish another step: the FSM
+// takes a Done only for the task and TaskIndex it names, and one that
+// committed already ended that task.
+func stillMoving(inst fsm.Instance, report fsm.InstanceReport) bool {
+	_, move := moveSteps[report.Done]
+	return move && inst.TaskState == report.Done && inst.TaskIndex == report.TaskIndex
 }

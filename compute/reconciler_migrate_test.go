@@ -338,3 +338,21 @@ func TestReconcilerMigrationWithoutMigrator(t *testing.T) {
 		return m.Status == fsm.MigrationFailed && strings.Contains(m.Message, "cannot migrate"), m.Status + " " + m.Message
 	})
 }
+
+// A server that changes while it moves (a tag) still gets its move's
+// report: the guest has moved.
+func TestReconcilerMigrationReportSurvivesChange(t *testing.T) {
+	t.Parallel()
+	h, _, p := twoHosts(t)
+	gate := make(chan struct{})
+	p.mu.Lock()
+	p.gate = gate
+	p.mu.Unlock()
+	h.migrate(fsm.MigrationLive, host2, "")
+	testkit.WaitFor(t, timeout, "the source preparing", func() bool { return p.calls.Load() == 1 })
+	h.MustApply(t, &fsm.AddInstanceTag{ID: vm1, Tag: "moving", Time: t0})
+	close(gate)
+	if inst := h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning); inst.Host != host2 {
+		t.Fatalf("on %s: the report was dropped", inst.Host)
+	}
+}

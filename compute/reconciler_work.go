@@ -181,14 +181,20 @@ func (r *Reconciler) batch() map[string]pendingReport {
 	if empty {
 		return nil
 	}
-	current := map[string]uint64{}
+	current := map[string]fsm.Instance{}
 	for _, inst := range r.st.InstancesOnHost(r.cfg.Host) {
-		current[inst.ID] = inst.ModifyIndex
+		current[inst.ID] = inst
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for id, p := range r.pending {
-		if idx, ok := current[id]; !ok || idx != p.index {
+		inst, ok := current[id]
+		switch {
+		case ok && inst.ModifyIndex == p.index:
+		case ok && stillMoving(inst, p.report):
+			p.index = inst.ModifyIndex
+			r.pending[id] = p
+		default:
 			r.log.Debug("dropping stale report", "instance", id, "done", p.report.Done)
 			delete(r.pending, id)
 		}
