@@ -146,6 +146,7 @@ type Reconciler struct {
 	settled  map[string]uint64        // instance ID → ModifyIndex a committed report answered
 	retries  map[string]retry         // ID → failures of its current task
 	restart  map[string]bool          // instance ID → start it again (after fencing)
+	moving   map[string]bool          // instance ID → its migration ties it here (last pass)
 	epoch    uint64                   // the fence epoch restarts were planned for
 }
 
@@ -166,6 +167,7 @@ func NewReconciler(cfg ReconcilerConfig, st State, hv Hypervisor, rep Reporter, 
 		settled:  map[string]uint64{},
 		retries:  map[string]retry{},
 		restart:  map[string]bool{},
+		moving:   map[string]bool{},
 	}
 }
 

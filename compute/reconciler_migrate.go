@@ -213,3 +213,24 @@ func stillMoving(inst fsm.Instance, report fsm.InstanceReport) bool {
 	_, move := moveSteps[report.Done]
 	return move && inst.TaskState == report.Done && inst.TaskIndex == report.TaskIndex
 }
+
+// cleanIncoming removes what a migration that was coming here and is over
+// left without a domain: the disk and config drive PrepareIncoming made
+// (Undefine of a missing domain removes them). A server that landed here
+// is wanted; a domain that arrived all the same is an orphan like any.
+func (r *Reconciler) cleanIncoming(ctx context.Context, wanted, moving map[string]bool, actual map[string]Domain) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id := range r.moving {
+		if _, exists := actual[id]; moving[id] || wanted[id] || exists || r.inFlight[id] {
+			continue
+		}
+		r.log.Info("removing what a migration that did not come left", "instance", id)
+		r.dispatchLocked(ctx, job{id: id, task: orphanTask,
+			run: leaving(fsm.PowerNoState, func(ctx context.Context) error { return removeDomain(ctx, r.hv, id) })})
+		if !r.inFlight[id] {
+			moving[id] = true // no worker free: the next pass tries again
+		}
+	}
+	r.moving = moving
+}

@@ -173,6 +173,9 @@ func TestReconcilerLiveMigrationFails(t *testing.T) {
 	if _, ok := domainOn(hv2, vm1); ok {
 		t.Errorf("the destination has a domain: %+v", hv2.Domains())
 	}
+	// What the destination prepared (the disk) goes once the migration
+	// is over.
+	testkit.WaitFor(t, timeout, "the destination's preparation undone", func() bool { return !hv2.Incoming(vm1) })
 }
 
 // A destination that cannot prepare yet (unreachable, or its replica

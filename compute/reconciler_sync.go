@@ -177,6 +177,7 @@ func (r *Reconciler) sync(ctx context.Context) {
 			r.removeOrphan(ctx, d)
 		}
 	}
+	r.cleanIncoming(ctx, wanted, moving, actual)
 	r.forget(wanted, actual)
 }
 
