@@ -54,8 +54,8 @@ func (r *Reconciler) moveLocked(ctx context.Context, inst fsm.Instance) bool {
 	return true
 }
 
-// migrator is the hypervisor as a Migrator, with the Peers to reach the
-// destination.
+// migrator is the hypervisor as a Migrator (the fence's guard keeps a
+// driver's).
 func (r *Reconciler) migrator() (Migrator, error) {
 	mig, ok := r.hv.(Migrator)
 	if !ok {
@@ -71,25 +71,25 @@ func (r *Reconciler) migrator() (Migrator, error) {
 func (r *Reconciler) migrateLive(ctx context.Context, inst fsm.Instance, m fsm.Migration) (fsm.PowerState, error) {
 	mig, err := r.migrator()
 	if err != nil {
-		return 0, err
+		return fsm.PowerNoState, err
 	}
 	d, err := r.hv.Inspect(ctx, inst.ID)
 	if err != nil {
-		return 0, fmtOp("inspect", err)
+		return fsm.PowerNoState, fmtOp("inspect", err)
 	}
 	if d.PowerState != fsm.PowerRunning && d.PowerState != fsm.PowerPaused {
 		// Never started (paused) and moved: it could be the stale copy of
 		// a migration that completed before the agent restarted.
-		return 0, fmt.Errorf("%w: cannot live-migrate %s: its domain is not running here", ErrInvalidState, inst.ID)
+		return fsm.PowerNoState, fmt.Errorf("%w: cannot live-migrate %s: its domain is not running here", ErrInvalidState, inst.ID)
 	}
 	to, err := r.prepare(ctx, inst, m)
 	if err != nil {
-		return 0, err
+		return fsm.PowerNoState, err
 	}
 	opt := r.cfg.Migrate
 	opt.Live = true
 	if err := r.send(ctx, mig, inst, m, to, opt); err != nil {
-		return 0, err
+		return fsm.PowerNoState, err
 	}
 	if inst.VMState == fsm.VMPaused {
 		return fsm.PowerPaused, nil
@@ -104,16 +104,16 @@ func (r *Reconciler) migrateLive(ctx context.Context, inst fsm.Instance, m fsm.M
 func (r *Reconciler) migrateCold(ctx context.Context, inst fsm.Instance, m fsm.Migration) (fsm.PowerState, error) {
 	mig, err := r.migrator()
 	if err != nil {
-		return 0, err
+		return fsm.PowerNoState, err
 	}
 	// Prepared first: a destination that cannot answer costs the guest
 	// no downtime, and the retry does not stop and start it again.
 	to, err := r.prepare(ctx, inst, m)
 	if err != nil {
-		return 0, err
+		return fsm.PowerNoState, err
 	}
 	if err := r.hv.Stop(ctx, inst.ID, r.cfg.StopTimeout); err != nil {
-		return 0, fmtOp("stop", err)
+		return fsm.PowerNoState, fmtOp("stop", err)
 	}
 	opt := r.cfg.Migrate
 	opt.Live = false
@@ -123,7 +123,7 @@ func (r *Reconciler) migrateCold(ctx context.Context, inst fsm.Instance, m fsm.M
 				r.log.Warn("cannot start the guest again after a failed migration", "instance", inst.ID, "err", serr)
 			}
 		}
-		return 0, err
+		return fsm.PowerNoState, err
 	}
 	return fsm.PowerShutdown, nil
 }
@@ -166,13 +166,13 @@ func (r *Reconciler) send(ctx context.Context, mig Migrator, inst fsm.Instance, 
 func (r *Reconciler) finishResize(ctx context.Context, inst fsm.Instance, m fsm.Migration) (fsm.PowerState, error) {
 	mig, err := r.migrator()
 	if err != nil {
-		return 0, err
+		return fsm.PowerNoState, err
 	}
 	if err := r.hv.Destroy(ctx, inst.ID); err != nil {
-		return 0, fmtOp("destroy", err)
+		return fsm.PowerNoState, fmtOp("destroy", err)
 	}
 	if err := mig.Resize(ctx, SpecOf(inst)); err != nil { // inst has the new flavor now
-		return 0, fmtOp("resize", err)
+		return fsm.PowerNoState, fmtOp("resize", err)
 	}
 	return r.startIfActive(ctx, inst.ID, m)
 }
@@ -195,7 +195,7 @@ func (r *Reconciler) startIfActive(ctx context.Context, id string, m fsm.Migrati
 	if m.PrevVMState != fsm.VMActive {
 		d, err := r.hv.Inspect(ctx, id)
 		if err != nil {
-			return 0, fmtOp("inspect", err)
+			return fsm.PowerNoState, fmtOp("inspect", err)
 		}
 		return d.PowerState, nil
 	}
