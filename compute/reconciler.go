@@ -64,9 +64,9 @@ type ReconcilerConfig struct {
 	// again every server the FSM wants running here that is not: the fence
 	// or a power failure stopped it, not its user.
 	Epoch func() uint64
-	// Peers prepares the destination of a migration this host sends;
-	// without it (and without a Hypervisor that is a Migrator) migration
-	// steps fail at once.
+	// Peers prepares the destination of a migration this host sends.
+	// Without it, or with a Hypervisor that is no Migrator, the migration
+	// steps this host should carry out fail at once.
 	Peers Peers
 	// Migrate tunes live migrations (the agent's settings); Live is set
 	// by each step.
