@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -64,7 +65,10 @@ func (o *Ops) prepareMigrationTarget(ctx context.Context, id string) (string, er
 	}
 	inst.Flavor = m.OldFlavor
 	xml, err := s.migrator.PrepareIncoming(ctx, driver.SpecOf(inst))
-	if err != nil {
+	switch {
+	case errors.Is(err, driver.ErrInvalidState): // its domain is active here already
+		return "", fmt.Errorf("%w: preparing for %s: %v", fsm.ErrConflict, id, err)
+	case err != nil:
 		return "", fmt.Errorf("preparing for %s: %w", id, err)
 	}
 	s.log.Info("prepared for an incoming migration", "instance", id, "migration", m.ID, "kind", m.Kind, "source", m.Source)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -111,11 +112,19 @@ func TestMigrationTarget(t *testing.T) {
 		}
 	})
 	t.Run("driver fails", func(t *testing.T) {
-		mig.mu.Lock()
-		mig.err = errors.New("no space left on device")
-		mig.mu.Unlock()
-		resp, body := post(t, peer, incomingVM)
-		wantError(t, resp, body, 500, "no space left")
+		for _, tc := range []struct {
+			err    error
+			status int
+		}{
+			{errors.New("no space left on device"), 500},
+			{fmt.Errorf("%w: the domain is active on this host", driver.ErrInvalidState), 409},
+		} {
+			mig.mu.Lock()
+			mig.err = tc.err
+			mig.mu.Unlock()
+			resp, body := post(t, peer, incomingVM)
+			wantError(t, resp, body, tc.status, tc.err.Error())
+		}
 	})
 }
 
