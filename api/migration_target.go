@@ -17,7 +17,8 @@ import (
 const InternalMigrationTarget = "/internal/v1/servers/{id}/migration-target"
 
 // Migrator readies this node for servers migrating to it. cmd wires the
-// compute driver's compute.Migrator.
+// compute driver's compute.Migrator; a domain active here already is its
+// compute.ErrInvalidState.
 type Migrator interface {
 	// PrepareIncoming readies the disk, config drive and address of spec's
 	// domain and returns the domain's XML as this host defines it.
@@ -25,20 +26,26 @@ type Migrator interface {
 }
 
 // MigrationTarget is the answer of the migration-target call: the XML the
-// source hands libvirt as the destination's.
+// source hands libvirt as the destination's, or Arrived when the server's
+// domain is active on this node already (the migration brought it: a
+// source that restarted before its Done was committed asks again).
 type MigrationTarget struct {
 	DomainXML string `json:"domain_xml"`
+	Arrived   bool   `json:"arrived,omitempty"`
 }
 
 // migrationTarget prepares this node for the server the caller (a node)
 // is migrating here.
 func (s *Server) migrationTarget(w http.ResponseWriter, r *http.Request) {
 	xml, err := s.ops.prepareMigrationTarget(r.Context(), r.PathValue("id"))
-	if err != nil {
+	switch {
+	case errors.Is(err, driver.ErrInvalidState): // its domain is active here already
+		WriteJSON(w, http.StatusOK, MigrationTarget{Arrived: true})
+	case err != nil:
 		s.writeError(w, r, err)
-		return
+	default:
+		WriteJSON(w, http.StatusOK, MigrationTarget{DomainXML: xml})
 	}
-	WriteJSON(w, http.StatusOK, MigrationTarget{DomainXML: xml})
 }
 
 // prepareMigrationTarget checks that the server's migration names this
@@ -65,10 +72,7 @@ func (o *Ops) prepareMigrationTarget(ctx context.Context, id string) (string, er
 	}
 	inst.Flavor = m.OldFlavor
 	xml, err := s.migrator.PrepareIncoming(ctx, driver.SpecOf(inst))
-	switch {
-	case errors.Is(err, driver.ErrInvalidState): // its domain is active here already
-		return "", fmt.Errorf("%w: preparing for %s: %v", fsm.ErrConflict, id, err)
-	case err != nil:
+	if err != nil {
 		return "", fmt.Errorf("preparing for %s: %w", id, err)
 	}
 	s.log.Info("prepared for an incoming migration", "instance", id, "migration", m.ID, "kind", m.Kind, "source", m.Source)

@@ -2,6 +2,7 @@ package compute
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -29,9 +30,16 @@ type State interface {
 // of them.
 type Peers interface {
 	// PrepareMigration asks m's destination to make ready for inst's
-	// domain (its PrepareIncoming) and returns where to send it.
+	// domain (its PrepareIncoming) and returns where to send it; an error
+	// wrapping ErrArrived when the destination's domain of inst is active
+	// already.
 	PrepareMigration(ctx context.Context, inst fsm.Instance, m fsm.Migration) (MigrationTarget, error)
 }
+
+// ErrArrived is a destination's answer when the domain it is asked to
+// prepare for is active there already: the migration brought it (or is
+// bringing it).
+var ErrArrived = errors.New("compute: the domain is active on the destination already")
 
 // Reporter commits a host's observations through Raft; it returns once they
 // are committed, or an error (the reconciler then keeps them and retries).

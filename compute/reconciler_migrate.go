@@ -77,12 +77,25 @@ func (r *Reconciler) migrateLive(ctx context.Context, inst fsm.Instance, m fsm.M
 	if err != nil {
 		return fsm.PowerNoState, fmtOp("inspect", err)
 	}
-	if d.PowerState != fsm.PowerRunning && d.PowerState != fsm.PowerPaused {
-		// Never started (paused) and moved: it could be the stale copy of
-		// a migration that completed before the agent restarted.
-		return fsm.PowerNoState, fmt.Errorf("%w: cannot live-migrate %s: its domain is not running here", ErrInvalidState, inst.ID)
+	arrived := fsm.PowerRunning
+	if inst.VMState == fsm.VMPaused {
+		arrived = fsm.PowerPaused
 	}
 	to, err := r.prepare(ctx, inst, m)
+	if d.PowerState != fsm.PowerRunning && d.PowerState != fsm.PowerPaused {
+		// Not running here: either libvirt completed the migration before
+		// the agent restarted (its Done was never committed) and the
+		// destination runs the guest, or the guest stopped here. It is
+		// never started paused and moved: that would send a stale copy.
+		if errors.Is(err, ErrArrived) {
+			r.log.Info("the migration completed before this agent restarted", "instance", inst.ID, "dest", m.Dest)
+			return arrived, nil
+		}
+		if err != nil {
+			return fsm.PowerNoState, err
+		}
+		return fsm.PowerNoState, fmt.Errorf("%w: cannot live-migrate %s: its domain is not running here", ErrInvalidState, inst.ID)
+	}
 	if err != nil {
 		return fsm.PowerNoState, err
 	}
@@ -91,10 +104,7 @@ func (r *Reconciler) migrateLive(ctx context.Context, inst fsm.Instance, m fsm.M
 	if err := r.send(ctx, mig, inst, m, to, opt); err != nil {
 		return fsm.PowerNoState, err
 	}
-	if inst.VMState == fsm.VMPaused {
-		return fsm.PowerPaused, nil
-	}
-	return fsm.PowerRunning, nil
+	return arrived, nil
 }
 
 // migrateCold moves a stopped guest (a cold migration or a resize): the

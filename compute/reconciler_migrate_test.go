@@ -50,6 +50,9 @@ func (p *peers) PrepareMigration(ctx context.Context, inst fsm.Instance, m fsm.M
 	}
 	inst.Flavor = m.OldFlavor
 	xml, err := p.hosts[m.Dest].PrepareIncoming(ctx, compute.SpecOf(inst))
+	if errors.Is(err, compute.ErrInvalidState) { // as the destination answers
+		return compute.MigrationTarget{}, fmt.Errorf("%s: %w", m.Dest, compute.ErrArrived)
+	}
 	return compute.MigrationTarget{Host: m.Dest, URI: "fake://" + m.Dest, Address: m.Dest, DomainXML: xml}, err
 }
 
@@ -357,5 +360,46 @@ func TestReconcilerMigrationReportSurvivesChange(t *testing.T) {
 	close(gate)
 	if inst := h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning); inst.Host != host2 {
 		t.Fatalf("on %s: the report was dropped", inst.Host)
+	}
+}
+
+// An agent that restarts after libvirt completed a live migration, before
+// its Done was committed, finds its domain shut off: the destination runs
+// the guest (it says it arrived), so the migration completed. The
+// destination's copy is never removed meanwhile.
+func TestReconcilerLiveMigrationCompletedBeforeRestart(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	hv2 := h.addHost(host2)
+	p := &peers{hosts: map[string]*fake.Driver{host: h.hv, host2: hv2}}
+	cfg1, cfg2 := config(), config()
+	cfg1.Peers = p
+	cfg2.Host, cfg2.Peers = host2, p
+	h.start(cfg2, hv2)
+	stop := h.start(cfg1, h.hv)
+	h.create(vm1, "web-1")
+	h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning)
+
+	h.failReports(errors.New("no leader"))
+	h.migrate(fsm.MigrationLive, host2, "")
+	testkit.WaitFor(t, timeout, "the guest moved to node2", func() (bool, string) {
+		d, _ := domainOn(hv2, vm1)
+		return d.PowerState == fsm.PowerRunning, fmt.Sprintf("%+v", hv2.Domains())
+	})
+	stop() // the agent dies before its Done is committed
+	time.Sleep(200 * time.Millisecond)
+	if d, ok := domainOn(hv2, vm1); !ok || d.PowerState != fsm.PowerRunning {
+		t.Fatalf("node2's copy %+v (defined %v), want it left running", d, ok)
+	}
+	h.failReports(nil)
+	h.start(cfg1, h.hv) // the agent again
+	if inst := h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning); inst.Host != host2 {
+		t.Fatalf("on %s", inst.Host)
+	}
+	if m := h.migration(); m.Status != fsm.MigrationCompleted {
+		t.Errorf("migration %s %q", m.Status, m.Message)
+	}
+	if d, _ := domainOn(hv2, vm1); d.PowerState != fsm.PowerRunning || d.Boots != 1 {
+		t.Errorf("node2's domain %+v", d)
 	}
 }

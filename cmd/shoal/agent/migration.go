@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -132,8 +131,13 @@ func (p peers) PrepareMigration(ctx context.Context, inst fsm.Instance, m fsm.Mi
 		return compute.MigrationTarget{}, fmt.Errorf("%s answered %d: %s", m.Dest, resp.StatusCode, msg)
 	}
 	var t api.MigrationTarget
-	if err := json.Unmarshal(b, &t); err != nil || t.DomainXML == "" {
-		return compute.MigrationTarget{}, errors.Join(fmt.Errorf("%s answered no domain XML", m.Dest), err)
+	switch err := json.Unmarshal(b, &t); {
+	case err != nil:
+		return compute.MigrationTarget{}, fmt.Errorf("%s's answer: %w", m.Dest, err)
+	case t.Arrived:
+		return compute.MigrationTarget{}, fmt.Errorf("%s: %w", m.Dest, compute.ErrArrived)
+	case t.DomainXML == "":
+		return compute.MigrationTarget{}, fmt.Errorf("%s answered no domain XML", m.Dest)
 	}
 	return compute.MigrationTarget{Host: m.Dest, URI: fmt.Sprintf(p.uri, uriHost(addr)), Address: addr, DomainXML: t.DomainXML}, nil
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -62,6 +63,10 @@ func TestPeersPrepareMigration(t *testing.T) {
 	var asked string
 	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		asked = r.Method + " " + r.URL.Path
+		if strings.Contains(r.URL.Path, "arrived") {
+			json.NewEncoder(w).Encode(api.MigrationTarget{Arrived: true})
+			return
+		}
 		if strings.Contains(r.URL.Path, "refused") {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusConflict)
@@ -91,6 +96,9 @@ func TestPeersPrepareMigration(t *testing.T) {
 	if _, err := p.PrepareMigration(ctx, fsm.Instance{ID: "refused"}, fsm.Migration{Dest: "node2"}); err == nil ||
 		!strings.Contains(err.Error(), "409: not the destination") {
 		t.Errorf("refused: %v", err)
+	}
+	if _, err := p.PrepareMigration(ctx, fsm.Instance{ID: "arrived"}, fsm.Migration{Dest: "node2"}); !errors.Is(err, compute.ErrArrived) {
+		t.Errorf("arrived: %v", err)
 	}
 	for _, dest := range []string{"node9", "nowhere"} {
 		if _, err := p.PrepareMigration(ctx, fsm.Instance{ID: id}, fsm.Migration{Dest: dest}); err == nil {
