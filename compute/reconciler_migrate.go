@@ -244,3 +244,15 @@ func (r *Reconciler) cleanIncoming(ctx context.Context, wanted, moving map[strin
 	}
 	r.moving = moving
 }
+
+// movingHere adds to ids (a new set when nil) the servers a migration
+// ties to this host although their Host is the other end.
+func (r *Reconciler) movingHere(ids map[string]bool) map[string]bool {
+	if ids == nil {
+		ids = map[string]bool{}
+	}
+	for _, mv := range r.st.MovingWith(r.cfg.Host) {
+		ids[mv.Instance.ID] = true
+	}
+	return ids
+}

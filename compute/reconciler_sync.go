@@ -147,6 +147,12 @@ func (e *opError) Unwrap() error { return e.err }
 // sync compares the instances the FSM gives this host with the domains the
 // hypervisor has, and starts what closes the gap.
 func (r *Reconciler) sync(ctx context.Context) {
+	// A server moving to or from here has its domain here, or is getting
+	// it: no orphan, and no task of this host's (the other end acts).
+	// Read before and after the instances: a step that passes a server
+	// between this host's instances and its moving ones in between is
+	// seen on one side or the other, never on neither.
+	moving := r.movingHere(nil)
 	desired := r.st.InstancesOnHost(r.cfg.Host)
 	domains, err := r.hv.List(ctx)
 	if err != nil {
@@ -166,12 +172,7 @@ func (r *Reconciler) sync(ctx context.Context) {
 		dom, ok := actual[inst.ID]
 		r.reconcile(ctx, inst, dom, ok)
 	}
-	// A server moving to or from here has its domain here, or is getting
-	// it: no orphan, and no task of this host's (the other end acts).
-	moving := map[string]bool{}
-	for _, mv := range r.st.MovingWith(r.cfg.Host) {
-		moving[mv.Instance.ID] = true
-	}
+	moving = r.movingHere(moving)
 	for _, d := range domains {
 		if !wanted[d.ID] && !moving[d.ID] {
 			r.removeOrphan(ctx, d)
