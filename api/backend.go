@@ -21,6 +21,7 @@ type State interface {
 	Drain(host string) (fsm.DrainView, error)
 	Instance(id string) (fsm.Instance, error)
 	Instances(keep func(*fsm.Instance) bool) []fsm.Instance
+	MigrationOf(id string) (fsm.Migration, error) // the migration moving a server now
 	Images() []fsm.Image
 	Image(ref string) (fsm.Image, error)
 	ServerGroups() []fsm.ServerGroup

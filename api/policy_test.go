@@ -178,6 +178,12 @@ var policyTable = map[string]policyRow{
 	"GET /v1/hypervisors/statistics": {path: "/v1/hypervisors/statistics", reader: forbidden, member: forbidden, admin: allowed},
 	"GET /v1/hypervisors/{name}":     {path: "/v1/hypervisors/node1", reader: forbidden, member: forbidden, admin: allowed},
 
+	// A migration's source asks its destination, with its node
+	// certificate: no token opens it (migration_target_test.go proves a
+	// node certificate does).
+	"POST /internal/v1/servers/{id}/migration-target": {path: "/internal/v1/servers/%server/migration-target",
+		reader: forbidden, member: forbidden, admin: forbidden},
+
 	// Keystone: version documents and logging in are open; one's own token
 	// and user are one's own; the rest is an admin's.
 	"GET /identity":                         {path: "/identity", reader: allowed, member: allowed, admin: allowed},

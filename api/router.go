@@ -44,6 +44,7 @@ type Config struct {
 	Logger   *slog.Logger // nil discards
 	NodeName string       // for logs, and to know which servers run here
 	Consoles Consoles     // optional: console logs of servers on this node
+	Migrator Migrator     // optional: readies this node for migrating servers
 	// Images stores image data on this node (optional): without it uploads
 	// answer 501 and downloads 404. Uploads need NodeName too.
 	Images Images
@@ -69,6 +70,7 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	consoles Consoles
+	migrator Migrator
 	images   Images
 	maxImage int64
 	auth     Auth
@@ -101,6 +103,7 @@ func New(cfg Config) *Server {
 		log:      log,
 		mux:      http.NewServeMux(),
 		consoles: cfg.Consoles,
+		migrator: cfg.Migrator,
 		images:   cfg.Images,
 		maxImage: cfg.MaxImageBytes,
 		auth:     cfg.Auth,
@@ -152,6 +155,7 @@ func (s *Server) routes() {
 	s.read("GET /v1/servers/{id}/actions", AccessProjectReader, s.listServerActions)
 	s.route("GET /v1/servers/{id}/console-log", AccessProjectMember, s.consoleLog)
 	s.route("POST /v1/servers/{id}/trigger-crash-dump", AccessProjectMember, s.triggerCrashDump)
+	s.route("POST "+InternalMigrationTarget, AccessNode, s.migrationTarget) // a migration's source, to its destination
 
 	s.collection("/v1/images", AccessProjectReader, AccessProjectMember, s.listImages, s.showImage, s.createImage, s.deleteImage)
 	// Not s.read: the data is this node's copy, never the leader's. Other

@@ -2,6 +2,7 @@ package compute
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -16,7 +17,29 @@ type State interface {
 	InstancesOnHost(host string) []fsm.Instance
 	// WatchCh returns a channel closed after the next change.
 	WatchCh() <-chan struct{}
+	// MigrationOf is the migration moving server id now (fsm.ErrNotFound
+	// when none).
+	MigrationOf(id string) (fsm.Migration, error)
+	// MovingWith lists the servers a migration in progress ties to host
+	// although their Host is the migration's other end: their domain here
+	// (there, or arriving) is no orphan.
+	MovingWith(host string) []fsm.Moving
 }
+
+// Peers reaches the other hosts of the cluster for what a migration needs
+// of them.
+type Peers interface {
+	// PrepareMigration asks m's destination to make ready for inst's
+	// domain (its PrepareIncoming) and returns where to send it; an error
+	// wrapping ErrArrived when the destination's domain of inst is active
+	// already.
+	PrepareMigration(ctx context.Context, inst fsm.Instance, m fsm.Migration) (MigrationTarget, error)
+}
+
+// ErrArrived is a destination's answer when the domain it is asked to
+// prepare for is active there already: the migration brought it (or is
+// bringing it).
+var ErrArrived = errors.New("compute: the domain is active on the destination already")
 
 // Reporter commits a host's observations through Raft; it returns once they
 // are committed, or an error (the reconciler then keeps them and retries).
@@ -48,9 +71,16 @@ type ReconcilerConfig struct {
 	// fenced (see Fence.Epoch). After each change the reconciler starts
 	// again every server the FSM wants running here that is not: the fence
 	// or a power failure stopped it, not its user.
-	Epoch  func() uint64
-	Logger *slog.Logger     // default slog.Default()
-	Now    func() time.Time // stamps reports and times backoffs; default time.Now
+	Epoch func() uint64
+	// Peers prepares the destination of a migration this host sends.
+	// Without it, or with a Hypervisor that is no Migrator, the migration
+	// steps this host should carry out fail at once.
+	Peers Peers
+	// Migrate tunes live migrations (the agent's settings); Live is set
+	// by each step.
+	Migrate MigrateOptions
+	Logger  *slog.Logger     // default slog.Default()
+	Now     func() time.Time // stamps reports and times backoffs; default time.Now
 }
 
 // Defaults for the fields of ReconcilerConfig left zero.
@@ -124,6 +154,7 @@ type Reconciler struct {
 	settled  map[string]uint64        // instance ID → ModifyIndex a committed report answered
 	retries  map[string]retry         // ID → failures of its current task
 	restart  map[string]bool          // instance ID → start it again (after fencing)
+	moving   map[string]bool          // instance ID → its migration ties it here (last pass)
 	epoch    uint64                   // the fence epoch restarts were planned for
 }
 
@@ -144,6 +175,7 @@ func NewReconciler(cfg ReconcilerConfig, st State, hv Hypervisor, rep Reporter, 
 		settled:  map[string]uint64{},
 		retries:  map[string]retry{},
 		restart:  map[string]bool{},
+		moving:   map[string]bool{},
 	}
 }
 

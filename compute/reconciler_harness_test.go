@@ -101,10 +101,16 @@ func (h *harness) start(cfg compute.ReconcilerConfig, hv compute.Hypervisor) (st
 // create creates one m1.tiny server and places it on host.
 func (h *harness) create(id, name string) {
 	h.t.Helper()
+	h.createOn(id, name, host)
+}
+
+// createOn creates one m1.tiny server and places it on node.
+func (h *harness) createOn(id, name, node string) {
+	h.t.Helper()
 	h.MustApply(h.t, &fsm.CreateInstances{RequestID: "req-" + id, Time: t0, Instances: []fsm.NewInstance{
 		{ID: id, Name: name, FlavorID: "1", ImageID: imageID, Metadata: map[string]string{"owner": "test"}}}})
 	h.MustApply(h.t, &fsm.Plan{Time: t0, RequestID: "plan-" + id, Ratios: fsm.DefaultRatios, MaxAttempts: 3,
-		Placements: []fsm.Placement{{InstanceID: id, Host: host}}})
+		Placements: []fsm.Placement{{InstanceID: id, Host: node}}})
 }
 
 // activeOn runs a reconciler over hv and waits until vm1 ("web-1"),
@@ -167,6 +173,7 @@ type counting struct {
 	compute.Hypervisor
 	mu          sync.Mutex
 	calls       map[string]int
+	order       []string // the operations, in the order they were called
 	running, hi int
 }
 
@@ -177,6 +184,7 @@ func (c *counting) track(op string) func() {
 		c.calls = map[string]int{}
 	}
 	c.calls[op]++
+	c.order = append(c.order, op)
 	c.running++
 	c.hi = max(c.hi, c.running)
 	return func() {
@@ -210,4 +218,15 @@ func (c *counting) Reboot(ctx context.Context, id string, hard bool) error {
 func (c *counting) Destroy(ctx context.Context, id string) error {
 	defer c.track("destroy")()
 	return c.Hypervisor.Destroy(ctx, id)
+}
+
+func (c *counting) Undefine(ctx context.Context, id string) error {
+	defer c.track("undefine")()
+	return c.Hypervisor.Undefine(ctx, id)
+}
+
+func (c *counting) ops() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.order...)
 }

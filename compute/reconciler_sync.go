@@ -3,6 +3,7 @@ package compute
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/shoal-project/shoal/fsm"
@@ -46,11 +47,37 @@ func rebuildInPlace(ctx context.Context, hv Hypervisor, inst fsm.Instance, timeo
 	return rebuild(ctx, hv, inst, timeout)
 }
 
+// errIncoming is a rebuild waiting for a domain that is still arriving.
+// It is transient: the reconciler tries again later.
+var errIncoming = errors.New("the domain is paused: an incoming migration is still in flight")
+
+// rebuild builds an evacuated server here. A domain that exists is adopted
+// (Define changes nothing, Start of a running one is nil): a live
+// migration whose source went down may have finished moving it here. One
+// that does not may have left the disk of an incoming migration that never
+// completed: Undefine removes it, so Define builds a fresh one from the
+// image. A paused domain of a server that should run is a migration still
+// arriving: it is waited for, never started or destroyed.
 func rebuild(ctx context.Context, hv Hypervisor, inst fsm.Instance, _ time.Duration) error {
+	d, err := hv.Inspect(ctx, inst.ID)
+	exists := err == nil
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if err := hv.Undefine(ctx, inst.ID); err != nil {
+			return fmtOp("undefine", err)
+		}
+	case err != nil:
+		return fmtOp("inspect", err)
+	case d.PowerState == fsm.PowerPaused && inst.VMState != fsm.VMStopped:
+		return fmt.Errorf("rebuild of %s: %w", inst.ID, errIncoming)
+	}
 	if err := hv.Define(ctx, SpecOf(inst)); err != nil {
 		return fmtOp("define", err)
 	}
 	if inst.VMState == fsm.VMStopped {
+		if exists && (d.PowerState == fsm.PowerRunning || d.PowerState == fsm.PowerPaused) {
+			return fmtOp("destroy", hv.Destroy(ctx, inst.ID)) // a stopped server's copy does not run
+		}
 		return nil
 	}
 	return fmtOp("start", hv.Start(ctx, inst.ID))
@@ -120,6 +147,12 @@ func (e *opError) Unwrap() error { return e.err }
 // sync compares the instances the FSM gives this host with the domains the
 // hypervisor has, and starts what closes the gap.
 func (r *Reconciler) sync(ctx context.Context) {
+	// A server moving to or from here has its domain here, or is getting
+	// it: no orphan, and no task of this host's (the other end acts).
+	// Read before and after the instances: a step that passes a server
+	// between this host's instances and its moving ones in between is
+	// seen on one side or the other, never on neither.
+	moving := r.movingHere(nil)
 	desired := r.st.InstancesOnHost(r.cfg.Host)
 	domains, err := r.hv.List(ctx)
 	if err != nil {
@@ -139,11 +172,13 @@ func (r *Reconciler) sync(ctx context.Context) {
 		dom, ok := actual[inst.ID]
 		r.reconcile(ctx, inst, dom, ok)
 	}
+	moving = r.movingHere(moving)
 	for _, d := range domains {
-		if !wanted[d.ID] {
+		if !wanted[d.ID] && !moving[d.ID] {
 			r.removeOrphan(ctx, d)
 		}
 	}
+	r.cleanIncoming(ctx, wanted, moving, actual)
 	r.forget(wanted, actual)
 }
 
@@ -164,6 +199,9 @@ func (r *Reconciler) reconcile(ctx context.Context, inst fsm.Instance, dom Domai
 		r.observeLocked(inst, dom, exists)
 		return
 	}
+	if r.moveLocked(ctx, inst) {
+		return
+	}
 	t, ok := tasks[inst.TaskState]
 	if !ok || !r.dueLocked(inst.ID, inst.TaskState) {
 		return
@@ -172,8 +210,8 @@ func (r *Reconciler) reconcile(ctx context.Context, inst fsm.Instance, dom Domai
 	if (inst.TaskState == fsm.TaskRebuildSpawning || inst.TaskState == fsm.TaskRebuilding) && inst.VMState == fsm.VMStopped {
 		power = fsm.PowerShutdown
 	}
-	j := job{id: inst.ID, task: inst.TaskState, index: inst.ModifyIndex, taskIndex: inst.TaskIndex, power: power,
-		run: func(ctx context.Context) error { return t.run(ctx, r.hv, inst, r.cfg.StopTimeout) }}
+	j := job{id: inst.ID, task: inst.TaskState, index: inst.ModifyIndex, taskIndex: inst.TaskIndex,
+		run: leaving(power, func(ctx context.Context) error { return t.run(ctx, r.hv, inst, r.cfg.StopTimeout) })}
 	r.dispatchLocked(ctx, j)
 }
 
@@ -225,7 +263,7 @@ func (r *Reconciler) removeOrphan(ctx context.Context, d Domain) {
 	}
 	r.log.Info("removing orphan domain", "domain", d.ID, "name", d.Name, "power_state", d.PowerState)
 	r.dispatchLocked(ctx, job{id: d.ID, task: orphanTask,
-		run: func(ctx context.Context) error { return removeDomain(ctx, r.hv, d.ID) }})
+		run: leaving(fsm.PowerNoState, func(ctx context.Context) error { return removeDomain(ctx, r.hv, d.ID) })})
 }
 
 // forget drops bookkeeping about IDs that are neither instances here nor
@@ -288,6 +326,6 @@ func (r *Reconciler) restartLocked(ctx context.Context, inst fsm.Instance, dom D
 	if !r.dueLocked(inst.ID, restartTask) {
 		return
 	}
-	r.dispatchLocked(ctx, job{id: inst.ID, task: restartTask, index: inst.ModifyIndex, power: fsm.PowerRunning, known: inst.PowerState,
-		run: func(ctx context.Context) error { return spawn(ctx, r.hv, inst, 0) }})
+	r.dispatchLocked(ctx, job{id: inst.ID, task: restartTask, index: inst.ModifyIndex, known: inst.PowerState,
+		run: leaving(fsm.PowerRunning, func(ctx context.Context) error { return spawn(ctx, r.hv, inst, 0) })})
 }

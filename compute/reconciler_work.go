@@ -24,9 +24,15 @@ type job struct {
 	task      string         // task_state carried out, or orphanTask
 	index     uint64         // the instance's ModifyIndex when the job started
 	taskIndex uint64         // the instance's TaskIndex: which task this answers
-	power     fsm.PowerState // the domain's power state when run succeeds
 	known     fsm.PowerState // the power state the FSM shows (restartTask)
-	run       func(ctx context.Context) error
+	// run carries the job out; on success it returns the power state it
+	// left the domain in, which the report gives.
+	run func(ctx context.Context) (fsm.PowerState, error)
+}
+
+// leaving is a job's run that leaves the domain in power when op succeeds.
+func leaving(power fsm.PowerState, op func(ctx context.Context) error) func(ctx context.Context) (fsm.PowerState, error) {
+	return func(ctx context.Context) (fsm.PowerState, error) { return power, op(ctx) }
 }
 
 // pendingReport is an observation not yet committed, with the ModifyIndex of
@@ -55,15 +61,14 @@ func (r *Reconciler) dispatchLocked(ctx context.Context, j job) {
 	r.inFlight[j.id] = true
 	r.log.Debug("starting", "id", j.id, "task", j.task)
 	r.wg.Go(func() {
-		err := j.run(ctx)
+		power, err := j.run(ctx)
 		<-r.workers
-		r.finish(ctx, j, err)
+		r.finish(ctx, j, power, err)
 	})
 }
 
 // finish records how a job ended: a report to send, or a retry to schedule.
-func (r *Reconciler) finish(ctx context.Context, j job, err error) {
-	power := j.power
+func (r *Reconciler) finish(ctx context.Context, j job, power fsm.PowerState, err error) {
 	if err != nil && ctx.Err() == nil && !errors.Is(err, ErrClosed) && j.task != orphanTask {
 		power = r.powerOf(ctx, j.id)
 	}
@@ -176,14 +181,20 @@ func (r *Reconciler) batch() map[string]pendingReport {
 	if empty {
 		return nil
 	}
-	current := map[string]uint64{}
+	current := map[string]fsm.Instance{}
 	for _, inst := range r.st.InstancesOnHost(r.cfg.Host) {
-		current[inst.ID] = inst.ModifyIndex
+		current[inst.ID] = inst
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for id, p := range r.pending {
-		if idx, ok := current[id]; !ok || idx != p.index {
+		inst, ok := current[id]
+		switch {
+		case ok && inst.ModifyIndex == p.index:
+		case ok && stillMoving(inst, p.report):
+			p.index = inst.ModifyIndex
+			r.pending[id] = p
+		default:
 			r.log.Debug("dropping stale report", "instance", id, "done", p.report.Done)
 			delete(r.pending, id)
 		}

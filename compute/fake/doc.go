@@ -4,4 +4,6 @@
 // exercised without libvirt. With a state file its domains outlive the
 // agent, as a real hypervisor's do. Tests inject failures (FailNext), latency
 // (SetLatency) and guests changing state on their own (SetPowerState).
+// Drivers added to one World (several fake hosts in one process) migrate
+// domains between each other (compute.Migrator).
 package fake

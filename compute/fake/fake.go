@@ -109,6 +109,11 @@ type Driver struct {
 	latency time.Duration
 	faults  map[string][]error // op → errors for its next calls
 	events  chan string
+	// Migrations (migrate.go): the World the driver is a host of, its
+	// name there, and the domains it prepared for.
+	world    *World
+	node     string
+	incoming map[string]incoming
 }
 
 var (

@@ -30,7 +30,8 @@ const (
 )
 
 var ops = []string{OpFingerprint, OpDefine, OpStart, OpStop, OpDestroy, OpUndefine, OpReboot,
-	OpPause, OpUnpause, OpSuspend, OpResume, OpInspect, OpList, OpConsoleLog, OpInjectNMI}
+	OpPause, OpUnpause, OpSuspend, OpResume, OpInspect, OpList, OpConsoleLog, OpInjectNMI,
+	OpPrepareIncoming, OpMigrateTo, OpResize}
 
 // FailNext makes the next call of op fail with err, changing nothing. Calls
 // queue up: FailNext twice fails the next two calls. err is returned as it

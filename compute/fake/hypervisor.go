@@ -102,12 +102,14 @@ func (d *Driver) Undefine(ctx context.Context, id string) error {
 	defer d.mu.Unlock()
 	dom, ok := d.domains[id]
 	if !ok {
+		delete(d.incoming, id) // the disk a migration that never came left
 		return nil
 	}
 	if dom.active() {
 		return fmt.Errorf("%w: cannot undefine %s while it is %s; destroy it first",
 			compute.ErrInvalidState, id, powerName(dom.PowerState))
 	}
+	delete(d.incoming, id)
 	delete(d.domains, id)
 	return d.commit(id, func() { d.domains[id] = dom })
 }

@@ -38,6 +38,9 @@ type Deps struct {
 	// Executable is the shoal binary the fence guard runs; empty: this
 	// process's own (the agent and the guard are one binary).
 	Executable string
+	// FakeWorld, with the fake driver, is the world its hosts migrate in:
+	// agents of one process given the same one move servers between them.
+	FakeWorld *fake.World
 }
 
 // Agent is one running shoal node: its cluster node, API, compute driver,
@@ -112,6 +115,7 @@ func New(cfg Config, deps Deps) (*Agent, error) {
 	}
 	node.Store(a.node)
 	a.api = api.New(api.Config{State: a.node.FSM(), Logger: a.log, NodeName: cfg.Name,
+		Migrator: migratorOf(a.driver),
 		Cluster:  apiCluster{n: a.node, onLeave: a.markLeft, scheduler: &a.scheduling},
 		Consoles: consolesOf(a.driver), Images: apiImages{images},
 		Auth: api.Auth{Signer: signer, TokenTTL: cfg.TokenTTL}, Modules: apiModules(), Ratios: cfg.Ratios})
@@ -156,7 +160,14 @@ func (a *Agent) openDriver(later laterNode) (compute.Driver, error) {
 	case DriverFake:
 		cfg := a.cfg.Fake
 		cfg.StateFile = filepath.Join(a.cfg.DataDir, "fake-hypervisor.json")
-		return fake.Open(cfg)
+		d, err := fake.Open(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if a.deps.FakeWorld != nil {
+			a.deps.FakeWorld.Add(a.cfg.Name, d)
+		}
+		return d, nil
 	default:
 		cfg := a.cfg.libvirtConfig()
 		cfg.ClusterID, cfg.Images, cfg.Network = later.clusterID, a.images, later.network
@@ -258,7 +269,8 @@ func (a *Agent) startReconciler(ctx context.Context) {
 	fence = compute.NewFence(compute.FenceConfig{Valid: valid, Resync: n.SyncReplica,
 		OnChange: onChange, Logger: a.log}, hv)
 	ready := func() bool { return fence.Ready() && n.CaughtUp() }
-	r := compute.NewReconciler(compute.ReconcilerConfig{Host: n.Name(), Logger: a.log, Epoch: fence.Epoch},
+	r := compute.NewReconciler(compute.ReconcilerConfig{Host: n.Name(), Logger: a.log, Epoch: fence.Epoch,
+		Peers: peers{hosts: n.FSM(), client: n.InternalClient, uri: a.cfg.MigrationURI}, Migrate: a.cfg.LiveMigration},
 		n.FSM(), fence.Guard(hv), reporter{n}, ready)
 	a.wg.Go(func() { fence.Run(ctx) })
 	a.wg.Go(func() { r.Run(ctx) })

@@ -117,6 +117,14 @@ type Config struct {
 	// ForceConfigDrive gives every server on this host a config drive,
 	// asked for or not (libvirt driver; Nova's force_config_drive).
 	ForceConfigDrive bool
+
+	// MigrationURI is the destination libvirtd's URI for the migrations
+	// this host sends, with one %s for the destination's cluster address
+	// (default DefaultMigrationURI). LiveMigration tunes live migrations:
+	// zero durations take the defaults (DefaultLiveMigration*), and the
+	// binary's flag turns AutoConverge on; Live is each step's own.
+	MigrationURI  string
+	LiveMigration compute.MigrateOptions
 }
 
 // WithDefaults returns c with its zero fields set.
@@ -134,6 +142,7 @@ func (c Config) WithDefaults() Config {
 		c.MetadataPort = metadata.DefaultPort
 	}
 	c.Fake = c.Fake.WithDefaults()
+	c = c.migrationWithDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -164,6 +173,7 @@ func (c Config) Validate() error {
 	if c.MetadataPort < 1 || c.MetadataPort > 65535 {
 		errs = append(errs, fmt.Errorf("metadata port %d is out of range", c.MetadataPort))
 	}
+	errs = append(errs, c.validateMigration()...)
 	if c.TokenTTL < 0 {
 		errs = append(errs, fmt.Errorf("the token lifetime must be positive, not %v", c.TokenTTL))
 	}
