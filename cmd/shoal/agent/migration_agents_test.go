@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shoal-project/shoal/compute"
 	"github.com/shoal-project/shoal/compute/fake"
 	"github.com/shoal-project/shoal/fsm"
 	"github.com/shoal-project/shoal/internal/testkit"
@@ -19,11 +18,6 @@ import (
 func TestAgentsLiveMigrate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two agents")
-	}
-	f := compute.NewFence(compute.FenceConfig{Valid: func() bool { return true },
-		Resync: func(context.Context) error { return nil }}, fake.New(fake.Config{}))
-	if _, ok := f.Guard(fake.New(fake.Config{})).(compute.Migrator); !ok {
-		t.Skip("the fence's guard hides the driver's Migrator: it must pass it through")
 	}
 	world := fake.NewWorld()
 	start := func(cfg Config) *Agent {
