@@ -256,3 +256,28 @@ func (r *Reconciler) movingHere(ids map[string]bool) map[string]bool {
 	}
 	return ids
 }
+
+// noticeArrivals reports, on a live migration's destination, a running
+// server's guest that runs here: libvirt resumed it, so the migration is
+// complete (fsm.State.arrivedAt), and the FSM passes the server here
+// without waiting for the source's libvirt call to return. The network
+// follows the FSM, so this is what ends the guest's downtime as seen
+// from elsewhere. A paused server's guest arrives paused, which an
+// incoming migration looks like too: its source's Done alone moves it.
+func (r *Reconciler) noticeArrivals(actual map[string]Domain) {
+	for _, mv := range r.st.MovingWith(r.cfg.Host) {
+		inst, m := mv.Instance, mv.Migration
+		d, ok := actual[inst.ID]
+		if !ok || d.PowerState != fsm.PowerRunning || m.Kind != fsm.MigrationLive || m.Dest != r.cfg.Host ||
+			inst.TaskState != fsm.TaskMigrating || inst.MigrationPending || inst.VMState != fsm.VMActive {
+			continue
+		}
+		r.mu.Lock()
+		if !r.busyLocked(inst) {
+			r.log.Info("a live migration's guest runs here", "instance", inst.ID, "source", m.Source, "migration", m.ID)
+			r.pending[inst.ID] = pendingReport{fsm.InstanceReport{ID: inst.ID, PowerState: fsm.PowerRunning,
+				Done: fsm.TaskMigrating, TaskIndex: inst.TaskIndex}, inst.ModifyIndex}
+		}
+		r.mu.Unlock()
+	}
+}

@@ -403,3 +403,37 @@ func TestReconcilerLiveMigrationCompletedBeforeRestart(t *testing.T) {
 		t.Errorf("node2's domain %+v", d)
 	}
 }
+
+// The destination reports a live migration's guest running there (libvirt
+// resumed it) before the source's call returns: the server passes to it at
+// once, the source's late word changes nothing, and the source's copy goes
+// as an orphan.
+func TestReconcilerLiveMigrationArrival(t *testing.T) {
+	t.Parallel()
+	h, hv2, p := twoHosts(t)
+	gate := make(chan struct{})
+	p.mu.Lock()
+	p.gate, p.fail = gate, []error{compute.Permanent(errors.New("the source's call ended badly"))}
+	p.mu.Unlock()
+	h.migrate(fsm.MigrationLive, host2, "")
+	testkit.WaitFor(t, timeout, "the source preparing", func() bool { return p.calls.Load() == 1 })
+	inst, _ := h.instance(vm1)
+	if err := hv2.Define(context.Background(), compute.SpecOf(inst)); err != nil {
+		t.Fatal(err)
+	}
+	if err := hv2.Start(context.Background(), vm1); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WaitFor(t, timeout, "node2 to take the server", func() (bool, string) {
+		i, _ := h.instance(vm1)
+		return i.Host == host2 && h.migration().Status == fsm.MigrationCompleted, fmt.Sprintf("%s on %s, %s", i.Status(), i.Host, h.migration().Status)
+	})
+	close(gate)
+	testkit.WaitFor(t, timeout, "node1's copy removed", func() bool { _, ok := h.domain(vm1); return !ok })
+	if i := h.waitStatus(vm1, "ACTIVE", fsm.PowerRunning); i.Host != host2 || h.migration().Status != fsm.MigrationCompleted {
+		t.Fatalf("on %s, migration %s", i.Host, h.migration().Status)
+	}
+	if d, ok := domainOn(hv2, vm1); !ok || d.PowerState != fsm.PowerRunning {
+		t.Fatalf("node2's domain %+v (%v)", d, ok)
+	}
+}

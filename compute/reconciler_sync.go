@@ -173,6 +173,7 @@ func (r *Reconciler) sync(ctx context.Context) {
 		r.reconcile(ctx, inst, dom, ok)
 	}
 	moving = r.movingHere(moving)
+	r.noticeArrivals(actual)
 	for _, d := range domains {
 		if !wanted[d.ID] && !moving[d.ID] {
 			r.removeOrphan(ctx, d)

@@ -185,6 +185,9 @@ func (r *Reconciler) batch() map[string]pendingReport {
 	for _, inst := range r.st.InstancesOnHost(r.cfg.Host) {
 		current[inst.ID] = inst
 	}
+	for _, mv := range r.st.MovingWith(r.cfg.Host) {
+		current[mv.Instance.ID] = mv.Instance // a live migration's arrival (noticeArrivals)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for id, p := range r.pending {

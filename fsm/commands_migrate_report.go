@@ -131,3 +131,18 @@ func (s *State) liveDestUp(inst *Instance) (*Migration, bool) {
 	h, ok := s.Hosts[m.Dest]
 	return m, ok && !h.Down && !h.ForcedDown
 }
+
+// arrivedAt reports whether r is a live migration's destination saying
+// the guest runs there: libvirt resumes it on the destination only once
+// the source has handed it over (the source's copy is paused for good and
+// shut off at its Confirm), so ownership may pass on whichever of the two
+// ends reports the completion first; the other's Done is then ignored
+// (the server is no longer on the source, and its task is over). The
+// destination's word comes sooner (the source's libvirt call returns after
+// its Confirm), which shortens how long the network still points at the
+// source. Only a success, of the task and TaskIndex running now.
+func (s *State) arrivedAt(inst *Instance, r InstanceReport, host string) bool {
+	m := s.migrationFor(inst)
+	return m != nil && m.Kind == MigrationLive && m.Dest == host && !inst.MigrationPending &&
+		r.Done == TaskMigrating && r.Error == "" && inst.TaskState == TaskMigrating && r.TaskIndex == inst.TaskIndex
+}

@@ -46,6 +46,10 @@ func applyReportInstances(s *State, index uint64, c Command) error {
 	}
 	for _, r := range cmd.Reports {
 		inst, ok := s.Instances[r.ID]
+		if ok && inst.Host != cmd.Host && s.arrivedAt(inst, r, cmd.Host) {
+			s.moveDone(inst, r, cmd.Host, cmd.Time, index)
+			continue
+		}
 		if !ok || inst.Host != cmd.Host {
 			continue
 		}

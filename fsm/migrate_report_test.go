@@ -62,8 +62,10 @@ func TestLiveMigrationReports(t *testing.T) {
 }
 
 // Only the server's host (the source, until it passes the server on) and
-// only for the task running now: a destination's word, a stale Done and a
-// Done while the scheduler still chooses change nothing.
+// only for the task running now: a third host's word, a destination's
+// failure or stale Done, a stale Done and a Done while the scheduler still
+// chooses change nothing. (A live migration's destination may say the
+// guest arrived: TestLiveMigrationArrival.)
 func TestMigrationReportsIgnored(t *testing.T) {
 	w := newWorld(t, testCIDR)
 	w.activeOwned("a", "p1")
@@ -74,7 +76,9 @@ func TestMigrationReportsIgnored(t *testing.T) {
 	w.must(planCmd(fsm.Placement{InstanceID: "a", Host: "h2"}))
 	i := w.inst("a")
 	for _, r := range []*fsm.ReportInstances{
-		reportCmd("h2", fsm.InstanceReport{ID: "a", PowerState: fsm.PowerRunning, Done: fsm.TaskMigrating, TaskIndex: i.TaskIndex}),
+		reportCmd("h3", fsm.InstanceReport{ID: "a", PowerState: fsm.PowerRunning, Done: fsm.TaskMigrating, TaskIndex: i.TaskIndex}),
+		reportCmd("h2", fsm.InstanceReport{ID: "a", PowerState: fsm.PowerRunning, Done: fsm.TaskMigrating, TaskIndex: i.TaskIndex, Error: "x"}),
+		reportCmd("h2", fsm.InstanceReport{ID: "a", PowerState: fsm.PowerRunning, Done: fsm.TaskMigrating, TaskIndex: i.TaskIndex - 1}),
 		reportCmd("h1", fsm.InstanceReport{ID: "a", PowerState: fsm.PowerRunning, Done: fsm.TaskMigrating, TaskIndex: i.TaskIndex - 1}),
 		reportCmd("h1", fsm.InstanceReport{ID: "a", PowerState: fsm.PowerRunning, Done: fsm.TaskResizeMigrating, TaskIndex: i.TaskIndex}),
 	} {
@@ -372,4 +376,31 @@ func TestResetStateEndsMove(t *testing.T) {
 			checkDerived(t, w.f)
 		})
 	}
+}
+
+// A live migration's destination saying its guest runs there passes the
+// server as the source's Done would; the source's Done that follows is
+// then ignored (the server is no longer on it), and so is a second word
+// of the destination.
+func TestLiveMigrationArrival(t *testing.T) {
+	w := newWorld(t, testCIDR)
+	w.activeOwned("a", "p1")
+	w.must(migrateCmd("a", fsm.MigrationLive, "h2"))
+	id := w.migration("a").ID
+	i := w.inst("a")
+	arrived := fsm.InstanceReport{ID: "a", PowerState: fsm.PowerRunning, Done: fsm.TaskMigrating, TaskIndex: i.TaskIndex}
+	w.must(reportCmd("h2", arrived))
+	after := w.inst("a")
+	if after.Host != "h2" || after.Status() != "ACTIVE" || after.TaskState != fsm.TaskNone || after.PowerState != fsm.PowerRunning {
+		t.Fatalf("after arrival: %s", describe(after))
+	}
+	w.notMoving("a")
+	if m := w.record(id); m.Status != fsm.MigrationCompleted {
+		t.Fatalf("record %+v", m)
+	}
+	w.noop(reportCmd("h1", arrived))
+	w.noop(reportCmd("h1", fsm.InstanceReport{ID: "a", PowerState: fsm.PowerShutdown, Done: fsm.TaskMigrating, TaskIndex: i.TaskIndex, Error: "x"}))
+	w.noop(reportCmd("h2", arrived))
+	w.checkClaims(map[string]fsm.Usage{"h2": usage(tiny)})
+	checkDerived(t, w.f)
 }
