@@ -11,7 +11,7 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 [ -z "$unformatted" ] || { echo "gofmt would change: $unformatted"; exit 1; }
 go vet ./...
 go vet -tags 'libvirt e2e' ./...
-go vet -tags lab ./lab/
+go vet -tags lab ./lab/ ./compute/libvirt/
 go vet -tags netns ./...
 
 step "libvirt set-up"
@@ -51,8 +51,15 @@ step "the Vagrant lab file validates"
 # cloud image (scripts/build-cloud-image.sh: built once, then cached outside
 # the clone): the metadata service, spoofing, cloud-init from the metadata
 # service and from a config drive, ssh with a generated keypair.
-step "failover, network and metadata lab: power-off, partition, leader kill, network (${SHOAL_LAB_TRIALS:-10} trials each), metadata"
-go test -count=1 -v -tags lab -timeout 75m -run 'TestLab(PowerOff|Partition|LeaderKill|Network|Metadata)$' ./lab/ |
+step "the libvirt driver's migrations between two lab libvirtds (live, aborted, cold with a resize)"
+go test -count=1 -v -tags lab -timeout 15m -run 'TestLabMigrate$' ./compute/libvirt/ | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test\.go:[0-9]+:'
+
+# The migration scenarios (~4 min): live migrations idle and writing memory
+# (SHOAL_LAB_TRIALS each, downtime pinged from outside), cold migration and
+# confirm, resize and revert, a drain, and the source, the target and the
+# leader killed mid live migration.
+step "failover, network, metadata and migration lab: power-off, partition, leader kill, network (${SHOAL_LAB_TRIALS:-10} trials each), metadata, migrations"
+go test -count=1 -v -tags lab -timeout 75m -run 'TestLab(PowerOff|Partition|LeaderKill|Network|Metadata|Migration)$' ./lab/ |
   grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|^lab: |_test\.go:[0-9]+:|violation'
 
 
