@@ -195,13 +195,10 @@ func resizeRevert(t *testing.T, m *migEnv) {
 	if got := m.marker(g, oldSector); got != "shoal-marker-old" {
 		t.Fatalf("marker written, read back %q", got)
 	}
-	api := m.api()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
+	// Debian's openstack CLI drives this scenario: Nova's resize,
+	// revertResize and os-migrations as a real client speaks them.
 	start := time.Now()
-	if _, err := api.Resize(ctx, g.ID, bigFlavor); err != nil {
-		t.Fatalf("resizing %s to %s: %v", g.Name, bigFlavor, err)
-	}
+	m.openstack(leader, "server", "resize", "--flavor", bigFlavor, g.ID)
 	s := m.waitMove(g.ID, start, migTimeout, g.Name+" VERIFY_RESIZE with "+bigFlavor+" on another host", func(s lab.Server) bool {
 		return s.Status == "VERIFY_RESIZE" && s.Host != from.Name && s.Flavor.Name == bigFlavor && s.TaskState == ""
 	})
@@ -215,11 +212,13 @@ func resizeRevert(t *testing.T, m *migEnv) {
 	}
 	m.writeMarker(g, newSector, "shoal-marker-new")
 
+	if rows := m.oscMigrations(leader, g.ID); len(rows) == 0 || rows[0]["Status"] != "finished" ||
+		rows[0]["Type"] != nil && rows[0]["Type"] != "resize" { // Type from 2.23
+		t.Errorf("openstack server migration list --server %s: %v; want a finished resize first", g.Name, rows)
+	}
 	offset := g.ConsoleSize(from.Name)
 	start = time.Now()
-	if _, err := api.RevertResize(ctx, g.ID); err != nil {
-		t.Fatalf("reverting %s: %v", g.Name, err)
-	}
+	m.openstack(leader, "server", "resize", "revert", g.ID)
 	m.waitMove(g.ID, start, migTimeout, g.Name+" ACTIVE with "+lab.TinyFlavor+" back on "+from.Name, func(s lab.Server) bool {
 		return s.Status == "ACTIVE" && s.Host == from.Name && s.Flavor.Name == lab.TinyFlavor && s.TaskState == ""
 	})
