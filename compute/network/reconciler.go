@@ -30,7 +30,8 @@ type State interface {
 type Dataplane interface {
 	// Uplink finds the uplink (see link.FindUplink).
 	Uplink(name string, addr netip.Addr) (link.Uplink, error)
-	// Sysctls sets the kernel settings the network needs.
+	// Sysctls sets the kernel settings the network needs (and the
+	// tenant bridge's: no STP).
 	Sysctls(bridge string) ([]string, error)
 	// Withdraw, Filter and Program run in this order on every pass: what
 	// goes away leaves the kernel before its NAT leaves the filter, and
