@@ -209,7 +209,12 @@ func bridgeMAC(cidr string) string {
 // open (libvirt routes nothing and adds no firewall rule: shoal's
 // compute/network owns routing and filtering), the anycast gateway (the
 // same address and bridge MAC on every host), DHCP with static reservations
-// only, added per instance by each node.
+// only, added per instance by each node. STP is off: the bridge holds only
+// guests' taps (nothing it could loop through), and with STP on the kernel
+// raises libvirt's delay 0 to its 2 s minimum and holds every new port in
+// listening and learning for 2 × 2 s: a live-migrated guest, whose tap
+// joins the bridge a moment before it resumes, would stay unreachable for
+// ~3 s after the switch-over (compute/network/DESIGN.md).
 func networkFor(n fsm.NetworkInfo, bridge string) (*libvirtxml.Network, error) {
 	prefix, err := netip.ParsePrefix(n.CIDR)
 	if err != nil || !prefix.Addr().Is4() {
@@ -222,7 +227,7 @@ func networkFor(n fsm.NetworkInfo, bridge string) (*libvirtxml.Network, error) {
 	return &libvirtxml.Network{
 		Name:    networkName(n),
 		Forward: &libvirtxml.NetworkForward{Mode: "open"},
-		Bridge:  &libvirtxml.NetworkBridge{Name: bridgeFor(bridge, n.CIDR), STP: "on", Delay: "0"},
+		Bridge:  &libvirtxml.NetworkBridge{Name: bridgeFor(bridge, n.CIDR), STP: "off", Delay: "0"},
 		MAC:     &libvirtxml.NetworkMAC{Address: bridgeMAC(n.CIDR)},
 		IPs: []libvirtxml.NetworkIP{{
 			Address: gw.String(),

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/vishvananda/netlink"
+
 	"github.com/shoal-project/shoal/compute/network/link"
 	"github.com/shoal-project/shoal/compute/network/nft"
 	"github.com/shoal-project/shoal/fsm"
@@ -28,7 +30,8 @@ type State interface {
 type Dataplane interface {
 	// Uplink finds the uplink (see link.FindUplink).
 	Uplink(name string, addr netip.Addr) (link.Uplink, error)
-	// Sysctls sets the kernel settings the network needs.
+	// Sysctls sets the kernel settings the network needs (and the
+	// tenant bridge's: no STP).
 	Sysctls(bridge string) ([]string, error)
 	// Withdraw, Filter and Program run in this order on every pass: what
 	// goes away leaves the kernel before its NAT leaves the filter, and
@@ -260,9 +263,29 @@ func (k *KernelDataplane) Uplink(name string, addr netip.Addr) (link.Uplink, err
 	return link.FindUplink(name, addr)
 }
 
-// Sysctls sets the network's kernel settings.
+// Sysctls sets the network's kernel settings, and turns STP off on the
+// tenant bridge (link.EnsureNoSTP: a bridge libvirt made with STP on holds
+// a live-migrated guest's new port for 2 × 2 s). A bridge not made yet
+// waits, as its sysctls do.
 func (k *KernelDataplane) Sysctls(bridge string) ([]string, error) {
-	return ensureSysctls(k.ProcSys, bridge)
+	changed, err := ensureSysctls(k.ProcSys, bridge)
+	if bridge == "" {
+		return changed, err
+	}
+	off, serr := link.EnsureNoSTP(bridge)
+	if off {
+		changed = append(changed, "stp off on "+bridge)
+	}
+	if serr != nil && !isNotFound(serr) {
+		err = errors.Join(err, serr)
+	}
+	return changed, err
+}
+
+// isNotFound: the bridge is not there (yet).
+func isNotFound(err error) bool {
+	var nf netlink.LinkNotFoundError
+	return errors.As(err, &nf)
 }
 
 // Filter is nft.Apply on this node's tables.

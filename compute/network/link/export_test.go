@@ -1,0 +1,4 @@
+package link
+
+// SetSTP lets the tests make a bridge the way libvirt did with stp='on'.
+var SetSTP = setSTP
