@@ -243,7 +243,19 @@ func (m *migEnv) liveTrial(g *lab.Guest, to *lab.Host, p *lab.Pinger) (took, dow
 					on = append(on, h.Name)
 				}
 			}
-			return false, fmt.Sprintf("none yet; the outside's neighbour entry: %q; held on the uplink of %v", strings.TrimSpace(neigh), on)
+			// And what the guest's domain is on its new host, and the
+			// last lines it printed.
+			state, err := to.Exec(ctx, "virsh", "-c", "qemu:///system", "domstate", "--reason", "shoal-"+g.ID)
+			if err != nil {
+				state += err.Error()
+			}
+			tap, _ := to.Exec(ctx, "ip", "-d", "link", "show", "dev", "tap"+g.ID[:11])
+			cons, _ := g.Console(ctx)
+			if lines := strings.Split(strings.TrimSpace(cons), "\n"); len(lines) > 8 {
+				cons = strings.Join(lines[len(lines)-8:], "\n")
+			}
+			return false, fmt.Sprintf("none yet; the outside's neighbour entry: %q; held on the uplink of %v; domain on %s: %q; its port: %q; console tail:\n%s",
+				strings.TrimSpace(neigh), on, to.Name, strings.TrimSpace(state), strings.TrimSpace(tap), cons)
 		})
 		var began time.Time
 		down, began = lab.LongestGap(p.Replies(), start, end)
