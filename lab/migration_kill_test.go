@@ -130,37 +130,32 @@ func (m *migEnv) logMigrations(g *lab.Guest) {
 // killSource: the source host loses power while its guest's memory is
 // being copied; the server ends ACTIVE exactly once (on the destination,
 // adopted or rebuilt), and the source, back on, keeps no domain of it.
-func killSource(t *testing.T, m *migEnv) {
-	g := m.g
-	source, dest := m.followers()
-	from, to := m.catch(g, source, dest)
-	start := time.Now()
-	from.PowerOff()
-	s := m.settled(g, from.Name, failoverTimeout+lab.BootTimeout)
-	m.figures[figKillRecovery].Add(time.Since(start))
-	t.Logf("source %s powered off mid migration to %s: %s ACTIVE on %s after %v", from.Name, to.Name, g.Name, s.Host,
-		time.Since(start).Round(time.Millisecond))
-	m.powerBack(from)
-	m.waitShell(g)
-	m.quiet(g)
-	m.noViolations(0)
-}
+func killSource(t *testing.T, m *migEnv) { killEnd(t, m, true) }
 
 // killTarget: the destination host loses power while the guest's memory
 // is being copied to it; the server ends ACTIVE exactly once (on the
 // source, libvirt having given up, or rebuilt elsewhere had it already
 // switched over), and the target, back on, keeps no domain of it.
-func killTarget(t *testing.T, m *migEnv) {
+func killTarget(t *testing.T, m *migEnv) { killEnd(t, m, false) }
+
+// killEnd powers off one end of a live migration in flight (the source or
+// the target), waits for the server to run once elsewhere, and powers the
+// host back on.
+func killEnd(t *testing.T, m *migEnv, source bool) {
 	g := m.g
-	source, dest := m.followers()
-	from, to := m.catch(g, source, dest)
+	pick, dest := m.followers()
+	from, to := m.catch(g, pick, dest)
+	dead, role, other := to, "target", "from "+from.Name
+	if source {
+		dead, role, other = from, "source", "to "+to.Name
+	}
 	start := time.Now()
-	to.PowerOff()
-	s := m.settled(g, to.Name, failoverTimeout+lab.BootTimeout)
+	dead.PowerOff()
+	s := m.settled(g, dead.Name, failoverTimeout+lab.BootTimeout)
 	m.figures[figKillRecovery].Add(time.Since(start))
-	t.Logf("target %s powered off mid migration from %s: %s ACTIVE on %s after %v", to.Name, from.Name, g.Name, s.Host,
+	t.Logf("%s %s powered off mid migration %s: %s ACTIVE on %s after %v", role, dead.Name, other, g.Name, s.Host,
 		time.Since(start).Round(time.Millisecond))
-	m.powerBack(to)
+	m.powerBack(dead)
 	m.waitShell(g)
 	m.quiet(g)
 	m.noViolations(0)
